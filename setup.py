@@ -1,0 +1,46 @@
+"""Build and install aicredit: the AI-credit agent-based model.
+
+``pip install -e .`` compiles the Cython fire-sale kernel (``abm/market/_fire_sale.pyx``)
+and installs the ``aicredit`` command.
+"""
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, find_packages, setup
+
+extensions = [
+    Extension(
+        "abm.market._fire_sale",
+        ["abm/market/_fire_sale.pyx"],
+        include_dirs=[np.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        extra_compile_args=["-O3"],
+    ),
+]
+
+setup(
+    name="aicredit",
+    version="0.1.0",
+    description="Agent-based simulation of how the financing of the AI build-out could unravel",
+    python_requires=">=3.11",
+    packages=find_packages(include=["abm", "abm.*", "models", "models.*", "visualization"]),
+    package_data={"models": ["scenarios/*.toml"], "abm.market": ["*.pyx"]},
+    ext_modules=cythonize(
+        extensions,
+        compiler_directives={"language_level": 3, "boundscheck": False, "wraparound": False,
+                             "cdivision": True, "initializedcheck": False},
+    ),
+    install_requires=[
+        "mesa==3.3.1",
+        "numpy>=1.26",
+        "pandas>=2.0",
+        "scipy>=1.11",
+        "matplotlib>=3.7",
+        "pyarrow>=14",
+        "networkx>=3.0",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "test": ["pytest>=8", "hypothesis>=6.100", "pytest-timeout>=2.2"],
+    },
+    entry_points={"console_scripts": ["aicredit=models.cli:main"]},
+)
