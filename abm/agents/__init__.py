@@ -1,0 +1,18 @@
+"""The nine sectors of the AI economy, one module each (``shared/spec/economy.md``)."""
+from abm.agents.ai_lab import AILab
+from abm.agents.bank import Bank
+from abm.agents.base import Institution, OutsideParty
+from abm.agents.chipmaker import Chipmaker
+from abm.agents.hyperscaler import Hyperscaler
+from abm.agents.insurer import Insurer
+from abm.agents.neocloud import Neocloud
+from abm.agents.private_credit import PrivateCreditFund
+from abm.agents.saver import SaverCohort
+from abm.agents.spv import SPV
+
+__all__ = ["AILab", "Bank", "Chipmaker", "Hyperscaler", "Insurer", "Institution", "Neocloud",
+           "OutsideParty", "PrivateCreditFund", "SaverCohort", "SPV"]
+
+#: Sector name of each agent type, in the order reports list them.
+SECTORS = {cls.sector: cls for cls in (AILab, Hyperscaler, Neocloud, Chipmaker, PrivateCreditFund,
+                                       Bank, Insurer, SaverCohort, SPV)}

@@ -1,0 +1,72 @@
+"""AI labs (OpenAI, Anthropic, xAI, smaller labs): revenue from AI demand, costs in compute.
+
+Rules, each month:
+- Revenue is the lab's share of end-user AI demand [F15, F16] (C1).
+- Costs are take-or-pay compute contracts with clouds [F14] plus operating costs; the
+  contracts are settled in the month's payment clearing, so a lab that cannot pay pays
+  what it can and defaults on the rest, hitting its clouds' revenue (C1).
+- When its cash covers fewer than ``runway_months_min`` months of losses it raises an
+  equity round; outside investors fund a share that follows AI sentiment. Chipmaker and
+  hyperscaler investments are scheduled from the facts [F13] (C8).
+- Rolling compute contracts are renewed each year, scaled by the lab's revenue growth.
+"""
+from __future__ import annotations
+
+from abm.agents.base import Institution
+from abm.claims import Contract
+
+__all__ = ["AILab"]
+
+
+class AILab(Institution):
+    sector = "ai_lab"
+    runway_months_min = 6.0
+    round_months = 12.0
+
+    def __init__(self, model, name: str, demand_share: float, opex_share: float,
+                 valuation_usd: float):
+        super().__init__(model, name)
+        self.demand_share = demand_share
+        self.opex_share = opex_share          # operating costs as a share of total spending
+        self.valuation_usd = valuation_usd
+        self.revenue_usd = 0.0
+        self.revenue_history: list[float] = []
+        self.round_plan_usd = 0.0
+
+    # --- income and costs ---------------------------------------------------------------
+    def month_income(self) -> None:
+        self.revenue_usd = self.demand_share * self.model.lab_demand_usd
+        self.receive("end_customers", self.revenue_usd, "ai_revenue")
+        self.revenue_history.append(self.revenue_usd)
+
+    def compute_due_usd(self) -> float:
+        step = self.model.steps
+        return sum(c.due_usd(step) for c in self.claims_issued("compute_contract"))
+
+    def obligations_to_outside(self) -> dict[str, float]:
+        compute = self.compute_due_usd()
+        return {"suppliers": compute * self.opex_share / (1.0 - self.opex_share)}
+
+    def monthly_burn_usd(self) -> float:
+        costs = self.compute_due_usd() / (1.0 - self.opex_share)
+        return max(0.0, costs - self.revenue_usd)
+
+    # --- decisions ---------------------------------------------------------------------
+    def decide(self) -> None:
+        """Plan an equity round when the runway is short."""
+        burn = self.monthly_burn_usd()
+        self.round_plan_usd = 0.0
+        if burn > 0 and self.cash_usd < self.runway_months_min * burn:
+            self.round_plan_usd = self.round_months * burn
+
+    def act(self) -> None:
+        """Renew rolling compute contracts that end this month, scaled by revenue growth."""
+        step = self.model.steps
+        hist = self.revenue_history
+        growth = hist[-1] / hist[-13] if len(hist) > 12 and hist[-13] > 0 else 1.0
+        for c in list(self.claims_issued("compute_contract")):
+            if c.renewable and c.end_step == step + 1 and not c.holder.defaulted:
+                payment = c.payment_usd_per_month * min(max(growth, 0.5), 3.0)
+                self.model.claims.add(Contract(holder=c.holder, issuer=self, kind="compute_contract",
+                                               payment_usd_per_month=payment, start_step=step + 1,
+                                               end_step=step + 13, renewable=True))

@@ -1,0 +1,118 @@
+"""Hyperscalers (Microsoft, Amazon, Google, Meta, Oracle): outside cash flow, AI capex.
+
+Rules, each month:
+- Income: a legacy business's operating cash flow, their own AI services' share of AI
+  demand, and labs' compute contracts [F14].
+- Capex follows the AI demand they expect a year ahead: ``capex = capex0 * E_t / E_0``
+  with ``E_t = D_t * exp(g_t)``; the believed growth ``g_t`` starts at the scenario's
+  conviction in exponential growth [F17] and adapts to realised growth at the learning
+  rate. A share buys GPUs from the chipmaker, the rest builds data centres; part of those
+  is financed off balance sheet through SPVs [F20] (C9).
+- They rent capacity from neoclouds [F9] and let those contracts lapse, or walk away from
+  SPV leases at renewal, when AI revenue disappoints (``disappointment`` below the
+  walk-away threshold) (C2, C9).
+- They issue bonds when cash runs short and pay out cash above a target.
+"""
+from __future__ import annotations
+
+import math
+
+from abm.agents.base import Institution
+from abm.claims import Debt
+
+__all__ = ["Hyperscaler"]
+
+
+class Hyperscaler(Institution):
+    sector = "hyperscaler"
+    listed = True
+
+    def __init__(self, model, name: str, capex_usd_per_month: float, legacy_usd_per_month: float,
+                 ai_service_share: float, market_cap_usd: float):
+        super().__init__(model, name)
+        self.capex0_usd_per_month = capex_usd_per_month
+        self.legacy_usd_per_month = legacy_usd_per_month
+        self.ai_service_share = ai_service_share
+        self.valuation_usd = market_cap_usd
+        # believed growth as a log rate per year: 1.0 in the scenario (100%/yr) is log(2)
+        self.expected_growth = math.log1p(model.p.hyperscaler_expected_growth_per_year)
+        self.expected_demand0 = model.demand_usd * math.exp(self.expected_growth)
+        self.expected_history: list[float] = []   # demand expected a year ahead, each month
+        self.growth_history: list[float] = []     # believed growth rate, each month
+        self.capex_plan_usd = 0.0
+        self.bond_plan_usd = 0.0
+        self.payout_plan_usd = 0.0
+        self.capex_usd = 0.0
+        self.ai_revenue_usd = 0.0
+
+    def month_income(self) -> None:
+        self.receive("legacy_business", self.legacy_usd_per_month, "legacy_cash_flow")
+        self.ai_revenue_usd = self.ai_service_share * self.model.hyperscaler_demand_usd
+        self.receive("end_customers", self.ai_revenue_usd, "ai_revenue")
+
+    def disappointment(self) -> float:
+        """Realised AI demand over what was expected for now, k = min(12, t) months ago.
+
+        ``D_t / (D_{t-k} * exp(g_{t-k} * k / 12))``; 1 means demand is as expected.
+        """
+        k = min(12, len(self.growth_history))
+        if k == 0:
+            return 1.0
+        hist = self.model.demand_history
+        expected = hist[-1 - k] * math.exp(self.growth_history[-k] * k / 12.0)
+        return self.model.demand_usd / expected
+
+    def dues_usd(self) -> float:
+        step = self.model.steps
+        return sum(c.due_usd(step) for c in self.claims_issued())
+
+    def decide(self) -> None:
+        m = self.model
+        realised = 12.0 * math.log(m.demand_usd / m.demand_history[-2]) if len(m.demand_history) > 1 else self.expected_growth
+        self.growth_history.append(self.expected_growth)
+        self.expected_growth += m.p.capex_learning_rate * (realised - self.expected_growth)
+        expected_ahead = m.demand_usd * math.exp(self.expected_growth)
+        self.expected_history.append(expected_ahead)
+        self.capex_plan_usd = self.capex0_usd_per_month * expected_ahead / self.expected_demand0
+        buffer = 3.0 * self.capex0_usd_per_month
+        need = self.capex_plan_usd + self.dues_usd() + buffer - self.cash_usd
+        self.bond_plan_usd = max(0.0, need)
+        self.payout_plan_usd = max(0.0, -need) * 0.1
+
+    def finance(self) -> None:
+        """Issue bonds to outside bond investors as planned (hyperscalers keep market access)."""
+        if self.bond_plan_usd > 0:
+            self.model.claims.add(Debt(holder=self.model.outside("bond_investors"), issuer=self,
+                                       kind="bond", principal_usd=self.bond_plan_usd,
+                                       rate_per_month=0.05 / 12))
+            self.receive("bond_investors", self.bond_plan_usd, "bond_issue")
+
+    def invest(self) -> None:
+        """Spend the capex plan: GPUs from the chipmaker, data centres from suppliers."""
+        m = self.model
+        spend = min(self.capex_plan_usd, max(0.0, self.cash_usd - self.dues_usd()))
+        self.capex_usd = spend
+        gpu_spend = m.p.gpu_capex_share * spend
+        m.buy_gpus(self, gpu_spend)
+        dc_spend = spend - gpu_spend
+        self.pay("suppliers", dc_spend, "data_centre_capex")
+        self.real_assets_usd += dc_spend
+
+    def act(self) -> None:
+        self.pay("outside_investors", min(self.payout_plan_usd, self.cash_usd), "shareholder_payout")
+        self.real_assets_usd *= (1.0 - 0.04 / 12)   # data centres depreciate over ~25 years
+
+    def consolidated_debt_usd(self) -> float:
+        """Debt including the SPVs that lease to it (off balance sheet unless consolidated) [F20]."""
+        return self.debt_usd() + sum(spv.debt_usd() for spv in self.model.spvs
+                                     if spv.lessee is self and not spv.defaulted)
+
+    def reported_leverage(self) -> float:
+        """Debt over equity as reported: SPV debt only with the consolidation policy (C11)."""
+        eq = max(self.equity_usd(), 1.0)
+        if self.model.p.c11_policy and self.model.p.spv_consolidation:
+            return self.consolidated_debt_usd() / eq
+        return self.debt_usd() / eq
+
+    def consolidated_leverage(self) -> float:
+        return self.consolidated_debt_usd() / max(self.equity_usd(), 1.0)

@@ -1,0 +1,75 @@
+"""Neoclouds (CoreWeave [F1-F10] and smaller ones): GPUs bought on credit, rented out.
+
+Rules, each month:
+- Revenue comes from a few concentrated customers' compute contracts [F9, F2]; a
+  hyperscaler may let its contract lapse at renewal when AI revenue disappoints (C2).
+- Costs: data-centre leases [F8], power and staff (per GPU unit), debt service on
+  GPU-backed loans [F23], all settled in the month's payment clearing.
+- Capex follows expected AI demand (like the hyperscalers'); new GPUs are bought with a
+  GPU-backed loan at the maximum LTV from private-credit funds and cash for the rest,
+  only if cash stays above a buffer of ``neocloud_cash_buffer_months`` of costs.
+- Short-dated loans must be rolled over by lenders (C4, [F6]); collateral falling in
+  value brings margin calls in the fire sale (C3, [F25]).
+- When cash covers fewer than three months of costs it raises equity from outside
+  investors (appetite follows sentiment); the chipmaker takes part (C8, [F10]).
+"""
+from __future__ import annotations
+
+import math
+
+from abm.agents.base import Institution
+
+__all__ = ["Neocloud"]
+
+
+class Neocloud(Institution):
+    sector = "neocloud"
+    listed = True
+
+    def __init__(self, model, name: str, index: int, capex_usd_per_month: float,
+                 opex_usd_per_unit_month: float, market_cap_usd: float):
+        super().__init__(model, name)
+        self.index = index                # position in the GPU-loan book's borrower axis
+        self.capex0_usd_per_month = capex_usd_per_month
+        self.opex_usd_per_unit_month = opex_usd_per_unit_month
+        self.valuation_usd = market_cap_usd
+        self.capex_plan_usd = 0.0
+        self.loan_request_usd = 0.0
+        self.raise_plan_usd = 0.0
+        self.revenue_usd = 0.0
+
+    def gpu_loans_owed_usd(self) -> float:
+        return float(self.model.gpu_loans.debt_by("borrower", len(self.model.neoclouds))[self.index])
+
+    def obligations_to_outside(self) -> dict[str, float]:
+        return {"suppliers": self.opex_usd_per_unit_month * float(self.gpu_units.sum())}
+
+    def monthly_costs_usd(self) -> float:
+        m = self.model
+        step = m.steps
+        contracts = sum(c.due_usd(step) for c in self.claims_issued())
+        debt = self.gpu_loans_owed_usd()
+        debt_service = debt * (m.p.gpu_loan_rate_per_year / 12 + 1.0 / 48.0)
+        return contracts + debt_service + sum(self.obligations_to_outside().values())
+
+    def decide(self) -> None:
+        m = self.model
+        costs = self.monthly_costs_usd()
+        buffer = m.p.neocloud_cash_buffer_months * costs
+        expected = m.mean_expected_demand_ratio()
+        planned = self.capex0_usd_per_month * expected
+        ltv = m.p.effective_gpu_ltv
+        own_share = max(1.0 - ltv, 1e-9)
+        affordable = max(0.0, self.cash_usd - buffer) / own_share
+        self.capex_plan_usd = min(planned, affordable)
+        self.loan_request_usd = ltv * self.capex_plan_usd
+        self.raise_plan_usd = 0.0
+        if self.cash_usd < 3.0 * costs:
+            self.raise_plan_usd = 6.0 * costs
+
+    def invest(self, loan_usd: float) -> None:
+        """Buy GPUs with the loan granted plus own cash; pledge them to the lenders."""
+        ltv = self.model.p.effective_gpu_ltv
+        granted_share = loan_usd / self.loan_request_usd if self.loan_request_usd > 0 else 0.0
+        spend = self.capex_plan_usd * granted_share
+        self.model.buy_gpus(self, spend, pledged_loan_usd=loan_usd)

@@ -1,0 +1,229 @@
+"""Claims: one object per financial contract, an asset of its holder and a liability of its issuer.
+
+A claim is seen by both sides with one number, :meth:`Claim.value_usd`: a write-down on
+one side is the same write-down on the other. Each contract type carries its own
+mechanics (what falls due this month, what a payment does, how it is written off), in the
+manner of the INET Oxford resilience model's contracts. GPU-backed loans, which may number
+a million, live in the vectorised :class:`abm.gpu_loans.GPULoanBook` instead.
+
+Seniority in default (:class:`Seniority`): secured claims are paid first from their
+collateral, then senior unsecured, then subordinated claims, pro rata within a class;
+equity claims receive what is left.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from enum import IntEnum
+from itertools import count
+from typing import Any
+
+__all__ = ["Seniority", "Claim", "Debt", "CreditLine", "Contract", "EquityClaim", "ClaimBook"]
+
+_ids = count()
+
+
+class Seniority(IntEnum):
+    SECURED = 0
+    SENIOR = 1
+    SUBORDINATED = 2
+    EQUITY = 3
+
+
+@dataclass(eq=False)
+class Claim:
+    """Base class: ``holder`` is owed by ``issuer``. Kind names the contract type."""
+
+    holder: Any
+    issuer: Any
+    kind: str = "claim"
+    seniority: Seniority = Seniority.SENIOR
+    id: int = field(default_factory=lambda: next(_ids))
+    closed: bool = False
+
+    def value_usd(self) -> float:
+        """Balance-sheet value, the same on both sides (subclasses say how)."""
+        return 0.0
+
+    def due_usd(self, step: int) -> float:
+        """Cash the issuer owes the holder this month."""
+        return 0.0
+
+    def settle(self, paid_usd: float, step: int) -> None:
+        """Record that the issuer paid ``paid_usd`` of what fell due this month."""
+
+    @property
+    def is_liability(self) -> bool:
+        """Equity claims are the issuer's equity, not its liabilities."""
+        return self.seniority != Seniority.EQUITY
+
+
+@dataclass(eq=False)
+class Debt(Claim):
+    """A loan, bond, ABS tranche, deposit or policy reserve: principal plus monthly interest.
+
+    ``amortisation_usd_per_month`` of principal falls due monthly; the remaining principal
+    falls due at ``maturity_step`` unless the holder rolls it over (:meth:`roll_over`).
+    Unpaid amounts accrue as ``arrears_usd``, part of the claim in default.
+    """
+
+    principal_usd: float = 0.0
+    rate_per_month: float = 0.0
+    maturity_step: int | None = None
+    amortisation_usd_per_month: float = 0.0
+    arrears_usd: float = 0.0
+    collateral: Any = None
+
+    def value_usd(self) -> float:
+        return self.principal_usd + self.arrears_usd
+
+    def principal_due_usd(self, step: int) -> float:
+        if self.maturity_step is not None and step >= self.maturity_step:
+            return self.principal_usd
+        return min(self.amortisation_usd_per_month, self.principal_usd)
+
+    def due_usd(self, step: int) -> float:
+        return self.principal_usd * self.rate_per_month + self.principal_due_usd(step) + self.arrears_usd
+
+    def settle(self, paid_usd: float, step: int) -> None:
+        """Pay arrears, then interest, then principal; any shortfall becomes arrears."""
+        interest_and_arrears = self.principal_usd * self.rate_per_month + self.arrears_usd
+        principal_due = self.principal_due_usd(step)
+        paid_principal = min(max(0.0, paid_usd - interest_and_arrears), principal_due)
+        self.principal_usd -= paid_principal
+        self.arrears_usd = max(0.0, interest_and_arrears - paid_usd)
+        if self.principal_usd <= 1e-6 and self.arrears_usd <= 1e-6:
+            self.principal_usd = 0.0
+
+    def roll_over(self, months: int, step: int) -> None:
+        """Extend a maturing principal by ``months`` (the holder's decision, C4)."""
+        self.maturity_step = step + months
+
+    def write_down(self, loss_usd: float) -> None:
+        """Reduce the claim by a loss; the holder's asset and the issuer's liability fall alike."""
+        cut = min(loss_usd, self.arrears_usd)
+        self.arrears_usd -= cut
+        self.principal_usd = max(0.0, self.principal_usd - (loss_usd - cut))
+
+
+@dataclass(eq=False)
+class CreditLine(Debt):
+    """A bank's revolving credit line to a private-credit fund [F31]: drawn up to a limit."""
+
+    limit_usd: float = 0.0
+
+    def undrawn_usd(self) -> float:
+        return max(0.0, self.limit_usd - self.principal_usd)
+
+    def excess_usd(self) -> float:
+        """Drawn amount above the (possibly cut) limit, due for repayment."""
+        return max(0.0, self.principal_usd - self.limit_usd)
+
+    def due_usd(self, step: int) -> float:
+        return self.principal_usd * self.rate_per_month + self.excess_usd() + self.arrears_usd
+
+    def principal_due_usd(self, step: int) -> float:
+        return self.excess_usd()
+
+
+@dataclass(eq=False)
+class Contract(Claim):
+    """A take-or-pay compute contract [F14] or a data-centre lease [F8].
+
+    The issuer pays ``payment_usd_per_month`` from ``start_step`` to ``end_step``
+    (exclusive). As an executory contract it is carried at zero on both sides except for
+    unpaid arrears; the remaining commitment is reported off balance sheet
+    (:meth:`remaining_usd`), which is what consolidated leverage adds back.
+    """
+
+    payment_usd_per_month: float = 0.0
+    start_step: int = 0
+    end_step: int = 0
+    arrears_usd: float = 0.0
+    renewable: bool = False
+
+    def value_usd(self) -> float:
+        return self.arrears_usd
+
+    def active(self, step: int) -> bool:
+        return self.start_step <= step < self.end_step and not self.closed
+
+    def due_usd(self, step: int) -> float:
+        return (self.payment_usd_per_month if self.active(step) else 0.0) + self.arrears_usd
+
+    def settle(self, paid_usd: float, step: int) -> None:
+        self.arrears_usd = max(0.0, self.due_usd(step) - paid_usd)
+
+    def remaining_usd(self, step: int) -> float:
+        """Payments still to come (off-balance-sheet commitment)."""
+        months = max(0, self.end_step - max(step, self.start_step))
+        return months * self.payment_usd_per_month
+
+    def write_down(self, loss_usd: float) -> None:
+        self.arrears_usd = max(0.0, self.arrears_usd - loss_usd)
+
+
+@dataclass(eq=False)
+class EquityClaim(Claim):
+    """An equity stake [F10, F13] or a fund share [F34]: ``units`` of the issuer's equity.
+
+    Its value is ``units * issuer.price_per_unit_usd()``: market price for listed firms,
+    last round's valuation for private ones, reported NAV per unit for funds [F30].
+    """
+
+    units: float = 0.0
+    cost_usd: float = 0.0
+    seniority: Seniority = Seniority.EQUITY
+
+    def value_usd(self) -> float:
+        if self.closed:
+            return 0.0
+        return self.units * self.issuer.price_per_unit_usd()
+
+
+class ClaimBook:
+    """Every live claim, indexed by holder and by issuer."""
+
+    def __init__(self):
+        self.by_holder: dict[Any, list[Claim]] = defaultdict(list)
+        self.by_issuer: dict[Any, list[Claim]] = defaultdict(list)
+        self.all: list[Claim] = []
+
+    def add(self, claim: Claim) -> Claim:
+        self.all.append(claim)
+        self.by_holder[claim.holder].append(claim)
+        self.by_issuer[claim.issuer].append(claim)
+        return claim
+
+    def close(self, claim: Claim) -> None:
+        """Remove a claim that is repaid, written off or terminated."""
+        claim.closed = True
+        self.by_holder[claim.holder].remove(claim)
+        self.by_issuer[claim.issuer].remove(claim)
+
+    def transfer(self, claim: Claim, new_holder: Any) -> None:
+        """Sell or pass a claim to another holder."""
+        self.by_holder[claim.holder].remove(claim)
+        claim.holder = new_holder
+        self.by_holder[new_holder].append(claim)
+
+    def split(self, claim: Claim, share: float, new_holder: Any) -> Claim:
+        """Carve ``share`` of a claim out into a new claim held by ``new_holder``."""
+        sizes = {k: getattr(claim, k) for k in ("principal_usd", "arrears_usd", "units", "cost_usd",
+                                                 "limit_usd", "payment_usd_per_month")
+                 if hasattr(claim, k)}
+        part = replace(claim, holder=new_holder, id=next(_ids),
+                       **{k: v * share for k, v in sizes.items()})
+        for k, v in sizes.items():
+            setattr(claim, k, v * (1.0 - share))
+        return self.add(part)
+
+    def compact(self) -> None:
+        """Drop closed claims from the master list."""
+        self.all = [c for c in self.all if not c.closed]
+
+    def held(self, holder, kind: str | None = None) -> list[Claim]:
+        return [c for c in self.by_holder.get(holder, ()) if kind is None or c.kind == kind]
+
+    def issued(self, issuer, kind: str | None = None) -> list[Claim]:
+        return [c for c in self.by_issuer.get(issuer, ()) if kind is None or c.kind == kind]

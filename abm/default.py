@@ -1,0 +1,113 @@
+"""Resolving a default: liquidate, pay creditors by seniority, book every loss.
+
+:func:`resolve_default` follows the spec's rule (``shared/spec/economy.md``, "Time and
+money"): the failed institution's equity holders are wiped out; secured lenders sell their
+collateral (GPU-backed loans through the GPU market [F25]); the rest of its assets are
+sold (GPUs at the fire-sale price with their own impact, data centres at their resale
+share, claims to the securities market at a distress discount); the cash is paid to
+creditors class by class (secured, senior, subordinated), pro rata within a class [as in
+Eisenberg and Noe's proportionality rule]; each creditor's shortfall is written off and
+booked as a loss on its ultimate holder. Afterwards no live claim points at the failed
+institution, and it takes no further part in the economy.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from abm.claims import Contract, Debt, EquityClaim, Seniority
+
+__all__ = ["resolve_default", "DISTRESS_DISCOUNT"]
+
+#: Discount at which a failed institution's financial claims are sold (assumption).
+DISTRESS_DISCOUNT = 0.2
+
+
+def _wipe_out_equity(model, inst) -> None:
+    """Equity holders lose their stake's value just before the failure."""
+    for c in list(model.claims.issued(inst)):
+        if isinstance(c, EquityClaim):
+            if inst.sector == "private_credit":
+                per_unit = max(inst.true_nav_usd(), 0.0) / max(inst.shares_outstanding, 1e-12)
+                value = c.units * per_unit
+            else:
+                value = c.value_usd()
+            model.claims.close(c)
+            model.losses.record(c.holder, value, inst, "equity_wiped_out", model.steps)
+
+
+def _sell_assets(model, inst) -> None:
+    """Turn everything the institution owns into cash (secured GPU loans first)."""
+    if inst.sector == "neocloud":
+        model.liquidate_gpu_loans_of(inst)
+    units = inst.gpu_units
+    for v in np.flatnonzero(units > 0):
+        price = model.gpu_market.liquidation_price(int(v), float(units[v]), model.gpu_depth()[v])
+        inst.receive("gpu_buyers", float(units[v]) * price, "estate_gpu_sale")
+        model.gpu_market.units_sold[v] += units[v]
+    inst.gpu_units = np.zeros_like(units)
+    if inst.real_assets_usd > 0:
+        inst.receive("suppliers", inst.real_assets_usd * model.p.dc_resale_share, "estate_real_asset_sale")
+        inst.real_assets_usd = 0.0
+    buyer = model.outside("securities_market")
+    for c in list(model.claims.held(inst)):
+        if isinstance(c, Contract):
+            model.claims.close(c)        # services it provided end with it
+            continue
+        value = c.value_usd()
+        model.claims.transfer(c, buyer)
+        if value > 0:
+            inst.receive("securities_market", value * (1.0 - DISTRESS_DISCOUNT), "estate_claim_sale")
+    if inst.sector == "private_credit":
+        model.sell_gpu_loans_of(inst, 1.0 - DISTRESS_DISCOUNT)
+
+
+def _pay_creditors(model, inst) -> None:
+    """Pay liabilities class by class, pro rata within a class; book the shortfalls."""
+    liabilities = [c for c in model.claims.issued(inst) if c.is_liability]
+    for cls in (Seniority.SECURED, Seniority.SENIOR, Seniority.SUBORDINATED):
+        claims = [c for c in liabilities if c.seniority == cls]
+        total = sum(c.value_usd() for c in claims)
+        if total <= 0:
+            for c in claims:
+                model.claims.close(c)
+            continue
+        available = max(0.0, inst.cash_usd)
+        ratio = min(1.0, available / total)
+        for c in claims:
+            owed = c.value_usd()
+            paid = owed * ratio
+            if paid > 0:
+                inst.pay(c.holder.name, paid, "default_recovery")
+            shortfall = owed - paid
+            if isinstance(c, (Debt, Contract)):
+                c.write_down(shortfall)
+            model.claims.close(c)
+            if shortfall > 0:
+                if c.holder.sector == "outside" and c.holder.name == "depositors":
+                    # deposit insurance makes depositors whole and bears the loss
+                    model.ledger.transfer("deposit_insurance", "depositors", shortfall,
+                                          "deposit_insurance_payout")
+                    model.losses.record(model.outside("deposit_insurance"), shortfall, inst,
+                                        c.kind, model.steps)
+                else:
+                    model.losses.record(c.holder, shortfall, inst, c.kind, model.steps)
+    for c in list(model.claims.issued(inst)):
+        model.claims.close(c)                # remaining executory contracts end
+    leftover = inst.cash_usd
+    if leftover > 0:
+        inst.pay("outside_investors", leftover, "estate_residual")
+
+
+def resolve_default(model, inst, reason: str) -> None:
+    """Resolve ``inst``'s failure; record it in ``model.default_events``."""
+    if inst.defaulted:
+        return
+    debt = inst.total_liabilities_usd()
+    _wipe_out_equity(model, inst)
+    inst.defaulted = True
+    inst.default_step = model.steps
+    inst.valuation_usd = 0.0
+    model.default_events.append(dict(step=model.steps, sector=inst.sector, name=inst.name,
+                                     reason=reason, liabilities_usd=debt))
+    _sell_assets(model, inst)
+    _pay_creditors(model, inst)

@@ -1,0 +1,130 @@
+"""GPU-backed loans [F23], held as one vectorised book (there may be a million of them).
+
+Each row is one loan: a private-credit ``lender`` lends ``debt`` to a neocloud
+``borrower`` against ``units`` GPUs of one ``vintage``. A loan is a claim seen by both
+sides (an asset of the lender at face value, a liability of the borrower). The book
+carries the loans' mechanics: monthly interest and amortisation, maturity and rollover
+(C4, [F6]), and the outcome of a fire-sale clearing (cash posted, units sold, defaults,
+C3, [F25]). Lenders and borrowers are integer indices into the model's lists of funds
+and neoclouds.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["GPULoanBook"]
+
+_FIELDS = ("lender", "borrower", "vintage", "units", "debt", "margin_ltv", "target_ltv",
+           "rate_per_month", "maturity_step", "term_months")
+
+
+class GPULoanBook:
+    """Structure of arrays: one entry per GPU-backed loan; ``active`` marks live loans."""
+
+    def __init__(self):
+        self.lender = np.zeros(0, np.int64)
+        self.borrower = np.zeros(0, np.int64)
+        self.vintage = np.zeros(0, np.int64)
+        self.units = np.zeros(0)
+        self.debt = np.zeros(0)
+        self.margin_ltv = np.zeros(0)
+        self.target_ltv = np.zeros(0)
+        self.rate_per_month = np.zeros(0)
+        self.maturity_step = np.zeros(0, np.int64)
+        self.term_months = np.zeros(0, np.int64)
+        self.active = np.zeros(0, bool)
+        self.version = 0          # bumped on every change; keys the per-holder caches
+        self._cache: dict = {}
+
+    def touch(self) -> None:
+        """Mark the book changed (call after editing ``debt`` or ``units`` in place)."""
+        self.version += 1
+
+    def __len__(self) -> int:
+        return int(self.active.sum())
+
+    def originate(self, lender, borrower, vintage, units, debt, margin_ltv, target_ltv,
+                  rate_per_month, maturity_step, term_months) -> np.ndarray:
+        """Add loans (arrays or scalars, broadcast); returns their row indices."""
+        cols = np.broadcast_arrays(np.asarray(lender, np.int64), np.asarray(borrower, np.int64),
+                                   np.asarray(vintage, np.int64), np.asarray(units, float),
+                                   np.asarray(debt, float), np.asarray(margin_ltv, float),
+                                   np.asarray(target_ltv, float), np.asarray(rate_per_month, float),
+                                   np.asarray(maturity_step, np.int64),
+                                   np.asarray(term_months, np.int64))
+        n0 = self.active.size
+        for name, col in zip(_FIELDS, cols):
+            setattr(self, name, np.concatenate([getattr(self, name), np.atleast_1d(col)]))
+        n = self.lender.size - n0
+        self.active = np.concatenate([self.active, np.ones(n, bool)])
+        self.touch()
+        return np.arange(n0, n0 + n)
+
+    def compact(self) -> None:
+        """Drop closed loans (keeps arrays short; row order of live loans is preserved)."""
+        keep = self.active
+        for name in _FIELDS:
+            setattr(self, name, getattr(self, name)[keep])
+        self.active = self.active[keep]
+        self.touch()
+
+    # --- monthly debt service ---------------------------------------------------------
+    def interest_due(self) -> np.ndarray:
+        return np.where(self.active, self.debt * self.rate_per_month, 0.0)
+
+    def principal_due(self, step: int) -> np.ndarray:
+        """Amortisation over the loan's term, or the whole balance at maturity."""
+        amort = self.debt / np.maximum(self.term_months, 1)
+        due = np.where(self.maturity_step <= step, self.debt, np.minimum(amort, self.debt))
+        return np.where(self.active, due, 0.0)
+
+    def roll_over(self, rows: np.ndarray, step: int, months: int) -> None:
+        """Lenders extend maturing loans by ``months`` (C4)."""
+        self.maturity_step[rows] = step + months
+        self.touch()
+
+    def pay(self, rows_paid_fraction: np.ndarray, step: int) -> np.ndarray:
+        """Apply this month's payments; ``rows_paid_fraction`` in [0, 1] per loan.
+
+        Returns the principal repaid per loan. Interest is paid first; a loan not paid in
+        full is left to the default resolution of its borrower.
+        """
+        interest = self.interest_due()
+        principal = self.principal_due(step)
+        paid = rows_paid_fraction * (interest + principal)
+        repaid = np.clip(paid - interest, 0.0, principal)
+        self.debt = self.debt - repaid
+        self.close(np.flatnonzero(self.active & (self.debt <= 1e-6)))
+        self.touch()
+        return repaid
+
+    def close(self, rows) -> None:
+        self.active[rows] = False
+        self.debt[rows] = 0.0
+        self.units[rows] = 0.0
+        self.touch()
+
+    # --- views ------------------------------------------------------------------------
+    def rows(self, *, lender=None, borrower=None) -> np.ndarray:
+        mask = self.active.copy()
+        if lender is not None:
+            mask &= self.lender == lender
+        if borrower is not None:
+            mask &= self.borrower == borrower
+        return np.flatnonzero(mask)
+
+    def debt_by(self, who: str, n: int) -> np.ndarray:
+        """Outstanding debt per lender (``who='lender'``) or borrower, length ``n``."""
+        key = (who, n, self.version)
+        if key not in self._cache:
+            idx = self.lender if who == "lender" else self.borrower
+            self._cache = {k: v for k, v in self._cache.items() if k[2] == self.version}
+            self._cache[key] = np.bincount(idx[self.active], weights=self.debt[self.active], minlength=n)
+        return self._cache[key]
+
+    def units_pledged(self, n_borrowers: int, n_vintages: int) -> np.ndarray:
+        """Units pledged per (borrower, vintage)."""
+        a = self.active
+        flat = self.borrower[a] * n_vintages + self.vintage[a]
+        return np.bincount(flat, weights=self.units[a],
+                           minlength=n_borrowers * n_vintages).reshape(n_borrowers, n_vintages)

@@ -1,0 +1,97 @@
+"""The GPU secondary market: one price per vintage, generation releases, depth (C3).
+
+Reference price of vintage v at month t (USD per unit), before this month's fire sale:
+
+    ref[v] = new_price * (1 - drop) ** releases_since(v) * (1 - dep) ** age_years(v)
+             * surprise ** elasticity * dislocation[v] ** persistence
+
+``drop`` is the fall of older vintages at each new generation [F24], ``dep`` the yearly
+economic depreciation [R5], ``surprise`` realised over expected AI demand (rental yields
+follow demand), and ``dislocation`` last month's clearing price over its reference price:
+a fire-sale discount that heals only partly within a month. Market depth of a vintage is
+``depth_share`` times its units outstanding: selling that many cuts the price by a factor
+e (the exponential impact of [R1], [R3]).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["GPUMarket"]
+
+
+class GPUMarket:
+    """Vintages, their reference and clearing prices, and generation releases."""
+
+    def __init__(self, *, steps: int, generation_months: int, first_release_step: int,
+                 unit_price_usd: float, release_value_drop: float, depreciation_per_year: float,
+                 utilisation_elasticity: float, depth_share: float, impact_persistence: float,
+                 n_existing: int = 3):
+        releases = 0 if first_release_step > steps else 1 + (steps - first_release_step) // generation_months
+        self.n_vintages = n_existing + releases
+        self.n_existing = n_existing
+        self.generation_months = generation_months
+        self.first_release_step = first_release_step
+        self.unit_price_usd = unit_price_usd
+        self.drop = release_value_drop
+        self.dep = depreciation_per_year
+        self.elasticity = utilisation_elasticity
+        self.depth_share = depth_share
+        self.persistence = impact_persistence
+        # vintage k released (n_existing-1-k)*12 months before step 0; new ones on schedule
+        self.release_step = np.array(
+            [-(n_existing - 1 - k) * 12 for k in range(n_existing)]
+            + [first_release_step + k * generation_months for k in range(releases)], dtype=np.int64)
+        self.dislocation = np.ones(self.n_vintages)
+        self.ref_price = np.zeros(self.n_vintages)
+        self.price = np.zeros(self.n_vintages)
+        self.units_sold = np.zeros(self.n_vintages)
+        self.update_reference(0, 1.0)
+        self.price = self.ref_price.copy()
+
+    def released(self, step: int) -> np.ndarray:
+        return self.release_step <= step
+
+    def newest(self, step: int) -> int:
+        """Index of the newest released vintage."""
+        return int(np.flatnonzero(self.released(step))[-1])
+
+    def is_release_month(self, step: int) -> bool:
+        return bool(np.any(self.release_step[self.n_existing:] == step))
+
+    def scheduled_price(self, step: int) -> np.ndarray:
+        """Price path from ageing and releases alone: ``new * (1-drop)^newer * (1-dep)^age``."""
+        released = self.released(step)
+        newer = np.clip(released.sum() - 1 - np.arange(self.n_vintages), 0, None)
+        age_years = np.clip(step - self.release_step, 0, None) / 12.0
+        sched = self.unit_price_usd * (1.0 - self.drop) ** newer * (1.0 - self.dep) ** age_years
+        return np.where(released, sched, self.unit_price_usd)
+
+    def update_reference(self, step: int, demand_surprise: float) -> np.ndarray:
+        """Recompute this month's reference prices (formula in the module docstring)."""
+        surprise = max(demand_surprise, 1e-6) ** self.elasticity
+        self.ref_price = self.scheduled_price(step) * surprise * self.dislocation ** self.persistence
+        return self.ref_price
+
+    def price_index(self, step: int, units: np.ndarray) -> float:
+        """Unit-weighted market price over the scheduled price (1 = on schedule)."""
+        sched = self.scheduled_price(step)
+        w = units * self.released(step)
+        denom = float(w @ sched)
+        return float(w @ self.price) / denom if denom > 0 else 1.0
+
+    def depth(self, units_outstanding: np.ndarray) -> np.ndarray:
+        """Units that cut a vintage's price by a factor e (at least one unit)."""
+        return np.maximum(self.depth_share * units_outstanding, 1.0)
+
+    def record_clearing(self, price: np.ndarray, units_sold: np.ndarray) -> None:
+        """Store a clearing's prices; the discount to reference persists partly (C3)."""
+        self.price = np.asarray(price, float).copy()
+        self.units_sold = np.asarray(units_sold, float).copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.dislocation = np.where(self.ref_price > 0, self.price / self.ref_price, 1.0)
+
+    def liquidation_price(self, vintage: int, units: float, depth: float) -> float:
+        """Price received for ``units`` dumped outside the clearing, with their own impact."""
+        return float(self.price[vintage] * math.exp(-units / depth))

@@ -1,0 +1,139 @@
+"""The ``aicredit`` command: run scenarios and list them.
+
+``aicredit run`` runs a scenario with a progress bar, prints the summary table and writes
+``summary.json``, ``model_vars.parquet``, ``agent_vars.parquet`` and PNG plots to ``--out``.
+``aicredit scenarios`` lists the shipped scenarios. A user's mistake (unknown scenario, bad
+key or value, an output directory that already holds results) prints one message naming
+what is wrong and exits with code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from pathlib import Path
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A mistake in the command line: reported in one line, exit code 2."""
+
+
+def parse_set(items: list[str]) -> dict:
+    """``key=value`` overrides; values are read as TOML (``true``, ``0.5``, ``[1, 2]``)."""
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise UsageError(f"--set expects key=value, got {item!r}")
+        key, raw = item.split("=", 1)
+        key = key.strip()
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        out[key] = value
+    return out
+
+
+def _positive_int(name):
+    def conv(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be >= 1, got {value}")
+        return value
+    return conv
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"--seed must be >= 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aicredit", description=(
+        "Agent-based simulation of how the financing of the AI build-out could unravel."))
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a scenario and write its report and plots")
+    run.add_argument("--scenario", default="baseline", help="scenario name or path to a .toml file")
+    run.add_argument("--steps", type=_positive_int("--steps"), default=None,
+                     help="months to simulate (default: the scenario's steps)")
+    run.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    run.add_argument("--out", type=Path, default=None, help="directory for the outputs")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a scenario parameter (repeatable)")
+    run.add_argument("--force", action="store_true", help="overwrite results already in --out")
+    run.add_argument("--no-agent-data", action="store_true",
+                     help="skip per-agent data (agent_vars.parquet); faster for large economies")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.add_parser("scenarios", help="list the shipped scenarios")
+    return parser
+
+
+def cmd_scenarios() -> int:
+    from models.scenario import describe_scenario, scenario_names
+    for name in scenario_names():
+        print(f"{name:<24}{describe_scenario(name)}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from tqdm import tqdm
+
+    from models.model import AIEconomyModel
+    from models.report import format_summary, write_outputs
+    from models.scenario import load_scenario
+
+    overrides = parse_set(args.set)
+    if args.steps is not None:
+        overrides["steps"] = args.steps
+    scenario = load_scenario(args.scenario, **overrides)      # validates before any work
+    if args.out is not None and (args.out / "summary.json").exists() and not args.force:
+        raise UsageError(f"--out {args.out} already holds results (summary.json); "
+                         f"choose another directory or pass --force to overwrite")
+    model = AIEconomyModel(args.scenario, seed=args.seed, collect_agents=not args.no_agent_data,
+                           **overrides)
+    for _ in tqdm(range(scenario.steps), desc=f"aicredit {scenario_label(args.scenario)}",
+                  unit="month", disable=args.quiet, file=sys.stderr):
+        model.step()
+    if args.out is not None:
+        s = write_outputs(model, args.out)
+    else:
+        from models.report import summary
+        s = summary(model)
+    print(format_summary(s))
+    if args.out is not None:
+        print(f"\nWrote summary.json, model_vars.parquet, agent_vars.parquet and plots to {args.out}")
+    return 0
+
+
+def scenario_label(name) -> str:
+    return Path(str(name)).stem
+
+
+def main(argv: list[str] | None = None) -> int:
+    from models.scenario import ScenarioError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "scenarios":
+            return cmd_scenarios()
+        return cmd_run(args)
+    except (ScenarioError, UsageError) as exc:
+        print(f"aicredit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

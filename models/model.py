@@ -1,0 +1,509 @@
+"""The Mesa model of the AI economy: :class:`AIEconomyModel`.
+
+One step is one month; step 0 is January 2025 (``shared/spec/economy.md``). The order of
+activity within a month (documented here because results must not depend on which
+institution acts first):
+
+1. **Environment.** AI demand moves (growth decaying from the scenario's initial rate,
+   log-normal shocks, an optional one-off shock); a GPU generation may be released; the
+   GPU reference prices, AI sentiment and listed firms' values are updated.
+2. **Decide.** Every live institution reads the state at the start of the month and writes
+   its plans (capex, equity rounds, rollover, line cuts, de-risking, panic). No payments.
+3. **Income and financing.** Outside accounts pay revenues, contributions and legacy cash
+   flows; planned equity rounds, vendor financing and bond issues are made; GPU purchases
+   and new GPU-backed loans are executed (lenders' capacity shared pro rata).
+4. **Payment clearing.** Everything that falls due (compute contracts, leases, interest,
+   amortisation and unrolled maturities, operating costs) is settled simultaneously with
+   :func:`abm.clearing.clear_payments` (Eisenberg and Noe 2001).
+5. **GPU fire sale.** :func:`abm.market.clear_fire_sale` clears margin calls on GPU-backed
+   loans (C3); cash posted and units sold repay lenders; loans that cannot be cured
+   default (and with them their borrower).
+6. **Defaults.** Every institution that could not pay, whose GPU loan defaulted, or (for
+   financial institutions) whose equity turned negative is resolved by seniority; the
+   cascade is followed within the month until no one else fails.
+7. **Act.** Funds pay gated redemptions and manage their bank lines, banks cut lines,
+   insurers de-risk, savers invest their contributions, firms pay out excess cash.
+8. **Revalue and collect.** Funds update reported NAVs; the DataCollector records.
+"""
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+from scipy import sparse
+
+from abm.agents import OutsideParty
+from abm.claims import ClaimBook, Debt, Seniority
+from abm.clearing import clear_payments
+from abm.default import resolve_default
+from abm.equity_market import EquityMarket
+from abm.gpu_loans import GPULoanBook
+from abm.gpu_market import GPUMarket
+from abm.ledger import Ledger
+from abm.losses import LossBook
+from abm.market import clear_fire_sale
+from models.calibration import BN, build_economy
+from models.reporters import add_price_reporters, agent_reporters, model_reporters
+from models.scenario import Scenario, load_scenario
+
+__all__ = ["AIEconomyModel"]
+
+
+class AIEconomyModel(mesa.Model):
+    """The AI-credit economy of one scenario.
+
+    Keyword arguments are the scenario's parameters (:class:`models.scenario.Scenario`),
+    applied over the named ``scenario`` file, so ``mesa.batch_run`` can sweep any of them.
+    ``seed`` seeds both ``self.random`` and ``self.rng``: same seed, same results.
+    ``collect_agents`` switches per-agent data collection (costly at 100k cohorts).
+    """
+
+    def __init__(self, scenario: str = "baseline", seed: int | None = None, *,
+                 collect_agents: bool = True, **params):
+        super().__init__(seed=seed)
+        self.scenario_name = str(scenario)
+        self.seed_value = seed
+        self.p: Scenario = load_scenario(scenario, **params)
+        p = self.p
+        self.ledger = Ledger()
+        self.claims = ClaimBook()
+        self.gpu_loans = GPULoanBook()
+        self.losses = LossBook()
+        self._outside: dict[str, OutsideParty] = {}
+        self.gpu_market = GPUMarket(
+            steps=p.steps, generation_months=p.gpu_generation_months,
+            first_release_step=p.gpu_first_release_step, unit_price_usd=p.gpu_unit_price_k * 1e3,
+            release_value_drop=p.gpu_release_value_drop,
+            depreciation_per_year=p.gpu_depreciation_per_year,
+            utilisation_elasticity=p.gpu_rental_utilisation_elasticity,
+            depth_share=p.fire_sale_depth_share, impact_persistence=p.price_impact_persistence)
+        self.equity_market = EquityMarket(sensitivity=p.sentiment_sensitivity, beta=p.equity_ai_beta,
+                                          volatility_per_month=p.equity_volatility_per_month,
+                                          enabled=p.c10_equity_market)
+        self.demand_usd = p.ai_demand_bn_per_year * BN / 12
+        self.demand_history = [self.demand_usd]
+        self.index_history = [1.0]
+        self.default_events: list[dict] = []
+        self.month: dict[str, float] = {}
+        self._reset_month_counters()
+        build_economy(self)
+        self.institutions = [a for a in self.agents if a.sector != "saver_401k"]
+        self.equity_market.register([a for a in self.institutions if a.listed], private=self.labs)
+        self.savers_start_usd = self.total_saver_balance_usd()
+        self.savers_contributed_usd = 0.0
+        self.initial_money_usd = self.ledger.total()
+        self.peak_index = 1.0
+        self.datacollector = mesa.DataCollector(
+            model_reporters=add_price_reporters(model_reporters(), self.gpu_market.n_vintages),
+            agent_reporters=agent_reporters() if collect_agents else None)
+        self.datacollector.collect(self)
+
+    # --- helpers used by agents -------------------------------------------------------------
+    def outside(self, name: str) -> OutsideParty:
+        """The outside party of a ledger account (created on first use)."""
+        if name not in self._outside:
+            self._outside[name] = OutsideParty(name)
+        return self._outside[name]
+
+    @property
+    def lab_demand_usd(self) -> float:
+        return (1.0 - self.p.hyperscaler_ai_service_share) * self.demand_usd
+
+    @property
+    def hyperscaler_demand_usd(self) -> float:
+        return self.p.hyperscaler_ai_service_share * self.demand_usd
+
+    def demand_surprise(self) -> float:
+        """Realised AI demand over what hyperscalers expected for now a year ago."""
+        live = [h.disappointment() for h in self.hyperscalers if not h.defaulted]
+        return float(np.mean(live)) if live else 1.0
+
+    def mean_expected_demand_ratio(self) -> float:
+        """Hyperscalers' expected demand a year ahead relative to step 0 (capex driver)."""
+        ratios = [h.expected_history[-1] / h.expected_demand0 for h in self.hyperscalers
+                  if h.expected_history and not h.defaulted]
+        return float(np.mean(ratios)) if ratios else 1.0
+
+    def index_return_12m(self) -> float:
+        h = self.index_history
+        return h[-1] / h[-13] - 1.0 if len(h) > 12 else h[-1] / h[0] - 1.0
+
+    def total_saver_balance_usd(self) -> float:
+        return float(sum(s.balance_usd() for s in self.savers))
+
+    def gpu_units_outstanding(self) -> np.ndarray:
+        return np.sum([a.gpu_units for a in self.institutions], axis=0)
+
+    def gpu_depth(self) -> np.ndarray:
+        return self.gpu_market.depth(self.gpu_units_outstanding())
+
+    def _reset_month_counters(self) -> None:
+        self.margin_calls = 0
+        self.gpu_loan_defaults = 0
+        self.redemptions_usd = 0.0
+        self.panic_cohorts = 0
+        self.walkaways = 0
+        self.units_fire_sold = 0.0
+
+    # --- GPU purchases and loans -----------------------------------------------------------------
+    def buy_gpus(self, buyer, spend_usd: float, pledged_loan_usd: float = 0.0,
+                 lenders: dict | None = None) -> float:
+        """``buyer`` buys newest-vintage GPUs for ``spend_usd`` from the chipmaker."""
+        if spend_usd <= 0 or not self.chipmakers or self.chipmakers[0].defaulted:
+            return 0.0
+        v = self.gpu_market.newest(self.steps)
+        price = self.gpu_market.ref_price[v]
+        spend_usd = min(spend_usd, buyer.cash_usd)
+        units = spend_usd / price
+        chip = self.chipmakers[0]
+        buyer.pay(chip, spend_usd, "gpu_purchase")
+        chip.sell_gpus(buyer, units, price)
+        buyer.gpu_units[v] += units
+        return units
+
+    def _lend_to_neoclouds(self) -> None:
+        """New GPU-backed loans: requests filled pro rata to funds' lending capacity."""
+        p = self.p
+        borrowers = [n for n in self.neoclouds if not n.defaulted and n.loan_request_usd > 0]
+        funds = [f for f in self.funds if not f.defaulted]
+        if not borrowers or not funds:
+            for n in self.neoclouds:
+                if not n.defaulted and n.loan_request_usd == 0 and n.capex_plan_usd > 0:
+                    n.invest(0.0)
+            return
+        capacity = np.array([f.lending_capacity_usd() for f in funds])
+        requests = np.array([n.loan_request_usd for n in borrowers])
+        fill = min(1.0, capacity.sum() / requests.sum()) if requests.sum() > 0 else 0.0
+        share = capacity / capacity.sum() if capacity.sum() > 0 else np.zeros(len(funds))
+        h = p.effective_gpu_ltv
+        v = self.gpu_market.newest(self.steps)
+        price = self.gpu_market.ref_price[v]
+        for n, req in zip(borrowers, requests):
+            loan = fill * req
+            if loan <= 0:
+                continue
+            for f, s in zip(funds, share):
+                part = loan * s
+                if part <= 0:
+                    continue
+                f.pay(n, part, "gpu_loan_disbursement")
+                units = part / h / price
+                self.gpu_loans.originate(f.index, n.index, v, units, part, p.gpu_loan_margin_ltv, h,
+                                         p.gpu_loan_rate_per_year / 12, self.steps + 36, 48)
+            n.invest(loan)
+
+    def liquidate_gpu_loans_of(self, borrower) -> None:
+        """A failed neocloud's lenders sell their collateral and keep the deficiency claim."""
+        book = self.gpu_loans
+        rows = book.rows(borrower=borrower.index)
+        depth = self.gpu_depth()
+        for r in rows:
+            v = int(book.vintage[r])
+            units = float(book.units[r])
+            price = self.gpu_market.liquidation_price(v, units, depth[v])
+            proceeds = min(units * price, float(book.debt[r]))
+            lender_account = self.gpu_lender_accounts[book.lender[r]]
+            self.ledger.transfer("gpu_buyers", lender_account, proceeds, "collateral_sale")
+            surplus = units * price - proceeds
+            if surplus > 0:
+                borrower.receive("gpu_buyers", surplus, "collateral_surplus")
+            borrower.gpu_units[v] = max(0.0, borrower.gpu_units[v] - units)
+            self.gpu_market.units_sold[v] += units
+            self._book_deficiency(r, float(book.debt[r]) - proceeds, borrower)
+            book.close([r])
+
+    def _book_deficiency(self, row: int, amount_usd: float, borrower) -> None:
+        """What a GPU loan's collateral did not cover becomes a senior unsecured claim."""
+        if amount_usd <= 1e-6:
+            return
+        k = int(self.gpu_loans.lender[row])
+        holder = self.funds[k] if k < len(self.funds) else self.outside("securities_market")
+        self.claims.add(Debt(holder=holder, issuer=borrower, kind="gpu_loan_deficiency",
+                             seniority=Seniority.SENIOR, principal_usd=amount_usd))
+
+    def sell_gpu_loans_of(self, fund, price_share: float) -> None:
+        """A failed fund's GPU loans are sold to the securities market."""
+        book = self.gpu_loans
+        rows = book.rows(lender=fund.index)
+        value = float(book.debt[rows].sum())
+        if value > 0:
+            fund.receive("securities_market", value * price_share, "estate_gpu_loan_sale")
+        book.lender[rows] = len(self.funds)
+
+    # --- the month ---------------------------------------------------------------------------------
+    def step(self) -> None:
+        self._reset_month_counters()
+        self.losses.take_step_total()
+        self.ledger.take_flows()
+        self.chipmakers[0].gpu_revenue_usd = 0.0
+        self._environment()
+        self._live().do("decide")
+        self._income_and_financing()
+        self._settle_obligations()
+        self._fire_sale()
+        self._resolve_failures()
+        self._live().do("act")
+        self._fund_housekeeping()
+        for f in self.funds:
+            if not f.defaulted:
+                f.update_nav()
+        self.index_history.append(self.equity_market.index_level)
+        self.peak_index = max(self.peak_index, self.equity_market.index_level)
+        self.claims.compact()
+        if self.steps % 12 == 0:
+            self.gpu_loans.compact()
+        self.datacollector.collect(self)
+
+    def _live(self):
+        return self.agents.select(lambda a: not a.defaulted)
+
+    def _environment(self) -> None:
+        p = self.p
+        t = self.steps
+        g = (p.demand_growth_long_run_per_year + (p.demand_growth_per_year - p.demand_growth_long_run_per_year)
+             * math.exp(-t / p.demand_growth_decay_months))
+        shock = self.rng.standard_normal() * p.demand_volatility_per_month
+        self.demand_usd *= math.exp(math.log1p(g) / 12 + shock - 0.5 * p.demand_volatility_per_month ** 2)
+        if t == p.demand_shock_step:
+            self.demand_usd *= 1.0 - p.demand_shock_size
+        self.demand_history.append(self.demand_usd)
+        surprise = self.demand_surprise()
+        self.gpu_market.update_reference(t, surprise)
+        self.equity_market.update(surprise, self.default_stress(), self.rng)
+        self.gpu_market.price = self.gpu_market.ref_price.copy()
+
+    def investor_appetite(self, revenue_usd: float, costs_usd: float) -> float:
+        """Share of a planned equity round outside investors fund (0..1).
+
+        ``a * min(1, s)^2 * min(1, 3 * revenue / costs)``: appetite follows AI sentiment
+        ``s`` [F18] and the firm's prospects (how much of its costs revenue covers).
+        """
+        s = min(1.0, max(self.equity_market.sentiment, 0.0))
+        cover = min(1.0, 3.0 * revenue_usd / costs_usd) if costs_usd > 0 else 1.0
+        return min(1.0, self.p.outside_investor_appetite * s * s * cover)
+
+    def default_stress(self) -> float:
+        """Liabilities of institutions that failed in the last 12 months over all AI debt."""
+        recent = sum(e["liabilities_usd"] for e in self.default_events if e["step"] > self.steps - 12)
+        total = sum(c.value_usd() for c in self.claims.all if c.is_liability and not c.closed) + 1.0
+        return recent / total
+
+    def _income_and_financing(self) -> None:
+        p = self.p
+        live = self._live()
+        live.do("month_income")
+        for lab in self.labs:
+            if not lab.defaulted and lab.round_plan_usd > 0:
+                share = self.investor_appetite(lab.revenue_usd, lab.revenue_usd + lab.monthly_burn_usd())
+                lab.issue_equity("outside_investors", share * lab.round_plan_usd, "equity_round")
+        for n in self.neoclouds:
+            if not n.defaulted and n.raise_plan_usd > 0:
+                revenue = sum(c.due_usd(self.steps) for c in n.claims_held("compute_contract"))
+                amount = self.investor_appetite(revenue, n.monthly_costs_usd()) * n.raise_plan_usd
+                chip = self.chipmakers[0]
+                if p.c8_circular_financing and not chip.defaulted:
+                    n.issue_equity(chip, 0.1 * amount, "vendor_financing")
+                    amount *= 0.9
+                n.issue_equity("outside_investors", amount, "equity_round")
+        if self.steps == 2 and not self.neoclouds[0].defaulted:                  # [F1] IPO
+            self.neoclouds[0].issue_equity("outside_investors", 1.5 * BN, "ipo")
+        for chip in self.chipmakers:
+            if not chip.defaulted:
+                chip.invest_in_customers()
+        if p.c8_circular_financing and self.steps == 10:                          # [F13]
+            anthropic = self.labs[1]
+            if not anthropic.defaulted:
+                anthropic.issue_equity(self.chipmakers[0], p.nvidia_anthropic_investment_bn * BN,
+                                       "vendor_financing")
+                anthropic.issue_equity(self.hyperscalers[0], p.microsoft_anthropic_investment_bn * BN,
+                                       "strategic_investment")
+        for h in self.hyperscalers:
+            if not h.defaulted:
+                h.finance()
+                h.invest()
+        self._lend_to_neoclouds()
+        if not p.c1_demand_to_compute:
+            for lab in self.labs:                      # C1 off: an outside backstop pays
+                if not lab.defaulted:
+                    gap = lab.compute_due_usd() / (1 - lab.opex_share) - lab.cash_usd
+                    if gap > 0:
+                        lab.receive("outside_investors", gap, "compute_backstop")
+
+    # --- payment clearing -------------------------------------------------------------------------
+    def _maturing_rollover(self) -> None:
+        """Lenders decide which GPU loans maturing now they roll over (C4)."""
+        book = self.gpu_loans
+        t = self.steps
+        rows = np.flatnonzero(book.active & (book.maturity_step <= t))
+        if rows.size == 0:
+            return
+        draws = self.rng.random(rows.size)
+        shares = np.array([self.funds[k].rollover_share() if k < len(self.funds) and not self.funds[k].defaulted
+                           else (self.p.rollover_base_share if self.p.c4_rollover_risk else 1.0)
+                           for k in book.lender[rows]])
+        roll = rows[draws < shares]
+        book.roll_over(roll, t, 12)
+
+    def _settle_obligations(self) -> None:
+        """Settle everything due this month at once (Eisenberg-Noe clearing)."""
+        t = self.steps
+        self._maturing_rollover()
+        ledger = self.ledger
+        nodes: dict[str, int] = {}
+
+        def node(name):
+            if name not in nodes:
+                nodes[name] = len(nodes)
+            return nodes[name]
+
+        rows, cols, vals, items = [], [], [], []
+        for c in self.claims.all:
+            if c.closed:
+                continue
+            due = c.due_usd(t)
+            if due <= 0:
+                continue
+            if c.issuer.sector == "outside":               # the outside world always pays
+                ledger.transfer(c.issuer.name, c.holder.name, due, c.kind)
+                c.settle(due, t)
+                continue
+            i, j = node(c.issuer.name), node(c.holder.name)
+            rows.append(i); cols.append(j); vals.append(due); items.append((c, i, due))
+        book = self.gpu_loans
+        gl_due = book.interest_due() + book.principal_due(t)
+        live_rows = np.flatnonzero(book.active & (gl_due > 0))
+        gl_nodes_i = np.array([node(self.neoclouds[b].name) for b in book.borrower[live_rows]], dtype=np.int64)
+        gl_nodes_j = np.array([node(self.gpu_lender_accounts[k]) for k in book.lender[live_rows]], dtype=np.int64)
+        for inst in self.institutions:
+            if inst.defaulted:
+                continue
+            for payee, amount in inst.obligations_to_outside().items():
+                if amount > 0:
+                    rows.append(node(inst.name)); cols.append(node(payee)); vals.append(amount)
+        n = len(nodes)
+        if n == 0:
+            return
+        all_rows = np.concatenate([np.array(rows, dtype=np.int64), gl_nodes_i])
+        all_cols = np.concatenate([np.array(cols, dtype=np.int64), gl_nodes_j])
+        all_vals = np.concatenate([np.array(vals, dtype=float), gl_due[live_rows]])
+        liab = sparse.csr_matrix((all_vals, (all_rows, all_cols)), shape=(n, n))
+        liab.setdiag(0.0)
+        names = list(nodes)
+        cash = np.array([0.0 if ledger.is_outside(nm) else max(ledger.balance(nm), 0.0) for nm in names])
+        result = clear_payments(liab, cash)
+        pbar = np.asarray(liab.sum(axis=1)).ravel()
+        frac = np.where(pbar > 0, result.payments / np.where(pbar > 0, pbar, 1.0), 1.0)
+        frac = np.minimum(frac, 1.0)
+        # execute all payments simultaneously through the ledger
+        idx = np.array([ledger.index(nm) for nm in names], dtype=np.int64)
+        pay_i = idx[all_rows]
+        pay_j = idx[all_cols]
+        amounts = all_vals * frac[all_rows]
+        ledger.transfer_many(pay_i, pay_j, amounts, "clearing")
+        for c, i, due in items:
+            c.settle(due * frac[i], t)
+        paid_fraction = np.zeros(book.active.size)
+        paid_fraction[live_rows] = frac[gl_nodes_i]
+        book.pay(paid_fraction, t)
+        self.payment_defaulters = [names[i] for i in np.flatnonzero(pbar - result.payments > 1e-6 * np.maximum(pbar, 1.0))]
+
+    # --- the fire sale -----------------------------------------------------------------------------
+    def _fire_sale(self) -> None:
+        """Clear margin calls on GPU-backed loans (C3, [F23-F25])."""
+        p = self.p
+        gm = self.gpu_market
+        book = self.gpu_loans
+        self.gpu_loan_failures = []
+        depth = self.gpu_depth()
+        exog = np.zeros(gm.n_vintages)
+        live_borrowers = np.array([not n.defaulted for n in self.neoclouds])
+        rows = (np.flatnonzero(book.active & live_borrowers[book.borrower]) if book.active.size
+                else np.zeros(0, np.int64))
+        if not p.c3_collateral_spiral or rows.size == 0:
+            gm.record_clearing(gm.ref_price, exog)
+            return
+        cash = np.array([max(n.cash_usd, 0.0) if not n.defaulted else 0.0 for n in self.neoclouds])
+        res = clear_fire_sale(gm.ref_price, depth, exog, book.vintage[rows], book.borrower[rows],
+                              book.units[rows], book.debt[rows], book.margin_ltv[rows],
+                              book.target_ltv[rows], cash)
+        price = res.price
+        self.margin_calls = int(res.margin_called.sum())
+        self.gpu_loan_defaults = int(res.defaulted.sum())
+        self.units_fire_sold = float(res.units_sold.sum())
+        gm.record_clearing(price, res.units_sold)
+        # cash posted: borrower -> lender
+        lender_idx = np.array([self.ledger.index(a) for a in self.gpu_lender_accounts], dtype=np.int64)
+        borrower_idx = np.array([self.ledger.index(n.name) for n in self.neoclouds], dtype=np.int64)
+        posted = res.cash_posted
+        self.ledger.transfer_many(borrower_idx[book.borrower[rows]], lender_idx[book.lender[rows]],
+                                  posted, "margin_cash")
+        proceeds = res.sold * price[book.vintage[rows]]
+        applied = np.minimum(proceeds, book.debt[rows] - posted)
+        gpu_buyers = np.full(rows.size, self.ledger.index("gpu_buyers"), dtype=np.int64)
+        self.ledger.transfer_many(gpu_buyers, lender_idx[book.lender[rows]], applied, "fire_sale_proceeds")
+        surplus = proceeds - applied
+        self.ledger.transfer_many(gpu_buyers, borrower_idx[book.borrower[rows]], np.maximum(surplus, 0.0),
+                                  "fire_sale_surplus")
+        nv = gm.n_vintages
+        sold_bv = np.bincount(book.borrower[rows] * nv + book.vintage[rows], weights=res.sold,
+                              minlength=len(self.neoclouds) * nv).reshape(-1, nv)
+        for n in self.neoclouds:
+            n.gpu_units -= sold_bv[n.index]
+        book.debt[rows] = np.maximum(book.debt[rows] - posted - applied, 0.0)
+        book.units[rows] = book.units[rows] - res.sold
+        book.touch()
+        failed = rows[res.defaulted]
+        for r in failed:
+            self._book_deficiency(int(r), float(book.debt[r]), self.neoclouds[book.borrower[r]])
+        book.close(failed)
+        self.gpu_loan_failures = sorted({self.neoclouds[b].name for b in book.borrower[failed]})
+        for n in self.neoclouds:
+            np.maximum(n.gpu_units, 0.0, out=n.gpu_units)
+
+    # --- defaults -------------------------------------------------------------------------------
+    def _resolve_failures(self) -> None:
+        by_name = {a.name: a for a in self.institutions}
+        queue = [(by_name[nm], "payment_default") for nm in getattr(self, "payment_defaulters", [])
+                 if nm in by_name]
+        queue += [(by_name[nm], "gpu_loan_default") for nm in self.gpu_loan_failures]
+        while True:
+            for inst, reason in sorted(queue, key=lambda x: x[0].unique_id):
+                resolve_default(self, inst, reason)
+            queue = [(a, "insolvent") for a in self.institutions if not a.defaulted
+                     and a.sector in ("bank", "private_credit", "insurer") and a.equity_usd() < 0]
+            if not queue:
+                break
+
+    def _fund_housekeeping(self) -> None:
+        for f in self.funds:
+            if not f.defaulted:
+                f.pay_redemptions()
+                f.manage_liquidity()
+                f.distribute()
+
+    # --- outputs ------------------------------------------------------------------------------
+    def defaults_by_sector(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for e in self.default_events:
+            out[e["sector"]] = out.get(e["sector"], 0) + 1
+        return out
+
+    def buy_bonds(self, holder, amount_usd: float) -> None:
+        """Invest cash in outside bonds (a claim on other borrowers)."""
+        if amount_usd <= 0:
+            return
+        existing = [c for c in self.claims.held(holder, "bond_holding")]
+        holder.pay("other_borrowers", amount_usd, "bond_purchase")
+        if existing:
+            existing[0].principal_usd += amount_usd
+        else:
+            self.claims.add(Debt(holder=holder, issuer=self.outside("other_borrowers"), kind="bond_holding",
+                                 principal_usd=amount_usd, rate_per_month=0.04 / 12))
+
+    def split_claim_to(self, claim, share: float, buyer) -> None:
+        """Sell ``share`` of a claim to ``buyer`` (the whole claim when share is 1)."""
+        if share >= 1.0 - 1e-12:
+            self.claims.transfer(claim, buyer)
+        else:
+            self.claims.split(claim, share, buyer)

@@ -1,0 +1,99 @@
+"""What the DataCollector records each month (the spec's outputs).
+
+Model reporters are functions of the model; each name is a column of
+``model_vars.parquet``. GPU prices are one column per vintage (``gpu_price_v0`` ...).
+Money is in USD.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from abm.agents import SECTORS
+
+__all__ = ["model_reporters", "agent_reporters"]
+
+
+def _alive(items):
+    return [x for x in items if not x.defaulted]
+
+
+def _mean(values):
+    values = list(values)
+    return float(np.mean(values)) if values else float("nan")
+
+
+def _saver_balances(m):
+    return np.array([s.balance_usd() for s in m.savers])
+
+
+def _pct(q):
+    return lambda m: float(np.percentile(_saver_balances(m), q))
+
+
+def _defaults(sector):
+    return lambda m: sum(1 for e in m.default_events if e["sector"] == sector)
+
+
+def _price(v):
+    return lambda m: float(m.gpu_market.price[v])
+
+
+def model_reporters() -> dict:
+    """Per-step outputs (see README, 'Outputs')."""
+    r = {
+        "step": lambda m: m.steps,
+        "ai_demand_usd_per_month": lambda m: m.demand_usd,
+        "ai_sentiment": lambda m: m.equity_market.sentiment,
+        "ai_index": lambda m: m.equity_market.index_level,
+        "gpu_newest_vintage": lambda m: m.gpu_market.newest(m.steps),
+        "gpu_price_index": lambda m: m.gpu_market.price_index(m.steps, m.gpu_units_outstanding()),
+        "units_fire_sold": lambda m: float(m.gpu_market.units_sold.sum()),
+        "margin_calls": lambda m: m.margin_calls,
+        "gpu_loan_defaults": lambda m: m.gpu_loan_defaults,
+        "gpu_loans_outstanding_usd": lambda m: float(m.gpu_loans.debt[m.gpu_loans.active].sum()),
+        "defaults_total": lambda m: len(m.default_events),
+        "losses_total_usd": lambda m: sum(m.losses.by_category.values()),
+        "bank_capital_ratio_mean": lambda m: _mean(b.capital_ratio() for b in _alive(m.banks)),
+        "bank_capital_ratio_min": lambda m: min((b.capital_ratio() for b in _alive(m.banks)), default=float("nan")),
+        "insurer_solvency_mean": lambda m: _mean(i.solvency_ratio() for i in _alive(m.insurers)),
+        "insurer_solvency_min": lambda m: min((i.solvency_ratio() for i in _alive(m.insurers)), default=float("nan")),
+        "pc_reported_nav_usd": lambda m: sum(f.reported_nav_usd for f in _alive(m.funds)),
+        "pc_true_nav_usd": lambda m: sum(f.true_nav_usd() for f in _alive(m.funds)),
+        "pc_lending_appetite": lambda m: _mean(f.appetite for f in _alive(m.funds)),
+        "pc_redemptions_usd": lambda m: m.redemptions_usd,
+        "bank_credit_lines_usd": lambda m: sum(c.limit_usd for b in m.banks for c in b.claims_held("credit_line")),
+        "savers_401k_mean_usd": lambda m: float(_saver_balances(m).mean()),
+        "savers_401k_p10_usd": _pct(10),
+        "savers_401k_p50_usd": _pct(50),
+        "savers_401k_p90_usd": _pct(90),
+        "savers_401k_total_usd": lambda m: float(_saver_balances(m).sum()),
+        "savers_panicking": lambda m: m.panic_cohorts,
+        "hyperscaler_reported_leverage": lambda m: _mean(h.reported_leverage() for h in _alive(m.hyperscalers)),
+        "hyperscaler_consolidated_leverage": lambda m: _mean(h.consolidated_leverage() for h in _alive(m.hyperscalers)),
+        "hyperscaler_capex_usd": lambda m: sum(h.capex_usd for h in _alive(m.hyperscalers)),
+        "chipmaker_gpu_revenue_usd": lambda m: sum(c.gpu_revenue_usd for c in m.chipmakers),
+        "spv_walkaways": lambda m: m.walkaways,
+        "credit_supply_index": lambda m: _mean(f.appetite for f in _alive(m.funds)),
+        "money_total_usd": lambda m: m.ledger.total(),
+    }
+    for sector in SECTORS:
+        r[f"defaults_{sector}"] = _defaults(sector)
+    return r
+
+
+def agent_reporters() -> dict:
+    """Per-agent, per-step outputs (``agent_vars.parquet``)."""
+    return {
+        "name": "name",
+        "sector": "sector",
+        "defaulted": "defaulted",
+        "cash_usd": lambda a: a.cash_usd,
+        "total_assets_usd": lambda a: a.total_assets_usd(),
+        "equity_usd": lambda a: a.equity_usd(),
+    }
+
+
+def add_price_reporters(dc_reporters: dict, n_vintages: int) -> dict:
+    for v in range(n_vintages):
+        dc_reporters[f"gpu_price_v{v}"] = _price(v)
+    return dc_reporters

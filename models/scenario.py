@@ -1,0 +1,368 @@
+"""Scenario parameters: one validated dataclass, loaded from TOML files.
+
+Every parameter of the model is a field of :class:`Scenario` with its unit, its valid range
+and its source: a fact of the article ``[F#]`` (``../shared/seeds/facts.md``), a public
+reference value ``[R#]``, or a stated assumption. Money in scenario files is in billions of
+USD (``_bn`` suffix); the model converts to USD. Time is in months (one step = one month,
+step 0 = January 2025).
+
+A scenario file is a flat TOML table of these keys plus ``name`` and ``description``.
+Values it omits take the defaults below (the calibrated 2025 baseline). Unknown keys, wrong
+types and out-of-range values raise :class:`ScenarioError` naming the key and the value.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Scenario", "ScenarioError", "load_scenario", "scenario_names", "validate_params",
+           "PARAMETER_TABLE"]
+
+
+class ScenarioError(ValueError):
+    """A scenario file or parameter override is invalid; the message names key and value."""
+
+
+def p(default, low=None, high=None, unit="", source="assumption", doc=""):
+    """A scenario field with its valid closed range [low, high], unit and source."""
+    return field(default=default, metadata=dict(low=low, high=high, unit=unit, source=source,
+                                                doc=doc))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """All parameters of :class:`models.AIEconomyModel` (the 2025 baseline by default)."""
+
+    # --- run ---------------------------------------------------------------------------
+    steps: int = p(72, 1, 600, "months", "spec: Jan 2025 to Dec 2030", "Length of a run.")
+
+    # --- end-user AI demand (C1) -------------------------------------------------------
+    ai_demand_bn_per_year: float = p(60.0, 0, 1e5, "bn USD/yr", "[F16]",
+                                     "End-user spending on AI services at step 0.")
+    demand_growth_per_year: float = p(0.8, -0.9, 10, "1/yr", "assumption between [F17] and [F18]",
+                                      "Initial growth rate of AI demand.")
+    demand_growth_long_run_per_year: float = p(0.15, -0.9, 10, "1/yr", "assumption",
+                                               "Growth rate the initial rate decays towards.")
+    demand_growth_decay_months: float = p(36.0, 1, 1e4, "months", "assumption",
+                                          "e-folding time of the growth rate's decay.")
+    demand_volatility_per_month: float = p(0.04, 0, 1, "log-sd/month", "assumption",
+                                           "Volatility of monthly demand shocks.")
+    demand_shock_step: int = p(-1, -1, 600, "step", "assumption",
+                               "Month of a one-off demand shock (-1: none).")
+    demand_shock_size: float = p(0.0, 0, 0.99, "fraction", "assumption",
+                                 "Fall of the demand level at the shock.")
+    hyperscaler_ai_service_share: float = p(0.35, 0, 1, "fraction", "assumption",
+                                            "Share of AI demand earned by hyperscalers' own AI services.")
+    lab_demand_shares: tuple = p((0.40, 0.20, 0.05, 0.35), 0, 1, "fractions",
+                                 "[F15]: OpenAI 10 of 60-0.35*60; rest assumption",
+                                 "Shares of lab demand: OpenAI, Anthropic, xAI, other labs.")
+
+    # --- hyperscalers -----------------------------------------------------------------
+    hyperscaler_capex_bn_per_year: tuple = p((88.0, 100.0, 85.0, 70.0, 35.0), 0, 1e4, "bn USD/yr",
+                                             "[F12] total > 400 with neoclouds; split: assumption",
+                                             "Capex of Microsoft, Amazon, Google, Meta, Oracle.")
+    hyperscaler_legacy_cash_bn_per_year: tuple = p((130.0, 120.0, 130.0, 100.0, 20.0), 0, 1e4,
+                                                   "bn USD/yr", "assumption (2024 filings, rounded)",
+                                                   "Operating cash flow of non-AI businesses.")
+    hyperscaler_cash_bn: tuple = p((80.0, 90.0, 95.0, 45.0, 11.0), 0, 1e4, "bn USD",
+                                   "assumption (2024 filings, rounded)", "Cash at step 0.")
+    hyperscaler_bonds_bn: tuple = p((40.0, 55.0, 10.0, 29.0, 90.0), 0, 1e4, "bn USD",
+                                    "assumption (2024 filings, rounded)", "Bonds outstanding at step 0.")
+    hyperscaler_market_cap_bn: tuple = p((3800.0, 2300.0, 3000.0, 1800.0, 800.0), 0, 1e5, "bn USD",
+                                         "assumption (2025 prices)", "Market capitalisation at step 0.")
+    hyperscaler_expected_growth_per_year: float = p(1.0, -0.9, 10, "1/yr", "[F17] belief",
+                                                    "How strongly hyperscalers believe in exponential growth.")
+    capex_learning_rate: float = p(0.15, 0, 1, "1/month", "assumption",
+                                   "Speed at which expected growth adapts to realised growth.")
+    gpu_capex_share: float = p(0.6, 0, 1, "fraction", "assumption", "Share of capex spent on GPUs.")
+    hyperscaler_spv_share: float = p(0.15, 0, 1, "fraction", "[F20] (Meta 27bn of ~70bn)",
+                                     "Share of data-centre capex financed off balance sheet through SPVs.")
+
+    # --- neoclouds (C2, C4) -----------------------------------------------------------
+    coreweave_revenue_bn_per_year: float = p(5.0, 0, 1e4, "bn USD/yr", "[F5]", "CoreWeave revenue 2025.")
+    coreweave_spending_bn_per_year: float = p(20.0, 0, 1e4, "bn USD/yr", "[F5]", "CoreWeave spending 2025.")
+    coreweave_debt_bn: float = p(14.0, 0, 1e4, "bn USD", "[F6]", "CoreWeave debt at step 0.")
+    coreweave_short_term_share: float = p(0.55, 0, 1, "fraction", "[F6] more than half",
+                                          "Share of CoreWeave debt due within 12 months.")
+    coreweave_lease_bn: float = p(34.0, 0, 1e4, "bn USD", "[F8]", "Lease obligations to 2028.")
+    coreweave_customer_shares: tuple = p((0.70, 0.10, 0.10, 0.10), 0, 1, "fractions", "[F9]",
+                                         "Revenue shares: Microsoft, Nvidia, OpenAI, other customers.")
+    n_small_neoclouds: int = p(3, 0, 10000, "count", "assumption", "Synthetic smaller neoclouds.")
+    small_neocloud_scale: float = p(0.25, 0, 10, "x CoreWeave", "assumption",
+                                    "Size of each smaller neocloud relative to CoreWeave.")
+    gpu_loans_per_neocloud: int = p(24, 1, 1_000_000, "count", "assumption",
+                                    "GPU-backed loans per neocloud at step 0.")
+    rollover_base_share: float = p(0.95, 0, 1, "fraction", "assumption",
+                                   "Share of maturing neocloud debt lenders roll over in calm markets.")
+    neocloud_cash_buffer_months: float = p(2.0, 0, 120, "months", "assumption",
+                                           "Months of costs a neocloud keeps before buying GPUs.")
+
+    # --- GPUs and the fire sale (C3) ----------------------------------------------------
+    gpu_generation_months: int = p(12, 1, 120, "months", "assumption (Nvidia annual cadence)",
+                                   "Months between GPU generation releases.")
+    gpu_first_release_step: int = p(9, 0, 600, "step", "assumption (Rubin-class, late 2025)",
+                                    "Step of the first new-generation release.")
+    gpu_unit_price_k: float = p(40.0, 0.1, 1e4, "k USD/unit", "assumption", "Price of a newest-generation GPU unit.")
+    gpu_release_value_drop: float = p(0.25, 0, 0.99, "fraction", "[F24], [R5] 35-40% first year",
+                                      "Fall of older vintages' reference price at each release.")
+    gpu_depreciation_per_year: float = p(0.175, 0, 0.99, "1/yr", "[R5] 15-20%",
+                                         "Economic depreciation of GPU value.")
+    gpu_rental_utilisation_elasticity: float = p(0.5, 0, 5, "", "assumption",
+                                                 "Elasticity of GPU values to demand/capacity.")
+    gpu_loan_max_ltv: float = p(0.70, 0.05, 0.99, "fraction", "[R5] 50-75%",
+                                "Loan-to-value a GPU loan is made at and a margin call restores (h).")
+    gpu_loan_margin_ltv: float = p(0.85, 0.05, 1.0, "fraction", "assumption",
+                                   "Maintenance LTV above which a GPU loan is margin-called (m).")
+    gpu_loan_rate_per_year: float = p(0.12, 0, 1, "1/yr", "[R8] 11-15%", "Interest rate on GPU loans.")
+    fire_sale_depth_share: float = p(0.5, 0.001, 100, "x units outstanding", "[R1], [R3] (assumption for GPUs)",
+                                     "Market depth per vintage as a multiple of its units: selling that many cuts the price by e.")
+    price_impact_persistence: float = p(0.5, 0, 1, "fraction/month", "assumption",
+                                        "Share of a fire-sale discount still in the next month's reference price.")
+
+    # --- AI labs and the chipmaker (C1, C8) ---------------------------------------------
+    openai_revenue_bn_per_year: float = p(10.0, 0, 1e4, "bn USD/yr", "[F15]", "OpenAI revenue 2025.")
+    openai_loss_bn_per_year: float = p(15.0, 0, 1e4, "bn USD/yr", "[F15]", "OpenAI loss 2025.")
+    openai_oracle_contract_bn: float = p(300.0, 0, 1e5, "bn USD", "[F14]", "OpenAI compute contract with Oracle.")
+    openai_amazon_contract_bn: float = p(38.0, 0, 1e5, "bn USD", "[F14]", "OpenAI compute contract with Amazon.")
+    openai_coreweave_contract_bn: float = p(22.0, 0, 1e5, "bn USD", "[F2], [F14]", "OpenAI contract with CoreWeave.")
+    meta_coreweave_contract_bn: float = p(14.0, 0, 1e5, "bn USD", "[F2]", "Meta contract with CoreWeave.")
+    nvidia_coreweave_contract_bn: float = p(6.0, 0, 1e5, "bn USD", "[F2]", "Nvidia contract with CoreWeave.")
+    oracle_contract_start_step: int = p(18, 0, 600, "step", "assumption", "First month of OpenAI's Oracle payments.")
+    lab_cash_months: float = p(12.0, 0, 240, "months", "assumption", "Labs' cash at step 0 in months of costs.")
+    nvidia_openai_investment_bn: float = p(100.0, 0, 1e5, "bn USD", "[F13]", "Nvidia's committed investment in OpenAI.")
+    nvidia_anthropic_investment_bn: float = p(10.0, 0, 1e5, "bn USD", "[F13] (15 with Microsoft)", "Nvidia's investment in Anthropic.")
+    microsoft_anthropic_investment_bn: float = p(5.0, 0, 1e5, "bn USD", "[F13]", "Microsoft's investment in Anthropic.")
+    nvidia_cash_bn: float = p(60.0, 0, 1e5, "bn USD", "assumption (2025 filings, rounded)", "Nvidia cash at step 0.")
+    nvidia_market_cap_bn: float = p(4300.0, 0, 1e6, "bn USD", "assumption (2025 price)", "Nvidia market cap at step 0.")
+    nvidia_gross_margin: float = p(0.75, 0, 1, "fraction", "assumption (2025 filings)", "Gross margin on GPU sales.")
+    outside_investor_appetite: float = p(1.0, 0, 10, "x", "assumption",
+                                         "Scale of outside investors' funding of lab losses at neutral sentiment.")
+
+    # --- private credit (C5, C6) ----------------------------------------------------------
+    pc_tech_lending_bn: float = p(450.0, 0, 1e5, "bn USD", "[F28]", "Private credit lent to the tech sector.")
+    pc_other_loans_bn: float = p(1250.0, 0, 1e5, "bn USD", "assumption (~1.7tn AUM)", "Private credit's non-AI loan book.")
+    n_pc_funds: int = p(4, 1, 10000, "count", "assumption", "Private-credit funds (Blue Owl first).")
+    bank_nbfi_loans_bn: float = p(1200.0, 0, 1e5, "bn USD", "assumption (Fed H.8)", "Bank loans to non-bank financials.")
+    bank_pc_lending_share: float = p(0.25, 0, 1, "fraction", "[F31] 1% in 2013, 25% now",
+                                     "Share of banks' non-bank lending that goes to private credit.")
+    pc_nav_smoothing: float = p(0.9, 0, 0.999, "weight/month", "[F30]", "Weight of last reported NAV in the reported NAV.")
+    pc_redemption_gate_per_quarter: float = p(0.05, 0, 1, "fraction of NAV", "[R13]", "Redemption gate of semi-liquid funds.")
+    pc_loss_appetite_sensitivity: float = p(10.0, 0, 1e3, "1/(loss share)", "assumption",
+                                            "How fast lending appetite falls with recent losses.")
+    pc_fee_per_year: float = p(0.01, 0, 0.2, "1/yr", "assumption", "Management fee of private-credit funds.")
+
+    # --- banks (C6) --------------------------------------------------------------------
+    n_banks: int = p(4, 1, 10000, "count", "assumption", "Banks.")
+    bank_total_assets_bn: float = p(12000.0, 0, 1e6, "bn USD", "assumption (large US banks)", "Bank assets.")
+    bank_capital_ratio: float = p(0.13, 0.0, 1, "fraction of RWA", "assumption", "Bank CET1 ratio at step 0.")
+    bank_capital_min: float = p(0.07, 0, 1, "fraction of RWA", "[R10] 4.5% + 2.5%", "Minimum CET1 ratio with buffer.")
+    bank_hyperscaler_loans_bn: float = p(100.0, 0, 1e5, "bn USD", "assumption", "Bank term loans to hyperscalers.")
+
+    # --- insurers (C7) -------------------------------------------------------------------
+    n_insurers: int = p(5, 1, 10000, "count", "assumption", "Life insurers.")
+    insurer_pc_bn: float = p(1000.0, 0, 1e6, "bn USD", "[F32]", "Insurers' private-credit holdings.")
+    insurer_total_assets_bn: float = p(5000.0, 0, 1e6, "bn USD", "assumption (US life insurers)", "Insurer assets.")
+    insurer_solvency_ratio: float = p(2.0, 0, 100, "x required", "assumption (RBC ~400% CAL)", "Solvency ratio at step 0.")
+    insurer_solvency_min: float = p(1.5, 0, 100, "x required", "assumption", "Threshold below which insurers de-risk.")
+    insurer_fire_sale_discount: float = p(0.15, 0, 1, "fraction", "assumption (secondaries)",
+                                          "Discount at which insurers sell private credit and ABS.")
+
+    # --- 401(k) savers (C10, C11) --------------------------------------------------------
+    n_saver_cohorts: int = p(200, 1, 10_000_000, "count", "assumption", "401(k) saver cohorts.")
+    savers_total_bn: float = p(9000.0, 0, 1e6, "bn USD", "assumption (ICI 2025)", "401(k) assets.")
+    savers_contribution_bn_per_year: float = p(500.0, 0, 1e5, "bn USD/yr", "assumption (ICI)", "401(k) contributions.")
+    saver_ai_index_share: float = p(0.35, 0, 1, "fraction", "[F18]", "Share of 401(k) assets in the AI index.")
+    saver_panic_drawdown_mean: float = p(0.25, 0.01, 1, "fraction", "assumption", "Mean drawdown that triggers panic selling.")
+    saver_return_chasing: float = p(0.5, 0, 10, "", "assumption", "Tilt of new contributions toward recent returns.")
+
+    # --- SPVs (C9) ------------------------------------------------------------------------
+    meta_spv_bn: float = p(27.0, 0, 1e5, "bn USD", "[F20]", "Meta's Louisiana data-centre SPV.")
+    n_other_spvs: int = p(3, 0, 10000, "count", "[F20] xAI, CoreWeave, Google", "Other SPVs.")
+    spv_lease_term_months: int = p(48, 1, 600, "months", "assumption (4-year initial term)", "SPV lease term.")
+    spv_walkaway_threshold: float = p(0.6, 0, 10, "x expected", "assumption",
+                                      "Walk away at renewal when AI revenue is below this share of what was expected.")
+    dc_resale_share: float = p(0.3, 0, 1, "fraction", "assumption (obsolete building)", "Resale value of a repossessed data centre.")
+
+    # --- equity market and sentiment (C10) -------------------------------------------------
+    sentiment_sensitivity: float = p(1.0, 0, 100, "", "assumption", "Response of AI sentiment to demand surprises.")
+    equity_volatility_per_month: float = p(0.05, 0, 1, "log-sd/month", "assumption", "Idiosyncratic equity volatility.")
+    equity_ai_beta: float = p(1.0, 0, 10, "", "assumption", "Response of AI stock prices to sentiment.")
+
+    # --- channels (each switchable) --------------------------------------------------------
+    c1_demand_to_compute: bool = p(True, doc="C1 AI demand -> lab revenue -> unpaid compute -> cloud revenue.")
+    c2_customer_concentration: bool = p(True, doc="C2 a neocloud losing its main customer loses the revenue.")
+    c3_collateral_spiral: bool = p(True, doc="C3 GPU collateral spiral: margin calls and fire sales [F24, F25].")
+    c4_rollover_risk: bool = p(True, doc="C4 short-dated neocloud debt must be rolled over [F6].")
+    c5_pc_losses_to_lps: bool = p(True, doc="C5 private-credit losses reach LPs and trigger redemptions.")
+    c6_bank_credit_lines: bool = p(True, doc="C6 fund losses reach bank capital and banks cut lines [F31, F33].")
+    c7_insurer_forced_sales: bool = p(True, doc="C7 insurers below solvency sell private credit and ABS [F32].")
+    c8_circular_financing: bool = p(True, doc="C8 chipmaker equity in customers, their purchases its revenue [F10, F13].")
+    c9_spvs: bool = p(True, doc="C9 SPVs: hidden leverage and walk-away losses [F20, F21].")
+    c10_equity_market: bool = p(True, doc="C10 AI stocks move 401(k) balances and funding sentiment [F18].")
+    c11_policy: bool = p(True, doc="C11 policy levers below take effect.")
+
+    # --- policy levers (C11) ----------------------------------------------------------------
+    allow_401k_alternatives: bool = p(True, doc="[F34] 401(k) savers may hold private credit.")
+    alternatives_start_step: int = p(7, 0, 600, "step", "[F34] August 2025", "Month 401(k) access begins.")
+    saver_pc_target_share: float = p(0.05, 0, 1, "fraction", "assumption", "Target private-credit share of 401(k)s when allowed.")
+    gpu_loan_haircut: float = p(0.0, 0, 0.95, "fraction", "[R4]", "Regulatory haircut: lowers the maximum GPU-loan LTV.")
+    bank_pc_lending_limit: float = p(1.0, 0, 1, "fraction", "policy", "Cap on bank_pc_lending_share.")
+    spv_consolidation: bool = p(False, doc="[F21] Report hyperscaler leverage with SPVs consolidated.")
+    pc_disclosure: bool = p(False, doc="[F30] Funds report true NAV (no smoothing).")
+
+    def __post_init__(self):
+        validate_params(dataclasses.asdict(self))
+
+    @property
+    def effective_gpu_ltv(self) -> float:
+        """Origination/target LTV after a regulatory haircut (C11)."""
+        if self.c11_policy:
+            return self.gpu_loan_max_ltv * (1.0 - self.gpu_loan_haircut)
+        return self.gpu_loan_max_ltv
+
+    @property
+    def effective_bank_pc_share(self) -> float:
+        """Bank lending share to private credit after a regulatory limit (C11)."""
+        if self.c11_policy:
+            return min(self.bank_pc_lending_share, self.bank_pc_lending_limit)
+        return self.bank_pc_lending_share
+
+    @property
+    def pc_open_to_401k(self) -> bool:
+        return bool(self.c11_policy and self.allow_401k_alternatives)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Scenario)}
+_TUPLE_LEN = {"lab_demand_shares": 4, "hyperscaler_capex_bn_per_year": 5,
+              "hyperscaler_legacy_cash_bn_per_year": 5, "hyperscaler_cash_bn": 5,
+              "hyperscaler_bonds_bn": 5, "hyperscaler_market_cap_bn": 5,
+              "coreweave_customer_shares": 4}
+
+
+def _check_number(key, value, kind, meta):
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ScenarioError(f"scenario key '{key}' must be true or false, got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScenarioError(f"scenario key '{key}' must be a number, got {value!r}")
+    if kind is int:
+        if isinstance(value, float) and not value.is_integer():
+            raise ScenarioError(f"scenario key '{key}' must be a whole number, got {value!r}")
+        value = int(value)
+    else:
+        value = float(value)
+        if not math.isfinite(value):
+            raise ScenarioError(f"scenario key '{key}' must be finite, got {value!r}")
+    lo, hi = meta.get("low"), meta.get("high")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ScenarioError(f"scenario key '{key}' = {value!r} is outside its range [{lo}, {hi}]")
+    return value
+
+
+def validate_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Check names, types and ranges of ``params``; return them normalised.
+
+    Raises :class:`ScenarioError` naming the first bad key and its value.
+    """
+    out = {}
+    for key, value in params.items():
+        if key not in _FIELDS:
+            raise ScenarioError(f"unknown scenario key '{key}' (value {value!r})")
+        f = _FIELDS[key]
+        kind = {"int": int, "float": float, "bool": bool, "tuple": tuple}[f.type]
+        if kind is tuple:
+            if not isinstance(value, (list, tuple)) or len(value) != _TUPLE_LEN[key]:
+                raise ScenarioError(f"scenario key '{key}' must be a list of {_TUPLE_LEN[key]} "
+                                    f"numbers, got {value!r}")
+            out[key] = tuple(_check_number(f"{key}[{i}]", v, float, f.metadata)
+                             for i, v in enumerate(value))
+        else:
+            out[key] = _check_number(key, value, kind, f.metadata)
+    if "gpu_loan_max_ltv" in out or "gpu_loan_margin_ltv" in out:
+        m = out.get("gpu_loan_margin_ltv", _FIELDS["gpu_loan_margin_ltv"].default)
+        h = out.get("gpu_loan_max_ltv", _FIELDS["gpu_loan_max_ltv"].default)
+        if h > m:
+            raise ScenarioError(f"scenario key 'gpu_loan_max_ltv' = {h!r} must not exceed "
+                                f"'gpu_loan_margin_ltv' = {m!r}")
+    for key in ("lab_demand_shares", "coreweave_customer_shares"):
+        if key in out and abs(sum(out[key]) - 1.0) > 1e-9:
+            raise ScenarioError(f"scenario key '{key}' must sum to 1, got {list(out[key])!r}")
+    return out
+
+
+def scenario_dir() -> Path:
+    return Path(str(resources.files("models") / "scenarios"))
+
+
+def scenario_names() -> list[str]:
+    """Names of the scenarios shipped with the package."""
+    return sorted(f.stem for f in scenario_dir().glob("*.toml"))
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"scenario file {path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ScenarioError(f"scenario file {path}: cannot be read ({exc.strerror})") from None
+
+
+def read_scenario_file(name_or_path: str | Path) -> tuple[dict, str, str]:
+    """Raw parameters, name and description of a shipped scenario or a TOML file."""
+    path = Path(name_or_path)
+    if not path.suffix == ".toml":
+        candidate = scenario_dir() / f"{name_or_path}.toml"
+        if not candidate.exists():
+            raise ScenarioError(f"unknown scenario '{name_or_path}' (known: "
+                                f"{', '.join(scenario_names())}; or give a path to a .toml file)")
+        path = candidate
+    raw = _read_toml(path)
+    name = raw.pop("name", path.stem)
+    description = raw.pop("description", "")
+    base = raw.pop("base", None)
+    params = {}
+    if base is not None:
+        if base == path.stem:
+            raise ScenarioError(f"scenario key 'base' = {base!r} refers to itself")
+        params, _, _ = read_scenario_file(base)
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            raise ScenarioError(f"scenario key '{key}' is a table; scenario files are flat "
+                                f"(key = value)")
+        params[key] = value
+    return params, str(name), str(description)
+
+
+def load_scenario(name_or_path: str | Path = "baseline", **overrides) -> Scenario:
+    """Return the validated :class:`Scenario` for a shipped name or a TOML path.
+
+    ``overrides`` replace file values (same validation). A file may name a ``base``
+    scenario whose values it changes.
+    """
+    params, _, _ = read_scenario_file(name_or_path)
+    params.update(overrides)
+    return Scenario(**validate_params(params))
+
+
+def describe_scenario(name: str) -> str:
+    """The one-line description of a shipped scenario."""
+    return read_scenario_file(name)[2]
+
+
+def PARAMETER_TABLE() -> list[dict]:
+    """Every parameter with default, unit, range, source and meaning (for docs)."""
+    rows = []
+    for f in dataclasses.fields(Scenario):
+        m = f.metadata
+        rows.append(dict(name=f.name, default=f.default, unit=m.get("unit", ""),
+                         low=m.get("low"), high=m.get("high"), source=m.get("source", ""),
+                         doc=m.get("doc", "")))
+    return rows
