@@ -115,7 +115,7 @@ class Ledger:
         if amount_usd == 0.0:
             return 0.0
         i, j = self._index[payer], self._index[payee]
-        if not self._outside[i] and self._balance[i] < amount_usd - self._SLACK_USD:
+        if not self._outside[i] and self._balance[i] < amount_usd - self._SLACK_USD - 1e-12 * amount_usd:
             raise InsufficientFunds(f"{payer} cannot pay {amount_usd:,.0f} USD for {memo}: "
                                     f"it holds {self._balance[i]:,.0f}")
         amount = min(amount_usd, self._balance[i]) if not self._outside[i] else amount_usd
@@ -140,7 +140,8 @@ class Ledger:
         out = np.bincount(payers, weights=amounts_usd, minlength=n)
         inflow = np.bincount(payees, weights=amounts_usd, minlength=n)
         inside = ~np.asarray(self._outside)
-        short = inside & (self._balance + inflow - out < -self._SLACK_USD)
+        # rounding slack: 1e-6 USD plus 1e-12 of the gross outflow (sums of many payments)
+        short = inside & (out > 0) & (self._balance + inflow - out < -(self._SLACK_USD + 1e-12 * out))
         if short.any():
             k = int(np.flatnonzero(short)[0])
             raise InsufficientFunds(f"{self._names[k]} cannot pay {out[k]:,.0f} USD for {memo}")

@@ -53,7 +53,10 @@ class LossBook:
             self._add(_OUTSIDE.get(holder.name, "other_outside"), amount_usd)
         elif holder.sector == "private_credit":
             holder.record_loss(amount_usd)
-            self._look_through(holder, amount_usd)
+            if holder.model.p.c5_pc_losses_to_lps:
+                self._look_through(holder, amount_usd)
+            else:   # C5 off: the fund's losses do not reach its limited partners
+                self._add("other_outside", amount_usd)
         else:
             bearable = max(0.0, holder.equity_usd() + amount_usd)
             self._add(_SECTOR.get(holder.sector, "other_outside"), min(amount_usd, bearable))

@@ -95,6 +95,9 @@ def build_economy(model) -> None:
     _contract(model, orcl, xai, per_month=compute[2], months=12, start=0, renewable=True)
     for h in (msft, amzn, goog):
         _contract(model, h, others, per_month=compute[3] / 3, months=12, start=0, renewable=True)
+    if p.c8_circular_financing:                                          # [F13] ten tranches
+        nvidia.commit(openai, p.nvidia_openai_investment_bn * BN,
+                      p.nvidia_openai_investment_bn * BN / 10, first_step=9)
     for lab, s in zip(labs, spending):
         _endow(model, lab, p.lab_cash_months * s)
     # shareholders: Microsoft ~27% of OpenAI, Amazon and Google in Anthropic (assumptions)
@@ -119,8 +122,7 @@ def build_economy(model) -> None:
     for k, (name, s) in enumerate(zip(names, scale)):
         collateral_usd = s * p.coreweave_debt_bn * BN / 0.6              # loans at 60% LTV today
         units = collateral_usd / price0[: gm.n_existing].mean()
-        n = Neocloud(model, name, k, s * capex_cw, s * opex_cw / max(units * 1.1, 1.0),
-                     s * 60 * BN)
+        n = Neocloud(model, name, k, s * capex_cw, 0.0, s * 60 * BN)
         n.gpu_units[: gm.n_existing] = 1.1 * units / gm.n_existing      # 10% unpledged
         _endow(model, n, s * 2.0 * BN)
         _stake(model, out("outside_investors"), n, 0.93 if k == 0 else 1.0)
@@ -155,6 +157,7 @@ def build_economy(model) -> None:
     # GPU-backed loans of the neoclouds [F6, F23]
     for n, s in zip(neoclouds, scale):
         _originate_existing_loans(model, n, s * p.coreweave_debt_bn * BN, weights, price0)
+        n.opex_usd_per_unit_month = s * opex_cw / max(float(n.gpu_units.sum()), 1.0)
 
     # --- banks [F31] -------------------------------------------------------------------------------
     nb = p.n_banks
@@ -201,10 +204,13 @@ def build_economy(model) -> None:
         [sum(c.value_usd() for c in model.claims.held(f, "spv_loan")) for f in funds])
     tech_other = max(0.0, p.pc_tech_lending_bn * BN - ai_lending.sum())      # [F28]
     for k, f in enumerate(funds):
-        other = weights[k] * (tech_other + p.pc_other_loans_bn * BN)
+        tech = weights[k] * tech_other           # tech lending outside the modelled AI firms
+        other = weights[k] * p.pc_other_loans_bn * BN
+        model.claims.add(Debt(holder=f, issuer=out("other_borrowers"), kind="tech_loan",
+                              principal_usd=tech, rate_per_month=RATE_PC_OTHER))
         model.claims.add(Debt(holder=f, issuer=out("other_borrowers"), kind="other_loan",
                               principal_usd=other, rate_per_month=RATE_PC_OTHER))
-        _endow(model, f, 0.03 * (other + ai_lending[k]), "pensions_endowments")
+        _endow(model, f, 0.03 * (tech + other + ai_lending[k]), "pensions_endowments")
     # opening positions of claims need no cash: only cash balances come from outside accounts
     insurer_pc = p.insurer_pc_bn * BN                                          # [F32]
     model._fund_lp_split = []
@@ -305,7 +311,7 @@ def _originate_existing_loans(model, neocloud, debt_usd, weights, price0) -> Non
     debt = np.full(n, debt_usd / n)
     units = debt / 0.6 / price0[vintage]
     lender = model.rng.choice(len(weights), size=n, p=weights)
-    h = p.effective_gpu_ltv
+    h = p.gpu_loan_max_ltv            # contracts signed before any new policy
     model.gpu_loans.originate(lender, neocloud.index, vintage, units, debt, p.gpu_loan_margin_ltv,
                               h, p.gpu_loan_rate_per_year / 12, maturity, 48)
     # the loans financed GPUs already on the neocloud's books; the funds' cash went to suppliers

@@ -34,7 +34,7 @@ import numpy as np
 from scipy import sparse
 
 from abm.agents import OutsideParty
-from abm.claims import ClaimBook, Debt, Seniority
+from abm.claims import ClaimBook, Contract, Debt, Seniority
 from abm.clearing import clear_payments
 from abm.default import resolve_default
 from abm.equity_market import EquityMarket
@@ -145,6 +145,10 @@ class AIEconomyModel(mesa.Model):
         self.panic_cohorts = 0
         self.walkaways = 0
         self.units_fire_sold = 0.0
+        self.lapsed_contracts = 0
+        self.gpu_principal_due_usd = 0.0
+        self.due_by_kind: dict[str, float] = {}
+        self.paid_by_kind: dict[str, float] = {}
 
     # --- GPU purchases and loans -----------------------------------------------------------------
     def buy_gpus(self, buyer, spend_usd: float, pledged_loan_usd: float = 0.0,
@@ -244,6 +248,7 @@ class AIEconomyModel(mesa.Model):
         self._fire_sale()
         self._resolve_failures()
         self._live().do("act")
+        self._renew_contracts()
         self._fund_housekeeping()
         for f in self.funds:
             if not f.defaulted:
@@ -268,10 +273,22 @@ class AIEconomyModel(mesa.Model):
         if t == p.demand_shock_step:
             self.demand_usd *= 1.0 - p.demand_shock_size
         self.demand_history.append(self.demand_usd)
+        if t == p.tech_credit_loss_step:
+            self._tech_credit_event(p.tech_credit_loss_share)
         surprise = self.demand_surprise()
         self.gpu_market.update_reference(t, surprise)
         self.equity_market.update(surprise, self.default_stress(), self.rng)
         self.gpu_market.price = self.gpu_market.ref_price.copy()
+
+    def _tech_credit_event(self, share: float) -> None:
+        """Defaults among private credit's other tech borrowers write off ``share`` of that book [F28]."""
+        for f in self.funds:
+            if f.defaulted:
+                continue
+            for c in f.claims_held("tech_loan"):
+                loss = share * c.value_usd()
+                c.write_down(loss)
+                self.losses.record(f, loss, c.issuer, "tech_loan", self.steps)
 
     def investor_appetite(self, revenue_usd: float, costs_usd: float) -> float:
         """Share of a planned equity round outside investors fund (0..1).
@@ -371,7 +388,9 @@ class AIEconomyModel(mesa.Model):
             i, j = node(c.issuer.name), node(c.holder.name)
             rows.append(i); cols.append(j); vals.append(due); items.append((c, i, due))
         book = self.gpu_loans
-        gl_due = book.interest_due() + book.principal_due(t)
+        principal = book.principal_due(t)
+        self.gpu_principal_due_usd = float(principal.sum())
+        gl_due = book.interest_due() + principal
         live_rows = np.flatnonzero(book.active & (gl_due > 0))
         gl_nodes_i = np.array([node(self.neoclouds[b].name) for b in book.borrower[live_rows]], dtype=np.int64)
         gl_nodes_j = np.array([node(self.gpu_lender_accounts[k]) for k in book.lender[live_rows]], dtype=np.int64)
@@ -401,8 +420,11 @@ class AIEconomyModel(mesa.Model):
         pay_j = idx[all_cols]
         amounts = all_vals * frac[all_rows]
         ledger.transfer_many(pay_i, pay_j, amounts, "clearing")
+        self.due_by_kind, self.paid_by_kind = {}, {}
         for c, i, due in items:
             c.settle(due * frac[i], t)
+            self.due_by_kind[c.kind] = self.due_by_kind.get(c.kind, 0.0) + due
+            self.paid_by_kind[c.kind] = self.paid_by_kind.get(c.kind, 0.0) + due * frac[i]
         paid_fraction = np.zeros(book.active.size)
         paid_fraction[live_rows] = frac[gl_nodes_i]
         book.pay(paid_fraction, t)
@@ -436,6 +458,10 @@ class AIEconomyModel(mesa.Model):
         lender_idx = np.array([self.ledger.index(a) for a in self.gpu_lender_accounts], dtype=np.int64)
         borrower_idx = np.array([self.ledger.index(n.name) for n in self.neoclouds], dtype=np.int64)
         posted = res.cash_posted
+        # the kernel posts at most each borrower's cash up to rounding; make it exact
+        total_posted = np.bincount(book.borrower[rows], weights=posted, minlength=len(cash))
+        scale = np.divide(cash, total_posted, out=np.ones_like(cash), where=total_posted > cash)
+        posted = posted * scale[book.borrower[rows]]
         self.ledger.transfer_many(borrower_idx[book.borrower[rows]], lender_idx[book.lender[rows]],
                                   posted, "margin_cash")
         proceeds = res.sold * price[book.vintage[rows]]
@@ -474,6 +500,28 @@ class AIEconomyModel(mesa.Model):
                      and a.sector in ("bank", "private_credit", "insurer") and a.equity_usd() < 0]
             if not queue:
                 break
+
+    def _renew_contracts(self) -> None:
+        """Renewable contracts ending this month: the payer renews for 12 months or lets them lapse.
+
+        A lapse hits the provider's revenue (C2); with C2 off, other customers (outside)
+        take the capacity at the same price.
+        """
+        t = self.steps
+        for c in [c for c in self.claims.all if isinstance(c, Contract) and c.renewable
+                  and c.end_step == t + 1 and not c.closed]:
+            if c.holder.defaulted or c.issuer.defaulted:
+                continue
+            factor = c.issuer.renewal_factor(c)
+            issuer = c.issuer
+            if factor is None:
+                self.lapsed_contracts += 1
+                if self.p.c2_customer_concentration:
+                    continue
+                issuer, factor = self.outside("spot_compute_buyers"), 1.0
+            self.claims.add(Contract(holder=c.holder, issuer=issuer, kind=c.kind,
+                                     payment_usd_per_month=c.payment_usd_per_month * factor,
+                                     start_step=t + 1, end_step=t + 13, renewable=True))
 
     def _fund_housekeeping(self) -> None:
         for f in self.funds:

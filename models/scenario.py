@@ -58,12 +58,12 @@ class Scenario:
                                  "Fall of the demand level at the shock.")
     hyperscaler_ai_service_share: float = p(0.35, 0, 1, "fraction", "assumption",
                                             "Share of AI demand earned by hyperscalers' own AI services.")
-    lab_demand_shares: tuple = p((0.40, 0.20, 0.05, 0.35), 0, 1, "fractions",
+    lab_demand_shares: tuple = p((0.256, 0.15, 0.02, 0.574), 0, 1, "fractions",
                                  "[F15]: OpenAI 10 of 60-0.35*60; rest assumption",
                                  "Shares of lab demand: OpenAI, Anthropic, xAI, other labs.")
 
     # --- hyperscalers -----------------------------------------------------------------
-    hyperscaler_capex_bn_per_year: tuple = p((88.0, 100.0, 85.0, 70.0, 35.0), 0, 1e4, "bn USD/yr",
+    hyperscaler_capex_bn_per_year: tuple = p((88.0, 110.0, 85.0, 70.0, 35.0), 0, 1e4, "bn USD/yr",
                                              "[F12] total > 400 with neoclouds; split: assumption",
                                              "Capex of Microsoft, Amazon, Google, Meta, Oracle.")
     hyperscaler_legacy_cash_bn_per_year: tuple = p((130.0, 120.0, 130.0, 100.0, 20.0), 0, 1e4,
@@ -154,7 +154,10 @@ class Scenario:
     pc_redemption_gate_per_quarter: float = p(0.05, 0, 1, "fraction of NAV", "[R13]", "Redemption gate of semi-liquid funds.")
     pc_loss_appetite_sensitivity: float = p(10.0, 0, 1e3, "1/(loss share)", "assumption",
                                             "How fast lending appetite falls with recent losses.")
-    pc_fee_per_year: float = p(0.01, 0, 0.2, "1/yr", "assumption", "Management fee of private-credit funds.")
+    tech_credit_loss_step: int = p(-1, -1, 600, "step", "assumption",
+                                   "Month a share of private credit's other tech loans defaults (-1: never) [F28].")
+    tech_credit_loss_share: float = p(0.0, 0, 1, "fraction", "assumption",
+                                      "Share of that book lost (borrowers outside the modelled firms).")
 
     # --- banks (C6) --------------------------------------------------------------------
     n_banks: int = p(4, 1, 10000, "count", "assumption", "Banks.")

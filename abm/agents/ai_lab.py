@@ -13,7 +13,6 @@ Rules, each month:
 from __future__ import annotations
 
 from abm.agents.base import Institution
-from abm.claims import Contract
 
 __all__ = ["AILab"]
 
@@ -59,14 +58,8 @@ class AILab(Institution):
         if burn > 0 and self.cash_usd < self.runway_months_min * burn:
             self.round_plan_usd = self.round_months * burn
 
-    def act(self) -> None:
-        """Renew rolling compute contracts that end this month, scaled by revenue growth."""
-        step = self.model.steps
+    def renewal_factor(self, contract) -> float | None:
+        """Renew a rolling compute contract scaled by the lab's revenue growth over a year (C1)."""
         hist = self.revenue_history
         growth = hist[-1] / hist[-13] if len(hist) > 12 and hist[-13] > 0 else 1.0
-        for c in list(self.claims_issued("compute_contract")):
-            if c.renewable and c.end_step == step + 1 and not c.holder.defaulted:
-                payment = c.payment_usd_per_month * min(max(growth, 0.5), 3.0)
-                self.model.claims.add(Contract(holder=c.holder, issuer=self, kind="compute_contract",
-                                               payment_usd_per_month=payment, start_step=step + 1,
-                                               end_step=step + 13, renewable=True))
+        return min(max(growth, 0.5), 3.0)

@@ -152,6 +152,10 @@ class Institution(mesa.Agent):
     def act(self) -> None:
         """Carry out the plans that concern only this institution and outside accounts."""
 
+    def renewal_factor(self, contract) -> float | None:
+        """Size of a renewable contract's next 12 months relative to now; None lets it lapse."""
+        return 1.0
+
     def obligations_to_outside(self) -> dict[str, float]:
         """Costs owed this month to outside accounts (opex, ...), settled in the clearing."""
         return {}

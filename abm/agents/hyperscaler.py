@@ -62,6 +62,14 @@ class Hyperscaler(Institution):
         expected = hist[-1 - k] * math.exp(self.growth_history[-k] * k / 12.0)
         return self.model.demand_usd / expected
 
+    def renewal_factor(self, contract) -> float | None:
+        """Renew rented capacity scaled by demand growth, or let it lapse when AI disappoints (C2)."""
+        if contract.holder.sector == "neocloud" and self.disappointment() < self.model.p.spv_walkaway_threshold:
+            return None
+        hist = self.model.demand_history
+        growth = hist[-1] / hist[-13] if len(hist) > 12 else 1.0
+        return min(max(growth, 0.5), 2.0)
+
     def dues_usd(self) -> float:
         step = self.model.steps
         return sum(c.due_usd(step) for c in self.claims_issued())

@@ -44,6 +44,11 @@ class Neocloud(Institution):
     def obligations_to_outside(self) -> dict[str, float]:
         return {"suppliers": self.opex_usd_per_unit_month * float(self.gpu_units.sum())}
 
+    def contracted_revenue_usd(self) -> float:
+        """Compute contracts paying this month."""
+        step = self.model.steps
+        return sum(c.payment_usd_per_month for c in self.claims_held("compute_contract") if c.active(step))
+
     def monthly_costs_usd(self) -> float:
         m = self.model
         step = m.steps
@@ -56,8 +61,11 @@ class Neocloud(Institution):
         m = self.model
         costs = self.monthly_costs_usd()
         buffer = m.p.neocloud_cash_buffer_months * costs
-        expected = m.mean_expected_demand_ratio()
-        planned = self.capex0_usd_per_month * expected
+        # build for expected demand, but no faster than contracted revenue grows [F4]
+        revenue = self.contracted_revenue_usd()
+        self.revenue0_usd = getattr(self, "revenue0_usd", None) or revenue or 1.0
+        ratio = min(m.mean_expected_demand_ratio(), revenue / self.revenue0_usd)
+        planned = self.capex0_usd_per_month * max(ratio, 0.0)
         ltv = m.p.effective_gpu_ltv
         own_share = max(1.0 - ltv, 1e-9)
         affordable = max(0.0, self.cash_usd - buffer) / own_share

@@ -1,0 +1,204 @@
+"""One ablation test per channel C1-C11 (``shared/spec/economy.md``).
+
+Each test applies a targeted shock twice, with the channel's switch on and off, and shows
+the shock reaching the sector it should only when the channel is on.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from abm.default import resolve_default
+from tests.conftest import run
+
+
+def named(m, name):
+    return next(a for a in m.institutions if a.name == name)
+
+
+def fail_at(step, name):
+    """A shock: the named institution fails at the start of ``step``."""
+    def shock(m, t):
+        if t == step:
+            resolve_default(m, named(m, name), "test_shock")
+    return shock
+
+
+def loan_book_collapse(step, fund_name, share=0.95):
+    """A shock: ``share`` of a fund's non-AI loan book is lost at ``step`` (it turns insolvent)."""
+    def shock(m, t):
+        if t == step:
+            fund = named(m, fund_name)
+            for c in fund.claims_held():
+                if c.kind in ("other_loan", "tech_loan"):
+                    loss = share * c.value_usd()
+                    c.write_down(loss)
+                    m.losses.record(fund, loss, c.issuer, c.kind, t)
+    return shock
+
+
+TECH_LOSS = dict(tech_credit_loss_step=2, tech_credit_loss_share=0.5)
+
+
+def frame(m):
+    return m.datacollector.get_model_vars_dataframe()
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_C1_demand_to_compute(on):
+    """C1: a demand collapse leaves labs unable to pay compute; clouds lose that revenue."""
+    m = run("baseline", steps=30, demand_shock_step=2, demand_shock_size=0.95,
+            outside_investor_appetite=0.0, c1_demand_to_compute=on)
+    shortfall = frame(m)["compute_contract_shortfall_usd"].sum()
+    lab_defaults = m.defaults_by_sector().get("ai_lab", 0)
+    if on:
+        assert shortfall > 0 and lab_defaults > 0
+    else:
+        assert shortfall == 0 and lab_defaults == 0
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_C2_customer_concentration(on):
+    """C2: hyperscalers let rented capacity lapse at renewal (step 12); the neoclouds lose
+    their main customer's revenue (Microsoft is 70% of CoreWeave's [F9])."""
+    m = run("baseline", steps=14, spv_walkaway_threshold=9.0, c9_spvs=False,
+            c2_customer_concentration=on)
+    df = frame(m)
+    assert df["lapsed_contracts"].sum() > 0
+    before, after = df["neocloud_contracted_revenue_usd"].iloc[[11, 13]]
+    if on:
+        assert after < 0.85 * before
+    else:
+        assert after >= 0.999 * before
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_C3_collateral_spiral(on):
+    """C3: a generation release that cuts old GPUs' value by 60% brings margin calls, and
+    cash-poor borrowers sell collateral into the market."""
+    m = run("baseline", steps=4, gpu_first_release_step=2, gpu_release_value_drop=0.6,
+            neocloud_cash_buffer_months=0.0, c3_collateral_spiral=on)
+    df = frame(m)
+    if on:
+        assert df["margin_calls"].sum() > 0 and df["units_fire_sold"].sum() > 0
+        assert (df["gpu_price_index"] < 1.0).any()
+    else:
+        assert df["margin_calls"].sum() == 0 and df["units_fire_sold"].sum() == 0
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_C4_rollover_risk(on):
+    """C4: lenders refuse to roll maturing neocloud debt [F6]: principal falls due at once."""
+    shocked = run("baseline", steps=12, rollover_base_share=0.0, c4_rollover_risk=on)
+    calm = run("baseline", steps=12, c4_rollover_risk=False)
+    due = frame(shocked)["gpu_loan_principal_due_usd"].sum()
+    due_calm = frame(calm)["gpu_loan_principal_due_usd"].sum()
+    if on:
+        assert due > 1.5 * due_calm
+    else:
+        assert due == pytest.approx(due_calm, rel=1e-9)
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_C5_private_credit_losses_reach_lps(on):
+    """C5: a fund's credit losses reach its LPs' holdings and loss accounts."""
+    m = run("baseline", steps=6, c5_pc_losses_to_lps=on, **TECH_LOSS)
+    lp = sum(m.losses.by_category[k] for k in ("lp_insurers", "lp_pensions_endowments", "lp_401k"))
+    ref = run("baseline", steps=6, c5_pc_losses_to_lps=on)
+    held = sum(c.value_usd() for i in m.insurers for c in i.claims_held("fund_share"))
+    held_ref = sum(c.value_usd() for i in ref.insurers for c in i.claims_held("fund_share"))
+    if on:
+        assert lp > 0 and held < held_ref
+    else:
+        assert lp == 0 and held == pytest.approx(held_ref, rel=1e-12)
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_C6_bank_credit_lines(on):
+    """C6: a failed fund's bank lines become bank losses; weak banks cut lines (crunch)."""
+    m = run("baseline", steps=4, before_step=loan_book_collapse(2, "Blue Owl"),
+            c6_bank_credit_lines=on)
+    assert named(m, "Blue Owl").defaulted == on      # without bank lines its LPs absorb it all
+    crunch = run("baseline", steps=3, bank_capital_min=0.5, c6_bank_credit_lines=on)
+    lines = frame(crunch)["bank_credit_lines_usd"]
+    if on:
+        assert m.losses.by_category["banks"] > 0
+        assert lines.iloc[-1] < lines.iloc[0]
+    else:
+        assert m.losses.by_category["banks"] == 0
+        assert lines.iloc[-1] == 0
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_C7_insurer_forced_sales(on):
+    """C7: insurers below their solvency threshold sell private credit and ABS at a discount."""
+    m = run("baseline", steps=1, insurer_solvency_min=2.5, c7_insurer_forced_sales=on)
+    sold = sum(i.sold_usd for i in m.insurers)
+    out = sum(c.value_usd() for c in m.claims.all
+              if c.kind == "fund_share" and c.holder.name == "securities_market")
+    if on:
+        assert sold > 0 and out > 0 and m.losses.by_category["insurers"] > 0
+    else:
+        assert sold == 0 and out == 0
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_C8_circular_financing(on):
+    """C8: Nvidia's stake in CoreWeave and its OpenAI tranches; a customer's failure is its loss."""
+    m = run("baseline", steps=10, before_step=fail_at(4, "CoreWeave"), c8_circular_financing=on)
+    nvidia_losses = sum(e["amount_usd"] for e in m.losses.events if e["holder"] == "Nvidia")
+    openai_stake = [c for c in m.claims.issued(named(m, "OpenAI"), "equity") if c.holder.name == "Nvidia"]
+    if on:
+        assert nvidia_losses > 0 and openai_stake
+    else:
+        assert nvidia_losses == 0 and not openai_stake
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_C9_spvs(on):
+    """C9: a hyperscaler walks away from an SPV lease; the SPV's lenders take the loss."""
+    m = run("baseline", steps=16, spv_walkaway_threshold=9.0, c2_customer_concentration=False,
+            c9_spvs=on)
+    spv_losses = sum(e["amount_usd"] for e in m.losses.events if e["issuer_sector"] == "spv")
+    df = frame(m)
+    if on:
+        assert m.defaults_by_sector().get("spv", 0) > 0 and spv_losses > 0
+        assert (df["hyperscaler_consolidated_leverage"] > df["hyperscaler_reported_leverage"]).iloc[0]
+    else:
+        assert not m.spvs and spv_losses == 0
+        assert np.allclose(df["hyperscaler_consolidated_leverage"], df["hyperscaler_reported_leverage"])
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_C10_equity_market(on):
+    """C10: a demand collapse moves AI stocks and, through the index, 401(k) balances."""
+    m = run("baseline", steps=6, demand_shock_step=2, demand_shock_size=0.6, c10_equity_market=on)
+    df = frame(m)
+    index_values = [s.index_value_usd() for s in m.savers]
+    if on:
+        assert df["ai_index"].iloc[-1] < 0.9
+    else:
+        assert (df["ai_index"] == 1.0).all() and (df["ai_sentiment"] == 1.0).all()
+    assert all(np.isfinite(index_values))
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_C11_policy_401k_access(on):
+    """C11: with 401(k) access to alternatives [F34], a private-credit loss reaches savers."""
+    m = run("baseline", steps=14, c11_policy=on, tech_credit_loss_step=12, tech_credit_loss_share=0.5)
+    saver_pc = sum(c.value_usd() for c in m.claims.all if c.kind == "fund_share"
+                   and c.holder.sector == "saver_401k")
+    if on:
+        assert saver_pc > 0 and m.losses.by_category["lp_401k"] > 0
+    else:
+        assert saver_pc == 0 and m.losses.by_category["lp_401k"] == 0
+
+
+def test_C11_gpu_haircut_lever_lowers_loan_to_value():
+    """C11: a GPU-loan haircut lowers the LTV of new loans only while policy is on."""
+    on = run("baseline", steps=3, gpu_loan_haircut=0.3)
+    off = run("baseline", steps=3, gpu_loan_haircut=0.3, c11_policy=False)
+    n0 = on.p.gpu_loans_per_neocloud * len(on.neoclouds)     # loans made before step 1
+    new_on, new_off = on.gpu_loans.target_ltv[n0:], off.gpu_loans.target_ltv[n0:]
+    assert new_on.size and new_off.size
+    assert np.allclose(new_on, 0.7 * 0.7) and np.allclose(new_off, 0.7)
