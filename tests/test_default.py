@@ -1,0 +1,107 @@
+"""Default resolution: recovery by seniority, pro rata within a class, every loss on a holder,
+and nothing left pointing at the failed institution."""
+from __future__ import annotations
+
+import pytest
+
+from abm.claims import Debt, Seniority
+from abm.default import resolve_default
+from tests.conftest import run
+
+
+def named(m, name):
+    return next(a for a in m.institutions if a.name == name)
+
+
+def test_spv_default_pays_secured_abs_before_subordinated_fund_loan():
+    """An SPV whose lessee walked away: ABS (secured) recovers before the fund's mezzanine loan.
+
+    The building is sold at ``dc_resale_share`` of its value: 0.3 * 27 bn = 8.1 bn (plus the
+    SPV's cash) against 14.58 bn of senior ABS and 9.72 bn of subordinated debt, so senior
+    holders recover a little over half pro rata and the subordinated lender nothing.
+    """
+    m = run(steps=1)
+    spv = named(m, "Meta Louisiana SPV")
+    claims = {c: c.value_usd() for c in m.claims.issued(spv) if c.is_liability}
+    senior = [c for c in claims if c.seniority == Seniority.SECURED]
+    junior = [c for c in claims if c.seniority == Seniority.SUBORDINATED]
+    cash_before = {c: m.ledger.balance(c.holder.name) for c in claims}
+    estate = spv.cash_usd + spv.real_assets_usd * m.p.dc_resale_share
+    losses_before = sum(m.losses.by_category.values())
+    events_before = len(m.losses.events)
+    resolve_default(m, spv, "test")
+    recovered = {c: m.ledger.balance(c.holder.name) - cash_before[c] for c in claims}
+    # each ABS tranche recovers the same share (pro rata); holders may share an account
+    abs_by_holder = {}
+    for c in senior:
+        abs_by_holder.setdefault(c.holder.name, []).append(c)
+    ratios = [sum(recovered[c] for c in cs[:1]) / claims[cs[0]] for cs in abs_by_holder.values()
+              if len(cs) == 1]
+    expected_ratio = min(1.0, estate / sum(claims[c] for c in senior))
+    assert ratios and all(r == pytest.approx(expected_ratio, rel=1e-9) for r in ratios)
+    assert expected_ratio < 1.0
+    assert all(recovered[c] == pytest.approx(0.0, abs=1e-3) for c in junior)
+    # every claim closed, every shortfall booked on a holder
+    assert not m.claims.by_issuer.get(spv) and not m.claims.by_holder.get(spv)
+    shortfall = sum(claims.values()) - sum(recovered[c] for c in senior)
+    new_events = m.losses.events[events_before:]
+    debt_losses = sum(e["amount_usd"] for e in new_events if e["kind"] in ("abs", "spv_loan"))
+    assert debt_losses == pytest.approx(shortfall, rel=1e-9)
+    assert sum(m.losses.by_category.values()) > losses_before
+    assert spv.defaulted and m.default_events[-1]["name"] == spv.name
+
+
+def test_neocloud_default_liquidates_collateral_and_books_deficiency():
+    """CoreWeave fails: its GPU loans are closed, collateral sold, shareholders wiped out."""
+    m = run(steps=3)
+    cw = named(m, "CoreWeave")
+    book = m.gpu_loans
+    rows = book.rows(borrower=cw.index)
+    assert rows.size
+    stake_holders = {c.holder.name for c in m.claims.issued(cw, "equity")}
+    resolve_default(m, cw, "test")
+    assert not book.rows(borrower=cw.index).size
+    assert cw.gpu_units.sum() == 0 and cw.cash_usd == pytest.approx(0.0, abs=1e-3)
+    assert not m.claims.by_issuer.get(cw) and not m.claims.by_holder.get(cw)
+    wiped = {e["holder"] for e in m.losses.events if e["kind"] == "equity_wiped_out"
+             and e["issuer"] == "CoreWeave"}
+    assert wiped == stake_holders
+    for c in m.claims.all:
+        if not c.closed:
+            assert c.holder is not cw and c.issuer is not cw
+
+
+def test_pro_rata_within_a_class_and_losses_on_outside_holders():
+    """Two senior creditors of equal claims recover the same amount from a thin estate."""
+    m = run(steps=1)
+    lab = named(m, "xAI")
+    for c in list(m.claims.issued(lab)):
+        m.claims.close(c)
+    a = m.claims.add(Debt(holder=m.outside("bond_investors"), issuer=lab, kind="bond", principal_usd=10e9))
+    b = m.claims.add(Debt(holder=named(m, "Bank 1"), issuer=lab, kind="bank_loan", principal_usd=10e9))
+    lab.pay("suppliers", lab.cash_usd - 4e9, "test_burn")          # estate: 4 bn for 20 bn of claims
+    bank_cash = m.ledger.balance("Bank 1")
+    bond_cash = m.ledger.balance("bond_investors")
+    resolve_default(m, lab, "test")
+    assert m.ledger.balance("Bank 1") - bank_cash == pytest.approx(2e9)
+    assert m.ledger.balance("bond_investors") - bond_cash == pytest.approx(2e9)
+    assert a.closed and b.closed
+    booked = {e["holder"]: e["amount_usd"] for e in m.losses.events if e["issuer"] == "xAI"
+              and e["kind"] in ("bond", "bank_loan")}
+    assert booked == pytest.approx({"bond_investors": 8e9, "Bank 1": 8e9})
+
+
+def test_failed_bank_depositors_made_whole_by_deposit_insurance():
+    """A bank with negative equity fails; deposit insurance pays what depositors lose."""
+    m = run(steps=1)
+    bank = named(m, "Bank 1")
+    for c in bank.claims_held("other_loan"):
+        c.write_down(0.9 * c.value_usd())
+    assert bank.equity_usd() < 0
+    depositors_before = m.ledger.balance("depositors")
+    m.step()
+    assert bank.defaulted
+    assert m.losses.by_category["deposit_insurance"] > 0
+    paid = m.ledger.flows.get("deposit_insurance_payout", 0.0)
+    assert paid == pytest.approx(m.losses.by_category["deposit_insurance"], rel=1e-9)
+    assert m.ledger.balance("depositors") > depositors_before

@@ -1,0 +1,27 @@
+"""Sanity of results across many seeds: a winter is worse than a boom."""
+from __future__ import annotations
+
+import numpy as np
+
+from models.report import summary
+from tests.conftest import run
+
+SEEDS = range(8)
+
+
+def outcomes(scenario):
+    rows = []
+    for seed in SEEDS:
+        m = run(scenario, steps=72, seed=seed)
+        s = summary(m)
+        rows.append((s["defaults_total"], s["savers_401k_max_drawdown"], s["losses_total_usd"]))
+    return np.array(rows)
+
+
+def test_winter_has_more_defaults_and_larger_401k_losses_than_boom():
+    boom, winter = outcomes("ai_boom"), outcomes("ai_winter")
+    assert winter[:, 0].mean() > boom[:, 0].mean()
+    assert winter[:, 1].mean() > boom[:, 1].mean()
+    assert winter[:, 2].mean() > boom[:, 2].mean()
+    # and not only on average: in most seeds
+    assert (winter[:, 0] >= boom[:, 0]).mean() >= 0.75
