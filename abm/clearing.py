@@ -147,12 +147,11 @@ def clear_payments(liabilities, external_assets, *, alpha=1.0, beta=1.0, tol=1e-
     Rogers, L. C. G. and Veraart, L. A. M. (2013). Failure and rescue in an interbank
     network. *Management Science* 59(4), 882-898.
     """
-    L, e, alpha, beta, tol, max_iter = _validate(
+    L, pbar, e, alpha, beta, tol, max_iter = _validate(
         liabilities, external_assets, alpha, beta, tol, max_iter)
     n = e.size
     if n == 0:
         return _result(np.zeros(0), np.zeros(0), 0, True)
-    pbar = np.asarray(L.sum(axis=1), dtype=np.float64).ravel()
     LT = L.T.tocsr()
 
     frac = np.ones(n)                   # fraction of pbar paid; solvent ones pay 1
@@ -279,11 +278,10 @@ def _clear_payments_iterative(liabilities, external_assets, *, alpha=1.0, beta=1
     Converges monotonically down to the greatest clearing vector (Rogers and Veraart 2013),
     but only geometrically; kept for testing :func:`clear_payments`.
     """
-    L, e, alpha, beta, tol, max_iter = _validate(
+    L, pbar, e, alpha, beta, tol, max_iter = _validate(
         liabilities, external_assets, alpha, beta, tol, max_iter)
     if e.size == 0:
         return _result(np.zeros(0), np.zeros(0), 0, True)
-    pbar = np.asarray(L.sum(axis=1), dtype=np.float64).ravel()
     p, used, converged = _iterate_phi(L.T.tocsr(), pbar, e, alpha, beta, pbar, tol, max_iter)
     return _result(p, pbar, used, converged)
 
@@ -333,6 +331,7 @@ def _validate(liabilities, external_assets, alpha, beta, tol, max_iter):
         rows = np.repeat(np.arange(L.shape[0]), np.diff(L.indptr))
         _check_entries(L.data, lambda k: (int(rows[k]), int(L.indices[k])),
                        "liabilities", "entry at")
+        pbar = np.asarray(L.sum(axis=1), dtype=np.float64).ravel()
     else:
         try:
             arr = np.asarray(liabilities)
@@ -346,6 +345,8 @@ def _validate(liabilities, external_assets, alpha, beta, tol, max_iter):
         flat = arr.ravel()
         _check_entries(flat, lambda k: _first_index(k, arr.shape), "liabilities", "entry at")
         L = sp.csr_array(arr)
+        # numpy's own row sums, so that ``payments < L.sum(axis=1)`` holds bit for bit
+        pbar = arr.sum(axis=1)
     n = L.shape[0]
 
     # external assets
@@ -368,4 +369,4 @@ def _validate(liabilities, external_assets, alpha, beta, tol, max_iter):
         raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
-    return L, e, alpha, beta, float(tol), int(max_iter)
+    return L, pbar, e, alpha, beta, float(tol), int(max_iter)
