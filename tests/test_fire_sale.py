@@ -378,3 +378,167 @@ def test_import_without_extension_says_how_to_build(monkeypatch):
     with pytest.raises(ImportError, match=r"pip install -e \.") as info:
         importlib.import_module("abm.market")
     assert "build_ext --inplace" in str(info.value)
+
+
+# ---- the compiled kernel's active-set algorithm: corner cases against the reference ----
+
+def mixed_instance(seed, L, V, B, depth_scale=1.0, cash_scale=0.3, stress=1.0):
+    """Random instance with degenerate loans mixed in: u == 0, D == 0, h == 0, h == m, m == 1."""
+    inst = random_instance(seed, L, V, B, stress)
+    rng = np.random.default_rng(seed + 1)
+    u, D = inst["loan_units"].copy(), inst["loan_debt"].copy()
+    m, h = inst["loan_margin_ltv"].copy(), inst["loan_target_ltv"].copy()
+    kind = rng.integers(0, 12, L)
+    u[kind == 0] = 0.0
+    D[kind == 1] = 0.0
+    h[kind == 2] = 0.0
+    h[kind == 3] = m[kind == 3]
+    m[kind == 4] = 1.0
+    h[kind == 4] = np.minimum(h[kind == 4], 0.9)
+    D[kind == 5] *= 4.0  # under water from the start
+    inst.update(loan_units=u, loan_debt=D, loan_margin_ltv=m, loan_target_ltv=h)
+    inst["depth"] = inst["depth"] * depth_scale
+    inst["borrower_cash"] = inst["borrower_cash"] * (cash_scale / 0.3)
+    return inst
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("depth_scale", [0.05, 0.3, 3.0])
+def test_active_set_degenerate_loans(seed, depth_scale):
+    inst = mixed_instance(seed, 400, 3, 7, depth_scale=depth_scale)
+    k = clear_fire_sale(**inst)
+    r = clear_fire_sale_reference(**inst)
+    assert_agree(k, r)
+    assert_invariants(inst, k)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cascade_many_iterations(seed):
+    # thin markets: sales feed back through many iterations and prices fall several binades
+    inst = random_instance(seed, 600, 2, 12, 0.5)
+    inst["depth"] = inst["depth"] * 0.5
+    r = clear_fire_sale_reference(**inst, tol=1e-13)
+    k = clear_fire_sale(**inst, tol=1e-13)
+    assert r.iterations >= 20
+    assert_agree(k, r)
+    assert_invariants(inst, k)
+    assert (k.price / np.asarray(inst["ref_price"])).min() < 0.7
+    assert k.defaulted.any()
+
+
+def test_tiny_depth_prices_underflow_to_zero():
+    inst = random_instance(21, 300, 4, 5, 1.0)
+    inst["depth"] = np.full(4, 1e-3)
+    for fn in (clear_fire_sale, clear_fire_sale_reference):
+        r = fn(**inst)
+        assert np.all(r.price == 0.0)
+        called = np.asarray(inst["loan_debt"]) > 0
+        np.testing.assert_array_equal(r.margin_called, called)
+        np.testing.assert_array_equal(r.defaulted, called)
+        np.testing.assert_array_equal(r.sold[called], np.asarray(inst["loan_units"])[called])
+    assert_agree(clear_fire_sale(**inst), clear_fire_sale_reference(**inst), exact_iterations=True)
+
+
+def test_tiny_depth_prices_tiny_but_positive():
+    # prices end around 1e-300: p * (1 - h) and x stay finite or overflow exactly as in the reference
+    inst = dict(ref_price=[1.0, 1.0], depth=[1.0, 1.0], exog_sales=[690.0, 0.0],
+                loan_vintage=[0, 0, 0, 1], loan_borrower=[0, 0, 1, 1],
+                loan_units=[1e-3, 2e-3, 1e-3, 1.0], loan_debt=[1e-310, 1e-3, 5e-304, 0.5],
+                loan_margin_ltv=[0.5, 1.0, 0.9, 0.8], loan_target_ltv=[0.2, 0.999, 0.0, 0.5],
+                borrower_cash=[0.0, 1e-306])
+    k = clear_fire_sale(**inst)
+    r = clear_fire_sale_reference(**inst)
+    assert 0.0 < k.price[0] < 1e-290
+    assert_agree(k, r, exact_iterations=True)
+    assert_invariants(inst, k)
+
+
+def test_borrower_ratio_crosses_one():
+    # borrower 1 (no cash) sells and drives the price down; borrower 0 has cash for its first
+    # calls only: its ratio r_b is 1 at the first iterate, then falls below 1 as calls accrue
+    L = 200
+    D = np.linspace(0.30, 0.95, L)  # triggers spread: loans are called one after another
+    h = np.random.default_rng(3).uniform(0.3, 0.6, L)
+    inst = dict(ref_price=[1.0], depth=[400.0], exog_sales=[2.0], loan_vintage=np.zeros(L, int),
+                loan_borrower=(np.arange(L) % 2), loan_units=np.ones(L), loan_debt=D,
+                loan_margin_ltv=np.full(L, 0.9), loan_target_ltv=h, borrower_cash=[5.3, 0.0])
+    k = clear_fire_sale(**inst)
+    r = clear_fire_sale_reference(**inst)
+    assert_agree(k, r, exact_iterations=True)
+    assert_invariants(inst, k)
+    b0 = inst["loan_borrower"] == 0
+    first = clear_fire_sale(**inst, max_iter=1)
+    assert first.margin_called[b0].any() and np.all(first.sold[b0] == 0)  # cash covers at p1
+    assert k.sold[b0].sum() > 0.1  # not at the clearing price
+    for mi in (1, 2, 3):
+        assert_agree(clear_fire_sale(**inst, max_iter=mi),
+                     clear_fire_sale_reference(**inst, max_iter=mi), exact_iterations=True)
+
+
+def test_loans_called_late_and_max_iter_midway():
+    inst = random_instance(8, 800, 3, 9, 1.0)
+    inst["loan_debt"] = inst["loan_debt"] * 0.6  # most triggers well below the first prices
+    inst["depth"] = inst["depth"] * 0.3
+    r = clear_fire_sale_reference(**inst)
+    assert r.iterations > 6
+    for mi in (1, 2, 3, r.iterations // 2, r.iterations + 5):
+        k = clear_fire_sale(**inst, max_iter=mi)
+        rr = clear_fire_sale_reference(**inst, max_iter=mi)
+        assert_agree(k, rr, exact_iterations=True)
+        assert_invariants(inst, k)
+
+
+@pytest.mark.parametrize("B,V", [(1, 1), (1, 8), (3, 2)])
+def test_few_borrowers_many_loans(B, V):
+    inst = random_instance(40 + B, 20_000, V, B, 1.0)
+    inst["borrower_cash"] = inst["borrower_cash"] * 0.05  # big borrowers run short of cash
+    k = clear_fire_sale(**inst)
+    r = clear_fire_sale_reference(**inst)
+    assert_agree(k, r)
+    assert_invariants(inst, k)
+    assert k.sold.sum() > 0 and k.margin_called.mean() > 0.05
+
+
+def test_compact_groups_many_borrowers_several_loans_each():
+    # B*V above the dense limit: groups are numbered per distinct (borrower, vintage)
+    inst = mixed_instance(12, 3000, 8, 2000)
+    k = clear_fire_sale(**inst)
+    assert_agree(k, clear_fire_sale_reference(**inst))
+    assert_invariants(inst, k)
+
+
+def test_many_vintages_few_buckets():
+    # V * buckets per vintage would exceed the bucket budget: coarser buckets, same answer
+    inst = random_instance(13, 500, 400, 10, 1.0)
+    k = clear_fire_sale(**inst)
+    assert_agree(k, clear_fire_sale_reference(**inst))
+    assert_invariants(inst, k)
+
+
+def test_benchmark_like_instance_iterations_and_determinism():
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "benchmarks"))
+    from _instances import make_instance
+    inst = make_instance(3000, V=8, stress=1.0, seed=5)
+    k = clear_fire_sale(**inst)
+    r = clear_fire_sale_reference(**inst)
+    assert_agree(k, r)
+    assert_invariants(inst, k)
+    assert k.iterations == r.iterations  # the same iterates, up to the rounding of sums
+    k2 = clear_fire_sale(**inst)
+    for f in ("price", "units_sold", "cash_posted", "sold", "margin_called", "defaulted"):
+        assert getattr(k, f).tobytes() == getattr(k2, f).tobytes()
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 2**32 - 1), L=st.integers(1, 250), V=st.sampled_from([1, 3, 8]),
+       B=st.sampled_from([1, 4, 30, 3000]), depth_scale=st.sampled_from([0.1, 0.5, 2.0]),
+       cash_scale=st.sampled_from([0.0, 0.05, 0.3, 3.0]))
+def test_active_set_random_degenerate_matches_reference_and_numpy(seed, L, V, B, depth_scale,
+                                                                  cash_scale):
+    # B = 3000 takes the compact (borrower, vintage) numbering; the others the dense one
+    inst = mixed_instance(seed, L, V, B, depth_scale=depth_scale, cash_scale=cash_scale)
+    k = clear_fire_sale(**inst, tol=1e-13)
+    r = clear_fire_sale_reference(**inst, tol=1e-13)
+    assert_agree(k, r)
+    assert_agree(clear_fire_sale_numpy(**inst, tol=1e-13), r)
+    assert_invariants(inst, k)

@@ -23,12 +23,14 @@ State, all allocated once before the loop (nothing proportional to ``L`` inside 
   the price has reached (plus a relative margin of 1e-9 against the rounding of ``t``), and
   decides each loan there with the contract's exact expression ``D > m * (u * p)``; called loans
   are swapped to the front of their bucket, never scanned again.
-* Per group (borrower, vintage), running sums over called loans of ``D``, ``h u``, ``u``,
-  ``D / (1 - h)`` and ``h u / (1 - h)``, and of the last three over defaulted loans. For the
-  called loans of a group: ``N = sum D - p sum h u``; the non-defaulted ones sell in total
-  ``(1 - r_b) (sum D/(1-h) / p - sum h u/(1-h))`` (the contract's ``x`` summed, since
-  ``D - z - h A = need (1 - r_b)``); the defaulted ones sell their units. Sums only ever grow
-  (called minus defaulted is formed when used), so nothing drifts.
+* Per group (borrower, vintage), running sums over called loans of ``D`` and ``h u`` (so
+  ``N = sum D - p sum h u``), over the called loans not defaulted of ``D / (1 - h)`` and
+  ``h u / (1 - h)`` (they sell in total ``(1 - r_b) (sum D/(1-h) / p - sum h u/(1-h))``, the
+  contract's ``x`` summed, since ``D - z - h A = need (1 - r_b)``), and the defaulted units. The
+  not-defaulted sums lose a loan's exact terms when it defaults; their rounding error stays of
+  the order of the reference's own (eps times the sum of the terms), and a group with no live
+  loan contributes exactly 0. Groups are numbered contiguously per borrower, and each iteration
+  sweeps them in order twice (ratios, then sales).
 * Called loans wait in per-vintage linked lists bucketed by ``D / u`` until the price reaches
   that level; then they join a compact list of under-water candidates, each checked every
   iteration with the contract's exact per-loan expressions (``z``, ``x >= u``, ``p == 0``,
