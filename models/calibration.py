@@ -155,8 +155,15 @@ def build_economy(model) -> None:
     model.funds = funds
     model.gpu_lender_accounts = [f.name for f in funds] + ["securities_market"]
     # GPU-backed loans of the neoclouds [F6, F23]
+    batches = [_existing_loans(model, n, s * p.coreweave_debt_bn * BN, weights, price0)
+               for n, s in zip(neoclouds, scale)]
+    batches = [b for b in batches if b is not None]
+    if batches:
+        cols = [np.concatenate(c) for c in zip(*batches)]
+        h = p.gpu_loan_max_ltv            # contracts signed before any new policy
+        model.gpu_loans.originate(cols[0], cols[1], cols[2], cols[3], cols[4], p.gpu_loan_margin_ltv,
+                                  h, p.gpu_loan_rate_per_year / 12, cols[5], 48)
     for n, s in zip(neoclouds, scale):
-        _originate_existing_loans(model, n, s * p.coreweave_debt_bn * BN, weights, price0)
         n.opex_usd_per_unit_month = s * opex_cw / max(float(n.gpu_units.sum()), 1.0)
 
     # --- banks [F31] -------------------------------------------------------------------------------
@@ -297,23 +304,24 @@ def build_economy(model) -> None:
     model.savers = savers
 
 
-def _originate_existing_loans(model, neocloud, debt_usd, weights, price0) -> None:
-    """GPU-backed loans outstanding at step 0 [F6, F23]: more than half due within a year."""
+def _existing_loans(model, neocloud, debt_usd, weights, price0):
+    """GPU-backed loans outstanding at step 0 [F6, F23]: more than half due within a year.
+
+    Returns the columns (lender, borrower, vintage, units, debt, maturity) to originate, and
+    gives the neocloud the GPUs they finance (plus 10% unpledged).
+    """
     p = model.p
     gm = model.gpu_market
     n = p.gpu_loans_per_neocloud
     if debt_usd <= 0 or n <= 0:
-        return
+        return None
     k = np.arange(n)
     short = k < int(round(p.coreweave_short_term_share * n))
     maturity = np.where(short, 1 + (k % 12), 13 + (k % 36))
     vintage = k % gm.n_existing
     debt = np.full(n, debt_usd / n)
-    units = debt / 0.6 / price0[vintage]
+    units = debt / 0.6 / price0[vintage]                  # loans at 60% LTV today
     lender = model.rng.choice(len(weights), size=n, p=weights)
-    h = p.gpu_loan_max_ltv            # contracts signed before any new policy
-    model.gpu_loans.originate(lender, neocloud.index, vintage, units, debt, p.gpu_loan_margin_ltv,
-                              h, p.gpu_loan_rate_per_year / 12, maturity, 48)
-    # the loans financed GPUs already on the neocloud's books; the funds' cash went to suppliers
     pledged = np.bincount(vintage, weights=units, minlength=gm.n_vintages)
     neocloud.gpu_units = np.maximum(neocloud.gpu_units, pledged * 1.1)
+    return lender, np.full(n, neocloud.index), vintage, units, debt, maturity

@@ -60,10 +60,17 @@ def _seed(text):
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors become one-line UsageErrors (exit code 2)."""
+
+    def error(self, message):
+        raise UsageError(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aicredit", description=(
+    parser = _Parser(prog="aicredit", description=(
         "Agent-based simulation of how the financing of the AI build-out could unravel."))
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run a scenario and write its report and plots")
     run.add_argument("--scenario", default="baseline", help="scenario name or path to a .toml file")
     run.add_argument("--steps", type=_positive_int("--steps"), default=None,
@@ -96,6 +103,9 @@ def cmd_run(args) -> int:
 
     overrides = parse_set(args.set)
     if args.steps is not None:
+        if "steps" in overrides and overrides["steps"] != args.steps:
+            raise UsageError(f"--steps {args.steps} and --set steps={overrides['steps']!r} disagree; "
+                             f"give one")
         overrides["steps"] = args.steps
     scenario = load_scenario(args.scenario, **overrides)      # validates before any work
     if args.out is not None and (args.out / "summary.json").exists() and not args.force:
@@ -113,7 +123,9 @@ def cmd_run(args) -> int:
         s = summary(model)
     print(format_summary(s))
     if args.out is not None:
-        print(f"\nWrote summary.json, model_vars.parquet, agent_vars.parquet and plots to {args.out}")
+        written = "summary.json, model_vars.parquet, " + (
+            "" if args.no_agent_data else "agent_vars.parquet, ") + "defaults.csv, loss_events.csv and plots"
+        print(f"\nWrote {written} to {args.out}")
     return 0
 
 
@@ -125,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     from models.scenario import ScenarioError
 
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
         if args.command == "scenarios":
             return cmd_scenarios()
         return cmd_run(args)

@@ -94,6 +94,7 @@ class AIEconomyModel(mesa.Model):
         self.savers_contributed_usd = 0.0
         self.initial_money_usd = self.ledger.total()
         self.peak_index = 1.0
+        self.saver_balances = np.array([s.balance_usd() for s in self.savers])
         self.datacollector = mesa.DataCollector(
             model_reporters=add_price_reporters(model_reporters(), self.gpu_market.n_vintages),
             agent_reporters=agent_reporters() if collect_agents else None)
@@ -166,36 +167,44 @@ class AIEconomyModel(mesa.Model):
         buyer.gpu_units[v] += units
         return units
 
+    lenders_per_loan = 3
+
     def _lend_to_neoclouds(self) -> None:
-        """New GPU-backed loans: requests filled pro rata to funds' lending capacity."""
+        """New GPU-backed loans: requests filled pro rata to funds' lending capacity.
+
+        The fill ratio is total capacity over total requests (at most 1); each borrower's
+        loan is split among up to three funds drawn with probability proportional to
+        their capacity, so the book grows by a few loans per borrower a month.
+        """
         p = self.p
-        borrowers = [n for n in self.neoclouds if not n.defaulted and n.loan_request_usd > 0]
+        live = [n for n in self.neoclouds if not n.defaulted]
+        borrowers = [n for n in live if n.loan_request_usd > 0]
         funds = [f for f in self.funds if not f.defaulted]
-        if not borrowers or not funds:
-            for n in self.neoclouds:
-                if not n.defaulted and n.loan_request_usd == 0 and n.capex_plan_usd > 0:
-                    n.invest(0.0)
-            return
         capacity = np.array([f.lending_capacity_usd() for f in funds])
         requests = np.array([n.loan_request_usd for n in borrowers])
-        fill = min(1.0, capacity.sum() / requests.sum()) if requests.sum() > 0 else 0.0
-        share = capacity / capacity.sum() if capacity.sum() > 0 else np.zeros(len(funds))
+        fill = min(1.0, capacity.sum() / requests.sum()) if borrowers and requests.sum() > 0 else 0.0
+        if fill <= 0:
+            return
+        weights = capacity / capacity.sum()
         h = p.effective_gpu_ltv
         v = self.gpu_market.newest(self.steps)
         price = self.gpu_market.ref_price[v]
+        k = min(self.lenders_per_loan, int((weights > 0).sum()))
+        cols = {"lender": [], "borrower": [], "debt": []}
         for n, req in zip(borrowers, requests):
+            chosen = self.rng.choice(len(funds), size=k, replace=False, p=weights)
+            split = weights[chosen] / weights[chosen].sum()
             loan = fill * req
-            if loan <= 0:
-                continue
-            for f, s in zip(funds, share):
-                part = loan * s
-                if part <= 0:
-                    continue
-                f.pay(n, part, "gpu_loan_disbursement")
-                units = part / h / price
-                self.gpu_loans.originate(f.index, n.index, v, units, part, p.gpu_loan_margin_ltv, h,
-                                         p.gpu_loan_rate_per_year / 12, self.steps + 36, 48)
+            for j, s in zip(chosen, split):
+                funds[j].pay(n, loan * s, "gpu_loan_disbursement")
+                cols["lender"].append(funds[j].index)
+                cols["borrower"].append(n.index)
+                cols["debt"].append(loan * s)
             n.invest(loan)
+        debt = np.array(cols["debt"])
+        self.gpu_loans.originate(cols["lender"], cols["borrower"], v, debt / h / price, debt,
+                                 p.gpu_loan_margin_ltv, h, p.gpu_loan_rate_per_year / 12,
+                                 self.steps + 36, 48)
 
     def liquidate_gpu_loans_of(self, borrower) -> None:
         """A failed neocloud's lenders sell their collateral and keep the deficiency claim."""
@@ -254,11 +263,13 @@ class AIEconomyModel(mesa.Model):
             if not f.defaulted:
                 f.update_nav()
         self.index_history.append(self.equity_market.index_level)
+        self.saver_balances = np.array([s.balance_usd() for s in self.savers])
         self.peak_index = max(self.peak_index, self.equity_market.index_level)
         self.claims.compact()
         if self.steps % 12 == 0:
             self.gpu_loans.compact()
         self.datacollector.collect(self)
+        self.running = self.steps < self.p.steps      # batch_run and SolaraViz stop here
 
     def _live(self):
         return self.agents.select(lambda a: not a.defaulted)
@@ -428,7 +439,7 @@ class AIEconomyModel(mesa.Model):
         paid_fraction = np.zeros(book.active.size)
         paid_fraction[live_rows] = frac[gl_nodes_i]
         book.pay(paid_fraction, t)
-        self.payment_defaulters = [names[i] for i in np.flatnonzero(pbar - result.payments > 1e-6 * np.maximum(pbar, 1.0))]
+        self.payment_defaulters = [names[i] for i in np.flatnonzero(result.defaulted)]
 
     # --- the fire sale -----------------------------------------------------------------------------
     def _fire_sale(self) -> None:

@@ -164,9 +164,12 @@ def write_outputs(model, out_dir: Path) -> dict:
     (out_dir / "summary.json").write_text(json.dumps(s, indent=2, default=float) + "\n")
     mv = model.datacollector.get_model_vars_dataframe()
     mv.to_parquet(out_dir / "model_vars.parquet")
+    agent_path = out_dir / "agent_vars.parquet"
     if model.datacollector.agent_reporters:
         av = model.datacollector.get_agent_vars_dataframe().reset_index()
-        av.to_parquet(out_dir / "agent_vars.parquet")
+        av.to_parquet(agent_path)
+    elif agent_path.exists():
+        agent_path.unlink()       # an older run's per-agent data would not match this run
     pd.DataFrame(model.default_events).to_csv(out_dir / "defaults.csv", index=False)
     pd.DataFrame(model.losses.events).to_csv(out_dir / "loss_events.csv", index=False)
     plot_run(model, out_dir)

@@ -23,7 +23,8 @@ def _mean(values):
 
 
 def _saver_balances(m):
-    return np.array([s.balance_usd() for s in m.savers])
+    """401(k) balances at the last collection (computed once per step by the model)."""
+    return m.saver_balances
 
 
 def _pct(q):

@@ -318,9 +318,15 @@ def _read_toml(path: Path) -> dict:
         raise ScenarioError(f"scenario file {path}: cannot be read ({exc.strerror})") from None
 
 
-def read_scenario_file(name_or_path: str | Path) -> tuple[dict, str, str]:
-    """Raw parameters, name and description of a shipped scenario or a TOML file."""
+def read_scenario_file(name_or_path: str | Path, relative_to: Path | None = None) -> tuple[dict, str, str]:
+    """Raw parameters, name and description of a shipped scenario or a TOML file.
+
+    A ``.toml`` path is read as given, or relative to ``relative_to`` (the folder of the
+    file that names it as its ``base``).
+    """
     path = Path(name_or_path)
+    if path.suffix == ".toml" and not path.is_absolute() and relative_to is not None:
+        path = relative_to / path
     if not path.suffix == ".toml":
         candidate = scenario_dir() / f"{name_or_path}.toml"
         if not candidate.exists():
@@ -335,7 +341,7 @@ def read_scenario_file(name_or_path: str | Path) -> tuple[dict, str, str]:
     if base is not None:
         if base == path.stem:
             raise ScenarioError(f"scenario key 'base' = {base!r} refers to itself")
-        params, _, _ = read_scenario_file(base)
+        params, _, _ = read_scenario_file(base, relative_to=path.parent)
     for key, value in raw.items():
         if isinstance(value, dict):
             raise ScenarioError(f"scenario key '{key}' is a table; scenario files are flat "

@@ -311,14 +311,15 @@ def test_out_dir_without_summary_is_used(capsys, tmp_path):
     assert s["steps"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "models/cli.py:128 main() calls parser.parse_args() outside its try block, so argparse's "
-    "own errors (--steps 0, --seed -1, non-integers) raise SystemExit(2) instead of returning "
-    "2 and print the multi-line usage before the error line: not the one-line message of "
-    "the CLI's contract"))
 @pytest.mark.parametrize("args", [["--steps", "0"], ["--seed", "-1"], ["--seed", "x"]])
 def test_argparse_errors_are_one_line_and_returned(capsys, args):
     code = main(["run", *args])           # must return, not raise SystemExit
     out, err = capsys.readouterr()
     assert code == 2
     assert len(err.strip().splitlines()) == 1, err
+
+
+def test_steps_and_set_steps_must_agree(capsys):
+    code = main(["run", "--steps", "1", "--set", "steps=1000", "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 2 and "--steps" in err and len(err.strip().splitlines()) == 1

@@ -324,3 +324,14 @@ def test_defaults_are_valid_and_finite():
         for v in (value if isinstance(value, tuple) else (value,)):
             assert isinstance(v, (bool, int, float))
             assert math.isfinite(v), key
+
+
+def test_relative_base_is_read_from_the_naming_files_folder(tmp_path, monkeypatch):
+    """``base = "parent.toml"`` means the parent next to the child, wherever the cwd is."""
+    folder = tmp_path / "scen"
+    folder.mkdir()
+    (folder / "parent.toml").write_text("demand_growth_per_year = 0.42\n")
+    (folder / "child.toml").write_text('base = "parent.toml"\nsteps = 5\n')
+    monkeypatch.chdir(tmp_path)
+    s = load_scenario(folder / "child.toml")
+    assert s.demand_growth_per_year == 0.42 and s.steps == 5
