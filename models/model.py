@@ -194,12 +194,16 @@ class AIEconomyModel(mesa.Model):
         for n, req in zip(borrowers, requests):
             chosen = self.rng.choice(len(funds), size=k, replace=False, p=weights)
             split = weights[chosen] / weights[chosen].sum()
-            loan = fill * req
+            loan = 0.0
             for j, s in zip(chosen, split):
-                funds[j].pay(n, loan * s, "gpu_loan_disbursement")
-                cols["lender"].append(funds[j].index)
-                cols["borrower"].append(n.index)
-                cols["debt"].append(loan * s)
+                part = min(fill * req * s, capacity[j])
+                part = funds[j].disburse(n, part) if part > 0 else 0.0
+                capacity[j] -= part
+                if part > 0:
+                    cols["lender"].append(funds[j].index)
+                    cols["borrower"].append(n.index)
+                    cols["debt"].append(part)
+                    loan += part
             n.invest(loan)
         debt = np.array(cols["debt"])
         self.gpu_loans.originate(cols["lender"], cols["borrower"], v, debt / h / price, debt,
@@ -403,8 +407,14 @@ class AIEconomyModel(mesa.Model):
         self.gpu_principal_due_usd = float(principal.sum())
         gl_due = book.interest_due() + principal
         live_rows = np.flatnonzero(book.active & (gl_due > 0))
-        gl_nodes_i = np.array([node(self.neoclouds[b].name) for b in book.borrower[live_rows]], dtype=np.int64)
-        gl_nodes_j = np.array([node(self.gpu_lender_accounts[k]) for k in book.lender[live_rows]], dtype=np.int64)
+        used_b = np.unique(book.borrower[live_rows])
+        used_l = np.unique(book.lender[live_rows])
+        borrower_node = np.zeros(len(self.neoclouds), np.int64)
+        borrower_node[used_b] = [node(self.neoclouds[b].name) for b in used_b]
+        lender_node = np.zeros(len(self.gpu_lender_accounts), np.int64)
+        lender_node[used_l] = [node(self.gpu_lender_accounts[k]) for k in used_l]
+        gl_nodes_i = borrower_node[book.borrower[live_rows]]
+        gl_nodes_j = lender_node[book.lender[live_rows]]
         for inst in self.institutions:
             if inst.defaulted:
                 continue

@@ -93,6 +93,21 @@ class PrivateCreditFund(Institution):
         self.redemption_requests[claim] = self.redemption_requests.get(claim, 0.0) + amount_usd
 
     # --- actions ---------------------------------------------------------------------------
+    def disburse(self, borrower, amount_usd: float) -> float:
+        """Pay out a new loan, drawing bank lines for any shortfall; returns what was paid."""
+        gap = amount_usd - self.cash_usd
+        for line in self.credit_lines():
+            if gap <= 0:
+                break
+            draw = min(gap, line.undrawn_usd(), max(0.0, line.holder.cash_usd))
+            if draw > 0:
+                line.holder.pay(self, draw, "credit_line_draw")
+                line.principal_usd += draw
+                gap -= draw
+        paid = min(amount_usd, max(0.0, self.cash_usd))
+        self.pay(borrower, paid, "gpu_loan_disbursement")
+        return paid
+
     def manage_liquidity(self) -> None:
         """Draw bank lines when cash is below the reserve; repay them with excess cash."""
         reserve = self.reserve_share * max(self.reported_nav_usd, 0.0)
