@@ -40,7 +40,16 @@ setup(
         "tqdm>=4.60",
     ],
     extras_require={
-        "test": ["pytest>=8", "hypothesis>=6.100", "pytest-timeout>=2.2"],
+        # the browser app: these pins render offline (Solara's CDN is unreachable here)
+        "viz": ["solara==1.58.2", "solara-assets==1.58.2", "ipyvuetify<3", "altair>=5"],
+        # headless sweeps: parallel processes, a Dask cluster, sensitivity analysis
+        "sweep": ["dask[distributed]>=2024.1", "SALib>=1.5"],
+        # notebooks executed by the tests
+        "notebooks": ["nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6"],
+        "test": ["pytest>=8", "hypothesis>=6.100", "pytest-timeout>=2.2", "playwright>=1.40",
+                 "solara==1.58.2", "solara-assets==1.58.2", "ipyvuetify<3", "altair>=5",
+                 "dask[distributed]>=2024.1", "SALib>=1.5",
+                 "nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6"],
     },
     entry_points={"console_scripts": ["aicredit=models.cli:main"]},
 )

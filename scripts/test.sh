@@ -1,0 +1,17 @@
+#!/bin/sh
+# Install everything the test suite needs and run it: the README's test command.
+#  - the package with its test extras (pytest, hypothesis, playwright, solara, dask, SALib, nbclient)
+#  - Debian's Chromium for the real-browser test (Playwright's own browser download does not
+#    work on machines without internet access; it drives /usr/bin/chromium instead)
+set -eu
+cd "$(dirname "$0")/.."
+if ! command -v chromium >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1; then
+        SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+        $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
+    else
+        echo "scripts/test.sh: install Chromium (the browser test drives /usr/bin/chromium)" >&2
+    fi
+fi
+python -m pip install -q -e ".[test]"
+exec python -m pytest "$@"
