@@ -9,6 +9,7 @@ what is wrong and exits with code 2.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import tomllib
 from pathlib import Path
@@ -16,6 +17,13 @@ from pathlib import Path
 __all__ = ["main"]
 
 EXIT_USAGE = 2
+
+#: (subcommand, module, help): modules providing ``add_arguments(parser)`` and ``run(args)``.
+EXTENSIONS = [
+    ("viz", "visualization.server", "open the model in the browser (SolaraViz)"),
+    ("sweep", "models.sweep", "run a parameter sweep (parallel processes or a Dask cluster)"),
+    ("sensitivity", "models.sensitivity", "Sobol or Morris sensitivity analysis of outputs"),
+]
 
 
 class UsageError(Exception):
@@ -84,6 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="skip per-agent data (agent_vars.parquet); faster for large economies")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("scenarios", help="list the shipped scenarios")
+    # subcommands that live in their own modules: each has add_arguments(parser) and run(args)
+    for name, module, help_text in EXTENSIONS:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+                continue                      # the module is not part of this checkout yet
+            raise
+        mod.add_arguments(sub.add_parser(name, help=help_text))
     return parser
 
 
@@ -141,7 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command == "scenarios":
             return cmd_scenarios()
-        return cmd_run(args)
+        if args.command == "run":
+            return cmd_run(args)
+        module = dict((n, m) for n, m, _ in EXTENSIONS)[args.command]
+        return importlib.import_module(module).run(args)
     except (ScenarioError, UsageError) as exc:
         print(f"aicredit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

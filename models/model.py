@@ -141,6 +141,7 @@ class AIEconomyModel(mesa.Model):
 
     def _reset_month_counters(self) -> None:
         self.margin_calls = 0
+        self.margin_called_names: set[str] = set()
         self.gpu_loan_defaults = 0
         self.redemptions_usd = 0.0
         self.panic_cohorts = 0
@@ -472,6 +473,7 @@ class AIEconomyModel(mesa.Model):
                               book.target_ltv[rows], cash)
         price = res.price
         self.margin_calls = int(res.margin_called.sum())
+        self.margin_called_names = {self.neoclouds[b].name for b in np.unique(book.borrower[rows][res.margin_called])}
         self.gpu_loan_defaults = int(res.defaulted.sum())
         self.units_fire_sold = float(res.units_sold.sum())
         gm.record_clearing(price, res.units_sold)
