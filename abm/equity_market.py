@@ -1,15 +1,19 @@
 """The equity market: AI sentiment, listed firms' market values and the AI index (C10).
 
-Sentiment ``s`` summarises investors' view of AI: ``s = (D / D_expected) ** k * exp(-stress)``
-where ``D / D_expected`` is realised over expected AI demand and ``stress`` the share of
-the AI economy's debt that defaulted in the last 12 months, times 10. A listed firm's
-market value moves each month by
+Prices move on *news*: each month the log growth of AI demand is compared with the growth
+investors expected (the hyperscalers' belief, [F17]); the surprise accumulates into
+sentiment, and recent defaults weigh on it:
+
+    log s_t = log s_{t-1} + k * (dlog D_t - g_expected / 12) - 10 * (stress_t - stress_{t-1})
+
+where ``stress`` is the share of the AI economy's debt that defaulted in the last 12
+months. A listed firm's market value moves by
 
     log V_t - log V_{t-1} = beta * (log s_t - log s_{t-1}) + drift + sigma * eps
 
-and is zero once the firm defaults. The AI index is the cap-weighted value of the listed
-AI firms relative to step 0 [F18]; 401(k)s hold it. With C10 off, sentiment stays at 1 and
-prices do not move.
+and is zero once the firm defaults; private labs' round valuations move with the same
+beta and no noise. The AI index is the cap-weighted value of the listed AI firms relative
+to step 0 [F18]; 401(k)s hold it. With C10 off, sentiment stays at 1 and prices do not move.
 """
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ class EquityMarket:
         self.enabled = enabled
         self.drift = drift_per_month
         self.sentiment = 1.0
+        self._stress = 0.0
         self.index_level = 1.0
         self.listed: list = []
         self.private: list = []
@@ -46,13 +51,16 @@ class EquityMarket:
         self.private = list(private)
         self._base_cap = sum(f.valuation_usd for f in self.listed) or 1.0
 
-    def update(self, demand_surprise: float, default_stress: float, rng: np.random.Generator) -> None:
-        """Move sentiment and every listed firm's value for one month."""
+    def update(self, demand_news: float, default_stress: float, rng: np.random.Generator) -> None:
+        """Move sentiment and every listed firm's value for one month.
+
+        ``demand_news`` is this month's log demand growth minus the expected monthly growth.
+        """
         if not self.enabled:
             return
-        new = max(demand_surprise, 1e-9) ** self.sensitivity * math.exp(-10.0 * default_stress)
-        dlog_s = math.log(new) - math.log(self.sentiment)
-        self.sentiment = new
+        dlog_s = self.sensitivity * demand_news - 10.0 * (default_stress - self._stress)
+        self._stress = default_stress
+        self.sentiment *= math.exp(dlog_s)
         eps = rng.standard_normal(len(self.listed))
         for firm, e in zip(self.listed, eps):
             if firm.defaulted:

@@ -95,6 +95,7 @@ class AIEconomyModel(mesa.Model):
         self.initial_money_usd = self.ledger.total()
         self.peak_index = 1.0
         self.saver_balances = np.array([s.balance_usd() for s in self.savers])
+        self.saver_return_index = 1.0     # time-weighted: contributions do not count as returns
         self.datacollector = mesa.DataCollector(
             model_reporters=add_price_reporters(model_reporters(), self.gpu_market.n_vintages),
             agent_reporters=agent_reporters() if collect_agents else None)
@@ -149,6 +150,7 @@ class AIEconomyModel(mesa.Model):
         self.units_fire_sold = 0.0
         self.lapsed_contracts = 0
         self.gpu_principal_due_usd = 0.0
+        self.month_contributions_usd = 0.0
         self.due_by_kind: dict[str, float] = {}
         self.paid_by_kind: dict[str, float] = {}
 
@@ -268,8 +270,12 @@ class AIEconomyModel(mesa.Model):
             if not f.defaulted:
                 f.update_nav()
         self.index_history.append(self.equity_market.index_level)
-        self.saver_balances = np.array([s.balance_usd() for s in self.savers])
+        balances = np.array([s.balance_usd() for s in self.savers])
+        invested = balances.sum() - self.month_contributions_usd
+        self.saver_return_index *= invested / max(self.saver_balances.sum(), 1e-300)
+        self.saver_balances = balances
         self.peak_index = max(self.peak_index, self.equity_market.index_level)
+        self._close_expired_contracts()
         self.claims.compact()
         if self.steps % 12 == 0:
             self.gpu_loans.compact()
@@ -293,7 +299,10 @@ class AIEconomyModel(mesa.Model):
             self._tech_credit_event(p.tech_credit_loss_share)
         surprise = self.demand_surprise()
         self.gpu_market.update_reference(t, surprise)
-        self.equity_market.update(surprise, self.default_stress(), self.rng)
+        expected = [h.expected_growth for h in self.hyperscalers if not h.defaulted]
+        news = math.log(self.demand_history[-1] / self.demand_history[-2]) - (
+            float(np.mean(expected)) / 12 if expected else 0.0)
+        self.equity_market.update(news, self.default_stress(), self.rng)
         self.gpu_market.price = self.gpu_market.ref_price.copy()
 
     def _tech_credit_event(self, share: float) -> None:
@@ -523,6 +532,13 @@ class AIEconomyModel(mesa.Model):
                      and a.sector in ("bank", "private_credit", "insurer") and a.equity_usd() < 0]
             if not queue:
                 break
+
+    def _close_expired_contracts(self) -> None:
+        """Contracts whose term is over and that nobody owes anything on leave the books."""
+        t = self.steps
+        for c in [c for c in self.claims.all if isinstance(c, Contract) and not c.closed
+                  and c.end_step <= t and c.arrears_usd <= 0.0]:
+            self.claims.close(c)
 
     def _renew_contracts(self) -> None:
         """Renewable contracts ending this month: the payer renews for 12 months or lets them lapse.

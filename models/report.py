@@ -7,8 +7,10 @@ Headline numbers (keys of ``summary.json``, documented in the README):
 - ``gpu_price_max_drawdown``: largest peak-to-trough fall (0..1) of the GPU price index, the
   unit-weighted market price of all vintages relative to their scheduled depreciation path
   (so it measures demand and fire-sale effects, not ageing).
-- ``savers_401k_loss_fraction``: ``max(0, 1 - W_end / (W_0 + contributions))``, the share
-  of what savers had and paid in that is gone at the end (0..1).
+- ``savers_401k_loss_fraction``: the largest fall (0..1) of 401(k) savers' time-weighted
+  return index, i.e. the share of their savings lost from a peak to a trough, with new
+  contributions not counted as gains (``savers_401k_max_drawdown`` is the same on raw
+  balances, which contributions prop up).
 - ``peak_margin_calls``: most GPU-backed loans margin-called in one month.
 """
 from __future__ import annotations
@@ -44,10 +46,6 @@ def summary(model) -> dict:
     df = model.datacollector.get_model_vars_dataframe()
     defaults = {s: 0 for s in SECTORS}
     defaults.update(model.defaults_by_sector())
-    w0 = model.savers_start_usd
-    contributed = model.savers_contributed_usd
-    w_end = model.total_saver_balance_usd()
-    loss_fraction = max(0.0, 1.0 - w_end / (w0 + contributed)) if w0 + contributed > 0 else 0.0
     first = [e["step"] for e in model.default_events]
     return {
         "scenario": model.scenario_name,
@@ -60,7 +58,7 @@ def summary(model) -> dict:
         "losses_by_holder_usd": {k: float(model.losses.by_category[k]) for k in HOLDER_CATEGORIES},
         "losses_total_usd": float(sum(model.losses.by_category.values())),
         "gpu_price_max_drawdown": max_drawdown(df["gpu_price_index"]),
-        "savers_401k_loss_fraction": float(min(1.0, loss_fraction)),
+        "savers_401k_loss_fraction": max_drawdown(df["savers_401k_return_index"]),
         "savers_401k_max_drawdown": max_drawdown(df["savers_401k_total_usd"]),
         "peak_margin_calls": int(df["margin_calls"].max()),
         "units_fire_sold_total": float(df["units_fire_sold"].sum()),

@@ -68,6 +68,7 @@ def model_reporters() -> dict:
         "savers_401k_p10_usd": _pct(10),
         "savers_401k_p50_usd": _pct(50),
         "savers_401k_p90_usd": _pct(90),
+        "savers_401k_return_index": lambda m: m.saver_return_index,
         "savers_401k_total_usd": lambda m: float(_saver_balances(m).sum()),
         "savers_panicking": lambda m: m.panic_cohorts,
         "hyperscaler_reported_leverage": lambda m: _mean(h.reported_leverage() for h in _alive(m.hyperscalers)),

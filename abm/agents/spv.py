@@ -28,8 +28,9 @@ class SPV(Institution):
         self.walked_away = False
 
     def lease(self):
+        """The lessee's current lease (the one that ends last), or None."""
         leases = [c for c in self.claims_held("lease") if c.issuer is self.lessee]
-        return leases[0] if leases else None
+        return max(leases, key=lambda c: c.end_step) if leases else None
 
     def decide(self) -> None:
         """At the lease's last month the lessee chooses to renew or to walk away (C9)."""
