@@ -31,6 +31,20 @@ def _pct(q):
     return lambda m: float(np.percentile(_saver_balances(m), q))
 
 
+def _leverage(consolidated: bool):
+    """Aggregate hyperscaler debt over aggregate equity [F20, F21]; reported leverage adds SPV
+    debt only under the consolidation policy (C11)."""
+    def reporter(m):
+        hs = _alive(m.hyperscalers)
+        equity = sum(max(h.equity_usd(), 0.0) for h in hs)
+        if consolidated or (m.p.c11_policy and m.p.spv_consolidation):
+            debt = sum(h.consolidated_debt_usd() for h in hs)
+        else:
+            debt = sum(h.debt_usd() for h in hs)
+        return debt / equity if equity > 0 else float("nan")
+    return reporter
+
+
 def _defaults(sector):
     return lambda m: sum(1 for e in m.default_events if e["sector"] == sector)
 
@@ -71,8 +85,8 @@ def model_reporters() -> dict:
         "savers_401k_return_index": lambda m: m.saver_return_index,
         "savers_401k_total_usd": lambda m: float(_saver_balances(m).sum()),
         "savers_panicking": lambda m: m.panic_cohorts,
-        "hyperscaler_reported_leverage": lambda m: _mean(h.reported_leverage() for h in _alive(m.hyperscalers)),
-        "hyperscaler_consolidated_leverage": lambda m: _mean(h.consolidated_leverage() for h in _alive(m.hyperscalers)),
+        "hyperscaler_reported_leverage": _leverage(consolidated=False),
+        "hyperscaler_consolidated_leverage": _leverage(consolidated=True),
         "hyperscaler_capex_usd": lambda m: sum(h.capex_usd for h in _alive(m.hyperscalers)),
         "chipmaker_gpu_revenue_usd": lambda m: sum(c.gpu_revenue_usd for c in m.chipmakers),
         "compute_contract_shortfall_usd": lambda m: (m.due_by_kind.get("compute_contract", 0.0)
