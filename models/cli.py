@@ -46,26 +46,22 @@ def parse_set(items: list[str]) -> dict:
     return out
 
 
-def _positive_int(name):
+def _int_arg(name: str, minimum: int):
+    """An argparse type: a whole number >= ``minimum``, or a one-line error naming ``name``."""
     def conv(text):
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be >= 1, got {value}")
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{name} must be >= {minimum}, got {value}")
         return value
     return conv
 
 
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed must be a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"--seed must be >= 0, got {value}")
-    return value
+def _positive_int(name: str):
+    """An argparse type for counts (>= 1): ``--steps``, ``--workers``."""
+    return _int_arg(name, 1)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -83,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scenario", default="baseline", help="scenario name or path to a .toml file")
     run.add_argument("--steps", type=_positive_int("--steps"), default=None,
                      help="months to simulate (default: the scenario's steps)")
-    run.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    run.add_argument("--seed", type=_int_arg("--seed", 0), default=0, help="random seed (default 0)")
     run.add_argument("--out", type=Path, default=None, help="directory for the outputs")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario parameter (repeatable)")

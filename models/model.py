@@ -85,15 +85,11 @@ class AIEconomyModel(mesa.Model):
         self.demand_history = [self.demand_usd]
         self.index_history = [1.0]
         self.default_events: list[dict] = []
-        self.month: dict[str, float] = {}
         self._reset_month_counters()
         build_economy(self)
         self.institutions = [a for a in self.agents if a.sector != "saver_401k"]
         self.equity_market.register([a for a in self.institutions if a.listed], private=self.labs)
-        self.savers_start_usd = self.total_saver_balance_usd()
         self.savers_contributed_usd = 0.0
-        self.initial_money_usd = self.ledger.total()
-        self.peak_index = 1.0
         self.saver_balances = np.array([s.balance_usd() for s in self.savers])
         self.saver_return_index = 1.0     # time-weighted: contributions do not count as returns
         self.datacollector = mesa.DataCollector(
@@ -274,7 +270,6 @@ class AIEconomyModel(mesa.Model):
         invested = balances.sum() - self.month_contributions_usd
         self.saver_return_index *= invested / max(self.saver_balances.sum(), 1e-300)
         self.saver_balances = balances
-        self.peak_index = max(self.peak_index, self.equity_market.index_level)
         self._close_expired_contracts()
         self.claims.compact()
         if self.steps % 12 == 0:
@@ -348,8 +343,8 @@ class AIEconomyModel(mesa.Model):
                     n.issue_equity(chip, 0.1 * amount, "vendor_financing")
                     amount *= 0.9
                 n.issue_equity("outside_investors", amount, "equity_round")
-        if self.steps == 2 and not self.neoclouds[0].defaulted:                  # [F1] IPO
-            self.neoclouds[0].issue_equity("outside_investors", 1.5 * BN, "ipo")
+        if self.steps == p.coreweave_ipo_step and not self.neoclouds[0].defaulted:   # [F1]
+            self.neoclouds[0].issue_equity("outside_investors", p.coreweave_ipo_bn * BN, "ipo")
         for chip in self.chipmakers:
             if not chip.defaulted:
                 chip.invest_in_customers()

@@ -92,6 +92,9 @@ class Scenario:
     coreweave_lease_bn: float = p(34.0, 0, 1e4, "bn USD", "[F8]", "Lease obligations to 2028.")
     coreweave_customer_shares: tuple = p((0.70, 0.10, 0.10, 0.10), 0, 1, "fractions", "[F9]",
                                          "Revenue shares: Microsoft, Nvidia, OpenAI, other customers.")
+    coreweave_ipo_step: int = p(2, -1, 600, "step", "[F1] March 2025", "Month of CoreWeave's IPO (-1: none).")
+    coreweave_ipo_bn: float = p(1.5, 0, 1e4, "bn USD", "assumption (IPO proceeds, rounded)",
+                                "New equity raised at the IPO.")
     n_small_neoclouds: int = p(3, 0, 10000, "count", "assumption", "Synthetic smaller neoclouds.")
     small_neocloud_scale: float = p(0.25, 0, 10, "x CoreWeave", "assumption",
                                     "Size of each smaller neocloud relative to CoreWeave.")
