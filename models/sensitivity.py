@@ -61,11 +61,13 @@ def analyze(problem: dict, X: np.ndarray, Y: np.ndarray, method: str, seed: int 
         return pd.DataFrame({"parameter": names, **{c: [math.nan] * len(names) for c in cols}})
     if method == "sobol":
         from SALib.analyze import sobol
-        res = sobol.analyze(problem, Y, calc_second_order=False, seed=seed)
+        # a Generator, since SALib's Sobol' analysis ignores seed=0 (``if seed:``)
+        res = sobol.analyze(problem, Y, calc_second_order=False,
+                            seed=np.random.default_rng(seed))
     else:
         from SALib.analyze import morris
         res = morris.analyze(problem, np.asarray(X, dtype=float), Y, num_levels=num_levels,
-                             seed=seed)
+                             seed=np.random.default_rng(seed))
     return pd.DataFrame({"parameter": names, **{c: np.asarray(res[c], dtype=float) for c in cols}})
 
 

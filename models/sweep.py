@@ -599,6 +599,7 @@ class _Dataset:
         self.spec = spec
         self.schema = _schema(spec)
         self._lock_fh = None
+        self.written: set[str] = set()
 
     def open(self) -> set[str]:
         """Lock the directory, check it holds the same sweep, return the finished run ids."""
@@ -673,6 +674,7 @@ class _Dataset:
         path = self.out / f"part-{index:06d}-{secrets.token_hex(3)}.parquet"
         table = pa.Table.from_pylist(rows, schema=self.schema)
         _atomic_write(path, lambda p: pq.write_table(table, p))
+        self.written.update(r["run_id"] for r in rows)
         return path
 
 
@@ -712,6 +714,23 @@ def _worker_init(ppid: int) -> None:
     """Local worker processes ignore Ctrl-C (the sweep handles it) and die with the sweep."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(ppid,), daemon=True).start()
+
+
+class _signals_deferred:
+    """Block SIGINT and SIGTERM for the duration (POSIX main thread; else a no-op)."""
+
+    SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+    def __enter__(self):
+        self.old = None
+        if hasattr(signal, "pthread_sigmask") and \
+                threading.current_thread() is threading.main_thread():
+            self.old = signal.pthread_sigmask(signal.SIG_BLOCK, self.SIGNALS)
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
 
 
 class _InProcess:
@@ -880,9 +899,13 @@ def _execute(spec, ds, todo, already, total, workers, scheduler, progress, flush
     lost_since = None
 
     def flush():
+        # Ctrl-C/SIGTERM wait until the part file is in place and the buffer is cleared, so a
+        # run is never written twice (nor lost)
         nonlocal rows, last_flush
-        if rows:
-            ds.write_part(rows)
+        with _signals_deferred():
+            batch = [r for r in rows if r["run_id"] not in ds.written]
+            if batch:
+                ds.write_part(batch)
             rows = []
         last_flush = time.monotonic()
 
