@@ -1,0 +1,123 @@
+"""Solara components of the page: each takes the model and redraws when it steps.
+
+Every component calls ``update_counter.get()`` first (Mesa's signal that the model moved),
+builds its figure with the pure builders of :mod:`visualization.figures` once per model
+step (``solara.use_memo`` keyed on the model and its step), and shows a plain text line
+with its newest values under the figure (readable, and what the browser test checks).
+"""
+from __future__ import annotations
+
+import weakref
+
+import pandas as pd
+import solara
+from mesa.visualization.utils import update_counter
+
+from visualization import figures as F
+from visualization.levers import lever_summary
+
+__all__ = ["StatusPanel", "NetworkView", "LossesView", "make_chart_component", "COMPONENTS",
+           "model_frame"]
+
+_frames: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def model_frame(model) -> pd.DataFrame:
+    """The model's per-step outputs, built once per step and shared by all charts."""
+    cached = _frames.get(model)
+    if cached is not None and cached[0] == model.steps:
+        return cached[1]
+    df = model.datacollector.get_model_vars_dataframe()
+    _frames[model] = (model.steps, df)
+    return df
+
+
+def _key(model) -> list:
+    return [getattr(model, "viz_serial", id(model)), model.steps]
+
+
+_TITLE_STYLE = {"font-weight": "600", "font-size": "15px"}
+_LATEST_STYLE = {"font-size": "13px", "color": "#333"}
+
+
+def _month_label(step: int) -> str:
+    year, month = divmod(step, 12)
+    return ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+            "Dec")[month] + f" {2025 + year}"
+
+
+@solara.component
+def StatusPanel(model):
+    """Step count, scenario and seed, the levers in force, and any rejected value."""
+    update_counter.get()
+    with solara.Column(gap="4px", classes=["aicredit-status"]):
+        solara.Text(f"Month {model.steps} of {model.p.steps} ({_month_label(model.steps)})"
+                    + ("" if model.running else ": run complete"), style=_TITLE_STYLE,
+                    classes=["aicredit-step"])
+        solara.Text(f"Scenario: {model.scenario_name}; seed: {model.seed_value}",
+                    classes=["aicredit-scenario"])
+        solara.Text(f"Levers in force: {lever_summary(model)}", style=_LATEST_STYLE,
+                    classes=["aicredit-levers"])
+        error = getattr(model, "param_error", None)
+        if error:
+            solara.Error(f"Rejected: {error}. The model was reset with the last accepted "
+                         f"parameters instead.", classes=["aicredit-param-error"])
+        events = model.default_events[-4:]
+        if events:
+            solara.Text("Latest failures: " + "; ".join(
+                f"{e['name']} ({F.SECTOR_LABELS.get(e['sector'], e['sector'])}, month {e['step']}, "
+                f"{e['reason'].replace('_', ' ')})" for e in reversed(events)), style=_LATEST_STYLE,
+                classes=["aicredit-failures"])
+
+
+@solara.component
+def NetworkView(model):
+    """The exposure network (see :func:`visualization.figures.network_figure`)."""
+    update_counter.get()
+    key = _key(model)
+    graph = solara.use_memo(lambda: F.exposure_graph(model), key)
+    fig = solara.use_memo(lambda: F.network_figure(graph, figsize=(5.6, 4.4)), key)
+    with solara.Column(gap="0px", classes=["aicredit-chart", "aicredit-network"]):
+        solara.Text("Exposure network: who is owed by whom, and where losses landed",
+                    style=_TITLE_STYLE)
+        solara.FigureMatplotlib(fig, dependencies=key, format="png", dpi=80)
+        solara.Text(F.network_summary(graph), style=_LATEST_STYLE, classes=["aicredit-latest"])
+
+
+@solara.component
+def LossesView(model):
+    """Who lost what: losses by ultimate holder so far."""
+    update_counter.get()
+    key = _key(model)
+    losses = dict(model.losses.by_category)
+    fig = solara.use_memo(lambda: F.losses_figure(losses), key)
+    with solara.Column(gap="0px", classes=["aicredit-chart", "aicredit-losses"]):
+        solara.Text("Who lost what (by ultimate holder, cumulative)", style=_TITLE_STYLE)
+        solara.FigureMatplotlib(fig, dependencies=key, format="svg")
+        solara.Text(F.losses_summary(losses), style=_LATEST_STYLE, classes=["aicredit-latest"])
+
+
+def make_chart_component(chart: F.Chart):
+    """A component showing one time-series :class:`~visualization.figures.Chart`."""
+
+    @solara.component
+    def ChartView(model):
+        update_counter.get()
+        key = _key(model)
+        df = model_frame(model)
+        options = {}
+        if chart.key == "capital":
+            options = dict(bank_min=model.p.bank_capital_min, insurer_min=model.p.insurer_solvency_min)
+        fig = solara.use_memo(lambda: chart.figure(df, **options), key)
+        with solara.Column(gap="0px", classes=["aicredit-chart", f"aicredit-{chart.key}"]):
+            solara.Text(chart.title, style=_TITLE_STYLE)
+            solara.FigureMatplotlib(fig, dependencies=key, format="svg")
+            solara.Text(chart.latest(df), style=_LATEST_STYLE, classes=["aicredit-latest"])
+
+    ChartView.__name__ = ChartView.__qualname__ = f"Chart_{chart.key}"
+    return ChartView
+
+
+#: (component, page) pairs for SolaraViz: everything on the first page.
+COMPONENTS = [(StatusPanel, 0), (NetworkView, 0), (LossesView, 0)] + [
+    (make_chart_component(c), 0) for c in F.CHARTS]
