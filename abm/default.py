@@ -75,9 +75,9 @@ def _pay_creditors(model, inst) -> None:
         ratio = min(1.0, available / total)
         for c in claims:
             owed = c.value_usd()
-            paid = owed * ratio
+            paid = min(owed * ratio, max(0.0, inst.cash_usd))   # rounding: never more than is left
             if paid > 0:
-                inst.pay(c.holder.name, paid, "default_recovery")
+                paid = inst.pay(c.holder.name, paid, "default_recovery")
             shortfall = owed - paid
             if isinstance(c, (Debt, Contract)):
                 c.write_down(shortfall)

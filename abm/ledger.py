@@ -115,7 +115,8 @@ class Ledger:
         if amount_usd == 0.0:
             return 0.0
         i, j = self._index[payer], self._index[payee]
-        if not self._outside[i] and self._balance[i] < amount_usd - self._SLACK_USD - 1e-12 * amount_usd:
+        slack = self._SLACK_USD + 1e-12 * max(amount_usd, abs(self._balance[i]))
+        if not self._outside[i] and self._balance[i] < amount_usd - slack:
             raise InsufficientFunds(f"{payer} cannot pay {amount_usd:,.0f} USD for {memo}: "
                                     f"it holds {self._balance[i]:,.0f}")
         amount = min(amount_usd, self._balance[i]) if not self._outside[i] else amount_usd

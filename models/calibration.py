@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from abm.agents import (AILab, Bank, Chipmaker, Hyperscaler, Insurer, Neocloud,
-                        PrivateCreditFund, SaverCohort, SPV)
+                        PrivateCreditFund, SaverCohort)
+from abm.agents.spv import open_spv
 from abm.claims import Contract, CreditLine, Debt, EquityClaim, Seniority
 
 BN = 1e9
@@ -20,7 +21,7 @@ LAB_SPENDING_X_REVENUE = (None, 2.0, 12.0, 1.3)   # OpenAI from [F15]; others as
 LAB_OPEX_SHARE = 0.3                              # non-compute share of lab spending (assumption)
 RATE_BOND, RATE_BANK_LOAN, RATE_LINE = 0.045 / 12, 0.055 / 12, 0.07 / 12   # [R8] revolver 7%
 RATE_DEPOSIT, RATE_OTHER_BANK, RATE_PC_OTHER = 0.02 / 12, 0.055 / 12, 0.09 / 12
-RATE_INSURER_BOND, RATE_POLICY, RATE_SPV = 0.05 / 12, 0.045 / 12, 0.065 / 12
+RATE_INSURER_BOND, RATE_POLICY = 0.05 / 12, 0.045 / 12
 
 
 def _endow(model, inst, amount_usd: float, source: str = "outside_investors") -> None:
@@ -180,31 +181,15 @@ def build_economy(model) -> None:
         lessees = (orcl, goog, msft, amzn)
         for k in range(p.n_other_spvs):
             spv_specs.append((f"SPV {k + 1}", lessees[k % 4], 15.0 * BN * min(1.0, 3 / p.n_other_spvs), -12 * (3 - k % 3), 1 + k % max(nf - 1, 1)))
+    ni = p.n_insurers
+    insurers = [Insurer(model, f"Insurer {k + 1}", p.insurer_solvency_min, p.insurer_fire_sale_discount)
+                for k in range(ni)]
+    model.insurers = insurers
     model.spvs = []
-    abs_for_banks, abs_for_insurers = [], []
-    for name, lessee, size, start, fund_k in spv_specs:
-        spv = SPV(model, name, lessee, size)
-        fund = funds[min(fund_k, nf - 1)]
-        debt = 0.9 * size
-        senior, mezz = 0.6 * debt, 0.4 * debt
-        third = senior / 3
-        for holder, bucket in ((out("bond_investors"), None), (None, abs_for_banks), (None, abs_for_insurers)):
-            c = Debt(holder=holder or out("bond_investors"), issuer=spv, kind="abs",
-                     seniority=Seniority.SECURED, principal_usd=third, rate_per_month=RATE_SPV,
-                     collateral="data_centre")
-            model.claims.add(c)
-            if bucket is not None:
-                bucket.append(c)
-        model.claims.add(Debt(holder=fund, issuer=spv, kind="spv_loan", seniority=Seniority.SUBORDINATED,
-                              principal_usd=mezz, rate_per_month=RATE_SPV + 0.02 / 12))
-        _stake(model, fund, spv, 0.8, "spv_equity")
-        _stake(model, lessee, spv, 0.2, "spv_equity")
-        spv.valuation_usd = size - debt
-        lease = 1.15 * debt * RATE_SPV
-        _contract(model, spv, lessee, per_month=lease, months=p.spv_lease_term_months, start=start,
-                  kind="lease")
-        _endow(model, spv, 3 * lease)
-        model.spvs.append(spv)
+    for j, (name, lessee, size, start, fund_k) in enumerate(spv_specs):
+        holders = [out("bond_investors"), banks[j % nb], insurers[j % ni]]        # [F22]
+        open_spv(model, name, lessee, size, funds[min(fund_k, nf - 1)], holders, start,
+                 p.spv_lease_term_months, paid=False)
 
     # --- private-credit balance sheets: other loans, lines, LP shares [F28, F31, F32] -------------------
     ai_lending = model.gpu_loans.debt_by("lender", nf + 1)[:nf] + np.array(
@@ -238,16 +223,10 @@ def build_economy(model) -> None:
         _stake(model, out("pensions_endowments"), f, 1.0 - ins_share, "fund_share")
 
     # --- insurers [F32] ------------------------------------------------------------------------------
-    ni = p.n_insurers
-    insurers = [Insurer(model, f"Insurer {k + 1}", p.insurer_solvency_min, p.insurer_fire_sale_discount)
-                for k in range(ni)]
-    model.insurers = insurers
     for k, ins in enumerate(insurers):
         for f, share in model._fund_lp_split:
             if share > 0:
                 _stake(model, ins, f, share / ni, "fund_share")
-    for j, c in enumerate(abs_for_insurers):
-        model.claims.transfer(c, insurers[j % ni])
     for ins in insurers:
         assets = p.insurer_total_assets_bn * BN / ni
         held = sum(c.value_usd() for c in ins.claims_held())
@@ -263,8 +242,6 @@ def build_economy(model) -> None:
                               principal_usd=reserves, rate_per_month=RATE_POLICY))
 
     # --- banks' balance sheets [F31, R10] ------------------------------------------------------------
-    for j, c in enumerate(abs_for_banks):
-        model.claims.transfer(c, banks[j % nb])
     for k, b in enumerate(banks):
         h = hs[k % 5]
         model.claims.add(Debt(holder=b, issuer=h, kind="bank_loan",

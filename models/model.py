@@ -34,6 +34,8 @@ import numpy as np
 from scipy import sparse
 
 from abm.agents import OutsideParty
+from abm.agents import spv as spv_structure
+from abm.agents.spv import open_spv
 from abm.claims import ClaimBook, Contract, Debt, Seniority
 from abm.clearing import clear_payments
 from abm.default import resolve_default
@@ -209,6 +211,36 @@ class AIEconomyModel(mesa.Model):
                                  p.gpu_loan_margin_ltv, h, p.gpu_loan_rate_per_year / 12,
                                  self.steps + 36, 48)
 
+    def _open_new_spvs(self) -> None:
+        """Once a year each hyperscaler's off-balance-sheet data-centre capex becomes an SPV [F20].
+
+        The private-credit fund with the most cash lends the subordinated loan and takes the
+        majority of the equity; outside investors, a bank and an insurer buy the ABS [F22].
+        If no fund can pay its part, the hyperscaler builds on its own balance sheet.
+        """
+        funds = [f for f in self.funds if not f.defaulted]
+        banks = [b for b in self.banks if not b.defaulted]
+        insurers = [i for i in self.insurers if not i.defaulted]
+        for h in self.hyperscalers:
+            size = h.spv_pipeline_usd
+            if h.defaulted or size <= 0:
+                continue
+            h.spv_pipeline_usd = 0.0
+            fund = max(funds, key=lambda f: f.cash_usd, default=None)
+            k = self.steps // 12 + self.hyperscalers.index(h)        # spread ABS across holders
+            holders = ([self.outside("bond_investors")] + banks[k % len(banks):][:1]
+                       + insurers[k % len(insurers):][:1])
+            debt = spv_structure.DEBT_SHARE * size
+            fund_part = (1 - spv_structure.SENIOR_SHARE) * debt + spv_structure.FUND_EQUITY_SHARE * (size - debt)
+            abs_part = spv_structure.SENIOR_SHARE * debt / len(holders)
+            lessee_part = (1 - spv_structure.FUND_EQUITY_SHARE) * (size - debt) + 3 * 1.15 * debt * spv_structure.SPV_RATE_PER_MONTH
+            if (fund is None or fund.cash_usd < fund_part or h.cash_usd - 2 * h.dues_usd() < lessee_part
+                    or any(x.cash_usd < abs_part for x in holders[1:])):
+                continue            # not financed: the project is dropped
+            spv = open_spv(self, f"SPV {h.name} {2025 + self.steps // 12}", h, size, fund, holders,
+                           self.steps + 1, self.p.spv_lease_term_months, paid=True)
+            self.institutions.append(spv)
+
     def liquidate_gpu_loans_of(self, borrower) -> None:
         """A failed neocloud's lenders sell their collateral and keep the deficiency claim."""
         book = self.gpu_loans
@@ -359,6 +391,8 @@ class AIEconomyModel(mesa.Model):
             if not h.defaulted:
                 h.finance()
                 h.invest()
+        if self.steps % 12 == 0:
+            self._open_new_spvs()
         self._lend_to_neoclouds()
         if not p.c1_demand_to_compute:
             for lab in self.labs:                      # C1 off: an outside backstop pays

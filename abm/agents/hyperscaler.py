@@ -11,7 +11,9 @@ Rules, each month:
 - They rent capacity from neoclouds [F9] and let those contracts lapse, or walk away from
   SPV leases at renewal, when AI revenue disappoints (``disappointment`` below the
   walk-away threshold) (C2, C9).
-- They issue bonds when cash runs short and pay out cash above a target.
+- They issue bonds when cash runs short, up to a debt limit of ``max_debt_to_cash_flow``
+  times yearly operating cash flow (SPV debt counted: lenders look through), so capex is
+  bounded by what they can finance; they pay out cash above a target.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ __all__ = ["Hyperscaler"]
 class Hyperscaler(Institution):
     sector = "hyperscaler"
     listed = True
+    max_debt_to_cash_flow = 2.5     # debt incl. SPVs over yearly operating cash flow (assumption)
 
     def __init__(self, model, name: str, capex_usd_per_month: float, legacy_usd_per_month: float,
                  ai_service_share: float, market_cap_usd: float):
@@ -43,6 +46,7 @@ class Hyperscaler(Institution):
         self.bond_plan_usd = 0.0
         self.payout_plan_usd = 0.0
         self.capex_usd = 0.0
+        self.spv_pipeline_usd = 0.0     # data-centre capex waiting to be financed by an SPV
         self.ai_revenue_usd = 0.0
 
     def month_income(self) -> None:
@@ -84,7 +88,10 @@ class Hyperscaler(Institution):
         self.capex_plan_usd = self.capex0_usd_per_month * expected_ahead / self.expected_demand0
         buffer = 3.0 * self.capex0_usd_per_month
         need = self.capex_plan_usd + self.dues_usd() + buffer - self.cash_usd
-        self.bond_plan_usd = max(0.0, need)
+        # bond investors lend up to a multiple of yearly operating cash flow (assumption)
+        cash_flow = 12.0 * (self.legacy_usd_per_month + self.ai_revenue_usd)
+        room = max(0.0, self.max_debt_to_cash_flow * cash_flow - self.consolidated_debt_usd())
+        self.bond_plan_usd = min(max(0.0, need), room)
         self.payout_plan_usd = max(0.0, -need) * 0.1
 
     def finance(self) -> None:
@@ -98,13 +105,17 @@ class Hyperscaler(Institution):
     def invest(self) -> None:
         """Spend the capex plan: GPUs from the chipmaker, data centres from suppliers."""
         m = self.model
-        spend = min(self.capex_plan_usd, max(0.0, self.cash_usd - self.dues_usd()))
+        spend = min(self.capex_plan_usd, max(0.0, self.cash_usd - 2.0 * self.dues_usd()))  # keep a month in hand
         self.capex_usd = spend
         gpu_spend = m.p.gpu_capex_share * spend
         m.buy_gpus(self, gpu_spend)
         dc_spend = spend - gpu_spend
-        self.pay("suppliers", dc_spend, "data_centre_capex")
-        self.real_assets_usd += dc_spend
+        # part of the data centres is built off balance sheet by SPVs (C9, [F20]); the SPV's
+        # lenders pay for it when it is set up (see AIEconomyModel._open_new_spvs)
+        spv_part = m.p.hyperscaler_spv_share * dc_spend if m.p.c9_spvs else 0.0
+        self.spv_pipeline_usd += spv_part
+        self.pay("suppliers", dc_spend - spv_part, "data_centre_capex")
+        self.real_assets_usd += dc_spend - spv_part
 
     def act(self) -> None:
         self.pay("outside_investors", min(self.payout_plan_usd, self.cash_usd), "shareholder_payout")

@@ -28,6 +28,10 @@ class Insurer(Institution):
 
     liquidity_buffer_share = 0.01
 
+    def month_income(self) -> None:
+        """Before the month's payments: keep a cash buffer by selling bonds (liquidity)."""
+        self.raise_liquidity()
+
     def raise_liquidity(self) -> None:
         """Sell bonds at par when cash falls below the liquidity buffer (bonds are liquid)."""
         buffer = self.liquidity_buffer_share * self.total_assets_usd()

@@ -13,9 +13,16 @@ and the building is sold at a fraction of its cost (C9).
 from __future__ import annotations
 
 from abm.agents.base import Institution
-from abm.claims import Contract
+from abm.claims import Contract, Debt, EquityClaim, Seniority
 
-__all__ = ["SPV"]
+__all__ = ["SPV", "open_spv", "SPV_RATE_PER_MONTH"]
+
+#: Coupon of SPV debt (assumption: investment-grade lease-backed paper, ~6.5% a year).
+SPV_RATE_PER_MONTH = 0.065 / 12
+#: Capital structure of an SPV (assumption modelled on Meta's Louisiana deal [F20]): 90% debt,
+#: of which 60% senior ABS [F22] and 40% a subordinated private-credit loan; 10% equity,
+#: 80% the fund's (majority owner) and 20% the lessee's.
+DEBT_SHARE, SENIOR_SHARE, FUND_EQUITY_SHARE = 0.9, 0.6, 0.8
 
 
 class SPV(Institution):
@@ -48,3 +55,41 @@ class SPV(Institution):
 
     def act(self) -> None:
         self.real_assets_usd *= (1.0 - 0.04 / 12)
+
+
+def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list, start_step: int,
+             lease_months: int, paid: bool) -> SPV:
+    """Create an SPV that owns a ``size_usd`` data centre leased to ``lessee`` [F20].
+
+    Senior ABS is split equally among ``abs_holders`` (institutions or outside parties);
+    ``fund`` lends the subordinated loan and holds most of the equity. With ``paid`` the
+    holders pay for their claims and the SPV pays the builders (a new SPV); without, the
+    claims are opening positions at step 0. The lease covers the debt service with a 15%
+    margin; the SPV keeps three months of lease as cash.
+    """
+    spv = SPV(model, name, lessee, size_usd)
+    debt = DEBT_SHARE * size_usd
+    senior, mezz, equity = SENIOR_SHARE * debt, (1 - SENIOR_SHARE) * debt, size_usd - debt
+    lease = 1.15 * debt * SPV_RATE_PER_MONTH
+    spv.valuation_usd = equity
+    parts = [(h, senior / len(abs_holders)) for h in abs_holders]
+    for holder, amount in parts:
+        model.claims.add(Debt(holder=holder, issuer=spv, kind="abs", seniority=Seniority.SECURED,
+                              principal_usd=amount, rate_per_month=SPV_RATE_PER_MONTH,
+                              collateral="data_centre"))
+    model.claims.add(Debt(holder=fund, issuer=spv, kind="spv_loan", seniority=Seniority.SUBORDINATED,
+                          principal_usd=mezz, rate_per_month=SPV_RATE_PER_MONTH + 0.02 / 12))
+    for holder, units in ((fund, FUND_EQUITY_SHARE), (lessee, 1 - FUND_EQUITY_SHARE)):
+        model.claims.add(EquityClaim(holder=holder, issuer=spv, kind="spv_equity", units=units,
+                                     cost_usd=units * equity))
+    model.claims.add(Contract(holder=spv, issuer=lessee, kind="lease", payment_usd_per_month=lease,
+                              start_step=start_step, end_step=start_step + lease_months))
+    if paid:
+        for holder, amount in parts + [(fund, mezz + FUND_EQUITY_SHARE * equity),
+                                       (lessee, (1 - FUND_EQUITY_SHARE) * equity)]:
+            model.ledger.transfer(holder.name, spv.name, amount, "spv_financing")
+        spv.pay("suppliers", size_usd, "data_centre_capex")
+    model.ledger.transfer("outside_investors" if not paid else lessee.name, spv.name, 3 * lease,
+                          "spv_reserve")
+    model.spvs.append(spv)
+    return spv
