@@ -207,9 +207,11 @@ class AIEconomyModel(mesa.Model):
                     loan += part
             n.invest(loan)
         debt = np.array(cols["debt"])
+        # spreads widen as lenders' appetite falls after losses (credit supply)
+        appetite = np.array([self.funds[k].appetite for k in cols["lender"]])
+        rate = (p.gpu_loan_rate_per_year + p.credit_spread_per_appetite_loss * (1.0 - appetite)) / 12
         self.gpu_loans.originate(cols["lender"], cols["borrower"], v, debt / h / price, debt,
-                                 p.gpu_loan_margin_ltv, h, p.gpu_loan_rate_per_year / 12,
-                                 self.steps + 36, 48)
+                                 p.gpu_loan_margin_ltv, h, rate, self.steps + 36, 48)
 
     def _open_new_spvs(self) -> None:
         """Once a year each hyperscaler's off-balance-sheet data-centre capex becomes an SPV [F20].

@@ -59,7 +59,7 @@ class Scenario:
     hyperscaler_ai_service_share: float = p(0.35, 0, 1, "fraction", "assumption",
                                             "Share of AI demand earned by hyperscalers' own AI services.")
     lab_demand_shares: tuple = p((0.256, 0.15, 0.02, 0.574), 0, 1, "fractions",
-                                 "[F15]: OpenAI 10 of 60-0.35*60; rest assumption",
+                                 "[F15]: OpenAI 10 bn of the labs' 39 bn; rest assumption",
                                  "Shares of lab demand: OpenAI, Anthropic, xAI, other labs.")
 
     # --- hyperscalers -----------------------------------------------------------------
@@ -128,7 +128,6 @@ class Scenario:
                                         "Share of a fire-sale discount still in the next month's reference price.")
 
     # --- AI labs and the chipmaker (C1, C8) ---------------------------------------------
-    openai_revenue_bn_per_year: float = p(10.0, 0, 1e4, "bn USD/yr", "[F15]", "OpenAI revenue 2025.")
     openai_loss_bn_per_year: float = p(15.0, 0, 1e4, "bn USD/yr", "[F15]", "OpenAI loss 2025.")
     openai_oracle_contract_bn: float = p(300.0, 0, 1e5, "bn USD", "[F14]", "OpenAI compute contract with Oracle.")
     openai_amazon_contract_bn: float = p(38.0, 0, 1e5, "bn USD", "[F14]", "OpenAI compute contract with Amazon.")
@@ -155,6 +154,8 @@ class Scenario:
                                      "Share of banks' non-bank lending that goes to private credit.")
     pc_nav_smoothing: float = p(0.9, 0, 0.999, "weight/month", "[F30]", "Weight of last reported NAV in the reported NAV.")
     pc_redemption_gate_per_quarter: float = p(0.05, 0, 1, "fraction of NAV", "[R13]", "Redemption gate of semi-liquid funds.")
+    credit_spread_per_appetite_loss: float = p(0.10, 0, 1, "1/yr", "[R8], [R12] (assumption)",
+                                               "Extra yearly rate on new GPU loans as lending appetite falls from 1 to 0.")
     pc_loss_appetite_sensitivity: float = p(10.0, 0, 1e3, "1/(loss share)", "assumption",
                                             "How fast lending appetite falls with recent losses.")
     tech_credit_loss_step: int = p(-1, -1, 600, "step", "assumption",

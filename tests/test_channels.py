@@ -202,3 +202,18 @@ def test_C11_gpu_haircut_lever_lowers_loan_to_value():
     new_on, new_off = on.gpu_loans.target_ltv[n0:], off.gpu_loans.target_ltv[n0:]
     assert new_on.size and new_off.size
     assert np.allclose(new_on, 0.7 * 0.7) and np.allclose(new_off, 0.7)
+
+
+def test_credit_supply_tightens_after_losses():
+    """Credit supply: after private-credit losses, appetite falls and spreads on new GPU
+    loans widen compared with the same run without the losses."""
+    calm = run("baseline", steps=6)
+    hit = run("baseline", steps=6, tech_credit_loss_step=2, tech_credit_loss_share=0.8)
+    n0 = calm.p.gpu_loans_per_neocloud * len(calm.neoclouds)
+    assert frame(hit)["pc_lending_appetite"].iloc[-1] < frame(calm)["pc_lending_appetite"].iloc[-1]
+    late = lambda m: m.gpu_loans.maturity_step[n0:] >= 3 + 36          # originated from step 3
+    assert m_rate(hit, late(hit), n0) > m_rate(calm, late(calm), n0)
+
+
+def m_rate(m, mask, n0):
+    return float(m.gpu_loans.rate_per_month[n0:][mask].mean())
