@@ -72,3 +72,16 @@ def test_invariants_hold_through_a_cascade():
         m.step()
         check_invariants(m, money0)
     assert len(m.default_events) >= 3
+
+
+def test_invariants_synthetic_economy_scaled_down():
+    """The synthetic generator's economy (counts scaled down to stay fast) keeps every invariant."""
+    m = AIEconomyModel("synthetic", seed=1, collect_agents=False, n_small_neoclouds=60,
+                       gpu_loans_per_neocloud=50, n_pc_funds=20, n_banks=10, n_insurers=10,
+                       n_other_spvs=12, n_saver_cohorts=2000, steps=6)
+    assert len(m.institutions) > 100 and len(m.gpu_loans) > 3000
+    money0 = m.ledger.total()
+    check_invariants(m, money0)
+    while m.running:
+        m.step()
+        check_invariants(m, money0)
