@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.sweep import SweepError, SweepSpec, build_runs, load_spec, load_sweep, run_sweep
+from models.sweep import SweepError, SweepSpec, load_spec, run_sweep
 
 __all__ = ["problem_of", "sample_points", "analyze", "run_sensitivity", "plot_indices",
            "add_arguments", "run", "METHODS"]
@@ -96,28 +96,27 @@ def design(spec: SweepSpec, method: str) -> tuple[dict, np.ndarray, SweepSpec]:
 
 
 def results_per_point(sweep: SweepSpec, df) -> "np.ndarray":
-    """Outputs averaged over seeds, one row per sample point (in sample order)."""
-    runs = build_runs(sweep)
-    by_id = df.set_index("run_id")
-    n_points = len(sweep.points)
-    Y = np.full((n_points, len(sweep.outputs)), np.nan)
-    seeds = len(sweep.seeds)
-    # build_runs drops repeated run ids (e.g. integer parameters rounding two points onto one)
-    from models.sweep import _base_params, _jsonable, run_identity, validate_all
+    """Outputs averaged over seeds, one row per sample point (in sample order).
+
+    Points are matched to runs by run id (two points may share runs, e.g. Morris trajectories
+    crossing, or integer parameters rounding two points onto one).
+    """
     import dataclasses
+
     from models.scenario import Scenario
-    base = _base_params(sweep)
-    failed = by_id[by_id["error"] != ""]
+    from models.sweep import _base_params, _jsonable, run_identity, validate_all
+    failed = df[df["error"] != ""]
     if len(failed):
-        first = failed.iloc[0]
-        raise SweepError(f"{len(failed)} of {len(runs)} runs failed (first: {first['error']}); "
-                         "indices need every run: see the error column of the results")
+        raise SweepError(f"{len(failed)} of {len(df)} runs failed (first: "
+                         f"{failed.iloc[0]['error']}); indices need every run: see the error "
+                         "column of the results")
+    by_id = df.set_index("run_id")
+    base = _base_params(sweep)
+    Y = np.full((len(sweep.points), len(sweep.outputs)), np.nan)
     for i, point in enumerate(sweep.points):
         full = _jsonable(dataclasses.asdict(Scenario(**validate_all({**base, **point}))))
         ids = [run_identity(sweep.model, full, s) for s in sweep.seeds]
-        vals = by_id.loc[ids, sweep.outputs].to_numpy(dtype=float)
-        assert vals.shape[0] == seeds
-        Y[i] = vals.mean(axis=0)
+        Y[i] = by_id.loc[ids, sweep.outputs].to_numpy(dtype=float).mean(axis=0)
     return Y
 
 

@@ -788,6 +788,25 @@ class _Processes:
                 pass
 
 
+class _Given:
+    """An executor the caller made and owns (any ``concurrent.futures.Executor``)."""
+
+    def __init__(self, executor, workers):
+        self.executor = executor
+        n = workers or getattr(executor, "_max_workers", None) or _default_workers()
+        self.slots = 2 * n
+
+    def submit(self, fn, arg):
+        return self.executor.submit(fn, arg)
+
+    def restart(self):
+        raise SweepAborted("a worker process of the given executor died and it cannot be "
+                           "restarted")
+
+    def shutdown(self):
+        pass
+
+
 class _Dask:
     """An existing Dask cluster (a scheduler address or a ``distributed.Client``)."""
 
@@ -842,8 +861,9 @@ def run_sweep(spec_or_path, out: str | Path | None = None, workers: int | None =
     ``spec_or_path``: a sweep TOML path, a dict (:func:`spec_from_dict`) or a :class:`SweepSpec`.
     ``out``: the results directory (Parquet parts; resumable). Without it the results go to a
     temporary directory that is removed afterwards. ``workers``: local processes (default all
-    cores; 1 runs in this process). ``scheduler``: a Dask scheduler address ``tcp://HOST:PORT``
-    or a ``distributed.Client``; overrides ``workers``. ``flush_every``: seconds between part
+    cores; 1 runs in this process). ``scheduler``: a Dask scheduler address ``tcp://HOST:PORT``,
+    a ``distributed.Client`` or any ``concurrent.futures.Executor`` the caller owns (e.g. a
+    warm process pool); overrides ``workers``. ``flush_every``: seconds between part
     files. Ctrl-C writes the finished runs and raises ``KeyboardInterrupt``.
     """
     spec = _as_spec(spec_or_path)
@@ -881,7 +901,9 @@ def _as_spec(spec_or_path) -> SweepSpec:
 def _execute(spec, ds, todo, already, total, workers, scheduler, progress, flush_every, report):
     from tqdm import tqdm
 
-    if scheduler is not None:
+    if isinstance(scheduler, cf.Executor):
+        ex = _Given(scheduler, workers)
+    elif scheduler is not None:
         ex = _Dask(scheduler)
     elif (workers or _default_workers()) == 1:
         ex = _InProcess()
