@@ -45,7 +45,8 @@ setup(
         # headless sweeps: parallel processes, a Dask cluster, sensitivity analysis
         "sweep": ["dask[distributed]>=2024.1", "SALib>=1.5"],
         # notebooks executed by the tests
-        "notebooks": ["nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6"],
+        "notebooks": ["nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6", "nbconvert>=7",
+                      "dask[distributed]>=2024.1", "SALib>=1.5"],
         "test": ["pytest>=8", "hypothesis>=6.100", "pytest-timeout>=2.2", "playwright>=1.40",
                  "solara==1.58.2", "solara-assets==1.58.2", "ipyvuetify<3", "altair>=5",
                  "dask[distributed]>=2024.1", "SALib>=1.5",
