@@ -1,35 +1,28 @@
 """Solara components of the page: each takes the model and redraws when it steps.
 
 Every component calls ``update_counter.get()`` first (Mesa's signal that the model moved),
-builds its figure with the pure builders of :mod:`visualization.figures` once per model
-step (``solara.use_memo`` keyed on the model and its step), and shows a plain text line
-with its newest values under the figure (readable, and what the browser test checks).
+gets its picture as PNG bytes from the model's :class:`visualization.live.LivePage` (built
+with the pure builders of :mod:`visualization.figures` once per model step, redrawing only
+the data over cached axes, labels and legends), and shows a plain text line with its
+newest values under the picture (readable, and what the browser test checks).
 """
 from __future__ import annotations
 
-import weakref
-
 import pandas as pd
 import solara
+from solara.alias import rw
 from mesa.visualization.utils import update_counter
 
 from visualization import figures as F
+from visualization.live import live_page
 from visualization.levers import lever_summary
 
 __all__ = ["StatusPanel", "NetworkView", "LossesView", "make_chart_component", "COMPONENTS",
            "model_frame"]
 
-_frames: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def model_frame(model) -> pd.DataFrame:
     """The model's per-step outputs, built once per step and shared by all charts."""
-    cached = _frames.get(model)
-    if cached is not None and cached[0] == model.steps:
-        return cached[1]
-    df = model.datacollector.get_model_vars_dataframe()
-    _frames[model] = (model.steps, df)
-    return df
+    return live_page(model).frame()
 
 
 def _key(model) -> list:
@@ -44,6 +37,11 @@ def _month_label(step: int) -> str:
     year, month = divmod(step, 12)
     return ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
             "Dec")[month] + f" {2025 + year}"
+
+
+def _Picture(png: bytes):
+    """A PNG on the page (an ipywidgets Image: the bytes go to the browser as a binary buffer)."""
+    return rw.Image(value=png, format="png", layout={"max_width": "100%"})
 
 
 @solara.component
@@ -75,13 +73,13 @@ def NetworkView(model):
     """The exposure network (see :func:`visualization.figures.network_figure`)."""
     update_counter.get()
     key = _key(model)
-    graph = solara.use_memo(lambda: F.exposure_graph(model), key)
-    fig = solara.use_memo(lambda: F.network_figure(graph, figsize=(5.6, 4.4)), key)
+    live = live_page(model)
+    png = solara.use_memo(live.network_png, key)
     with solara.Column(gap="0px", classes=["aicredit-chart", "aicredit-network"]):
         solara.Text("Exposure network: who is owed by whom, and where losses landed",
                     style=_TITLE_STYLE)
-        solara.FigureMatplotlib(fig, dependencies=key, format="png", dpi=80)
-        solara.Text(F.network_summary(graph), style=_LATEST_STYLE, classes=["aicredit-latest"])
+        _Picture(png)
+        solara.Text(F.network_summary(live.graph()), style=_LATEST_STYLE, classes=["aicredit-latest"])
 
 
 @solara.component
@@ -90,10 +88,10 @@ def LossesView(model):
     update_counter.get()
     key = _key(model)
     losses = dict(model.losses.by_category)
-    fig = solara.use_memo(lambda: F.losses_figure(losses), key)
+    png = solara.use_memo(live_page(model).losses_png, key)
     with solara.Column(gap="0px", classes=["aicredit-chart", "aicredit-losses"]):
         solara.Text("Who lost what (by ultimate holder, cumulative)", style=_TITLE_STYLE)
-        solara.FigureMatplotlib(fig, dependencies=key, format="svg")
+        _Picture(png)
         solara.Text(F.losses_summary(losses), style=_LATEST_STYLE, classes=["aicredit-latest"])
 
 
@@ -104,14 +102,12 @@ def make_chart_component(chart: F.Chart):
     def ChartView(model):
         update_counter.get()
         key = _key(model)
-        df = model_frame(model)
-        options = {}
-        if chart.key == "capital":
-            options = dict(bank_min=model.p.bank_capital_min, insurer_min=model.p.insurer_solvency_min)
-        fig = solara.use_memo(lambda: chart.figure(df, **options), key)
+        live = live_page(model)
+        png = solara.use_memo(lambda: live.chart_png(chart.key), key)
+        df = live.frame()
         with solara.Column(gap="0px", classes=["aicredit-chart", f"aicredit-{chart.key}"]):
             solara.Text(chart.title, style=_TITLE_STYLE)
-            solara.FigureMatplotlib(fig, dependencies=key, format="svg")
+            _Picture(png)
             solara.Text(chart.latest(df), style=_LATEST_STYLE, classes=["aicredit-latest"])
 
     ChartView.__name__ = ChartView.__qualname__ = f"Chart_{chart.key}"

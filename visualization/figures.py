@@ -288,25 +288,58 @@ class Chart:
     latest: Callable[[pd.DataFrame], str]
     columns: tuple[str, ...] = ()
 
-    def figure(self, df: pd.DataFrame, figsize=(5.0, 2.5), title: bool = False, **options) -> Figure:
+    def figure(self, df: pd.DataFrame, figsize=(5.0, 2.5), title: bool = False,
+               x_max: float | None = None, snap: bool = False, **options) -> Figure:
         """The panel as a figure; ``options`` go to ``draw`` (e.g. thresholds).
 
         The app shows the title as page text (faster to draw, and searchable), so the
-        figure carries it only when ``title`` is true.
+        figure carries it only when ``title`` is true. The legend sits in a strip above the
+        axes (never over the data). ``x_max`` fixes the month axis at ``0..x_max`` (the
+        run's length) and ``snap`` rounds the y-limits out to tick values, so axes, ticks and
+        legend stay the same from one step to the next and the page can redraw only the
+        data (see :mod:`visualization.live`).
         """
         fig = Figure(figsize=figsize)
-        ax = fig.add_axes((0.12, 0.15, 0.76, 0.8 if title else 0.82))
+        top = 0.72 if title else 0.80
+        ax = fig.add_axes((0.12, 0.15, 0.76, top - 0.15))
         if title:
-            ax.set_title(self.title, fontsize=10)
+            ax.set_title(self.title, fontsize=10, pad=24)          # above the legend strip
         ax.tick_params(labelsize=7)
         ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.grid(alpha=0.3)
+        ax.set_axisbelow(True)
         self.draw(ax, df, **options)
         ax.set_xlabel("month", fontsize=7, labelpad=1)
-        if ax.get_legend_handles_labels()[0] and not any(a.get_legend() for a in fig.axes):
-            ax.legend(fontsize=6.5, loc="best", frameon=False)
+        handles, labels = [], []
+        for a in fig.axes:
+            h, lab = a.get_legend_handles_labels()
+            handles += h
+            labels += lab
+        if handles:
+            ax.legend(handles, labels, fontsize=6.5, loc="lower left", frameon=False,
+                      bbox_to_anchor=(-0.01, 1.0), ncol=len(handles) if sum(map(len, labels))
+                      <= 60 else math.ceil(len(handles) / 2),
+                      handlelength=1.5, columnspacing=1.0, borderaxespad=0.2)
+        if x_max is not None:
+            ax.set_xlim(-0.5, max(float(x_max), float(_x(df).max()) if len(df) else 0.0) + 0.5)
+        if snap:
+            for a in fig.axes:
+                _snap_ylim(a)
         return fig
+
+
+def _snap_ylim(ax) -> None:
+    """Round the y-limits out to the axis's own tick values (decades on a log axis)."""
+    lo, hi = ax.get_ylim()
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
+        return
+    if ax.get_yscale() == "log":
+        ax.set_ylim(10 ** math.floor(math.log10(lo)), 10 ** math.ceil(math.log10(hi)))
+        return
+    ticks = ax.yaxis.get_major_locator().tick_values(lo, hi)
+    below, above = ticks[ticks <= lo + 1e-12 * abs(lo)], ticks[ticks >= hi - 1e-12 * abs(hi)]
+    ax.set_ylim(below.max() if below.size else lo, above.min() if above.size else hi)
 
 
 def _x(df):
@@ -361,9 +394,6 @@ def _draw_fire_sale(ax, df, **_):
     ax2.tick_params(labelsize=7)
     ax2.yaxis.set_major_locator(MaxNLocator(5))
     ax2.set_ylabel("units fire-sold", fontsize=7)
-    h1, l1 = ax.get_legend_handles_labels()
-    h2, l2 = ax2.get_legend_handles_labels()
-    ax2.legend(h1 + h2, l1 + l2, fontsize=6.5, loc="upper left", frameon=False)
 
 
 def _latest_fire_sale(df):
@@ -408,9 +438,6 @@ def _draw_capital(ax, df, bank_min=None, insurer_min=None, **_):
         ax.axhline(bank_min * 100, color="#2ca02c", lw=0.8, ls=":")
     if insurer_min is not None:
         ax2.axhline(insurer_min, color="#e377c2", lw=0.8, ls=":")
-    h1, l1 = ax.get_legend_handles_labels()
-    h2, l2 = ax2.get_legend_handles_labels()
-    ax2.legend(h1 + h2, l1 + l2, fontsize=6, loc="lower left", frameon=False, ncol=2)
 
 
 def _latest_capital(df):
