@@ -338,3 +338,42 @@ def test_viz_command_reports_a_busy_port(capsys):
         port = s.getsockname()[1]
         assert main(["viz", "--port", str(port)]) == 2
     assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
+
+
+# --- the page's pictures: cached static layers, data redrawn -------------------------------------
+def test_live_pictures_equal_a_full_draw_and_reuse_the_static_layer():
+    """Each step's PNG is pixel for pixel the figure drawn whole, though most steps only
+    redraw the data over the cached axes, labels and legends."""
+    import io
+
+    from PIL import Image
+
+    from visualization import live as L
+    m = VizModel("ai_winter", seed=0)
+    page = L.live_page(m)
+
+    def pixels(png):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+    for step in range(1, 31):
+        m.step()
+        pngs = {c.key: page.chart_png(c.key) for c in F.CHARTS}
+        net = page.network_png()
+        assert page.network_png() is net                          # built once per step
+        if step % 10:
+            continue
+        df = m.datacollector.get_model_vars_dataframe()
+        for c in F.CHARTS:
+            opts = dict(bank_min=m.p.bank_capital_min, insurer_min=m.p.insurer_solvency_min) \
+                if c.key == "capital" else {}
+            whole = L.full_render(c.figure(df, figsize=L.CHART_SIZE, x_max=m.p.steps, snap=True,
+                                           **opts), L.CHART_DPI)
+            diff = np.abs(pixels(pngs[c.key]) - pixels(whole)).max(axis=2) > 8
+            assert diff.mean() < 0.001, (c.key, step, diff.mean())
+        whole = L.full_render(F.network_figure(F.exposure_graph(m), figsize=L.NETWORK_SIZE),
+                              L.NETWORK_DPI)
+        assert (np.abs(pixels(net) - pixels(whole)).max(axis=2) > 8).mean() < 0.001
+    blits = sum(b.blits for b in page.blitters.values())
+    full = sum(b.full_draws for b in page.blitters.values())
+    assert blits > 2 * full, (blits, full)
+    assert pixels(page.losses_png()).shape == (240, 480, 3)
