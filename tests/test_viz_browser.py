@@ -24,6 +24,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 STEPS = 4
 SKIP = os.environ.get("AICREDIT_SKIP_BROWSER") == "1"
+#: The page shows the new month and every chart's text line.
+STEP_DONE = ("([text, n]) => document.querySelectorAll('.aicredit-latest').length >= n && "
+    "[...document.querySelectorAll('.aicredit-step')].some(e => e.innerText.includes(text))")
 
 
 def _chromium() -> str:
@@ -112,9 +115,9 @@ def test_steps_redraw_and_show_no_error(page, server):
     for i in range(1, STEPS + 1):
         t0 = time.perf_counter()
         pg.get_by_role("button", name="Step").click()
-        pg.get_by_text(f"Month {i} of 72").first.wait_for(timeout=15000)
-        pg.wait_for_function("n => document.querySelectorAll('.aicredit-latest').length >= n",
-                             arg=n_charts)
+        # checked every animation frame (a locator's wait backs off to 500 ms polls)
+        pg.wait_for_function(STEP_DONE, arg=[f"Month {i} of 72", n_charts], polling="raf",
+                             timeout=15000)
         times.append(time.perf_counter() - t0)
     time.sleep(1.0)                                  # let the last images arrive
     after_text, after_img = _latest(pg), _images(pg)
