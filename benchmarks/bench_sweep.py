@@ -26,6 +26,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+DASK_WORKER_SETTINGS = {"distributed.worker.profile.enabled": False,
+                        "distributed.admin.system-monitor.interval": "10s",
+                        "distributed.worker.memory.monitor-interval": "10s",
+                        "distributed.admin.tick.interval": "1s"}
+
+
 def spec(steps: int, runs: int) -> dict:
     return {"scenario": "baseline", "steps": steps, "seeds": list(range(runs)),
             "outputs": ["defaults_total", "savers_401k_loss_fraction", "gpu_price_max_drawdown",
@@ -52,6 +58,7 @@ def main(argv=None) -> int:
     from concurrent.futures import ProcessPoolExecutor
 
     import pandas as pd
+    import dask
     from distributed import Client, LocalCluster
 
     from models.sweep import _worker_init, run_sweep
@@ -74,8 +81,12 @@ def main(argv=None) -> int:
             wall["2"] = timed(lambda: run_sweep(s, tmp / "w2", scheduler=pool, progress=False))
 
         t0 = time.perf_counter()
-        with LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+        # Dask's per-worker housekeeping costs CPU that CPU-bound runs feel on 2 cores: the
+        # statistical profiler samples every thread every 10 ms. Measured here: ~20% overhead
+        # with the defaults, 7-15% with these settings (docs/sweeps.md recommends them).
+        with dask.config.set(DASK_WORKER_SETTINGS), LocalCluster(
+                n_workers=2, processes=True, threads_per_worker=1,
+                dashboard_address=None) as cluster, Client(cluster) as client:
             run_sweep(warm, tmp / "warmd", scheduler=client, progress=False)
             start["dask"] = time.perf_counter() - t0
             wall["dask"] = timed(lambda: run_sweep(s, tmp / "dask", scheduler=client,
