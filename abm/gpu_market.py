@@ -2,13 +2,15 @@
 
 Reference price of vintage v at month t (USD per unit), before this month's fire sale:
 
-    ref[v] = new_price * (1 - drop) ** releases_since(v) * (1 - dep) ** age_years(v)
-             * surprise ** elasticity * dislocation[v] ** persistence
+    ref[v] = min(new_price, new_price * (1 - drop) ** releases_since(v) * (1 - dep) ** age_years(v)
+                            * utilisation ** elasticity * dislocation[v] ** persistence)
 
 ``drop`` is the fall of older vintages at each new generation [F24], ``dep`` the yearly
-economic depreciation [R5], ``surprise`` realised over expected AI demand (rental yields
-follow demand), and ``dislocation`` last month's clearing price over its reference price:
-a fire-sale discount that heals only partly within a month. Market depth of a vintage is
+economic depreciation [R5], ``utilisation`` realised over expected AI demand (rental
+yields follow demand; see ``AIEconomyModel.demand_surprise``), and
+``dislocation`` last month's clearing price over its reference price: a fire-sale discount
+that heals only partly within a month. No used unit is worth more than a new one at list
+price. Market depth of a vintage is
 ``depth_share`` times its units outstanding: selling that many cuts the price by a factor
 e (the exponential impact of [R1], [R3]).
 """
@@ -47,7 +49,7 @@ class GPUMarket:
         self.ref_price = np.zeros(self.n_vintages)
         self.price = np.zeros(self.n_vintages)
         self.units_sold = np.zeros(self.n_vintages)
-        self.update_reference(0, 1.0)
+        self.update_reference(0, 1.0)          # utilisation is 1 at step 0 by definition
         self.price = self.ref_price.copy()
 
     def released(self, step: int) -> np.ndarray:
@@ -68,10 +70,12 @@ class GPUMarket:
         sched = self.unit_price_usd * (1.0 - self.drop) ** newer * (1.0 - self.dep) ** age_years
         return np.where(released, sched, self.unit_price_usd)
 
-    def update_reference(self, step: int, demand_surprise: float) -> np.ndarray:
+    def update_reference(self, step: int, utilisation: float) -> np.ndarray:
         """Recompute this month's reference prices (formula in the module docstring)."""
-        surprise = max(demand_surprise, 1e-6) ** self.elasticity
-        self.ref_price = self.scheduled_price(step) * surprise * self.dislocation ** self.persistence
+        factor = max(utilisation, 1e-6) ** self.elasticity
+        ref = self.scheduled_price(step) * factor * self.dislocation ** self.persistence
+        # no used GPU is worth more than a new one at list price (buyers would buy new)
+        self.ref_price = np.minimum(ref, self.unit_price_usd)
         return self.ref_price
 
     def price_index(self, step: int, units: np.ndarray) -> float:

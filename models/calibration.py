@@ -187,7 +187,7 @@ def build_economy(model) -> None:
     model.insurers = insurers
     model.spvs = []
     for j, (name, lessee, size, start, fund_k) in enumerate(spv_specs):
-        holders = [out("bond_investors"), banks[j % nb], insurers[j % ni]]        # [F22]
+        holders = [banks[j % nb], insurers[j % ni], out("bond_investors")]        # [F22]
         open_spv(model, name, lessee, size, funds[min(fund_k, nf - 1)], holders, start,
                  p.spv_lease_term_months, paid=False)
 
@@ -272,6 +272,7 @@ def build_economy(model) -> None:
         sc = SaverCohort(model, f"401k cohort {i + 1}", float(contrib[i]), float(thresholds[i]))
         wealth = float(size[i]) * p.savers_total_bn * BN
         sc.index_units = p.saver_ai_index_share * wealth                 # index level 1 at step 0
+        sc.index_cost_usd = sc.index_units
         model.claims.add(Debt(holder=sc, issuer=out("other_borrowers"), kind="bond_holding",
                               principal_usd=(1 - p.saver_ai_index_share) * wealth,
                               rate_per_month=0.04 / 12))

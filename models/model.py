@@ -230,14 +230,14 @@ class AIEconomyModel(mesa.Model):
             h.spv_pipeline_usd = 0.0
             fund = max(funds, key=lambda f: f.cash_usd, default=None)
             k = self.steps // 12 + self.hyperscalers.index(h)        # spread ABS across holders
-            holders = ([self.outside("bond_investors")] + banks[k % len(banks):][:1]
-                       + insurers[k % len(insurers):][:1])
+            holders = (banks[k % len(banks):][:1] + insurers[k % len(insurers):][:1]
+                       + [self.outside("bond_investors")])          # a bank first: senior ABS
             debt = spv_structure.DEBT_SHARE * size
             fund_part = (1 - spv_structure.SENIOR_SHARE) * debt + spv_structure.FUND_EQUITY_SHARE * (size - debt)
-            abs_part = spv_structure.SENIOR_SHARE * debt / len(holders)
+            abs_part = spv_structure.SENIOR_SHARE * debt / 2        # the most any holder pays
             lessee_part = (1 - spv_structure.FUND_EQUITY_SHARE) * (size - debt) + 3 * 1.15 * debt * spv_structure.SPV_RATE_PER_MONTH
             if (fund is None or fund.cash_usd < fund_part or h.cash_usd - 2 * h.dues_usd() < lessee_part
-                    or any(x.cash_usd < abs_part for x in holders[1:])):
+                    or any(x.cash_usd < abs_part for x in holders if x.sector != "outside")):
                 continue            # not financed: the project is dropped
             spv = open_spv(self, f"SPV {h.name} {2025 + self.steps // 12}", h, size, fund, holders,
                            self.steps + 1, self.p.spv_lease_term_months, paid=True)
@@ -326,8 +326,7 @@ class AIEconomyModel(mesa.Model):
         self.demand_history.append(self.demand_usd)
         if t == p.tech_credit_loss_step:
             self._tech_credit_event(p.tech_credit_loss_share)
-        surprise = self.demand_surprise()
-        self.gpu_market.update_reference(t, surprise)
+        self.gpu_market.update_reference(t, self.demand_surprise())
         expected = [h.expected_growth for h in self.hyperscalers if not h.defaulted]
         news = math.log(self.demand_history[-1] / self.demand_history[-2]) - (
             float(np.mean(expected)) / 12 if expected else 0.0)

@@ -8,7 +8,7 @@ One agent per cohort. Rules, each month:
 - Panic: when the cohort's balance falls more than its own threshold below its peak
   (thresholds differ across cohorts), it sells half its index holdings for bonds and asks
   to redeem its private-credit shares; it then stays out of the index for a year
-  (inertia).
+  (inertia). Selling below cost realises a loss, booked on the savers.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class SaverCohort(Institution):
         self.contribution_usd_per_month = contribution_usd_per_month
         self.panic_drawdown = panic_drawdown
         self.index_units = 0.0
+        self.index_cost_usd = 0.0     # what the index units cost (for realised losses)
         self.peak_usd = 0.0
         self.out_of_market_until = -1
         self.panicked = False
@@ -57,8 +58,14 @@ class SaverCohort(Institution):
         p = m.p
         if self.panicked:
             sell = 0.5 * self.index_units
+            proceeds = sell * m.equity_market.index_level
+            cost = 0.5 * self.index_cost_usd
             self.index_units -= sell
-            self.receive("securities_market", sell * m.equity_market.index_level, "401k_panic_sale")
+            self.index_cost_usd -= cost
+            self.receive("securities_market", proceeds, "401k_panic_sale")
+            # selling below cost turns a paper loss into a realised one, booked on the savers
+            m.losses.record(self, max(0.0, cost - proceeds), m.outside("securities_market"),
+                            "ai_index_panic_sale", m.steps)
             for c in self.claims_held("fund_share"):
                 c.issuer.request_redemption(c, c.value_usd())
             self.out_of_market_until = m.steps + 12
@@ -78,6 +85,7 @@ class SaverCohort(Institution):
         to_index = index_share * cash
         self.pay("securities_market", to_index, "401k_index_purchase")
         self.index_units += to_index / m.equity_market.index_level
+        self.index_cost_usd += to_index
         if pc_share > 0:
             self.pc_fund.subscribe(self, pc_share * cash)
         rest = self.cash_usd

@@ -20,8 +20,9 @@ __all__ = ["SPV", "open_spv", "SPV_RATE_PER_MONTH"]
 #: Coupon of SPV debt (assumption: investment-grade lease-backed paper, ~6.5% a year).
 SPV_RATE_PER_MONTH = 0.065 / 12
 #: Capital structure of an SPV (assumption modelled on Meta's Louisiana deal [F20]): 90% debt,
-#: of which 60% senior ABS [F22] and 40% a subordinated private-credit loan; 10% equity,
-#: 80% the fund's (majority owner) and 20% the lessee's.
+#: of which 60% ABS [F22] (half a senior tranche, half a mezzanine tranche) and 40% a
+#: subordinated private-credit loan; 10% equity, 80% the fund's (majority owner) and 20%
+#: the lessee's.
 DEBT_SHARE, SENIOR_SHARE, FUND_EQUITY_SHARE = 0.9, 0.6, 0.8
 
 
@@ -61,8 +62,9 @@ def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list,
              lease_months: int, paid: bool) -> SPV:
     """Create an SPV that owns a ``size_usd`` data centre leased to ``lessee`` [F20].
 
-    Senior ABS is split equally among ``abs_holders`` (institutions or outside parties);
-    ``fund`` lends the subordinated loan and holds most of the equity. With ``paid`` the
+    The first of ``abs_holders`` (a bank [F22]) holds the senior ABS tranche, secured on the
+    building; the others share the mezzanine tranche, paid after it in a default; ``fund``
+    lends the subordinated loan and holds most of the equity. With ``paid`` the
     holders pay for their claims and the SPV pays the builders (a new SPV); without, the
     claims are opening positions at step 0. The lease covers the debt service with a 15%
     margin; the SPV keeps three months of lease as cash.
@@ -72,9 +74,12 @@ def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list,
     senior, mezz, equity = SENIOR_SHARE * debt, (1 - SENIOR_SHARE) * debt, size_usd - debt
     lease = 1.15 * debt * SPV_RATE_PER_MONTH
     spv.valuation_usd = equity
-    parts = [(h, senior / len(abs_holders)) for h in abs_holders]
-    for holder, amount in parts:
-        model.claims.add(Debt(holder=holder, issuer=spv, kind="abs", seniority=Seniority.SECURED,
+    top, rest = abs_holders[0], abs_holders[1:]
+    parts = ([(top, senior / 2, Seniority.SECURED)]
+             + [(h, senior / 2 / len(rest), Seniority.SENIOR) for h in rest]) if rest else [
+        (top, senior, Seniority.SECURED)]
+    for holder, amount, rank in parts:
+        model.claims.add(Debt(holder=holder, issuer=spv, kind="abs", seniority=rank,
                               principal_usd=amount, rate_per_month=SPV_RATE_PER_MONTH,
                               collateral="data_centre"))
     model.claims.add(Debt(holder=fund, issuer=spv, kind="spv_loan", seniority=Seniority.SUBORDINATED,
@@ -85,8 +90,8 @@ def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list,
     model.claims.add(Contract(holder=spv, issuer=lessee, kind="lease", payment_usd_per_month=lease,
                               start_step=start_step, end_step=start_step + lease_months))
     if paid:
-        for holder, amount in parts + [(fund, mezz + FUND_EQUITY_SHARE * equity),
-                                       (lessee, (1 - FUND_EQUITY_SHARE) * equity)]:
+        for holder, amount in [(h, a) for h, a, _ in parts] + [
+                (fund, mezz + FUND_EQUITY_SHARE * equity), (lessee, (1 - FUND_EQUITY_SHARE) * equity)]:
             model.ledger.transfer(holder.name, spv.name, amount, "spv_financing")
         spv.pay("suppliers", size_usd, "data_centre_capex")
     model.ledger.transfer("outside_investors" if not paid else lessee.name, spv.name, 3 * lease,
