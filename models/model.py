@@ -91,7 +91,6 @@ class AIEconomyModel(mesa.Model):
         build_economy(self)
         self.institutions = [a for a in self.agents if a.sector != "saver_401k"]
         self.equity_market.register([a for a in self.institutions if a.listed], private=self.labs)
-        self.savers_contributed_usd = 0.0
         self.saver_balances = np.array([s.balance_usd() for s in self.savers])
         self.saver_return_index = 1.0     # time-weighted: contributions do not count as returns
         self.datacollector = mesa.DataCollector(
@@ -129,9 +128,6 @@ class AIEconomyModel(mesa.Model):
         h = self.index_history
         return h[-1] / h[-13] - 1.0 if len(h) > 12 else h[-1] / h[0] - 1.0
 
-    def total_saver_balance_usd(self) -> float:
-        return float(sum(s.balance_usd() for s in self.savers))
-
     def gpu_units_outstanding(self) -> np.ndarray:
         return np.sum([a.gpu_units for a in self.institutions], axis=0)
 
@@ -153,9 +149,12 @@ class AIEconomyModel(mesa.Model):
         self.paid_by_kind: dict[str, float] = {}
 
     # --- GPU purchases and loans -----------------------------------------------------------------
-    def buy_gpus(self, buyer, spend_usd: float, pledged_loan_usd: float = 0.0,
-                 lenders: dict | None = None) -> float:
-        """``buyer`` buys newest-vintage GPUs for ``spend_usd`` from the chipmaker."""
+    def buy_gpus(self, buyer, spend_usd: float) -> float:
+        """``buyer`` buys newest-vintage GPUs for ``spend_usd`` from the chipmaker (units bought).
+
+        A neocloud's purchase is financed by the GPU loans just disbursed to it; the loans'
+        units, booked in ``_lend_to_neoclouds``, are pledged out of these units.
+        """
         if spend_usd <= 0 or not self.chipmakers or self.chipmakers[0].defaulted:
             return 0.0
         v = self.gpu_market.newest(self.steps)

@@ -79,4 +79,4 @@ class Neocloud(Institution):
         """Buy GPUs with the loan granted plus own cash; pledge them to the lenders."""
         granted_share = loan_usd / self.loan_request_usd if self.loan_request_usd > 0 else 0.0
         spend = self.capex_plan_usd * granted_share
-        self.model.buy_gpus(self, spend, pledged_loan_usd=loan_usd)
+        self.model.buy_gpus(self, spend)

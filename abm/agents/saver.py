@@ -44,7 +44,6 @@ class SaverCohort(Institution):
 
     def month_income(self) -> None:
         self.receive("households", self.contribution_usd_per_month, "401k_contribution")
-        self.model.savers_contributed_usd += self.contribution_usd_per_month
         self.model.month_contributions_usd += self.contribution_usd_per_month
 
     def decide(self) -> None:
