@@ -31,7 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 DASK_WORKER_SETTINGS = {"distributed.worker.profile.enabled": False,
                         "distributed.admin.system-monitor.interval": "10s",
                         "distributed.worker.memory.monitor-interval": "10s",
-                        "distributed.admin.tick.interval": "1s"}
+                        "distributed.admin.tick.interval": "1s",
+                        # the nanny's default MALLOC_TRIM_THRESHOLD_=65536 makes glibc hand
+                        # memory back after every large free: numpy temporaries pay for it
+                        "distributed.nanny.pre-spawn-environ": {
+                            "OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}}
 
 
 def spec(steps: int, runs: int) -> dict:
