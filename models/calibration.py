@@ -205,7 +205,7 @@ def build_economy(model) -> None:
         _endow(model, f, 0.03 * (tech + other + ai_lending[k]), "pensions_endowments")
     # opening positions of claims need no cash: only cash balances come from outside accounts
     insurer_pc = p.insurer_pc_bn * BN                                          # [F32]
-    model._fund_lp_split = []
+    fund_lp_split = []                 # (fund, insurers' share of its units)
     for k, f in enumerate(funds):
         lines = weights[k] * lines_total                                       # [F31]
         lenders = [banks[(k + j) % nb] for j in range(min(3, nb))]   # up to three banks each
@@ -219,12 +219,12 @@ def build_economy(model) -> None:
         f.shares_outstanding = 1.0
         f.reported_nav_usd = nav
         ins_share = min(1.0, weights[k] * insurer_pc / max(nav, 1.0))
-        model._fund_lp_split.append((f, ins_share))
+        fund_lp_split.append((f, ins_share))
         _stake(model, out("pensions_endowments"), f, 1.0 - ins_share, "fund_share")
 
     # --- insurers [F32] ------------------------------------------------------------------------------
     for k, ins in enumerate(insurers):
-        for f, share in model._fund_lp_split:
+        for f, share in fund_lp_split:
             if share > 0:
                 _stake(model, ins, f, share / ni, "fund_share")
     for ins in insurers:

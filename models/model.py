@@ -34,8 +34,7 @@ import numpy as np
 from scipy import sparse
 
 from abm.agents import OutsideParty
-from abm.agents import spv as spv_structure
-from abm.agents.spv import open_spv
+from abm.agents.spv import SPVTerms, open_spv
 from abm.claims import ClaimBook, Contract, Debt, Seniority
 from abm.clearing import clear_payments
 from abm.default import resolve_default
@@ -231,12 +230,11 @@ class AIEconomyModel(mesa.Model):
             k = self.steps // 12 + self.hyperscalers.index(h)        # spread ABS across holders
             holders = (banks[k % len(banks):][:1] + insurers[k % len(insurers):][:1]
                        + [self.outside("bond_investors")])          # a bank first: senior ABS
-            debt = spv_structure.DEBT_SHARE * size
-            fund_part = (1 - spv_structure.SENIOR_SHARE) * debt + spv_structure.FUND_EQUITY_SHARE * (size - debt)
-            abs_part = spv_structure.SENIOR_SHARE * debt / 2        # the most any holder pays
-            lessee_part = (1 - spv_structure.FUND_EQUITY_SHARE) * (size - debt) + 3 * 1.15 * debt * spv_structure.SPV_RATE_PER_MONTH
-            if (fund is None or fund.cash_usd < fund_part or h.cash_usd - 2 * h.dues_usd() < lessee_part
-                    or any(x.cash_usd < abs_part for x in holders if x.sector != "outside")):
+            terms = SPVTerms(size)
+            if (fund is None or fund.cash_usd < terms.fund_pays_usd
+                    or h.cash_usd - 2 * h.dues_usd() < terms.lessee_pays_usd
+                    or any(x.cash_usd < terms.senior_tranche_usd for x in holders
+                           if x.sector != "outside")):
                 continue            # not financed: the project is dropped
             spv = open_spv(self, f"SPV {h.name} {2025 + self.steps // 12}", h, size, fund, holders,
                            self.steps + 1, self.p.spv_lease_term_months, paid=True)

@@ -12,10 +12,12 @@ and the building is sold at a fraction of its cost (C9).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from abm.agents.base import Institution
 from abm.claims import Contract, Debt, EquityClaim, Seniority
 
-__all__ = ["SPV", "open_spv", "SPV_RATE_PER_MONTH"]
+__all__ = ["SPV", "SPVTerms", "open_spv", "SPV_RATE_PER_MONTH"]
 
 #: Coupon of SPV debt (assumption: investment-grade lease-backed paper, ~6.5% a year).
 SPV_RATE_PER_MONTH = 0.065 / 12
@@ -58,6 +60,51 @@ class SPV(Institution):
         self.real_assets_usd *= (1.0 - 0.04 / 12)
 
 
+@dataclass(frozen=True)
+class SPVTerms:
+    """The financing of a ``size_usd`` SPV: who puts in what (USD) and the monthly lease.
+
+    The lease covers the debt service with a 15% margin; the lessee also funds three months
+    of lease as the SPV's cash reserve when the SPV is new.
+    """
+
+    size_usd: float
+
+    @property
+    def debt_usd(self) -> float:
+        return DEBT_SHARE * self.size_usd
+
+    @property
+    def abs_usd(self) -> float:
+        return SENIOR_SHARE * self.debt_usd
+
+    @property
+    def fund_loan_usd(self) -> float:
+        return (1 - SENIOR_SHARE) * self.debt_usd
+
+    @property
+    def equity_usd(self) -> float:
+        return self.size_usd - self.debt_usd
+
+    @property
+    def lease_usd_per_month(self) -> float:
+        return 1.15 * self.debt_usd * SPV_RATE_PER_MONTH
+
+    @property
+    def fund_pays_usd(self) -> float:
+        return self.fund_loan_usd + FUND_EQUITY_SHARE * self.equity_usd
+
+    @property
+    def lessee_pays_usd(self) -> float:
+        """Equity share plus the three-month lease reserve."""
+        return (1 - FUND_EQUITY_SHARE) * self.equity_usd + 3 * self.lease_usd_per_month
+
+    @property
+    def senior_tranche_usd(self) -> float:
+        """The bank's senior ABS tranche: the largest part any ABS holder pays."""
+        return self.abs_usd / 2
+
+
 def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list, start_step: int,
              lease_months: int, paid: bool) -> SPV:
     """Create an SPV that owns a ``size_usd`` data centre leased to ``lessee`` [F20].
@@ -66,13 +113,13 @@ def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list,
     building; the others share the mezzanine tranche, paid after it in a default; ``fund``
     lends the subordinated loan and holds most of the equity. With ``paid`` the
     holders pay for their claims and the SPV pays the builders (a new SPV); without, the
-    claims are opening positions at step 0. The lease covers the debt service with a 15%
-    margin; the SPV keeps three months of lease as cash.
+    claims are opening positions at step 0. Amounts follow :class:`SPVTerms`; the SPV keeps
+    three months of lease as cash.
     """
     spv = SPV(model, name, lessee, size_usd)
-    debt = DEBT_SHARE * size_usd
-    senior, mezz, equity = SENIOR_SHARE * debt, (1 - SENIOR_SHARE) * debt, size_usd - debt
-    lease = 1.15 * debt * SPV_RATE_PER_MONTH
+    terms = SPVTerms(size_usd)
+    senior, mezz, equity = terms.abs_usd, terms.fund_loan_usd, terms.equity_usd
+    lease = terms.lease_usd_per_month
     spv.valuation_usd = equity
     top, rest = abs_holders[0], abs_holders[1:]
     parts = ([(top, senior / 2, Seniority.SECURED)]
@@ -91,7 +138,7 @@ def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list,
                               start_step=start_step, end_step=start_step + lease_months))
     if paid:
         for holder, amount in [(h, a) for h, a, _ in parts] + [
-                (fund, mezz + FUND_EQUITY_SHARE * equity), (lessee, (1 - FUND_EQUITY_SHARE) * equity)]:
+                (fund, terms.fund_pays_usd), (lessee, (1 - FUND_EQUITY_SHARE) * equity)]:
             model.ledger.transfer(holder.name, spv.name, amount, "spv_financing")
         spv.pay("suppliers", size_usd, "data_centre_capex")
     model.ledger.transfer("outside_investors" if not paid else lessee.name, spv.name, 3 * lease,
