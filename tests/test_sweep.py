@@ -238,6 +238,57 @@ def test_kill_and_resume_every_run_exactly_once(tmp_path, sig):
     assert not list(out.glob(".*.tmp"))
 
 
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.timeout(240)
+def test_killed_dask_scheduler_exits_1_keeps_finished_runs_and_resume_completes(tmp_path):
+    """The issue's "a killed scheduler loses no finished run": a real `dask scheduler` and
+    `dask worker` in their own processes, the scheduler SIGKILLed part-way."""
+    pytest.importorskip("distributed")
+    path, out = _slow_sweep_file(tmp_path), tmp_path / "out"
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    quiet = dict(cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sched = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
+                              "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                              "--no-dashboard"], **quiet)
+    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                               "--nthreads", "1", "--no-dashboard", "--no-nanny"], **quiet)
+    try:
+        cmd = [sys.executable, "-m", "models.cli", "sweep", str(path), "--out", str(out),
+               "--quiet", "--flush-every", "0.2"]
+        proc = subprocess.Popen(cmd + ["--scheduler", address], cwd=ROOT, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 90
+        while not list(out.glob("part-*.parquet")) and time.monotonic() < deadline \
+                and proc.poll() is None:
+            time.sleep(0.05)
+        assert list(out.glob("part-*.parquet")), f"no part file appeared: {proc.stderr.read()}"
+        sched.kill()
+        _, err = proc.communicate(timeout=120)
+    finally:
+        for p in (sched, worker):
+            p.kill()
+            p.wait(10)
+    assert proc.returncode == 1, err
+    assert "lost the Dask scheduler" in err and "run the same command again" in err
+    assert "Traceback" not in err
+    partial = pd.read_parquet(out)
+    assert 0 < len(partial) < 45 and partial["run_id"].is_unique
+    assert (partial["error"] == "").all()
+    res = subprocess.run(cmd + ["--workers", "2"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert f"{len(partial)} already there" in res.stdout
+    df = pd.read_parquet(out)
+    assert len(df) == 45 and df["run_id"].is_unique and (df["error"] == "").all()
+    assert set(df["run_id"]) == {r["run_id"] for r in build_runs(load_spec(path))}
+
+
 def _cli(tmp_path, text, capsys, *extra):
     path = tmp_path / "bad.toml"
     path.write_text(text)
