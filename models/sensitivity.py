@@ -109,7 +109,8 @@ def results_per_point(sweep: SweepSpec, df) -> "np.ndarray":
     if len(failed):
         raise SweepError(f"{len(failed)} of {len(df)} runs failed (first: "
                          f"{failed.iloc[0]['error']}); indices need every run: see the error "
-                         "column of the results")
+                         "column of the results, fix the cause and run again with "
+                         "--retry-failed")
     by_id = df.set_index("run_id")
     base = _base_params(sweep)
     Y = np.full((len(sweep.points), len(sweep.outputs)), np.nan)
@@ -122,10 +123,12 @@ def results_per_point(sweep: SweepSpec, df) -> "np.ndarray":
 
 def run_sensitivity(spec_or_path, out: str | Path, method: str = "sobol",
                     workers: int | None = None, scheduler=None, progress: bool = True,
-                    flush_every: float = 2.0, plot: bool = True, _report: dict | None = None):
+                    flush_every: float = 2.0, plot: bool = True, retry_failed: bool = False,
+                    _report: dict | None = None):
     """Sample, run (resumable, in ``out/runs``) and analyse; returns the indices DataFrame.
 
-    Writes ``out/indices.csv`` and (``plot=True``) ``out/indices.png``.
+    Writes ``out/indices.csv`` and (``plot=True``) ``out/indices.png``. ``retry_failed``
+    runs again the runs recorded with an error (see :func:`models.sweep.run_sweep`).
     """
     import pandas as pd
     spec = spec_or_path if isinstance(spec_or_path, SweepSpec) else (
@@ -135,7 +138,7 @@ def run_sensitivity(spec_or_path, out: str | Path, method: str = "sobol",
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     df = run_sweep(sweep, out / "runs", workers=workers, scheduler=scheduler, progress=progress,
-                   flush_every=flush_every, _report=_report)
+                   flush_every=flush_every, retry_failed=retry_failed, _report=_report)
     Y = results_per_point(sweep, df)
     tables = []
     for j, name in enumerate(sweep.outputs):

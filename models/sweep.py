@@ -658,6 +658,28 @@ class _Dataset:
                                  f"({exc}); move it away and run again") from None
         return ids
 
+    def drop_failed(self) -> int:
+        """Remove the rows of failed runs (``error`` not empty) so they run again; returns how
+        many. Each part holding one is atomically replaced by a copy without it (or removed),
+        so at every moment the directory reads as a valid dataset with no run twice."""
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+        dropped = 0
+        for part in self.parts():
+            table = pq.read_table(part)
+            ok = pc.equal(table["error"], "")
+            n_failed = len(table) - pc.sum(ok).as_py()
+            if not n_failed:
+                continue
+            kept = table.filter(ok)
+            if len(kept):
+                _atomic_write(part, lambda p: pq.write_table(kept, p))
+            else:
+                part.unlink()
+                _fsync_dir(self.out)
+            dropped += n_failed
+        return dropped
+
     def write_manifest(self, **info):
         from models.report import MODEL_VERSION
         data = {"format": 1, "name": self.spec.name, "spec": self.spec.to_dict(),
@@ -855,7 +877,7 @@ def _default_workers() -> int:
 
 def run_sweep(spec_or_path, out: str | Path | None = None, workers: int | None = None,
               scheduler=None, progress: bool = True, flush_every: float = 2.0,
-              _report: dict | None = None):
+              retry_failed: bool = False, _report: dict | None = None):
     """Run a sweep and return its results as a DataFrame (one row per run).
 
     ``spec_or_path``: a sweep TOML path, a dict (:func:`spec_from_dict`) or a :class:`SweepSpec`.
@@ -864,22 +886,29 @@ def run_sweep(spec_or_path, out: str | Path | None = None, workers: int | None =
     cores; 1 runs in this process). ``scheduler``: a Dask scheduler address ``tcp://HOST:PORT``,
     a ``distributed.Client`` or any ``concurrent.futures.Executor`` the caller owns (e.g. a
     warm process pool); overrides ``workers``. ``flush_every``: seconds between part
-    files. Ctrl-C writes the finished runs and raises ``KeyboardInterrupt``.
+    files. ``retry_failed``: run again the runs of ``out`` recorded with an error (e.g.
+    ``WorkerLost`` after running out of memory), replacing their rows. Ctrl-C writes the
+    finished runs and raises ``KeyboardInterrupt``.
     """
     spec = _as_spec(spec_or_path)
     if out is None:
         import tempfile
         with tempfile.TemporaryDirectory(prefix="aicredit-sweep-") as tmp:
-            return run_sweep(spec, tmp, workers, scheduler, progress, flush_every, _report)
+            return run_sweep(spec, tmp, workers, scheduler, progress, flush_every,
+                             retry_failed, _report)
     if workers is not None and workers < 1:
         raise SweepError(f"workers must be >= 1, got {workers}")
     runs = build_runs(spec)
     ds = _Dataset(Path(out), spec)
     done_ids = ds.open()
     try:
+        retried = ds.drop_failed() if retry_failed else 0
+        if retried:
+            done_ids = ds.finished_ids()
         todo = [r for r in runs if r["run_id"] not in done_ids]
         report = _report if _report is not None else {}
-        report.update(total=len(runs), skipped=len(runs) - len(todo), new=0, failed=0)
+        report.update(total=len(runs), skipped=len(runs) - len(todo), new=0, failed=0,
+                      retried=retried)
         ds.write_manifest(runs_total=len(runs), state="running")
         if todo:
             _execute(spec, ds, todo, len(runs) - len(todo), len(runs), workers, scheduler,
@@ -887,7 +916,9 @@ def run_sweep(spec_or_path, out: str | Path | None = None, workers: int | None =
         ds.write_manifest(runs_total=len(runs), state="complete")
     finally:
         ds.close()
-    return load_sweep(out)
+    df = load_sweep(out)
+    report["failed_total"] = int((df["error"] != "").sum())
+    return df
 
 
 def _as_spec(spec_or_path) -> SweepSpec:
@@ -1014,6 +1045,8 @@ def add_common_arguments(parser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--flush-every", type=float, default=2.0, metavar="SECONDS",
                         help="seconds between writes of finished runs (default 2)")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="run again the runs recorded with an error, replacing their rows")
 
 
 def add_arguments(parser) -> None:
@@ -1050,7 +1083,8 @@ def execute_cli(spec: SweepSpec, args, what: str = "sweep") -> tuple[int, dict]:
     try:
         with _TermAsInterrupt():
             run_sweep(spec, args.out, workers=args.workers, scheduler=args.scheduler,
-                      progress=not args.quiet, flush_every=args.flush_every, _report=report)
+                      progress=not args.quiet, flush_every=args.flush_every,
+                      retry_failed=args.retry_failed, _report=report)
     except KeyboardInterrupt:
         print(f"\naicredit {what}: interrupted; {report['skipped'] + report['new']} of "
               f"{report['total']} runs are in {args.out}; run the same command again to resume",
@@ -1073,7 +1107,11 @@ def run(args) -> int:
         return 0
     code, report = execute_cli(spec, args)
     if code == 0:
-        failed = f", {report['failed']} failed (see the error column)" if report["failed"] else ""
-        print(f"{report['total']} runs in {args.out} ({report['new']} new, {report['skipped']} "
-              f"already there{failed}); read them with pandas.read_parquet({str(args.out)!r})")
+        failed = (f", {report['failed_total']} failed (see the error column; --retry-failed "
+                  "runs them again)") if report.get("failed_total") else ""
+        retried = f", {report['retried']} of them failed runs retried" \
+            if report.get("retried") else ""
+        print(f"{report['total']} runs in {args.out} ({report['new']} new{retried}, "
+              f"{report['skipped']} already there{failed}); read them with "
+              f"pandas.read_parquet({str(args.out)!r})")
     return code

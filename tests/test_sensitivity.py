@@ -117,3 +117,25 @@ def test_example_sensitivity_file_is_valid():
     assert X.shape == (16 * 6, 5)
     with pytest.raises(SweepError):
         spec_from_dict({**SPEC, "outputs": ["series:ai_index"]}, kind="sensitivity")
+
+
+def test_failed_runs_stop_the_analysis_until_retried(tmp_path, capsys, monkeypatch):
+    from tests.test_sweep import FlakyModel
+    path = tmp_path / "s.toml"
+    path.write_text('scenario = "baseline"\nsteps = 6\nreplications = 2\n'
+                    'model = "tests.test_sweep:FlakyModel"\noutputs = ["ai_index:min"]\n'
+                    '[sample]\nn = 2\n[sample.ranges]\ngpu_loan_max_ltv = [0.5, 0.8]\n'
+                    'demand_growth_per_year = [0.2, 1.2]\n')
+    cmd = ["sensitivity", str(path), "--out", str(tmp_path / "o"), "--workers", "1", "--quiet"]
+    assert main(cmd) == 2                       # seed 1 fails at every point
+    err = capsys.readouterr().err.strip()
+    assert "runs failed" in err and "MemoryError" in err and "--retry-failed" in err, err
+    assert not (tmp_path / "o" / "indices.csv").exists()
+    monkeypatch.setattr(FlakyModel, "broken", False)
+    assert main(cmd) == 2                       # a plain resume keeps the failures
+    capsys.readouterr()
+    assert main(cmd + ["--retry-failed"]) == 0
+    assert "S1" in capsys.readouterr().out
+    runs = pd.read_parquet(tmp_path / "o" / "runs")
+    assert runs["run_id"].is_unique and (runs["error"] == "").all()
+    assert np.isfinite(pd.read_csv(tmp_path / "o" / "indices.csv")["ST"]).all()

@@ -37,6 +37,17 @@ class FailingModel(AIEconomyModel):
         super().step()
 
 
+class FlakyModel(AIEconomyModel):
+    """Fails for seed 1 while ``FlakyModel.broken`` (a transient cause, e.g. memory)."""
+
+    broken = True
+
+    def step(self):
+        if self.broken and self.seed_value == 1:
+            raise MemoryError("out of memory")
+        super().step()
+
+
 class CrashingModel(AIEconomyModel):
     """Kills its own process (as the OOM killer would) when the seed is 1."""
 
@@ -107,15 +118,37 @@ def test_rows_columns_and_outputs_match_a_direct_run(one_process):
     assert '"state": "complete"' in manifest
 
 
-def test_same_results_on_one_process_local_processes_and_dask(one_process, tmp_path):
+@pytest.fixture
+def restored_environ(monkeypatch):
+    """A Dask nanny writes its worker environment into this process's os.environ: undo it."""
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_same_results_on_one_process_local_processes_and_dask(one_process, tmp_path,
+                                                             restored_environ):
+    """Also checks that the shipped worker settings (examples/dask/aicredit.yaml, as
+    DASK_CONFIG=examples/dask gives them) reach the workers: no profiler, no
+    MALLOC_TRIM_THRESHOLD_ (docs/sweeps.md, Performance notes)."""
+    import dask.config
     from distributed import Client, LocalCluster
     _, ref = one_process
     procs = run_sweep(small(), tmp_path / "procs", workers=2, progress=False)
-    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        dask = run_sweep(small(), tmp_path / "dask", scheduler=client, progress=False)
+    shipped = dask.config.collect(paths=[str(ROOT / "examples" / "dask" / "aicredit.yaml")],
+                                  env={})
+    with dask.config.set(dask.config.merge(dask.config.config, shipped)), LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1,
+            dashboard_address=None) as cluster, Client(cluster) as client:
+        dask_ = run_sweep(small(), tmp_path / "dask", scheduler=client, progress=False)
+        seen = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+                                   dask.config.get("distributed.worker.profile.enabled"),
+                                   dask.config.get("distributed.admin.tick.interval")))
+    assert list(seen.values()) == [(None, False, "1s")] * 2
     pd.testing.assert_frame_equal(_sorted(procs), _sorted(ref))
-    pd.testing.assert_frame_equal(_sorted(dask), _sorted(ref))
+    pd.testing.assert_frame_equal(_sorted(dask_), _sorted(ref))
 
 
 def test_resume_skips_finished_runs_and_extends(one_process, tmp_path):
@@ -180,6 +213,41 @@ def test_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
         good = df[df["error"] == ""]
         assert len(good) == 4 and good["defaults_total"].notna().all()
         assert (good["traceback"] == "").all()
+
+
+def test_retry_failed_runs_them_again_and_replaces_their_rows(one_process, tmp_path,
+                                                              monkeypatch, capsys):
+    out = tmp_path / "flaky"
+    path = tmp_path / "flaky.toml"
+    path.write_text('scenario = "baseline"\nsteps = 6\nseeds = [0, 1, 2]\n'
+                    'model = "tests.test_sweep:FlakyModel"\noutputs = ["defaults_total"]\n'
+                    '[parameters]\ngpu_loan_max_ltv = [0.5, 0.7]\n')
+    # parts: the first holds failed and good runs, the second only failed ones
+    import tomllib
+    first = run_sweep(spec_from_dict({**tomllib.loads(path.read_text()), "seeds": [0, 1]}),
+                      out, workers=1, progress=False)
+    assert (first["error"] != "").sum() == 2
+    cmd = ["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"]
+    assert main(cmd) == 0                        # a plain resume does not retry
+    assert "2 new, 4 already there, 2 failed" in capsys.readouterr().out
+    assert len(list(out.glob("part-*.parquet"))) == 2
+    assert (pd.read_parquet(out)["error"] != "").sum() == 2
+    monkeypatch.setattr(FlakyModel, "broken", False)
+    assert main(cmd + ["--retry-failed"]) == 0
+    assert "2 new, 2 of them failed runs retried, 4 already there)" in capsys.readouterr().out
+    df = pd.read_parquet(out)                    # plain pandas: still one row per run
+    assert len(df) == 6 and df["run_id"].is_unique and (df["error"] == "").all()
+    assert set(df["run_id"]) == {r["run_id"] for r in build_runs(load_spec(path))}
+    # the retried runs are the model's results, as on an unbroken first try
+    _, ref = one_process
+    cols = ["gpu_loan_max_ltv", "seed", "defaults_total"]
+    ref = ref[(ref["fire_sale_depth_share"] == 0.1)][cols]
+    got = load_sweep(out)
+    got = got[got["seed"] < 2][cols].merge(ref, on=["gpu_loan_max_ltv", "seed"])
+    assert len(got) == 4 and (got["defaults_total_x"] == got["defaults_total_y"]).all()
+    assert not list(out.glob(".*.tmp"))
+    assert main(cmd + ["--retry-failed"]) == 0   # nothing left to retry
+    assert "0 new, 6 already there)" in capsys.readouterr().out
 
 
 def test_a_run_that_kills_its_worker_is_recorded_and_others_finish(tmp_path):
