@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.sweep import SweepError, SweepSpec, load_spec, run_sweep
+from models.sweep import SweepError, SweepSpec, _key, _where, load_spec, run_sweep
 
 __all__ = ["problem_of", "sample_points", "analyze", "run_sensitivity", "plot_indices",
            "add_arguments", "run", "METHODS"]
@@ -82,7 +82,8 @@ def design(spec: SweepSpec, method: str) -> tuple[dict, np.ndarray, SweepSpec]:
     if method not in METHODS:
         raise SweepError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
     if method == "sobol" and spec.sample["n"] & (spec.sample["n"] - 1):
-        raise SweepError(f"sweep file {spec.source}: key 'sample.n' = {spec.sample['n']}: "
+        raise SweepError(f"{_where(spec.source)}: {_key(spec.source, 'sample.n')} = "
+                         f"{spec.sample['n']}: "
                          "Sobol' analysis needs a power of 2")
     problem = problem_of(spec)
     X = sample_points(problem, method, spec.sample["n"], spec.sample.get("seed", 0),
@@ -189,10 +190,12 @@ def plot_indices(indices, method: str, path: Path) -> Path:
 
 
 def add_arguments(parser) -> None:
-    from models.sweep import add_common_arguments
-    parser.add_argument("spec", type=Path, metavar="SPEC.toml",
-                        help="a sweep file with [sample] n and [sample.ranges]")
+    from models.sweep import add_common_arguments, add_description_arguments
+    parser.add_argument("spec", type=Path, nargs="?", metavar="SPEC.toml",
+                        help="a sweep file with [sample] n and [sample.ranges] (optional when "
+                             "the options describe it)")
     add_common_arguments(parser)
+    add_description_arguments(parser, kind="sensitivity")
     parser.add_argument("--method", choices=METHODS, default=None,
                         help="sobol (first- and total-order indices) or morris (elementary "
                              "effects); default: the file's sample.method, else sobol")
@@ -200,7 +203,8 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from models.sweep import execute_cli
-    spec = load_spec(args.spec, kind="sensitivity")
+    from models.sweep import spec_from_cli
+    spec = spec_from_cli(args, kind="sensitivity")
     method = args.method or spec.sample["method"]
     problem, X, sweep = design(spec, method)
     args.out.mkdir(parents=True, exist_ok=True)

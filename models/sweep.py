@@ -62,8 +62,9 @@ from typing import Any
 
 from models.scenario import Scenario, ScenarioError, load_scenario
 
-__all__ = ["SweepError", "SweepSpec", "load_spec", "spec_from_dict", "build_runs", "run_one",
-           "run_sweep", "load_sweep", "add_arguments", "run", "DEFAULT_MODEL", "AGGREGATORS"]
+__all__ = ["SweepError", "SweepSpec", "load_spec", "spec_from_dict", "spec_from_cli", "build_runs",
+           "run_one", "run_sweep", "load_sweep", "add_arguments", "run", "DEFAULT_MODEL",
+           "AGGREGATORS"]
 
 DEFAULT_MODEL = "models.model:AIEconomyModel"
 AGGREGATORS = ("end", "max", "min", "mean", "sum", "first_step")
@@ -136,21 +137,124 @@ class SweepSpec:
         return d
 
 
+CLI_SOURCE = "the command line"
+_OPTIONS = {"scenario": "--scenario", "steps": "--steps", "replications": "--replications",
+            "seeds": "--seeds", "outputs": "--outputs", "name": "--name", "model": "--model",
+            "parameters": "--param", "fixed": "--fixed", "sample": "--sample",
+            "sample.method": "--sample", "sample.n": "--n", "sample.seed": "--sample-seed",
+            "sample.num_levels": "--num-levels", "sample.ranges": "--range"}
+
+
+def _where(source: str) -> str:
+    return source if source == CLI_SOURCE else f"sweep file {source}"
+
+
+def _key(source: str, key: str) -> str:
+    """How a message names a key: the file's key, or the option that set it."""
+    if source != CLI_SOURCE:
+        return f"key '{key}'"
+    for prefix in ("sample.ranges", "parameters", "fixed"):
+        if key.startswith(prefix + "."):
+            return f"{_OPTIONS[prefix]} {key[len(prefix) + 1:]}"
+    return _OPTIONS.get(key, f"key '{key}'")
+
+
 def _err(source: str, key: str, value: Any, why: str) -> SweepError:
-    return SweepError(f"sweep file {source}: key '{key}' = {value!r}: {why}")
+    return SweepError(f"{_where(source)}: {_key(source, key)} = {value!r}: {why}")
+
+
+def _missing(source: str, key: str, what: str = "") -> SweepError:
+    return SweepError(f"{_where(source)}: missing {_key(source, key)}{what}")
 
 
 def load_spec(path: str | Path, kind: str = "sweep") -> SweepSpec:
     """Read and validate a sweep TOML file (``kind="sensitivity"`` for sensitivity specs)."""
     path = Path(path)
+    return spec_from_dict(_read_toml(path), source=str(path), base_dir=path.parent, kind=kind)
+
+
+def _read_toml(path: Path) -> dict:
     try:
         with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
+            return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise SweepError(f"sweep file {path}: not valid TOML ({exc})") from None
     except OSError as exc:
         raise SweepError(f"sweep file {path}: cannot be read ({exc.strerror})") from None
-    return spec_from_dict(raw, source=str(path), base_dir=path.parent, kind=kind)
+
+
+def _cli_value(text: str):
+    """A command-line value read as a TOML value (``0.5``, ``3``, ``true``), else a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _cli_list(text: str) -> list:
+    return [_cli_value(t.strip()) for t in text.split(",")]
+
+
+def _cli_assignment(option: str, text: str) -> tuple[str, str]:
+    name, eq, values = text.partition("=")
+    if not eq or not name.strip() or not values.strip():
+        raise SweepError(f"{option} {text!r}: must look like NAME=VALUE[,VALUE...]")
+    return name.strip(), values.strip()
+
+
+def spec_from_cli(args, kind: str = "sweep") -> SweepSpec:
+    """The sweep the command line describes: its file (optional) with the options on top.
+
+    ``--scenario``, ``--steps``, ``--replications``/``--seeds``, ``--outputs``, ``--name`` and
+    ``--model`` replace the file's keys; ``--param NAME=V1,V2`` (grid), ``--fixed NAME=V`` and
+    ``--range NAME=LOW,HIGH`` set one entry of their table; ``--sample``, ``--n`` and
+    ``--sample-seed`` set the sample's keys. Messages name the option when there is no file.
+    """
+    raw: dict = {}
+    given = {k: v for k, v in vars(args).items()
+             if k in ("scenario", "steps", "replications", "seeds", "outputs", "name", "model",
+                      "param", "fixed", "sample", "n", "sample_seed", "range")
+             and v not in (None, [])}
+    if args.spec is not None:
+        raw = _read_toml(args.spec)
+        source = str(args.spec) + (" with command-line options" if given else "")
+        base_dir = args.spec.parent
+    elif given:
+        source, base_dir = CLI_SOURCE, None
+    else:
+        raise SweepError(f"give a {'sweep' if kind == 'sweep' else 'spec'} file or describe "
+                         "the sweep with options (at least --scenario, --steps, --outputs and "
+                         f"{'--param or ' if kind == 'sweep' else ''}--range)")
+    for key in ("scenario", "name", "model"):
+        if key in given:
+            raw[key] = given[key]
+    if str(raw.get("scenario", "")).endswith(".toml") and "scenario" in given:
+        raw["scenario"] = str(Path(given["scenario"]).resolve())   # relative to where we are
+    if "steps" in given:
+        raw["steps"] = _cli_value(given["steps"])
+    if "replications" in given:
+        raw["replications"] = _cli_value(given["replications"])
+        raw.pop("seeds", None)
+    if "seeds" in given:
+        raw["seeds"] = _cli_list(given["seeds"])
+        raw.pop("replications", None)
+    if "outputs" in given:
+        raw["outputs"] = [o.strip() for o in given["outputs"].split(",")]
+    for option, table, parse in (("--param", "parameters", _cli_list),
+                                 ("--fixed", "fixed", _cli_value)):
+        for text in given.get(option[2:], []):
+            name, values = _cli_assignment(option, text)
+            raw[table] = {**(raw.get(table) or {}), name: parse(values)}
+    if any(k in given for k in ("sample", "n", "sample_seed", "range")):
+        sample = dict(raw.get("sample") or {})
+        for key, opt in (("method", "sample"), ("n", "n"), ("seed", "sample_seed")):
+            if opt in given:
+                sample[key] = given[opt] if key == "method" else _cli_value(given[opt])
+        for text in given.get("range", []):
+            name, values = _cli_assignment("--range", text)
+            sample["ranges"] = {**(sample.get("ranges") or {}), name: _cli_list(values)}
+        raw["sample"] = sample
+    return spec_from_dict(raw, source=source, base_dir=base_dir, kind=kind)
 
 
 def _check_int(source, key, value, low=None):
@@ -192,7 +296,7 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
             raise _err(source, key, raw[key], f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
     for key in ("scenario", "steps", "outputs"):
         if key not in raw:
-            raise SweepError(f"sweep file {source}: missing key '{key}'")
+            raise _missing(source, key)
     scenario = raw["scenario"]
     if not isinstance(scenario, str) or not scenario:
         raise _err(source, "scenario", scenario, "must be a scenario name or a .toml path")
@@ -205,7 +309,8 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
 
     # seeds
     if "seeds" in raw and "replications" in raw:
-        raise SweepError(f"sweep file {source}: give 'replications' or 'seeds', not both")
+        raise SweepError(f"{_where(source)}: give {_key(source, 'replications')} or "
+                         f"{_key(source, 'seeds')}, not both")
     if "seeds" in raw:
         seeds = raw["seeds"]
         if not isinstance(seeds, list) or not seeds:
@@ -222,15 +327,17 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
         raise _err(source, "fixed", fixed, "must be a table of parameter = value")
     for name, value in fixed.items():
         _check_param_name(source, f"fixed.{name}", name, value)
+        _check_value(source, f"fixed.{name}", name, value)
 
     # parameters: grid or sample
     has_grid, has_sample = "parameters" in raw, "sample" in raw
     if kind == "sensitivity" and not has_sample:
-        raise SweepError(f"sweep file {source}: a sensitivity analysis needs a [sample] table "
-                         "with n and [sample.ranges]")
+        raise SweepError(f"{_where(source)}: a sensitivity analysis needs a [sample] table "
+                         "with n and [sample.ranges] (options --n and --range)")
     if has_grid == has_sample:
-        raise SweepError(f"sweep file {source}: give either a [parameters] table (a grid) or a "
-                         f"[sample] table, {'not both' if has_grid else 'not neither'}")
+        raise SweepError(f"{_where(source)}: give either a [parameters] table (a grid; option "
+                         f"--param) or a [sample] table (options --sample, --n, --range), "
+                         f"{'not both' if has_grid else 'not neither'}")
     grid = sample = None
     if has_grid:
         table = raw["parameters"]
@@ -257,12 +364,11 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
                            f"unknown key (known: {', '.join(sorted(SAMPLE_KEYS))})")
         method = table.get("method", methods[0] if kind == "sensitivity" else None)
         if method is None:
-            raise SweepError(f"sweep file {source}: missing key 'sample.method' "
-                             f"({' or '.join(methods)})")
+            raise _missing(source, "sample.method", f" ({' or '.join(methods)})")
         if method not in methods:
             raise _err(source, "sample.method", method, f"must be one of {', '.join(methods)}")
         if "n" not in table:
-            raise SweepError(f"sweep file {source}: missing key 'sample.n'")
+            raise _missing(source, "sample.n")
         n = _check_int(source, "sample.n", table["n"], 1)
         if method == "sobol" and n & (n - 1):
             lo = 1 << (n.bit_length() - 1)
@@ -272,8 +378,8 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
         num_levels = _check_int(source, "sample.num_levels", table.get("num_levels", 4), 2)
         ranges = table.get("ranges")
         if not isinstance(ranges, dict) or not ranges:
-            raise SweepError(f"sweep file {source}: missing table [sample.ranges] of "
-                             "parameter = [low, high]")
+            raise SweepError(f"{_where(source)}: missing table [sample.ranges] of "
+                             "parameter = [low, high] (option --range NAME=LOW,HIGH)")
         clean = {}
         for name, rng in ranges.items():
             key = f"sample.ranges.{name}"
@@ -302,7 +408,8 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
     model = raw.get("model", DEFAULT_MODEL)
     if not isinstance(model, str) or ":" not in model:
         raise _err(source, "model", model, "must be 'package.module:ClassName'")
-    name = str(raw.get("name", Path(source).stem if source != "<dict>" else "sweep"))
+    name = str(raw.get("name", Path(source).stem if source not in ("<dict>", CLI_SOURCE)
+                       else "sweep"))
     spec = SweepSpec(scenario=scenario, steps=steps, seeds=seeds, outputs=list(outputs),
                      grid=grid, sample=sample, fixed=dict(fixed), model=model, name=name,
                      source=source)
@@ -495,7 +602,7 @@ def build_runs(spec: SweepSpec) -> list[dict]:
         try:
             full = _jsonable(dataclasses.asdict(Scenario(**validate_all(merged))))
         except ScenarioError as exc:
-            raise SweepError(f"sweep file {spec.source}: the point {point} is invalid: {exc}") \
+            raise SweepError(f"{_where(spec.source)}: the point {point} is invalid: {exc}") \
                 from None
         for seed in spec.seeds:
             rid = run_identity(spec.model, full, seed)
@@ -1049,11 +1156,38 @@ def add_common_arguments(parser) -> None:
                         help="run again the runs recorded with an error, replacing their rows")
 
 
+def add_description_arguments(parser, kind: str = "sweep") -> None:
+    """Options that describe a sweep (alone, or on top of a sweep file's keys)."""
+    import argparse
+    g = parser.add_argument_group(
+        "describing the sweep on the command line (each replaces the file's key)")
+    g.add_argument("--scenario", metavar="NAME", help="a shipped scenario or a scenario .toml")
+    g.add_argument("--steps", metavar="N", help="months per run")
+    g.add_argument("--replications", metavar="K", help="seeds 0..K-1")
+    g.add_argument("--seeds", metavar="S1,S2,...", help="explicit seeds")
+    g.add_argument("--outputs", metavar="O1,O2,...", help="outputs to record (docs/sweeps.md)")
+    g.add_argument("--fixed", action="append", default=[], metavar="NAME=VALUE",
+                   help="a parameter held at a value (repeatable)")
+    if kind == "sweep":
+        g.add_argument("--param", action="append", default=[], metavar="NAME=V1,V2,...",
+                       help="a swept parameter's values: a full grid (repeatable)")
+        g.add_argument("--sample", choices=SAMPLE_METHODS, default=None,
+                       help="sample the --range parameters instead of a grid")
+    g.add_argument("--n", metavar="N", help="sample size (Sobol': a power of 2)")
+    g.add_argument("--sample-seed", metavar="SEED", help="the sample's seed (default 0)")
+    g.add_argument("--range", action="append", default=[], metavar="NAME=LOW,HIGH",
+                   help="a sampled parameter's range (repeatable)")
+    g.add_argument("--name", help="the sweep's name (default: the file's name)")
+    g.add_argument("--model", metavar="PACKAGE.MODULE:CLASS", help=argparse.SUPPRESS)
+
+
 def add_arguments(parser) -> None:
-    parser.add_argument("spec", type=Path, metavar="SWEEP.toml", help="the sweep file")
+    parser.add_argument("spec", type=Path, nargs="?", metavar="SWEEP.toml",
+                        help="the sweep file (optional when the options describe the sweep)")
     add_common_arguments(parser)
     parser.add_argument("--dry-run", action="store_true",
-                        help="validate the sweep file, print the number of runs and exit")
+                        help="validate the sweep, print the number of runs and exit")
+    add_description_arguments(parser)
 
 
 class _TermAsInterrupt:
@@ -1099,7 +1233,7 @@ def execute_cli(spec: SweepSpec, args, what: str = "sweep") -> tuple[int, dict]:
 
 
 def run(args) -> int:
-    spec = load_spec(args.spec)
+    spec = spec_from_cli(args)
     if args.dry_run:
         runs = build_runs(spec)
         print(f"{spec.name}: {len(runs)} runs ({len(runs) // len(spec.seeds)} points x "

@@ -139,3 +139,23 @@ def test_failed_runs_stop_the_analysis_until_retried(tmp_path, capsys, monkeypat
     runs = pd.read_parquet(tmp_path / "o" / "runs")
     assert runs["run_id"].is_unique and (runs["error"] == "").all()
     assert np.isfinite(pd.read_csv(tmp_path / "o" / "indices.csv")["ST"]).all()
+
+
+def test_sensitivity_described_on_the_command_line_matches_its_file(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text('scenario = "baseline"\nsteps = 6\noutputs = ["ai_index:min"]\n'
+                    '[sample]\nn = 2\n[sample.ranges]\ngpu_loan_max_ltv = [0.5, 0.8]\n'
+                    'demand_growth_per_year = [0.2, 1.2]\n')
+    opts = ["--workers", "1", "--quiet", "--method", "morris"]
+    assert main(["sensitivity", str(path), "--out", str(tmp_path / "f"), *opts]) == 0
+    assert main(["sensitivity", "--scenario", "baseline", "--steps", "6", "--outputs",
+                 "ai_index:min", "--n", "2", "--range", "gpu_loan_max_ltv=0.5,0.8",
+                 "--range", "demand_growth_per_year=0.2,1.2", "--out", str(tmp_path / "c"),
+                 *opts]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "f" / "indices.csv"),
+                                  pd.read_csv(tmp_path / "c" / "indices.csv"))
+    capsys.readouterr()
+    assert main(["sensitivity", "--scenario", "baseline", "--steps", "6", "--outputs",
+                 "ai_index:min", "--n", "2", "--range", "gpu_loan_max_ltv=0.5,0.8",
+                 "--out", str(tmp_path / "bad"), *opts]) == 2
+    assert "--range = " in capsys.readouterr().err      # one parameter is not enough

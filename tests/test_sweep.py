@@ -409,6 +409,7 @@ SAMPLE = ('scenario = "baseline"\nsteps = 6\noutputs = ["defaults_total"]\n'
     (SAMPLE.replace("n = 4", "n = 4\nsize = 3") + "gpu_loan_max_ltv = [0.5, 0.6]\n",
      "'sample.size'"),
     (GOOD + "[fixed]\nn_bank = 3\n", "'fixed.n_bank'"),
+    (GOOD + "[fixed]\nn_banks = 'three'\n", "key 'fixed.n_banks' = 'three'"),
     (GOOD + "[fixed]\ngpu_loan_max_ltv = 0.6\n", "also in [fixed]"),
     (GOOD.replace("steps = 6", "steps = 6\nmodel = 'nope.nothing:Model'"), "'model'"),
     ("scenario = \n", "not valid TOML"),
@@ -431,6 +432,71 @@ def test_bad_command_lines_exit_2(tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err.strip()
         assert "\n" not in err and err.startswith("aicredit: error:")
+
+
+CLI_GOOD = ["--scenario", "baseline", "--steps", "6", "--replications", "1",
+            "--outputs", "defaults_total", "--param", "gpu_loan_max_ltv=0.5,0.6"]
+
+
+def test_a_sweep_described_on_the_command_line_is_the_same_as_its_file(tmp_path, capsys):
+    path = tmp_path / "good.toml"
+    path.write_text(GOOD)
+    opts = ["--workers", "1", "--quiet"]
+    assert main(["sweep", str(path), "--out", str(tmp_path / "file"), *opts]) == 0
+    assert main(["sweep", *CLI_GOOD, "--out", str(tmp_path / "cli"), *opts]) == 0
+    a, b = load_sweep(tmp_path / "file"), load_sweep(tmp_path / "cli")
+    assert len(a) == 2
+    pd.testing.assert_frame_equal(a.drop(columns="duration_s"), b.drop(columns="duration_s"))
+    capsys.readouterr()
+    # options replace the file's keys: more seeds, a third grid value, a fixed parameter
+    assert main(["sweep", str(path), "--seeds", "0,5", "--param", "gpu_loan_max_ltv=0.5,0.6,0.7",
+                 "--fixed", "n_banks=3", "--out", str(tmp_path / "over"), "--dry-run"]) == 0
+    assert "good: 6 runs (3 points x 2 seeds)" in capsys.readouterr().out
+    runs = build_runs(spec_from_dict({"scenario": "baseline", "steps": 6, "seeds": [0, 5],
+                                      "outputs": ["defaults_total"], "fixed": {"n_banks": 3},
+                                      "parameters": {"gpu_loan_max_ltv": [0.5, 0.6, 0.7]}}))
+    assert main(["sweep", str(path), "--seeds", "0,5", "--param", "gpu_loan_max_ltv=0.5,0.6,0.7",
+                 "--fixed", "n_banks=3", "--out", str(tmp_path / "over"), *opts]) == 0
+    assert set(pd.read_parquet(tmp_path / "over")["run_id"]) == {r["run_id"] for r in runs}
+    # a sample on the command line
+    assert main(["sweep", "--scenario", "baseline", "--steps", "6", "--outputs",
+                 "defaults_total", "--sample", "lhs", "--n", "3", "--range",
+                 "gpu_loan_max_ltv=0.5,0.7", "--range", "n_banks=2,6", "--out",
+                 str(tmp_path / "lhs"), "--dry-run"]) == 0
+    assert "3 runs (3 points x 1 seeds)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("change, needle", [
+    ({"--steps": "6.5"}, "--steps = 6.5: must be a whole number"),
+    ({"--param": "gpu_ltv=0.5"}, "--param gpu_ltv = [0.5]: unknown scenario parameter"),
+    ({"--param": "gpu_loan_max_ltv=0.5,1.5"}, "--param gpu_loan_max_ltv = 1.5: scenario key"),
+    ({"--param": "gpu_loan_max_ltv"}, "--param 'gpu_loan_max_ltv': must look like NAME=VALUE"),
+    ({"--outputs": "defaults_totl"}, "--outputs = 'defaults_totl'"),
+    ({"--scenario": "nowhere"}, "nowhere"),
+    ({"--replications": "0"}, "--replications = 0: must be >= 1"),
+    ({"--seeds": "1,1"}, "--seeds = [1, 1]: lists a seed twice"),
+    ({"--fixed": "n_banks=three"}, "--fixed n_banks = 'three'"),
+    ({"--param": None}, "not neither"),
+    ({"--scenario": None}, "missing --scenario"),
+    ({"--sample": "lhs", "--range": "gpu_loan_max_ltv=0.5,0.7"}, "not both"),
+])
+def test_bad_command_line_descriptions_name_the_option_exit_2(tmp_path, capsys, change, needle):
+    argv = list(CLI_GOOD)
+    for opt, value in change.items():
+        if opt in argv:
+            i = argv.index(opt)
+            del argv[i:i + 2]
+        if value is not None:
+            argv += [opt, value]
+    assert main(["sweep", *argv, "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("aicredit: error:") and needle in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_no_file_and_no_description_exit_2(tmp_path, capsys):
+    assert main(["sweep", "--out", str(tmp_path / "o")]) == 2
+    assert "give a sweep file or describe the sweep" in capsys.readouterr().err
 
 
 def test_resume_into_a_directory_of_another_sweep_is_refused(tmp_path, capsys):
