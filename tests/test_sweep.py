@@ -313,35 +313,58 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.timeout(240)
-def test_killed_dask_scheduler_exits_1_keeps_finished_runs_and_resume_completes(tmp_path):
-    """The issue's "a killed scheduler loses no finished run": a real `dask scheduler` and
-    `dask worker` in their own processes, the scheduler SIGKILLed part-way."""
-    pytest.importorskip("distributed")
-    path, out = _slow_sweep_file(tmp_path), tmp_path / "out"
-    address = f"tcp://127.0.0.1:{_free_port()}"
-    quiet = dict(cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sched = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
-                              "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                              "--no-dashboard"], **quiet)
-    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
-                               "--nthreads", "1", "--no-dashboard", "--no-nanny"], **quiet)
-    try:
-        cmd = [sys.executable, "-m", "models.cli", "sweep", str(path), "--out", str(out),
-               "--quiet", "--flush-every", "0.2"]
-        proc = subprocess.Popen(cmd + ["--scheduler", address], cwd=ROOT, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 90
-        while not list(out.glob("part-*.parquet")) and time.monotonic() < deadline \
-                and proc.poll() is None:
-            time.sleep(0.05)
-        assert list(out.glob("part-*.parquet")), f"no part file appeared: {proc.stderr.read()}"
-        sched.kill()
-        _, err = proc.communicate(timeout=120)
-    finally:
-        for p in (sched, worker):
+class _DaskProcesses:
+    """A real `dask scheduler` and `dask worker`s (no nanny), each in its own process."""
+
+    def __init__(self, n_workers: int):
+        pytest.importorskip("distributed")
+        from distributed import Client
+        self.address = f"tcp://127.0.0.1:{_free_port()}"
+        quiet = dict(cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.scheduler = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+             "--port", self.address.rsplit(":", 1)[1], "--no-dashboard"], **quiet)
+        self.workers = [subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", self.address, "--nthreads",
+             "1", "--no-dashboard", "--no-nanny"], **quiet) for _ in range(n_workers)]
+        try:
+            with Client(self.address, timeout="60s") as client:
+                client.wait_for_workers(n_workers, timeout=60)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self):
+        for p in [self.scheduler, *self.workers]:
             p.kill()
             p.wait(10)
+
+
+def _sweep_until_first_part(cmd, out):
+    proc = subprocess.Popen(cmd, cwd=ROOT, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 90
+    while not list(out.glob("part-*.parquet")) and time.monotonic() < deadline \
+            and proc.poll() is None:
+        time.sleep(0.05)
+    assert list(out.glob("part-*.parquet")), f"no part file appeared: {proc.stderr.read()}"
+    return proc
+
+
+@pytest.mark.timeout(240)
+def test_killed_dask_scheduler_exits_1_keeps_finished_runs_and_resume_completes(tmp_path):
+    """The issue's "a killed scheduler loses no finished run": the scheduler SIGKILLed
+    part-way through a sweep on a real cluster."""
+    path, out = _slow_sweep_file(tmp_path), tmp_path / "out"
+    cluster = _DaskProcesses(1)
+    cmd = [sys.executable, "-m", "models.cli", "sweep", str(path), "--out", str(out),
+           "--quiet", "--flush-every", "0.2"]
+    try:
+        proc = _sweep_until_first_part(cmd + ["--scheduler", cluster.address], out)
+        cluster.scheduler.kill()
+        _, err = proc.communicate(timeout=120)
+    finally:
+        cluster.close()
     assert proc.returncode == 1, err
     assert "lost the Dask scheduler" in err and "run the same command again" in err
     assert "Traceback" not in err
@@ -352,6 +375,26 @@ def test_killed_dask_scheduler_exits_1_keeps_finished_runs_and_resume_completes(
                          timeout=120)
     assert res.returncode == 0, res.stderr
     assert f"{len(partial)} already there" in res.stdout
+    df = pd.read_parquet(out)
+    assert len(df) == 45 and df["run_id"].is_unique and (df["error"] == "").all()
+    assert set(df["run_id"]) == {r["run_id"] for r in build_runs(load_spec(path))}
+
+
+@pytest.mark.timeout(240)
+def test_killed_dask_worker_its_runs_move_to_another_and_the_sweep_completes(tmp_path):
+    """A Dask worker SIGKILLed part-way: Dask reruns its runs on the other worker; every run
+    ends up in the results exactly once, none marked failed."""
+    path, out = _slow_sweep_file(tmp_path), tmp_path / "out"
+    cluster = _DaskProcesses(2)
+    cmd = [sys.executable, "-m", "models.cli", "sweep", str(path), "--out", str(out),
+           "--quiet", "--flush-every", "0.2", "--scheduler", cluster.address]
+    try:
+        proc = _sweep_until_first_part(cmd, out)
+        cluster.workers[0].kill()
+        _, err = proc.communicate(timeout=150)
+        assert proc.returncode == 0, err
+    finally:
+        cluster.close()
     df = pd.read_parquet(out)
     assert len(df) == 45 and df["run_id"].is_unique and (df["error"] == "").all()
     assert set(df["run_id"]) == {r["run_id"] for r in build_runs(load_spec(path))}
