@@ -3,6 +3,10 @@
 Headline numbers (keys of ``summary.json``, documented in the README):
 
 - ``defaults_by_sector``: {sector: number of institutions that defaulted}, every sector listed.
+- ``default_share_by_sector``: {sector: defaulted / institutions of that sector in the run
+  (including those created during it, e.g. new SPVs)}; None for a sector with none. Unlike
+  the counts it compares across economies of different sizes (e.g. when ``n_neoclouds`` is
+  swept).
 - ``losses_by_holder_usd``: {ultimate holder: USD lost} (:mod:`abm.losses`).
 - ``gpu_price_max_drawdown``: largest peak-to-trough fall (0..1) of the GPU price index, the
   unit-weighted market price of all vintages relative to their scheduled depreciation path
@@ -46,6 +50,9 @@ def summary(model) -> dict:
     df = model.datacollector.get_model_vars_dataframe()
     defaults = {s: 0 for s in SECTORS}
     defaults.update(model.defaults_by_sector())
+    counts = {s: 0 for s in SECTORS}
+    for agent in model.agents:
+        counts[agent.sector] += 1
     first = [e["step"] for e in model.default_events]
     return {
         "scenario": model.scenario_name,
@@ -53,6 +60,8 @@ def summary(model) -> dict:
         "steps": int(model.steps),
         "model_version": MODEL_VERSION,
         "defaults_by_sector": defaults,
+        "default_share_by_sector": {s: (defaults[s] / counts[s] if counts[s] else None)
+                                    for s in SECTORS},
         "defaults_total": int(sum(defaults.values())),
         "first_default_step": int(min(first)) if first else None,
         "losses_by_holder_usd": {k: float(model.losses.by_category[k]) for k in HOLDER_CATEGORIES},

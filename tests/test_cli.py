@@ -102,6 +102,24 @@ def test_run_exit_code_and_files(run_dir):
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 1000
 
 
+def test_default_shares_are_defaults_over_the_institutions_of_each_sector():
+    from models import AIEconomyModel
+    from models.report import summary
+    m = AIEconomyModel("ai_winter", seed=0, collect_agents=False)
+    for _ in range(48):
+        m.step()
+    s = summary(m)
+    assert s["defaults_total"] > 0                       # the winter makes some fail
+    for sector in SECTORS:
+        members = [a for a in m.agents if a.sector == sector]
+        failed = sum(bool(getattr(a, "defaulted", False)) for a in members)
+        assert s["defaults_by_sector"][sector] == failed
+        share = s["default_share_by_sector"][sector]
+        assert share == (failed / len(members) if members else None)
+    assert any(0 < v < 1 for v in s["default_share_by_sector"].values() if v is not None)
+    json.dumps(s, allow_nan=False)
+
+
 def test_summary_json(run_dir):
     code, out_dir, _, _ = run_dir
     s = json.loads((out_dir / "summary.json").read_text())
