@@ -312,14 +312,16 @@ def scenario_names() -> list[str]:
     return sorted(f.stem for f in scenario_dir().glob("*.toml"))
 
 
-def _read_toml(path: Path) -> dict:
+def read_toml(path: Path, what: str = "scenario file", error=ScenarioError) -> dict:
+    """A TOML file's content; a file that cannot be read or parsed raises ``error`` naming
+    ``what`` and the path (never a traceback for a user's typo)."""
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"scenario file {path}: not valid TOML ({exc})") from None
+        raise error(f"{what} {path}: not valid TOML ({exc})") from None
     except OSError as exc:
-        raise ScenarioError(f"scenario file {path}: cannot be read ({exc.strerror})") from None
+        raise error(f"{what} {path}: cannot be read ({exc.strerror})") from None
 
 
 def read_scenario_file(name_or_path: str | Path, relative_to: Path | None = None) -> tuple[dict, str, str]:
@@ -337,7 +339,7 @@ def read_scenario_file(name_or_path: str | Path, relative_to: Path | None = None
             raise ScenarioError(f"unknown scenario '{name_or_path}' (known: "
                                 f"{', '.join(scenario_names())}; or give a path to a .toml file)")
         path = candidate
-    raw = _read_toml(path)
+    raw = read_toml(path)
     name = raw.pop("name", path.stem)
     description = raw.pop("description", "")
     base = raw.pop("base", None)

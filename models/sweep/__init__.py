@@ -1,0 +1,60 @@
+"""Headless parameter sweeps: many runs of the model, in parallel, streamed to Parquet.
+
+A sweep is described by a TOML file (or a dict, :func:`spec_from_dict`)::
+
+    scenario = "baseline"          # shipped name or path to a scenario .toml
+    steps = 72                     # months per run
+    replications = 4               # seeds 0..3 (or: seeds = [0, 7, 42])
+    outputs = ["defaults_total", "defaults_by_sector.neocloud", "ai_index:min",
+               "margin_calls:max", "defaults_total:first_step", "series:ai_index"]
+
+    [parameters]                   # a full grid ...
+    gpu_loan_max_ltv = [0.5, 0.6, 0.7]
+    fire_sale_depth_share = [0.1, 0.5, 2.0]
+
+    # ... or a sample (not both)
+    # [sample]
+    # method = "lhs"               # or "sobol" (n a power of 2)
+    # n = 64
+    # seed = 0
+    # [sample.ranges]
+    # gpu_loan_max_ltv = [0.5, 0.8]
+
+    [fixed]                        # optional: overrides held constant in every run
+    demand_shock_step = 12
+
+Outputs name ``summary.json`` keys (``defaults_total``; dotted keys into its tables:
+``defaults_by_sector.neocloud``), reporters (``ai_index`` is its end value; ``ai_index:AGG`` with
+AGG one of ``end, max, min, mean, sum, first_step``: ``first_step`` is the first month the
+reporter is above 0, NaN if never) and whole series (``series:ai_index``, a list column).
+
+Results stream into ``--out DIR`` as Parquet part files (``pandas.read_parquet(DIR)``): one row
+per run with a column per swept parameter, ``seed``, a column per output, ``run_id`` (a hash of
+the run's full parameters, seed and model version), ``error`` (empty when the run succeeded),
+``traceback`` and ``duration_s`` (the only column that differs between identical runs).
+Running the same sweep again skips the runs already in ``DIR``.
+
+Executors (one code path, identical results): one process (``workers=1``), local processes
+(default: all cores; spawn context) or an existing Dask cluster (``scheduler="tcp://HOST:PORT"``
+or a ``distributed.Client``). See ``docs/sweeps.md``.
+
+Modules: :mod:`.spec` (the sweep file and its validation), :mod:`.outputs`, :mod:`.runs`
+(identities and :func:`run_one`), :mod:`.dataset` (the Parquet directory), :mod:`.execute`
+(executors and the sweep loop), :mod:`.cli` (``aicredit sweep``).
+"""
+from __future__ import annotations
+
+from models.sweep.cli import (add_arguments, add_common_arguments, add_description_arguments,
+                              execute_cli, run)
+from models.sweep.dataset import _Dataset, load_sweep
+from models.sweep.execute import _worker_init, run_sweep
+from models.sweep.outputs import parse_output
+from models.sweep.runs import build_runs, run_identity, run_one, validate_all
+from models.sweep.spec import (AGGREGATORS, CLI_SOURCE, DEFAULT_MODEL, EXIT_ABORTED,
+                               EXIT_INTERRUPTED, SweepAborted, SweepError, SweepInterrupted,
+                               SweepSpec, _base_params, _jsonable, _key, _kind, _where,
+                               load_spec, spec_from_cli, spec_from_dict, validate_one)
+
+__all__ = ["SweepError", "SweepSpec", "load_spec", "spec_from_dict", "spec_from_cli", "build_runs",
+           "run_one", "run_sweep", "load_sweep", "add_arguments", "run", "DEFAULT_MODEL",
+           "AGGREGATORS"]

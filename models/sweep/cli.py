@@ -1,0 +1,123 @@
+"""``aicredit sweep``: its options and exit codes (options describing a sweep are read by
+:func:`models.sweep.spec.spec_from_cli`)."""
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from models.sweep.execute import run_sweep
+from models.sweep.runs import build_runs
+from models.sweep.spec import (EXIT_ABORTED, EXIT_INTERRUPTED, SAMPLE_METHODS, SweepAborted,
+                               SweepError, SweepSpec, spec_from_cli)
+
+
+def add_common_arguments(parser) -> None:
+    from models.cli import _positive_int
+    parser.add_argument("--out", type=Path, required=True,
+                        help="results directory (Parquet parts; run again to resume)")
+    parser.add_argument("--workers", type=_positive_int("--workers"), default=None,
+                        help="local worker processes (default: all cores; 1: this process)")
+    parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                        help="run on an existing Dask cluster instead of local processes")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--flush-every", type=float, default=2.0, metavar="SECONDS",
+                        help="seconds between writes of finished runs (default 2)")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="run again the runs recorded with an error, replacing their rows")
+
+
+def add_description_arguments(parser, kind: str = "sweep") -> None:
+    """Options that describe a sweep (alone, or on top of a sweep file's keys)."""
+    import argparse
+    g = parser.add_argument_group(
+        "describing the sweep on the command line (each replaces the file's key)")
+    g.add_argument("--scenario", metavar="NAME", help="a shipped scenario or a scenario .toml")
+    g.add_argument("--steps", metavar="N", help="months per run")
+    g.add_argument("--replications", metavar="K", help="seeds 0..K-1")
+    g.add_argument("--seeds", metavar="S1,S2,...", help="explicit seeds")
+    g.add_argument("--outputs", metavar="O1,O2,...", help="outputs to record (docs/sweeps.md)")
+    g.add_argument("--fixed", action="append", default=[], metavar="NAME=VALUE",
+                   help="a parameter held at a value (repeatable)")
+    if kind == "sweep":
+        g.add_argument("--param", action="append", default=[], metavar="NAME=V1,V2,...",
+                       help="a swept parameter's values: a full grid (repeatable)")
+        g.add_argument("--sample", choices=SAMPLE_METHODS, default=None,
+                       help="sample the --range parameters instead of a grid")
+    g.add_argument("--n", metavar="N", help="sample size (Sobol': a power of 2)")
+    g.add_argument("--sample-seed", metavar="SEED", help="the sample's seed (default 0)")
+    g.add_argument("--range", action="append", default=[], metavar="NAME=LOW,HIGH",
+                   help="a sampled parameter's range (repeatable)")
+    g.add_argument("--name", help="the sweep's name (default: the file's name)")
+    g.add_argument("--model", metavar="PACKAGE.MODULE:CLASS", help=argparse.SUPPRESS)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("spec", type=Path, nargs="?", metavar="SWEEP.toml",
+                        help="the sweep file (optional when the options describe the sweep)")
+    add_common_arguments(parser)
+    parser.add_argument("--dry-run", action="store_true",
+                        help="validate the sweep, print the number of runs and exit")
+    add_description_arguments(parser)
+
+
+class _TermAsInterrupt:
+    """SIGTERM behaves like Ctrl-C while a sweep runs (main thread only)."""
+
+    def __enter__(self):
+        self.old = None
+        if threading.current_thread() is threading.main_thread():
+            def handler(signum, frame):
+                raise KeyboardInterrupt
+            self.old = signal.signal(signal.SIGTERM, handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            signal.signal(signal.SIGTERM, self.old)
+
+
+def execute_cli(spec: SweepSpec, args, what: str = "sweep") -> tuple[int, dict]:
+    """Run a sweep for the CLI: returns (exit code, report)."""
+    if args.scheduler is not None and not args.scheduler.startswith(("tcp://", "tls://",
+                                                                     "inproc://", "ws://")):
+        raise SweepError(f"--scheduler {args.scheduler!r} must look like tcp://HOST:PORT")
+    if args.flush_every <= 0:
+        raise SweepError(f"--flush-every must be > 0, got {args.flush_every}")
+    report: dict = {"new": 0, "failed": 0, "skipped": 0, "total": 0}
+    try:
+        with _TermAsInterrupt():
+            run_sweep(spec, args.out, workers=args.workers, scheduler=args.scheduler,
+                      progress=not args.quiet, flush_every=args.flush_every,
+                      retry_failed=args.retry_failed, _report=report)
+    except KeyboardInterrupt:
+        print(f"\naicredit {what}: interrupted; {report['skipped'] + report['new']} of "
+              f"{report['total']} runs are in {args.out}; run the same command again to resume",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED, report
+    except SweepAborted as exc:
+        print(f"aicredit {what}: stopped: {exc}; {report['skipped'] + report['new']} of "
+              f"{report['total']} runs are in {args.out}; run the same command again to resume",
+              file=sys.stderr)
+        return EXIT_ABORTED, report
+    return 0, report
+
+
+def run(args) -> int:
+    spec = spec_from_cli(args)
+    if args.dry_run:
+        runs = build_runs(spec)
+        print(f"{spec.name}: {len(runs)} runs ({len(runs) // len(spec.seeds)} points x "
+              f"{len(spec.seeds)} seeds), outputs: {', '.join(spec.outputs)}")
+        return 0
+    code, report = execute_cli(spec, args)
+    if code == 0:
+        failed = (f", {report['failed_total']} failed (see the error column; --retry-failed "
+                  "runs them again)") if report.get("failed_total") else ""
+        retried = f", {report['retried']} of them failed runs retried" \
+            if report.get("retried") else ""
+        print(f"{report['total']} runs in {args.out} ({report['new']} new{retried}, "
+              f"{report['skipped']} already there{failed}); read them with "
+              f"pandas.read_parquet({str(args.out)!r})")
+    return code

@@ -1,0 +1,181 @@
+"""The results directory: Parquet part files written atomically, the manifest, the lock, and
+:func:`load_sweep` (one row per run)."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+
+from models.sweep.spec import LOCK, MANIFEST, SweepError, SweepSpec, _kind
+
+
+def _schema(spec: SweepSpec):
+    import pyarrow as pa
+    types = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
+    fields = [pa.field(n, types[_kind(n)]) for n in spec.param_names]
+    fields.append(pa.field("seed", pa.int64()))
+    for o in spec.outputs:
+        fields.append(pa.field(o, pa.list_(pa.float64()) if o.startswith("series:")
+                               else pa.float64()))
+    fields += [pa.field("run_id", pa.string()), pa.field("error", pa.string()),
+               pa.field("traceback", pa.string()), pa.field("duration_s", pa.float64())]
+    return pa.schema(fields)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write via ``write(tmp_path)`` to a hidden temp file, fsync, and rename into place."""
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    _fsync_dir(path.parent)
+
+
+class _Dataset:
+    """The output directory: part files, manifest and lock."""
+
+    def __init__(self, out: Path, spec: SweepSpec):
+        self.out = Path(out)
+        self.spec = spec
+        self.schema = _schema(spec)
+        self._lock_fh = None
+        self.written: set[str] = set()
+
+    def open(self) -> set[str]:
+        """Lock the directory, check it holds the same sweep, return the finished run ids."""
+        if self.out.exists() and not self.out.is_dir():
+            raise SweepError(f"--out {self.out} is a file, not a directory")
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._lock()
+        for tmp in self.out.glob(".*.tmp"):          # left by a sweep killed while writing
+            tmp.unlink()
+        manifest = self.out / MANIFEST
+        if manifest.exists():
+            old = json.loads(manifest.read_text())
+            if old.get("schema") != self._schema_desc():
+                raise SweepError(f"--out {self.out} holds a different sweep (its columns "
+                                 f"{[c for c, _ in old.get('schema', [])]} differ from this "
+                                 "sweep's); choose another directory")
+        elif any(self.out.iterdir()):
+            if any(p.name != LOCK for p in self.out.iterdir()):
+                raise SweepError(f"--out {self.out} is not empty and holds no sweep "
+                                 f"({MANIFEST}); choose another directory")
+        return self.finished_ids()
+
+    def _schema_desc(self):
+        return [[f.name, str(f.type)] for f in self.schema]
+
+    def _lock(self):
+        try:
+            import fcntl
+        except ImportError:                             # not on POSIX: no lock
+            return
+        self._lock_fh = open(self.out / LOCK, "a")
+        try:
+            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lock_fh.close()
+            self._lock_fh = None
+            raise SweepError(f"--out {self.out}: another sweep is writing to this directory") \
+                from None
+
+    def close(self):
+        if self._lock_fh is not None:
+            self._lock_fh.close()
+            self._lock_fh = None
+
+    def parts(self) -> list[Path]:
+        return sorted(self.out.glob("part-*.parquet"))
+
+    def finished_ids(self) -> set[str]:
+        import pyarrow.parquet as pq
+        ids = set()
+        for part in self.parts():
+            try:
+                ids.update(pq.read_table(part, columns=["run_id"]).column("run_id").to_pylist())
+            except Exception as exc:  # noqa: BLE001
+                raise SweepError(f"--out {self.out}: part file {part.name} cannot be read "
+                                 f"({exc}); move it away and run again") from None
+        return ids
+
+    def drop_failed(self) -> int:
+        """Remove the rows of failed runs (``error`` not empty) so they run again; returns how
+        many. Each part holding one is atomically replaced by a copy without it (or removed),
+        so at every moment the directory reads as a valid dataset with no run twice."""
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+        dropped = 0
+        for part in self.parts():
+            table = pq.read_table(part)
+            ok = pc.equal(table["error"], "")
+            n_failed = len(table) - pc.sum(ok).as_py()
+            if not n_failed:
+                continue
+            kept = table.filter(ok)
+            if len(kept):
+                _atomic_write(part, lambda p: pq.write_table(kept, p))
+            else:
+                part.unlink()
+                _fsync_dir(self.out)
+            dropped += n_failed
+        return dropped
+
+    def write_manifest(self, **info):
+        from models.report import MODEL_VERSION
+        data = {"format": 1, "name": self.spec.name, "spec": self.spec.to_dict(),
+                "model_version": MODEL_VERSION, "schema": self._schema_desc(), **info,
+                "updated": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        text = json.dumps(data, indent=2, default=str) + "\n"
+        _atomic_write(self.out / MANIFEST, lambda p: p.write_text(text))
+
+    def write_part(self, rows: list[dict]) -> Path:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        existing = [int(p.name.split("-")[1]) for p in self.parts()]
+        index = max(existing, default=-1) + 1
+        path = self.out / f"part-{index:06d}-{secrets.token_hex(3)}.parquet"
+        table = pa.Table.from_pylist(rows, schema=self.schema)
+        _atomic_write(path, lambda p: pq.write_table(table, p))
+        self.written.update(r["run_id"] for r in rows)
+        return path
+
+
+def load_sweep(path: str | Path):
+    """The results of a sweep directory as a DataFrame, one row per run (sorted by parameters
+    and seed). An empty frame with the sweep's columns when no run has finished yet."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+    path = Path(path)
+    parts = sorted(path.glob("part-*.parquet"))
+    if not parts:
+        manifest = path / MANIFEST
+        if not manifest.exists():
+            raise SweepError(f"{path} holds no sweep results")
+        cols = [c for c, _ in json.loads(manifest.read_text())["schema"]]
+        return pd.DataFrame(columns=cols)
+    df = pq.read_table(path).to_pandas()
+    df = df.drop_duplicates("run_id", keep="first")
+    order = [c for c in df.columns if c not in ("run_id", "error", "traceback", "duration_s")
+             and not c.startswith("series:")]
+    keys = order[:order.index("seed") + 1] if "seed" in order else []
+    return df.sort_values(keys + ["run_id"], kind="stable").reset_index(drop=True)

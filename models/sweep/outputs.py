@@ -1,0 +1,105 @@
+"""Outputs of a run: parsing their names, checking them against a probe model, extracting
+their values from a finished model (``summary.json`` keys, reporters, aggregates, series)."""
+from __future__ import annotations
+
+import math
+
+from models.sweep.spec import AGGREGATORS, SweepSpec, _base_params, _err, _import_model
+
+
+def parse_output(name: str) -> tuple[str, str, str | None]:
+    """``(kind, target, aggregator)``: kind is ``series``, ``reporter`` or ``summary``."""
+    if name.startswith("series:"):
+        return "series", name[len("series:"):], None
+    if ":" in name:
+        target, agg = name.rsplit(":", 1)
+        return "reporter", target, agg
+    return "summary", name, None
+
+
+def _probe(spec: SweepSpec):
+    """A step-0 model of the sweep's base scenario: the names its outputs may use."""
+    from models.report import summary
+    cls = _import_model(spec.model)
+    base = _base_params(spec)
+    model = cls("baseline", seed=0, collect_agents=False, **base)
+    reporters = list(model.datacollector.model_reporters)
+    return summary(model), reporters
+
+
+def _validate_outputs(spec: SweepSpec, kind: str) -> None:
+    summ, reporters = _probe(spec)
+    for name in spec.outputs:
+        okind, target, agg = parse_output(name)
+        if name in spec.param_names or name in ("seed", "run_id", "error", "traceback",
+                                                "duration_s"):
+            raise _err(spec.source, "outputs", name, "clashes with a column of the results")
+        if okind == "series":
+            if kind == "sensitivity":
+                raise _err(spec.source, "outputs", name, "a sensitivity analysis needs scalar "
+                           "outputs, not whole series")
+            if target not in reporters:
+                raise _err(spec.source, "outputs", name, f"unknown reporter '{target}'")
+        elif okind == "reporter":
+            if target not in reporters:
+                raise _err(spec.source, "outputs", name, f"unknown reporter '{target}'")
+            if agg not in AGGREGATORS:
+                raise _err(spec.source, "outputs", name, f"unknown aggregator '{agg}' "
+                           f"(known: {', '.join(AGGREGATORS)})")
+        else:
+            value, found = summ, True
+            for part in target.split("."):
+                if isinstance(value, dict) and part in value:
+                    value = value[part]
+                else:
+                    found = False
+                    break
+            if not found:
+                if "." not in target and target in reporters:
+                    continue                     # a reporter's end value
+                raise _err(spec.source, "outputs", name, "not a summary.json key or a reporter "
+                           f"(summary keys: {', '.join(k for k in summ)}; reporters are listed "
+                           "in models/reporters.py)")
+            if isinstance(value, dict):
+                raise _err(spec.source, "outputs", name, "is a table; name one of its keys, "
+                           f"e.g. '{target}.{next(iter(value))}'")
+            if isinstance(value, str):
+                raise _err(spec.source, "outputs", name, "is not a number")
+
+
+def _extract(model, outputs: list[str]) -> dict:
+    from models.report import summary
+    out = {}
+    summ = None
+    df = model.datacollector.get_model_vars_dataframe()
+    for name in outputs:
+        kind, target, agg = parse_output(name)
+        if kind == "summary":
+            if summ is None:
+                summ = summary(model)
+            if target.split(".")[0] not in summ and target in df.columns:
+                kind, agg = "reporter", "end"           # a bare reporter name: its end value
+        if kind == "series":
+            out[name] = [float(v) for v in df[target].to_numpy(dtype=float)]
+        elif kind == "reporter":
+            col = df[target].to_numpy(dtype=float)
+            if agg == "end":
+                v = col[-1]
+            elif agg == "max":
+                v = col.max()
+            elif agg == "min":
+                v = col.min()
+            elif agg == "mean":
+                v = col.mean()
+            elif agg == "sum":
+                v = col.sum()
+            else:                                  # first_step: first month above 0
+                hits = (col > 0).nonzero()[0]
+                v = float(df["step"].iloc[hits[0]]) if hits.size else math.nan
+            out[name] = float(v)
+        else:
+            value = summ
+            for part in target.split("."):
+                value = value[part]
+            out[name] = math.nan if value is None else float(value)
+    return out

@@ -1,0 +1,116 @@
+"""Runs: the points of a sweep, their identities (a hash of model, parameters, seed and model
+version) and :func:`run_one`, the pure function every executor calls."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import math
+import time
+import traceback as _traceback
+
+from models.scenario import Scenario, ScenarioError
+from models.sweep.outputs import _extract
+from models.sweep.spec import (SweepError, SweepSpec, _base_params, _import_model, _jsonable,
+                               _kind, _where)
+
+
+def _points(spec: SweepSpec) -> list[dict]:
+    """The parameter points of the sweep, in order (before replication over seeds)."""
+    if spec.grid is not None:
+        names = list(spec.grid)
+        return [dict(zip(names, combo)) for combo in itertools.product(*spec.grid.values())]
+    if spec.points is not None:
+        return [dict(p) for p in spec.points]
+    s = spec.sample
+    names = list(s["ranges"])
+    from scipy.stats import qmc
+    engine_cls = qmc.LatinHypercube if s["method"] == "lhs" else qmc.Sobol
+    try:
+        engine = engine_cls(len(names), rng=s["seed"])
+    except TypeError:                                   # scipy < 1.15
+        engine = engine_cls(len(names), seed=s["seed"])
+    u = engine.random(s["n"])
+    pts = []
+    for row in u:
+        point = {}
+        for name, x in zip(names, row):
+            lo, hi = s["ranges"][name]
+            value = lo + float(x) * (hi - lo)
+            point[name] = int(round(value)) if _kind(name) == "int" else value
+        pts.append(point)
+    return pts
+
+
+def run_identity(model: str, params: dict, seed: int) -> str:
+    """The run's id: sha256 of its model class, full parameters, seed and model version."""
+    from models.report import MODEL_VERSION
+    ident = {"model": model, "params": params, "seed": int(seed), "model_version": MODEL_VERSION}
+    blob = json.dumps(ident, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def build_runs(spec: SweepSpec) -> list[dict]:
+    """Every run of the sweep as a picklable dict for :func:`run_one`, in sweep order.
+
+    Each point is validated as a whole (types, ranges and cross-parameter rules).
+    """
+    base = _base_params(spec)
+    runs = []
+    seen = set()
+    for point in _points(spec):
+        merged = {**base, **point}
+        try:
+            full = _jsonable(dataclasses.asdict(Scenario(**validate_all(merged))))
+        except ScenarioError as exc:
+            raise SweepError(f"{_where(spec.source)}: the point {point} is invalid: {exc}") \
+                from None
+        for seed in spec.seeds:
+            rid = run_identity(spec.model, full, seed)
+            if rid in seen:                     # e.g. two sampled floats rounding to one int
+                continue
+            seen.add(rid)
+            runs.append({"run_id": rid, "model": spec.model, "params": full, "seed": int(seed),
+                         "columns": dict(point), "outputs": list(spec.outputs)})
+    return runs
+
+
+def validate_all(params: dict) -> dict:
+    from models.scenario import validate_params
+    return validate_params(params)
+
+
+def run_one(run: dict) -> dict:
+    """Run one simulation and return its result row (never raises for a failing model).
+
+    ``run`` is an element of :func:`build_runs`. The row holds the swept parameters, ``seed``,
+    the outputs, ``run_id``, ``error`` ("" on success, else "ExcType: message"), ``traceback``
+    and ``duration_s``. A run that raises gets NaN outputs (None for series).
+    """
+    t0 = time.perf_counter()
+    row = dict(run["columns"])
+    row["seed"] = run["seed"]
+    try:
+        cls = _import_model(run["model"])
+        model = cls("baseline", seed=run["seed"], collect_agents=False, **run["params"])
+        for _ in range(int(run["params"]["steps"])):
+            model.step()
+        outs = _extract(model, run["outputs"])
+        error, tb = "", ""
+    except Exception as exc:                                  # noqa: BLE001 - recorded, not lost
+        outs = {o: (None if o.startswith("series:") else math.nan) for o in run["outputs"]}
+        error = f"{type(exc).__name__}: {exc}"
+        tb = "".join(_traceback.format_exception(exc, limit=-8))[-4000:]
+    row.update(outs)
+    row.update(run_id=run["run_id"], error=error, traceback=tb,
+               duration_s=time.perf_counter() - t0)
+    return row
+
+
+def _failed_row(run: dict, error: str) -> dict:
+    row = dict(run["columns"])
+    row["seed"] = run["seed"]
+    row.update({o: (None if o.startswith("series:") else math.nan) for o in run["outputs"]})
+    row.update(run_id=run["run_id"], error=error, traceback="", duration_s=math.nan)
+    return row
