@@ -98,6 +98,7 @@ def test_sensitivity_cli_and_bad_specs(tmp_path, capsys):
         (path.read_text().replace('"ai_index:min"', '"series:ai_index"'), "scalar"),
         (path.read_text().replace("demand_growth_per_year = [0.2, 1.2]\n", ""), "at least 2"),
         (path.read_text().replace('n = 2', 'n = 2\nmethod = "lhs"'), "'sample.method'"),
+        (path.read_text().replace('"baseline"', '["baseline", "ai_winter"]'), "one scenario"),
         ('scenario = "baseline"\nsteps = 6\noutputs = ["ai_index:min"]\n'
          '[parameters]\ngpu_loan_max_ltv = [0.5]\n', "[sample]"),
     ]:

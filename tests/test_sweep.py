@@ -426,6 +426,9 @@ SAMPLE = ('scenario = "baseline"\nsteps = 6\noutputs = ["defaults_total"]\n'
     (GOOD.replace('replications = 1', 'replications = 0'), "'replications'"),
     (GOOD.replace('replications = 1', 'seeds = [1, 1]'), "'seeds'"),
     (GOOD.replace('"baseline"', '"nowhere"'), "nowhere"),
+    (GOOD.replace('"baseline"', '["baseline", 3]'), "key 'scenario' = ['baseline', 3]"),
+    (GOOD.replace('"baseline"', '[]'), "key 'scenario' = []"),
+    (GOOD.replace('outputs = ["defaults_total"]', 'outputs = ["scenario"]'), "clashes"),
     (GOOD.replace('"defaults_total"', '"defaults_totl"'), "'outputs' = 'defaults_totl'"),
     (GOOD.replace('"defaults_total"', '"ai_index:median"'), "'outputs' = 'ai_index:median'"),
     (GOOD.replace('"defaults_total"', '"series:nope"'), "'outputs' = 'series:nope'"),
@@ -521,6 +524,8 @@ def test_a_sweep_described_on_the_command_line_is_the_same_as_its_file(tmp_path,
     ({"--fixed": "n_banks=three"}, "--fixed n_banks = 'three'"),
     ({"--param": None}, "not neither"),
     ({"--scenario": None}, "missing --scenario"),
+    ({"--scenario": "baseline,nowhere"}, "--scenario = ['baseline', 'nowhere']: unknown"),
+    ({"--scenario": "baseline,baseline"}, "lists a scenario twice"),
     ({"--sample": "lhs", "--range": "gpu_loan_max_ltv=0.5,0.7"}, "not both"),
 ])
 def test_bad_command_line_descriptions_name_the_option_exit_2(tmp_path, capsys, change, needle):
@@ -535,6 +540,27 @@ def test_bad_command_line_descriptions_name_the_option_exit_2(tmp_path, capsys, 
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and err.startswith("aicredit: error:") and needle in err, err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_sweep_over_several_scenarios_equals_one_sweep_per_scenario(tmp_path):
+    spec = {"steps": 6, "replications": 2, "outputs": ["defaults_total", "ai_index:min"],
+            "parameters": {"gpu_loan_max_ltv": [0.5, 0.7]}}
+    custom = tmp_path / "mild_winter.toml"
+    custom.write_text('base = "ai_winter"\ndemand_shock_size = 0.2\n')
+    both = run_sweep({**spec, "scenario": ["baseline", str(custom)]}, tmp_path / "both",
+                     workers=1, progress=False)
+    assert list(both.columns[:3]) == ["scenario", "gpu_loan_max_ltv", "seed"]
+    assert len(both) == 8 and both["run_id"].is_unique
+    assert sorted(set(both["scenario"])) == ["baseline", "mild_winter"]
+    cols = ["gpu_loan_max_ltv", "seed", "defaults_total", "ai_index:min"]
+    for name, scenario in (("baseline", "baseline"), ("mild_winter", str(custom))):
+        one = run_sweep({**spec, "scenario": scenario}, tmp_path / name, workers=1,
+                        progress=False)
+        got = both[both["scenario"] == name][cols].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, one[cols].reset_index(drop=True))
+    # the two scenarios differ, so the rows do too
+    assert not both[both.scenario == "baseline"]["ai_index:min"].equals(
+        both[both.scenario == "mild_winter"]["ai_index:min"].reset_index(drop=True))
 
 
 def test_no_file_and_no_description_exit_2(tmp_path, capsys):

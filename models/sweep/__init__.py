@@ -2,7 +2,7 @@
 
 A sweep is described by a TOML file (or a dict, :func:`spec_from_dict`)::
 
-    scenario = "baseline"          # shipped name or path to a scenario .toml
+    scenario = "baseline"          # shipped name or path to a scenario .toml (or a list)
     steps = 72                     # months per run
     replications = 4               # seeds 0..3 (or: seeds = [0, 7, 42])
     outputs = ["defaults_total", "defaults_by_sector.neocloud", "ai_index:min",

@@ -33,7 +33,8 @@ def add_description_arguments(parser, kind: str = "sweep") -> None:
     import argparse
     g = parser.add_argument_group(
         "describing the sweep on the command line (each replaces the file's key)")
-    g.add_argument("--scenario", metavar="NAME", help="a shipped scenario or a scenario .toml")
+    g.add_argument("--scenario", metavar="NAME[,NAME...]",
+                   help="a shipped scenario or a scenario .toml; several run every point in each")
     g.add_argument("--steps", metavar="N", help="months per run")
     g.add_argument("--replications", metavar="K", help="seeds 0..K-1")
     g.add_argument("--seeds", metavar="S1,S2,...", help="explicit seeds")

@@ -14,7 +14,8 @@ from models.sweep.spec import LOCK, MANIFEST, SweepError, SweepSpec, _kind
 def _schema(spec: SweepSpec):
     import pyarrow as pa
     types = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
-    fields = [pa.field(n, types[_kind(n)]) for n in spec.param_names]
+    fields = [pa.field("scenario", pa.string())] if spec.multi_scenario else []
+    fields += [pa.field(n, types[_kind(n)]) for n in spec.param_names]
     fields.append(pa.field("seed", pa.int64()))
     for o in spec.outputs:
         fields.append(pa.field(o, pa.list_(pa.float64()) if o.startswith("series:")

@@ -31,8 +31,8 @@ def _validate_outputs(spec: SweepSpec, kind: str) -> None:
     summ, reporters = _probe(spec)
     for name in spec.outputs:
         okind, target, agg = parse_output(name)
-        if name in spec.param_names or name in ("seed", "run_id", "error", "traceback",
-                                                "duration_s"):
+        if name in spec.param_names or name in ("scenario", "seed", "run_id", "error",
+                                                "traceback", "duration_s"):
             raise _err(spec.source, "outputs", name, "clashes with a column of the results")
         if okind == "series":
             if kind == "sensitivity":

@@ -9,6 +9,7 @@ import json
 import math
 import time
 import traceback as _traceback
+from pathlib import Path
 
 from models.scenario import Scenario, ScenarioError
 from models.sweep.outputs import _extract
@@ -43,10 +44,13 @@ def _points(spec: SweepSpec) -> list[dict]:
     return pts
 
 
-def run_identity(model: str, params: dict, seed: int) -> str:
-    """The run's id: sha256 of its model class, full parameters, seed and model version."""
+def run_identity(model: str, params: dict, seed: int, scenario: str | None = None) -> str:
+    """The run's id: sha256 of its model class, full parameters, seed and model version (and
+    its scenario's name in a sweep over several scenarios)."""
     from models.report import MODEL_VERSION
     ident = {"model": model, "params": params, "seed": int(seed), "model_version": MODEL_VERSION}
+    if scenario is not None:
+        ident["scenario"] = scenario
     blob = json.dumps(ident, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
@@ -56,24 +60,36 @@ def build_runs(spec: SweepSpec) -> list[dict]:
 
     Each point is validated as a whole (types, ranges and cross-parameter rules).
     """
-    base = _base_params(spec)
     runs = []
     seen = set()
-    for point in _points(spec):
-        merged = {**base, **point}
-        try:
-            full = _jsonable(dataclasses.asdict(Scenario(**validate_all(merged))))
-        except ScenarioError as exc:
-            raise SweepError(f"{_where(spec.source)}: the point {point} is invalid: {exc}") \
-                from None
-        for seed in spec.seeds:
-            rid = run_identity(spec.model, full, seed)
-            if rid in seen:                     # e.g. two sampled floats rounding to one int
-                continue
-            seen.add(rid)
-            runs.append({"run_id": rid, "model": spec.model, "params": full, "seed": int(seed),
-                         "columns": dict(point), "outputs": list(spec.outputs)})
+    points = _points(spec)
+    for scenario in spec.scenarios:
+        base = _base_params(spec, scenario)
+        tag = _scenario_label(scenario) if spec.multi_scenario else None
+        for point in points:
+            merged = {**base, **point}
+            try:
+                full = _jsonable(dataclasses.asdict(Scenario(**validate_all(merged))))
+            except ScenarioError as exc:
+                raise SweepError(f"{_where(spec.source)}: the point {point}"
+                                 f"{f' in {tag}' if tag else ''} is invalid: {exc}") from None
+            columns = {"scenario": tag, **point} if tag else dict(point)
+            for seed in spec.seeds:
+                # with several scenarios the name is part of the identity: two scenarios
+                # with equal parameters are still two rows
+                rid = run_identity(spec.model, full, seed, scenario=tag)
+                if rid in seen:                 # e.g. two sampled floats rounding to one int
+                    continue
+                seen.add(rid)
+                runs.append({"run_id": rid, "model": spec.model, "params": full,
+                             "seed": int(seed), "columns": columns,
+                             "outputs": list(spec.outputs)})
     return runs
+
+
+def _scenario_label(scenario: str) -> str:
+    """The ``scenario`` column's value: a shipped name, or a .toml file's stem."""
+    return Path(scenario).stem if scenario.endswith(".toml") else scenario
 
 
 def validate_all(params: dict) -> dict:

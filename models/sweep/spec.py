@@ -50,6 +50,8 @@ class SweepSpec:
 
     Exactly one of ``grid`` ({param: [values]}), ``sample`` ({method, n, seed, ranges}) and
     ``points`` (an explicit list of {param: value}, used by :mod:`models.sensitivity`) is set.
+    ``scenarios`` lists every scenario the points run in (``scenario`` is the first); with
+    more than one, the results get a ``scenario`` column.
     """
 
     scenario: str
@@ -63,6 +65,15 @@ class SweepSpec:
     model: str = DEFAULT_MODEL
     name: str = "sweep"
     source: str = "<dict>"
+    scenarios: list[str] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self):
+        if not self.scenarios:
+            self.scenarios = [self.scenario]
+
+    @property
+    def multi_scenario(self) -> bool:
+        return len(self.scenarios) > 1
 
     @property
     def param_names(self) -> list[str]:
@@ -141,8 +152,8 @@ def _cli_assignment(option: str, text: str) -> tuple[str, str]:
 def spec_from_cli(args, kind: str = "sweep") -> SweepSpec:
     """The sweep the command line describes: its file (optional) with the options on top.
 
-    ``--scenario``, ``--steps``, ``--replications``/``--seeds``, ``--outputs``, ``--name`` and
-    ``--model`` replace the file's keys; ``--param NAME=V1,V2`` (grid), ``--fixed NAME=V`` and
+    ``--scenario`` (comma-separated: several), ``--steps``, ``--replications``/``--seeds``,
+    ``--outputs``, ``--name`` and ``--model`` replace the file's keys; ``--param NAME=V1,V2`` (grid), ``--fixed NAME=V`` and
     ``--range NAME=LOW,HIGH`` set one entry of their table; ``--sample``, ``--n`` and
     ``--sample-seed`` set the sample's keys. Messages name the option when there is no file.
     """
@@ -161,11 +172,13 @@ def spec_from_cli(args, kind: str = "sweep") -> SweepSpec:
         raise SweepError(f"give a {'sweep' if kind == 'sweep' else 'spec'} file or describe "
                          "the sweep with options (at least --scenario, --steps, --outputs and "
                          f"{'--param or ' if kind == 'sweep' else ''}--range)")
-    for key in ("scenario", "name", "model"):
+    for key in ("name", "model"):
         if key in given:
             raw[key] = given[key]
-    if str(raw.get("scenario", "")).endswith(".toml") and "scenario" in given:
-        raw["scenario"] = str(Path(given["scenario"]).resolve())   # relative to where we are
+    if "scenario" in given:                  # .toml paths relative to where we are
+        names = [n.strip() for n in given["scenario"].split(",")]
+        names = [str(Path(n).resolve()) if n.endswith(".toml") else n for n in names]
+        raw["scenario"] = names if len(names) > 1 else names[0]
     if "steps" in given:
         raw["steps"] = _cli_value(given["steps"])
     if "replications" in given:
@@ -191,6 +204,30 @@ def spec_from_cli(args, kind: str = "sweep") -> SweepSpec:
             sample["ranges"] = {**(sample.get("ranges") or {}), name: _cli_list(values)}
         raw["sample"] = sample
     return spec_from_dict(raw, source=source, base_dir=base_dir, kind=kind)
+
+
+def _check_scenarios(source, value, base_dir, kind) -> list[str]:
+    """``scenario``: one name or .toml path, or (sweeps only) a list of them to run every
+    point in; .toml paths are resolved relative to the sweep file."""
+    many = isinstance(value, list)
+    names = value if many else [value]
+    if not names or not all(isinstance(v, str) and v for v in names):
+        raise _err(source, "scenario", value, "must be a scenario name or a .toml path, or a "
+                   "non-empty list of them")
+    if many and kind == "sensitivity" and len(names) > 1:
+        raise _err(source, "scenario", value, "a sensitivity analysis takes one scenario")
+    if len(set(names)) != len(names):
+        raise _err(source, "scenario", value, "lists a scenario twice")
+    out = []
+    for name in names:
+        if name.endswith(".toml") and base_dir is not None and not Path(name).is_absolute():
+            name = str((Path(base_dir) / name).resolve())
+        try:
+            load_scenario(name)
+        except ScenarioError as exc:
+            raise _err(source, "scenario", value, str(exc)) from None
+        out.append(name)
+    return out
 
 
 def _check_int(source, key, value, low=None):
@@ -233,11 +270,8 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
     for key in ("scenario", "steps", "outputs"):
         if key not in raw:
             raise _missing(source, key)
-    scenario = raw["scenario"]
-    if not isinstance(scenario, str) or not scenario:
-        raise _err(source, "scenario", scenario, "must be a scenario name or a .toml path")
-    if scenario.endswith(".toml") and base_dir is not None and not Path(scenario).is_absolute():
-        scenario = str((Path(base_dir) / scenario).resolve())
+    scenarios = _check_scenarios(source, raw["scenario"], base_dir, kind)
+    scenario = scenarios[0]
     steps = _check_int(source, "steps", raw["steps"], 1)
     f = _FIELDS["steps"].metadata
     if steps > f["high"]:
@@ -348,7 +382,7 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
                        else "sweep"))
     spec = SweepSpec(scenario=scenario, steps=steps, seeds=seeds, outputs=list(outputs),
                      grid=grid, sample=sample, fixed=dict(fixed), model=model, name=name,
-                     source=source)
+                     source=source, scenarios=scenarios)
     from models.sweep.outputs import _validate_outputs
     _validate_outputs(spec, kind)
     return spec
@@ -376,9 +410,11 @@ def _import_model(path: str):
         raise SweepError(f"sweep key 'model' = {path!r}: cannot import it ({exc})") from None
 
 
-def _base_params(spec: SweepSpec) -> dict:
-    scenario = load_scenario(spec.scenario, steps=spec.steps, **spec.fixed)
-    return _jsonable(dataclasses.asdict(scenario))
+def _base_params(spec: SweepSpec, scenario: str | None = None) -> dict:
+    """A scenario's full parameters (default: the sweep's first) with ``steps`` and
+    ``[fixed]`` applied: what every point of the sweep starts from."""
+    base = load_scenario(scenario or spec.scenario, steps=spec.steps, **spec.fixed)
+    return _jsonable(dataclasses.asdict(base))
 
 
 def _jsonable(params: dict) -> dict:
