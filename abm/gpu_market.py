@@ -96,6 +96,20 @@ class GPUMarket:
         with np.errstate(divide="ignore", invalid="ignore"):
             self.dislocation = np.where(self.ref_price > 0, self.price / self.ref_price, 1.0)
 
-    def liquidation_price(self, vintage: int, units: float, depth: float) -> float:
-        """Price received for ``units`` dumped outside the clearing, with their own impact."""
-        return float(self.price[vintage] * math.exp(-units / depth))
+    def liquidation_price(self, vintage: int, units: float, depth: float,
+                          moves_market: bool = True) -> float:
+        """Price received for ``units`` of collateral or estate GPUs dumped after the month's
+        clearing (defaults), all sold at the post-impact price:
+
+            p_after = p * exp(-units / depth)
+
+        With ``moves_market`` (C3 on) the dump sets the vintage's market price to ``p_after``
+        and its dislocation accordingly, so dumps in the same month compound and the
+        discount carries into next month like a clearing's; without it (C3 off) only the
+        seller's proceeds bear the impact."""
+        price = float(self.price[vintage] * math.exp(-units / depth))
+        if moves_market:
+            self.price[vintage] = price
+            ref = self.ref_price[vintage]
+            self.dislocation[vintage] = price / ref if ref > 0 else 1.0
+        return price

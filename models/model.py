@@ -248,7 +248,8 @@ class AIEconomyModel(mesa.Model):
         for r in rows:
             v = int(book.vintage[r])
             units = float(book.units[r])
-            price = self.gpu_market.liquidation_price(v, units, depth[v])
+            price = self.gpu_market.liquidation_price(v, units, depth[v],
+                                                      moves_market=self.p.c3_collateral_spiral)
             proceeds = min(units * price, float(book.debt[r]))
             lender_account = self.gpu_lender_accounts[book.lender[r]]
             self.ledger.transfer("gpu_buyers", lender_account, proceeds, "collateral_sale")

@@ -30,7 +30,10 @@ from abm.losses import HOLDER_CATEGORIES
 
 __all__ = ["summary", "write_outputs", "format_summary", "plot_run", "max_drawdown"]
 
-MODEL_VERSION = "0.1.0"
+#: Part of every sweep run's identity: bump it whenever a change alters results, so sweeps
+#: resumed after the change do not mix old and new runs. 0.1.1: collateral dumped after a
+#: default moves the GPU market price.
+MODEL_VERSION = "0.1.1"
 
 
 def max_drawdown(series) -> float:

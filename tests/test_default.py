@@ -71,6 +71,48 @@ def test_neocloud_default_liquidates_collateral_and_books_deficiency():
             assert c.holder is not cw and c.issuer is not cw
 
 
+def test_dumps_outside_the_clearing_compound_and_persist_as_dislocation():
+    """GPUMarket.liquidation_price: two dumps of one vintage in a month fetch
+    p0 e^(-a/d) and then p0 e^(-(a+b)/d); the market price and the dislocation carried into
+    next month follow (C3 on). Without moving the market only the proceeds bear the impact."""
+    import math
+    gm = run(steps=1).gpu_market
+    v, d = 1, 1000.0
+    p0 = float(gm.price[v])
+    assert gm.liquidation_price(v, 100.0, d, moves_market=False) == pytest.approx(
+        p0 * math.exp(-0.1), rel=1e-12)
+    assert gm.price[v] == p0
+    first = gm.liquidation_price(v, 100.0, d)
+    second = gm.liquidation_price(v, 200.0, d)
+    assert first == pytest.approx(p0 * math.exp(-0.1), rel=1e-12)
+    assert second == pytest.approx(p0 * math.exp(-0.3), rel=1e-12)
+    assert gm.price[v] == second
+    assert gm.dislocation[v] == pytest.approx(second / gm.ref_price[v], rel=1e-12)
+
+
+@pytest.mark.parametrize("c3", [True, False])
+def test_collateral_dumped_after_a_default_moves_the_market_price(c3):
+    """CoreWeave fails: its collateral and then its other GPUs are sold; with C3 on each
+    vintage's market price falls at least by the collateral's own impact
+    p0 e^(-pledged/depth) (the estate's units and a thinner market after the sale push it
+    further); with C3 off the market price does not move."""
+    import numpy as np
+    m = run(steps=3, c3_collateral_spiral=c3)
+    cw = named(m, "CoreWeave")
+    book, gm = m.gpu_loans, m.gpu_market
+    rows = book.rows(borrower=cw.index)
+    pledged = np.bincount(book.vintage[rows], weights=book.units[rows], minlength=gm.n_vintages)
+    p0, depth = gm.price.copy(), m.gpu_depth()
+    resolve_default(m, cw, "test")
+    hit = pledged > 0
+    assert hit.any()
+    if c3:
+        assert (gm.price[hit] <= p0[hit] * np.exp(-pledged[hit] / depth[hit]) * (1 + 1e-12)).all()
+        np.testing.assert_allclose(gm.dislocation[hit], gm.price[hit] / gm.ref_price[hit])
+    else:
+        np.testing.assert_array_equal(gm.price, p0)
+
+
 def test_pro_rata_within_a_class_and_losses_on_outside_holders():
     """Two senior creditors of equal claims recover the same amount from a thin estate."""
     m = run(steps=1)
