@@ -202,8 +202,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from models.sweep import execute_cli
-    from models.sweep import spec_from_cli
+    from models.sweep import execute_cli, spec_from_cli
     spec = spec_from_cli(args, kind="sensitivity")
     method = args.method or spec.sample["method"]
     problem, X, sweep = design(spec, method)

@@ -50,11 +50,11 @@ class SweepSpec:
 
     Exactly one of ``grid`` ({param: [values]}), ``sample`` ({method, n, seed, ranges}) and
     ``points`` (an explicit list of {param: value}, used by :mod:`models.sensitivity`) is set.
-    ``scenarios`` lists every scenario the points run in (``scenario`` is the first); with
-    more than one, the results get a ``scenario`` column.
+    ``scenarios`` lists every scenario the points run in; with more than one, the results get
+    a ``scenario`` column.
     """
 
-    scenario: str
+    scenarios: list[str]
     steps: int
     seeds: list[int]
     outputs: list[str]
@@ -65,11 +65,11 @@ class SweepSpec:
     model: str = DEFAULT_MODEL
     name: str = "sweep"
     source: str = "<dict>"
-    scenarios: list[str] = dataclasses.field(default_factory=list)
 
-    def __post_init__(self):
-        if not self.scenarios:
-            self.scenarios = [self.scenario]
+    @property
+    def scenario(self) -> str:
+        """The first (often the only) scenario: the one outputs are checked against."""
+        return self.scenarios[0]
 
     @property
     def multi_scenario(self) -> bool:
@@ -271,7 +271,6 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
         if key not in raw:
             raise _missing(source, key)
     scenarios = _check_scenarios(source, raw["scenario"], base_dir, kind)
-    scenario = scenarios[0]
     steps = _check_int(source, "steps", raw["steps"], 1)
     f = _FIELDS["steps"].metadata
     if steps > f["high"]:
@@ -380,9 +379,9 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
         raise _err(source, "model", model, "must be 'package.module:ClassName'")
     name = str(raw.get("name", Path(source).stem if source not in ("<dict>", CLI_SOURCE)
                        else "sweep"))
-    spec = SweepSpec(scenario=scenario, steps=steps, seeds=seeds, outputs=list(outputs),
+    spec = SweepSpec(scenarios=scenarios, steps=steps, seeds=seeds, outputs=list(outputs),
                      grid=grid, sample=sample, fixed=dict(fixed), model=model, name=name,
-                     source=source, scenarios=scenarios)
+                     source=source)
     from models.sweep.outputs import _validate_outputs
     _validate_outputs(spec, kind)
     return spec
