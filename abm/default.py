@@ -40,11 +40,11 @@ def _sell_assets(model, inst) -> None:
     if inst.sector == "neocloud":
         model.liquidate_gpu_loans_of(inst)
     units = inst.gpu_units
+    depth = model.gpu_depth()
     for v in np.flatnonzero(units > 0):
-        price = model.gpu_market.liquidation_price(int(v), float(units[v]), model.gpu_depth()[v],
+        price = model.gpu_market.liquidation_price(int(v), float(units[v]), depth[v],
                                                    moves_market=model.p.c3_collateral_spiral)
         inst.receive("gpu_buyers", float(units[v]) * price, "estate_gpu_sale")
-        model.gpu_market.units_sold[v] += units[v]
     inst.gpu_units = np.zeros_like(units)
     if inst.real_assets_usd > 0:
         inst.receive("suppliers", inst.real_assets_usd * model.p.dc_resale_share, "estate_real_asset_sale")

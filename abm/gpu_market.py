@@ -103,10 +103,11 @@ class GPUMarket:
 
             p_after = p * exp(-units / depth)
 
-        With ``moves_market`` (C3 on) the dump sets the vintage's market price to ``p_after``
-        and its dislocation accordingly, so dumps in the same month compound and the
-        discount carries into next month like a clearing's; without it (C3 off) only the
-        seller's proceeds bear the impact."""
+        The units are added to the month's ``units_sold``. With ``moves_market`` (C3 on) the
+        dump sets the vintage's market price to ``p_after`` and its dislocation accordingly,
+        so dumps in the same month compound and the discount carries into next month like a
+        clearing's; without it (C3 off) only the seller's proceeds bear the impact."""
+        self.units_sold[vintage] += units
         price = float(self.price[vintage] * math.exp(-units / depth))
         if moves_market:
             self.price[vintage] = price

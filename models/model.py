@@ -257,7 +257,6 @@ class AIEconomyModel(mesa.Model):
             if surplus > 0:
                 borrower.receive("gpu_buyers", surplus, "collateral_surplus")
             borrower.gpu_units[v] = max(0.0, borrower.gpu_units[v] - units)
-            self.gpu_market.units_sold[v] += units
             self._book_deficiency(r, float(book.debt[r]) - proceeds, borrower)
             book.close([r])
 

@@ -20,6 +20,7 @@ Headline numbers (keys of ``summary.json``, documented in the README):
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -53,9 +54,7 @@ def summary(model) -> dict:
     df = model.datacollector.get_model_vars_dataframe()
     defaults = {s: 0 for s in SECTORS}
     defaults.update(model.defaults_by_sector())
-    counts = {s: 0 for s in SECTORS}
-    for agent in model.agents:
-        counts[agent.sector] += 1
+    counts = Counter(agent.sector for agent in model.agents)
     first = [e["step"] for e in model.default_events]
     return {
         "scenario": model.scenario_name,
