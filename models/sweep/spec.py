@@ -153,9 +153,10 @@ def spec_from_cli(args, kind: str = "sweep") -> SweepSpec:
     """The sweep the command line describes: its file (optional) with the options on top.
 
     ``--scenario`` (comma-separated: several), ``--steps``, ``--replications``/``--seeds``,
-    ``--outputs``, ``--name`` and ``--model`` replace the file's keys; ``--param NAME=V1,V2`` (grid), ``--fixed NAME=V`` and
-    ``--range NAME=LOW,HIGH`` set one entry of their table; ``--sample``, ``--n`` and
-    ``--sample-seed`` set the sample's keys. Messages name the option when there is no file.
+    ``--outputs``, ``--name`` and ``--model`` replace the file's keys; ``--param NAME=V1,V2``
+    (grid), ``--fixed NAME=V`` and ``--range NAME=LOW,HIGH`` set one entry of their table;
+    ``--sample``, ``--n`` and ``--sample-seed`` set the sample's keys. Messages name the
+    option when there is no file.
     """
     raw: dict = {}
     given = {k: v for k, v in vars(args).items()
