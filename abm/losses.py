@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from abm.sectors import HOLDER_CATEGORIES
+
 __all__ = ["LossBook", "HOLDER_CATEGORIES"]
 
-HOLDER_CATEGORIES = ("firm_shareholders", "lp_insurers", "lp_pensions_endowments", "lp_401k",
-                     "banks", "insurers", "savers_401k", "bond_abs_investors",
-                     "deposit_insurance", "other_outside")
 
 _OUTSIDE = {"outside_investors": "firm_shareholders", "bond_investors": "bond_abs_investors",
             "securities_market": "bond_abs_investors",

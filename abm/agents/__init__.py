@@ -11,8 +11,11 @@ from abm.agents.saver import SaverCohort
 from abm.agents.spv import SPV
 
 __all__ = ["AILab", "Bank", "Chipmaker", "Hyperscaler", "Insurer", "Institution", "Neocloud",
-           "OutsideParty", "PrivateCreditFund", "SaverCohort", "SPV"]
+           "OutsideParty", "PrivateCreditFund", "SaverCohort", "SPV", "AGENT_TYPES", "SECTORS"]
 
-#: Sector name of each agent type, in the order reports list them.
-SECTORS = {cls.sector: cls for cls in (AILab, Hyperscaler, Neocloud, Chipmaker, PrivateCreditFund,
-                                       Bank, Insurer, SaverCohort, SPV)}
+from abm.sectors import SECTORS  # noqa: E402
+
+#: The agent type of each sector, in the registry's order (:data:`abm.sectors.SECTORS`).
+AGENT_TYPES = {cls.sector: cls for cls in (AILab, Hyperscaler, Neocloud, Chipmaker, PrivateCreditFund,
+                                           Bank, Insurer, SaverCohort, SPV)}
+assert tuple(AGENT_TYPES) == SECTORS, "abm.sectors.SECTORS and the agent types disagree"
