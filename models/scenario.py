@@ -104,6 +104,12 @@ class Scenario:
                                    "Share of maturing neocloud debt lenders roll over in calm markets.")
     neocloud_cash_buffer_months: float = p(2.0, 0, 120, "months", "assumption",
                                            "Months of costs a neocloud keeps before buying GPUs.")
+    neocloud_opex_bn_per_year: float = p(2.0, 0, 1e4, "bn USD/yr", "assumption (CoreWeave filings, rounded)",
+                                         "CoreWeave's operating cost other than leases and debt service (power, staff).")
+    neocloud_cash_bn: float = p(2.0, 0, 1e4, "bn USD", "assumption (CoreWeave filings, rounded)",
+                                "CoreWeave's cash at step 0 (smaller neoclouds: scaled).")
+    neocloud_unpledged_gpu_share: float = p(0.1, 0, 10, "fraction", "assumption",
+                                            "GPUs a neocloud owns beyond those pledged to its loans, as a share of the pledged.")
 
     # --- GPUs and the fire sale (C3) ----------------------------------------------------
     gpu_generation_months: int = p(12, 1, 120, "months", "assumption (Nvidia annual cadence)",
@@ -122,6 +128,16 @@ class Scenario:
     gpu_loan_margin_ltv: float = p(0.85, 0.05, 1.0, "fraction", "assumption",
                                    "Maintenance LTV above which a GPU loan is margin-called (m).")
     gpu_loan_rate_per_year: float = p(0.12, 0, 1, "1/yr", "[R8] 11-15%", "Interest rate on GPU loans.")
+    gpu_loan_opening_ltv: float = p(0.6, 0.01, 0.99, "fraction", "assumption below [R5] 50-75% max",
+                                    "Loan-to-value of the GPU loans outstanding at step 0.")
+    gpu_loan_lenders_per_loan: int = p(3, 1, 1000, "count", "assumption (club deals)",
+                                       "Private-credit funds sharing each new GPU-backed loan.")
+    gpu_loan_new_maturity_months: int = p(36, 1, 600, "months", "assumption ([F6] short-dated debt)",
+                                          "Maturity of a new GPU-backed loan.")
+    gpu_loan_amortisation_months: int = p(48, 1, 600, "months", "assumption (GPU useful life, [R5])",
+                                          "Amortisation term of GPU-backed loans, new and opening.")
+    gpu_loan_rollover_months: int = p(12, 1, 600, "months", "assumption",
+                                      "Extension of a maturing GPU loan that lenders roll over.")
     fire_sale_depth_share: float = p(0.5, 0.001, 100, "x units outstanding", "[R1], [R3] (assumption for GPUs)",
                                      "Market depth per vintage as a multiple of its units: selling that many cuts the price by e.")
     price_impact_persistence: float = p(0.5, 0, 1, "fraction/month", "assumption",
@@ -144,6 +160,14 @@ class Scenario:
     nvidia_gross_margin: float = p(0.75, 0, 1, "fraction", "assumption (2025 filings)", "Gross margin on GPU sales.")
     outside_investor_appetite: float = p(1.0, 0, 10, "x", "assumption",
                                          "Scale of outside investors' funding of lab losses at neutral sentiment.")
+    investor_appetite_cover_multiple: float = p(3.0, 0, 1e3, "x", "assumption",
+                                                "Outside investors fund rounds fully when revenue covers 1/x of costs: min(1, x * revenue / costs).")
+    vendor_financing_share: float = p(0.1, 0, 1, "fraction", "[F10] (share: assumption)",
+                                      "Share of a neocloud's equity round the chipmaker funds (C8).")
+    anthropic_round_step: int = p(10, -1, 600, "step", "[F13] November 2025",
+                                  "Month of Nvidia's and Microsoft's investment in Anthropic (-1: none).")
+    chipmaker_real_assets_bn: float = p(50.0, 0, 1e5, "bn USD", "assumption (2025 filings, rounded)",
+                                        "Nvidia's property, plant, inventory and other non-cash assets at step 0.")
 
     # --- private credit (C5, C6) ----------------------------------------------------------
     pc_tech_lending_bn: float = p(450.0, 0, 1e5, "bn USD", "[F28]", "Private credit lent to the tech sector.")
@@ -199,6 +223,14 @@ class Scenario:
     sentiment_sensitivity: float = p(1.0, 0, 100, "", "assumption", "Response of AI sentiment to demand surprises.")
     equity_volatility_per_month: float = p(0.05, 0, 1, "log-sd/month", "assumption", "Idiosyncratic equity volatility.")
     equity_ai_beta: float = p(1.0, 0, 10, "", "assumption", "Response of AI stock prices to sentiment.")
+
+    # --- contracts, outside markets and resolution -------------------------------------------
+    contract_renewal_months: int = p(12, 1, 600, "months", "assumption (annual compute contracts)",
+                                     "Term of each renewal of a rolling compute contract.")
+    outside_bond_rate_per_year: float = p(0.04, 0, 1, "1/yr", "assumption (US Treasuries 2025, rounded)",
+                                          "Yield of outside bonds bought with spare cash and of savers' bond holdings.")
+    distress_discount: float = p(0.2, 0, 1, "fraction", "assumption",
+                                 "Discount at which a failed institution's financial claims are sold.")
 
     # --- channels (each switchable) --------------------------------------------------------
     c1_demand_to_compute: bool = p(True, doc="C1 AI demand -> lab revenue -> unpaid compute -> cloud revenue.")
