@@ -218,6 +218,13 @@ class ClaimBook:
             setattr(claim, k, v * (1.0 - share))
         return self.add(part)
 
+    def sell(self, claim: Claim, share: float, buyer: Any) -> None:
+        """Pass ``share`` of a claim to ``buyer``: the whole claim when ``share`` is 1, else a split."""
+        if share >= 1.0 - 1e-12:
+            self.transfer(claim, buyer)
+        else:
+            self.split(claim, share, buyer)
+
     def compact(self) -> None:
         """Drop closed claims from the master list."""
         self.all = [c for c in self.all if not c.closed]

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BankCapitalRatio", "InsurerSolvency"]
+__all__ = ["BankCapitalRatio", "InsurerSolvency", "payout_usd"]
+
+
+def payout_usd(equity_usd: float, target_ratio: float, base_usd: float, share: float) -> float:
+    """A regulated institution's dividend plan: ``share * max(0, E - target * base)``.
+
+    ``base`` is what the ratio divides by (risk-weighted assets for a bank, required
+    capital for an insurer): only capital above the ratio the institution targets is paid
+    out, and only ``share`` of it in one month.
+    """
+    return share * max(0.0, equity_usd - target_ratio * base_usd)
 
 
 @dataclass

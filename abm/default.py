@@ -1,6 +1,9 @@
 """Resolving a default: liquidate, pay creditors by seniority, book every loss.
 
-:func:`resolve_default` follows the spec's rule (``shared/spec/economy.md``, "Time and
+:func:`resolve_failures` runs the month's default stage: it resolves everyone who could not
+pay in the clearing or whose GPU loan defaulted, then follows the cascade (financial
+institutions whose equity turned negative) until no one else fails.
+:func:`resolve_default` follows the spec's rule (``docs/spec/economy.md``, "Time and
 money"): the failed institution's equity holders are wiped out; secured lenders sell their
 collateral (GPU-backed loans through the GPU market [F25]); the rest of its assets are
 sold (GPUs at the fire-sale price with their own impact, data centres at their resale
@@ -15,11 +18,12 @@ from __future__ import annotations
 import numpy as np
 
 from abm.claims import Contract, Debt, EquityClaim, Seniority
+from abm.gpu_loans import MARKET_ACCOUNT
+from abm.gpu_market import market_depth
+from abm.sectors import FINANCIAL_SECTORS
+from abm.units import MONTHS_PER_YEAR
 
-__all__ = ["resolve_default", "DISTRESS_DISCOUNT"]
-
-#: Discount at which a failed institution's financial claims are sold (assumption).
-DISTRESS_DISCOUNT = 0.2
+__all__ = ["resolve_default", "resolve_failures", "default_stress"]
 
 
 def _wipe_out_equity(model, inst) -> None:
@@ -38,9 +42,9 @@ def _wipe_out_equity(model, inst) -> None:
 def _sell_assets(model, inst) -> None:
     """Turn everything the institution owns into cash (secured GPU loans first)."""
     if inst.sector == "neocloud":
-        model.liquidate_gpu_loans_of(inst)
+        model.gpu_loans.liquidate_borrower(model, inst)
     units = inst.gpu_units
-    depth = model.gpu_depth()
+    depth = market_depth(model)
     for v in np.flatnonzero(units > 0):
         price = model.gpu_market.liquidation_price(int(v), float(units[v]), depth[v],
                                                    moves_market=model.p.c3_collateral_spiral)
@@ -49,7 +53,8 @@ def _sell_assets(model, inst) -> None:
     if inst.real_assets_usd > 0:
         inst.receive("suppliers", inst.real_assets_usd * model.p.dc_resale_share, "estate_real_asset_sale")
         inst.real_assets_usd = 0.0
-    buyer = model.outside("securities_market")
+    buyer = model.outside(MARKET_ACCOUNT)
+    discount = model.p.distress_discount
     for c in list(model.claims.held(inst)):
         if isinstance(c, Contract):
             model.claims.close(c)        # services it provided end with it
@@ -57,9 +62,9 @@ def _sell_assets(model, inst) -> None:
         value = c.value_usd()
         model.claims.transfer(c, buyer)
         if value > 0:
-            inst.receive("securities_market", value * (1.0 - DISTRESS_DISCOUNT), "estate_claim_sale")
+            inst.receive(MARKET_ACCOUNT, value * (1.0 - discount), "estate_claim_sale")
     if inst.sector == "private_credit":
-        model.sell_gpu_loans_of(inst, 1.0 - DISTRESS_DISCOUNT)
+        model.gpu_loans.sell_lender_book(inst, 1.0 - discount)
 
 
 def _pay_creditors(model, inst) -> None:
@@ -112,3 +117,32 @@ def resolve_default(model, inst, reason: str) -> None:
                                      reason=reason, liabilities_usd=debt))
     _sell_assets(model, inst)
     _pay_creditors(model, inst)
+
+
+def resolve_failures(economy) -> None:
+    """The month's default stage: resolve this month's failures, then the cascade.
+
+    First those that could not pay in full in the clearing and the borrowers of GPU loans
+    that defaulted in the fire sale, in the order they were created (so results do not
+    depend on the order they were found in); then, until no one else fails, every bank,
+    fund or insurer whose equity has turned negative.
+    """
+    by_name = {a.name: a for a in economy.institutions}
+    month = economy.month
+    queue = [(by_name[nm], "payment_default") for nm in month.payment_defaulters if nm in by_name]
+    queue += [(by_name[nm], "gpu_loan_default") for nm in month.gpu_loan_failures]
+    while True:
+        for inst, reason in sorted(queue, key=lambda x: x[0].unique_id):
+            resolve_default(economy, inst, reason)
+        queue = [(a, "insolvent") for a in economy.institutions if not a.defaulted
+                 and a.sector in FINANCIAL_SECTORS and a.equity_usd() < 0]
+        if not queue:
+            break
+
+
+def default_stress(economy) -> float:
+    """Liabilities of institutions that failed in the last 12 months over all modelled liabilities."""
+    recent = sum(e["liabilities_usd"] for e in economy.default_events
+                 if e["step"] > economy.steps - MONTHS_PER_YEAR)
+    total = sum(c.value_usd() for c in economy.claims.all if c.is_liability and not c.closed) + 1.0
+    return recent / total

@@ -37,6 +37,7 @@ class EquityMarket:
         self.sentiment = 1.0
         self._stress = 0.0
         self.index_level = 1.0
+        self.index_history = [1.0]          # the AI index at the end of each month
         self.listed: list = []
         self.private: list = []
         self._base_cap = 1.0
@@ -71,3 +72,12 @@ class EquityMarket:
             if not firm.defaulted:
                 firm.valuation_usd *= math.exp(self.beta * dlog_s)
         self.index_level = sum(f.valuation_usd for f in self.listed) / self._base_cap
+
+    def close_month(self) -> None:
+        """Record the month's closing index level (for returns over time)."""
+        self.index_history.append(self.index_level)
+
+    def index_return_12m(self) -> float:
+        """The AI index's return over the last 12 months (since step 0 in the first year)."""
+        h = self.index_history
+        return h[-1] / h[-13] - 1.0 if len(h) > 12 else h[-1] / h[0] - 1.0

@@ -3,16 +3,27 @@
 Each row is one loan: a private-credit ``lender`` lends ``debt`` to a neocloud
 ``borrower`` against ``units`` GPUs of one ``vintage``. A loan is a claim seen by both
 sides (an asset of the lender at face value, a liability of the borrower). The book
-carries the loans' mechanics: monthly interest and amortisation, maturity and rollover
-(C4, [F6]), and the outcome of a fire-sale clearing (cash posted, units sold, defaults,
-C3, [F25]). Lenders and borrowers are integer indices into the model's lists of funds
-and neoclouds.
+carries the loans' mechanics: origination, monthly interest and amortisation, maturity and
+rollover (C4, [F6]), the outcome of a fire-sale clearing (cash posted, units sold, loans
+that default, C3, [F25]: :meth:`GPULoanBook.apply_fire_sale`), the liquidation of a failed
+borrower's collateral with a deficiency claim for what it does not cover, and the sale of a
+failed lender's book to the securities market. Borrowers are indices into the economy's
+neoclouds; lenders are indices into its funds, or :data:`MARKET_LENDER` once a loan has
+been sold to the securities market (outside the modelled economy).
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["GPULoanBook"]
+from abm.claims import Debt, Seniority
+from abm.gpu_market import market_depth
+
+__all__ = ["GPULoanBook", "MARKET_LENDER", "MARKET_ACCOUNT", "lender_accounts"]
+
+#: Lender code of a loan held by the securities market (sold by a failed fund).
+MARKET_LENDER = -1
+#: The ledger account of the securities market.
+MARKET_ACCOUNT = "securities_market"
 
 _FIELDS = ("lender", "borrower", "vintage", "units", "debt", "margin_ltv", "target_ltv",
            "rate_per_month", "maturity_step", "term_months")
@@ -114,13 +125,76 @@ class GPULoanBook:
         return np.flatnonzero(mask)
 
     def debt_by(self, who: str, n: int) -> np.ndarray:
-        """Outstanding debt per lender (``who='lender'``) or borrower, length ``n``."""
+        """Outstanding debt per fund (``who='lender'``; loans held by the market excluded) or
+        per borrower, length ``n``."""
         key = (who, n, self.version)
         if key not in self._cache:
             idx = self.lender if who == "lender" else self.borrower
+            held = self.active & (idx != MARKET_LENDER) if who == "lender" else self.active
             self._cache = {k: v for k, v in self._cache.items() if k[2] == self.version}
-            self._cache[key] = np.bincount(idx[self.active], weights=self.debt[self.active], minlength=n)
+            self._cache[key] = np.bincount(idx[held], weights=self.debt[held], minlength=n)
         return self._cache[key]
+
+    def lender_slots(self, n_funds: int, rows=slice(None)) -> np.ndarray:
+        """Lenders of ``rows`` as positions in :func:`lender_accounts` (the market last)."""
+        lender = self.lender[rows]
+        return np.where(lender == MARKET_LENDER, n_funds, lender)
+
+    # --- the fire sale and defaults ([F25], C3) -----------------------------------------------
+    def apply_fire_sale(self, rows: np.ndarray, cash_posted_usd: np.ndarray,
+                        proceeds_applied_usd: np.ndarray, units_sold: np.ndarray) -> None:
+        """Carry a fire-sale clearing's outcome: the cash posted and the sale proceeds applied
+        reduce each loan's debt, the units sold its collateral."""
+        self.debt[rows] = np.maximum(self.debt[rows] - cash_posted_usd - proceeds_applied_usd, 0.0)
+        self.units[rows] = self.units[rows] - units_sold
+        self.touch()
+
+    def default_loans(self, economy, rows: np.ndarray) -> None:
+        """Loans that could not be cured default: what is still owed becomes a deficiency
+        claim of the lender on the borrower, and the loans close."""
+        for r in rows:
+            self.book_deficiency(economy, int(r), float(self.debt[r]),
+                                 economy.neoclouds[self.borrower[r]])
+        self.close(rows)
+
+    def book_deficiency(self, economy, row: int, amount_usd: float, borrower) -> None:
+        """What a GPU loan's collateral did not cover becomes a senior unsecured claim."""
+        if amount_usd <= 1e-6:
+            return
+        k = int(self.lender[row])
+        holder = economy.outside(MARKET_ACCOUNT) if k == MARKET_LENDER else economy.funds[k]
+        economy.claims.add(Debt(holder=holder, issuer=borrower, kind="gpu_loan_deficiency",
+                                seniority=Seniority.SENIOR, principal_usd=amount_usd))
+
+    def liquidate_borrower(self, economy, borrower) -> None:
+        """A failed neocloud's lenders sell their collateral through the GPU market and keep a
+        deficiency claim for the rest ([F25]; with C3 on the dump moves the market price)."""
+        rows = self.rows(borrower=borrower.index)
+        depth = market_depth(economy)
+        accounts = lender_accounts(economy.funds)
+        slots = self.lender_slots(len(economy.funds))
+        for r in rows:
+            v = int(self.vintage[r])
+            units = float(self.units[r])
+            price = economy.gpu_market.liquidation_price(v, units, depth[v],
+                                                         moves_market=economy.p.c3_collateral_spiral)
+            proceeds = min(units * price, float(self.debt[r]))
+            economy.ledger.transfer("gpu_buyers", accounts[slots[r]], proceeds, "collateral_sale")
+            surplus = units * price - proceeds
+            if surplus > 0:
+                borrower.receive("gpu_buyers", surplus, "collateral_surplus")
+            borrower.gpu_units[v] = max(0.0, borrower.gpu_units[v] - units)
+            self.book_deficiency(economy, r, float(self.debt[r]) - proceeds, borrower)
+            self.close([r])
+
+    def sell_lender_book(self, fund, price_share: float) -> None:
+        """A failed fund's GPU loans are sold to the securities market at ``price_share`` of face."""
+        rows = self.rows(lender=fund.index)
+        value = float(self.debt[rows].sum())
+        if value > 0:
+            fund.receive(MARKET_ACCOUNT, value * price_share, "estate_gpu_loan_sale")
+        self.lender[rows] = MARKET_LENDER
+        self.touch()
 
     def units_pledged(self, n_borrowers: int, n_vintages: int) -> np.ndarray:
         """Units pledged per (borrower, vintage)."""
@@ -128,3 +202,8 @@ class GPULoanBook:
         flat = self.borrower[a] * n_vintages + self.vintage[a]
         return np.bincount(flat, weights=self.units[a],
                            minlength=n_borrowers * n_vintages).reshape(n_borrowers, n_vintages)
+
+
+def lender_accounts(funds) -> list[str]:
+    """Ledger accounts of the lender axis: each fund's, then the securities market's."""
+    return [f.name for f in funds] + [MARKET_ACCOUNT]

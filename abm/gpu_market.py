@@ -7,7 +7,7 @@ Reference price of vintage v at month t (USD per unit), before this month's fire
 
 ``drop`` is the fall of older vintages at each new generation [F24], ``dep`` the yearly
 economic depreciation [R5], ``utilisation`` realised over expected AI demand (rental
-yields follow demand; see ``AIEconomyModel.demand_surprise``), and
+yields follow demand; see :func:`abm.agents.hyperscaler.demand_surprise`), and
 ``dislocation`` last month's clearing price over its reference price: a fire-sale discount
 that heals only partly within a month. No used unit is worth more than a new one at list
 price. Market depth of a vintage is
@@ -20,7 +20,17 @@ import math
 
 import numpy as np
 
-__all__ = ["GPUMarket"]
+__all__ = ["GPUMarket", "units_outstanding", "market_depth"]
+
+
+def units_outstanding(institutions) -> np.ndarray:
+    """GPU units per vintage held by ``institutions`` (every fleet, levered or not)."""
+    return np.sum([a.gpu_units for a in institutions], axis=0)
+
+
+def market_depth(economy) -> np.ndarray:
+    """This month's market depth per vintage (units that cut its price by a factor e)."""
+    return economy.gpu_market.depth(units_outstanding(economy.institutions))
 
 
 class GPUMarket:
@@ -58,9 +68,6 @@ class GPUMarket:
     def newest(self, step: int) -> int:
         """Index of the newest released vintage."""
         return int(np.flatnonzero(self.released(step))[-1])
-
-    def is_release_month(self, step: int) -> bool:
-        return bool(np.any(self.release_step[self.n_existing:] == step))
 
     def scheduled_price(self, step: int) -> np.ndarray:
         """Price path from ageing and releases alone: ``new * (1-drop)^newer * (1-dep)^age``."""

@@ -75,7 +75,7 @@ def build_economy(model) -> None:
     msft, amzn, goog, meta, orcl = hs
 
     # --- AI labs [F13-F16] ------------------------------------------------------------------
-    lab_demand = model.lab_demand_usd
+    lab_demand = model.demand.lab_usd
     labs = []
     for k, name in enumerate(LABS):
         lab = AILab(model, name, p.lab_demand_shares[k], LAB_OPEX_SHARE, LAB_VALUATION_BN[k] * BN)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.agents import SECTORS
+from abm.agents.hyperscaler import aggregate_leverage
+from abm.gpu_market import units_outstanding
+from abm.sectors import SECTORS
 
 __all__ = ["model_reporters", "agent_reporters"]
 
@@ -34,15 +36,7 @@ def _pct(q):
 def _leverage(consolidated: bool):
     """Aggregate hyperscaler debt over aggregate equity [F20, F21]; reported leverage adds SPV
     debt only under the consolidation policy (C11)."""
-    def reporter(m):
-        hs = _alive(m.hyperscalers)
-        equity = sum(max(h.equity_usd(), 0.0) for h in hs)
-        if consolidated or (m.p.c11_policy and m.p.spv_consolidation):
-            debt = sum(h.consolidated_debt_usd() for h in hs)
-        else:
-            debt = sum(h.debt_usd() for h in hs)
-        return debt / equity if equity > 0 else float("nan")
-    return reporter
+    return lambda m: aggregate_leverage(m.hyperscalers, consolidated)
 
 
 def _defaults(sector):
@@ -57,15 +51,15 @@ def model_reporters() -> dict:
     """Per-step outputs (see README, 'Outputs')."""
     r = {
         "step": lambda m: m.steps,
-        "ai_demand_usd_per_month": lambda m: m.demand_usd,
+        "ai_demand_usd_per_month": lambda m: m.demand.usd_per_month,
         "ai_sentiment": lambda m: m.equity_market.sentiment,
         "ai_index": lambda m: m.equity_market.index_level,
         "gpu_newest_vintage": lambda m: m.gpu_market.newest(m.steps),
-        "gpu_price_index": lambda m: m.gpu_market.price_index(m.steps, m.gpu_units_outstanding()),
+        "gpu_price_index": lambda m: m.gpu_market.price_index(m.steps, units_outstanding(m.institutions)),
         "units_fire_sold": lambda m: float(m.gpu_market.units_sold.sum()),
-        "margin_calls": lambda m: m.margin_calls,
-        "gpu_loan_defaults": lambda m: m.gpu_loan_defaults,
-        "gpu_loan_principal_due_usd": lambda m: m.gpu_principal_due_usd,
+        "margin_calls": lambda m: m.month.margin_calls,
+        "gpu_loan_defaults": lambda m: m.month.gpu_loan_defaults,
+        "gpu_loan_principal_due_usd": lambda m: m.month.gpu_principal_due_usd,
         "gpu_loans_outstanding_usd": lambda m: float(m.gpu_loans.debt[m.gpu_loans.active].sum()),
         "defaults_total": lambda m: len(m.default_events),
         "losses_total_usd": lambda m: sum(m.losses.by_category.values()),
@@ -76,7 +70,7 @@ def model_reporters() -> dict:
         "pc_reported_nav_usd": lambda m: sum(f.reported_nav_usd for f in _alive(m.funds)),
         "pc_true_nav_usd": lambda m: sum(f.true_nav_usd() for f in _alive(m.funds)),
         "pc_lending_appetite": lambda m: _mean(f.appetite for f in _alive(m.funds)),
-        "pc_redemptions_usd": lambda m: m.redemptions_usd,
+        "pc_redemptions_usd": lambda m: m.month.redemptions_usd,
         "bank_credit_lines_usd": lambda m: sum(c.limit_usd for b in m.banks for c in b.claims_held("credit_line")),
         "savers_401k_mean_usd": lambda m: float(_saver_balances(m).mean()),
         "savers_401k_p10_usd": _pct(10),
@@ -84,17 +78,17 @@ def model_reporters() -> dict:
         "savers_401k_p90_usd": _pct(90),
         "savers_401k_return_index": lambda m: m.saver_return_index,
         "savers_401k_total_usd": lambda m: float(_saver_balances(m).sum()),
-        "savers_panicking": lambda m: m.panic_cohorts,
+        "savers_panicking": lambda m: m.month.panic_cohorts,
         "hyperscaler_reported_leverage": _leverage(consolidated=False),
         "hyperscaler_consolidated_leverage": _leverage(consolidated=True),
         "hyperscaler_capex_usd": lambda m: sum(h.capex_usd for h in _alive(m.hyperscalers)),
         "chipmaker_gpu_revenue_usd": lambda m: sum(c.gpu_revenue_usd for c in m.chipmakers),
-        "compute_contract_shortfall_usd": lambda m: (m.due_by_kind.get("compute_contract", 0.0)
-                                                     - m.paid_by_kind.get("compute_contract", 0.0)),
-        "compute_contract_paid_usd": lambda m: m.paid_by_kind.get("compute_contract", 0.0),
-        "lapsed_contracts": lambda m: m.lapsed_contracts,
+        "compute_contract_shortfall_usd": lambda m: (m.month.due_by_kind.get("compute_contract", 0.0)
+                                                     - m.month.paid_by_kind.get("compute_contract", 0.0)),
+        "compute_contract_paid_usd": lambda m: m.month.paid_by_kind.get("compute_contract", 0.0),
+        "lapsed_contracts": lambda m: m.month.lapsed_contracts,
         "neocloud_contracted_revenue_usd": lambda m: sum(n.contracted_revenue_usd() for n in _alive(m.neoclouds)),
-        "spv_walkaways": lambda m: m.walkaways,
+        "spv_walkaways": lambda m: m.month.walkaways,
         "credit_supply_index": lambda m: _mean(f.appetite for f in _alive(m.funds)),
         "money_total_usd": lambda m: m.ledger.total(),
     }

@@ -6,6 +6,7 @@ import pytest
 
 from abm.claims import Debt, Seniority
 from abm.default import resolve_default
+from abm.gpu_market import market_depth
 from tests.conftest import run
 
 
@@ -102,7 +103,7 @@ def test_collateral_dumped_after_a_default_moves_the_market_price(c3):
     book, gm = m.gpu_loans, m.gpu_market
     rows = book.rows(borrower=cw.index)
     pledged = np.bincount(book.vintage[rows], weights=book.units[rows], minlength=gm.n_vintages)
-    p0, depth = gm.price.copy(), m.gpu_depth()
+    p0, depth = gm.price.copy(), market_depth(m)
     resolve_default(m, cw, "test")
     hit = pledged > 0
     assert hit.any()

@@ -2,7 +2,7 @@
 
 Tolerances: 1% for figures the calibration sets directly, looser (stated) where the model
 derives a figure from several parameters. Facts are cited as [F#]
-(``shared/seeds/facts.md``).
+(``docs/sources.md``).
 """
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def test_F14_openai_compute_contracts(baseline0):
 def test_F15_openai_revenue_loss_and_oracle_bill(baseline0):
     """[F15] ~10 bn revenue; >= 15 bn loss; revenue < a fifth of the yearly Oracle payment."""
     openai = by_name(baseline0, "OpenAI")
-    revenue = 12 * openai.demand_share * baseline0.lab_demand_usd
+    revenue = 12 * openai.demand_share * baseline0.demand.lab_usd
     assert revenue == pytest.approx(10 * BN, rel=0.02)
     spending = 12 * sum(c.payment_usd_per_month for c in contracts(baseline0, issuer="OpenAI")
                         if c.active(0)) / (1 - openai.opex_share)
@@ -129,14 +129,14 @@ def test_F15_openai_revenue_loss_and_oracle_bill(baseline0):
 
 def test_F16_ai_revenue_60bn(baseline0):
     """[F16] AI companies together earn ~60 bn a year."""
-    assert 12 * baseline0.demand_usd == pytest.approx(60 * BN)
+    assert 12 * baseline0.demand.usd_per_month == pytest.approx(60 * BN)
 
 
 def test_F17_F18_scenarios_bracket_the_baseline():
     """[F17] the boom grows demand several-fold in two years; [F18] the winter does not."""
     boom, winter = run("ai_boom", steps=24), run("ai_winter", steps=24)
-    assert boom.demand_history[24] / boom.demand_history[0] > 5
-    assert winter.demand_history[24] / winter.demand_history[0] < 1.2
+    assert boom.demand.history[24] / boom.demand.history[0] > 5
+    assert winter.demand.history[24] / winter.demand.history[0] < 1.2
 
 
 def test_F20_meta_spv_off_balance_sheet(baseline0):

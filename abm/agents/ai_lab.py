@@ -34,7 +34,7 @@ class AILab(Institution):
 
     # --- income and costs ---------------------------------------------------------------
     def month_income(self) -> None:
-        self.revenue_usd = self.demand_share * self.model.lab_demand_usd
+        self.revenue_usd = self.demand_share * self.model.demand.lab_usd
         self.receive("end_customers", self.revenue_usd, "ai_revenue")
         self.revenue_history.append(self.revenue_usd)
 

@@ -10,7 +10,7 @@ Rules, each month:
 from __future__ import annotations
 
 from abm.agents.base import Institution
-from abm.constraints import BankCapitalRatio
+from abm.constraints import BankCapitalRatio, payout_usd
 
 __all__ = ["Bank"]
 
@@ -32,7 +32,8 @@ class Bank(Institution):
 
     def decide(self) -> None:
         self.cutting = self.model.p.c6_bank_credit_lines and self.capital.is_below_minimum(self)
-        self.payout_plan_usd = 0.5 * max(0.0, self.equity_usd() - self.target_ratio * self.capital.rwa_usd(self))
+        self.payout_plan_usd = payout_usd(self.equity_usd(), self.target_ratio,
+                                          self.capital.rwa_usd(self), 0.5)
 
     def act(self) -> None:
         """Pay dividends above the target ratio; cut lines to private credit while below the minimum (C6)."""

@@ -12,7 +12,8 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from abm.claims import Contract, EquityClaim
+from abm.claims import Contract, Debt, EquityClaim
+from abm.units import MONTHS_PER_YEAR
 
 __all__ = ["Institution", "OutsideParty"]
 
@@ -141,11 +142,41 @@ class Institution(mesa.Agent):
         return self.model.claims.add(EquityClaim(holder=holder, issuer=self, kind="equity",
                                                  units=units, cost_usd=amount_usd))
 
-    # --- monthly behaviour ----------------------------------------------------------------
-    @property
-    def alive(self) -> bool:
-        return not self.defaulted
+    # --- markets ---------------------------------------------------------------------------
+    def buy_gpus(self, spend_usd: float) -> float:
+        """Buy newest-vintage GPUs for up to ``spend_usd`` from the chipmaker; returns units bought.
 
+        A neocloud's purchase is financed by the GPU-backed loans just disbursed to it
+        (:func:`abm.gpu_lending.lend_to_neoclouds`), which pledge units out of these.
+        """
+        supplier = self.model.gpu_supplier
+        if spend_usd <= 0 or supplier is None or supplier.defaulted:
+            return 0.0
+        market = self.model.gpu_market
+        v = market.newest(self.model.steps)
+        price = market.ref_price[v]
+        spend_usd = min(spend_usd, self.cash_usd)
+        units = spend_usd / price
+        self.pay(supplier, spend_usd, "gpu_purchase")
+        supplier.sell_gpus(self, units, price)
+        self.gpu_units[v] += units
+        return units
+
+    def buy_bonds(self, amount_usd: float) -> None:
+        """Invest cash in outside bonds (a claim on other borrowers at the outside bond rate)."""
+        if amount_usd <= 0:
+            return
+        m = self.model
+        existing = m.claims.held(self, "bond_holding")
+        self.pay("other_borrowers", amount_usd, "bond_purchase")
+        if existing:
+            existing[0].principal_usd += amount_usd
+        else:
+            m.claims.add(Debt(holder=self, issuer=m.outside("other_borrowers"), kind="bond_holding",
+                              principal_usd=amount_usd,
+                              rate_per_month=m.p.outside_bond_rate_per_year / MONTHS_PER_YEAR))
+
+    # --- monthly behaviour ----------------------------------------------------------------
     def decide(self) -> None:
         """Plan this month from the state at its start (no payments here)."""
 

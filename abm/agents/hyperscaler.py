@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from abm.agents.base import Institution
 from abm.claims import Debt
 
-__all__ = ["Hyperscaler"]
+__all__ = ["Hyperscaler", "demand_surprise", "mean_expected_demand_ratio", "aggregate_leverage"]
 
 
 class Hyperscaler(Institution):
@@ -39,7 +41,7 @@ class Hyperscaler(Institution):
         self.valuation_usd = market_cap_usd
         # believed growth as a log rate per year: 1.0 in the scenario (100%/yr) is log(2)
         self.expected_growth = math.log1p(model.p.hyperscaler_expected_growth_per_year)
-        self.expected_demand0 = model.demand_usd * math.exp(self.expected_growth)
+        self.expected_demand0 = model.demand.usd_per_month * math.exp(self.expected_growth)
         self.expected_history: list[float] = []   # demand expected a year ahead, each month
         self.growth_history: list[float] = []     # believed growth rate, each month
         self.capex_plan_usd = 0.0
@@ -51,7 +53,7 @@ class Hyperscaler(Institution):
 
     def month_income(self) -> None:
         self.receive("legacy_business", self.legacy_usd_per_month, "legacy_cash_flow")
-        self.ai_revenue_usd = self.ai_service_share * self.model.hyperscaler_demand_usd
+        self.ai_revenue_usd = self.ai_service_share * self.model.demand.hyperscaler_usd
         self.receive("end_customers", self.ai_revenue_usd, "ai_revenue")
 
     def disappointment(self) -> float:
@@ -62,15 +64,15 @@ class Hyperscaler(Institution):
         k = min(12, len(self.growth_history))
         if k == 0:
             return 1.0
-        hist = self.model.demand_history
+        hist = self.model.demand.history
         expected = hist[-1 - k] * math.exp(self.growth_history[-k] * k / 12.0)
-        return self.model.demand_usd / expected
+        return self.model.demand.usd_per_month / expected
 
     def renewal_factor(self, contract) -> float | None:
         """Renew rented capacity scaled by demand growth, or let it lapse when AI disappoints (C2)."""
         if contract.holder.sector == "neocloud" and self.disappointment() < self.model.p.spv_walkaway_threshold:
             return None
-        hist = self.model.demand_history
+        hist = self.model.demand.history
         growth = hist[-1] / hist[-13] if len(hist) > 12 else 1.0
         return min(max(growth, 0.5), 2.0)
 
@@ -80,10 +82,10 @@ class Hyperscaler(Institution):
 
     def decide(self) -> None:
         m = self.model
-        realised = 12.0 * math.log(m.demand_usd / m.demand_history[-2]) if len(m.demand_history) > 1 else self.expected_growth
+        realised = 12.0 * math.log(m.demand.usd_per_month / m.demand.history[-2]) if len(m.demand.history) > 1 else self.expected_growth
         self.growth_history.append(self.expected_growth)
         self.expected_growth += m.p.capex_learning_rate * (realised - self.expected_growth)
-        expected_ahead = m.demand_usd * math.exp(self.expected_growth)
+        expected_ahead = m.demand.usd_per_month * math.exp(self.expected_growth)
         self.expected_history.append(expected_ahead)
         self.capex_plan_usd = self.capex0_usd_per_month * expected_ahead / self.expected_demand0
         buffer = 3.0 * self.capex0_usd_per_month
@@ -108,10 +110,10 @@ class Hyperscaler(Institution):
         spend = min(self.capex_plan_usd, max(0.0, self.cash_usd - 2.0 * self.dues_usd()))  # keep a month in hand
         self.capex_usd = spend
         gpu_spend = m.p.gpu_capex_share * spend
-        m.buy_gpus(self, gpu_spend)
+        self.buy_gpus(gpu_spend)
         dc_spend = spend - gpu_spend
         # part of the data centres is built off balance sheet by SPVs (C9, [F20]); the SPV's
-        # lenders pay for it when it is set up (see AIEconomyModel._open_new_spvs)
+        # lenders pay for it when it is set up (see :func:`abm.agents.spv.finance_new_spvs`)
         spv_part = m.p.hyperscaler_spv_share * dc_spend if m.p.c9_spvs else 0.0
         self.spv_pipeline_usd += spv_part
         self.pay("suppliers", dc_spend - spv_part, "data_centre_capex")
@@ -126,12 +128,43 @@ class Hyperscaler(Institution):
         return self.debt_usd() + sum(spv.debt_usd() for spv in self.model.spvs
                                      if spv.lessee is self and not spv.defaulted)
 
+    def visible_debt_usd(self, consolidated: bool = False) -> float:
+        """The leverage rule: the debt counted against this hyperscaler. SPV debt counts when
+        ``consolidated`` is asked for, or as reported under the consolidation policy (C11)."""
+        p = self.model.p
+        if consolidated or (p.c11_policy and p.spv_consolidation):
+            return self.consolidated_debt_usd()
+        return self.debt_usd()
+
     def reported_leverage(self) -> float:
         """Debt over equity as reported: SPV debt only with the consolidation policy (C11)."""
-        eq = max(self.equity_usd(), 1.0)
-        if self.model.p.c11_policy and self.model.p.spv_consolidation:
-            return self.consolidated_debt_usd() / eq
-        return self.debt_usd() / eq
+        return self.visible_debt_usd() / max(self.equity_usd(), 1.0)
 
     def consolidated_leverage(self) -> float:
-        return self.consolidated_debt_usd() / max(self.equity_usd(), 1.0)
+        return self.visible_debt_usd(consolidated=True) / max(self.equity_usd(), 1.0)
+
+
+def demand_surprise(hyperscalers) -> float:
+    """Realised AI demand over what live hyperscalers expected for now a year ago (mean; 1 if none).
+
+    It is the utilisation of installed compute that sets GPU rental yields and prices
+    (:class:`abm.gpu_market.GPUMarket`).
+    """
+    live = [h.disappointment() for h in hyperscalers if not h.defaulted]
+    return float(np.mean(live)) if live else 1.0
+
+
+def mean_expected_demand_ratio(hyperscalers) -> float:
+    """Live hyperscalers' expected demand a year ahead relative to step 0 (the capex driver)."""
+    ratios = [h.expected_history[-1] / h.expected_demand0 for h in hyperscalers
+              if h.expected_history and not h.defaulted]
+    return float(np.mean(ratios)) if ratios else 1.0
+
+
+def aggregate_leverage(hyperscalers, consolidated: bool) -> float:
+    """Aggregate debt over aggregate positive equity of live hyperscalers [F20, F21] (NaN if none),
+    by each one's leverage rule (:meth:`Hyperscaler.visible_debt_usd`)."""
+    live = [h for h in hyperscalers if not h.defaulted]
+    equity = sum(max(h.equity_usd(), 0.0) for h in live)
+    debt = sum(h.visible_debt_usd(consolidated) for h in live)
+    return debt / equity if equity > 0 else float("nan")

@@ -9,7 +9,7 @@ Rules, each month:
 from __future__ import annotations
 
 from abm.agents.base import Institution
-from abm.constraints import InsurerSolvency
+from abm.constraints import InsurerSolvency, payout_usd
 
 __all__ = ["Insurer"]
 
@@ -42,7 +42,7 @@ class Insurer(Institution):
             amount = min(gap, bond.value_usd())
             if amount <= 0:
                 continue
-            self.model.split_claim_to(bond, amount / bond.value_usd(), self.model.outside("securities_market"))
+            self.model.claims.sell(bond, amount / bond.value_usd(), self.model.outside("securities_market"))
             self.receive("securities_market", amount, "bond_sale")
             gap -= amount
 
@@ -53,7 +53,7 @@ class Insurer(Institution):
         p = self.model.p
         self.sale_plan = 0.0
         required = self.solvency.required_usd(self)
-        self.payout_plan_usd = 0.5 * max(0.0, self.equity_usd() - self.target_ratio * required)
+        self.payout_plan_usd = payout_usd(self.equity_usd(), self.target_ratio, required, 0.5)
         if p.c7_insurer_forced_sales and self.solvency.is_below_minimum(self):
             self.sale_plan = self.solvency.share_to_sell(self, self.discount)
 
@@ -73,7 +73,7 @@ class Insurer(Institution):
             if value <= 0:
                 continue
             proceeds = value * (1.0 - self.discount)
-            m.split_claim_to(claim, self.sale_plan, buyer)
+            m.claims.sell(claim, self.sale_plan, buyer)
             self.receive("securities_market", proceeds, "insurer_forced_sale")
             m.losses.record(self, value - proceeds, claim.issuer, "forced_sale_discount")
             self.sold_usd += value

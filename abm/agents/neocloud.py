@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 from abm.agents.base import Institution
+from abm.agents.hyperscaler import mean_expected_demand_ratio
 
 __all__ = ["Neocloud"]
 
@@ -37,6 +38,7 @@ class Neocloud(Institution):
         self.loan_request_usd = 0.0
         self.raise_plan_usd = 0.0
         self.revenue_usd = 0.0
+        self.revenue0_usd: float | None = None   # contracted revenue at its first plan (capex scale)
 
     def gpu_loans_owed_usd(self) -> float:
         return float(self.model.gpu_loans.debt_by("borrower", len(self.model.neoclouds))[self.index])
@@ -63,8 +65,8 @@ class Neocloud(Institution):
         buffer = m.p.neocloud_cash_buffer_months * costs
         # build for expected demand, but no faster than contracted revenue grows [F4]
         revenue = self.contracted_revenue_usd()
-        self.revenue0_usd = getattr(self, "revenue0_usd", None) or revenue or 1.0
-        ratio = min(m.mean_expected_demand_ratio(), revenue / self.revenue0_usd)
+        self.revenue0_usd = self.revenue0_usd or revenue or 1.0
+        ratio = min(mean_expected_demand_ratio(m.hyperscalers), revenue / self.revenue0_usd)
         planned = self.capex0_usd_per_month * max(ratio, 0.0)
         ltv = m.p.effective_gpu_ltv
         own_share = max(1.0 - ltv, 1e-9)
@@ -79,4 +81,4 @@ class Neocloud(Institution):
         """Buy GPUs with the loan granted plus own cash; pledge them to the lenders."""
         granted_share = loan_usd / self.loan_request_usd if self.loan_request_usd > 0 else 0.0
         spend = self.capex_plan_usd * granted_share
-        self.model.buy_gpus(self, spend)
+        self.buy_gpus(spend)

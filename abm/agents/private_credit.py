@@ -20,8 +20,9 @@ from __future__ import annotations
 import math
 
 from abm.agents.base import Institution
+from abm.claims import EquityClaim
 
-__all__ = ["PrivateCreditFund"]
+__all__ = ["PrivateCreditFund", "write_off_tech_loans"]
 
 
 class PrivateCreditFund(Institution):
@@ -93,17 +94,22 @@ class PrivateCreditFund(Institution):
         self.redemption_requests[claim] = self.redemption_requests.get(claim, 0.0) + amount_usd
 
     # --- actions ---------------------------------------------------------------------------
-    def disburse(self, borrower, amount_usd: float) -> float:
-        """Pay out a new loan, drawing bank lines for any shortfall; returns what was paid."""
-        gap = amount_usd - self.cash_usd
+    def draw_credit_lines(self, gap_usd: float) -> float:
+        """Draw bank lines, in order, for up to ``gap_usd`` (each bank lends what is undrawn and
+        what it has in cash); returns the gap left."""
         for line in self.credit_lines():
-            if gap <= 0:
+            if gap_usd <= 0:
                 break
-            draw = min(gap, line.undrawn_usd(), max(0.0, line.holder.cash_usd))
+            draw = min(gap_usd, line.undrawn_usd(), max(0.0, line.holder.cash_usd))
             if draw > 0:
                 line.holder.pay(self, draw, "credit_line_draw")
                 line.principal_usd += draw
-                gap -= draw
+                gap_usd -= draw
+        return gap_usd
+
+    def disburse(self, borrower, amount_usd: float) -> float:
+        """Pay out a new loan, drawing bank lines for any shortfall; returns what was paid."""
+        self.draw_credit_lines(amount_usd - self.cash_usd)
         paid = min(amount_usd, max(0.0, self.cash_usd))
         self.pay(borrower, paid, "gpu_loan_disbursement")
         return paid
@@ -112,17 +118,13 @@ class PrivateCreditFund(Institution):
         """Draw bank lines when cash is below the reserve; repay them with excess cash."""
         reserve = self.reserve_share * max(self.reported_nav_usd, 0.0)
         gap = reserve - self.cash_usd
+        if gap > 0:
+            self.draw_credit_lines(gap)
+            return
         for line in self.credit_lines():
-            bank = line.holder
-            if gap > 0:
-                draw = min(gap, line.undrawn_usd(), max(0.0, bank.cash_usd))
-                if draw > 0:
-                    bank.pay(self, draw, "credit_line_draw")
-                    line.principal_usd += draw
-                    gap -= draw
-            elif gap < 0 and line.principal_usd > 0:
+            if gap < 0 and line.principal_usd > 0:
                 repay = min(-gap, line.principal_usd, self.cash_usd)
-                self.pay(bank, repay, "credit_line_repay")
+                self.pay(line.holder, repay, "credit_line_repay")
                 line.principal_usd -= repay
                 gap += repay
 
@@ -148,7 +150,7 @@ class PrivateCreditFund(Institution):
             self.reported_nav_usd -= amount
             holder = claim.holder
             self.pay(holder.name, amount, "fund_redemption")
-        self.model.redemptions_usd += payable
+        self.model.month.redemptions_usd += payable
         self.redemption_requests = {}
 
     def subscribe(self, investor, amount_usd: float):
@@ -165,7 +167,6 @@ class PrivateCreditFund(Institution):
             existing[0].units += units
             existing[0].cost_usd += amount_usd
             return existing[0]
-        from abm.claims import EquityClaim
         return self.model.claims.add(EquityClaim(holder=investor, issuer=self, kind="fund_share",
                                                  units=units, cost_usd=amount_usd))
 
@@ -183,3 +184,18 @@ class PrivateCreditFund(Institution):
     def act(self) -> None:
         self.losses.append(self.month_loss_usd)
         self.month_loss_usd = 0.0
+
+
+def write_off_tech_loans(economy, share: float) -> None:
+    """Defaults among private credit's other tech borrowers write off ``share`` of that book [F28].
+
+    A scripted shock of the scenario (``tech_credit_loss_step``, ``tech_credit_loss_share``);
+    each fund books the loss on itself.
+    """
+    for f in economy.funds:
+        if f.defaulted:
+            continue
+        for c in f.claims_held("tech_loan"):
+            loss = share * c.value_usd()
+            c.write_down(loss)
+            economy.losses.record(f, loss, c.issuer, "tech_loan", economy.steps)

@@ -44,7 +44,7 @@ class SaverCohort(Institution):
 
     def month_income(self) -> None:
         self.receive("households", self.contribution_usd_per_month, "401k_contribution")
-        self.model.month_contributions_usd += self.contribution_usd_per_month
+        self.model.month.contributions_usd += self.contribution_usd_per_month
 
     def decide(self) -> None:
         bal = self.balance_usd()
@@ -69,13 +69,13 @@ class SaverCohort(Institution):
                 c.issuer.request_redemption(c, c.value_usd())
             self.out_of_market_until = m.steps + 12
             self.peak_usd = self.balance_usd()
-            m.panic_cohorts += 1
+            m.month.panic_cohorts += 1
         cash = self.cash_usd
         if cash <= 0:
             return
         index_share = 0.0
         if m.steps > self.out_of_market_until:
-            tilt = 1.0 + p.saver_return_chasing * m.index_return_12m()
+            tilt = 1.0 + p.saver_return_chasing * m.equity_market.index_return_12m()
             index_share = min(1.0, max(0.0, p.saver_ai_index_share * tilt))
         pc_share = p.saver_pc_target_share if (p.pc_open_to_401k and self.pc_fund is not None
                                                and m.steps >= p.alternatives_start_step
@@ -88,4 +88,4 @@ class SaverCohort(Institution):
         if pc_share > 0:
             self.pc_fund.subscribe(self, pc_share * cash)
         rest = self.cash_usd
-        m.buy_bonds(self, rest)
+        self.buy_bonds(rest)

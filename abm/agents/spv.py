@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from abm.agents.base import Institution
 from abm.claims import Contract, Debt, EquityClaim, Seniority
+from abm.units import MONTHS_PER_YEAR, START_YEAR
 
-__all__ = ["SPV", "SPVTerms", "open_spv", "SPV_RATE_PER_MONTH"]
+__all__ = ["SPV", "SPVTerms", "open_spv", "finance_new_spvs", "SPV_RATE_PER_MONTH"]
 
 #: Coupon of SPV debt (assumption: investment-grade lease-backed paper, ~6.5% a year).
 SPV_RATE_PER_MONTH = 0.065 / 12
@@ -50,7 +51,7 @@ class SPV(Institution):
             return
         if self.lessee.disappointment() < m.p.spv_walkaway_threshold:
             self.walked_away = True
-            m.walkaways += 1
+            m.month.walkaways += 1
             return
         m.claims.add(Contract(holder=self, issuer=self.lessee, kind="lease",
                               payment_usd_per_month=lease.payment_usd_per_month,
@@ -145,3 +146,35 @@ def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list,
                           "spv_reserve")
     model.spvs.append(spv)
     return spv
+
+
+def finance_new_spvs(economy) -> None:
+    """Once a year each hyperscaler's off-balance-sheet data-centre capex becomes an SPV [F20].
+
+    The private-credit fund with the most cash lends the subordinated loan and takes the
+    majority of the equity; a bank (senior tranche first), an insurer and outside investors
+    buy the ABS [F22], rotating across banks and insurers from year to year. If a party
+    cannot pay its part, the project is dropped (the pipeline is cleared either way).
+    """
+    funds = [f for f in economy.funds if not f.defaulted]
+    banks = [b for b in economy.banks if not b.defaulted]
+    insurers = [i for i in economy.insurers if not i.defaulted]
+    year = economy.steps // MONTHS_PER_YEAR
+    for position, h in enumerate(economy.hyperscalers):
+        size = h.spv_pipeline_usd
+        if h.defaulted or size <= 0:
+            continue
+        h.spv_pipeline_usd = 0.0
+        fund = max(funds, key=lambda f: f.cash_usd, default=None)
+        k = year + position                                     # spread ABS across holders
+        holders = (banks[k % len(banks):][:1] + insurers[k % len(insurers):][:1]
+                   + [economy.outside("bond_investors")])      # a bank first: senior ABS
+        terms = SPVTerms(size)
+        if (fund is None or fund.cash_usd < terms.fund_pays_usd
+                or h.cash_usd - 2 * h.dues_usd() < terms.lessee_pays_usd
+                or any(x.cash_usd < terms.senior_tranche_usd for x in holders
+                       if x.sector != "outside")):
+            continue            # not financed: the project is dropped
+        spv = open_spv(economy, f"SPV {h.name} {START_YEAR + year}", h, size, fund, holders,
+                       economy.steps + 1, economy.p.spv_lease_term_months, paid=True)
+        economy.institutions.append(spv)

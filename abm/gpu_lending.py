@@ -1,0 +1,83 @@
+"""Lenders' decisions on GPU-backed loans [F23]: new loans to neoclouds and rollover (C4).
+
+New loans: each month neoclouds ask for ``ltv * capex``; requests are filled pro rata to
+the funds' lending capacity (cash plus undrawn bank lines above a reserve, times their
+appetite), at a rate that widens as appetite falls after losses (credit supply). Maturing
+loans are rolled over with each lender's rollover share, a random draw per loan [F6].
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from abm.gpu_loans import MARKET_LENDER
+from abm.units import MONTHS_PER_YEAR
+
+__all__ = ["lend_to_neoclouds", "roll_over_maturing"]
+
+
+def lend_to_neoclouds(economy) -> None:
+    """New GPU-backed loans: requests filled pro rata to funds' lending capacity.
+
+    The fill ratio is total capacity over total requests (at most 1); each borrower's loan
+    is split among up to ``gpu_loan_lenders_per_loan`` funds drawn with probability
+    proportional to their capacity, so the book grows by a few loans per borrower a month.
+    Each borrower then buys GPUs with the loan and its own cash (:meth:`Neocloud.invest`).
+    """
+    p = economy.p
+    live = [n for n in economy.neoclouds if not n.defaulted]
+    borrowers = [n for n in live if n.loan_request_usd > 0]
+    funds = [f for f in economy.funds if not f.defaulted]
+    capacity = np.array([f.lending_capacity_usd() for f in funds])
+    requests = np.array([n.loan_request_usd for n in borrowers])
+    fill = min(1.0, capacity.sum() / requests.sum()) if borrowers and requests.sum() > 0 else 0.0
+    if fill <= 0:
+        return
+    weights = capacity / capacity.sum()
+    ltv = p.effective_gpu_ltv
+    v = economy.gpu_market.newest(economy.steps)
+    price = economy.gpu_market.ref_price[v]
+    k = min(p.gpu_loan_lenders_per_loan, int((weights > 0).sum()))
+    cols = {"lender": [], "borrower": [], "debt": []}
+    for n, req in zip(borrowers, requests):
+        chosen = economy.rng.choice(len(funds), size=k, replace=False, p=weights)
+        split = weights[chosen] / weights[chosen].sum()
+        loan = 0.0
+        for j, s in zip(chosen, split):
+            part = min(fill * req * s, capacity[j])
+            part = funds[j].disburse(n, part) if part > 0 else 0.0
+            capacity[j] -= part
+            if part > 0:
+                cols["lender"].append(funds[j].index)
+                cols["borrower"].append(n.index)
+                cols["debt"].append(part)
+                loan += part
+        n.invest(loan)
+    debt = np.array(cols["debt"])
+    # spreads widen as lenders' appetite falls after losses (credit supply)
+    appetite = np.array([economy.funds[k].appetite for k in cols["lender"]])
+    rate = (p.gpu_loan_rate_per_year + p.credit_spread_per_appetite_loss * (1.0 - appetite)) / MONTHS_PER_YEAR
+    economy.gpu_loans.originate(cols["lender"], cols["borrower"], v, debt / ltv / price, debt,
+                                p.gpu_loan_margin_ltv, ltv, rate,
+                                economy.steps + p.gpu_loan_new_maturity_months,
+                                p.gpu_loan_amortisation_months)
+
+
+def roll_over_maturing(economy) -> None:
+    """Lenders decide which GPU loans maturing now they roll over (C4, [F6]).
+
+    A loan held by a live fund is rolled over with that fund's rollover share; one held by
+    the securities market or a failed fund with the base share (1 with C4 off).
+    """
+    p = economy.p
+    book = economy.gpu_loans
+    t = economy.steps
+    rows = np.flatnonzero(book.active & (book.maturity_step <= t))
+    if rows.size == 0:
+        return
+    draws = economy.rng.random(rows.size)
+    outside_share = p.rollover_base_share if p.c4_rollover_risk else 1.0
+    shares = np.array([economy.funds[k].rollover_share()
+                       if k != MARKET_LENDER and not economy.funds[k].defaulted else outside_share
+                       for k in book.lender[rows]])
+    roll = rows[draws < shares]
+    book.roll_over(roll, t, p.gpu_loan_rollover_months)
