@@ -3,7 +3,7 @@
 Everything a notebook runs in worker processes lives here, at module level, because
 ``import mesa`` switches multiprocessing to *spawn*: a worker function defined in a notebook
 cell cannot be pickled into a spawned process and the pool hangs
-(``shared/notes/mesa-pitfalls.md``).
+(``docs/sweeps.md``, "With Mesa's own batch_run").
 
 - :data:`QUICK` is true when ``AICREDIT_QUICK=1``: the test suite's reduced size.
 - :func:`monte_carlo` runs arms (a scenario plus overrides) over seeds in parallel

@@ -1,4 +1,4 @@
-"""One ablation test per channel C1-C11 (``shared/spec/economy.md``).
+"""One ablation test per channel C1-C11 (``docs/spec/economy.md``).
 
 Each test applies a targeted shock twice, with the channel's switch on and off, and shows
 the shock reaching the sector it should only when the channel is on.

@@ -1,6 +1,6 @@
 """Tests for abm.clearing: Eisenberg-Noe clearing with Rogers-Veraart default costs.
 
-Contract: shared/spec/payment-clearing.md.  Hand-worked examples state their arithmetic
+Contract: docs/spec/payment-clearing.md.  Hand-worked examples state their arithmetic
 in the docstring; random networks check the invariants and compare with plain iteration
 of Phi from pbar (the reference for the greatest clearing vector).
 """

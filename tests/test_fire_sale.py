@@ -1,4 +1,4 @@
-"""Tests of the fire-sale clearing (contract: shared/spec/fire-sale-clearing.md).
+"""Tests of the fire-sale clearing (contract: docs/spec/fire-sale-clearing.md).
 
 The compiled kernel (``clear_fire_sale``), the pure-Python reference and the NumPy
 implementation are checked against each other on random instances, against a worked example
