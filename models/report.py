@@ -99,71 +99,32 @@ def format_summary(s: dict) -> str:
 
 
 def plot_run(model, out_dir: Path) -> list[Path]:
-    """Write the run's PNG plots; returns their paths."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Write the run's PNG plots; returns their paths.
+
+    ``overview.png`` lays out the charts the browser shows (:data:`visualization.charts.CHARTS`
+    and :data:`~visualization.charts.LOSSES`, defined once there) on one grid.
+    """
+    from matplotlib.figure import Figure
+
+    from visualization.charts import CHARTS, LOSSES, chart_legend
 
     df = model.datacollector.get_model_vars_dataframe()
-    months = pd.period_range("2025-01", periods=len(df), freq="M").to_timestamp()
-    paths = []
-    fig, axes = plt.subplots(3, 3, figsize=(15, 11))
-    ax = axes[0, 0]
-    for v in range(model.gpu_market.n_vintages):
-        col = df[f"gpu_price_v{v}"]
-        released = model.gpu_market.release_step[v] <= np.arange(len(df))
-        ax.plot(months[released], col[released] / 1e3, label=f"v{v}")
-    ax.set(title="GPU price per vintage (k USD/unit)")
-    ax.legend(fontsize=6, ncol=2)
-    ax = axes[0, 1]
-    ax.bar(months, df["margin_calls"], width=20, label="margin calls")
-    ax2 = ax.twinx()
-    ax2.plot(months, df["units_fire_sold"], color="C3", label="units fire-sold")
-    ax.set(title="Margin calls and units fire-sold")
-    ax = axes[0, 2]
-    for sector in SECTORS:
-        ax.step(months, df[f"defaults_{sector}"], where="post", label=sector)
-    ax.set(title="Cumulative defaults by sector")
-    ax.legend(fontsize=6)
-    ax = axes[1, 0]
-    ax.plot(months, df["bank_capital_ratio_min"], label="bank capital ratio (min)")
-    ax.axhline(model.p.bank_capital_min, color="k", ls=":", lw=0.8)
-    ax.plot(months, df["insurer_solvency_min"] / 10, label="insurer solvency / 10 (min)")
-    ax.set(title="Bank capital and insurer solvency")
-    ax.legend(fontsize=7)
-    ax = axes[1, 1]
-    ax.plot(months, df["pc_reported_nav_usd"] / 1e9, label="reported NAV")
-    ax.plot(months, df["pc_true_nav_usd"] / 1e9, label="true NAV")
-    ax.set(title="Private credit NAV (bn USD) [F30]")
-    ax.legend(fontsize=7)
-    ax = axes[1, 2]
-    ax.fill_between(months, df["savers_401k_p10_usd"] / 1e9, df["savers_401k_p90_usd"] / 1e9,
-                    alpha=0.3, label="p10-p90")
-    ax.plot(months, df["savers_401k_mean_usd"] / 1e9, label="mean")
-    ax.set(title="401(k) cohort balances (bn USD)")
-    ax.legend(fontsize=7)
-    ax = axes[2, 0]
-    ax.plot(months, df["ai_index"], label="AI index")
-    ax.plot(months, df["ai_sentiment"], label="sentiment")
-    ax.plot(months, df["ai_demand_usd_per_month"] / df["ai_demand_usd_per_month"].iloc[0],
-            label="AI demand (x step 0)")
-    ax.set(title="AI demand, sentiment and AI index", yscale="log")
-    ax.legend(fontsize=7)
-    ax = axes[2, 1]
-    ax.plot(months, df["hyperscaler_reported_leverage"], label="reported")
-    ax.plot(months, df["hyperscaler_consolidated_leverage"], label="with SPVs")
-    ax.set(title="Hyperscaler leverage (debt / equity) [F20]")
-    ax.legend(fontsize=7)
-    ax = axes[2, 2]
-    losses = pd.Series(model.losses.by_category) / 1e9
-    ax.barh(losses.index, losses.values)
-    ax.set(title="Who lost what (bn USD)")
+    ncols = 3
+    nrows = -(-(len(CHARTS) + 1) // ncols)
+    fig = Figure(figsize=(5 * ncols, 11 / 3 * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, chart in zip(axes, CHARTS, strict=False):
+        drawn = chart.draw(ax, df, x_max=model.p.steps, **chart.options(model.p))
+        ax.set_title(chart.title, fontsize=10)
+        chart_legend(drawn, fontsize=7)
+    LOSSES.draw(axes[len(CHARTS)], model.losses.by_category)
+    axes[len(CHARTS)].set_title(LOSSES.title, fontsize=10)
+    for ax in axes[len(CHARTS) + 1:]:
+        ax.set_axis_off()
     fig.tight_layout()
     path = out_dir / "overview.png"
     fig.savefig(path, dpi=90)
-    plt.close(fig)
-    paths.append(path)
-    return paths
+    return [path]
 
 
 def write_outputs(model, out_dir: Path) -> dict:

@@ -11,9 +11,17 @@ import pytest
 from matplotlib.figure import Figure
 
 from models import AIEconomyModel
+from visualization import charts as C
 from visualization import figures as F
-from visualization.levers import (LEVERS, VizModel, VizSession, lever_overrides, lever_summary,
-                                  model_params, parse_seed)
+from visualization.levers import (
+    LEVERS,
+    VizModel,
+    VizSession,
+    lever_overrides,
+    lever_summary,
+    model_params,
+    parse_seed,
+)
 
 
 def _stepped(scenario, steps, **params):
@@ -47,7 +55,7 @@ def _has_data(fig: Figure) -> bool:
 
 
 # --- time series ---------------------------------------------------------------------------
-@pytest.mark.parametrize("chart", F.CHARTS, ids=lambda c: c.key)
+@pytest.mark.parametrize("chart", C.CHARTS, ids=lambda c: c.key)
 def test_each_chart_draws_the_models_data(chart, calm, winter):
     for m in (calm, winter):
         df = m.datacollector.get_model_vars_dataframe()
@@ -62,7 +70,7 @@ def test_each_chart_draws_the_models_data(chart, calm, winter):
         assert text and "nan" not in text.lower(), text
 
 
-@pytest.mark.parametrize("chart", F.CHARTS, ids=lambda c: c.key)
+@pytest.mark.parametrize("chart", C.CHARTS, ids=lambda c: c.key)
 def test_latest_text_follows_the_run(chart, calm):
     """The text under each chart reads the newest row: it changes when the data does."""
     df = calm.datacollector.get_model_vars_dataframe()
@@ -106,6 +114,60 @@ def test_defaults_chart_stacks_sectors_that_failed(winter):
 def test_unknown_chart_is_named():
     with pytest.raises(KeyError, match="no chart 'nope'"):
         F.chart("nope")
+
+
+def test_month_axis_shows_calendar_months(calm):
+    """Every chart's x axis is the model step labelled ``YYYY-MM`` (abm.units.month_label)."""
+    df = calm.datacollector.get_model_vars_dataframe()
+    for c in C.CHARTS:
+        ax = c.figure(df, x_max=72).axes[0]
+        fmt = ax.xaxis.get_major_formatter()
+        ticks = [t for t in ax.get_xticks() if 0 <= t <= 72]
+        assert [fmt(t, i) for i, t in enumerate(ticks)] == [f"{y}-01" for y in range(2025, 2032)], c.key
+    ax = C.chart("nav").figure(df).axes[0]                      # a 12-month run: every 2 months
+    assert [ax.xaxis.get_major_formatter()(t, 0) for t in ax.get_xticks() if 0 <= t <= 12] == [
+        "2025-01", "2025-03", "2025-05", "2025-07", "2025-09", "2025-11", "2026-01"]
+
+
+def test_report_and_browser_draw_the_same_charts(winter, tmp_path, monkeypatch):
+    """The run report and the page draw the one set of charts of visualization.charts:
+    each panel of ``overview.png`` and each picture on the page is drawn by the same
+    :class:`~visualization.charts.Chart` object (or :data:`~visualization.charts.LOSSES`)."""
+    from models.report import plot_run
+    from visualization import live as L
+    from visualization.components import COMPONENTS
+
+    drawn = []
+    for cls in (C.Chart, C.LossesChart):
+        original = cls.draw
+        monkeypatch.setattr(cls, "draw", lambda self, *a, _f=original, **k:
+                            drawn.append(self) or _f(self, *a, **k))
+    assert plot_run(winter, tmp_path) == [tmp_path / "overview.png"]
+    assert [id(c) for c in drawn] == [id(c) for c in (*C.CHARTS, C.LOSSES)]
+    drawn.clear()
+    page = L.LivePage(winter)
+    for c in C.CHARTS:
+        page.chart_png(c.key)
+    page.losses_png()
+    assert [id(c) for c in drawn] == [id(c) for c in (*C.CHARTS, C.LOSSES)]
+    on_page = [comp.chart for comp, _ in COMPONENTS if hasattr(comp, "chart")]
+    assert [id(c) for c in on_page] == [id(c) for c in C.CHARTS]
+    assert F.CHARTS is C.CHARTS and F.chart is C.chart
+
+
+def test_report_needs_no_solara(tmp_path):
+    """``aicredit run`` draws its report with the viz extras absent (no Solara)."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['solara'] = None\n"
+            "from pathlib import Path\n"
+            "from models import AIEconomyModel\n"
+            "from models.report import plot_run\n"
+            "m = AIEconomyModel('baseline', seed=0, collect_agents=False, steps=3)\n"
+            "for _ in range(3): m.step()\n"
+            f"print(plot_run(m, Path({str(tmp_path)!r}))[0].stat().st_size)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert int(out.stdout) > 20000 and "solara" not in out.stderr
 
 
 # --- network ----------------------------------------------------------------------------------
@@ -357,17 +419,15 @@ def test_live_pictures_equal_a_full_draw_and_reuse_the_static_layer():
 
     for step in range(1, 31):
         m.step()
-        pngs = {c.key: page.chart_png(c.key) for c in F.CHARTS}
+        pngs = {c.key: page.chart_png(c.key) for c in C.CHARTS}
         net = page.network_png()
         assert page.network_png() is net                          # built once per step
         if step % 10:
             continue
         df = m.datacollector.get_model_vars_dataframe()
-        for c in F.CHARTS:
-            opts = dict(bank_min=m.p.bank_capital_min, insurer_min=m.p.insurer_solvency_min) \
-                if c.key == "capital" else {}
+        for c in C.CHARTS:
             whole = L.full_render(c.figure(df, figsize=L.CHART_SIZE, x_max=m.p.steps, snap=True,
-                                           **opts), L.CHART_DPI)
+                                           **c.options(m.p)), L.CHART_DPI)
             diff = np.abs(pixels(pngs[c.key]) - pixels(whole)).max(axis=2) > 8
             assert diff.mean() < 0.001, (c.key, step, diff.mean())
         whole = L.full_render(F.network_figure(F.exposure_graph(m), figsize=L.NETWORK_SIZE),

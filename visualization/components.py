@@ -2,7 +2,8 @@
 
 Every component calls ``update_counter.get()`` first (Mesa's signal that the model moved),
 gets its picture as PNG bytes from the model's :class:`visualization.live.LivePage` (built
-with the pure builders of :mod:`visualization.figures` once per model step, redrawing only
+with the pure builders of :mod:`visualization.figures` and the chart definitions of
+:mod:`visualization.charts`, shared with the run report, once per model step, redrawing only
 the data over cached axes, labels and legends), and shows a plain text line with its
 newest values under the picture (readable, and what the browser test checks).
 """
@@ -10,15 +11,18 @@ from __future__ import annotations
 
 import pandas as pd
 import solara
-from solara.alias import rw
 from mesa.visualization.utils import update_counter
+from solara.alias import rw
 
+from abm.units import month_label
+from visualization import charts as C
 from visualization import figures as F
-from visualization.live import live_page
 from visualization.levers import lever_summary
+from visualization.live import live_page
 
 __all__ = ["StatusPanel", "NetworkView", "LossesView", "make_chart_component", "COMPONENTS",
            "model_frame"]
+
 
 def model_frame(model) -> pd.DataFrame:
     """The model's per-step outputs, built once per step and shared by all charts."""
@@ -33,12 +37,6 @@ _TITLE_STYLE = {"font-weight": "600", "font-size": "15px"}
 _LATEST_STYLE = {"font-size": "13px", "color": "#333"}
 
 
-def _month_label(step: int) -> str:
-    year, month = divmod(step, 12)
-    return ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-            "Dec")[month] + f" {2025 + year}"
-
-
 def _Picture(png: bytes):
     """A PNG on the page (an ipywidgets Image: the bytes go to the browser as a binary buffer)."""
     return rw.Image(value=png, format="png", layout={"max_width": "100%"})
@@ -49,7 +47,7 @@ def StatusPanel(model):
     """Step count, scenario and seed, the levers in force, and any rejected value."""
     update_counter.get()
     with solara.Column(gap="4px", classes=["aicredit-status"]):
-        solara.Text(f"Month {model.steps} of {model.p.steps} ({_month_label(model.steps)})"
+        solara.Text(f"Month {model.steps} of {model.p.steps} ({month_label(model.steps)})"
                     + ("" if model.running else ": run complete"), style=_TITLE_STYLE,
                     classes=["aicredit-step"])
         solara.Text(f"Scenario: {model.scenario_name}; seed: {model.seed_value}",
@@ -63,7 +61,7 @@ def StatusPanel(model):
         events = model.default_events[-4:]
         if events:
             solara.Text("Latest failures: " + "; ".join(
-                f"{e['name']} ({F.SECTOR_LABELS.get(e['sector'], e['sector'])}, month {e['step']}, "
+                f"{e['name']} ({C.SECTOR_LABELS.get(e['sector'], e['sector'])}, month {e['step']}, "
                 f"{e['reason'].replace('_', ' ')})" for e in reversed(events)), style=_LATEST_STYLE,
                 classes=["aicredit-failures"])
 
@@ -90,13 +88,14 @@ def LossesView(model):
     losses = dict(model.losses.by_category)
     png = solara.use_memo(live_page(model).losses_png, key)
     with solara.Column(gap="0px", classes=["aicredit-chart", "aicredit-losses"]):
-        solara.Text("Who lost what (by ultimate holder, cumulative)", style=_TITLE_STYLE)
+        solara.Text(C.LOSSES.title, style=_TITLE_STYLE)
         _Picture(png)
-        solara.Text(F.losses_summary(losses), style=_LATEST_STYLE, classes=["aicredit-latest"])
+        solara.Text(C.LOSSES.latest(losses), style=_LATEST_STYLE, classes=["aicredit-latest"])
 
 
-def make_chart_component(chart: F.Chart):
-    """A component showing one time-series :class:`~visualization.figures.Chart`."""
+def make_chart_component(chart: C.Chart):
+    """A component showing one time-series :class:`~visualization.charts.Chart` (the
+    component's ``chart`` attribute)."""
 
     @solara.component
     def ChartView(model):
@@ -111,9 +110,10 @@ def make_chart_component(chart: F.Chart):
             solara.Text(chart.latest(df), style=_LATEST_STYLE, classes=["aicredit-latest"])
 
     ChartView.__name__ = ChartView.__qualname__ = f"Chart_{chart.key}"
+    ChartView.chart = chart
     return ChartView
 
 
 #: (component, page) pairs for SolaraViz: everything on the first page.
 COMPONENTS = [(StatusPanel, 0), (NetworkView, 0), (LossesView, 0)] + [
-    (make_chart_component(c), 0) for c in F.CHARTS]
+    (make_chart_component(c), 0) for c in C.CHARTS]

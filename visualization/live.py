@@ -22,10 +22,10 @@ import io
 import weakref
 
 import numpy as np
-
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from visualization import charts as C
 from visualization import figures as F
 
 __all__ = ["Blitter", "LivePage", "live_page", "encode_png", "CHART_DPI", "NETWORK_DPI",
@@ -192,7 +192,7 @@ class LivePage:
         by = dict(self._model().losses.by_category)
         key = tuple(sorted((k, float(v)) for k, v in by.items()))
         return self._memo("losses_png", key, lambda: full_render(
-            F.losses_figure(by, figsize=CHART_SIZE), LOSSES_DPI))
+            C.losses_figure(by, figsize=CHART_SIZE), LOSSES_DPI))
 
     def frame(self):
         m = self._model()
@@ -200,19 +200,16 @@ class LivePage:
 
     def chart_png(self, key: str) -> bytes:
         m = self._model()
-        chart = F.chart(key)
+        chart = C.chart(key)
 
         def build():
-            options = {}
-            if key == "capital":
-                options = dict(bank_min=m.p.bank_capital_min, insurer_min=m.p.insurer_solvency_min)
             fig = chart.figure(self.frame(), figsize=CHART_SIZE, x_max=m.p.steps, snap=True,
-                               **options)
+                               **chart.options(m.p))
             return self._blit(key, fig, CHART_DPI)
         return self._memo("chart_" + key, m.steps, build)
 
 
-_pages: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_pages: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def live_page(model) -> LivePage:
