@@ -31,6 +31,11 @@ class OutsideParty:
     def __repr__(self):
         return f"OutsideParty({self.name!r})"
 
+    def renewal_factor(self, contract) -> float:
+        """The outside world renews what it rents at the same size (e.g. spot buyers that
+        took over a lapsed contract with C2 off)."""
+        return 1.0
+
 
 class Institution(mesa.Agent):
     """A firm or financial institution with cash, GPUs, real assets and claims.
