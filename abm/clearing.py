@@ -4,7 +4,7 @@ All obligations due in a month are settled at once with the clearing vector of
 Eisenberg and Noe (2001), generalised with the default costs of Rogers and Veraart
 (2013), so that the result does not depend on who pays first.
 
-Notation (contract: ``shared/spec/payment-clearing.md``):
+Notation (contract: ``docs/spec/payment-clearing.md``):
 
 * ``L[i, j] >= 0`` is what institution ``i`` owes ``j``;
 * ``pbar = L.sum(axis=1)`` is what each one owes in total;

@@ -209,12 +209,12 @@ def test_status_marks_defaulted_distressed_and_margin_called(winter):
     live_neocloud = next(n for n in winter.neoclouds if not n.defaulted) if any(
         not n.defaulted for n in winter.neoclouds) else None
     if live_neocloud is not None:
-        saved = winter.margin_called_names
-        winter.margin_called_names = {live_neocloud.name}
+        saved = winter.month.margin_called_names
+        winter.month.margin_called_names = {live_neocloud.name}
         try:
             assert F.node_status(winter)[live_neocloud.name] == "margin_called"
         finally:
-            winter.margin_called_names = saved
+            winter.month.margin_called_names = saved
     bank = winter.banks[0]
     saved = winter.initial_equity_usd[bank.name]
     winter.initial_equity_usd[bank.name] = 10 * bank.equity_usd()     # equity "fell" by 90%
@@ -258,6 +258,7 @@ def test_network_figure_from_plain_model_and_sizes_by_balance_sheet():
     assert isinstance(g, nx.DiGraph)
 
 
+@pytest.mark.slow
 def test_network_of_a_large_economy_stays_drawable():
     m = AIEconomyModel("synthetic", seed=0, collect_agents=False, n_saver_cohorts=2000,
                        gpu_loans_per_neocloud=5)
@@ -334,6 +335,7 @@ def test_parse_seed():
 
 
 # --- the page, rendered without a browser --------------------------------------------------------
+@pytest.mark.slow
 def test_page_steps_and_resets_in_process():
     import ipyvuetify as v
     import solara
@@ -403,6 +405,7 @@ def test_viz_command_reports_a_busy_port(capsys):
 
 
 # --- the page's pictures: cached static layers, data redrawn -------------------------------------
+@pytest.mark.slow
 def test_live_pictures_equal_a_full_draw_and_reuse_the_static_layer():
     """Each step's PNG is pixel for pixel the figure drawn whole, though most steps only
     redraw the data over the cached axes, labels and legends."""

@@ -74,7 +74,7 @@ def node_status(model) -> dict[str, str]:
     """
     p = model.p
     initial = getattr(model, "initial_equity_usd", {}) or {}
-    called = getattr(model, "margin_called_names", set()) or set()
+    called = model.month.margin_called_names
     out = {}
     for a in model.institutions:
         if a.defaulted:

@@ -1,4 +1,4 @@
-"""The nine sectors of the AI economy, one module each (``shared/spec/economy.md``)."""
+"""The nine sectors of the AI economy, one module each (``docs/spec/economy.md``)."""
 from abm.agents.ai_lab import AILab
 from abm.agents.bank import Bank
 from abm.agents.base import Institution, OutsideParty

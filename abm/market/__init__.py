@@ -1,7 +1,7 @@
 """Secondary market for GPUs used as loan collateral: the fire-sale clearing.
 
 :func:`clear_fire_sale` clears one step of the market (contract:
-``shared/spec/fire-sale-clearing.md``). It runs a compiled Cython kernel,
+``docs/spec/fire-sale-clearing.md``). It runs a compiled Cython kernel,
 ``abm.market._fire_sale``; there is no silent pure-Python fallback. Importing this package
 without the built kernel raises ImportError saying how to build it.
 

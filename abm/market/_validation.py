@@ -1,6 +1,6 @@
 """Input validation and the result type shared by every fire-sale clearing implementation.
 
-The contract (``shared/spec/fire-sale-clearing.md``) says what is accepted:
+The contract (``docs/spec/fire-sale-clearing.md``) says what is accepted:
 
 * lists and arrays (an empty list is a valid empty array), one-dimensional;
 * integer values for float arguments; float values for index arguments only when they are
