@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     import pandas as pd
     from distributed import Client, LocalCluster
 
-    from models.sweep import _worker_init, run_sweep
+    from models.sweep import run_sweep, worker_init
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"baseline sweep: {runs} runs x {steps} months per sweep; speed-up over "
@@ -116,7 +116,7 @@ def main(argv=None) -> int:
 
         t0 = time.perf_counter()
         pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_worker_init, initargs=(os.getpid(),))
+                                   initializer=worker_init, initargs=(os.getpid(),))
         run_sweep(warm, tmp / "warm2", scheduler=pool, progress=False)
         start["2"] = time.perf_counter() - t0
         t0 = time.perf_counter()

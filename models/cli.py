@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-import tomllib
 from pathlib import Path
+
+from models.options import UsageError, int_arg, positive_int, toml_value
 
 __all__ = ["main"]
 
@@ -26,10 +27,6 @@ EXTENSIONS = [
 ]
 
 
-class UsageError(Exception):
-    """A mistake in the command line: reported in one line, exit code 2."""
-
-
 def parse_set(items: list[str]) -> dict:
     """``key=value`` overrides; values are read as TOML (``true``, ``0.5``, ``[1, 2]``)."""
     out = {}
@@ -37,31 +34,8 @@ def parse_set(items: list[str]) -> dict:
         if "=" not in item:
             raise UsageError(f"--set expects key=value, got {item!r}")
         key, raw = item.split("=", 1)
-        key = key.strip()
-        try:
-            value = tomllib.loads(f"v = {raw.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw.strip()
-        out[key] = value
+        out[key.strip()] = toml_value(raw.strip())
     return out
-
-
-def _int_arg(name: str, minimum: int):
-    """An argparse type: a whole number >= ``minimum``, or a one-line error naming ``name``."""
-    def conv(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{name} must be >= {minimum}, got {value}")
-        return value
-    return conv
-
-
-def _positive_int(name: str):
-    """An argparse type for counts (>= 1): ``--steps``, ``--workers``."""
-    return _int_arg(name, 1)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -77,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run a scenario and write its report and plots")
     run.add_argument("--scenario", default="baseline", help="scenario name or path to a .toml file")
-    run.add_argument("--steps", type=_positive_int("--steps"), default=None,
+    run.add_argument("--steps", type=positive_int("--steps"), default=None,
                      help="months to simulate (default: the scenario's steps)")
-    run.add_argument("--seed", type=_int_arg("--seed", 0), default=0, help="random seed (default 0)")
+    run.add_argument("--seed", type=int_arg("--seed", 0), default=0, help="random seed (default 0)")
     run.add_argument("--out", type=Path, default=None, help="directory for the outputs")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario parameter (repeatable)")

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models.sweep import SweepError, SweepSpec, _key, _where, load_spec, run_sweep
+from models.sweep import (SweepError, SweepSpec, base_params, jsonable, key_label, load_spec,
+                          param_kind, run_identity, run_sweep, validate_all, where)
 
 __all__ = ["problem_of", "sample_points", "analyze", "run_sensitivity", "plot_indices",
            "add_arguments", "run", "METHODS"]
@@ -72,8 +73,7 @@ def analyze(problem: dict, X: np.ndarray, Y: np.ndarray, method: str, seed: int 
 
 
 def _int_params(spec: SweepSpec) -> set[str]:
-    from models.sweep import _kind
-    return {n for n in spec.sample["ranges"] if _kind(n) == "int"}
+    return {n for n in spec.sample["ranges"] if param_kind(n) == "int"}
 
 
 def design(spec: SweepSpec, method: str) -> tuple[dict, np.ndarray, SweepSpec]:
@@ -82,7 +82,7 @@ def design(spec: SweepSpec, method: str) -> tuple[dict, np.ndarray, SweepSpec]:
     if method not in METHODS:
         raise SweepError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
     if method == "sobol" and spec.sample["n"] & (spec.sample["n"] - 1):
-        raise SweepError(f"{_where(spec.source)}: {_key(spec.source, 'sample.n')} = "
+        raise SweepError(f"{where(spec.source)}: {key_label(spec.source, 'sample.n')} = "
                          f"{spec.sample['n']}: "
                          "Sobol' analysis needs a power of 2")
     problem = problem_of(spec)
@@ -105,7 +105,6 @@ def results_per_point(sweep: SweepSpec, df) -> "np.ndarray":
     import dataclasses
 
     from models.scenario import Scenario
-    from models.sweep import _base_params, _jsonable, run_identity, validate_all
     failed = df[df["error"] != ""]
     if len(failed):
         raise SweepError(f"{len(failed)} of {len(df)} runs failed (first: "
@@ -113,10 +112,10 @@ def results_per_point(sweep: SweepSpec, df) -> "np.ndarray":
                          "column of the results, fix the cause and run again with "
                          "--retry-failed")
     by_id = df.set_index("run_id")
-    base = _base_params(sweep)
+    base = base_params(sweep)
     Y = np.full((len(sweep.points), len(sweep.outputs)), np.nan)
     for i, point in enumerate(sweep.points):
-        full = _jsonable(dataclasses.asdict(Scenario(**validate_all({**base, **point}))))
+        full = jsonable(dataclasses.asdict(Scenario(**validate_all({**base, **point}))))
         ids = [run_identity(sweep.model, full, s) for s in sweep.seeds]
         Y[i] = by_id.loc[ids, sweep.outputs].to_numpy(dtype=float).mean(axis=0)
     return Y
@@ -125,11 +124,12 @@ def results_per_point(sweep: SweepSpec, df) -> "np.ndarray":
 def run_sensitivity(spec_or_path, out: str | Path, method: str = "sobol",
                     workers: int | None = None, scheduler=None, progress: bool = True,
                     flush_every: float = 2.0, plot: bool = True, retry_failed: bool = False,
-                    _report: dict | None = None):
+                    report: dict | None = None):
     """Sample, run (resumable, in ``out/runs``) and analyse; returns the indices DataFrame.
 
     Writes ``out/indices.csv`` and (``plot=True``) ``out/indices.png``. ``retry_failed``
-    runs again the runs recorded with an error (see :func:`models.sweep.run_sweep`).
+    runs again the runs recorded with an error and ``report`` collects the counts of runs (see
+    :func:`models.sweep.run_sweep`).
     """
     import pandas as pd
     spec = spec_or_path if isinstance(spec_or_path, SweepSpec) else (
@@ -139,7 +139,7 @@ def run_sensitivity(spec_or_path, out: str | Path, method: str = "sobol",
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     df = run_sweep(sweep, out / "runs", workers=workers, scheduler=scheduler, progress=progress,
-                   flush_every=flush_every, retry_failed=retry_failed, _report=_report)
+                   flush_every=flush_every, retry_failed=retry_failed, report=report)
     Y = results_per_point(sweep, df)
     tables = []
     for j, name in enumerate(sweep.outputs):

@@ -154,13 +154,13 @@ def test_same_results_on_one_process_local_processes_and_dask(one_process, tmp_p
 def test_resume_skips_finished_runs_and_extends(one_process, tmp_path):
     out = tmp_path / "r"
     report = {}
-    run_sweep(small(), out, workers=1, progress=False, _report=report)
+    run_sweep(small(), out, workers=1, progress=False, report=report)
     assert report["new"] == 8
     first_parts = sorted(p.name for p in out.glob("part-*.parquet"))
-    run_sweep(small(), out, workers=1, progress=False, _report=report)
+    run_sweep(small(), out, workers=1, progress=False, report=report)
     assert report["new"] == 0 and report["skipped"] == 8
     assert sorted(p.name for p in out.glob("part-*.parquet")) == first_parts   # never rewritten
-    df = run_sweep(small(replications=3), out, workers=1, progress=False, _report=report)
+    df = run_sweep(small(replications=3), out, workers=1, progress=False, report=report)
     assert report["new"] == 4 and report["skipped"] == 8
     assert len(df) == 12 and df["run_id"].is_unique
 
@@ -593,9 +593,9 @@ def test_dry_run_and_example_files(capsys):
 
 
 def test_load_sweep_before_any_run_finished(tmp_path):
-    from models.sweep import _Dataset
+    from models.sweep import Dataset
     spec = spec_from_dict(small())
-    ds = _Dataset(tmp_path / "empty", spec)
+    ds = Dataset(tmp_path / "empty", spec)
     ds.open()
     ds.write_manifest(runs_total=8, state="running")
     ds.close()

@@ -38,23 +38,25 @@ Executors (one code path, identical results): one process (``workers=1``), local
 (default: all cores; spawn context) or an existing Dask cluster (``scheduler="tcp://HOST:PORT"``
 or a ``distributed.Client``). See ``docs/sweeps.md``.
 
-Modules: :mod:`.spec` (the sweep file and its validation), :mod:`.outputs`, :mod:`.runs`
-(identities and :func:`run_one`), :mod:`.dataset` (the Parquet directory), :mod:`.execute`
-(executors and the sweep loop), :mod:`.cli` (``aicredit sweep``).
+Modules, bottom first (each imports only those above it): :mod:`.common` (constants, errors,
+:class:`SweepSpec`, shared helpers), :mod:`.outputs`, :mod:`.spec` (the sweep file and its
+validation), :mod:`.runs` (identities, :func:`run_model` and :func:`run_one`), :mod:`.dataset`
+(the Parquet directory), :mod:`.execute` (executors and the sweep loop), :mod:`.cli`
+(``aicredit sweep``). Other modules of the project import the public names of this package.
 """
 from __future__ import annotations
 
 from models.sweep.cli import (add_arguments, add_common_arguments, add_description_arguments,
                               execute_cli, run)
-from models.sweep.dataset import _Dataset, load_sweep
-from models.sweep.execute import _worker_init, run_sweep
-from models.sweep.outputs import parse_output
-from models.sweep.runs import build_runs, run_identity, run_one, validate_all
-from models.sweep.spec import (AGGREGATORS, CLI_SOURCE, DEFAULT_MODEL, EXIT_ABORTED,
-                               EXIT_INTERRUPTED, SweepAborted, SweepError, SweepInterrupted,
-                               SweepSpec, _base_params, _jsonable, _key, _kind, _where,
-                               load_spec, spec_from_cli, spec_from_dict, validate_one)
+from models.sweep.common import (AGGREGATORS, CLI_SOURCE, DEFAULT_MODEL, EXIT_ABORTED,
+                                 EXIT_INTERRUPTED, SweepAborted, SweepError, SweepInterrupted,
+                                 SweepSpec, base_params, jsonable, key_label, param_kind, where)
+from models.sweep.dataset import Dataset, load_sweep
+from models.sweep.execute import run_sweep, worker_init
+from models.sweep.outputs import extract_outputs, parse_output, validate_outputs
+from models.sweep.runs import build_runs, run_identity, run_model, run_one, validate_all
+from models.sweep.spec import load_spec, spec_from_cli, spec_from_dict, validate_one
 
 __all__ = ["SweepError", "SweepSpec", "load_spec", "spec_from_dict", "spec_from_cli", "build_runs",
-           "run_one", "run_sweep", "load_sweep", "add_arguments", "run", "DEFAULT_MODEL",
-           "AGGREGATORS"]
+           "run_one", "run_model", "run_sweep", "load_sweep", "add_arguments", "run",
+           "DEFAULT_MODEL", "AGGREGATORS"]

@@ -7,17 +7,22 @@ import sys
 import threading
 from pathlib import Path
 
+from models.options import positive_int
+from models.sweep.common import (EXIT_ABORTED, EXIT_INTERRUPTED, SAMPLE_METHODS, SweepAborted,
+                                 SweepError, SweepSpec)
 from models.sweep.execute import run_sweep
 from models.sweep.runs import build_runs
-from models.sweep.spec import (EXIT_ABORTED, EXIT_INTERRUPTED, SAMPLE_METHODS, SweepAborted,
-                               SweepError, SweepSpec, spec_from_cli)
+from models.sweep.spec import spec_from_cli
+
+__all__ = ["add_common_arguments", "add_description_arguments", "add_arguments", "execute_cli",
+           "run"]
 
 
 def add_common_arguments(parser) -> None:
-    from models.cli import _positive_int
+    """Options of every command that runs a sweep (``sweep``, ``sensitivity``)."""
     parser.add_argument("--out", type=Path, required=True,
                         help="results directory (Parquet parts; run again to resume)")
-    parser.add_argument("--workers", type=_positive_int("--workers"), default=None,
+    parser.add_argument("--workers", type=positive_int("--workers"), default=None,
                         help="local worker processes (default: all cores; 1: this process)")
     parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                         help="run on an existing Dask cluster instead of local processes")
@@ -91,7 +96,7 @@ def execute_cli(spec: SweepSpec, args, what: str = "sweep") -> tuple[int, dict]:
         with _TermAsInterrupt():
             run_sweep(spec, args.out, workers=args.workers, scheduler=args.scheduler,
                       progress=not args.quiet, flush_every=args.flush_every,
-                      retry_failed=args.retry_failed, _report=report)
+                      retry_failed=args.retry_failed, report=report)
     except KeyboardInterrupt:
         print(f"\naicredit {what}: interrupted; {report['skipped'] + report['new']} of "
               f"{report['total']} runs are in {args.out}; run the same command again to resume",

@@ -8,14 +8,16 @@ import secrets
 import time
 from pathlib import Path
 
-from models.sweep.spec import LOCK, MANIFEST, SweepError, SweepSpec, _kind
+from models.sweep.common import LOCK, MANIFEST, SweepError, SweepSpec, param_kind
+
+__all__ = ["Dataset", "load_sweep"]
 
 
 def _schema(spec: SweepSpec):
     import pyarrow as pa
     types = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
     fields = [pa.field("scenario", pa.string())] if spec.multi_scenario else []
-    fields += [pa.field(n, types[_kind(n)]) for n in spec.param_names]
+    fields += [pa.field(n, types[param_kind(n)]) for n in spec.param_names]
     fields.append(pa.field("seed", pa.int64()))
     for o in spec.outputs:
         fields.append(pa.field(o, pa.list_(pa.float64()) if o.startswith("series:")
@@ -52,8 +54,9 @@ def _atomic_write(path: Path, write) -> None:
     _fsync_dir(path.parent)
 
 
-class _Dataset:
-    """The output directory: part files, manifest and lock."""
+class Dataset:
+    """The output directory of a sweep: part files, manifest and lock (used by
+    :func:`models.sweep.run_sweep`; open, write, close)."""
 
     def __init__(self, out: Path, spec: SweepSpec):
         self.out = Path(out)

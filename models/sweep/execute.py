@@ -12,10 +12,12 @@ from collections import deque
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from models.sweep.dataset import _Dataset, load_sweep
-from models.sweep.runs import _failed_row, build_runs, run_one
-from models.sweep.spec import (MAX_ATTEMPTS, SweepAborted, SweepError, SweepSpec, load_spec,
-                               spec_from_dict)
+from models.sweep.common import MAX_ATTEMPTS, SweepAborted, SweepError, SweepSpec
+from models.sweep.dataset import Dataset, load_sweep
+from models.sweep.runs import build_runs, failed_row, run_one
+from models.sweep.spec import load_spec, spec_from_dict
+
+__all__ = ["run_sweep", "worker_init"]
 
 
 def _watch_parent(ppid: int) -> None:
@@ -25,7 +27,7 @@ def _watch_parent(ppid: int) -> None:
             os._exit(0)
 
 
-def _worker_init(ppid: int) -> None:
+def worker_init(ppid: int) -> None:
     """Local worker processes ignore Ctrl-C (the sweep handles it) and die with the sweep."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(ppid,), daemon=True).start()
@@ -79,7 +81,7 @@ class _Processes:
         import multiprocessing
         self.pool = cf.ProcessPoolExecutor(
             self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_worker_init, initargs=(os.getpid(),))
+            initializer=worker_init, initargs=(os.getpid(),))
 
     def submit(self, fn, arg):
         return self.pool.submit(fn, arg)
@@ -170,7 +172,7 @@ def _default_workers() -> int:
 
 def run_sweep(spec_or_path, out: str | Path | None = None, workers: int | None = None,
               scheduler=None, progress: bool = True, flush_every: float = 2.0,
-              retry_failed: bool = False, _report: dict | None = None):
+              retry_failed: bool = False, report: dict | None = None):
     """Run a sweep and return its results as a DataFrame (one row per run).
 
     ``spec_or_path``: a sweep TOML path, a dict (:func:`spec_from_dict`) or a :class:`SweepSpec`.
@@ -180,26 +182,28 @@ def run_sweep(spec_or_path, out: str | Path | None = None, workers: int | None =
     a ``distributed.Client`` or any ``concurrent.futures.Executor`` the caller owns (e.g. a
     warm process pool); overrides ``workers``. ``flush_every``: seconds between part
     files. ``retry_failed``: run again the runs of ``out`` recorded with an error (e.g.
-    ``WorkerLost`` after running out of memory), replacing their rows. Ctrl-C writes the
-    finished runs and raises ``KeyboardInterrupt``.
+    ``WorkerLost`` after running out of memory), replacing their rows. ``report``: a dict
+    filled with the counts of runs (``total``, ``skipped``, ``new``, ``failed``, ``retried``,
+    ``failed_total``) as the sweep goes. Ctrl-C writes the finished runs and raises
+    ``KeyboardInterrupt``.
     """
     spec = _as_spec(spec_or_path)
     if out is None:
         import tempfile
         with tempfile.TemporaryDirectory(prefix="aicredit-sweep-") as tmp:
             return run_sweep(spec, tmp, workers, scheduler, progress, flush_every,
-                             retry_failed, _report)
+                             retry_failed, report)
     if workers is not None and workers < 1:
         raise SweepError(f"workers must be >= 1, got {workers}")
     runs = build_runs(spec)
-    ds = _Dataset(Path(out), spec)
+    ds = Dataset(Path(out), spec)
     done_ids = ds.open()
     try:
         retried = ds.drop_failed() if retry_failed else 0
         if retried:
             done_ids = ds.finished_ids()
         todo = [r for r in runs if r["run_id"] not in done_ids]
-        report = _report if _report is not None else {}
+        report = report if report is not None else {}
         report.update(total=len(runs), skipped=len(runs) - len(todo), new=0, failed=0,
                       retried=retried)
         ds.write_manifest(runs_total=len(runs), state="running")
@@ -283,7 +287,7 @@ def _execute(spec, ds, todo, already, total, workers, scheduler, progress, flush
                     attempts[run["run_id"]] = attempts.get(run["run_id"], 0) + 1
                     alone = len(done) == 1 and not inflight
                     if alone and attempts[run["run_id"]] >= MAX_ATTEMPTS:
-                        record(_failed_row(run, "WorkerLost: the worker process running this "
+                        record(failed_row(run, "WorkerLost: the worker process running this "
                                                 "run died (killed or crashed)"))
                     else:
                         suspects.append(run)
@@ -295,7 +299,7 @@ def _execute(spec, ds, todo, already, total, workers, scheduler, progress, flush
                     if isinstance(ex, _Dask) and not ex.alive():
                         raise SweepAborted(f"lost the Dask scheduler ({exc})") from None
                     name = type(exc).__name__
-                    record(_failed_row(run, f"{'WorkerLost' if 'Killed' in name else name}: "
+                    record(failed_row(run, f"{'WorkerLost' if 'Killed' in name else name}: "
                                             f"{exc}"))
             if broken:
                 for fut, run in list(inflight.items()):

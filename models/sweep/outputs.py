@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 
-from models.sweep.spec import AGGREGATORS, SweepSpec, _base_params, _err, _import_model
+from models.sweep.common import (AGGREGATORS, RESULT_COLUMNS, SweepSpec, base_params, import_model,
+                                 spec_error)
+
+__all__ = ["parse_output", "validate_outputs", "extract_outputs"]
 
 
 def parse_output(name: str) -> tuple[str, str, str | None]:
@@ -20,31 +23,33 @@ def parse_output(name: str) -> tuple[str, str, str | None]:
 def _probe(spec: SweepSpec):
     """A step-0 model of the sweep's base scenario: the names its outputs may use."""
     from models.report import summary
-    cls = _import_model(spec.model)
-    base = _base_params(spec)
+    cls = import_model(spec.model)
+    base = base_params(spec)
     model = cls("baseline", seed=0, collect_agents=False, **base)
     reporters = list(model.datacollector.model_reporters)
     return summary(model), reporters
 
 
-def _validate_outputs(spec: SweepSpec, kind: str) -> None:
+def validate_outputs(spec: SweepSpec, kind: str) -> None:
+    """Check the spec's outputs against a step-0 model of its first scenario (``kind``:
+    ``"sensitivity"`` allows scalar outputs only); raises :class:`SweepError` naming the first
+    bad one."""
     summ, reporters = _probe(spec)
     for name in spec.outputs:
         okind, target, agg = parse_output(name)
-        if name in spec.param_names or name in ("scenario", "seed", "run_id", "error",
-                                                "traceback", "duration_s"):
-            raise _err(spec.source, "outputs", name, "clashes with a column of the results")
+        if name in spec.param_names or name in RESULT_COLUMNS:
+            raise spec_error(spec.source, "outputs", name, "clashes with a column of the results")
         if okind == "series":
             if kind == "sensitivity":
-                raise _err(spec.source, "outputs", name, "a sensitivity analysis needs scalar "
+                raise spec_error(spec.source, "outputs", name, "a sensitivity analysis needs scalar "
                            "outputs, not whole series")
             if target not in reporters:
-                raise _err(spec.source, "outputs", name, f"unknown reporter '{target}'")
+                raise spec_error(spec.source, "outputs", name, f"unknown reporter '{target}'")
         elif okind == "reporter":
             if target not in reporters:
-                raise _err(spec.source, "outputs", name, f"unknown reporter '{target}'")
+                raise spec_error(spec.source, "outputs", name, f"unknown reporter '{target}'")
             if agg not in AGGREGATORS:
-                raise _err(spec.source, "outputs", name, f"unknown aggregator '{agg}' "
+                raise spec_error(spec.source, "outputs", name, f"unknown aggregator '{agg}' "
                            f"(known: {', '.join(AGGREGATORS)})")
         else:
             value, found = summ, True
@@ -57,17 +62,19 @@ def _validate_outputs(spec: SweepSpec, kind: str) -> None:
             if not found:
                 if "." not in target and target in reporters:
                     continue                     # a reporter's end value
-                raise _err(spec.source, "outputs", name, "not a summary.json key or a reporter "
+                raise spec_error(spec.source, "outputs", name, "not a summary.json key or a reporter "
                            f"(summary keys: {', '.join(k for k in summ)}; reporters are listed "
                            "in models/reporters.py)")
             if isinstance(value, dict):
-                raise _err(spec.source, "outputs", name, "is a table; name one of its keys, "
+                raise spec_error(spec.source, "outputs", name, "is a table; name one of its keys, "
                            f"e.g. '{target}.{next(iter(value))}'")
             if isinstance(value, str):
-                raise _err(spec.source, "outputs", name, "is not a number")
+                raise spec_error(spec.source, "outputs", name, "is not a number")
 
 
-def _extract(model, outputs: list[str]) -> dict:
+def extract_outputs(model, outputs: list[str]) -> dict:
+    """The values of ``outputs`` (names as :func:`parse_output` reads them) from a finished
+    model: floats, NaN for a missing summary value, lists of floats for series."""
     from models.report import summary
     out = {}
     summ = None

@@ -11,10 +11,12 @@ import time
 import traceback as _traceback
 from pathlib import Path
 
-from models.scenario import Scenario, ScenarioError
-from models.sweep.outputs import _extract
-from models.sweep.spec import (SweepError, SweepSpec, _base_params, _import_model, _jsonable,
-                               _kind, _where)
+from models.scenario import Scenario, ScenarioError, validate_params
+from models.sweep.common import (SweepError, SweepSpec, base_params, import_model, jsonable,
+                                 param_kind, where)
+from models.sweep.outputs import extract_outputs
+
+__all__ = ["build_runs", "run_identity", "validate_all", "run_model", "run_one", "failed_row"]
 
 
 def _points(spec: SweepSpec) -> list[dict]:
@@ -39,7 +41,7 @@ def _points(spec: SweepSpec) -> list[dict]:
         for name, x in zip(names, row):
             lo, hi = s["ranges"][name]
             value = lo + float(x) * (hi - lo)
-            point[name] = int(round(value)) if _kind(name) == "int" else value
+            point[name] = int(round(value)) if param_kind(name) == "int" else value
         pts.append(point)
     return pts
 
@@ -64,14 +66,14 @@ def build_runs(spec: SweepSpec) -> list[dict]:
     seen = set()
     points = _points(spec)
     for scenario in spec.scenarios:
-        base = _base_params(spec, scenario)
+        base = base_params(spec, scenario)
         tag = _scenario_label(scenario) if spec.multi_scenario else None
         for point in points:
             merged = {**base, **point}
             try:
-                full = _jsonable(dataclasses.asdict(Scenario(**validate_all(merged))))
+                full = jsonable(dataclasses.asdict(Scenario(**validate_all(merged))))
             except ScenarioError as exc:
-                raise SweepError(f"{_where(spec.source)}: the point {point}"
+                raise SweepError(f"{where(spec.source)}: the point {point}"
                                  f"{f' in {tag}' if tag else ''} is invalid: {exc}") from None
             columns = {"scenario": tag, **point} if tag else dict(point)
             for seed in spec.seeds:
@@ -93,8 +95,21 @@ def _scenario_label(scenario: str) -> str:
 
 
 def validate_all(params: dict) -> dict:
-    from models.scenario import validate_params
+    """A whole point's parameters checked together (types, ranges, cross-parameter rules)."""
     return validate_params(params)
+
+
+def run_model(run: dict):
+    """The run's model (its class, full parameters and seed), stepped to its last month.
+
+    The one place a run is simulated: :func:`run_one` (every executor of a sweep) reads its
+    outputs from this model.
+    """
+    cls = import_model(run["model"])
+    model = cls("baseline", seed=run["seed"], collect_agents=False, **run["params"])
+    for _ in range(int(run["params"]["steps"])):
+        model.step()
+    return model
 
 
 def run_one(run: dict) -> dict:
@@ -108,11 +123,7 @@ def run_one(run: dict) -> dict:
     row = dict(run["columns"])
     row["seed"] = run["seed"]
     try:
-        cls = _import_model(run["model"])
-        model = cls("baseline", seed=run["seed"], collect_agents=False, **run["params"])
-        for _ in range(int(run["params"]["steps"])):
-            model.step()
-        outs = _extract(model, run["outputs"])
+        outs = extract_outputs(run_model(run), run["outputs"])
         error, tb = "", ""
     except Exception as exc:                                  # noqa: BLE001 - recorded, not lost
         outs = {o: (None if o.startswith("series:") else math.nan) for o in run["outputs"]}
@@ -124,7 +135,8 @@ def run_one(run: dict) -> dict:
     return row
 
 
-def _failed_row(run: dict, error: str) -> dict:
+def failed_row(run: dict, error: str) -> dict:
+    """The result row of a run that never returned (its worker died): NaN outputs, ``error``."""
     row = dict(run["columns"])
     row["seed"] = run["seed"]
     row.update({o: (None if o.startswith("series:") else math.nan) for o in run["outputs"]})

@@ -1,123 +1,22 @@
-"""The sweep specification: constants, errors, :class:`SweepSpec` and how it is read and
+"""The sweep specification: how a :class:`~models.sweep.common.SweepSpec` is read and
 validated (from a TOML file, a dict or the command line). Messages name the key and value."""
 from __future__ import annotations
 
-import dataclasses
-import importlib
-import tomllib
 from pathlib import Path
-from typing import Any
 
-from models.scenario import Scenario, ScenarioError, load_scenario
-from models.scenario import read_toml
+from models.options import toml_value
+from models.scenario import ScenarioError, load_scenario, read_toml, validate_params
+from models.sweep.common import (CLI_SOURCE, DEFAULT_MODEL, FIELDS, SAMPLE_METHODS, SweepError,
+                                 SweepSpec, key_label, param_kind, spec_error, where)
+from models.sweep.outputs import validate_outputs
 
-
-DEFAULT_MODEL = "models.model:AIEconomyModel"
-AGGREGATORS = ("end", "max", "min", "mean", "sum", "first_step")
-SAMPLE_METHODS = ("lhs", "sobol")
 TOP_KEYS = {"name", "description", "scenario", "steps", "replications", "seeds", "outputs",
             "parameters", "sample", "fixed", "model"}
 SAMPLE_KEYS = {"method", "n", "seed", "ranges", "num_levels"}
-MANIFEST = "_sweep.json"
-LOCK = "_sweep.lock"
-MAX_ATTEMPTS = 2             # a run that kills its worker process this often is recorded as failed
-EXIT_INTERRUPTED = 130
-EXIT_ABORTED = 1
-
-
-class SweepError(ScenarioError):
-    """A bad sweep file or sweep call; the message names the key and the value (exit code 2)."""
-
-
-class SweepInterrupted(KeyboardInterrupt):
-    """Ctrl-C (or SIGTERM) during a sweep: finished runs were written."""
-
-
-class SweepAborted(RuntimeError):
-    """The executor went away (e.g. the Dask scheduler died): finished runs were written."""
-
-
-_FIELDS = {f.name: f for f in dataclasses.fields(Scenario)}
-
-
-def _kind(name: str) -> str:
-    return _FIELDS[name].type            # "int", "float", "bool" or "tuple" (string annotations)
-
-
-@dataclasses.dataclass
-class SweepSpec:
-    """A validated sweep: what to run and what to record.
-
-    Exactly one of ``grid`` ({param: [values]}), ``sample`` ({method, n, seed, ranges}) and
-    ``points`` (an explicit list of {param: value}, used by :mod:`models.sensitivity`) is set.
-    ``scenarios`` lists every scenario the points run in; with more than one, the results get
-    a ``scenario`` column.
-    """
-
-    scenarios: list[str]
-    steps: int
-    seeds: list[int]
-    outputs: list[str]
-    grid: dict[str, list] | None = None
-    sample: dict | None = None
-    points: list[dict] | None = None
-    fixed: dict = dataclasses.field(default_factory=dict)
-    model: str = DEFAULT_MODEL
-    name: str = "sweep"
-    source: str = "<dict>"
-
-    @property
-    def scenario(self) -> str:
-        """The first (often the only) scenario: the one outputs are checked against."""
-        return self.scenarios[0]
-
-    @property
-    def multi_scenario(self) -> bool:
-        return len(self.scenarios) > 1
-
-    @property
-    def param_names(self) -> list[str]:
-        if self.grid is not None:
-            return list(self.grid)
-        if self.sample is not None:
-            return list(self.sample["ranges"])
-        return list(self.points[0]) if self.points else []
-
-    def to_dict(self) -> dict:
-        """A JSON-able description (for the manifest)."""
-        d = dataclasses.asdict(self)
-        d.pop("source")
-        return d
-
-
-CLI_SOURCE = "the command line"
-_OPTIONS = {"scenario": "--scenario", "steps": "--steps", "replications": "--replications",
-            "seeds": "--seeds", "outputs": "--outputs", "name": "--name", "model": "--model",
-            "parameters": "--param", "fixed": "--fixed", "sample": "--sample",
-            "sample.method": "--sample", "sample.n": "--n", "sample.seed": "--sample-seed",
-            "sample.num_levels": "--num-levels", "sample.ranges": "--range"}
-
-
-def _where(source: str) -> str:
-    return source if source == CLI_SOURCE else f"sweep file {source}"
-
-
-def _key(source: str, key: str) -> str:
-    """How a message names a key: the file's key, or the option that set it."""
-    if source != CLI_SOURCE:
-        return f"key '{key}'"
-    for prefix in ("sample.ranges", "parameters", "fixed"):
-        if key.startswith(prefix + "."):
-            return f"{_OPTIONS[prefix]} {key[len(prefix) + 1:]}"
-    return _OPTIONS.get(key, f"key '{key}'")
-
-
-def _err(source: str, key: str, value: Any, why: str) -> SweepError:
-    return SweepError(f"{_where(source)}: {_key(source, key)} = {value!r}: {why}")
 
 
 def _missing(source: str, key: str, what: str = "") -> SweepError:
-    return SweepError(f"{_where(source)}: missing {_key(source, key)}{what}")
+    return SweepError(f"{where(source)}: missing {key_label(source, key)}{what}")
 
 
 def load_spec(path: str | Path, kind: str = "sweep") -> SweepSpec:
@@ -130,16 +29,8 @@ def _read_toml(path: Path) -> dict:
     return read_toml(path, "sweep file", SweepError)
 
 
-def _cli_value(text: str):
-    """A command-line value read as a TOML value (``0.5``, ``3``, ``true``), else a string."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
 def _cli_list(text: str) -> list:
-    return [_cli_value(t.strip()) for t in text.split(",")]
+    return [toml_value(t.strip()) for t in text.split(",")]
 
 
 def _cli_assignment(option: str, text: str) -> tuple[str, str]:
@@ -181,9 +72,9 @@ def spec_from_cli(args, kind: str = "sweep") -> SweepSpec:
         names = [str(Path(n).resolve()) if n.endswith(".toml") else n for n in names]
         raw["scenario"] = names if len(names) > 1 else names[0]
     if "steps" in given:
-        raw["steps"] = _cli_value(given["steps"])
+        raw["steps"] = toml_value(given["steps"])
     if "replications" in given:
-        raw["replications"] = _cli_value(given["replications"])
+        raw["replications"] = toml_value(given["replications"])
         raw.pop("seeds", None)
     if "seeds" in given:
         raw["seeds"] = _cli_list(given["seeds"])
@@ -191,7 +82,7 @@ def spec_from_cli(args, kind: str = "sweep") -> SweepSpec:
     if "outputs" in given:
         raw["outputs"] = [o.strip() for o in given["outputs"].split(",")]
     for option, table, parse in (("--param", "parameters", _cli_list),
-                                 ("--fixed", "fixed", _cli_value)):
+                                 ("--fixed", "fixed", toml_value)):
         for text in given.get(option[2:], []):
             name, values = _cli_assignment(option, text)
             raw[table] = {**(raw.get(table) or {}), name: parse(values)}
@@ -199,7 +90,7 @@ def spec_from_cli(args, kind: str = "sweep") -> SweepSpec:
         sample = dict(raw.get("sample") or {})
         for key, opt in (("method", "sample"), ("n", "n"), ("seed", "sample_seed")):
             if opt in given:
-                sample[key] = given[opt] if key == "method" else _cli_value(given[opt])
+                sample[key] = given[opt] if key == "method" else toml_value(given[opt])
         for text in given.get("range", []):
             name, values = _cli_assignment("--range", text)
             sample["ranges"] = {**(sample.get("ranges") or {}), name: _cli_list(values)}
@@ -213,12 +104,12 @@ def _check_scenarios(source, value, base_dir, kind) -> list[str]:
     many = isinstance(value, list)
     names = value if many else [value]
     if not names or not all(isinstance(v, str) and v for v in names):
-        raise _err(source, "scenario", value, "must be a scenario name or a .toml path, or a "
+        raise spec_error(source, "scenario", value, "must be a scenario name or a .toml path, or a "
                    "non-empty list of them")
     if many and kind == "sensitivity" and len(names) > 1:
-        raise _err(source, "scenario", value, "a sensitivity analysis takes one scenario")
+        raise spec_error(source, "scenario", value, "a sensitivity analysis takes one scenario")
     if len(set(names)) != len(names):
-        raise _err(source, "scenario", value, "lists a scenario twice")
+        raise spec_error(source, "scenario", value, "lists a scenario twice")
     out = []
     for name in names:
         if name.endswith(".toml") and base_dir is not None and not Path(name).is_absolute():
@@ -226,7 +117,7 @@ def _check_scenarios(source, value, base_dir, kind) -> list[str]:
         try:
             load_scenario(name)
         except ScenarioError as exc:
-            raise _err(source, "scenario", value, str(exc)) from None
+            raise spec_error(source, "scenario", value, str(exc)) from None
         out.append(name)
     return out
 
@@ -236,24 +127,24 @@ def _check_int(source, key, value, low=None):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise _err(source, key, value, "must be a whole number")
+            raise spec_error(source, key, value, "must be a whole number")
     if low is not None and value < low:
-        raise _err(source, key, value, f"must be >= {low}")
+        raise spec_error(source, key, value, f"must be >= {low}")
     return value
 
 
 def _check_param_name(source, key, name, value, *, sampled=False):
-    if name not in _FIELDS:
-        raise _err(source, key, value, f"unknown scenario parameter '{name}' "
+    if name not in FIELDS:
+        raise spec_error(source, key, value, f"unknown scenario parameter '{name}' "
                    "(see models.scenario.PARAMETER_TABLE)")
     if name == "steps":
-        raise _err(source, key, value, "sweep 'steps' at the top level of the sweep file, "
+        raise spec_error(source, key, value, "sweep 'steps' at the top level of the sweep file, "
                    "not as a parameter")
-    kind = _kind(name)
+    kind = param_kind(name)
     if kind == "tuple" and key.split(".")[0] != "fixed":
-        raise _err(source, key, value, "list-valued parameters can only be set in [fixed]")
+        raise spec_error(source, key, value, "list-valued parameters can only be set in [fixed]")
     if sampled and kind == "bool":
-        raise _err(source, key, value, "true/false parameters cannot be sampled; "
+        raise spec_error(source, key, value, "true/false parameters cannot be sampled; "
                    "use a [parameters] grid")
 
 
@@ -267,34 +158,34 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
     methods = SAMPLE_METHODS if kind == "sweep" else ("sobol", "morris")
     for key in raw:
         if key not in TOP_KEYS:
-            raise _err(source, key, raw[key], f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
+            raise spec_error(source, key, raw[key], f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
     for key in ("scenario", "steps", "outputs"):
         if key not in raw:
             raise _missing(source, key)
     scenarios = _check_scenarios(source, raw["scenario"], base_dir, kind)
     steps = _check_int(source, "steps", raw["steps"], 1)
-    f = _FIELDS["steps"].metadata
+    f = FIELDS["steps"].metadata
     if steps > f["high"]:
-        raise _err(source, "steps", steps, f"must be <= {f['high']}")
+        raise spec_error(source, "steps", steps, f"must be <= {f['high']}")
 
     # seeds
     if "seeds" in raw and "replications" in raw:
-        raise SweepError(f"{_where(source)}: give {_key(source, 'replications')} or "
-                         f"{_key(source, 'seeds')}, not both")
+        raise SweepError(f"{where(source)}: give {key_label(source, 'replications')} or "
+                         f"{key_label(source, 'seeds')}, not both")
     if "seeds" in raw:
         seeds = raw["seeds"]
         if not isinstance(seeds, list) or not seeds:
-            raise _err(source, "seeds", seeds, "must be a non-empty list of whole numbers")
+            raise spec_error(source, "seeds", seeds, "must be a non-empty list of whole numbers")
         seeds = [_check_int(source, "seeds", s, 0) for s in seeds]
         if len(set(seeds)) != len(seeds):
-            raise _err(source, "seeds", raw["seeds"], "lists a seed twice")
+            raise spec_error(source, "seeds", raw["seeds"], "lists a seed twice")
     else:
         seeds = list(range(_check_int(source, "replications", raw.get("replications", 1), 1)))
 
     # fixed overrides
     fixed = raw.get("fixed", {})
     if not isinstance(fixed, dict):
-        raise _err(source, "fixed", fixed, "must be a table of parameter = value")
+        raise spec_error(source, "fixed", fixed, "must be a table of parameter = value")
     for name, value in fixed.items():
         _check_param_name(source, f"fixed.{name}", name, value)
         _check_value(source, f"fixed.{name}", name, value)
@@ -302,69 +193,69 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
     # parameters: grid or sample
     has_grid, has_sample = "parameters" in raw, "sample" in raw
     if kind == "sensitivity" and not has_sample:
-        raise SweepError(f"{_where(source)}: a sensitivity analysis needs a [sample] table "
+        raise SweepError(f"{where(source)}: a sensitivity analysis needs a [sample] table "
                          "with n and [sample.ranges] (options --n and --range)")
     if has_grid == has_sample:
-        raise SweepError(f"{_where(source)}: give either a [parameters] table (a grid; option "
+        raise SweepError(f"{where(source)}: give either a [parameters] table (a grid; option "
                          f"--param) or a [sample] table (options --sample, --n, --range), "
                          f"{'not both' if has_grid else 'not neither'}")
     grid = sample = None
     if has_grid:
         table = raw["parameters"]
         if not isinstance(table, dict) or not table:
-            raise _err(source, "parameters", table, "must be a table of parameter = [values]")
+            raise spec_error(source, "parameters", table, "must be a table of parameter = [values]")
         grid = {}
         for name, values in table.items():
             key = f"parameters.{name}"
             _check_param_name(source, key, name, values)
             if name in fixed:
-                raise _err(source, key, values, "is also in [fixed]")
+                raise spec_error(source, key, values, "is also in [fixed]")
             if not isinstance(values, list) or not values:
-                raise _err(source, key, values, "must be a non-empty list of values")
+                raise spec_error(source, key, values, "must be a non-empty list of values")
             grid[name] = [_check_value(source, key, name, v) for v in values]
             if len(set(map(repr, grid[name]))) != len(values):
-                raise _err(source, key, values, "lists a value twice")
+                raise spec_error(source, key, values, "lists a value twice")
     else:
         table = raw["sample"]
         if not isinstance(table, dict):
-            raise _err(source, "sample", table, "must be a table with method, n and ranges")
+            raise spec_error(source, "sample", table, "must be a table with method, n and ranges")
         for key in table:
             if key not in SAMPLE_KEYS:
-                raise _err(source, f"sample.{key}", table[key],
+                raise spec_error(source, f"sample.{key}", table[key],
                            f"unknown key (known: {', '.join(sorted(SAMPLE_KEYS))})")
         method = table.get("method", methods[0] if kind == "sensitivity" else None)
         if method is None:
             raise _missing(source, "sample.method", f" ({' or '.join(methods)})")
         if method not in methods:
-            raise _err(source, "sample.method", method, f"must be one of {', '.join(methods)}")
+            raise spec_error(source, "sample.method", method, f"must be one of {', '.join(methods)}")
         if "n" not in table:
             raise _missing(source, "sample.n")
         n = _check_int(source, "sample.n", table["n"], 1)
         if method == "sobol" and n & (n - 1):
             lo = 1 << (n.bit_length() - 1)
-            raise _err(source, "sample.n", n, f"Sobol' samples need a power of 2 (e.g. {lo} or "
+            raise spec_error(source, "sample.n", n, f"Sobol' samples need a power of 2 (e.g. {lo} or "
                        f"{lo * 2})")
         seed = _check_int(source, "sample.seed", table.get("seed", 0), 0)
         num_levels = _check_int(source, "sample.num_levels", table.get("num_levels", 4), 2)
         ranges = table.get("ranges")
         if not isinstance(ranges, dict) or not ranges:
-            raise SweepError(f"{_where(source)}: missing table [sample.ranges] of "
+            raise SweepError(f"{where(source)}: missing table [sample.ranges] of "
                              "parameter = [low, high] (option --range NAME=LOW,HIGH)")
         clean = {}
         for name, rng in ranges.items():
             key = f"sample.ranges.{name}"
             _check_param_name(source, key, name, rng, sampled=True)
             if name in fixed:
-                raise _err(source, key, rng, "is also in [fixed]")
+                raise spec_error(source, key, rng, "is also in [fixed]")
             if (not isinstance(rng, list) or len(rng) != 2
                     or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in rng)):
-                raise _err(source, key, rng, "must be [low, high]")
+                raise spec_error(source, key, rng, "must be [low, high]")
             lo, hi = (_check_value(source, key, name, v) for v in rng)
             if not lo < hi:
-                raise _err(source, key, rng, "low must be below high")
+                raise spec_error(source, key, rng, "low must be below high")
             clean[name] = [float(lo), float(hi)]
         if kind == "sensitivity" and len(clean) < 2:
-            raise _err(source, "sample.ranges", ranges, "a sensitivity analysis needs at least "
+            raise spec_error(source, "sample.ranges", ranges, "a sensitivity analysis needs at least "
                        "2 parameters")
         sample = dict(method=method, n=n, seed=seed, ranges=clean)
         if method == "morris":
@@ -372,19 +263,18 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
 
     outputs = raw["outputs"]
     if not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs):
-        raise _err(source, "outputs", outputs, "must be a non-empty list of output names")
+        raise spec_error(source, "outputs", outputs, "must be a non-empty list of output names")
     if len(set(outputs)) != len(outputs):
-        raise _err(source, "outputs", outputs, "lists an output twice")
+        raise spec_error(source, "outputs", outputs, "lists an output twice")
     model = raw.get("model", DEFAULT_MODEL)
     if not isinstance(model, str) or ":" not in model:
-        raise _err(source, "model", model, "must be 'package.module:ClassName'")
+        raise spec_error(source, "model", model, "must be 'package.module:ClassName'")
     name = str(raw.get("name", Path(source).stem if source not in ("<dict>", CLI_SOURCE)
                        else "sweep"))
     spec = SweepSpec(scenarios=scenarios, steps=steps, seeds=seeds, outputs=list(outputs),
                      grid=grid, sample=sample, fixed=dict(fixed), model=model, name=name,
                      source=source)
-    from models.sweep.outputs import _validate_outputs
-    _validate_outputs(spec, kind)
+    validate_outputs(spec, kind)
     return spec
 
 
@@ -393,29 +283,10 @@ def _check_value(source, key, name, value):
     try:
         return validate_one(name, value)
     except ScenarioError as exc:
-        raise _err(source, key, value, str(exc)) from None
+        raise spec_error(source, key, value, str(exc)) from None
 
 
 def validate_one(name, value):
-    from models.scenario import validate_params
+    """One parameter's value checked against its type and range (tuples as lists)."""
     value = validate_params({name: value})[name]
     return list(value) if isinstance(value, tuple) else value
-
-
-def _import_model(path: str):
-    module, _, attr = path.partition(":")
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise SweepError(f"sweep key 'model' = {path!r}: cannot import it ({exc})") from None
-
-
-def _base_params(spec: SweepSpec, scenario: str | None = None) -> dict:
-    """A scenario's full parameters (default: the sweep's first) with ``steps`` and
-    ``[fixed]`` applied: what every point of the sweep starts from."""
-    base = load_scenario(scenario or spec.scenario, steps=spec.steps, **spec.fixed)
-    return _jsonable(dataclasses.asdict(base))
-
-
-def _jsonable(params: dict) -> dict:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}

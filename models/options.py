@@ -1,0 +1,44 @@
+"""Command-line building blocks shared by ``aicredit run`` (:mod:`models.cli`) and the sweep
+commands (:mod:`models.sweep`, :mod:`models.sensitivity`): the usage error, whole-number option
+types and the one reader of option values written as TOML.
+
+A bottom module: it imports nothing from the project, so every command-line module can use it
+without an import cycle.
+"""
+from __future__ import annotations
+
+import argparse
+import tomllib
+
+__all__ = ["UsageError", "int_arg", "positive_int", "toml_value"]
+
+
+class UsageError(Exception):
+    """A mistake in the command line: reported in one line, exit code 2."""
+
+
+def toml_value(text: str):
+    """An option's value read as a TOML value (``0.5``, ``3``, ``true``, ``[1, 2]``), else the
+    text itself as a string. The text is read as given (callers strip it if they mean to)."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def int_arg(name: str, minimum: int):
+    """An argparse type: a whole number >= ``minimum``, or a one-line error naming ``name``."""
+    def conv(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{name} must be >= {minimum}, got {value}")
+        return value
+    return conv
+
+
+def positive_int(name: str):
+    """An argparse type for counts (>= 1): ``--steps``, ``--workers``."""
+    return int_arg(name, 1)
