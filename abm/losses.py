@@ -39,8 +39,8 @@ class LossBook:
         self.events: list[dict] = []
         self.step_total_usd = 0.0
 
-    def record(self, holder, amount_usd: float, issuer, kind: str, step: int = -1) -> None:
-        """Book a loss of ``amount_usd`` that landed on ``holder`` (already written down)."""
+    def record(self, holder, amount_usd: float, issuer, kind: str, step: int) -> None:
+        """Book a loss of ``amount_usd`` that landed on ``holder`` in month ``step`` (already written down)."""
         if amount_usd <= 0:
             return
         self.events.append(dict(step=step, holder=holder.name, holder_sector=holder.sector,

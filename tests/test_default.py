@@ -158,3 +158,13 @@ def test_panic_sales_below_cost_are_savers_realised_losses():
         sum(e["amount_usd"] for e in sales))
     calm = run(steps=6, saver_panic_drawdown_mean=0.9)
     assert calm.losses.by_category["savers_401k"] == 0.0
+
+
+def test_insurer_forced_sale_losses_carry_their_month():
+    """C7: an insurer below its threshold sells at a discount; the realised loss is booked in
+    the month it happens (it was once logged as step -1)."""
+    m = run("baseline", steps=3, insurer_solvency_min=50.0)
+    sales = [e for e in m.losses.events if e["kind"] == "forced_sale_discount"]
+    assert sales, "no insurer sold anything"
+    assert {e["step"] for e in sales} <= {1, 2, 3}
+    assert all(e["holder_sector"] == "insurer" for e in sales)

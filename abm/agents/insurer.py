@@ -75,5 +75,5 @@ class Insurer(Institution):
             proceeds = value * (1.0 - self.discount)
             m.claims.sell(claim, self.sale_plan, buyer)
             self.receive("securities_market", proceeds, "insurer_forced_sale")
-            m.losses.record(self, value - proceeds, claim.issuer, "forced_sale_discount")
+            m.losses.record(self, value - proceeds, claim.issuer, "forced_sale_discount", m.steps)
             self.sold_usd += value
