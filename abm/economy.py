@@ -66,6 +66,7 @@ class Economy(Protocol):
     month: MonthTally
     default_events: list[dict]
     institutions: list[Institution]
+    gpu_supplier: Institution | None   # the chipmaker that sells every new GPU [F10]
     chipmakers: list
     hyperscalers: list
     labs: list

@@ -44,8 +44,8 @@ class LossBook:
         if amount_usd <= 0:
             return
         self.events.append(dict(step=step, holder=holder.name, holder_sector=holder.sector,
-                                issuer=getattr(issuer, "name", str(issuer)),
-                                issuer_sector=getattr(issuer, "sector", ""), kind=kind,
+                                issuer=issuer.name,
+                                issuer_sector=issuer.sector, kind=kind,
                                 amount_usd=amount_usd))
         self.step_total_usd += amount_usd
         if holder.sector == "outside":
