@@ -1,6 +1,7 @@
 #!/bin/sh
-# Install everything the test suite needs and run it: the README's test command.
-#  - the package with its test extras (pytest, hypothesis, playwright, solara, dask, SALib, nbclient)
+# Install everything the test suite needs, lint, and run every test: the README's test command.
+#  - the package with its test extras (pytest, ruff, hypothesis, playwright, solara, dask, SALib,
+#    nbclient)
 #  - Debian's Chromium for the real-browser test (Playwright's own browser download does not
 #    work on machines without internet access; it drives /usr/bin/chromium instead)
 set -eu
@@ -14,4 +15,7 @@ if ! command -v chromium >/dev/null 2>&1; then
     fi
 fi
 python -m pip install -q -e ".[test]"
+# lint first (configured in pyproject.toml): a lint error fails the script, and CI, before any test
+python -m ruff check .
+# every test, slow ones included (the quick loop is `python -m pytest -m "not slow"`)
 exec python -m pytest "$@"
