@@ -102,7 +102,7 @@ def test_F12_data_centre_spending_over_400bn(baseline0):
 
 def test_F13_nvidia_vendor_financing(baseline0):
     """[F13] Nvidia commits 100 bn to OpenAI; with Microsoft 15 bn into Anthropic."""
-    chip = baseline0.chipmakers[0]
+    chip = baseline0.institution("Nvidia")
     openai = [c for c in chip.commitments if c["lab"].name == "OpenAI"]
     assert sum(c["remaining_usd"] for c in openai) == pytest.approx(100 * BN)
     p = baseline0.p
