@@ -1,4 +1,9 @@
-"""Shared fixtures: a baseline model at step 0, and small helpers for running scenarios."""
+"""Shared fixtures: a baseline model at step 0, and small helpers for running scenarios.
+
+Markers (registered in pyproject.toml): ``slow`` (more than ~2 s), ``browser``, ``notebooks``
+and ``cluster``. A test carrying one of the last three is slow too (added here), so the quick
+loop ``python -m pytest -m "not slow"`` skips them all; ``scripts/test.sh`` runs everything.
+"""
 from __future__ import annotations
 
 import pytest
@@ -6,6 +11,17 @@ import pytest
 from models import AIEconomyModel
 
 BN = 1e9
+
+#: Markers that make a test slow whatever its own duration.
+IMPLY_SLOW = ("browser", "notebooks", "cluster")
+
+
+@pytest.hookimpl(tryfirst=True)           # before `-m` deselects by marker
+def pytest_collection_modifyitems(config, items):
+    """Mark every browser, notebooks or cluster test slow as well."""
+    for item in items:
+        if any(item.get_closest_marker(name) for name in IMPLY_SLOW) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="module")

@@ -192,6 +192,7 @@ def test_printed_summary_mentions_every_sector(run_dir):
     assert str(out_dir) in stdout
 
 
+@pytest.mark.slow
 def test_run_as_subprocess(tmp_path):
     out_dir = tmp_path / "sub"
     proc = run_subprocess(["run", "--scenario", "baseline", "--steps", STEPS, "--seed", SEED,
@@ -207,6 +208,7 @@ def test_run_as_subprocess(tmp_path):
         assert sector in proc.stdout
 
 
+@pytest.mark.slow
 def test_subprocess_same_seed_as_in_process(tmp_path, run_dir):
     """Both entry points give the same model_vars for the same seed."""
     _, in_dir, _, _ = run_dir

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from models.report import summary
 from tests.conftest import run
@@ -18,6 +19,7 @@ def outcomes(scenario):
     return np.array(rows)
 
 
+@pytest.mark.slow
 def test_winter_has_more_defaults_and_larger_401k_losses_than_boom():
     boom, winter = outcomes("ai_boom"), outcomes("ai_winter")
     assert winter[:, 0].mean() > boom[:, 0].mean()

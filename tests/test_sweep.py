@@ -128,6 +128,7 @@ def restored_environ(monkeypatch):
     os.environ.update(saved)
 
 
+@pytest.mark.cluster
 def test_same_results_on_one_process_local_processes_and_dask(one_process, tmp_path,
                                                              restored_environ):
     """Also checks that the shipped worker settings (examples/dask/aicredit.yaml, as
@@ -250,6 +251,7 @@ def test_retry_failed_runs_them_again_and_replaces_their_rows(one_process, tmp_p
     assert "0 new, 6 already there)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_run_that_kills_its_worker_is_recorded_and_others_finish(tmp_path):
     spec = small(model="tests.test_sweep:CrashingModel")
     t0 = time.monotonic()
@@ -272,6 +274,7 @@ def _slow_sweep_file(tmp_path) -> Path:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
+@pytest.mark.slow
 def test_kill_and_resume_every_run_exactly_once(tmp_path, sig):
     path, out = _slow_sweep_file(tmp_path), tmp_path / "out"
     total = 45
@@ -352,6 +355,7 @@ def _sweep_until_first_part(cmd, out):
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.cluster
 def test_killed_dask_scheduler_exits_1_keeps_finished_runs_and_resume_completes(tmp_path):
     """The issue's "a killed scheduler loses no finished run": the scheduler SIGKILLed
     part-way through a sweep on a real cluster."""
@@ -381,6 +385,7 @@ def test_killed_dask_scheduler_exits_1_keeps_finished_runs_and_resume_completes(
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.cluster
 def test_killed_dask_worker_its_runs_move_to_another_and_the_sweep_completes(tmp_path):
     """A Dask worker SIGKILLed part-way: Dask reruns its runs on the other worker; every run
     ends up in the results exactly once, none marked failed."""
