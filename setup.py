@@ -3,9 +3,16 @@
 ``pip install -e .`` compiles the Cython fire-sale kernel (``abm/market/_fire_sale.pyx``)
 and installs the ``aicredit`` command.
 """
+import re
+from pathlib import Path
+
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, find_packages, setup
+
+# The one version (models/version.py), read without importing the package.
+VERSION = re.search(r'^__version__ = "([^"]+)"$',
+                    (Path(__file__).parent / "models" / "version.py").read_text(), re.M).group(1)
 
 extensions = [
     Extension(
@@ -19,7 +26,7 @@ extensions = [
 
 setup(
     name="aicredit",
-    version="0.1.0",
+    version=VERSION,
     description="Agent-based simulation of how the financing of the AI build-out could unravel",
     python_requires=">=3.11",
     packages=find_packages(include=["abm", "abm.*", "models", "models.*", "visualization"]),

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from models.options import UsageError, int_arg, positive_int, toml_value
+from models.version import __version__
 
 __all__ = ["main"]
 
@@ -48,6 +49,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="aicredit", description=(
         "Agent-based simulation of how the financing of the AI build-out could unravel."))
+    parser.add_argument("--version", action="version", version=f"aicredit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run a scenario and write its report and plots")
     run.add_argument("--scenario", default="baseline", help="scenario name or path to a .toml file")

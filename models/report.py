@@ -28,13 +28,14 @@ import pandas as pd
 
 from abm.agents import SECTORS
 from abm.losses import HOLDER_CATEGORIES
+from models.version import __version__
 
 __all__ = ["summary", "write_outputs", "format_summary", "plot_run", "max_drawdown"]
 
 #: Part of every sweep run's identity: bump it whenever a change alters results, so sweeps
 #: resumed after the change do not mix old and new runs. 0.1.1: collateral dumped after a
 #: default moves the GPU market price.
-MODEL_VERSION = "0.1.1"
+MODEL_VERSION = __version__         # the one version, models/version.py
 
 
 def max_drawdown(series) -> float:

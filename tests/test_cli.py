@@ -343,3 +343,11 @@ def test_steps_and_set_steps_must_agree(capsys):
     code = main(["run", "--steps", "1", "--set", "steps=1000", "--quiet"])
     out, err = capsys.readouterr()
     assert code == 2 and "--steps" in err and len(err.strip().splitlines()) == 1
+
+
+def test_version_prints_the_one_version_and_exits_0(capsys):
+    from models.report import MODEL_VERSION
+    from models.version import __version__
+    code, out, err = run_main(["--version"], capsys)
+    assert code == 0, err
+    assert out.strip() == f"aicredit {__version__}" == f"aicredit {MODEL_VERSION}"
