@@ -129,6 +129,7 @@ def test_month_axis_shows_calendar_months(calm):
         "2025-01", "2025-03", "2025-05", "2025-07", "2025-09", "2025-11", "2026-01"]
 
 
+@pytest.mark.slow
 def test_report_and_browser_draw_the_same_charts(winter, tmp_path, monkeypatch):
     """The run report and the page draw the one set of charts of visualization.charts:
     each panel of ``overview.png`` and each picture on the page is drawn by the same
@@ -155,6 +156,7 @@ def test_report_and_browser_draw_the_same_charts(winter, tmp_path, monkeypatch):
     assert F.CHARTS is C.CHARTS and F.chart is C.chart
 
 
+@pytest.mark.slow
 def test_report_needs_no_solara(tmp_path):
     """``aicredit run`` draws its report with the viz extras absent (no Solara)."""
     import subprocess
