@@ -1,10 +1,10 @@
 """Scenario parameters: one validated dataclass, loaded from TOML files.
 
 Every parameter of the model is a field of :class:`Scenario` with its unit, its valid range
-and its source: a fact of the article ``[F#]`` (``../shared/seeds/facts.md``), a public
-reference value ``[R#]``, or a stated assumption. Money in scenario files is in billions of
-USD (``_bn`` suffix); the model converts to USD. Time is in months (one step = one month,
-step 0 = January 2025).
+and its source: a fact of the article ``[F#]`` or a public reference value ``[R#]``, each
+explained in ``docs/sources.md``, or a stated assumption. Money in scenario files is in
+billions of USD (``_bn`` suffix); the model converts to USD. Time is in months (one step =
+one month, step 0 = January 2025).
 
 A scenario file is a flat TOML table of these keys plus ``name`` and ``description``.
 Values it omits take the defaults below (the calibrated 2025 baseline). Unknown keys, wrong
@@ -82,6 +82,29 @@ class Scenario:
     gpu_capex_share: float = p(0.6, 0, 1, "fraction", "assumption", "Share of capex spent on GPUs.")
     hyperscaler_spv_share: float = p(0.15, 0, 1, "fraction", "[F20] (Meta 27bn of ~70bn)",
                                      "Share of data-centre capex financed off balance sheet through SPVs.")
+    hyperscaler_ai_service_weights: tuple = p((1.0, 1.0, 1.0, 1.0, 0.0), 0, 1, "weights",
+                                              "assumption (Oracle sells capacity, not its own AI service)",
+                                              "Hyperscalers' own AI-service demand is split pro rata to capex times this weight.")
+    hyperscaler_dc_stock_months: float = p(36.0, 0, 600, "months of capex", "assumption (three years of build-out)",
+                                           "Data centres owned at step 0, in months of step-0 data-centre capex.")
+    hyperscaler_gpu_stock_months: float = p(12.0, 0, 600, "months of capex", "assumption (GPUs bought in 2024)",
+                                            "GPUs owned at step 0, in months of step-0 GPU capex.")
+    hyperscaler_bond_rate_per_year: float = p(0.045, 0, 1, "1/yr", "assumption (AA-rated yields 2024)",
+                                              "Coupon of the bonds hyperscalers have outstanding at step 0.")
+    hyperscaler_new_bond_rate_per_year: float = p(0.05, 0, 1, "1/yr", "assumption (AA-rated yields 2025)",
+                                                  "Coupon of the bonds hyperscalers issue during the run.")
+    hyperscaler_max_debt_to_cash_flow: float = p(2.5, 0, 100, "x yearly cash flow", "assumption (rating-agency leverage limits)",
+                                                 "Bond investors lend up to this multiple of yearly operating cash flow (SPV debt counted).")
+    hyperscaler_cash_buffer_months: float = p(3.0, 0, 120, "months of capex", "assumption",
+                                              "Cash a hyperscaler keeps, in months of step-0 capex, before issuing bonds.")
+    hyperscaler_dues_cover: float = p(2.0, 0, 100, "x monthly dues", "assumption",
+                                      "Cash kept back from capex as a multiple of the month's contract dues.")
+    hyperscaler_payout_share: float = p(0.1, 0, 1, "fraction/month", "assumption",
+                                        "Share of cash above its needs a hyperscaler pays to shareholders each month.")
+    hyperscaler_renewal_scale_max: float = p(2.0, 1, 100, "x", "assumption",
+                                             "Largest growth factor of rented capacity at a yearly renewal.")
+    data_centre_depreciation_per_year: float = p(0.04, 0, 1, "1/yr", "assumption (~25-year building life)",
+                                                 "Depreciation of data centres (hyperscalers' and SPVs').")
 
     # --- neoclouds (C2, C4) -----------------------------------------------------------
     coreweave_revenue_bn_per_year: float = p(5.0, 0, 1e4, "bn USD/yr", "[F5]", "CoreWeave revenue 2025.")
@@ -90,20 +113,36 @@ class Scenario:
     coreweave_short_term_share: float = p(0.55, 0, 1, "fraction", "[F6] more than half",
                                           "Share of CoreWeave debt due within 12 months.")
     coreweave_lease_bn: float = p(34.0, 0, 1e4, "bn USD", "[F8]", "Lease obligations to 2028.")
+    coreweave_lease_months: int = p(48, 1, 600, "months", "[F8] from 2025 to 2028",
+                                    "Months over which the lease obligations are paid in equal instalments.")
     coreweave_customer_shares: tuple = p((0.70, 0.10, 0.10, 0.10), 0, 1, "fractions", "[F9]",
                                          "Revenue shares: Microsoft, Nvidia, OpenAI, other customers.")
+    coreweave_market_cap_bn: float = p(60.0, 0, 1e5, "bn USD", "assumption (2025 price, rounded)",
+                                       "CoreWeave's market capitalisation at step 0 (smaller neoclouds: scaled).")
+    coreweave_shareholders: tuple = p((0.93, 0.07), 0, 1, "fractions", "[F10] Nvidia a main investor (7%: assumption)",
+                                      "Equity shares of CoreWeave at step 0: outside investors, Nvidia (C8 on).")
     coreweave_ipo_step: int = p(2, -1, 600, "step", "[F1] March 2025", "Month of CoreWeave's IPO (-1: none).")
     coreweave_ipo_bn: float = p(1.5, 0, 1e4, "bn USD", "assumption (IPO proceeds, rounded)",
                                 "New equity raised at the IPO.")
     n_small_neoclouds: int = p(3, 0, 10000, "count", "assumption", "Synthetic smaller neoclouds.")
     small_neocloud_scale: float = p(0.25, 0, 10, "x CoreWeave", "assumption",
                                     "Size of each smaller neocloud relative to CoreWeave.")
+    small_neocloud_customer_shares: tuple = p((0.7, 0.3), 0, 1, "fractions", "assumption like [F9]",
+                                              "Revenue shares of a smaller neocloud: one anchor hyperscaler, spot buyers.")
+    small_neocloud_contract_months: int = p(6, 1, 600, "months", "assumption",
+                                            "First term of the first smaller neocloud's anchor contract.")
+    small_neocloud_contract_stagger_months: int = p(3, 0, 600, "months", "assumption",
+                                                    "Each further smaller neocloud's anchor contract runs this much longer.")
     gpu_loans_per_neocloud: int = p(24, 1, 1_000_000, "count", "assumption",
                                     "GPU-backed loans per neocloud at step 0.")
     rollover_base_share: float = p(0.95, 0, 1, "fraction", "assumption",
                                    "Share of maturing neocloud debt lenders roll over in calm markets.")
     neocloud_cash_buffer_months: float = p(2.0, 0, 120, "months", "assumption",
                                            "Months of costs a neocloud keeps before buying GPUs.")
+    neocloud_raise_trigger_months: float = p(3.0, 0, 120, "months", "assumption",
+                                             "A neocloud raises equity when cash covers fewer months of costs than this.")
+    neocloud_raise_months: float = p(6.0, 0, 120, "months", "assumption",
+                                     "Size of a neocloud's equity raise, in months of costs.")
     neocloud_opex_bn_per_year: float = p(2.0, 0, 1e4, "bn USD/yr", "assumption (CoreWeave filings, rounded)",
                                          "CoreWeave's operating cost other than leases and debt service (power, staff).")
     neocloud_cash_bn: float = p(2.0, 0, 1e4, "bn USD", "assumption (CoreWeave filings, rounded)",
@@ -134,6 +173,8 @@ class Scenario:
                                        "Private-credit funds sharing each new GPU-backed loan.")
     gpu_loan_new_maturity_months: int = p(36, 1, 600, "months", "assumption ([F6] short-dated debt)",
                                           "Maturity of a new GPU-backed loan.")
+    gpu_loan_opening_max_maturity_months: int = p(48, 13, 600, "months", "assumption ([F6] more than half within a year)",
+                                                  "Opening loans not due within a year mature evenly from month 13 to this month.")
     gpu_loan_amortisation_months: int = p(48, 1, 600, "months", "assumption (GPU useful life, [R5])",
                                           "Amortisation term of GPU-backed loans, new and opening.")
     gpu_loan_rollover_months: int = p(12, 1, 600, "months", "assumption",
@@ -146,18 +187,65 @@ class Scenario:
     # --- AI labs and the chipmaker (C1, C8) ---------------------------------------------
     openai_loss_bn_per_year: float = p(15.0, 0, 1e4, "bn USD/yr", "[F15]", "OpenAI loss 2025.")
     openai_oracle_contract_bn: float = p(300.0, 0, 1e5, "bn USD", "[F14]", "OpenAI compute contract with Oracle.")
+    openai_oracle_contract_months: int = p(60, 1, 600, "months", "[F14], [F15] (60 bn a year: five years)",
+                                           "Term of OpenAI's Oracle contract.")
     openai_amazon_contract_bn: float = p(38.0, 0, 1e5, "bn USD", "[F14]", "OpenAI compute contract with Amazon.")
+    openai_amazon_contract_months: int = p(84, 1, 600, "months", "assumption (seven-year deal, public reports)",
+                                           "Term of OpenAI's Amazon contract.")
+    openai_amazon_contract_start_step: int = p(10, 0, 600, "step", "assumption (November 2025 announcement)",
+                                               "First month of OpenAI's Amazon payments.")
     openai_coreweave_contract_bn: float = p(22.0, 0, 1e5, "bn USD", "[F2], [F14]", "OpenAI contract with CoreWeave.")
+    openai_coreweave_contract_months: int = p(60, 1, 600, "months", "assumption", "Term of OpenAI's CoreWeave contract.")
+    openai_coreweave_contract_start_step: int = p(6, 0, 600, "step", "assumption ([F2] recent months)",
+                                                  "First month of OpenAI's CoreWeave payments.")
     meta_coreweave_contract_bn: float = p(14.0, 0, 1e5, "bn USD", "[F2]", "Meta contract with CoreWeave.")
+    meta_coreweave_contract_months: int = p(72, 1, 600, "months", "assumption", "Term of Meta's CoreWeave contract.")
+    meta_coreweave_contract_start_step: int = p(9, 0, 600, "step", "assumption ([F2] recent months)",
+                                                "First month of Meta's CoreWeave payments.")
     nvidia_coreweave_contract_bn: float = p(6.0, 0, 1e5, "bn USD", "[F2]", "Nvidia contract with CoreWeave.")
+    nvidia_coreweave_contract_months: int = p(48, 1, 600, "months", "assumption", "Term of Nvidia's CoreWeave contract.")
+    nvidia_coreweave_contract_start_step: int = p(6, 0, 600, "step", "assumption ([F2] recent months)",
+                                                  "First month of Nvidia's CoreWeave payments.")
     oracle_contract_start_step: int = p(18, 0, 600, "step", "assumption", "First month of OpenAI's Oracle payments.")
     lab_cash_months: float = p(12.0, 0, 240, "months", "assumption", "Labs' cash at step 0 in months of costs.")
+    lab_valuation_bn: tuple = p((300.0, 60.0, 80.0, 100.0), 0, 1e5, "bn USD", "assumption (2025 rounds, rounded)",
+                                "Valuations at step 0: OpenAI, Anthropic, xAI, other labs.")
+    lab_spending_x_revenue: tuple = p((2.0, 12.0, 1.3), 0, 1e3, "x revenue", "assumption ([F16] 400 bn spent on 60 bn)",
+                                      "Spending over revenue of Anthropic, xAI and other labs (OpenAI's follows from its loss [F15]).")
+    lab_opex_share: float = p(0.3, 0, 0.99, "fraction", "assumption",
+                              "Share of a lab's spending that is not compute (staff, other operating costs).")
+    anthropic_compute_shares: tuple = p((0.6, 0.4), 0, 1, "fractions", "assumption",
+                                        "Shares of Anthropic's compute bought from Amazon and Google.")
+    openai_shareholders: tuple = p((0.27, 0.73), 0, 1, "fractions", "assumption (Microsoft ~27%)",
+                                   "Equity shares of OpenAI at step 0: Microsoft, outside investors.")
+    anthropic_shareholders: tuple = p((0.15, 0.14, 0.71), 0, 1, "fractions", "assumption",
+                                      "Equity shares of Anthropic at step 0: Amazon, Google, outside investors.")
+    lab_runway_months_min: float = p(6.0, 0, 120, "months", "assumption",
+                                     "A lab raises an equity round when cash covers fewer months of losses than this.")
+    lab_round_months: float = p(12.0, 0, 240, "months", "assumption",
+                                "Size of a lab's equity round, in months of losses.")
+    lab_renewal_scale_max: float = p(3.0, 1, 100, "x", "assumption",
+                                     "Largest growth factor of a lab's rolling compute contract at a yearly renewal.")
     nvidia_openai_investment_bn: float = p(100.0, 0, 1e5, "bn USD", "[F13]", "Nvidia's committed investment in OpenAI.")
+    nvidia_openai_tranches: int = p(10, 1, 1000, "count", "assumption (10 bn per gigawatt deployed)",
+                                    "Equal tranches in which Nvidia pays its OpenAI commitment.")
+    nvidia_openai_first_tranche_step: int = p(9, 0, 600, "step", "assumption (October 2025)",
+                                              "Month of the first tranche of Nvidia's OpenAI investment.")
     nvidia_anthropic_investment_bn: float = p(10.0, 0, 1e5, "bn USD", "[F13] (15 with Microsoft)", "Nvidia's investment in Anthropic.")
     microsoft_anthropic_investment_bn: float = p(5.0, 0, 1e5, "bn USD", "[F13]", "Microsoft's investment in Anthropic.")
     nvidia_cash_bn: float = p(60.0, 0, 1e5, "bn USD", "assumption (2025 filings, rounded)", "Nvidia cash at step 0.")
     nvidia_market_cap_bn: float = p(4300.0, 0, 1e6, "bn USD", "assumption (2025 price)", "Nvidia market cap at step 0.")
     nvidia_gross_margin: float = p(0.75, 0, 1, "fraction", "assumption (2025 filings)", "Gross margin on GPU sales.")
+    chipmaker_tranche_every_months: int = p(6, 1, 600, "months", "assumption",
+                                            "Months between tranches of the chipmaker's investment commitments.")
+    chipmaker_tranche_sentiment_min: float = p(0.6, 0, 10, "sentiment", "assumption",
+                                               "The chipmaker pays no tranche while AI sentiment is below this.")
+    chipmaker_cash_target_bn: float = p(60.0, 0, 1e5, "bn USD", "assumption (Nvidia's step-0 cash)",
+                                        "Cash above which the chipmaker pays out to shareholders.")
+    chipmaker_payout_share: float = p(0.1, 0, 1, "fraction/month", "assumption",
+                                      "Share of cash above the target paid to shareholders each month.")
+    chipmaker_cash_floor_bn: float = p(5.0, 0, 1e5, "bn USD", "assumption",
+                                       "Cash the chipmaker keeps when paying investment tranches.")
     outside_investor_appetite: float = p(1.0, 0, 10, "x", "assumption",
                                          "Scale of outside investors' funding of lab losses at neutral sentiment.")
     investor_appetite_cover_multiple: float = p(3.0, 0, 1e3, "x", "assumption",
@@ -173,6 +261,22 @@ class Scenario:
     pc_tech_lending_bn: float = p(450.0, 0, 1e5, "bn USD", "[F28]", "Private credit lent to the tech sector.")
     pc_other_loans_bn: float = p(1250.0, 0, 1e5, "bn USD", "assumption (~1.7tn AUM)", "Private credit's non-AI loan book.")
     n_pc_funds: int = p(4, 1, 10000, "count", "assumption", "Private-credit funds (Blue Owl first).")
+    pc_lead_fund_share: float = p(0.3, 0, 1, "fraction", "assumption ([F20] Blue Owl the largest AI lender)",
+                                  "Blue Owl's share of private credit's books; the other funds share the rest equally.")
+    pc_other_loan_rate_per_year: float = p(0.09, 0, 1, "1/yr", "assumption (direct-lending yields, [R8])",
+                                           "Interest rate on private credit's non-AI and other tech loans.")
+    pc_cash_reserve_share: float = p(0.03, 0, 1, "fraction of NAV", "assumption",
+                                     "Cash a fund keeps (and holds at step 0, of its loans); it draws bank lines below it.")
+    pc_distribution_reserve_multiple: float = p(2.0, 1, 100, "x reserve", "assumption",
+                                                "A fund distributes cash above this multiple of its reserve to its LPs.")
+    pc_loss_memory_months: int = p(12, 1, 600, "months", "assumption",
+                                   "Months of credit losses that weigh on a fund's lending appetite.")
+    pc_credit_line_rate_per_year: float = p(0.07, 0, 1, "1/yr", "[R8] revolver ~7%",
+                                            "Interest rate on banks' credit lines to private-credit funds.")
+    pc_line_banks_per_fund: int = p(3, 1, 1000, "count", "assumption",
+                                    "Banks sharing each fund's credit lines.")
+    pc_line_limit_multiple: float = p(1.25, 1, 100, "x drawn", "assumption",
+                                      "Credit-line limit at step 0 as a multiple of the amount drawn.")
     bank_nbfi_loans_bn: float = p(1200.0, 0, 1e5, "bn USD", "assumption (Fed H.8)", "Bank loans to non-bank financials.")
     bank_pc_lending_share: float = p(0.25, 0, 1, "fraction", "[F31] 1% in 2013, 25% now",
                                      "Share of banks' non-bank lending that goes to private credit.")
@@ -193,6 +297,18 @@ class Scenario:
     bank_capital_ratio: float = p(0.13, 0.0, 1, "fraction of RWA", "assumption", "Bank CET1 ratio at step 0.")
     bank_capital_min: float = p(0.07, 0, 1, "fraction of RWA", "[R10] 4.5% + 2.5%", "Minimum CET1 ratio with buffer.")
     bank_hyperscaler_loans_bn: float = p(100.0, 0, 1e5, "bn USD", "assumption", "Bank term loans to hyperscalers.")
+    bank_cash_share: float = p(0.1, 0, 1, "fraction of assets", "assumption (reserves and Treasuries)",
+                               "Banks' cash at step 0.")
+    bank_hyperscaler_loan_rate_per_year: float = p(0.055, 0, 1, "1/yr", "assumption (term-loan rates 2025)",
+                                                   "Interest rate on bank term loans to hyperscalers.")
+    bank_other_loan_rate_per_year: float = p(0.055, 0, 1, "1/yr", "assumption (loan yields 2025)",
+                                             "Interest rate on banks' other loans.")
+    bank_deposit_rate_per_year: float = p(0.02, 0, 1, "1/yr", "assumption (deposit rates 2025)",
+                                          "Interest rate banks pay on deposits.")
+    bank_line_cut: float = p(0.25, 0, 1, "fraction/month", "assumption",
+                             "Share of its credit lines to private credit a bank below its minimum cuts each month (C6).")
+    bank_payout_share: float = p(0.5, 0, 1, "fraction/month", "assumption",
+                                 "Share of equity above the target capital ratio a bank pays as dividends each month.")
 
     # --- insurers (C7) -------------------------------------------------------------------
     n_insurers: int = p(5, 1, 10000, "count", "assumption", "Life insurers.")
@@ -202,6 +318,18 @@ class Scenario:
     insurer_solvency_min: float = p(1.5, 0, 100, "x required", "assumption", "Threshold below which insurers de-risk.")
     insurer_fire_sale_discount: float = p(0.15, 0, 1, "fraction", "assumption (secondaries)",
                                           "Discount at which insurers sell private credit and ABS.")
+    insurer_cash_share: float = p(0.02, 0, 1, "fraction of assets", "assumption",
+                                  "Insurers' cash at step 0 (the rest beyond other holdings is bonds).")
+    insurer_bond_rate_per_year: float = p(0.05, 0, 1, "1/yr", "assumption (IG corporate yields 2025)",
+                                          "Yield of insurers' bond holdings.")
+    insurer_policy_rate_per_year: float = p(0.045, 0, 1, "1/yr", "assumption (annuity crediting rates)",
+                                            "Rate credited on policy reserves.")
+    insurer_liquidity_buffer_share: float = p(0.01, 0, 1, "fraction of assets", "assumption",
+                                              "Cash below which an insurer sells bonds; it keeps it when paying dividends.")
+    insurer_liquidity_target_multiple: float = p(2.0, 1, 100, "x buffer", "assumption",
+                                                 "Cash an insurer restores by selling bonds, as a multiple of its buffer.")
+    insurer_payout_share: float = p(0.5, 0, 1, "fraction/month", "assumption",
+                                    "Share of surplus above the target solvency ratio an insurer pays as dividends each month.")
 
     # --- 401(k) savers (C10, C11) --------------------------------------------------------
     n_saver_cohorts: int = p(200, 1, 10_000_000, "count", "assumption", "401(k) saver cohorts.")
@@ -210,10 +338,26 @@ class Scenario:
     saver_ai_index_share: float = p(0.35, 0, 1, "fraction", "[F18]", "Share of 401(k) assets in the AI index.")
     saver_panic_drawdown_mean: float = p(0.25, 0.01, 1, "fraction", "assumption", "Mean drawdown that triggers panic selling.")
     saver_return_chasing: float = p(0.5, 0, 10, "", "assumption", "Tilt of new contributions toward recent returns.")
+    saver_size_dispersion: float = p(1.0, 0, 10, "log-sd", "assumption (401(k) balances are lognormal)",
+                                     "Dispersion of cohort sizes (lognormal).")
+    saver_panic_dispersion: float = p(0.3, 0, 10, "log-sd", "assumption",
+                                      "Dispersion of cohorts' panic thresholds around the mean (lognormal).")
+    saver_panic_drawdown_min: float = p(0.02, 0, 1, "fraction", "assumption",
+                                        "Smallest panic threshold of a cohort.")
+    saver_panic_drawdown_max: float = p(0.95, 0, 1, "fraction", "assumption",
+                                        "Largest panic threshold of a cohort.")
+    saver_panic_sell_share: float = p(0.5, 0, 1, "fraction", "assumption",
+                                      "Share of its AI-index holdings a panicking cohort sells.")
+    saver_panic_out_months: int = p(12, 0, 600, "months", "assumption (inertia)",
+                                    "Months a cohort stays out of the index after panic selling.")
 
     # --- SPVs (C9) ------------------------------------------------------------------------
     meta_spv_bn: float = p(27.0, 0, 1e5, "bn USD", "[F20]", "Meta's Louisiana data-centre SPV.")
     n_other_spvs: int = p(3, 0, 10000, "count", "[F20] xAI, CoreWeave, Google", "Other SPVs.")
+    other_spv_bn: float = p(15.0, 0, 1e5, "bn USD", "assumption (about half Meta's [F20])",
+                            "Size of each other SPV (with more than three, they share three's total).")
+    other_spv_opening_years: int = p(3, 1, 50, "years", "assumption",
+                                     "Other SPVs were opened evenly over this many years before step 0.")
     spv_lease_term_months: int = p(48, 1, 600, "months", "assumption (4-year initial term)", "SPV lease term.")
     spv_walkaway_threshold: float = p(0.6, 0, 10, "x expected", "assumption",
                                       "Walk away at renewal when AI revenue is below this share of what was expected.")
@@ -223,10 +367,16 @@ class Scenario:
     sentiment_sensitivity: float = p(1.0, 0, 100, "", "assumption", "Response of AI sentiment to demand surprises.")
     equity_volatility_per_month: float = p(0.05, 0, 1, "log-sd/month", "assumption", "Idiosyncratic equity volatility.")
     equity_ai_beta: float = p(1.0, 0, 10, "", "assumption", "Response of AI stock prices to sentiment.")
+    equity_drift_per_month: float = p(0.005, -1, 1, "log/month", "assumption (~6%/yr equity return)",
+                                      "Drift of listed firms' log market values.")
+    sentiment_default_stress_sensitivity: float = p(10.0, 0, 1e3, "", "assumption",
+                                                    "Fall of log sentiment per rise of the share of AI debt defaulted in the last 12 months.")
 
     # --- contracts, outside markets and resolution -------------------------------------------
     contract_renewal_months: int = p(12, 1, 600, "months", "assumption (annual compute contracts)",
                                      "Term of each renewal of a rolling compute contract.")
+    contract_renewal_scale_min: float = p(0.5, 0, 1, "x", "assumption",
+                                          "Smallest factor by which a rolling compute contract shrinks at a yearly renewal.")
     outside_bond_rate_per_year: float = p(0.04, 0, 1, "1/yr", "assumption (US Treasuries 2025, rounded)",
                                           "Yield of outside bonds bought with spare cash and of savers' bond holdings.")
     distress_discount: float = p(0.2, 0, 1, "fraction", "assumption",
@@ -280,7 +430,10 @@ _FIELDS = {f.name: f for f in dataclasses.fields(Scenario)}
 _TUPLE_LEN = {"lab_demand_shares": 4, "hyperscaler_capex_bn_per_year": 5,
               "hyperscaler_legacy_cash_bn_per_year": 5, "hyperscaler_cash_bn": 5,
               "hyperscaler_bonds_bn": 5, "hyperscaler_market_cap_bn": 5,
-              "coreweave_customer_shares": 4}
+              "coreweave_customer_shares": 4, "hyperscaler_ai_service_weights": 5,
+              "coreweave_shareholders": 2, "small_neocloud_customer_shares": 2,
+              "lab_valuation_bn": 4, "lab_spending_x_revenue": 3, "anthropic_compute_shares": 2,
+              "openai_shareholders": 2, "anthropic_shareholders": 3}
 
 
 def _check_number(key, value, kind, meta):
@@ -329,7 +482,9 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
         if h > m:
             raise ScenarioError(f"scenario key 'gpu_loan_max_ltv' = {h!r} must not exceed "
                                 f"'gpu_loan_margin_ltv' = {m!r}")
-    for key in ("lab_demand_shares", "coreweave_customer_shares"):
+    for key in ("lab_demand_shares", "coreweave_customer_shares", "coreweave_shareholders",
+                "small_neocloud_customer_shares", "anthropic_compute_shares", "openai_shareholders",
+                "anthropic_shareholders"):
         if key in out and abs(sum(out[key]) - 1.0) > 1e-9:
             raise ScenarioError(f"scenario key '{key}' must sum to 1, got {list(out[key])!r}")
     return out
