@@ -1,0 +1,47 @@
+"""Banks at step 0 [F31, R10]."""
+from __future__ import annotations
+
+from abm.agents import Bank
+from abm.claims import Debt
+from abm.units import BN, MONTHS_PER_YEAR
+from models.calibration._common import endow
+
+__all__ = ["build_banks", "build_bank_balance_sheets"]
+
+
+def build_banks(model) -> None:
+    """Create ``n_banks`` banks with the minimum capital ratio [R10]; sets ``model.banks``."""
+    p = model.p
+    model.banks = [Bank(model, f"Bank {k + 1}", p.bank_capital_min) for k in range(p.n_banks)]
+
+
+def build_bank_balance_sheets(model) -> None:
+    """Term loans to hyperscalers, cash, other loans and deposits [F31, R10].
+
+    Each bank's assets are ``bank_total_assets_bn / n_banks``: what it already holds (credit
+    lines [F31], senior ABS [F22]), a term loan to one hyperscaler, cash, and other loans for
+    the rest; deposits are what its opening capital ratio leaves. Needs the fund balance
+    sheets and the SPVs.
+    """
+    p = model.p
+    out = model.outside
+    hs = model.hyperscalers
+    nb = len(model.banks)
+    for k, b in enumerate(model.banks):
+        h = hs[k % len(hs)]
+        model.claims.add(Debt(holder=b, issuer=h, kind="bank_loan",
+                              principal_usd=p.bank_hyperscaler_loans_bn * BN / nb,
+                              rate_per_month=p.bank_hyperscaler_loan_rate_per_year / MONTHS_PER_YEAR))
+        assets = p.bank_total_assets_bn * BN / nb
+        held = sum(c.value_usd() for c in b.claims_held())
+        cash = p.bank_cash_share * assets
+        other = max(0.0, assets - held - cash)
+        model.claims.add(Debt(holder=b, issuer=out("other_borrowers"), kind="other_loan",
+                              principal_usd=other,
+                              rate_per_month=p.bank_other_loan_rate_per_year / MONTHS_PER_YEAR))
+        endow(model, b, cash, "depositors")
+        equity = p.bank_capital_ratio * b.capital.rwa_usd(b)
+        b.target_ratio = p.bank_capital_ratio
+        model.claims.add(Debt(holder=out("depositors"), issuer=b, kind="deposit",
+                              principal_usd=b.total_assets_usd() - equity,
+                              rate_per_month=p.bank_deposit_rate_per_year / MONTHS_PER_YEAR))

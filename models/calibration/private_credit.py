@@ -1,0 +1,130 @@
+"""Private-credit funds at step 0 and the opening book of GPU-backed loans [F6, F23, F28-F31]."""
+from __future__ import annotations
+
+import numpy as np
+
+from abm.agents import PrivateCreditFund
+from abm.claims import CreditLine, Debt
+from abm.units import BN, MONTHS_PER_YEAR
+from models.calibration._common import endow, stake
+from models.calibration.neoclouds import neocloud_scales
+
+__all__ = ["fund_weights", "build_funds", "build_opening_gpu_loans", "build_fund_balance_sheets"]
+
+
+def fund_weights(p) -> np.ndarray:
+    """Each fund's share of private credit's books: Blue Owl first, the others equal."""
+    nf = p.n_pc_funds
+    lead = p.pc_lead_fund_share
+    return np.array([lead] + [(1 - lead) / (nf - 1)] * (nf - 1)) if nf > 1 else np.array([1.0])
+
+
+def build_funds(model) -> None:
+    """Create Blue Owl and the other private-credit funds (empty balance sheets).
+
+    Sets ``model.funds`` and ``model.gpu_lender_accounts`` (the funds, then the securities
+    market that buys loans of failed funds).
+    """
+    p = model.p
+    nf = p.n_pc_funds
+    names = ["Blue Owl"] + [f"PC fund {k + 1}" for k in range(nf - 1)]
+    funds = [PrivateCreditFund(model, names[k], k) for k in range(nf)]
+    model.funds = funds
+    model.gpu_lender_accounts = [f.name for f in funds] + ["securities_market"]
+
+
+def build_opening_gpu_loans(model, price0) -> None:
+    """The neoclouds' GPU-backed loans outstanding at step 0 [F6, F23], lent by the funds.
+
+    Each neocloud's debt (CoreWeave's [F6], scaled) is split into ``gpu_loans_per_neocloud``
+    equal loans at the opening LTV, each lent by a fund drawn with the funds' weights (the
+    run's first random draws). Needs the neoclouds and the funds.
+    """
+    p = model.p
+    weights = fund_weights(p)
+    batches = [_existing_loans(model, n, s * p.coreweave_debt_bn * BN, weights, price0)
+               for n, s in zip(model.neoclouds, neocloud_scales(p), strict=True)]
+    batches = [b for b in batches if b is not None]
+    if batches:
+        lender, borrower, vintage, units, debt, maturity = (np.concatenate(c)
+                                                            for c in zip(*batches, strict=True))
+        h = p.gpu_loan_max_ltv            # contracts signed before any new policy
+        model.gpu_loans.originate(lender, borrower, vintage, units, debt, p.gpu_loan_margin_ltv,
+                                  h, p.gpu_loan_rate_per_year / MONTHS_PER_YEAR, maturity,
+                                  p.gpu_loan_amortisation_months)
+
+
+def _existing_loans(model, neocloud, debt_usd, weights, price0):
+    """GPU-backed loans outstanding at step 0 [F6, F23]: more than half due within a year.
+
+    Returns the columns (lender, borrower, vintage, units, debt, maturity) to originate, and
+    gives the neocloud the GPUs they finance (plus the unpledged share).
+    """
+    p = model.p
+    gm = model.gpu_market
+    n = p.gpu_loans_per_neocloud
+    if debt_usd <= 0 or n <= 0:
+        return None
+    k = np.arange(n)
+    short = k < int(round(p.coreweave_short_term_share * n))
+    long_months = p.gpu_loan_opening_max_maturity_months - MONTHS_PER_YEAR
+    maturity = np.where(short, 1 + (k % MONTHS_PER_YEAR), MONTHS_PER_YEAR + 1 + (k % long_months))
+    vintage = k % gm.n_existing
+    debt = np.full(n, debt_usd / n)
+    units = debt / p.gpu_loan_opening_ltv / price0[vintage]
+    lender = model.rng.choice(len(weights), size=n, p=weights)
+    pledged = np.bincount(vintage, weights=units, minlength=gm.n_vintages)
+    neocloud.gpu_units = np.maximum(neocloud.gpu_units, pledged * (1 + p.neocloud_unpledged_gpu_share))
+    return lender, np.full(n, neocloud.index), vintage, units, debt, maturity
+
+
+def build_fund_balance_sheets(model) -> list[tuple]:
+    """Private credit's other loans, cash, bank credit lines and pension LPs [F28, F31, F32].
+
+    Tech lending beyond the modelled AI loans (GPU loans, SPV loans) fills the 450 bn of
+    [F28]; the non-AI book, cash (the reserve share of all loans) and the banks' credit
+    lines [F31] are split with the funds' weights; each fund's lines are shared by up to
+    ``pc_line_banks_per_fund`` banks. Insurers own a share of each fund worth their
+    private-credit holdings [F32] (booked by the insurers' builder), pensions and endowments
+    the rest. Returns ``(fund, insurers' share of its units)`` for each fund. Needs the
+    opening GPU loans, the SPVs and the banks.
+    """
+    p = model.p
+    out = model.outside
+    funds = model.funds
+    banks = model.banks
+    nf, nb = len(funds), len(banks)
+    weights = fund_weights(p)
+    lines_total = (p.effective_bank_pc_share * p.bank_nbfi_loans_bn * BN
+                   if p.c6_bank_credit_lines else 0.0)
+    other_rate = p.pc_other_loan_rate_per_year / MONTHS_PER_YEAR
+    ai_lending = model.gpu_loans.debt_by("lender", nf + 1)[:nf] + np.array(
+        [sum(c.value_usd() for c in model.claims.held(f, "spv_loan")) for f in funds])
+    tech_other = max(0.0, p.pc_tech_lending_bn * BN - ai_lending.sum())      # [F28]
+    for k, f in enumerate(funds):
+        tech = weights[k] * tech_other           # tech lending outside the modelled AI firms
+        other = weights[k] * p.pc_other_loans_bn * BN
+        model.claims.add(Debt(holder=f, issuer=out("other_borrowers"), kind="tech_loan",
+                              principal_usd=tech, rate_per_month=other_rate))
+        model.claims.add(Debt(holder=f, issuer=out("other_borrowers"), kind="other_loan",
+                              principal_usd=other, rate_per_month=other_rate))
+        endow(model, f, p.pc_cash_reserve_share * (tech + other + ai_lending[k]), "pensions_endowments")
+    # opening positions of claims need no cash: only cash balances come from outside accounts
+    insurer_pc = p.insurer_pc_bn * BN                                          # [F32]
+    fund_lp_split = []                 # (fund, insurers' share of its units)
+    for k, f in enumerate(funds):
+        lines = weights[k] * lines_total                                       # [F31]
+        lenders = [banks[(k + j) % nb] for j in range(min(p.pc_line_banks_per_fund, nb))]
+        for b in lenders:
+            if lines > 0:
+                part = lines / len(lenders)
+                model.claims.add(CreditLine(holder=b, issuer=f, kind="credit_line",
+                                            principal_usd=part, limit_usd=p.pc_line_limit_multiple * part,
+                                            rate_per_month=p.pc_credit_line_rate_per_year / MONTHS_PER_YEAR))
+        nav = f.equity_usd()
+        f.shares_outstanding = 1.0
+        f.reported_nav_usd = nav
+        ins_share = min(1.0, weights[k] * insurer_pc / max(nav, 1.0))
+        fund_lp_split.append((f, ins_share))
+        stake(model, out("pensions_endowments"), f, 1.0 - ins_share, "fund_share")
+    return fund_lp_split
