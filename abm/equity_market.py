@@ -4,16 +4,18 @@ Prices move on *news*: each month the log growth of AI demand is compared with t
 investors expected (the hyperscalers' belief, [F17]); the surprise accumulates into
 sentiment, and recent defaults weigh on it:
 
-    log s_t = log s_{t-1} + k * (dlog D_t - g_expected / 12) - 10 * (stress_t - stress_{t-1})
+    log s_t = log s_{t-1} + k * (dlog D_t - g_expected / 12) - k_d * (stress_t - stress_{t-1})
 
 where ``stress`` is the share of the AI economy's debt that defaulted in the last 12
-months. A listed firm's market value moves by
+months (``k`` is ``sentiment_sensitivity``, ``k_d``
+``sentiment_default_stress_sensitivity``). A listed firm's market value moves by
 
     log V_t - log V_{t-1} = beta * (log s_t - log s_{t-1}) + drift + sigma * eps
 
-and is zero once the firm defaults; private labs' round valuations move with the same
-beta and no noise. The AI index is the cap-weighted value of the listed AI firms relative
-to step 0 [F18]; 401(k)s hold it. With C10 off, sentiment stays at 1 and prices do not move.
+(``drift`` is ``equity_drift_per_month``) and is zero once the firm defaults; private labs'
+round valuations move with the same beta and no noise. The AI index is the cap-weighted
+value of the listed AI firms relative to step 0 [F18]; 401(k)s hold it. With C10 off,
+sentiment stays at 1 and prices do not move.
 """
 from __future__ import annotations
 
@@ -28,12 +30,16 @@ class EquityMarket:
     """Sentiment, market values of listed institutions and the AI index."""
 
     def __init__(self, *, sensitivity: float, beta: float, volatility_per_month: float,
-                 enabled: bool, drift_per_month: float = 0.005):
+                 enabled: bool, drift_per_month: float = 0.0, stress_sensitivity: float = 0.0):
+        """``drift_per_month`` and ``stress_sensitivity`` are the scenario's
+        ``equity_drift_per_month`` and ``sentiment_default_stress_sensitivity`` (set by the
+        calibration until the model passes them)."""
         self.sensitivity = sensitivity
         self.beta = beta
         self.sigma = volatility_per_month
         self.enabled = enabled
         self.drift = drift_per_month
+        self.stress_sensitivity = stress_sensitivity
         self.sentiment = 1.0
         self._stress = 0.0
         self.index_level = 1.0
@@ -59,11 +65,11 @@ class EquityMarket:
         """
         if not self.enabled:
             return
-        dlog_s = self.sensitivity * demand_news - 10.0 * (default_stress - self._stress)
+        dlog_s = self.sensitivity * demand_news - self.stress_sensitivity * (default_stress - self._stress)
         self._stress = default_stress
         self.sentiment *= math.exp(dlog_s)
         eps = rng.standard_normal(len(self.listed))
-        for firm, e in zip(self.listed, eps):
+        for firm, e in zip(self.listed, eps, strict=True):
             if firm.defaulted:
                 firm.valuation_usd = 0.0
                 continue

@@ -5,7 +5,7 @@ Rules, each month:
 - Costs are take-or-pay compute contracts with clouds [F14] plus operating costs; the
   contracts are settled in the month's payment clearing, so a lab that cannot pay pays
   what it can and defaults on the rest, hitting its clouds' revenue (C1).
-- When its cash covers fewer than ``runway_months_min`` months of losses it raises an
+- When its cash covers fewer than ``lab_runway_months_min`` months of losses it raises an
   equity round; outside investors fund a share that follows AI sentiment. Chipmaker and
   hyperscaler investments are scheduled from the facts [F13] (C8).
 - Rolling compute contracts are renewed each year, scaled by the lab's revenue growth.
@@ -13,14 +13,13 @@ Rules, each month:
 from __future__ import annotations
 
 from abm.agents.base import Institution
+from abm.units import MONTHS_PER_YEAR
 
 __all__ = ["AILab"]
 
 
 class AILab(Institution):
     sector = "ai_lab"
-    runway_months_min = 6.0
-    round_months = 12.0
 
     def __init__(self, model, name: str, demand_share: float, opex_share: float,
                  valuation_usd: float):
@@ -53,13 +52,16 @@ class AILab(Institution):
     # --- decisions ---------------------------------------------------------------------
     def decide(self) -> None:
         """Plan an equity round when the runway is short."""
+        p = self.model.p
         burn = self.monthly_burn_usd()
         self.round_plan_usd = 0.0
-        if burn > 0 and self.cash_usd < self.runway_months_min * burn:
-            self.round_plan_usd = self.round_months * burn
+        if burn > 0 and self.cash_usd < p.lab_runway_months_min * burn:
+            self.round_plan_usd = p.lab_round_months * burn
 
     def renewal_factor(self, contract) -> float | None:
         """Renew a rolling compute contract scaled by the lab's revenue growth over a year (C1)."""
         hist = self.revenue_history
-        growth = hist[-1] / hist[-13] if len(hist) > 12 and hist[-13] > 0 else 1.0
-        return min(max(growth, 0.5), 3.0)
+        p = self.model.p
+        year_ago = -1 - MONTHS_PER_YEAR
+        growth = hist[-1] / hist[year_ago] if len(hist) > MONTHS_PER_YEAR and hist[year_ago] > 0 else 1.0
+        return min(max(growth, p.contract_renewal_scale_min), p.lab_renewal_scale_max)

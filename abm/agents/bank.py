@@ -3,7 +3,7 @@
 Rules, each month:
 - Capital ratio = book equity / risk-weighted assets (:class:`abm.constraints.BankCapitalRatio`).
 - Below the minimum [R10] a bank cuts its undrawn and drawn credit lines to private-credit
-  funds by a quarter (the excess falls due) and makes no new loans: the credit crunch of C6.
+  funds by ``bank_line_cut`` (the excess falls due) and makes no new loans: the credit crunch of C6.
 - With negative equity it fails and is resolved; depositors are senior, and deposit
   insurance pays what they do not recover.
 """
@@ -17,7 +17,6 @@ __all__ = ["Bank"]
 
 class Bank(Institution):
     sector = "bank"
-    line_cut = 0.25
 
     def __init__(self, model, name: str, capital_min: float):
         super().__init__(model, name)
@@ -33,7 +32,7 @@ class Bank(Institution):
     def decide(self) -> None:
         self.cutting = self.model.p.c6_bank_credit_lines and self.capital.is_below_minimum(self)
         self.payout_plan_usd = payout_usd(self.equity_usd(), self.target_ratio,
-                                          self.capital.rwa_usd(self), 0.5)
+                                          self.capital.rwa_usd(self), self.model.p.bank_payout_share)
 
     def act(self) -> None:
         """Pay dividends above the target ratio; cut lines to private credit while below the minimum (C6)."""
@@ -41,4 +40,4 @@ class Bank(Institution):
         if not self.cutting:
             return
         for line in self.claims_held("credit_line"):
-            line.limit_usd = (1.0 - self.line_cut) * min(line.limit_usd, line.principal_usd)
+            line.limit_usd = (1.0 - self.model.p.bank_line_cut) * min(line.limit_usd, line.principal_usd)

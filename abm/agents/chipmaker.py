@@ -12,6 +12,7 @@ Rules, each month:
 from __future__ import annotations
 
 from abm.agents.base import Institution
+from abm.units import BN
 
 __all__ = ["Chipmaker"]
 
@@ -19,8 +20,6 @@ __all__ = ["Chipmaker"]
 class Chipmaker(Institution):
     sector = "chipmaker"
     listed = True
-    tranche_every_months = 6
-    tranche_sentiment_min = 0.6
 
     def __init__(self, model, name: str, market_cap_usd: float, gross_margin: float):
         super().__init__(model, name)
@@ -41,7 +40,9 @@ class Chipmaker(Institution):
                                      next_step=first_step))
 
     def decide(self) -> None:
-        self.payout_plan_usd = max(0.0, self.cash_usd - 60e9) * 0.1
+        p = self.model.p
+        self.payout_plan_usd = (max(0.0, self.cash_usd - p.chipmaker_cash_target_bn * BN)
+                                * p.chipmaker_payout_share)
 
     def invest_in_customers(self) -> None:
         """Pay the scheduled tranches of its commitments (vendor financing, C8)."""
@@ -52,13 +53,14 @@ class Chipmaker(Institution):
             lab = c["lab"]
             if c["remaining_usd"] <= 0 or m.steps < c["next_step"] or lab.defaulted:
                 continue
-            if m.equity_market.sentiment < self.tranche_sentiment_min:
+            if m.equity_market.sentiment < m.p.chipmaker_tranche_sentiment_min:
                 continue
-            amount = min(c["tranche_usd"], c["remaining_usd"], max(0.0, self.cash_usd - 5e9))
+            amount = min(c["tranche_usd"], c["remaining_usd"],
+                         max(0.0, self.cash_usd - m.p.chipmaker_cash_floor_bn * BN))
             if amount > 0:
                 lab.issue_equity(self, amount, "vendor_financing")
                 c["remaining_usd"] -= amount
-            c["next_step"] = m.steps + self.tranche_every_months
+            c["next_step"] = m.steps + m.p.chipmaker_tranche_every_months
 
     def act(self) -> None:
         self.pay("outside_investors", min(self.payout_plan_usd, self.cash_usd), "shareholder_payout")

@@ -11,8 +11,9 @@ Rules, each month:
 - They rent capacity from neoclouds [F9] and let those contracts lapse, or walk away from
   SPV leases at renewal, when AI revenue disappoints (``disappointment`` below the
   walk-away threshold) (C2, C9).
-- They issue bonds when cash runs short, up to a debt limit of ``max_debt_to_cash_flow``
-  times yearly operating cash flow (SPV debt counted: lenders look through), so capex is
+- They issue bonds when cash runs short, up to a debt limit of
+  ``hyperscaler_max_debt_to_cash_flow`` times yearly operating cash flow (SPV debt
+  counted: lenders look through), so capex is
   bounded by what they can finance; they pay out cash above a target.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 
 from abm.agents.base import Institution
 from abm.claims import Debt
+from abm.units import MONTHS_PER_YEAR
 
 __all__ = ["Hyperscaler", "demand_surprise", "mean_expected_demand_ratio", "aggregate_leverage"]
 
@@ -30,7 +32,6 @@ __all__ = ["Hyperscaler", "demand_surprise", "mean_expected_demand_ratio", "aggr
 class Hyperscaler(Institution):
     sector = "hyperscaler"
     listed = True
-    max_debt_to_cash_flow = 2.5     # debt incl. SPVs over yearly operating cash flow (assumption)
 
     def __init__(self, model, name: str, capex_usd_per_month: float, legacy_usd_per_month: float,
                  ai_service_share: float, market_cap_usd: float):
@@ -61,11 +62,11 @@ class Hyperscaler(Institution):
 
         ``D_t / (D_{t-k} * exp(g_{t-k} * k / 12))``; 1 means demand is as expected.
         """
-        k = min(12, len(self.growth_history))
+        k = min(MONTHS_PER_YEAR, len(self.growth_history))
         if k == 0:
             return 1.0
         hist = self.model.demand.history
-        expected = hist[-1 - k] * math.exp(self.growth_history[-k] * k / 12.0)
+        expected = hist[-1 - k] * math.exp(self.growth_history[-k] * k / MONTHS_PER_YEAR)
         return self.model.demand.usd_per_month / expected
 
     def renewal_factor(self, contract) -> float | None:
@@ -73,8 +74,9 @@ class Hyperscaler(Institution):
         if contract.holder.sector == "neocloud" and self.disappointment() < self.model.p.spv_walkaway_threshold:
             return None
         hist = self.model.demand.history
-        growth = hist[-1] / hist[-13] if len(hist) > 12 else 1.0
-        return min(max(growth, 0.5), 2.0)
+        p = self.model.p
+        growth = hist[-1] / hist[-1 - MONTHS_PER_YEAR] if len(hist) > MONTHS_PER_YEAR else 1.0
+        return min(max(growth, p.contract_renewal_scale_min), p.hyperscaler_renewal_scale_max)
 
     def dues_usd(self) -> float:
         step = self.model.steps
@@ -82,32 +84,35 @@ class Hyperscaler(Institution):
 
     def decide(self) -> None:
         m = self.model
-        realised = 12.0 * math.log(m.demand.usd_per_month / m.demand.history[-2]) if len(m.demand.history) > 1 else self.expected_growth
+        realised = (MONTHS_PER_YEAR * math.log(m.demand.usd_per_month / m.demand.history[-2])
+                    if len(m.demand.history) > 1 else self.expected_growth)
         self.growth_history.append(self.expected_growth)
         self.expected_growth += m.p.capex_learning_rate * (realised - self.expected_growth)
         expected_ahead = m.demand.usd_per_month * math.exp(self.expected_growth)
         self.expected_history.append(expected_ahead)
         self.capex_plan_usd = self.capex0_usd_per_month * expected_ahead / self.expected_demand0
-        buffer = 3.0 * self.capex0_usd_per_month
+        buffer = m.p.hyperscaler_cash_buffer_months * self.capex0_usd_per_month
         need = self.capex_plan_usd + self.dues_usd() + buffer - self.cash_usd
         # bond investors lend up to a multiple of yearly operating cash flow (assumption)
-        cash_flow = 12.0 * (self.legacy_usd_per_month + self.ai_revenue_usd)
-        room = max(0.0, self.max_debt_to_cash_flow * cash_flow - self.consolidated_debt_usd())
+        cash_flow = MONTHS_PER_YEAR * (self.legacy_usd_per_month + self.ai_revenue_usd)
+        room = max(0.0, m.p.hyperscaler_max_debt_to_cash_flow * cash_flow - self.consolidated_debt_usd())
         self.bond_plan_usd = min(max(0.0, need), room)
-        self.payout_plan_usd = max(0.0, -need) * 0.1
+        self.payout_plan_usd = max(0.0, -need) * m.p.hyperscaler_payout_share
 
     def finance(self) -> None:
         """Issue bonds to outside bond investors as planned (hyperscalers keep market access)."""
         if self.bond_plan_usd > 0:
             self.model.claims.add(Debt(holder=self.model.outside("bond_investors"), issuer=self,
                                        kind="bond", principal_usd=self.bond_plan_usd,
-                                       rate_per_month=0.05 / 12))
+                                       rate_per_month=(self.model.p.hyperscaler_new_bond_rate_per_year
+                                                       / MONTHS_PER_YEAR)))
             self.receive("bond_investors", self.bond_plan_usd, "bond_issue")
 
     def invest(self) -> None:
         """Spend the capex plan: GPUs from the chipmaker, data centres from suppliers."""
         m = self.model
-        spend = min(self.capex_plan_usd, max(0.0, self.cash_usd - 2.0 * self.dues_usd()))  # keep a month in hand
+        spend = min(self.capex_plan_usd,
+                    max(0.0, self.cash_usd - m.p.hyperscaler_dues_cover * self.dues_usd()))
         self.capex_usd = spend
         gpu_spend = m.p.gpu_capex_share * spend
         self.buy_gpus(gpu_spend)
@@ -121,7 +126,7 @@ class Hyperscaler(Institution):
 
     def act(self) -> None:
         self.pay("outside_investors", min(self.payout_plan_usd, self.cash_usd), "shareholder_payout")
-        self.real_assets_usd *= (1.0 - 0.04 / 12)   # data centres depreciate over ~25 years
+        self.real_assets_usd *= (1.0 - self.model.p.data_centre_depreciation_per_year / MONTHS_PER_YEAR)
 
     def consolidated_debt_usd(self) -> float:
         """Debt including the SPVs that lease to it (off balance sheet unless consolidated) [F20]."""

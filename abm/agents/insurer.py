@@ -26,16 +26,15 @@ class Insurer(Institution):
         self.target_ratio = solvency_min    # set to the opening ratio by the calibration
         self.payout_plan_usd = 0.0
 
-    liquidity_buffer_share = 0.01
-
     def month_income(self) -> None:
         """Before the month's payments: keep a cash buffer by selling bonds (liquidity)."""
         self.raise_liquidity()
 
     def raise_liquidity(self) -> None:
         """Sell bonds at par when cash falls below the liquidity buffer (bonds are liquid)."""
-        buffer = self.liquidity_buffer_share * self.total_assets_usd()
-        gap = 2.0 * buffer - self.cash_usd
+        p = self.model.p
+        buffer = p.insurer_liquidity_buffer_share * self.total_assets_usd()
+        gap = p.insurer_liquidity_target_multiple * buffer - self.cash_usd
         if self.cash_usd >= buffer or gap <= 0:
             return
         for bond in self.claims_held("bond_holding"):
@@ -53,7 +52,8 @@ class Insurer(Institution):
         p = self.model.p
         self.sale_plan = 0.0
         required = self.solvency.required_usd(self)
-        self.payout_plan_usd = payout_usd(self.equity_usd(), self.target_ratio, required, 0.5)
+        self.payout_plan_usd = payout_usd(self.equity_usd(), self.target_ratio, required,
+                                          p.insurer_payout_share)
         if p.c7_insurer_forced_sales and self.solvency.is_below_minimum(self):
             self.sale_plan = self.solvency.share_to_sell(self, self.discount)
 
@@ -61,7 +61,7 @@ class Insurer(Institution):
         """Sell the planned share of private-credit fund shares and ABS at a discount (C7)."""
         self.sold_usd = 0.0
         self.raise_liquidity()
-        buffer = self.liquidity_buffer_share * self.total_assets_usd()
+        buffer = self.model.p.insurer_liquidity_buffer_share * self.total_assets_usd()
         self.pay("outside_investors", min(self.payout_plan_usd, max(self.cash_usd - buffer, 0.0)),
                  "insurer_dividend")
         if self.sale_plan <= 0:

@@ -10,8 +10,8 @@ Rules, each month:
   only if cash stays above a buffer of ``neocloud_cash_buffer_months`` of costs.
 - Short-dated loans must be rolled over by lenders (C4, [F6]); collateral falling in
   value brings margin calls in the fire sale (C3, [F25]).
-- When cash covers fewer than three months of costs it raises equity from outside
-  investors (appetite follows sentiment); the chipmaker takes part (C8, [F10]).
+- When cash covers fewer than ``neocloud_raise_trigger_months`` of costs it raises equity
+  from outside investors (appetite follows sentiment); the chipmaker takes part (C8, [F10]).
 """
 from __future__ import annotations
 
@@ -19,8 +19,12 @@ import math
 
 from abm.agents.base import Institution
 from abm.agents.hyperscaler import mean_expected_demand_ratio
+from abm.units import MONTHS_PER_YEAR
 
 __all__ = ["Neocloud"]
+
+#: Smallest own share of a GPU purchase (guards the division when the LTV is 1).
+MIN_OWN_SHARE = 1e-9
 
 
 class Neocloud(Institution):
@@ -56,7 +60,8 @@ class Neocloud(Institution):
         step = m.steps
         contracts = sum(c.due_usd(step) for c in self.claims_issued())
         debt = self.gpu_loans_owed_usd()
-        debt_service = debt * (m.p.gpu_loan_rate_per_year / 12 + 1.0 / 48.0)
+        debt_service = debt * (m.p.gpu_loan_rate_per_year / MONTHS_PER_YEAR
+                               + 1.0 / m.p.gpu_loan_amortisation_months)
         return contracts + debt_service + sum(self.obligations_to_outside().values())
 
     def decide(self) -> None:
@@ -69,13 +74,13 @@ class Neocloud(Institution):
         ratio = min(mean_expected_demand_ratio(m.hyperscalers), revenue / self.revenue0_usd)
         planned = self.capex0_usd_per_month * max(ratio, 0.0)
         ltv = m.p.effective_gpu_ltv
-        own_share = max(1.0 - ltv, 1e-9)
+        own_share = max(1.0 - ltv, MIN_OWN_SHARE)
         affordable = max(0.0, self.cash_usd - buffer) / own_share
         self.capex_plan_usd = min(planned, affordable)
         self.loan_request_usd = ltv * self.capex_plan_usd
         self.raise_plan_usd = 0.0
-        if self.cash_usd < 3.0 * costs:
-            self.raise_plan_usd = 6.0 * costs
+        if self.cash_usd < m.p.neocloud_raise_trigger_months * costs:
+            self.raise_plan_usd = m.p.neocloud_raise_months * costs
 
     def invest(self, loan_usd: float) -> None:
         """Buy GPUs with the loan granted plus own cash; pledge them to the lenders."""

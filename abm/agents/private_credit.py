@@ -22,12 +22,19 @@ import math
 from abm.agents.base import Institution
 from abm.claims import EquityClaim
 
+#: Months in a quarter (calendar): the redemption gate is stated per quarter [R13].
+MONTHS_PER_QUARTER = 3
+
 __all__ = ["PrivateCreditFund", "write_off_tech_loans"]
 
 
 class PrivateCreditFund(Institution):
     sector = "private_credit"
-    reserve_share = 0.03
+
+    @property
+    def reserve_share(self) -> float:
+        """Cash kept as a share of reported NAV (``pc_cash_reserve_share``)."""
+        return self.model.p.pc_cash_reserve_share
 
     def __init__(self, model, name: str, index: int):
         super().__init__(model, name)
@@ -80,7 +87,7 @@ class PrivateCreditFund(Institution):
 
     def decide(self) -> None:
         p = self.model.p
-        recent = sum(self.losses[-12:])
+        recent = sum(self.losses[-p.pc_loss_memory_months:])
         nav = max(self.reported_nav_usd, 1.0)
         self.appetite = math.exp(-p.pc_loss_appetite_sensitivity * recent / nav)
 
@@ -136,7 +143,7 @@ class PrivateCreditFund(Institution):
             return
         price = self.price_per_unit_usd()
         total = sum(self.redemption_requests.values())
-        gate = p.pc_redemption_gate_per_quarter / 3.0 * max(self.reported_nav_usd, 0.0)
+        gate = p.pc_redemption_gate_per_quarter / MONTHS_PER_QUARTER * max(self.reported_nav_usd, 0.0)
         payable = min(total, gate, max(0.0, self.cash_usd))
         if payable <= 0 or price <= 0:
             self.redemption_requests = {}
@@ -171,9 +178,10 @@ class PrivateCreditFund(Institution):
                                                  units=units, cost_usd=amount_usd))
 
     def distribute(self) -> None:
-        """Pay cash above twice the reserve to the LPs pro rata to their units (income)."""
+        """Pay cash above ``pc_distribution_reserve_multiple`` times the reserve to the LPs pro
+        rata to their units (income)."""
         reserve = self.reserve_share * max(self.reported_nav_usd, 0.0)
-        excess = self.cash_usd - 2.0 * reserve
+        excess = self.cash_usd - self.model.p.pc_distribution_reserve_multiple * reserve
         shares = [c for c in self.model.claims.issued(self, "fund_share") if c.units > 0]
         total = sum(c.units for c in shares)
         if excess <= 0 or total <= 0:

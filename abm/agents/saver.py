@@ -6,9 +6,9 @@ One agent per cohort. Rules, each month:
   returns: return chasing), a semi-liquid private-credit fund once policy allows [F34]
   (C11), and bonds.
 - Panic: when the cohort's balance falls more than its own threshold below its peak
-  (thresholds differ across cohorts), it sells half its index holdings for bonds and asks
-  to redeem its private-credit shares; it then stays out of the index for a year
-  (inertia). Selling below cost realises a loss, booked on the savers.
+  (thresholds differ across cohorts), it sells ``saver_panic_sell_share`` of its index
+  holdings for bonds and asks to redeem its private-credit shares; it then stays out of the
+  index for ``saver_panic_out_months`` (inertia). Selling below cost realises a loss, booked on the savers.
 """
 from __future__ import annotations
 
@@ -56,9 +56,9 @@ class SaverCohort(Institution):
         m = self.model
         p = m.p
         if self.panicked:
-            sell = 0.5 * self.index_units
+            sell = p.saver_panic_sell_share * self.index_units
             proceeds = sell * m.equity_market.index_level
-            cost = 0.5 * self.index_cost_usd
+            cost = p.saver_panic_sell_share * self.index_cost_usd
             self.index_units -= sell
             self.index_cost_usd -= cost
             self.receive("securities_market", proceeds, "401k_panic_sale")
@@ -67,7 +67,7 @@ class SaverCohort(Institution):
                             "ai_index_panic_sale", m.steps)
             for c in self.claims_held("fund_share"):
                 c.issuer.request_redemption(c, c.value_usd())
-            self.out_of_market_until = m.steps + 12
+            self.out_of_market_until = m.steps + p.saver_panic_out_months
             self.peak_usd = self.balance_usd()
             m.month.panic_cohorts += 1
         cash = self.cash_usd

@@ -27,6 +27,12 @@ SPV_RATE_PER_MONTH = 0.065 / 12
 #: subordinated private-credit loan; 10% equity, 80% the fund's (majority owner) and 20%
 #: the lessee's.
 DEBT_SHARE, SENIOR_SHARE, FUND_EQUITY_SHARE = 0.9, 0.6, 0.8
+#: Lease over debt service (assumption: a 15% coverage margin, as lease-backed deals require).
+LEASE_COVER = 1.15
+#: Months of lease the SPV keeps as a cash reserve (assumption), funded by the lessee.
+RESERVE_MONTHS = 3
+#: Extra coupon of the fund's subordinated loan over the ABS (assumption: 2% a year).
+FUND_LOAN_SPREAD_PER_MONTH = 0.02 / 12
 
 
 class SPV(Institution):
@@ -58,7 +64,7 @@ class SPV(Institution):
                               start_step=m.steps + 1, end_step=m.steps + 1 + m.p.spv_lease_term_months))
 
     def act(self) -> None:
-        self.real_assets_usd *= (1.0 - 0.04 / 12)
+        self.real_assets_usd *= (1.0 - self.model.p.data_centre_depreciation_per_year / MONTHS_PER_YEAR)
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ class SPVTerms:
 
     @property
     def lease_usd_per_month(self) -> float:
-        return 1.15 * self.debt_usd * SPV_RATE_PER_MONTH
+        return LEASE_COVER * self.debt_usd * SPV_RATE_PER_MONTH
 
     @property
     def fund_pays_usd(self) -> float:
@@ -98,7 +104,7 @@ class SPVTerms:
     @property
     def lessee_pays_usd(self) -> float:
         """Equity share plus the three-month lease reserve."""
-        return (1 - FUND_EQUITY_SHARE) * self.equity_usd + 3 * self.lease_usd_per_month
+        return (1 - FUND_EQUITY_SHARE) * self.equity_usd + RESERVE_MONTHS * self.lease_usd_per_month
 
     @property
     def senior_tranche_usd(self) -> float:
@@ -131,7 +137,7 @@ def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list,
                               principal_usd=amount, rate_per_month=SPV_RATE_PER_MONTH,
                               collateral="data_centre"))
     model.claims.add(Debt(holder=fund, issuer=spv, kind="spv_loan", seniority=Seniority.SUBORDINATED,
-                          principal_usd=mezz, rate_per_month=SPV_RATE_PER_MONTH + 0.02 / 12))
+                          principal_usd=mezz, rate_per_month=SPV_RATE_PER_MONTH + FUND_LOAN_SPREAD_PER_MONTH))
     for holder, units in ((fund, FUND_EQUITY_SHARE), (lessee, 1 - FUND_EQUITY_SHARE)):
         model.claims.add(EquityClaim(holder=holder, issuer=spv, kind="spv_equity", units=units,
                                      cost_usd=units * equity))
@@ -142,7 +148,7 @@ def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list,
                 (fund, terms.fund_pays_usd), (lessee, (1 - FUND_EQUITY_SHARE) * equity)]:
             model.ledger.transfer(holder.name, spv.name, amount, "spv_financing")
         spv.pay("suppliers", size_usd, "data_centre_capex")
-    model.ledger.transfer("outside_investors" if not paid else lessee.name, spv.name, 3 * lease,
+    model.ledger.transfer("outside_investors" if not paid else lessee.name, spv.name, RESERVE_MONTHS * lease,
                           "spv_reserve")
     model.spvs.append(spv)
     return spv
