@@ -23,6 +23,8 @@ import math
 
 import numpy as np
 
+from abm.units import MONTHS_PER_YEAR
+
 __all__ = ["EquityMarket"]
 
 
@@ -86,4 +88,5 @@ class EquityMarket:
     def index_return_12m(self) -> float:
         """The AI index's return over the last 12 months (since step 0 in the first year)."""
         h = self.index_history
-        return h[-1] / h[-13] - 1.0 if len(h) > 12 else h[-1] / h[0] - 1.0
+        year_ago = -1 - MONTHS_PER_YEAR
+        return h[-1] / h[year_ago] - 1.0 if len(h) > MONTHS_PER_YEAR else h[-1] / h[0] - 1.0
