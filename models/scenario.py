@@ -175,7 +175,7 @@ class Scenario:
                                           "Maturity of a new GPU-backed loan.")
     gpu_loan_opening_max_maturity_months: int = p(48, 13, 600, "months", "assumption ([F6] more than half within a year)",
                                                   "Opening loans not due within a year mature evenly from month 13 to this month.")
-    gpu_loan_amortisation_months: int = p(48, 1, 600, "months", "assumption (GPU useful life, [R5])",
+    gpu_loan_amortisation_months: int = p(48, 1, 600, "months", "assumption ([R6] server lives 4-6 years)",
                                           "Amortisation term of GPU-backed loans, new and opening.")
     gpu_loan_rollover_months: int = p(12, 1, 600, "months", "assumption",
                                       "Extension of a maturing GPU loan that lenders roll over.")
@@ -263,7 +263,7 @@ class Scenario:
     n_pc_funds: int = p(4, 1, 10000, "count", "assumption", "Private-credit funds (Blue Owl first).")
     pc_lead_fund_share: float = p(0.3, 0, 1, "fraction", "assumption ([F20] Blue Owl the largest AI lender)",
                                   "Blue Owl's share of private credit's books; the other funds share the rest equally.")
-    pc_other_loan_rate_per_year: float = p(0.09, 0, 1, "1/yr", "assumption (direct-lending yields, [R8])",
+    pc_other_loan_rate_per_year: float = p(0.09, 0, 1, "1/yr", "assumption ([R8] 9-15% on neocloud debt)",
                                            "Interest rate on private credit's non-AI and other tech loans.")
     pc_cash_reserve_share: float = p(0.03, 0, 1, "fraction of NAV", "assumption",
                                      "Cash a fund keeps (and holds at step 0, of its loans); it draws bank lines below it.")
