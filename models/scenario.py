@@ -361,6 +361,20 @@ class Scenario:
     spv_lease_term_months: int = p(48, 1, 600, "months", "assumption (4-year initial term)", "SPV lease term.")
     spv_walkaway_threshold: float = p(0.6, 0, 10, "x expected", "assumption",
                                       "Walk away at renewal when AI revenue is below this share of what was expected.")
+    spv_debt_share: float = p(0.9, 0, 1, "fraction of cost", "assumption modelled on [F20]",
+                              "Share of an SPV's data-centre cost financed by debt (the rest is equity).")
+    spv_abs_share: float = p(0.6, 0, 1, "fraction of debt", "assumption ([F22] ABS)",
+                             "Share of SPV debt sold as ABS (half senior, half mezzanine); the rest is a fund loan.")
+    spv_fund_equity_share: float = p(0.8, 0, 1, "fraction", "[F20] Blue Owl majority owner (80%: assumption)",
+                                     "Share of an SPV's equity held by its private-credit fund; the lessee holds the rest.")
+    spv_rate_per_year: float = p(0.065, 0, 1, "1/yr", "assumption (investment-grade lease-backed paper)",
+                                 "Coupon of SPV ABS.")
+    spv_fund_loan_spread_per_year: float = p(0.02, 0, 1, "1/yr", "assumption",
+                                             "Extra coupon of the fund's subordinated SPV loan over the ABS.")
+    spv_lease_cover: float = p(1.15, 0, 10, "x debt service", "assumption (lease-backed deals' coverage)",
+                               "Lease payments over the SPV's debt service.")
+    spv_reserve_months: float = p(3.0, 0, 120, "months of lease", "assumption",
+                                  "Cash reserve of a new SPV, paid by the lessee.")
     dc_resale_share: float = p(0.3, 0, 1, "fraction", "assumption (obsolete building)", "Resale value of a repossessed data centre.")
 
     # --- equity market and sentiment (C10) -------------------------------------------------

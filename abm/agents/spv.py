@@ -13,26 +13,13 @@ and the building is sold at a fraction of its cost (C9).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from abm.agents.base import Institution
 from abm.claims import Contract, Debt, EquityClaim, Seniority
 from abm.units import MONTHS_PER_YEAR, START_YEAR
 
-__all__ = ["SPV", "SPVTerms", "open_spv", "finance_new_spvs", "SPV_RATE_PER_MONTH"]
-
-#: Coupon of SPV debt (assumption: investment-grade lease-backed paper, ~6.5% a year).
-SPV_RATE_PER_MONTH = 0.065 / 12
-#: Capital structure of an SPV (assumption modelled on Meta's Louisiana deal [F20]): 90% debt,
-#: of which 60% ABS [F22] (half a senior tranche, half a mezzanine tranche) and 40% a
-#: subordinated private-credit loan; 10% equity, 80% the fund's (majority owner) and 20%
-#: the lessee's.
-DEBT_SHARE, SENIOR_SHARE, FUND_EQUITY_SHARE = 0.9, 0.6, 0.8
-#: Lease over debt service (assumption: a 15% coverage margin, as lease-backed deals require).
-LEASE_COVER = 1.15
-#: Months of lease the SPV keeps as a cash reserve (assumption), funded by the lessee.
-RESERVE_MONTHS = 3
-#: Extra coupon of the fund's subordinated loan over the ABS (assumption: 2% a year).
-FUND_LOAN_SPREAD_PER_MONTH = 0.02 / 12
+__all__ = ["SPV", "SPVTerms", "open_spv", "finance_new_spvs"]
 
 
 class SPV(Institution):
@@ -69,25 +56,41 @@ class SPV(Institution):
 
 @dataclass(frozen=True)
 class SPVTerms:
-    """The financing of a ``size_usd`` SPV: who puts in what (USD) and the monthly lease.
+    """The financing of a ``size_usd`` SPV under scenario ``p``: who puts in what (USD) and
+    the monthly lease.
 
-    The lease covers the debt service with a 15% margin; the lessee also funds three months
-    of lease as the SPV's cash reserve when the SPV is new.
+    Capital structure (``spv_*`` parameters, modelled on Meta's Louisiana deal [F20]): debt
+    is ``spv_debt_share`` of the cost, of which ``spv_abs_share`` ABS [F22] (half a senior
+    tranche, half a mezzanine tranche) and the rest a subordinated private-credit loan; the
+    fund (majority owner) holds ``spv_fund_equity_share`` of the equity, the lessee the rest.
+    The lease covers the debt service ``spv_lease_cover`` times; the lessee also funds
+    ``spv_reserve_months`` of lease as the SPV's cash reserve when the SPV is new.
     """
 
     size_usd: float
+    p: Any
+
+    @property
+    def rate_per_month(self) -> float:
+        """Coupon of the SPV's ABS."""
+        return self.p.spv_rate_per_year / MONTHS_PER_YEAR
+
+    @property
+    def fund_loan_rate_per_month(self) -> float:
+        """Coupon of the fund's subordinated loan."""
+        return self.rate_per_month + self.p.spv_fund_loan_spread_per_year / MONTHS_PER_YEAR
 
     @property
     def debt_usd(self) -> float:
-        return DEBT_SHARE * self.size_usd
+        return self.p.spv_debt_share * self.size_usd
 
     @property
     def abs_usd(self) -> float:
-        return SENIOR_SHARE * self.debt_usd
+        return self.p.spv_abs_share * self.debt_usd
 
     @property
     def fund_loan_usd(self) -> float:
-        return (1 - SENIOR_SHARE) * self.debt_usd
+        return (1 - self.p.spv_abs_share) * self.debt_usd
 
     @property
     def equity_usd(self) -> float:
@@ -95,16 +98,17 @@ class SPVTerms:
 
     @property
     def lease_usd_per_month(self) -> float:
-        return LEASE_COVER * self.debt_usd * SPV_RATE_PER_MONTH
+        return self.p.spv_lease_cover * self.debt_usd * self.rate_per_month
 
     @property
     def fund_pays_usd(self) -> float:
-        return self.fund_loan_usd + FUND_EQUITY_SHARE * self.equity_usd
+        return self.fund_loan_usd + self.p.spv_fund_equity_share * self.equity_usd
 
     @property
     def lessee_pays_usd(self) -> float:
-        """Equity share plus the three-month lease reserve."""
-        return (1 - FUND_EQUITY_SHARE) * self.equity_usd + RESERVE_MONTHS * self.lease_usd_per_month
+        """Equity share plus the lease reserve."""
+        return ((1 - self.p.spv_fund_equity_share) * self.equity_usd
+                + self.p.spv_reserve_months * self.lease_usd_per_month)
 
     @property
     def senior_tranche_usd(self) -> float:
@@ -121,10 +125,11 @@ def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list,
     lends the subordinated loan and holds most of the equity. With ``paid`` the
     holders pay for their claims and the SPV pays the builders (a new SPV); without, the
     claims are opening positions at step 0. Amounts follow :class:`SPVTerms`; the SPV keeps
-    three months of lease as cash.
+    ``spv_reserve_months`` of lease as cash.
     """
     spv = SPV(model, name, lessee, size_usd)
-    terms = SPVTerms(size_usd)
+    terms = SPVTerms(size_usd, model.p)
+    fund_equity_share = model.p.spv_fund_equity_share
     senior, mezz, equity = terms.abs_usd, terms.fund_loan_usd, terms.equity_usd
     lease = terms.lease_usd_per_month
     spv.valuation_usd = equity
@@ -134,22 +139,22 @@ def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list,
         (top, senior, Seniority.SECURED)]
     for holder, amount, rank in parts:
         model.claims.add(Debt(holder=holder, issuer=spv, kind="abs", seniority=rank,
-                              principal_usd=amount, rate_per_month=SPV_RATE_PER_MONTH,
+                              principal_usd=amount, rate_per_month=terms.rate_per_month,
                               collateral="data_centre"))
     model.claims.add(Debt(holder=fund, issuer=spv, kind="spv_loan", seniority=Seniority.SUBORDINATED,
-                          principal_usd=mezz, rate_per_month=SPV_RATE_PER_MONTH + FUND_LOAN_SPREAD_PER_MONTH))
-    for holder, units in ((fund, FUND_EQUITY_SHARE), (lessee, 1 - FUND_EQUITY_SHARE)):
+                          principal_usd=mezz, rate_per_month=terms.fund_loan_rate_per_month))
+    for holder, units in ((fund, fund_equity_share), (lessee, 1 - fund_equity_share)):
         model.claims.add(EquityClaim(holder=holder, issuer=spv, kind="spv_equity", units=units,
                                      cost_usd=units * equity))
     model.claims.add(Contract(holder=spv, issuer=lessee, kind="lease", payment_usd_per_month=lease,
                               start_step=start_step, end_step=start_step + lease_months))
     if paid:
         for holder, amount in [(h, a) for h, a, _ in parts] + [
-                (fund, terms.fund_pays_usd), (lessee, (1 - FUND_EQUITY_SHARE) * equity)]:
+                (fund, terms.fund_pays_usd), (lessee, (1 - fund_equity_share) * equity)]:
             model.ledger.transfer(holder.name, spv.name, amount, "spv_financing")
         spv.pay("suppliers", size_usd, "data_centre_capex")
-    model.ledger.transfer("outside_investors" if not paid else lessee.name, spv.name, RESERVE_MONTHS * lease,
-                          "spv_reserve")
+    model.ledger.transfer("outside_investors" if not paid else lessee.name, spv.name,
+                          model.p.spv_reserve_months * lease, "spv_reserve")
     model.spvs.append(spv)
     return spv
 
@@ -175,9 +180,9 @@ def finance_new_spvs(economy) -> None:
         k = year + position                                     # spread ABS across holders
         holders = (banks[k % len(banks):][:1] + insurers[k % len(insurers):][:1]
                    + [economy.outside("bond_investors")])      # a bank first: senior ABS
-        terms = SPVTerms(size)
+        terms = SPVTerms(size, economy.p)
         if (fund is None or fund.cash_usd < terms.fund_pays_usd
-                or h.cash_usd - 2 * h.dues_usd() < terms.lessee_pays_usd
+                or h.cash_usd - economy.p.hyperscaler_dues_cover * h.dues_usd() < terms.lessee_pays_usd
                 or any(x.cash_usd < terms.senior_tranche_usd for x in holders
                        if x.sector != "outside")):
             continue            # not financed: the project is dropped
