@@ -1,14 +1,16 @@
 """Shared helpers for the notebooks in this folder.
 
-Everything a notebook runs in worker processes lives here, at module level, because
-``import mesa`` switches multiprocessing to *spawn*: a worker function defined in a notebook
-cell cannot be pickled into a spawned process and the pool hangs
-(``docs/sweeps.md``, "With Mesa's own batch_run").
+The notebooks' experiments run through the sweep machinery (:mod:`models.sweep`), the
+project's one experiment runner: :func:`simulate` is one :func:`models.sweep.run_one`,
+:func:`monte_carlo` one :func:`models.sweep.run_sweep` per arm. Worker processes use the spawn
+context, because ``import mesa`` switches multiprocessing to *spawn* (a worker function
+defined in a notebook cell cannot be pickled into a spawned process and the pool hangs;
+``docs/sweeps.md``, "With Mesa's own batch_run").
 
 - :data:`QUICK` is true when ``AICREDIT_QUICK=1``: the test suite's reduced size.
-- :func:`monte_carlo` runs arms (a scenario plus overrides) over seeds in parallel
-  (``ProcessPoolExecutor``, spawn context) and returns a :class:`MonteCarlo` with one summary
-  row per run, per-month series per arm and every default event.
+- :func:`monte_carlo` runs arms (a scenario plus overrides) over seeds in parallel and returns
+  a :class:`MonteCarlo` with one summary row per run, per-month series per arm and every
+  default event.
 - :func:`neocloud_cascade`, :func:`wilson`, :func:`mean_ci`, :func:`paired_diff` are the
   statistics the notebooks quote; :func:`fan_chart` and :func:`months` draw the figures.
 """
@@ -32,11 +34,14 @@ REPO = HERE.parent
 if str(REPO) not in sys.path:               # the package is installed with -e; this is a fallback
     sys.path.insert(0, str(REPO))
 
-BN = 1e9
-HOLDERS = ("firm_shareholders", "lp_insurers", "lp_pensions_endowments", "lp_401k", "banks",
-           "insurers", "savers_401k", "bond_abs_investors", "deposit_insurance", "other_outside")
-SECTORS = ("ai_lab", "hyperscaler", "neocloud", "chipmaker", "private_credit", "bank", "insurer",
-           "saver_401k", "spv")
+from abm.sectors import HOLDER_CATEGORIES as HOLDERS  # noqa: E402  (after the path fallback)
+from abm.sectors import SECTORS  # noqa: E402
+from abm.units import BN, month_label  # noqa: E402
+
+__all__ = ["QUICK", "BN", "HOLDERS", "SECTORS", "DEFAULT_SERIES", "months", "neocloud_cascade",
+           "simulate", "MonteCarlo", "monte_carlo", "wilson", "mean_ci", "paired_diff",
+           "table_by_arm", "fan_chart", "setup_matplotlib"]
+
 DEFAULT_SERIES = ("gpu_price_index", "defaults_total", "defaults_neocloud", "margin_calls",
                   "units_fire_sold", "losses_total_usd", "savers_401k_total_usd",
                   "savers_401k_return_index", "savers_401k_mean_usd", "ai_index",
@@ -52,7 +57,7 @@ CASCADE_WINDOW = 6
 
 def months(n: int) -> pd.DatetimeIndex:
     """Month-start dates of steps 0..n-1 (step 0 is January 2025)."""
-    return pd.period_range("2025-01", periods=n, freq="M").to_timestamp()
+    return pd.period_range(month_label(0), periods=n, freq="M").to_timestamp()
 
 
 def neocloud_cascade(steps, k: int = CASCADE_MIN, window: int = CASCADE_WINDOW) -> bool:
@@ -64,54 +69,100 @@ def neocloud_cascade(steps, k: int = CASCADE_MIN, window: int = CASCADE_WINDOW) 
 
 
 # ---------------------------------------------------------------------------------------------
-# One run (the worker: module level so spawned processes can import it)
+# Runs: through the sweep machinery (models.sweep)
 # ---------------------------------------------------------------------------------------------
 
-def simulate(task: dict) -> dict:
-    """Run one model to its last step; return its headline numbers, series and defaults.
+#: ``summary.json`` keys every run reports as a column of the same name.
+SUMMARY_KEYS = ("defaults_total", "first_default_step", "losses_total_usd",
+                "gpu_price_max_drawdown", "savers_401k_loss_fraction", "savers_401k_max_drawdown",
+                "peak_margin_calls", "units_fire_sold_total", "ai_index_end",
+                "ai_index_max_drawdown")
+#: Columns computed from reporters: {column: sweep output}.
+REPORTER_COLUMNS = {"margin_calls_total": "margin_calls:sum",
+                    "gpu_price_index_min": "gpu_price_index:min",
+                    "savers_401k_total_end_usd": "savers_401k_total_usd:end"}
+#: Series behind the reported-versus-true gaps (``pc_nav_gap_max``, ``leverage_gap_max``).
+GAP_SERIES = ("pc_reported_nav_usd", "pc_true_nav_usd", "hyperscaler_reported_leverage",
+              "hyperscaler_consolidated_leverage")
+#: Series every run records for the columns derived from them (default events, gaps).
+DERIVED_SERIES = ("step", *(f"defaults_{s}" for s in SECTORS), *GAP_SERIES)
 
-    ``task``: ``arm`` (a label), ``scenario``, ``seed``, ``overrides`` (parameters),
-    ``steps`` (None: the scenario's), ``series`` (model-vars columns to keep).
-    """
-    from models import AIEconomyModel
-    from models.report import summary
 
-    overrides = dict(task.get("overrides") or {})
-    if task.get("steps"):
-        overrides["steps"] = int(task["steps"])
-    t0 = time.perf_counter()
-    m = AIEconomyModel(task["scenario"], seed=int(task["seed"]), collect_agents=False, **overrides)
-    while m.running:
-        m.step()
-    s = summary(m)
-    df = m.datacollector.get_model_vars_dataframe()
-    row = {"arm": task["arm"], "scenario": task["scenario"], "seed": int(task["seed"])}
-    for sector, n in s["defaults_by_sector"].items():
-        row[f"defaults_{sector}"] = int(n)
-    for holder, usd in s["losses_by_holder_usd"].items():
-        row[f"loss_{holder}_usd"] = float(usd)
-    for key in ("defaults_total", "first_default_step", "losses_total_usd", "gpu_price_max_drawdown",
-                "savers_401k_loss_fraction", "savers_401k_max_drawdown", "peak_margin_calls",
-                "units_fire_sold_total", "ai_index_end", "ai_index_max_drawdown"):
-        v = s[key]
-        row[key] = float("nan") if v is None else float(v)
-    neo_steps = [e["step"] for e in m.default_events if e["sector"] == "neocloud"]
+def _outputs(series) -> list[str]:
+    """The sweep outputs of a notebook run (names as :mod:`models.sweep` reads them)."""
+    names = [f"defaults_by_sector.{s}" for s in SECTORS]
+    names += [f"losses_by_holder_usd.{h}" for h in HOLDERS]
+    names += [*SUMMARY_KEYS, *REPORTER_COLUMNS.values()]
+    names += [f"series:{c}" for c in dict.fromkeys((*DERIVED_SERIES, *series))]
+    return names
+
+
+def _arm_sweep(label: str, scenario: str, overrides: dict, steps, seeds, series):
+    """The sweep of one arm: its scenario with the overrides fixed, every seed, one point."""
+    from models.scenario import load_scenario
+    from models.sweep import SweepSpec
+    overrides = dict(overrides or {})
+    given_steps = overrides.pop("steps", None)
+    steps = int(steps or given_steps or load_scenario(scenario, **overrides).steps)
+    return SweepSpec(scenarios=[scenario], steps=steps, seeds=[int(s) for s in seeds],
+                     outputs=_outputs(series), points=[{}], fixed=overrides, name=str(label))
+
+
+def _default_steps(steps, cumulative) -> list[int]:
+    """The month of every default, from a cumulative count of defaults by month."""
+    counts = np.diff(np.asarray(cumulative, dtype=float), prepend=0.0).astype(int)
+    return [int(step) for step, k in zip(steps, counts, strict=True) for _ in range(k)]
+
+
+def _result(arm: str, scenario: str, out: dict, series) -> dict:
+    """A run's row, default events and series from its sweep result row ``out``."""
+    row = {"arm": arm, "scenario": scenario, "seed": int(out["seed"])}
+    for sector in SECTORS:
+        row[f"defaults_{sector}"] = int(out[f"defaults_by_sector.{sector}"])
+    for holder in HOLDERS:
+        row[f"loss_{holder}_usd"] = float(out[f"losses_by_holder_usd.{holder}"])
+    for key in SUMMARY_KEYS:
+        row[key] = float(out[key])
+    step = out["series:step"]
+    by_sector = {s: _default_steps(step, out[f"series:defaults_{s}"]) for s in SECTORS}
+    neo_steps = by_sector["neocloud"]
     row["neocloud_cascade"] = neocloud_cascade(neo_steps)
     row["first_neocloud_default_step"] = float(min(neo_steps)) if neo_steps else float("nan")
-    row["margin_calls_total"] = float(df["margin_calls"].sum())
-    row["gpu_price_index_min"] = float(df["gpu_price_index"].min())
-    row["savers_401k_total_end_usd"] = float(df["savers_401k_total_usd"].iloc[-1])
-    row["pc_nav_gap_max"] = float(((df["pc_reported_nav_usd"] - df["pc_true_nav_usd"])
-                                   / df["pc_true_nav_usd"].where(df["pc_true_nav_usd"] > 0)).max())
-    row["leverage_gap_max"] = float((df["hyperscaler_consolidated_leverage"]
-                                     - df["hyperscaler_reported_leverage"]).max())
-    row["duration_s"] = time.perf_counter() - t0
-    events = [dict(arm=task["arm"], seed=int(task["seed"]), step=int(e["step"]), sector=e["sector"],
-                   name=e["name"], reason=e["reason"], liabilities_usd=float(e["liabilities_usd"]))
-              for e in m.default_events]
-    cols = task.get("series") or DEFAULT_SERIES
-    series = {c: df[c].to_numpy(dtype=float) for c in cols if c in df.columns}
-    return {"row": row, "events": events, "series": series}
+    for col, name in REPORTER_COLUMNS.items():
+        row[col] = float(out[name])
+    s = {c: pd.Series(out[f"series:{c}"], dtype=float) for c in GAP_SERIES}
+    row["pc_nav_gap_max"] = float(((s["pc_reported_nav_usd"] - s["pc_true_nav_usd"])
+                                   / s["pc_true_nav_usd"].where(s["pc_true_nav_usd"] > 0)).max())
+    row["leverage_gap_max"] = float((s["hyperscaler_consolidated_leverage"]
+                                     - s["hyperscaler_reported_leverage"]).max())
+    row["duration_s"] = float(out["duration_s"])
+    events = sorted(({"arm": arm, "seed": row["seed"], "step": t, "sector": sector}
+                     for sector, ts in by_sector.items() for t in ts), key=lambda e: e["step"])
+    return {"row": row, "events": events,
+            "series": {c: np.asarray(out[f"series:{c}"], dtype=float) for c in series}}
+
+
+def _raise_failed(rows) -> None:
+    failed = [r for r in rows if r["error"]]
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {len(rows)} runs failed; the first (seed "
+                           f"{failed[0]['seed']}):\n{failed[0]['traceback'] or failed[0]['error']}")
+
+
+def simulate(task: dict) -> dict:
+    """Run one model to its last step (:func:`models.sweep.run_one`); return its headline
+    numbers, series and default events.
+
+    ``task``: ``arm`` (a label), ``scenario``, ``seed``, ``overrides`` (parameters),
+    ``steps`` (None: the scenario's), ``series`` (reporters to keep whole).
+    """
+    from models.sweep import build_runs, run_one
+    series = tuple(task.get("series") or DEFAULT_SERIES)
+    sweep = _arm_sweep(task["arm"], task["scenario"], task.get("overrides"), task.get("steps"),
+                       [task["seed"]], series)
+    out = run_one(build_runs(sweep)[0])
+    _raise_failed([out])
+    return _result(task["arm"], task["scenario"], out, series)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,7 +174,7 @@ class MonteCarlo:
     """Results of :func:`monte_carlo`.
 
     ``summary``: one row per (arm, seed). ``series[column][arm]``: array (seeds x months) in
-    seed order. ``events``: every default (arm, seed, step, sector, name, reason, liabilities).
+    seed order. ``events``: every default (arm, seed, step, sector), by month within a run.
     """
     summary: pd.DataFrame
     series: dict = field(default_factory=dict)
@@ -143,42 +194,55 @@ def _arm_spec(spec) -> tuple[str, dict]:
 
 
 def monte_carlo(arms, seeds, steps: int | None = None, series=DEFAULT_SERIES,
-                workers: int = 2, chunksize: int = 4, verbose: bool = True) -> MonteCarlo:
+                workers: int = 2, verbose: bool = True) -> MonteCarlo:
     """Run every arm for every seed (common random numbers: the same seeds in every arm).
 
     ``arms``: a list of scenario names, or a dict ``{label: scenario}`` or
-    ``{label: (scenario, {parameter: value})}``. ``workers > 1`` runs in a spawn-context
-    process pool (the worker is :func:`simulate`); ``workers=1`` runs here.
+    ``{label: (scenario, {parameter: value})}``. Each arm is one :func:`models.sweep.run_sweep`
+    (its scenario, the overrides fixed, every seed); ``workers > 1`` runs them in one
+    spawn-context process pool shared by the arms, ``workers=1`` runs here. A failed run
+    raises, with its traceback.
     """
+    from models.sweep import run_sweep, worker_init
     if not isinstance(arms, dict):
         arms = {a: a for a in arms}
-    seeds = list(seeds)
-    tasks = []
-    for label, spec in arms.items():
-        scenario, overrides = _arm_spec(spec)
-        for seed in seeds:
-            tasks.append(dict(arm=label, scenario=scenario, seed=seed, overrides=overrides,
-                              steps=steps, series=tuple(series)))
+    seeds = [int(s) for s in seeds]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds {seeds} list a seed twice")
+    series = tuple(series)
+    n_runs = len(arms) * len(seeds)
     t0 = time.perf_counter()
-    if workers > 1 and len(tasks) > 1:
-        ctx = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            results = list(pool.map(simulate, tasks, chunksize=chunksize))
-    else:
-        results = [simulate(t) for t in tasks]
+    pool = None
+    if workers > 1 and n_runs > 1:
+        pool = cf.ProcessPoolExecutor(max_workers=workers,
+                                      mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=worker_init, initargs=(os.getpid(),))
+    results = []
+    try:
+        for label, spec in arms.items():
+            scenario, overrides = _arm_spec(spec)
+            sweep = _arm_sweep(label, scenario, overrides, steps, seeds, series)
+            df = run_sweep(sweep, workers=1 if pool is None else None, scheduler=pool,
+                           progress=False)
+            rows = df.set_index("seed").loc[seeds].reset_index().to_dict("records")
+            _raise_failed(rows)
+            results += [_result(label, scenario, r, series) for r in rows]
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     elapsed = time.perf_counter() - t0
     summary_df = pd.DataFrame([r["row"] for r in results])
     events = pd.DataFrame([e for r in results for e in r["events"]],
-                          columns=["arm", "seed", "step", "sector", "name", "reason", "liabilities_usd"])
+                          columns=["arm", "seed", "step", "sector"])
     out: dict = {}
     for col in series:
         out[col] = {}
         for label in arms:
-            rows = [r["series"][col] for r in results if r["row"]["arm"] == label and col in r["series"]]
+            rows = [r["series"][col] for r in results if r["row"]["arm"] == label]
             if rows:
                 out[col][label] = np.vstack(rows)
     if verbose:
-        print(f"{len(tasks)} runs ({len(arms)} arms x {len(seeds)} seeds, "
+        print(f"{n_runs} runs ({len(arms)} arms x {len(seeds)} seeds, "
               f"{steps or 'scenario'} months) in {elapsed:.0f} s with {workers} worker(s)")
     return MonteCarlo(summary=summary_df, series=out, events=events, elapsed_s=elapsed)
 

@@ -7,7 +7,6 @@ its answer. The full-size outputs committed in the notebooks are not checked her
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -53,3 +52,34 @@ def test_notebook_runs_quick(path, monkeypatch):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.get("output_type") == "error"]
     assert not errors
+
+
+def test_monte_carlo_runs_through_the_sweep_and_matches_a_direct_run(monkeypatch):
+    """``_helpers.monte_carlo`` (one ``models.sweep.run_sweep`` per arm) reports what a direct
+    run of the model gives: its summary, reporters, default events and series."""
+    import numpy as np
+
+    from models import AIEconomyModel
+    from models.report import summary
+    monkeypatch.syspath_prepend(str(NB_DIR))
+    import _helpers as H
+
+    overrides = {"gpu_loan_max_ltv": 0.8}
+    mc = H.monte_carlo({"w": ("ai_winter", overrides)}, [3], steps=30, workers=1,
+                       series=("margin_calls",), verbose=False)
+    m = AIEconomyModel("ai_winter", seed=3, collect_agents=False, steps=30, **overrides)
+    while m.running:
+        m.step()
+    s, df = summary(m), m.datacollector.get_model_vars_dataframe()
+    row = mc.summary.iloc[0]
+    assert (row["arm"], row["scenario"], row["seed"]) == ("w", "ai_winter", 3)
+    assert all(row[f"defaults_{k}"] == v for k, v in s["defaults_by_sector"].items())
+    assert all(row[f"loss_{k}_usd"] == v for k, v in s["losses_by_holder_usd"].items())
+    assert row["losses_total_usd"] == s["losses_total_usd"]
+    assert row["margin_calls_total"] == df["margin_calls"].sum()
+    neo = [e["step"] for e in m.default_events if e["sector"] == "neocloud"]
+    assert row["neocloud_cascade"] == H.neocloud_cascade(neo)
+    assert sorted((e["step"], e["sector"]) for e in m.default_events) == \
+        sorted(zip(mc.events["step"], mc.events["sector"], strict=True))
+    assert len(m.default_events) > 0
+    np.testing.assert_array_equal(mc.series["margin_calls"]["w"][0], df["margin_calls"])
