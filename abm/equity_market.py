@@ -32,10 +32,9 @@ class EquityMarket:
     """Sentiment, market values of listed institutions and the AI index."""
 
     def __init__(self, *, sensitivity: float, beta: float, volatility_per_month: float,
-                 enabled: bool, drift_per_month: float = 0.0, stress_sensitivity: float = 0.0):
+                 enabled: bool, drift_per_month: float, stress_sensitivity: float):
         """``drift_per_month`` and ``stress_sensitivity`` are the scenario's
-        ``equity_drift_per_month`` and ``sentiment_default_stress_sensitivity`` (set by the
-        calibration until the model passes them)."""
+        ``equity_drift_per_month`` and ``sentiment_default_stress_sensitivity``."""
         self.sensitivity = sensitivity
         self.beta = beta
         self.sigma = volatility_per_month

@@ -103,7 +103,9 @@ class AIEconomyModel(mesa.Model):
             depth_share=p.fire_sale_depth_share, impact_persistence=p.price_impact_persistence)
         self.equity_market = EquityMarket(sensitivity=p.sentiment_sensitivity, beta=p.equity_ai_beta,
                                           volatility_per_month=p.equity_volatility_per_month,
-                                          enabled=p.c10_equity_market)
+                                          enabled=p.c10_equity_market,
+                                          drift_per_month=p.equity_drift_per_month,
+                                          stress_sensitivity=p.sentiment_default_stress_sensitivity)
         # --- the month's tallies and the run's record -------------------------------------
         self.month = MonthTally()
         self.default_events: list[dict] = []

@@ -12,7 +12,6 @@ already holds).
 """
 from __future__ import annotations
 
-from abm.units import BN
 from models.calibration.banks import build_bank_balance_sheets, build_banks
 from models.calibration.chipmaker import build_chipmaker
 from models.calibration.hyperscalers import HYPERSCALERS, build_hyperscalers
@@ -23,16 +22,15 @@ from models.calibration.private_credit import build_fund_balance_sheets, build_f
 from models.calibration.savers import build_savers
 from models.calibration.spvs import build_opening_spvs
 
-__all__ = ["build_economy", "BN", "HYPERSCALERS", "LABS"]
+__all__ = ["build_economy", "HYPERSCALERS", "LABS"]
 
 
 def build_economy(model) -> None:
     """Create every institution of ``model.p``'s scenario with its step-0 balance sheet.
 
     Sets ``model.chipmakers``, ``hyperscalers``, ``labs``, ``neoclouds``, ``funds``,
-    ``gpu_lender_accounts``, ``banks``, ``insurers``, ``spvs`` and ``savers``.
+    ``banks``, ``insurers``, ``spvs`` and ``savers``.
     """
-    configure_equity_market(model)
     price0 = model.gpu_market.price.copy()       # step-0 reference prices value opening GPUs
     build_chipmaker(model)                       # [F10, F13]
     build_hyperscalers(model, price0)            # [F11, F12]
@@ -48,13 +46,3 @@ def build_economy(model) -> None:
     build_insurer_balance_sheets(model, fund_lp_split)     # [F32]
     build_bank_balance_sheets(model)                       # [F31, R10]
     build_savers(model)                          # [F18, F34]: the second random draws
-
-
-def configure_equity_market(model) -> None:
-    """The equity market's drift and response to defaults from the scenario (C10).
-
-    Until the model passes them to :class:`abm.equity_market.EquityMarket` itself.
-    """
-    p = model.p
-    model.equity_market.drift = p.equity_drift_per_month
-    model.equity_market.stress_sensitivity = p.sentiment_default_stress_sensitivity

@@ -22,15 +22,13 @@ def fund_weights(p) -> np.ndarray:
 def build_funds(model) -> None:
     """Create Blue Owl and the other private-credit funds (empty balance sheets).
 
-    Sets ``model.funds`` and ``model.gpu_lender_accounts`` (the funds, then the securities
-    market that buys loans of failed funds).
+    Sets ``model.funds``; a fund's ``index`` is its position on the GPU-loan book's lender axis.
     """
     p = model.p
     nf = p.n_pc_funds
     names = ["Blue Owl"] + [f"PC fund {k + 1}" for k in range(nf - 1)]
     funds = [PrivateCreditFund(model, names[k], k) for k in range(nf)]
     model.funds = funds
-    model.gpu_lender_accounts = [f.name for f in funds] + ["securities_market"]
 
 
 def build_opening_gpu_loans(model, price0) -> None:
@@ -98,7 +96,7 @@ def build_fund_balance_sheets(model) -> list[tuple]:
     lines_total = (p.effective_bank_pc_share * p.bank_nbfi_loans_bn * BN
                    if p.c6_bank_credit_lines else 0.0)
     other_rate = p.pc_other_loan_rate_per_year / MONTHS_PER_YEAR
-    ai_lending = model.gpu_loans.debt_by("lender", nf + 1)[:nf] + np.array(
+    ai_lending = model.gpu_loans.debt_by("lender", nf) + np.array(
         [sum(c.value_usd() for c in model.claims.held(f, "spv_loan")) for f in funds])
     tech_other = max(0.0, p.pc_tech_lending_bn * BN - ai_lending.sum())      # [F28]
     for k, f in enumerate(funds):
