@@ -517,6 +517,27 @@ def test_a_sweep_described_on_the_command_line_is_the_same_as_its_file(tmp_path,
     assert "3 runs (3 points x 1 seeds)" in capsys.readouterr().out
 
 
+def test_run_set_and_sweep_options_read_values_with_one_parser():
+    """``aicredit run --set`` and the sweep's options read values alike: TOML, else the text."""
+    import argparse
+
+    from models.cli import parse_set
+    from models.options import toml_value
+    from models.sweep import add_arguments, spec_from_cli
+    texts = ["0.5", "3", "true", "[1, 2]", "1e3", "'quoted'", "plain text", "0.5,"]
+    assert parse_set([f"k={t}" for t in texts[:1]]) == {"k": 0.5}
+    assert [parse_set([f"k= {t} "])["k"] for t in texts] == [toml_value(t) for t in texts] == \
+        [0.5, 3, True, [1, 2], 1000.0, "quoted", "plain text", "0.5,"]
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args([*CLI_GOOD, "--fixed", "n_banks= 3", "--fixed",
+                              "demand_shock_step=12", "--out", "o"])
+    spec = spec_from_cli(args)
+    assert spec.fixed == parse_set(["n_banks= 3", "demand_shock_step=12"]) == \
+        {"n_banks": 3, "demand_shock_step": 12}
+    assert spec.grid == {"gpu_loan_max_ltv": [0.5, 0.6]} and spec.steps == 6
+
+
 @pytest.mark.parametrize("change, needle", [
     ({"--steps": "6.5"}, "--steps = 6.5: must be a whole number"),
     ({"--param": "gpu_ltv=0.5"}, "--param gpu_ltv = [0.5]: unknown scenario parameter"),
