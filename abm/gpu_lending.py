@@ -38,11 +38,11 @@ def lend_to_neoclouds(economy) -> None:
     price = economy.gpu_market.ref_price[v]
     k = min(p.gpu_loan_lenders_per_loan, int((weights > 0).sum()))
     cols = {"lender": [], "borrower": [], "debt": []}
-    for n, req in zip(borrowers, requests):
+    for n, req in zip(borrowers, requests, strict=True):
         chosen = economy.rng.choice(len(funds), size=k, replace=False, p=weights)
         split = weights[chosen] / weights[chosen].sum()
         loan = 0.0
-        for j, s in zip(chosen, split):
+        for j, s in zip(chosen, split, strict=True):
             part = min(fill * req * s, capacity[j])
             part = funds[j].disburse(n, part) if part > 0 else 0.0
             capacity[j] -= part

@@ -64,7 +64,7 @@ class GPULoanBook:
                                    np.asarray(maturity_step, np.int64),
                                    np.asarray(term_months, np.int64))
         n0 = self.active.size
-        for name, col in zip(_FIELDS, cols):
+        for name, col in zip(_FIELDS, cols, strict=True):
             setattr(self, name, np.concatenate([getattr(self, name), np.atleast_1d(col)]))
         n = self.lender.size - n0
         self.active = np.concatenate([self.active, np.ones(n, bool)])

@@ -40,7 +40,9 @@ class LossBook:
         self.step_total_usd = 0.0
 
     def record(self, holder, amount_usd: float, issuer, kind: str, step: int) -> None:
-        """Book a loss of ``amount_usd`` that landed on ``holder`` in month ``step`` (already written down)."""
+        """Book a loss of ``amount_usd`` that landed on ``holder`` in month ``step``.
+
+        The claim behind it is already written down; this records who bears it."""
         if amount_usd <= 0:
             return
         self.events.append(dict(step=step, holder=holder.name, holder_sector=holder.sector,

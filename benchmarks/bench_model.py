@@ -71,7 +71,8 @@ def report(r: dict, target_total=None, target_step=None) -> None:
         print(f"    {k:<40}{v:>7.1%}")
     if target_total is not None:
         ok = r["wall_s"] < target_total
-        print(f"  [{'MET' if ok else 'NOT MET'}] {r['steps']} steps under {target_total} s: {r['wall_s']:.2f} s")
+        verdict = "MET" if ok else "NOT MET"
+        print(f"  [{verdict}] {r['steps']} steps under {target_total} s: {r['wall_s']:.2f} s")
     if target_step is not None:
         ok = r["per_step_s"] < target_step
         print(f"  [{'MET' if ok else 'NOT MET'}] under {target_step} s a step: {r['per_step_s']:.2f} s")

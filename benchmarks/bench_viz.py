@@ -31,7 +31,6 @@ from visualization import figures as F  # noqa: E402
 from visualization import live as L  # noqa: E402
 from visualization.levers import VizModel  # noqa: E402
 
-
 _DONE = ("([text, n]) => document.querySelectorAll('.aicredit-latest').length >= n && "
     "[...document.querySelectorAll('.aicredit-step')].some(e => e.innerText.includes(text))")
 
@@ -120,6 +119,7 @@ def in_process(steps: int) -> None:
 def browser(steps: int) -> None:
     import socket
     import subprocess
+
     from playwright.sync_api import sync_playwright
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -24,6 +24,10 @@ def _mean(values):
     return float(np.mean(values)) if values else float("nan")
 
 
+def _min(values):
+    return min(values, default=float("nan"))
+
+
 def _saver_balances(m):
     """401(k) balances at the last collection (computed once per step by the model)."""
     return m.saver_balances
@@ -64,14 +68,15 @@ def model_reporters() -> dict:
         "defaults_total": lambda m: len(m.default_events),
         "losses_total_usd": lambda m: sum(m.losses.by_category.values()),
         "bank_capital_ratio_mean": lambda m: _mean(b.capital_ratio() for b in _alive(m.banks)),
-        "bank_capital_ratio_min": lambda m: min((b.capital_ratio() for b in _alive(m.banks)), default=float("nan")),
+        "bank_capital_ratio_min": lambda m: _min(b.capital_ratio() for b in _alive(m.banks)),
         "insurer_solvency_mean": lambda m: _mean(i.solvency_ratio() for i in _alive(m.insurers)),
-        "insurer_solvency_min": lambda m: min((i.solvency_ratio() for i in _alive(m.insurers)), default=float("nan")),
+        "insurer_solvency_min": lambda m: _min(i.solvency_ratio() for i in _alive(m.insurers)),
         "pc_reported_nav_usd": lambda m: sum(f.reported_nav_usd for f in _alive(m.funds)),
         "pc_true_nav_usd": lambda m: sum(f.true_nav_usd() for f in _alive(m.funds)),
         "pc_lending_appetite": lambda m: _mean(f.appetite for f in _alive(m.funds)),
         "pc_redemptions_usd": lambda m: m.month.redemptions_usd,
-        "bank_credit_lines_usd": lambda m: sum(c.limit_usd for b in m.banks for c in b.claims_held("credit_line")),
+        "bank_credit_lines_usd": lambda m: sum(c.limit_usd for b in m.banks
+                                               for c in b.claims_held("credit_line")),
         "savers_401k_mean_usd": lambda m: float(_saver_balances(m).mean()),
         "savers_401k_p10_usd": _pct(10),
         "savers_401k_p50_usd": _pct(50),
@@ -87,7 +92,8 @@ def model_reporters() -> dict:
                                                      - m.month.paid_by_kind.get("compute_contract", 0.0)),
         "compute_contract_paid_usd": lambda m: m.month.paid_by_kind.get("compute_contract", 0.0),
         "lapsed_contracts": lambda m: m.month.lapsed_contracts,
-        "neocloud_contracted_revenue_usd": lambda m: sum(n.contracted_revenue_usd() for n in _alive(m.neoclouds)),
+        "neocloud_contracted_revenue_usd": lambda m: sum(n.contracted_revenue_usd()
+                                                         for n in _alive(m.neoclouds)),
         "spv_walkaways": lambda m: m.month.walkaways,
         "credit_supply_index": lambda m: _mean(f.appetite for f in _alive(m.funds)),
         "money_total_usd": lambda m: m.ledger.total(),

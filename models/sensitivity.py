@@ -19,8 +19,19 @@ from pathlib import Path
 
 import numpy as np
 
-from models.sweep import (SweepError, SweepSpec, base_params, jsonable, key_label, load_spec,
-                          param_kind, run_identity, run_sweep, validate_all, where)
+from models.sweep import (
+    SweepError,
+    SweepSpec,
+    base_params,
+    jsonable,
+    key_label,
+    load_spec,
+    param_kind,
+    run_identity,
+    run_sweep,
+    validate_all,
+    where,
+)
 
 __all__ = ["problem_of", "sample_points", "analyze", "run_sensitivity", "plot_indices",
            "add_arguments", "run", "METHODS"]
@@ -89,14 +100,15 @@ def design(spec: SweepSpec, method: str) -> tuple[dict, np.ndarray, SweepSpec]:
     X = sample_points(problem, method, spec.sample["n"], spec.sample.get("seed", 0),
                       spec.sample.get("num_levels", 4))
     ints = _int_params(spec)
-    points = [{n: (int(round(x)) if n in ints else float(x)) for n, x in zip(problem["names"], row)}
+    points = [{n: (int(round(x)) if n in ints else float(x))
+               for n, x in zip(problem["names"], row, strict=True)}
               for row in X]
     sweep = dataclasses.replace(spec, sample=None, points=points,
                                 name=f"{spec.name}-{method}")
     return problem, X, sweep
 
 
-def results_per_point(sweep: SweepSpec, df) -> "np.ndarray":
+def results_per_point(sweep: SweepSpec, df) -> np.ndarray:
     """Outputs averaged over seeds, one row per sample point (in sample order).
 
     Points are matched to runs by run id (two points may share runs, e.g. Morris trajectories
@@ -166,7 +178,7 @@ def plot_indices(indices, method: str, path: Path) -> Path:
     import matplotlib.pyplot as plt
     outputs = list(dict.fromkeys(indices["output"]))
     fig, axes = plt.subplots(1, len(outputs), figsize=(4.2 * len(outputs), 3.8), squeeze=False)
-    for ax, name in zip(axes[0], outputs):
+    for ax, name in zip(axes[0], outputs, strict=True):
         t = indices[indices["output"] == name]
         y = np.arange(len(t))
         if method == "sobol":

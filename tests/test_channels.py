@@ -241,7 +241,10 @@ def test_credit_supply_tightens_after_losses():
     hit = run("baseline", steps=6, tech_credit_loss_step=2, tech_credit_loss_share=0.8)
     n0 = calm.p.gpu_loans_per_neocloud * len(calm.neoclouds)
     assert frame(hit)["pc_lending_appetite"].iloc[-1] < frame(calm)["pc_lending_appetite"].iloc[-1]
-    late = lambda m: m.gpu_loans.maturity_step[n0:] >= 3 + 36          # originated from step 3
+
+    def late(m):                        # loans originated from step 3
+        return m.gpu_loans.maturity_step[n0:] >= 3 + m.p.gpu_loan_new_maturity_months
+
     assert m_rate(hit, late(hit), n0) > m_rate(calm, late(calm), n0)
 
 

@@ -14,9 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import abm.clearing as clearing
-from abm.clearing import (PaymentClearingResult, _clear_payments_iterative, clear_payments,
-                          received_payments)
-
+from abm.clearing import PaymentClearingResult, _clear_payments_iterative, clear_payments, received_payments
 
 # ----------------------------------------------------------------------------- helpers
 

@@ -36,7 +36,8 @@ def check_invariants(m, money0):
     for a in m.institutions:
         bs = a.balance_sheet()
         assert bs["total_assets"] == pytest.approx(sum(bs["assets"].values()))
-        assert bs["total_assets"] - bs["total_liabilities"] == pytest.approx(a.equity_usd(), rel=1e-9, abs=1e-3)
+        equity = bs["total_assets"] - bs["total_liabilities"]
+        assert equity == pytest.approx(a.equity_usd(), rel=1e-9, abs=1e-3)
         # never negative, up to float rounding of simultaneous settlement at this scale
         assert a.cash_usd >= -1e-6 - 1e-12 * max(bs["total_assets"], 1e9)
         if a.defaulted:

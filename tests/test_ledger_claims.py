@@ -6,8 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from abm.claims import (Claim, ClaimBook, Contract, CreditLine, Debt, EquityClaim,
-                        Seniority)
+from abm.claims import Claim, ClaimBook, Contract, CreditLine, Debt, EquityClaim, Seniority
 from abm.ledger import OUTSIDE_ACCOUNTS, InsufficientFunds, Ledger
 
 

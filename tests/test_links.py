@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pytest
@@ -47,7 +47,7 @@ def repo_files() -> tuple[Path, ...]:
     return tuple(sorted(p for p in paths if p.suffix in TEXT_SUFFIXES and p.is_file()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def text_of(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace")
 
@@ -126,7 +126,7 @@ def slug(heading: str) -> str:
     return text.replace(" ", "-")
 
 
-@lru_cache(maxsize=None)
+@cache
 def anchors_of(path: Path) -> frozenset[str]:
     markdown = text_of(path)
     found = set(explicit_ids(markdown))

@@ -7,8 +7,15 @@ import tomllib
 
 import pytest
 
-from models.scenario import (Scenario, ScenarioError, load_scenario, read_scenario_file,
-                             scenario_dir, scenario_names, validate_params)
+from models.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    read_scenario_file,
+    scenario_dir,
+    scenario_names,
+    validate_params,
+)
 
 SHIPPED = sorted(p.stem for p in scenario_dir().glob("*.toml"))
 META_KEYS = {"name", "description", "base"}

@@ -21,8 +21,7 @@ import pytest
 from models import AIEconomyModel
 from models.cli import main
 from models.report import summary
-from models.sweep import (SweepError, build_runs, load_spec, load_sweep, run_sweep,
-                          spec_from_dict)
+from models.sweep import SweepError, build_runs, load_spec, load_sweep, run_sweep, spec_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 6

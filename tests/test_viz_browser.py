@@ -124,9 +124,9 @@ def test_steps_redraw_and_show_no_error(page, server):
     time.sleep(1.0)                                  # let the last images arrive
     after_text, after_img = _latest(pg), _images(pg)
     assert pg.get_by_text(f"Step: {STEPS}").count() == 1            # Mesa's own counter agrees
-    changed = sum(a != b for a, b in zip(before_text, after_text))
+    changed = sum(a != b for a, b in zip(before_text, after_text, strict=True))
     assert changed >= 6, f"chart texts did not move: {before_text} -> {after_text}"
-    redrawn = sum(a != b for a, b in zip(before_img, after_img))
+    redrawn = sum(a != b for a, b in zip(before_img, after_img, strict=True))
     assert redrawn >= 9, f"only {redrawn} of {n_charts} figures were redrawn"
     _assert_no_error(pg)
     ARTIFACTS.mkdir(exist_ok=True)

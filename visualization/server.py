@@ -66,8 +66,8 @@ def solara_command(host: str, port: int, open_browser: bool = False) -> list[str
 def run(args) -> int:
     from models.cli import UsageError
     try:
-        import solara  # noqa: F401
         import mesa.visualization  # noqa: F401
+        import solara  # noqa: F401
     except ImportError as exc:
         raise UsageError(f"aicredit viz needs the browser extras ({exc.name} is missing): "
                          f"pip install 'aicredit[viz]'") from None

@@ -71,7 +71,8 @@ class Hyperscaler(Institution):
 
     def renewal_factor(self, contract) -> float | None:
         """Renew rented capacity scaled by demand growth, or let it lapse when AI disappoints (C2)."""
-        if contract.holder.sector == "neocloud" and self.disappointment() < self.model.p.spv_walkaway_threshold:
+        walk_away = self.disappointment() < self.model.p.spv_walkaway_threshold
+        if contract.holder.sector == "neocloud" and walk_away:
             return None
         hist = self.model.demand.history
         p = self.model.p

@@ -15,8 +15,6 @@ Rules, each month:
 """
 from __future__ import annotations
 
-import math
-
 from abm.agents.base import Institution
 from abm.agents.hyperscaler import mean_expected_demand_ratio
 from abm.units import MONTHS_PER_YEAR

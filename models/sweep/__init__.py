@@ -46,11 +46,23 @@ validation), :mod:`.runs` (identities, :func:`run_model` and :func:`run_one`), :
 """
 from __future__ import annotations
 
-from models.sweep.cli import (add_arguments, add_common_arguments, add_description_arguments,
-                              execute_cli, run)
-from models.sweep.common import (AGGREGATORS, CLI_SOURCE, DEFAULT_MODEL, EXIT_ABORTED,
-                                 EXIT_INTERRUPTED, SweepAborted, SweepError, SweepInterrupted,
-                                 SweepSpec, base_params, jsonable, key_label, param_kind, where)
+from models.sweep.cli import add_arguments, add_common_arguments, add_description_arguments, execute_cli, run
+from models.sweep.common import (
+    AGGREGATORS,
+    CLI_SOURCE,
+    DEFAULT_MODEL,
+    EXIT_ABORTED,
+    EXIT_INTERRUPTED,
+    SweepAborted,
+    SweepError,
+    SweepInterrupted,
+    SweepSpec,
+    base_params,
+    jsonable,
+    key_label,
+    param_kind,
+    where,
+)
 from models.sweep.dataset import Dataset, load_sweep
 from models.sweep.execute import run_sweep, worker_init
 from models.sweep.outputs import extract_outputs, parse_output, validate_outputs

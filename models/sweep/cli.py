@@ -8,8 +8,14 @@ import threading
 from pathlib import Path
 
 from models.options import positive_int
-from models.sweep.common import (EXIT_ABORTED, EXIT_INTERRUPTED, SAMPLE_METHODS, SweepAborted,
-                                 SweepError, SweepSpec)
+from models.sweep.common import (
+    EXIT_ABORTED,
+    EXIT_INTERRUPTED,
+    SAMPLE_METHODS,
+    SweepAborted,
+    SweepError,
+    SweepSpec,
+)
 from models.sweep.execute import run_sweep
 from models.sweep.runs import build_runs
 from models.sweep.spec import spec_from_cli

@@ -137,7 +137,7 @@ class Dataset:
                 continue
             kept = table.filter(ok)
             if len(kept):
-                _atomic_write(part, lambda p: pq.write_table(kept, p))
+                _atomic_write(part, lambda p, kept=kept: pq.write_table(kept, p))
             else:
                 part.unlink()
                 _fsync_dir(self.out)

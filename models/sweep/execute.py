@@ -302,8 +302,7 @@ def _execute(spec, ds, todo, already, total, workers, scheduler, progress, flush
                     record(failed_row(run, f"{'WorkerLost' if 'Killed' in name else name}: "
                                             f"{exc}"))
             if broken:
-                for fut, run in list(inflight.items()):
-                    suspects.append(run)
+                suspects.extend(inflight.values())
                 inflight.clear()
                 ex.restart()
             if isinstance(ex, _Dask):

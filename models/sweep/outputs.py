@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-from models.sweep.common import (AGGREGATORS, RESULT_COLUMNS, SweepSpec, base_params, import_model,
-                                 spec_error)
+from models.sweep.common import AGGREGATORS, RESULT_COLUMNS, SweepSpec, base_params, import_model, spec_error
 
 __all__ = ["parse_output", "validate_outputs", "extract_outputs"]
 

@@ -12,8 +12,7 @@ import traceback as _traceback
 from pathlib import Path
 
 from models.scenario import Scenario, ScenarioError, validate_params
-from models.sweep.common import (SweepError, SweepSpec, base_params, import_model, jsonable,
-                                 param_kind, where)
+from models.sweep.common import SweepError, SweepSpec, base_params, import_model, jsonable, param_kind, where
 from models.sweep.outputs import extract_outputs
 
 __all__ = ["build_runs", "run_identity", "validate_all", "run_model", "run_one", "failed_row"]
@@ -23,7 +22,7 @@ def _points(spec: SweepSpec) -> list[dict]:
     """The parameter points of the sweep, in order (before replication over seeds)."""
     if spec.grid is not None:
         names = list(spec.grid)
-        return [dict(zip(names, combo)) for combo in itertools.product(*spec.grid.values())]
+        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*spec.grid.values())]
     if spec.points is not None:
         return [dict(p) for p in spec.points]
     s = spec.sample
@@ -38,7 +37,7 @@ def _points(spec: SweepSpec) -> list[dict]:
     pts = []
     for row in u:
         point = {}
-        for name, x in zip(names, row):
+        for name, x in zip(names, row, strict=True):
             lo, hi = s["ranges"][name]
             value = lo + float(x) * (hi - lo)
             point[name] = int(round(value)) if param_kind(name) == "int" else value

@@ -6,8 +6,18 @@ from pathlib import Path
 
 from models.options import toml_value
 from models.scenario import ScenarioError, load_scenario, read_toml, validate_params
-from models.sweep.common import (CLI_SOURCE, DEFAULT_MODEL, FIELDS, SAMPLE_METHODS, SweepError,
-                                 SweepSpec, key_label, param_kind, spec_error, where)
+from models.sweep.common import (
+    CLI_SOURCE,
+    DEFAULT_MODEL,
+    FIELDS,
+    SAMPLE_METHODS,
+    SweepError,
+    SweepSpec,
+    key_label,
+    param_kind,
+    spec_error,
+    where,
+)
 from models.sweep.outputs import validate_outputs
 
 TOP_KEYS = {"name", "description", "scenario", "steps", "replications", "seeds", "outputs",
