@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from abm.agents import SECTORS
-from abm.losses import HOLDER_CATEGORIES
+from abm.sectors import HOLDER_CATEGORIES, SECTORS
+from abm.units import BN
 from models.version import __version__
 
 __all__ = ["summary", "write_outputs", "format_summary", "plot_run", "max_drawdown"]
@@ -81,15 +81,14 @@ def summary(model) -> dict:
 
 def format_summary(s: dict) -> str:
     """A plain-text table of the headline numbers for the terminal."""
-    bn = 1e9
     lines = [f"Scenario {s['scenario']}  seed {s['seed']}  {s['steps']} months", "",
              "Defaults by sector"]
     for k, v in s["defaults_by_sector"].items():
         lines.append(f"  {k:<26}{v:>8d}")
     lines += ["", "Losses by ultimate holder (bn USD)"]
     for k, v in s["losses_by_holder_usd"].items():
-        lines.append(f"  {k:<26}{v / bn:>12.1f}")
-    lines.append(f"  {'total':<26}{s['losses_total_usd'] / bn:>12.1f}")
+        lines.append(f"  {k:<26}{v / BN:>12.1f}")
+    lines.append(f"  {'total':<26}{s['losses_total_usd'] / BN:>12.1f}")
     lines += ["",
               f"GPU price index max drawdown   {s['gpu_price_max_drawdown']:>8.1%}",
               f"401(k) loss fraction           {s['savers_401k_loss_fraction']:>8.1%}",

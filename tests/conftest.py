@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from abm.units import BN  # noqa: F401  (re-exported for the tests)
 from models import AIEconomyModel
-
-BN = 1e9
 
 #: Markers that make a test slow whatever its own duration.
 IMPLY_SLOW = ("browser", "notebooks", "cluster")
