@@ -34,20 +34,33 @@ def worker_init(ppid: int) -> None:
 
 
 class _signals_deferred:
-    """Block SIGINT and SIGTERM for the duration (POSIX main thread; else a no-op)."""
+    """Hold SIGINT and SIGTERM for the duration, then act on one that came (main thread only).
 
-    SIGNALS = {signal.SIGINT, signal.SIGTERM}
+    Blocking the signals in this thread (``pthread_sigmask``) is not enough: the OS may deliver
+    a process signal to any thread (the progress bar's, the pool's), and Python then runs the
+    handler in the main thread at once, in the middle of the section. So the handlers are
+    swapped for one that notes the signal; on exit the old handlers are restored and a noted
+    signal is raised again, to be handled as it would have been (``KeyboardInterrupt``).
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __enter__(self):
-        self.old = None
-        if hasattr(signal, "pthread_sigmask") and \
-                threading.current_thread() is threading.main_thread():
-            self.old = signal.pthread_sigmask(signal.SIG_BLOCK, self.SIGNALS)
+        self.old: dict = {}
+        self.caught: int | None = None
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self.old[sig] = signal.signal(sig, self._note)
         return self
 
+    def _note(self, signum, frame):
+        self.caught = signum
+
     def __exit__(self, *exc):
-        if self.old is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
+        for sig, handler in self.old.items():
+            signal.signal(sig, handler)
+        if self.caught is not None:
+            signal.raise_signal(self.caught)
 
 
 class _InProcess:
