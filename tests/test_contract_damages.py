@@ -104,6 +104,23 @@ def test_failed_neocloud_leaves_its_lessor_a_lease_damage_claim():
     assert {e["holder"] for e in m.losses.events if e["kind"] == "lease_damages"} <= {"suppliers"}
 
 
+def test_failed_hyperscaler_leaves_its_spv_a_lease_damage_claim():
+    """Meta fails: its Louisiana SPV's 48-month lease [F20] becomes the SPV's claim for a year
+    of rent (15% of the term left is less), paid pro rata with Meta's other unsecured debt."""
+    m = run(steps=1)
+    meta, spv = named(m, "Meta"), named(m, "Meta Louisiana SPV")
+    lease = spv.lease()
+    assert lease.issuer is meta
+    claim = rejection_damages_usd(lease, m.steps, m.p) + lease.arrears_usd
+    assert claim == pytest.approx(12 * lease.payment_usd_per_month)
+    spv_cash = spv.cash_usd
+    resolve_default(m, meta, "test")
+    assert lease.closed
+    booked = sum(e["amount_usd"] for e in m.losses.events if e["holder"] == spv.name)
+    assert spv.cash_usd - spv_cash + booked == pytest.approx(claim, rel=1e-9)
+    assert spv.cash_usd > spv_cash
+
+
 def test_a_failed_provider_leaves_no_claim():
     """Google fails first: its contract with the lab ends with it; the lab's later failure
     gives Google nothing."""
