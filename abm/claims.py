@@ -7,8 +7,9 @@ manner of the INET Oxford resilience model's contracts. GPU-backed loans, which 
 a million, live in the vectorised :class:`abm.gpu_loans.GPULoanBook` instead.
 
 Seniority in default (:class:`Seniority`): secured claims are paid first from their
-collateral, then senior unsecured, then subordinated claims, pro rata within a class;
-equity claims receive what is left.
+collateral, then senior unsecured, then the mezzanine and junior tranches of an SPV's ABS
+[F22], then subordinated claims, pro rata within a class; equity claims receive what is left.
+A contract whose payer fails becomes a damage claim, senior unsecured (:meth:`Contract.reject`).
 """
 from __future__ import annotations
 
@@ -18,16 +19,25 @@ from enum import IntEnum
 from itertools import count
 from typing import Any
 
-__all__ = ["Seniority", "Claim", "Debt", "CreditLine", "Contract", "EquityClaim", "ClaimBook"]
+__all__ = ["Seniority", "PAYMENT_ORDER", "Claim", "Debt", "CreditLine", "Contract", "EquityClaim",
+           "ClaimBook"]
 
 _ids = count()
 
 
 class Seniority(IntEnum):
+    """Classes paid in this order in a default (lower first); each is paid pro rata within."""
+
     SECURED = 0
     SENIOR = 1
-    SUBORDINATED = 2
-    EQUITY = 3
+    MEZZANINE = 2        # an SPV's mezzanine ABS tranche
+    JUNIOR = 3           # an SPV's junior ABS tranche, the first debt to lose
+    SUBORDINATED = 4
+    EQUITY = 5
+
+
+#: The classes of liabilities, in the order a failed institution pays them.
+PAYMENT_ORDER = tuple(s for s in Seniority if s != Seniority.EQUITY)
 
 
 @dataclass(eq=False)
@@ -133,7 +143,10 @@ class Contract(Claim):
     The issuer pays ``payment_usd_per_month`` from ``start_step`` to ``end_step``
     (exclusive). As an executory contract it is carried at zero on both sides except for
     unpaid arrears; the remaining commitment is reported off balance sheet
-    (:meth:`remaining_usd`), which is what consolidated leverage adds back.
+    (:meth:`remaining_usd`), which is what consolidated leverage adds back. When the payer
+    fails the contract is rejected (:meth:`reject`): its payments end and the holder's claim
+    is the arrears plus ``damages_usd``, the capped rent of the rest of the term
+    (:func:`abm.contracts.rejection_damages_usd`).
     """
 
     payment_usd_per_month: float = 0.0
@@ -141,9 +154,15 @@ class Contract(Claim):
     end_step: int = 0
     arrears_usd: float = 0.0
     renewable: bool = False
+    damages_usd: float = 0.0
 
     def value_usd(self) -> float:
-        return self.arrears_usd
+        return self.arrears_usd + self.damages_usd
+
+    def reject(self, damages_usd: float, step: int) -> None:
+        """The payer failed in month ``step``: no payments after it; the claim is for damages."""
+        self.damages_usd = max(0.0, damages_usd)
+        self.end_step = min(self.end_step, step + 1)
 
     def active(self, step: int) -> bool:
         return self.start_step <= step < self.end_step and not self.closed
@@ -160,7 +179,10 @@ class Contract(Claim):
         return months * self.payment_usd_per_month
 
     def write_down(self, loss_usd: float) -> None:
-        self.arrears_usd = max(0.0, self.arrears_usd - loss_usd)
+        """Arrears first, then damages."""
+        cut = min(loss_usd, self.arrears_usd)
+        self.arrears_usd -= cut
+        self.damages_usd = max(0.0, self.damages_usd - (loss_usd - cut))
 
 
 @dataclass(eq=False)

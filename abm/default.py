@@ -7,17 +7,22 @@ institutions whose equity turned negative) until no one else fails.
 money"): the failed institution's equity holders are wiped out; secured lenders sell their
 collateral (GPU-backed loans through the GPU market [F25]); the rest of its assets are
 sold (GPUs at the fire-sale price with their own impact, data centres at their resale
-share, claims to the securities market at a distress discount); the cash is paid to
-creditors class by class (secured, senior, subordinated), pro rata within a class [as in
-Eisenberg and Noe's proportionality rule]; each creditor's shortfall is written off and
-booked as a loss on its ultimate holder. Afterwards no live claim points at the failed
+share, claims to the securities market at a distress discount); the contracts and leases
+it pays for are rejected and become damage claims of their holders, capped as in US
+bankruptcy [R23] (:func:`abm.contracts.rejection_damages_usd`), senior unsecured; the cash
+is paid to creditors class by class (secured, senior, the mezzanine and junior ABS tranches,
+subordinated: ``abm.claims.PAYMENT_ORDER``), pro rata within a class [as in Eisenberg and
+Noe's proportionality rule]; each creditor's shortfall is written off and booked as a loss
+on its ultimate holder (a contract's under its kind for the arrears and ``<kind>_damages``
+for the damages). Afterwards no live claim points at the failed
 institution, and it takes no further part in the economy.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from abm.claims import Contract, Debt, EquityClaim, Seniority
+from abm.claims import PAYMENT_ORDER, Contract, Debt, EquityClaim
+from abm.contracts import rejection_damages_usd
 from abm.gpu_loans import MARKET_ACCOUNT
 from abm.gpu_market import market_depth
 from abm.sectors import FINANCIAL_SECTORS
@@ -67,10 +72,26 @@ def _sell_assets(model, inst) -> None:
         model.gpu_loans.sell_lender_book(inst, 1.0 - discount)
 
 
+def _reject_contracts(model, inst) -> None:
+    """The contracts ``inst`` pays for end; each holder still in business claims damages [R23]."""
+    for c in model.claims.issued(inst):
+        if isinstance(c, Contract) and not c.closed:
+            c.reject(rejection_damages_usd(c, model.steps, model.p), model.steps)
+
+
+def _losses_by_kind(c, shortfall: float) -> list[tuple[str, float]]:
+    """A shortfall split by what it is on: a contract's arrears and damages pro rata."""
+    if isinstance(c, Contract) and c.damages_usd > 0:
+        on_damages = shortfall * c.damages_usd / (c.arrears_usd + c.damages_usd)
+        return [(c.kind, shortfall - on_damages), (f"{c.kind}_damages", on_damages)]
+    return [(c.kind, shortfall)]
+
+
 def _pay_creditors(model, inst) -> None:
     """Pay liabilities class by class, pro rata within a class; book the shortfalls."""
+    _reject_contracts(model, inst)
     liabilities = [c for c in model.claims.issued(inst) if c.is_liability]
-    for cls in (Seniority.SECURED, Seniority.SENIOR, Seniority.SUBORDINATED):
+    for cls in PAYMENT_ORDER:
         claims = [c for c in liabilities if c.seniority == cls]
         total = sum(c.value_usd() for c in claims)
         if total <= 0:
@@ -85,6 +106,7 @@ def _pay_creditors(model, inst) -> None:
             if paid > 0:
                 paid = inst.pay(c.holder.name, paid, "default_recovery")
             shortfall = owed - paid
+            losses = _losses_by_kind(c, shortfall)
             if isinstance(c, (Debt, Contract)):
                 c.write_down(shortfall)
             model.claims.close(c)
@@ -96,7 +118,8 @@ def _pay_creditors(model, inst) -> None:
                     model.losses.record(model.outside("deposit_insurance"), shortfall, inst,
                                         c.kind, model.steps)
                 else:
-                    model.losses.record(c.holder, shortfall, inst, c.kind, model.steps)
+                    for kind, amount in losses:
+                        model.losses.record(c.holder, amount, inst, kind, model.steps)
     for c in list(model.claims.issued(inst)):
         model.claims.close(c)                # remaining executory contracts end
     leftover = inst.cash_usd

@@ -364,7 +364,15 @@ class Scenario:
     spv_debt_share: float = p(0.9, 0, 1, "fraction of cost", "assumption modelled on [F20]",
                               "Share of an SPV's data-centre cost financed by debt (the rest is equity).")
     spv_abs_share: float = p(0.6, 0, 1, "fraction of debt", "assumption ([F22] ABS)",
-                             "Share of SPV debt sold as ABS (half senior, half mezzanine); the rest is a fund loan.")
+                             "Share of SPV debt sold as ABS (senior, mezzanine and junior tranches); the rest is a fund loan.")
+    spv_abs_senior_share: float = p(0.7, 0, 1, "fraction of ABS",
+                                    "assumption (based on data-centre ABS: A notes about 70%, e.g. Sabey 2022-1)",
+                                    "Senior tranche of an SPV's ABS, held by a bank [F22] and outside ABS investors.")
+    spv_abs_mezzanine_share: float = p(0.2, 0, 1, "fraction of ABS",
+                                       "assumption (based on data-centre ABS: B notes 10-30%), [F32], [R17]",
+                                       "Mezzanine tranche of an SPV's ABS, held by an insurer; the junior tranche is the rest.")
+    spv_abs_senior_bank_share: float = p(0.5, 0, 1, "fraction of senior tranche", "assumption ([F22])",
+                                         "Bank's share of the senior tranche; outside ABS investors hold the rest.")
     spv_fund_equity_share: float = p(0.8, 0, 1, "fraction", "[F20] Blue Owl majority owner (80%: assumption)",
                                      "Share of an SPV's equity held by its private-credit fund; the lessee holds the rest.")
     spv_rate_per_year: float = p(0.065, 0, 1, "1/yr", "assumption (investment-grade lease-backed paper)",
@@ -391,6 +399,12 @@ class Scenario:
                                      "Term of each renewal of a rolling compute contract.")
     contract_renewal_scale_min: float = p(0.5, 0, 1, "x", "assumption",
                                           "Smallest factor by which a rolling compute contract shrinks at a yearly renewal.")
+    contract_damages_cap_years_min: float = p(1.0, 0, 50, "years", "[R23] 11 U.S.C. 502(b)(6)",
+                                              "A rejected contract's damage claim is at least this many years of payments (within its term).")
+    contract_damages_cap_term_share: float = p(0.15, 0, 1, "fraction of remaining term", "[R23] 11 U.S.C. 502(b)(6)",
+                                               "...or this share of the remaining term if longer.")
+    contract_damages_cap_years_max: float = p(3.0, 0, 50, "years", "[R23] 11 U.S.C. 502(b)(6)",
+                                              "...but at most this many years; 0: contracts end with their payer and leave no claim.")
     outside_bond_rate_per_year: float = p(0.04, 0, 1, "1/yr", "assumption (US Treasuries 2025, rounded)",
                                           "Yield of outside bonds bought with spare cash and of savers' bond holdings.")
     distress_discount: float = p(0.2, 0, 1, "fraction", "assumption",

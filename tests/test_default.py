@@ -7,48 +7,63 @@ import pytest
 from abm.claims import Debt, Seniority
 from abm.default import resolve_default
 from abm.gpu_market import market_depth
-from tests.conftest import run
+from tests.conftest import BN, run
 
 
 def named(m, name):
     return next(a for a in m.institutions if a.name == name)
 
 
-def test_spv_default_pays_creditors_class_by_class():
-    """An SPV whose lessee walked away: the bank's senior ABS, then the mezzanine ABS (pro
-    rata between insurer and outside investors), then the fund's subordinated loan.
+@pytest.mark.parametrize("resale", [0.3, 0.45, 0.6])
+def test_spv_default_pays_tranches_by_strict_priority(resale):
+    """An SPV whose lessee walked away: the building's sale pays the senior ABS tranche (the
+    bank and outside investors pro rata), then the insurer's mezzanine tranche, then the
+    outside investors' junior tranche, then the fund's subordinated loan [F22].
 
-    The building is sold at ``dc_resale_share`` of its value: 0.3 * 27 bn = 8.1 bn plus the
-    SPV's cash, against 7.29 bn of senior ABS (paid in full), 7.29 bn of mezzanine ABS (paid
-    the rest, about a sixth, pro rata) and 9.72 bn of subordinated loan (nothing).
-    """
-    m = run(steps=1)
+    Meta's 27 bn SPV has 24.3 bn of debt: 14.58 bn of ABS (70% senior, 20% mezzanine, 10%
+    junior) and 9.72 bn of fund loan. The building fetches ``resale`` * 27 bn plus the SPV's
+    cash: at 0.3 only part of the senior tranche (everyone below loses everything), at 0.45
+    the senior tranche and part of the mezzanine, at 0.6 the ABS and part of the fund loan.
+    Losses therefore fall on the fund loan first, then the junior, mezzanine and senior
+    tranches, each on its holder."""
+    m = run(steps=1, dc_resale_share=resale)
     spv = named(m, "Meta Louisiana SPV")
     claims = {c: c.value_usd() for c in m.claims.issued(spv) if c.is_liability}
-    by_rank = {r: [c for c in claims if c.seniority == r]
-               for r in (Seniority.SECURED, Seniority.SENIOR, Seniority.SUBORDINATED)}
-    assert all(by_rank.values())
-    cash_before = {c: m.ledger.balance(c.holder.name) for c in claims}
+    order = (Seniority.SECURED, Seniority.MEZZANINE, Seniority.JUNIOR, Seniority.SUBORDINATED)
+    by_rank = {r: [c for c in claims if c.seniority == r] for r in order}
+    assert {r: {c.holder.sector for c in cs} for r, cs in by_rank.items()} == {
+        Seniority.SECURED: {"bank", "outside"}, Seniority.MEZZANINE: {"insurer"},
+        Seniority.JUNIOR: {"outside"}, Seniority.SUBORDINATED: {"private_credit"}}
+    assert sum(claims.values()) == pytest.approx(0.9 * 27 * BN)
+    cash_before = {c.holder: m.ledger.balance(c.holder.name) for c in claims}
     estate = spv.cash_usd + spv.real_assets_usd * m.p.dc_resale_share
     events_before = len(m.losses.events)
     resolve_default(m, spv, "test")
-    recovered = {c: m.ledger.balance(c.holder.name) - cash_before[c] for c in claims}
-    left = estate
-    for rank in (Seniority.SECURED, Seniority.SENIOR, Seniority.SUBORDINATED):
+    expected = {h: 0.0 for h in cash_before}
+    ratios, left = {}, estate
+    for rank in order:
         owed = sum(claims[c] for c in by_rank[rank])
-        ratio = min(1.0, max(0.0, left) / owed)
+        ratios[rank] = min(1.0, max(0.0, left) / owed)
         for c in by_rank[rank]:
-            if sum(1 for d in claims if d.holder is c.holder) == 1:     # holder's only claim
-                assert recovered[c] == pytest.approx(ratio * claims[c], rel=1e-9, abs=1e-3), rank
-        left -= ratio * owed
-    senior_ratio = min(1.0, estate / sum(claims[c] for c in by_rank[Seniority.SECURED]))
-    assert senior_ratio == 1.0 and left <= 1e-3          # thin estate: the junior classes lose
+            expected[c.holder] += ratios[rank] * claims[c]
+        left -= ratios[rank] * owed
+    for h, amount in expected.items():
+        assert m.ledger.balance(h.name) - cash_before[h] == pytest.approx(amount, rel=1e-9, abs=1e-3), h.name
+    # strict priority: a class recovers something only if every class above is paid in full
+    for above, below in zip(order, order[1:], strict=False):
+        assert ratios[below] == 0.0 or ratios[above] == 1.0
+    assert [ratios[r] < 1.0 for r in order] == {
+        0.3: [True, True, True, True], 0.45: [False, True, True, True],
+        0.6: [False, False, False, True]}[resale]
     # every claim closed, every shortfall booked on a holder
     assert not m.claims.by_issuer.get(spv) and not m.claims.by_holder.get(spv)
     shortfall = sum(claims.values()) - min(estate, sum(claims.values()))
     new_events = m.losses.events[events_before:]
     debt_losses = sum(e["amount_usd"] for e in new_events if e["kind"] in ("abs", "spv_loan"))
     assert debt_losses == pytest.approx(shortfall, rel=1e-9)
+    insurer_loss = sum(e["amount_usd"] for e in new_events if e["holder_sector"] == "insurer")
+    assert insurer_loss == pytest.approx((1 - ratios[Seniority.MEZZANINE])
+                                         * sum(claims[c] for c in by_rank[Seniority.MEZZANINE]))
     assert spv.defaulted and m.default_events[-1]["name"] == spv.name
 
 

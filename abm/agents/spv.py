@@ -1,10 +1,21 @@
 """Special-purpose vehicles [F20, F21]: a data centre, its debt, and one hyperscaler's lease.
 
 The SPV owns a data centre, borrows from a private-credit fund (the fund is also its
-majority owner, as Blue Owl is of Meta's Louisiana SPV [F20]) and from ABS holders
-(banks' senior tranches, insurers, outside bond investors [F22]), and leases the building
-to one hyperscaler whose lease covers the debt service. The hyperscaler's reported
-leverage excludes the SPV's debt; its consolidated leverage includes it.
+majority owner, as Blue Owl is of Meta's Louisiana SPV [F20]) and from ABS holders in three
+tranches [F22], and leases the building to one hyperscaler whose lease covers the debt
+service. The hyperscaler's reported leverage excludes the SPV's debt; its consolidated
+leverage includes it.
+
+ABS tranches (:class:`SPVTerms`): of the ABS, ``spv_abs_senior_share`` is a senior tranche
+secured on the building, held by a bank [F22] (``spv_abs_senior_bank_share`` of it) and
+outside ABS investors pari passu; ``spv_abs_mezzanine_share`` a mezzanine tranche held by an
+insurer (life insurers hold rated private placements [F32, R17]); the rest a junior tranche
+held by outside ABS investors (the hedge funds and specialist credit funds that buy the
+first-loss notes, outside the model). Each tranche is its own seniority class
+(``SECURED``, ``MEZZANINE``, ``JUNIOR``), ahead of the fund's ``SUBORDINATED`` loan, so in a
+default (strict priority, :mod:`abm.default`) with sale proceeds ``R`` each claim in the order
+senior, mezzanine, junior, fund loan recovers ``min(owed, R - what the classes above took)``:
+losses hit the fund loan first, then the junior, the mezzanine and last the senior tranche.
 
 At the end of the lease term the hyperscaler renews unless its AI revenue disappoints
 (below the walk-away threshold); if it walks away the SPV cannot pay its lenders, defaults,
@@ -60,8 +71,10 @@ class SPVTerms:
     the monthly lease.
 
     Capital structure (``spv_*`` parameters, modelled on Meta's Louisiana deal [F20]): debt
-    is ``spv_debt_share`` of the cost, of which ``spv_abs_share`` ABS [F22] (half a senior
-    tranche, half a mezzanine tranche) and the rest a subordinated private-credit loan; the
+    is ``spv_debt_share`` of the cost, of which ``spv_abs_share`` ABS [F22] (senior,
+    mezzanine and junior tranches: ``spv_abs_senior_share``, ``spv_abs_mezzanine_share``
+    (at most what the senior tranche leaves) and the rest) and the rest a subordinated
+    private-credit loan; the
     fund (majority owner) holds ``spv_fund_equity_share`` of the equity, the lessee the rest.
     The lease covers the debt service ``spv_lease_cover`` times; the lessee also funds
     ``spv_reserve_months`` of lease as the SPV's cash reserve when the SPV is new.
@@ -112,17 +125,34 @@ class SPVTerms:
 
     @property
     def senior_tranche_usd(self) -> float:
-        """The bank's senior ABS tranche: the largest part any ABS holder pays."""
-        return self.abs_usd / 2
+        return min(1.0, self.p.spv_abs_senior_share) * self.abs_usd
+
+    @property
+    def mezzanine_tranche_usd(self) -> float:
+        return min(self.p.spv_abs_mezzanine_share, 1.0 - self.p.spv_abs_senior_share) * self.abs_usd
+
+    @property
+    def junior_tranche_usd(self) -> float:
+        return self.abs_usd - self.senior_tranche_usd - self.mezzanine_tranche_usd
+
+    def abs_parts(self, bank, insurer, investors) -> list[tuple[Any, float, Seniority]]:
+        """Who holds what of the ABS: (holder, USD, seniority class), senior tranche first."""
+        bank_share = self.p.spv_abs_senior_bank_share
+        parts = [(bank, bank_share * self.senior_tranche_usd, Seniority.SECURED),
+                 (investors, (1 - bank_share) * self.senior_tranche_usd, Seniority.SECURED),
+                 (insurer, self.mezzanine_tranche_usd, Seniority.MEZZANINE),
+                 (investors, self.junior_tranche_usd, Seniority.JUNIOR)]
+        return [x for x in parts if x[1] > 0]
 
 
 def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list, start_step: int,
              lease_months: int, paid: bool) -> SPV:
     """Create an SPV that owns a ``size_usd`` data centre leased to ``lessee`` [F20].
 
-    The first of ``abs_holders`` (a bank [F22]) holds the senior ABS tranche, secured on the
-    building; the others share the mezzanine tranche, paid after it in a default; ``fund``
-    lends the subordinated loan and holds most of the equity. With ``paid`` the
+    ``abs_holders`` are (a bank, an insurer, outside ABS investors): the bank and the
+    investors hold the senior tranche, secured on the building, the insurer the mezzanine
+    tranche, the investors the junior tranche (:meth:`SPVTerms.abs_parts`); ``fund`` lends
+    the subordinated loan and holds most of the equity. With ``paid`` the
     holders pay for their claims and the SPV pays the builders (a new SPV); without, the
     claims are opening positions at step 0. Amounts follow :class:`SPVTerms`; the SPV keeps
     ``spv_reserve_months`` of lease as cash.
@@ -130,19 +160,16 @@ def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list,
     spv = SPV(model, name, lessee, size_usd)
     terms = SPVTerms(size_usd, model.p)
     fund_equity_share = model.p.spv_fund_equity_share
-    senior, mezz, equity = terms.abs_usd, terms.fund_loan_usd, terms.equity_usd
+    fund_loan, equity = terms.fund_loan_usd, terms.equity_usd
     lease = terms.lease_usd_per_month
     spv.valuation_usd = equity
-    top, rest = abs_holders[0], abs_holders[1:]
-    parts = ([(top, senior / 2, Seniority.SECURED)]
-             + [(h, senior / 2 / len(rest), Seniority.SENIOR) for h in rest]) if rest else [
-        (top, senior, Seniority.SECURED)]
+    parts = terms.abs_parts(*abs_holders)
     for holder, amount, rank in parts:
         model.claims.add(Debt(holder=holder, issuer=spv, kind="abs", seniority=rank,
                               principal_usd=amount, rate_per_month=terms.rate_per_month,
                               collateral="data_centre"))
     model.claims.add(Debt(holder=fund, issuer=spv, kind="spv_loan", seniority=Seniority.SUBORDINATED,
-                          principal_usd=mezz, rate_per_month=terms.fund_loan_rate_per_month))
+                          principal_usd=fund_loan, rate_per_month=terms.fund_loan_rate_per_month))
     for holder, units in ((fund, fund_equity_share), (lessee, 1 - fund_equity_share)):
         model.claims.add(EquityClaim(holder=holder, issuer=spv, kind="spv_equity", units=units,
                                      cost_usd=units * equity))
@@ -163,9 +190,10 @@ def finance_new_spvs(economy) -> None:
     """Once a year each hyperscaler's off-balance-sheet data-centre capex becomes an SPV [F20].
 
     The private-credit fund with the most cash lends the subordinated loan and takes the
-    majority of the equity; a bank (senior tranche first), an insurer and outside investors
-    buy the ABS [F22], rotating across banks and insurers from year to year. If a party
-    cannot pay its part, the project is dropped (the pipeline is cleared either way).
+    majority of the equity; a bank (senior tranche), an insurer (mezzanine) and outside
+    investors (senior and junior) buy the ABS [F22], rotating across banks and insurers from
+    year to year. If a party cannot pay its part, the project is dropped (the pipeline is
+    cleared either way).
     """
     funds = [f for f in economy.funds if not f.defaulted]
     banks = [b for b in economy.banks if not b.defaulted]
@@ -179,11 +207,11 @@ def finance_new_spvs(economy) -> None:
         fund = max(funds, key=lambda f: f.cash_usd, default=None)
         k = year + position                                     # spread ABS across holders
         holders = (banks[k % len(banks):][:1] + insurers[k % len(insurers):][:1]
-                   + [economy.outside("bond_investors")])      # a bank first: senior ABS
+                   + [economy.outside("bond_investors")])      # bank, insurer, investors
         terms = SPVTerms(size, economy.p)
         if (fund is None or fund.cash_usd < terms.fund_pays_usd
                 or h.cash_usd - economy.p.hyperscaler_dues_cover * h.dues_usd() < terms.lessee_pays_usd
-                or any(x.cash_usd < terms.senior_tranche_usd for x in holders
+                or any(x.cash_usd < amount for x, amount, _ in terms.abs_parts(*holders)
                        if x.sector != "outside")):
             continue            # not financed: the project is dropped
         spv = open_spv(economy, f"SPV {h.name} {START_YEAR + year}", h, size, fund, holders,

@@ -19,7 +19,8 @@ def build_opening_spvs(model) -> None:
     Blue Owl finances Meta's [F20]; the others are leased to Oracle, Google, Microsoft and
     Amazon in turn, were opened over the ``other_spv_opening_years`` before step 0 (so their
     leases come up for renewal during the run) and are financed by the other funds in turn.
-    ABS holders: a bank (senior), an insurer and outside bond investors [F22]. Needs the
+    ABS holders: a bank and outside investors (senior tranche), an insurer (mezzanine) and
+    outside investors (junior) [F22]. Needs the
     hyperscalers, funds, banks and insurers; sets ``model.spvs``.
     """
     p = model.p
