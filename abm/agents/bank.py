@@ -15,8 +15,9 @@ Rules, each month (decide reads the start-of-month state; act carries the plans 
   for a hyperscaler from its book leverage. Other loans (borrowers outside the model) carry
   a through-the-cycle PD scaled by the AI index's fall from its peak,
   ``PD = PD0 * (1 + k * drawdown)``, the satellite model of a macro stress test (they keep
-  paying in the model: this allowance is released when the index recovers). LGDs are parameters per exposure type
-  (``bank_*_lgd``), the Basel foundation-IRB 45% for senior unsecured corporate loans.
+  paying in the model: this allowance is released when the index recovers). LGDs are
+  parameters per exposure type (``bank_*_lgd``), the Basel foundation-IRB 45% for senior
+  unsecured corporate loans.
 - **ABS at market value.** A senior ABS tranche is marked down by ``EAD * PD * LGD`` too,
   where PD is 1 once the lessee walked away, defaulted, or disappoints below the walk-away
   threshold in the lease's last year (C9), and otherwise the lessee's PD; LGD is what the
@@ -185,7 +186,7 @@ class Bank(Institution):
         ratio = self.capital_ratio()
         if ratio < self.capital.minimum:
             return 0.0
-        share = 1.0 if ratio >= self.target_ratio else self.model.p.bank_payout_share
+        share = 1.0 if ratio >= self.target_ratio - 1e-9 else self.model.p.bank_payout_share
         headroom = self.equity_usd() - self.capital.minimum * self.capital.rwa_usd(self)
         return max(0.0, min(share * net_income_usd, headroom))
 

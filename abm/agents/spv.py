@@ -165,7 +165,8 @@ def finance_new_spvs(economy) -> None:
     The private-credit fund with the most cash lends the subordinated loan and takes the
     majority of the equity; a bank (senior tranche first), an insurer and outside investors
     buy the ABS [F22], rotating across banks and insurers from year to year. If a party
-    cannot pay its part, the project is dropped (the pipeline is cleared either way).
+    cannot pay its part, or the bank is below its capital buffer and lends no more (C6), the
+    project is dropped (the pipeline is cleared either way).
     """
     funds = [f for f in economy.funds if not f.defaulted]
     banks = [b for b in economy.banks if not b.defaulted]
@@ -184,7 +185,8 @@ def finance_new_spvs(economy) -> None:
         if (fund is None or fund.cash_usd < terms.fund_pays_usd
                 or h.cash_usd - economy.p.hyperscaler_dues_cover * h.dues_usd() < terms.lessee_pays_usd
                 or any(x.cash_usd < terms.senior_tranche_usd for x in holders
-                       if x.sector != "outside")):
+                       if x.sector != "outside")
+                or any(getattr(x, "cutting", False) for x in holders)):   # a bank in a crunch (C6)
             continue            # not financed: the project is dropped
         spv = open_spv(economy, f"SPV {h.name} {START_YEAR + year}", h, size, fund, holders,
                        economy.steps + 1, economy.p.spv_lease_term_months, paid=True)
