@@ -46,6 +46,7 @@ Rules, each month (decide reads the start-of-month state; act carries the plans 
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 from abm.agents.base import Institution
 from abm.claims import Seniority
@@ -56,6 +57,9 @@ __all__ = ["Bank", "merton_pd"]
 
 #: Exposure types the allowance covers, by claim kind.
 ALLOWANCE_KINDS = ("credit_line", "bank_loan", "other_loan", "abs")
+#: A ratio within this of the target counts as at the target (float rounding at step 0).
+RATIO_TOLERANCE = 1e-9
+_NORMAL = NormalDist()
 
 
 def merton_pd(assets_usd: float, debt_usd: float, sigma: float) -> float:
@@ -68,8 +72,9 @@ def merton_pd(assets_usd: float, debt_usd: float, sigma: float) -> float:
         return 0.0
     if assets_usd <= 0:
         return 1.0
-    dd = math.log(assets_usd / debt_usd) / max(sigma, 1e-12)
-    return 0.5 * math.erfc(dd / math.sqrt(2.0))
+    if sigma <= 0:
+        return float(assets_usd < debt_usd)
+    return _NORMAL.cdf(-math.log(assets_usd / debt_usd) / sigma)
 
 
 class Bank(Institution):
@@ -186,7 +191,7 @@ class Bank(Institution):
         ratio = self.capital_ratio()
         if ratio < self.capital.minimum:
             return 0.0
-        share = 1.0 if ratio >= self.target_ratio - 1e-9 else self.model.p.bank_payout_share
+        share = 1.0 if ratio >= self.target_ratio - RATIO_TOLERANCE else self.model.p.bank_payout_share
         headroom = self.equity_usd() - self.capital.minimum * self.capital.rwa_usd(self)
         return max(0.0, min(share * net_income_usd, headroom))
 
