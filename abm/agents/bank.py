@@ -86,7 +86,7 @@ class Bank(Institution):
         self.cutting = False
         self.target_ratio = capital_min     # set to the opening ratio by the calibration
         self.payout_plan_usd = 0.0
-        self.allowance_usd: dict[str, float] = dict.fromkeys(ALLOWANCE_KINDS, 0.0)
+        self._allowance: dict = {}          # claim -> its expected loss at the last provisioning
         self.provisions_usd = 0.0           # cumulative provision expense (releases negative)
         self.net_income_usd = 0.0           # last month's comprehensive net income
         self.equity_mark_usd = 0.0          # equity after last month's payout
@@ -94,9 +94,21 @@ class Bank(Institution):
         self.operating_cost_usd = 0.0       # per month, set by the calibration
 
     # --- balance sheet: the allowance is a contra-asset ------------------------------------
+    @property
+    def allowance_usd(self) -> dict[str, float]:
+        """The allowance by exposure type, over claims the bank still holds: a claim written
+        off or sold takes its allowance with it at once (the loss is then realised)."""
+        out = dict.fromkeys(ALLOWANCE_KINDS, 0.0)
+        if self.defaulted:
+            return out
+        for c, el in self._allowance.items():
+            if not c.closed and c.holder is self:
+                out[c.kind] += el
+        return out
+
     def allowance_total_usd(self) -> float:
         """The allowance for expected losses (none once the bank has failed)."""
-        return 0.0 if self.defaulted else sum(self.allowance_usd.values())
+        return sum(self.allowance_usd.values())
 
     def total_assets_usd(self) -> float:
         return super().total_assets_usd() - self.allowance_total_usd()
@@ -156,29 +168,28 @@ class Bank(Institution):
         lgd = 1.0 - recovery / ead if ead > 0 else 0.0
         return pd * lgd
 
-    def expected_losses_usd(self) -> dict[str, float]:
-        """``EAD * PD * LGD`` summed per exposure type (the allowance it should hold)."""
+    def expected_loss_usd(self, c) -> float:
+        """``EAD * PD * LGD`` of one exposure (0 for kinds the allowance does not cover)."""
         p = self.model.p
-        out = dict.fromkeys(ALLOWANCE_KINDS, 0.0)
-        for c in self.claims_held():
-            ead = c.value_usd()
-            if ead <= 0 or c.kind not in out:
-                continue
-            if c.kind == "credit_line":
-                out[c.kind] += ead * self.borrower_pd(c.issuer) * p.bank_fund_line_lgd
-            elif c.kind == "bank_loan":
-                out[c.kind] += ead * self.borrower_pd(c.issuer) * p.bank_corporate_lgd
-            elif c.kind == "other_loan":
-                out[c.kind] += ead * self.other_loan_pd() * p.bank_corporate_lgd
-            elif c.kind == "abs":
-                out[c.kind] += ead * self.abs_loss_rate(c)
-        return out
+        ead = c.value_usd()
+        if ead <= 0:
+            return 0.0
+        if c.kind == "credit_line":
+            return ead * self.borrower_pd(c.issuer) * p.bank_fund_line_lgd
+        if c.kind == "bank_loan":
+            return ead * self.borrower_pd(c.issuer) * p.bank_corporate_lgd
+        if c.kind == "other_loan":
+            return ead * self.other_loan_pd() * p.bank_corporate_lgd
+        if c.kind == "abs":
+            return ead * self.abs_loss_rate(c)
+        return 0.0
 
     def update_allowance(self) -> float:
         """Set the allowance to the expected losses; returns the provision (its change)."""
-        new = self.expected_losses_usd()
-        provision = sum(new.values()) - self.allowance_total_usd()
-        self.allowance_usd = new
+        before = self.allowance_total_usd()
+        self._allowance = {c: self.expected_loss_usd(c) for c in self.claims_held()
+                           if c.kind in ALLOWANCE_KINDS}
+        provision = self.allowance_total_usd() - before
         self.provisions_usd += provision
         return provision
 
