@@ -77,6 +77,9 @@ def model_reporters() -> dict:
         "pc_redemptions_usd": lambda m: m.month.redemptions_usd,
         "bank_credit_lines_usd": lambda m: sum(c.limit_usd for b in m.banks
                                                for c in b.claims_held("credit_line")),
+        "bank_allowance_usd": lambda m: sum(b.allowance_total_usd() for b in _alive(m.banks)),
+        "bank_loans_run_off_usd": lambda m: sum(b.lending_cut_usd for b in m.banks),
+        "banks_below_buffer": lambda m: sum(b.cutting for b in _alive(m.banks)),
         "savers_401k_mean_usd": lambda m: float(_saver_balances(m).mean()),
         "savers_401k_p10_usd": _pct(10),
         "savers_401k_p50_usd": _pct(50),

@@ -295,7 +295,8 @@ class Scenario:
     n_banks: int = p(4, 1, 10000, "count", "assumption", "Banks.")
     bank_total_assets_bn: float = p(12000.0, 0, 1e6, "bn USD", "assumption (large US banks)", "Bank assets.")
     bank_capital_ratio: float = p(0.13, 0.0, 1, "fraction of RWA", "assumption", "Bank CET1 ratio at step 0.")
-    bank_capital_min: float = p(0.07, 0, 1, "fraction of RWA", "[R10] 4.5% + 2.5%", "Minimum CET1 ratio with buffer.")
+    bank_capital_min: float = p(0.07, 0, 1, "fraction of RWA", "[R10] 4.5% + 2.5%",
+                                "Minimum CET1 ratio plus conservation buffer: below it no payouts and a credit crunch (C6).")
     bank_hyperscaler_loans_bn: float = p(100.0, 0, 1e5, "bn USD", "assumption", "Bank term loans to hyperscalers.")
     bank_cash_share: float = p(0.1, 0, 1, "fraction of assets", "assumption (reserves and Treasuries)",
                                "Banks' cash at step 0.")
@@ -306,9 +307,38 @@ class Scenario:
     bank_deposit_rate_per_year: float = p(0.02, 0, 1, "1/yr", "assumption (deposit rates 2025)",
                                           "Interest rate banks pay on deposits.")
     bank_line_cut: float = p(0.25, 0, 1, "fraction/month", "assumption",
-                             "Share of its credit lines to private credit a bank below its minimum cuts each month (C6).")
-    bank_payout_share: float = p(0.5, 0, 1, "fraction/month", "assumption",
-                                 "Share of equity above the target capital ratio a bank pays as dividends each month.")
+                             "Share of its credit lines to private credit a bank below its buffer cuts each month (C6).")
+    bank_payout_share: float = p(0.5, 0, 1, "fraction of net income", "assumption (US banks pay out "
+                                 "roughly half to all of earnings in calm years)",
+                                 "Share of positive net income a bank between its buffer and its target "
+                                 "ratio pays as dividends (all of it above the target, none below the buffer).")
+    bank_operating_cost_per_year: float = p(0.02, 0, 1, "fraction of assets/yr",
+                                            "assumption (based on US banks' return on equity of about "
+                                            "12%: the model's interest margin is about 3% of assets)",
+                                            "Operating costs net of fee income, a share of opening assets.")
+    bank_loan_runoff_per_month: float = p(0.05, 0, 1, "fraction/month", "assumption",
+                                          "Share of its hyperscaler and other loans a bank below its buffer "
+                                          "lets run off each month (C6).")
+    bank_fund_line_lgd: float = p(0.35, 0, 1, "fraction", "assumption (based on the Basel II foundation-IRB "
+                                  "LGD of 35% for exposures secured by receivables)",
+                                  "Loss given default on credit lines to private-credit funds.")
+    bank_corporate_lgd: float = p(0.45, 0, 1, "fraction", "assumption (based on the Basel II foundation-IRB "
+                                  "LGD of 45% for senior unsecured claims)",
+                                  "Loss given default on loans to hyperscalers and other borrowers.")
+    bank_other_loan_pd_per_year: float = p(0.02, 0, 1, "1/yr", "assumption (based on US banks' allowances "
+                                           "of about 1% of loans)",
+                                           "Through-the-cycle one-year PD of banks' other loans.")
+    bank_other_loan_pd_drawdown_sensitivity: float = p(4.0, 0, 100, "1/(index fall)",
+                                                       "assumption (based on US banks' loan loss rates "
+                                                       "rising several-fold in 2008-09 as equities halved)",
+                                                       "How banks' PD on other loans rises with the AI index's "
+                                                       "fall from its peak: PD0 (1 + k drawdown).")
+    bank_fund_asset_volatility: float = p(0.10, 0.001, 10, "1/sqrt(yr)", "assumption (based on leveraged-"
+                                          "loan price volatility of 5-15% a year)",
+                                          "Asset volatility in the Merton PD of a private-credit fund.")
+    bank_corporate_asset_volatility: float = p(0.25, 0.001, 10, "1/sqrt(yr)", "assumption (based on "
+                                               "large tech firms' equity volatility of about 30% a year)",
+                                               "Asset volatility in the Merton PD of a hyperscaler.")
 
     # --- insurers (C7) -------------------------------------------------------------------
     n_insurers: int = p(5, 1, 10000, "count", "assumption", "Life insurers.")

@@ -192,8 +192,8 @@ def finance_new_spvs(economy) -> None:
     The private-credit fund with the most cash lends the subordinated loan and takes the
     majority of the equity; a bank (senior tranche), an insurer (mezzanine) and outside
     investors (senior and junior) buy the ABS [F22], rotating across banks and insurers from
-    year to year. If a party cannot pay its part, the project is dropped (the pipeline is
-    cleared either way).
+    year to year. If a party cannot pay its part, or the bank is below its capital buffer and
+    lends no more (C6), the project is dropped (the pipeline is cleared either way).
     """
     funds = [f for f in economy.funds if not f.defaulted]
     banks = [b for b in economy.banks if not b.defaulted]
@@ -212,7 +212,8 @@ def finance_new_spvs(economy) -> None:
         if (fund is None or fund.cash_usd < terms.fund_pays_usd
                 or h.cash_usd - economy.p.hyperscaler_dues_cover * h.dues_usd() < terms.lessee_pays_usd
                 or any(x.cash_usd < amount for x, amount, _ in terms.abs_parts(*holders)
-                       if x.sector != "outside")):
+                       if x.sector != "outside")
+                or any(x.sector == "bank" and x.cutting for x in holders)):   # a bank in a crunch (C6)
             continue            # not financed: the project is dropped
         spv = open_spv(economy, f"SPV {h.name} {START_YEAR + year}", h, size, fund, holders,
                        economy.steps + 1, economy.p.spv_lease_term_months, paid=True)

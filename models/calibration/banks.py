@@ -20,8 +20,9 @@ def build_bank_balance_sheets(model) -> None:
 
     Each bank's assets are ``bank_total_assets_bn / n_banks``: what it already holds (credit
     lines [F31], senior ABS [F22]), a term loan to one hyperscaler, cash, and other loans for
-    the rest; deposits are what its opening capital ratio leaves. Needs the fund balance
-    sheets and the SPVs.
+    the rest; an allowance for expected losses nets the assets; deposits are what its opening
+    capital ratio leaves. Operating costs are ``bank_operating_cost_per_year`` of opening
+    assets. Needs the fund balance sheets and the SPVs.
     """
     p = model.p
     out = model.outside
@@ -40,8 +41,12 @@ def build_bank_balance_sheets(model) -> None:
                               principal_usd=other,
                               rate_per_month=p.bank_other_loan_rate_per_year / MONTHS_PER_YEAR))
         endow(model, b, cash, "depositors")
+        b.update_allowance()                 # opening allowance: assets are net of it
+        b.provisions_usd = 0.0
         equity = p.bank_capital_ratio * b.capital.rwa_usd(b)
         b.target_ratio = p.bank_capital_ratio
         model.claims.add(Debt(holder=out("depositors"), issuer=b, kind="deposit",
                               principal_usd=b.total_assets_usd() - equity,
                               rate_per_month=p.bank_deposit_rate_per_year / MONTHS_PER_YEAR))
+        b.equity_mark_usd = b.equity_usd()
+        b.operating_cost_usd = p.bank_operating_cost_per_year / MONTHS_PER_YEAR * assets

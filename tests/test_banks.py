@@ -1,0 +1,230 @@
+"""Banks whose capital reacts to losses (``abm/agents/bank.py``).
+
+Constructed cases at step 0: a fund loss is provisioned before any default, payouts stop
+below the buffer, a bank below the buffer cuts lines and runs off loans only with C6, a
+senior ABS tranche is marked down when its lessee walks away. Paired-seed tests (slow):
+a deep AI winter lowers bank capital below its opening ratio; a cap on bank lending to
+private credit lowers the banks' losses when funds fail while their lines are drawn.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from abm.agents.bank import merton_pd
+from models import AIEconomyModel
+from tests.conftest import run
+
+SEEDS = range(8)
+
+
+def named(m, name):
+    return next(a for a in m.institutions if a.name == name)
+
+
+def lose_loans(fund, share):
+    """Write ``share`` off a fund's non-AI loans (a loss that leaves it solvent if small)."""
+    for c in fund.claims_held():
+        if c.kind in ("other_loan", "tech_loan"):
+            c.write_down(share * c.value_usd())
+
+
+def push_below(bank, ratio):
+    """Write down the bank's other loans until its capital ratio is ``ratio``."""
+    rwa = bank.capital.rwa_usd(bank)
+    rw = bank.capital.RISK_WEIGHTS["other_loan"]
+    # E - x = ratio * (RWA - rw x)  =>  x = (E - ratio RWA) / (1 - ratio rw)
+    x = (bank.equity_usd() - ratio * rwa) / (1.0 - ratio * rw)
+    loan = bank.claims_held("other_loan")[0]
+    loan.write_down(x)
+    bank.update_allowance()
+    assert bank.capital_ratio() < bank.capital.minimum
+
+
+def test_merton_pd_is_a_monotone_map_of_leverage():
+    assert merton_pd(100.0, 0.0, 0.1) == 0.0
+    assert merton_pd(0.0, 10.0, 0.1) == 1.0
+    assert merton_pd(100.0, 100.0, 0.1) == pytest.approx(0.5)
+    pds = [merton_pd(100.0, d, 0.1) for d in (10, 50, 80, 90, 95, 100, 120)]
+    assert all(a < b for a, b in zip(pds[:-1], pds[1:], strict=True))
+    assert merton_pd(100.0, 90.0, 0.2) > merton_pd(100.0, 90.0, 0.1)
+
+
+def test_opening_ratio_is_the_calibrated_ratio_net_of_the_allowance():
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+    for b in m.banks:
+        assert b.capital_ratio() == pytest.approx(m.p.bank_capital_ratio)
+        assert b.allowance_total_usd() > 0
+        bs = b.balance_sheet()
+        assert bs["assets"]["loan_loss_allowance"] == pytest.approx(-b.allowance_total_usd())
+        assert bs["equity"] == pytest.approx(b.equity_usd())
+
+
+def test_a_fund_loss_is_provisioned_before_any_default():
+    """A fund that lost most of its equity is still solvent, but the bank lending to it
+    provisions EAD x PD x LGD at once and its ratio falls by provision / RWA."""
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+    fund = named(m, "Blue Owl")
+    lines = fund.credit_lines()
+    bank = lines[0].holder
+    before, rwa = bank.capital_ratio(), bank.capital.rwa_usd(bank)
+    lose_loans(fund, 0.0)
+    assert bank.update_allowance() == pytest.approx(0.0, abs=1e3)     # nothing new: no provision
+    e, a = fund.equity_usd(), fund.total_assets_usd()
+    loss = (e - 0.05 * a) / 0.95                     # leaves equity 5% of assets
+    lose_loans(fund, loss / sum(c.value_usd() for c in fund.claims_held()
+                                if c.kind in ("other_loan", "tech_loan")))
+    assert 0 < fund.equity_usd() < 0.1 * fund.total_assets_usd() and not fund.defaulted
+    provision = bank.update_allowance()
+    ead = sum(c.value_usd() for c in lines if c.holder is bank)
+    pd = merton_pd(fund.total_assets_usd(), fund.total_liabilities_usd(), m.p.bank_fund_asset_volatility)
+    assert pd > 0.3
+    assert provision == pytest.approx(ead * pd * m.p.bank_fund_line_lgd, rel=1e-6)
+    assert bank.capital_ratio() == pytest.approx(before - provision / rwa, rel=1e-9)
+    assert not bank.defaulted and not fund.defaulted
+
+
+def test_payouts_are_a_share_of_earnings_and_stop_below_the_buffer():
+    """All of a positive net income at the target ratio, ``bank_payout_share`` of it inside
+    the buffer zone, nothing from a loss and nothing below the buffer [R10]."""
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+    bank = m.banks[0]
+    income = 1e9
+    assert bank.capital_ratio() >= bank.target_ratio * (1 - 1e-12)
+    assert bank.payout_usd(income) == pytest.approx(income)
+    assert bank.payout_usd(-income) == 0.0
+    rwa = bank.capital.rwa_usd(bank)
+    bank.claims_held("other_loan")[0].write_down(0.02 * rwa)            # ratio ~ 0.11
+    bank.update_allowance()
+    assert bank.capital.minimum < bank.capital_ratio() < bank.target_ratio
+    assert bank.payout_usd(income) == pytest.approx(m.p.bank_payout_share * income)
+    push_below(bank, 0.06)
+    assert bank.payout_usd(income) == 0.0
+    bank.equity_mark_usd = bank.equity_usd() - income                   # a profitable month
+    bank.decide()
+    assert bank.net_income_usd == pytest.approx(income, rel=1e-6) and bank.payout_plan_usd == 0.0
+    cash = bank.cash_usd
+    bank.act()
+    assert bank.cash_usd >= cash                                         # no dividend left the bank
+
+
+def _crunch(c6: bool):
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False, c6_bank_credit_lines=c6)
+    bank = m.banks[0]
+    push_below(bank, 0.06)
+    limits = [c.limit_usd for c in bank.claims_held("credit_line")]
+    other = sum(c.principal_usd for c in bank.claims_held("other_loan"))
+    bank.decide()
+    cash = bank.cash_usd
+    bank.act()
+    return m, bank, limits, other, cash
+
+
+def test_below_the_buffer_a_bank_cuts_lines_and_runs_off_loans():
+    m, bank, limits, other, cash = _crunch(True)
+    assert bank.cutting and limits
+    lines = bank.claims_held("credit_line")
+    for line, limit in zip(lines, limits, strict=True):
+        assert line.limit_usd == pytest.approx((1 - m.p.bank_line_cut) * min(limit, line.principal_usd))
+        assert line.excess_usd() > 0 and line.due_usd(m.steps + 1) >= line.excess_usd()  # due from the fund
+    run_off = other - sum(c.principal_usd for c in bank.claims_held("other_loan"))
+    assert run_off == pytest.approx(m.p.bank_loan_runoff_per_month * other)
+    assert bank.cash_usd == pytest.approx(cash + run_off)
+    for loan in bank.claims_held("bank_loan"):
+        assert loan.amortisation_usd_per_month == pytest.approx(m.p.bank_loan_runoff_per_month
+                                                                * loan.principal_usd)
+
+
+def test_without_C6_a_bank_below_the_buffer_cuts_nothing():
+    m, bank, limits, other, cash = _crunch(False)
+    assert not bank.cutting and not limits          # C6 off: no lines at all, and no crunch
+    assert sum(c.principal_usd for c in bank.claims_held("other_loan")) == pytest.approx(other)
+    assert bank.lending_cut_usd == 0.0
+    assert all(c.amortisation_usd_per_month == 0.0 for c in bank.claims_held("bank_loan"))
+    assert bank.payout_plan_usd == 0.0              # Basel's payout restriction is not C6
+
+
+def test_senior_abs_marked_down_when_the_lessee_walks_away():
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+    abs_claim = next(c for b in m.banks for c in b.claims_held("abs"))
+    bank, spv = abs_claim.holder, abs_claim.issuer
+    bank.update_allowance()
+    # healthy lessee: its PD is tiny, so the mark is negligible against the exposure
+    assert bank.allowance_usd["abs"] < 1e-6 * abs_claim.value_usd()
+    spv.walked_away = True
+    spv.real_assets_usd *= 0.2                                         # an obsolete building
+    bank.update_allowance()
+    secured = sum(c.value_usd() for c in m.claims.issued(spv, "abs") if c.seniority == abs_claim.seniority)
+    ead = abs_claim.value_usd()
+    recovery = min(ead, ead / secured * m.p.dc_resale_share * spv.real_assets_usd)
+    assert bank.allowance_usd["abs"] == pytest.approx(ead - recovery, rel=1e-9)
+    assert bank.allowance_usd["abs"] > 0
+
+
+def test_a_bank_below_its_buffer_buys_no_new_abs():
+    """A bank in a credit crunch does not take the senior tranche of a new SPV (C6)."""
+    m = run("baseline", steps=11, seed=0)
+    for b in m.banks:
+        push_below(b, 0.06)
+        b.cutting = True
+    n = len(m.spvs)
+    pipeline = sum(h.spv_pipeline_usd for h in m.hyperscalers)
+    assert pipeline > 0
+    from abm.agents.spv import finance_new_spvs
+    finance_new_spvs(m)
+    assert len(m.spvs) == n
+
+
+# --- paired seeds in ai_winter ------------------------------------------------------------
+
+def _min_ratio(m):
+    return float(m.datacollector.get_model_vars_dataframe()["bank_capital_ratio_min"].min())
+
+
+def _paired(values_a, values_b):
+    d = np.array(values_b) - np.array(values_a)
+    return d.mean(), d.std(ddof=1) / math.sqrt(len(d))
+
+
+@pytest.mark.slow
+def test_a_deep_winter_lowers_bank_capital_below_its_opening_ratio():
+    """Before provisions the lowest ratio equalled the opening one in every run; now a deep
+    winter's provisions take it below, and lower than in the ordinary winter, seed by seed."""
+    base, deep = [], []
+    for s in SEEDS:
+        base.append(_min_ratio(run("ai_winter", steps=48, seed=s)))
+        deep.append(_min_ratio(run("ai_winter", steps=48, seed=s, demand_shock_size=0.6,
+                                   tech_credit_loss_share=0.5)))
+    opening = AIEconomyModel("ai_winter", seed=0, collect_agents=False).p.bank_capital_ratio
+    assert max(deep) < opening
+    mean, se = _paired(base, deep)
+    assert mean < 0 and mean + 2 * se < 0
+
+
+def fund_collapse(step, share=0.9):
+    """Every fund loses ``share`` of its non-AI loans at ``step``, while its lines are drawn."""
+    def shock(m, t):
+        if t == step:
+            for f in m.funds:
+                for c in f.claims_held():
+                    if c.kind in ("other_loan", "tech_loan"):
+                        loss = share * c.value_usd()
+                        c.write_down(loss)
+                        m.losses.record(f, loss, c.issuer, c.kind, t)
+    return shock
+
+
+@pytest.mark.slow
+def test_capping_bank_lending_to_private_credit_lowers_bank_losses_when_funds_fail():
+    """Funds fail while their lines are drawn (month 3): with the 1% cap [F31] the banks'
+    losses are smaller, seed by seed."""
+    free, capped = [], []
+    for s in SEEDS:
+        for arm, limit in ((free, 1.0), (capped, 0.01)):
+            m = run("ai_winter", steps=6, seed=s, before_step=fund_collapse(3), bank_pc_lending_limit=limit)
+            arm.append(m.losses.by_category.get("banks", 0.0))
+    mean, se = _paired(free, capped)
+    assert min(free) > 0
+    assert mean < 0 and mean + 2 * se < 0
