@@ -1,18 +1,52 @@
-"""The GPU secondary market: one price per vintage, generation releases, depth (C3).
+"""The GPU market: compute capacity, utilisation, rental rates and used-GPU values (C3).
 
-Reference price of vintage v at month t (USD per unit), before this month's fire sale:
+**Capacity.** Vintage v (released at month ``s_v``) delivers ``q_v = (1 - drop)^(-v)``
+H100-equivalents of compute per unit: each generation gives ``1 / (1 - drop)`` times the
+compute of the last at the same list price, so the cost of new compute falls by ``drop`` at
+each release [F24], [R20]. A unit works for ``L`` months after its release [R6]. Installed
+capacity (H100-equivalents) counts every working unit, whoever holds it (units sold to
+outside buyers in fire sales and liquidations keep working):
 
-    ref[v] = min(new_price, new_price * (1 - drop) ** releases_since(v) * (1 - dep) ** age_years(v)
-                            * utilisation ** elasticity * dislocation[v] ** persistence)
+    K_t = sum_v N_v,t * q_v * [0 <= t - s_v < L]
 
-``drop`` is the fall of older vintages at each new generation [F24], ``dep`` the yearly
-economic depreciation [R5], ``utilisation`` realised over expected AI demand (rental
-yields follow demand; see :func:`abm.agents.hyperscaler.demand_surprise`), and
-``dislocation`` last month's clearing price over its reference price: a fire-sale discount
-that heals only partly within a month. No used unit is worth more than a new one at list
-price. Market depth of a vintage is
-``depth_share`` times its units outstanding: selling that many cuts the price by a factor
-e (the exponential impact of [R1], [R3]).
+**Demand and utilisation.** Demand for compute (H100-hours a month) is AI demand ``D_t``
+(USD a month) times the compute bought per dollar of it, ``k`` (calibrated so that
+utilisation is ``u0`` at step 0 in ``baseline``: the industry buys compute worth several
+times its AI revenue, the gap of [F16]), deflated by the trend price of compute, which falls
+by ``drop`` a generation (AI buyers spend a stable amount and get more compute as it gets
+cheaper):
+
+    H_t = k * D_t / (r0 * (1 - drop)^(t / G)),     u_t = min(1, H_t / (hours * K_t))
+
+**Rental rate.** Per H100-hour, the frontier rate steps down by ``drop`` at each release and
+moves with utilisation (a rental market that clears on price when capacity is slack):
+
+    r_t = r0 * (1 - drop)^(releases in (0, t]) * (u_t / u0)^eta
+
+``r0`` is the H100 rate of [R19] at the utilisation ``u0`` of [R21]; ``u_t <= 1`` caps it.
+
+**Value of a used unit** (as for used capital goods, Kalouptsidi 2014: the present value of
+the earnings it is expected to make over its remaining working life). Buyers expect today's
+utilisation to persist and rental rates to fall at the trend of technical progress,
+``(1 - drop)^(j / G)`` after ``j`` months, smoothly; realised rates fall in steps at
+releases, so a release lowers every older vintage's value [F24]. A unit is switched off when
+its rent does not cover its operating cost ``c`` (power and space, per unit-hour):
+
+    PV_v,t = sum_{j=0}^{L-1} beta^(j+1) * [t + j - s_v < L]
+             * max(0, r_t * (1 - drop)^(j / G) * q_v * u_t * hours - c * hours)
+
+with ``beta = (1 + i)^(-1/12)``. The reference price of vintage v before this month's fire
+sale is
+
+    ref[v] = min(new_price, max(1 USD, PV_v,t * dislocation[v] ** persistence))
+
+``dislocation`` is last month's clearing price over its reference price: a fire-sale
+discount that heals only partly within a month. No used unit is worth more than a new one at
+list price, and the newest vintage is sold new at list price (``new_price``, the anchor:
+the chipmaker sells fewer units in a glut rather than cutting its price). A retired unit's
+scrap value is taken as zero (the 1 USD floor keeps prices positive for the fire-sale
+clearing). Market depth of a vintage is ``depth_share`` times its units outstanding: selling
+that many cuts the price by a factor e (the exponential impact of [R1], [R3]).
 """
 from __future__ import annotations
 
@@ -20,7 +54,14 @@ import math
 
 import numpy as np
 
-__all__ = ["GPUMarket", "units_outstanding", "market_depth"]
+from abm.units import MONTHS_PER_YEAR
+
+__all__ = ["GPUMarket", "units_outstanding", "market_depth", "HOURS_PER_MONTH"]
+
+#: Hours in an average month (8,760 / 12).
+HOURS_PER_MONTH = 730.0
+#: The lowest reference price (USD): positive for the fire-sale clearing; a retired unit is scrap.
+PRICE_FLOOR_USD = 1.0
 
 
 def units_outstanding(institutions) -> np.ndarray:
@@ -34,12 +75,14 @@ def market_depth(economy) -> np.ndarray:
 
 
 class GPUMarket:
-    """Vintages, their reference and clearing prices, and generation releases."""
+    """Vintages, capacity and utilisation, rental rates, reference and clearing prices."""
 
     def __init__(self, *, steps: int, generation_months: int, first_release_step: int,
-                 unit_price_usd: float, release_value_drop: float, depreciation_per_year: float,
-                 utilisation_elasticity: float, depth_share: float, impact_persistence: float,
-                 n_existing: int = 3):
+                 unit_price_usd: float, release_value_drop: float, useful_life_months: int,
+                 rental_usd_per_hour: float, reference_utilisation: float,
+                 utilisation_elasticity: float, operating_cost_usd_per_hour: float,
+                 discount_rate_per_year: float, compute_per_ai_usd: float,
+                 depth_share: float, impact_persistence: float, n_existing: int = 3):
         releases = 0 if first_release_step > steps else 1 + (steps - first_release_step) // generation_months
         self.n_vintages = n_existing + releases
         self.n_existing = n_existing
@@ -47,21 +90,38 @@ class GPUMarket:
         self.first_release_step = first_release_step
         self.unit_price_usd = unit_price_usd
         self.drop = release_value_drop
-        self.dep = depreciation_per_year
+        self.life = int(useful_life_months)
+        self.rental0 = rental_usd_per_hour
+        self.u0 = reference_utilisation
         self.elasticity = utilisation_elasticity
+        self.opex = operating_cost_usd_per_hour
+        self.beta = (1.0 + discount_rate_per_year) ** (-1.0 / MONTHS_PER_YEAR)
+        self.compute_per_ai_usd = compute_per_ai_usd
         self.depth_share = depth_share
         self.persistence = impact_persistence
         # vintage k released (n_existing-1-k)*12 months before step 0; new ones on schedule
         self.release_step = np.array(
             [-(n_existing - 1 - k) * 12 for k in range(n_existing)]
             + [first_release_step + k * generation_months for k in range(releases)], dtype=np.int64)
+        self.compute_per_unit = (1.0 - self.drop) ** -np.arange(self.n_vintages, dtype=float)
+        months = np.arange(self.life)
+        self._horizon = months                                    # j = 0 .. L-1
+        self._discount = self.beta ** (months + 1.0)
+        self._trend = (1.0 - self.drop) ** (months / generation_months)
         self.dislocation = np.ones(self.n_vintages)
         self.ref_price = np.zeros(self.n_vintages)
         self.price = np.zeros(self.n_vintages)
         self.units_sold = np.zeros(self.n_vintages)
-        self.update_reference(0, 1.0)          # utilisation is 1 at step 0 by definition
+        self.units_resold = np.zeros(self.n_vintages)   # sold to outside buyers, still working
+        self._resold_through = 0                        # last step whose sales are counted
+        self.utilisation = self.u0                      # step 0: the reference utilisation
+        self.capacity = 0.0                             # H100-equivalents working
+        self.compute_demand = 0.0                       # H100-hours demanded a month
+        self.rental_rate = self.rental0
+        self.update_reference(0, self.u0)
         self.price = self.ref_price.copy()
 
+    # --- the schedule --------------------------------------------------------------------
     def released(self, step: int) -> np.ndarray:
         return self.release_step <= step
 
@@ -69,20 +129,85 @@ class GPUMarket:
         """Index of the newest released vintage."""
         return int(np.flatnonzero(self.released(step))[-1])
 
+    def releases_since_start(self, step: int) -> int:
+        """Scheduled releases in months 1..``step`` (the step-0 vintage is the newest at 0)."""
+        if step < max(self.first_release_step, 1):
+            return 0
+        return 1 + (step - self.first_release_step) // self.generation_months
+
+    def working(self, step: int) -> np.ndarray:
+        """Vintages released and within their useful life at ``step``."""
+        age = step - self.release_step
+        return (age >= 0) & (age < self.life)
+
+    # --- rental market -------------------------------------------------------------------
+    def frontier_rate(self, step: int) -> float:
+        """Rental rate per H100-hour at the reference utilisation (steps down at releases)."""
+        return self.rental0 * (1.0 - self.drop) ** self.releases_since_start(step)
+
+    def rental_rate_at(self, step: int, utilisation: float) -> float:
+        """``r_t = frontier_rate * (u / u0)^eta`` with ``u`` at most 1 (module docstring)."""
+        u = min(max(utilisation, 0.0), 1.0)
+        return self.frontier_rate(step) * (u / self.u0) ** self.elasticity
+
+    def installed_units(self, units_held: np.ndarray) -> np.ndarray:
+        """Units per vintage in the world: held by institutions plus those sold to outside
+        buyers in past fire sales and liquidations."""
+        return np.asarray(units_held, float) + self.units_resold
+
+    def capacity_at(self, step: int, units_held: np.ndarray) -> float:
+        """Working capacity in H100-equivalents: ``sum_v N_v q_v [working]``."""
+        n = self.installed_units(units_held) * self.working(step)
+        return float(n @ self.compute_per_unit)
+
+    def demand_for_compute(self, step: int, ai_demand_usd: float) -> float:
+        """H100-hours demanded this month: ``k * D_t`` at the trend price of compute."""
+        trend_price = self.rental0 * (1.0 - self.drop) ** (step / self.generation_months)
+        return self.compute_per_ai_usd * ai_demand_usd / trend_price
+
+    def observe(self, step: int, units_held: np.ndarray, ai_demand_usd: float) -> float:
+        """This month's capacity, compute demand and utilisation ``u_t`` (returned).
+
+        Units sold to outside buyers last month (``units_sold`` then) join the installed
+        base once per month."""
+        if step > self._resold_through:
+            self.units_resold = self.units_resold + self.units_sold
+            self._resold_through = step
+        self.capacity = self.capacity_at(step, units_held)
+        self.compute_demand = self.demand_for_compute(step, ai_demand_usd)
+        hours = HOURS_PER_MONTH * self.capacity
+        self.utilisation = min(1.0, self.compute_demand / hours) if hours > 0 else 1.0
+        return self.utilisation
+
+    # --- values --------------------------------------------------------------------------
+    def present_value(self, step: int, utilisation: float) -> np.ndarray:
+        """Present value per unit of each vintage's expected earnings (module docstring)."""
+        u = min(max(utilisation, 0.0), 1.0)
+        rate = self.rental_rate_at(step, u)
+        gross = (rate * u * HOURS_PER_MONTH) * np.outer(self.compute_per_unit, self._trend)
+        net = np.maximum(gross - self.opex * HOURS_PER_MONTH, 0.0)
+        age = step + self._horizon[None, :] - self.release_step[:, None]
+        alive = (age >= 0) & (age < self.life)
+        return (net * alive) @ self._discount
+
     def scheduled_price(self, step: int) -> np.ndarray:
-        """Price path from ageing and releases alone: ``new * (1-drop)^newer * (1-dep)^age``."""
-        released = self.released(step)
-        newer = np.clip(released.sum() - 1 - np.arange(self.n_vintages), 0, None)
-        age_years = np.clip(step - self.release_step, 0, None) / 12.0
-        sched = self.unit_price_usd * (1.0 - self.drop) ** newer * (1.0 - self.dep) ** age_years
-        return np.where(released, sched, self.unit_price_usd)
+        """Reference price at the reference utilisation and without fire-sale discounts: the
+        path from ageing and releases alone (newest at list price, unreleased at list)."""
+        value = np.maximum(np.minimum(self.present_value(step, self.u0), self.unit_price_usd),
+                           PRICE_FLOOR_USD)
+        value[self.newest(step)] = self.unit_price_usd
+        return np.where(self.released(step), value, self.unit_price_usd)
 
     def update_reference(self, step: int, utilisation: float) -> np.ndarray:
-        """Recompute this month's reference prices (formula in the module docstring)."""
-        factor = max(utilisation, 1e-6) ** self.elasticity
-        ref = self.scheduled_price(step) * factor * self.dislocation ** self.persistence
+        """Recompute this month's rental rate and reference prices (module docstring)."""
+        self.utilisation = min(max(utilisation, 0.0), 1.0)
+        self.rental_rate = self.rental_rate_at(step, self.utilisation)
+        value = self.present_value(step, self.utilisation) * self.dislocation ** self.persistence
         # no used GPU is worth more than a new one at list price (buyers would buy new)
-        self.ref_price = np.minimum(ref, self.unit_price_usd)
+        ref = np.minimum(np.maximum(value, PRICE_FLOOR_USD), self.unit_price_usd)
+        # the newest vintage is sold new at list price: the chipmaker's price is the anchor
+        ref[self.newest(step)] = self.unit_price_usd
+        self.ref_price = np.where(self.released(step), ref, self.unit_price_usd)
         return self.ref_price
 
     def price_index(self, step: int, units: np.ndarray) -> float:
@@ -92,6 +217,7 @@ class GPUMarket:
         denom = float(w @ sched)
         return float(w @ self.price) / denom if denom > 0 else 1.0
 
+    # --- the fire sale (C3) --------------------------------------------------------------
     def depth(self, units_outstanding: np.ndarray) -> np.ndarray:
         """Units that cut a vintage's price by a factor e (at least one unit)."""
         return np.maximum(self.depth_share * units_outstanding, 1.0)

@@ -6,8 +6,8 @@ the engine (``abm/``): it owns the books, the markets and the institutions, and 
 engine module named; within a stage no result depends on which institution acts first):
 
 1. **Environment.** AI demand moves (:mod:`abm.demand`); a scheduled write-off of private
-   credit's other tech loans may strike; GPU reference prices follow ageing, generation
-   releases and utilisation (:mod:`abm.gpu_market`); AI sentiment and listed firms' values
+   credit's other tech loans may strike; utilisation of installed compute sets the GPU
+   rental rate and GPU values (:mod:`abm.gpu_market`); AI sentiment and listed firms' values
    are updated (:mod:`abm.equity_market`).
 2. **Decide.** Every live institution reads the state at the start of the month and writes
    its plans (capex, equity rounds, rollover, line cuts, de-risking, panic). No payments.
@@ -33,7 +33,6 @@ import mesa
 import numpy as np
 
 from abm.agents import Institution, OutsideParty
-from abm.agents.hyperscaler import demand_surprise
 from abm.agents.private_credit import write_off_tech_loans
 from abm.agents.spv import finance_new_spvs
 from abm.claims import ClaimBook
@@ -46,7 +45,7 @@ from abm.fire_sale import clear_month_fire_sale
 from abm.funding import backstop_labs, fund_equity_rounds
 from abm.gpu_lending import lend_to_neoclouds
 from abm.gpu_loans import GPULoanBook
-from abm.gpu_market import GPUMarket
+from abm.gpu_market import GPUMarket, units_outstanding
 from abm.ledger import Ledger
 from abm.losses import LossBook
 from abm.settlement import settle_month
@@ -97,9 +96,13 @@ class AIEconomyModel(mesa.Model):
         self.gpu_market = GPUMarket(
             steps=p.steps, generation_months=p.gpu_generation_months,
             first_release_step=p.gpu_first_release_step, unit_price_usd=p.gpu_unit_price_k * 1e3,
-            release_value_drop=p.gpu_release_value_drop,
-            depreciation_per_year=p.gpu_depreciation_per_year,
+            release_value_drop=p.gpu_release_value_drop, useful_life_months=p.gpu_useful_life_months,
+            rental_usd_per_hour=p.gpu_rental_usd_per_hour,
+            reference_utilisation=p.gpu_reference_utilisation,
             utilisation_elasticity=p.gpu_rental_utilisation_elasticity,
+            operating_cost_usd_per_hour=p.gpu_operating_cost_usd_per_hour,
+            discount_rate_per_year=p.gpu_discount_rate_per_year,
+            compute_per_ai_usd=p.compute_spend_per_ai_usd,
             depth_share=p.fire_sale_depth_share, impact_persistence=p.price_impact_persistence)
         self.equity_market = EquityMarket(sensitivity=p.sentiment_sensitivity, beta=p.equity_ai_beta,
                                           volatility_per_month=p.equity_volatility_per_month,
@@ -124,6 +127,8 @@ class AIEconomyModel(mesa.Model):
         self._by_name = {a.name: a for a in self.institutions}
         self.gpu_supplier = self._by_name.get(NVIDIA)
         self.equity_market.register([a for a in self.institutions if a.listed], private=self.labs)
+        # step 0's utilisation of the opening fleets (their prices are at the reference one)
+        self.gpu_market.observe(0, units_outstanding(self.institutions), self.demand.usd_per_month)
         # --- 401(k) savers' balances and time-weighted return ------------------------------
         self.saver_balances = np.array([s.balance_usd() for s in self.savers])
         self.saver_return_index = 1.0     # contributions do not count as returns
@@ -180,7 +185,9 @@ class AIEconomyModel(mesa.Model):
         self.demand.step(t, self.rng)
         if t == p.tech_credit_loss_step:
             write_off_tech_loans(self, p.tech_credit_loss_share)
-        self.gpu_market.update_reference(t, demand_surprise(self.hyperscalers))
+        utilisation = self.gpu_market.observe(t, units_outstanding(self.institutions),
+                                              self.demand.usd_per_month)
+        self.gpu_market.update_reference(t, utilisation)
         expected = [h.expected_growth for h in self.hyperscalers if not h.defaulted]
         news = self.demand.log_growth_last_month() - (
             float(np.mean(expected)) / MONTHS_PER_YEAR if expected else 0.0)

@@ -60,6 +60,8 @@ def model_reporters() -> dict:
         "ai_index": lambda m: m.equity_market.index_level,
         "gpu_newest_vintage": lambda m: m.gpu_market.newest(m.steps),
         "gpu_price_index": lambda m: m.gpu_market.price_index(m.steps, units_outstanding(m.institutions)),
+        "gpu_utilisation": lambda m: m.gpu_market.utilisation,
+        "gpu_rental_usd_per_hour": lambda m: m.gpu_market.rental_rate,
         "units_fire_sold": lambda m: float(m.gpu_market.units_sold.sum()),
         "margin_calls": lambda m: m.month.margin_calls,
         "gpu_loan_defaults": lambda m: m.month.gpu_loan_defaults,

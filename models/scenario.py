@@ -156,12 +156,29 @@ class Scenario:
     gpu_first_release_step: int = p(9, 0, 600, "step", "assumption (Rubin-class, late 2025)",
                                     "Step of the first new-generation release.")
     gpu_unit_price_k: float = p(40.0, 0.1, 1e4, "k USD/unit", "assumption", "Price of a newest-generation GPU unit.")
-    gpu_release_value_drop: float = p(0.25, 0, 0.99, "fraction", "[F24], [R5] 35-40% first year",
-                                      "Fall of older vintages' reference price at each release.")
-    gpu_depreciation_per_year: float = p(0.175, 0, 0.99, "1/yr", "[R5] 15-20%",
-                                         "Economic depreciation of GPU value.")
-    gpu_rental_utilisation_elasticity: float = p(0.5, 0, 5, "", "assumption",
-                                                 "Elasticity of GPU values to demand/capacity.")
+    gpu_release_value_drop: float = p(0.25, 0, 0.99, "fraction", "[F24], [R20] 20-30% a generation",
+                                      "Fall of the rental rate per unit of compute at each release (each "
+                                      "generation has 1/(1-drop) times the compute per unit).")
+    gpu_useful_life_months: int = p(72, 1, 600, "months", "[R6] server lives 5-6 years",
+                                    "Months a GPU works after its generation's release (then it is retired).")
+    gpu_rental_usd_per_hour: float = p(2.0, 0.01, 1000, "USD/H100-hour", "[R19] H100 ~2 USD/hour in 2025",
+                                       "Rental rate of an H100-equivalent hour at step 0 at the reference utilisation.")
+    gpu_reference_utilisation: float = p(0.8, 0.05, 1, "fraction of hours", "[R21] ~80% of the time",
+                                         "Utilisation of installed compute at which the rental rate is the frontier rate.")
+    gpu_rental_utilisation_elasticity: float = p(0.5, 0, 5, "", "assumption (rates fall with slack: "
+                                                 "H100 8 to under 2 USD/hour as supply caught up [R19])",
+                                                 "Elasticity of the rental rate to utilisation: r = r0 (u/u0)^eta.")
+    gpu_operating_cost_usd_per_hour: float = p(0.35, 0, 100, "USD/unit-hour",
+                                               "assumption (~1.2 kW a GPU with cooling at ~0.08 USD/kWh, plus "
+                                               "data-centre space; below [R19] 1.65 full cost)",
+                                               "Operating cost of a working GPU unit; a unit earning less is switched off.")
+    gpu_discount_rate_per_year: float = p(0.12, 0, 1, "1/yr", "[R8] 11-15% (the GPU-loan rate)",
+                                          "Rate at which GPU buyers discount a unit's expected rental earnings.")
+    compute_spend_per_ai_usd: float = p(3.2, 0, 1000, "x AI demand",
+                                        "[F16] calibration: baseline utilisation is gpu_reference_utilisation "
+                                        "at step 0 (compute rented worth ~3.2x the 60 bn of AI revenue)",
+                                        "Compute demanded per dollar of AI demand, valued at the trend rental "
+                                        "rate (training, free and internal use included).")
     gpu_loan_max_ltv: float = p(0.70, 0.05, 0.99, "fraction", "[R5] 50-75%",
                                 "Loan-to-value a GPU loan is made at and a margin call restores (h).")
     gpu_loan_margin_ltv: float = p(0.85, 0.05, 1.0, "fraction", "assumption",

@@ -104,10 +104,10 @@ def test_C2_customer_concentration(on):
 
 @pytest.mark.parametrize("on", [True, False])
 def test_C3_collateral_spiral(on):
-    """C3: a generation release that cuts old GPUs' value by 60% brings margin calls, and
-    cash-poor borrowers sell collateral into the market."""
+    """C3: a generation release that cuts the rental rate of older GPUs by 60% brings margin
+    calls, and cash-poor borrowers sell collateral into the market."""
     m = run("baseline", steps=4, gpu_first_release_step=2, gpu_release_value_drop=0.6,
-            neocloud_cash_buffer_months=0.0, c3_collateral_spiral=on)
+            neocloud_cash_buffer_months=0.0, neocloud_cash_bn=0.2, c3_collateral_spiral=on)
     df = frame(m)
     if on:
         assert df["margin_calls"].sum() > 0 and df["units_fire_sold"].sum() > 0

@@ -186,10 +186,14 @@ def test_F34_401k_access_from_august_2025():
 
 
 def test_F24_generation_release_lowers_older_vintages():
-    """[F24] A new generation lowers the reference price of older vintages by the drop."""
+    """[F24] A new generation lowers the value of every older vintage by at least the fall of
+    the rental rate per unit of compute, and the newest is no longer sold at list price."""
     m = run(steps=8)
-    before = m.gpu_market.scheduled_price(8)
-    after = m.gpu_market.scheduled_price(9)                   # first release at step 9
+    gm = m.gpu_market
+    before = gm.scheduled_price(8)
+    after = gm.scheduled_price(9)                             # first release at step 9
     drop = m.p.gpu_release_value_drop
-    ratio = after[: m.gpu_market.n_existing] / before[: m.gpu_market.n_existing]
-    assert ratio == pytest.approx((1 - drop) * (1 - m.p.gpu_depreciation_per_year) ** (1 / 12))
+    older = slice(0, gm.n_existing - 1)                       # the step-0 newest is at list
+    assert (after[older] / before[older] <= 1 - drop + 1e-12).all()
+    assert before[gm.n_existing - 1] == gm.unit_price_usd > after[gm.n_existing - 1]
+    assert gm.frontier_rate(9) == pytest.approx((1 - drop) * gm.frontier_rate(8))

@@ -153,8 +153,8 @@ class Hyperscaler(Institution):
 def demand_surprise(hyperscalers) -> float:
     """Realised AI demand over what live hyperscalers expected for now a year ago (mean; 1 if none).
 
-    It is the utilisation of installed compute that sets GPU rental yields and prices
-    (:class:`abm.gpu_market.GPUMarket`).
+    (GPU prices no longer use it: they follow the utilisation of installed compute,
+    :class:`abm.gpu_market.GPUMarket`.)
     """
     live = [h.disappointment() for h in hyperscalers if not h.defaulted]
     return float(np.mean(live)) if live else 1.0
