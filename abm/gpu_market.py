@@ -10,9 +10,23 @@ economic depreciation [R5], ``utilisation`` realised over expected AI demand (re
 yields follow demand; see :func:`abm.agents.hyperscaler.demand_surprise`), and
 ``dislocation`` last month's clearing price over its reference price: a fire-sale discount
 that heals only partly within a month. No used unit is worth more than a new one at list
-price. Market depth of a vintage is
-``depth_share`` times its units outstanding: selling that many cuts the price by a factor
-e (the exponential impact of [R1], [R3]).
+price.
+
+Market depth of a vintage (units whose sale cuts its price by a factor e, the exponential
+impact of [R1], [R3]) is set by what can trade, not by every unit in existence:
+
+    depth[v] = depth_share * (levered[v] + turnover * (all[v] - levered[v]))
+
+``levered`` are the units held by the institutions that borrow against GPUs (the
+neoclouds: pledged and unpledged, the units a fire sale or an estate can bring to market),
+``all - levered`` the fleets that are never sold in a fire sale (hyperscalers'), of which
+only the normal month's ``turnover`` trades. In Cont and Schaanning's depth
+``D = c * ADV / sigma * sqrt(tau)`` [R3] depth scales with what trades; here with the
+tradable float as [R1] scales impact with the capitalisation of what is sold. With
+``turnover = 1`` it is the older ``depth_share * all``. With C3 off
+(:func:`market_depth`) sales have no price impact: the depth is
+:data:`NO_IMPACT_DEPTH`, effectively infinite but finite as the clearing kernel's contract
+requires, so margin calls are still enforced at reference prices.
 """
 from __future__ import annotations
 
@@ -20,7 +34,11 @@ import math
 
 import numpy as np
 
-__all__ = ["GPUMarket", "units_outstanding", "market_depth"]
+__all__ = ["GPUMarket", "units_outstanding", "market_depth", "NO_IMPACT_DEPTH"]
+
+#: Depth passed to the clearing with C3 off: ``exp(-units / NO_IMPACT_DEPTH) == 1.0`` for any
+#: realistic sale, so prices stay at reference (finite, as the kernel's contract requires).
+NO_IMPACT_DEPTH = 1e300
 
 
 def units_outstanding(institutions) -> np.ndarray:
@@ -29,8 +47,15 @@ def units_outstanding(institutions) -> np.ndarray:
 
 
 def market_depth(economy) -> np.ndarray:
-    """This month's market depth per vintage (units that cut its price by a factor e)."""
-    return economy.gpu_market.depth(units_outstanding(economy.institutions))
+    """This month's market depth per vintage (units that cut its price by a factor e):
+    from the levered holders' (neoclouds') units and the other fleets' turnover (module
+    docstring); :data:`NO_IMPACT_DEPTH` with C3 off (sales move no price)."""
+    gm = economy.gpu_market
+    if not economy.p.c3_collateral_spiral:
+        return np.full(gm.n_vintages, NO_IMPACT_DEPTH)
+    levered = (units_outstanding(economy.neoclouds) if economy.neoclouds
+               else np.zeros(gm.n_vintages))
+    return gm.depth(levered, units_outstanding(economy.institutions))
 
 
 class GPUMarket:
@@ -39,7 +64,7 @@ class GPUMarket:
     def __init__(self, *, steps: int, generation_months: int, first_release_step: int,
                  unit_price_usd: float, release_value_drop: float, depreciation_per_year: float,
                  utilisation_elasticity: float, depth_share: float, impact_persistence: float,
-                 n_existing: int = 3):
+                 turnover_per_month: float = 1.0, n_existing: int = 3):
         releases = 0 if first_release_step > steps else 1 + (steps - first_release_step) // generation_months
         self.n_vintages = n_existing + releases
         self.n_existing = n_existing
@@ -50,6 +75,7 @@ class GPUMarket:
         self.dep = depreciation_per_year
         self.elasticity = utilisation_elasticity
         self.depth_share = depth_share
+        self.turnover = turnover_per_month
         self.persistence = impact_persistence
         # vintage k released (n_existing-1-k)*12 months before step 0; new ones on schedule
         self.release_step = np.array(
@@ -92,9 +118,19 @@ class GPUMarket:
         denom = float(w @ sched)
         return float(w @ self.price) / denom if denom > 0 else 1.0
 
-    def depth(self, units_outstanding: np.ndarray) -> np.ndarray:
-        """Units that cut a vintage's price by a factor e (at least one unit)."""
-        return np.maximum(self.depth_share * units_outstanding, 1.0)
+    def depth(self, levered_units: np.ndarray, all_units: np.ndarray) -> np.ndarray:
+        """Units that cut a vintage's price by a factor e (at least one unit): ``depth_share``
+        times the tradable units, the levered holders' plus the turnover of the rest."""
+        rest = np.maximum(all_units - levered_units, 0.0)
+        return np.maximum(self.depth_share * (levered_units + self.turnover * rest), 1.0)
+
+    def price_gap(self, step: int) -> np.ndarray:
+        """How far each vintage's reference price is below its scheduled path (ageing and
+        releases), ``max(0, 1 - ref / scheduled)``: the fall from demand and fire-sale
+        dislocation that procyclical haircuts respond to (0 for unreleased vintages)."""
+        sched = self.scheduled_price(step)
+        gap = 1.0 - np.divide(self.ref_price, sched, out=np.ones_like(sched), where=sched > 0)
+        return np.where(self.released(step), np.clip(gap, 0.0, 1.0), 0.0)
 
     def record_clearing(self, price: np.ndarray, units_sold: np.ndarray) -> None:
         """Store a clearing's prices; the discount to reference persists partly (C3)."""

@@ -100,7 +100,8 @@ class AIEconomyModel(mesa.Model):
             release_value_drop=p.gpu_release_value_drop,
             depreciation_per_year=p.gpu_depreciation_per_year,
             utilisation_elasticity=p.gpu_rental_utilisation_elasticity,
-            depth_share=p.fire_sale_depth_share, impact_persistence=p.price_impact_persistence)
+            depth_share=p.fire_sale_depth_share, impact_persistence=p.price_impact_persistence,
+            turnover_per_month=p.gpu_market_turnover_per_month)
         self.equity_market = EquityMarket(sensitivity=p.sentiment_sensitivity, beta=p.equity_ai_beta,
                                           volatility_per_month=p.equity_volatility_per_month,
                                           enabled=p.c10_equity_market,
