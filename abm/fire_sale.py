@@ -9,12 +9,21 @@ month's market depth, which triggers further calls (Brunnermeier and Pedersen 20
 spiral). This module executes the clearing's result: cash posted and sale proceeds go to
 the lenders through the ledger, the loan book carries the new debt and collateral
 (:meth:`abm.gpu_loans.GPULoanBook.apply_fire_sale`), and loans that cannot be cured default
-with a deficiency claim. With C3 off nothing is called and prices stay at reference.
+with a deficiency claim.
+
+The loan terms are the book's: each loan's maintenance (trigger) LTV and its contractual
+cure LTV, the latter times this month's procyclical factor of its vintage when haircuts
+are procyclical [R4] (:func:`abm.gpu_lending.procyclical_ltv_factor`). Market depth comes
+from what can trade (:func:`abm.gpu_market.market_depth`). With C3 off the covenants are
+still enforced (cash posted, units sold to cure, loans that cannot be cured default) but
+sales have no price impact: the depth is effectively infinite, so every call is cleared
+at reference prices and there is no spiral.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from abm.gpu_lending import procyclical_ltv_factor
 from abm.gpu_loans import lender_accounts
 from abm.gpu_market import market_depth
 from abm.market import clear_fire_sale
@@ -24,7 +33,6 @@ __all__ = ["clear_month_fire_sale"]
 
 def clear_month_fire_sale(economy) -> None:
     """Clear this month's margin calls on GPU-backed loans; record them in ``economy.month``."""
-    p = economy.p
     gm = economy.gpu_market
     book = economy.gpu_loans
     ledger = economy.ledger
@@ -34,14 +42,15 @@ def clear_month_fire_sale(economy) -> None:
     live_borrowers = np.array([not n.defaulted for n in neoclouds])
     rows = (np.flatnonzero(book.active & live_borrowers[book.borrower]) if book.active.size
             else np.zeros(0, np.int64))
-    if not p.c3_collateral_spiral or rows.size == 0:
+    if rows.size == 0:
         gm.record_clearing(gm.ref_price, exog)
         return
     cash = np.array([max(n.cash_usd, 0.0) if not n.defaulted else 0.0 for n in neoclouds])
     borrower = book.borrower[rows]
-    res = clear_fire_sale(gm.ref_price, depth, exog, book.vintage[rows], borrower,
-                          book.units[rows], book.debt[rows], book.margin_ltv[rows],
-                          book.target_ltv[rows], cash)
+    vintage = book.vintage[rows]
+    target = book.target_ltv[rows] * procyclical_ltv_factor(economy)[vintage]
+    res = clear_fire_sale(gm.ref_price, depth, exog, vintage, borrower,
+                          book.units[rows], book.debt[rows], book.margin_ltv[rows], target, cash)
     price = res.price
     tally = economy.month
     tally.margin_calls = int(res.margin_called.sum())

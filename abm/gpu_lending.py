@@ -1,4 +1,23 @@
-"""Lenders' decisions on GPU-backed loans [F23]: new loans to neoclouds and rollover (C4).
+"""Lenders' decisions on GPU-backed loans [F23]: LTVs, new loans to neoclouds and rollover (C4).
+
+LTVs (the collateral terms of Geanakoplos 2010's leverage cycle and Brunnermeier and
+Pedersen 2009's margin spiral). Three separate levels: a new loan is made at the
+origination LTV ``gpu_loan_max_ltv``; it is margin-called when its LTV exceeds the
+maintenance (trigger) LTV ``gpu_loan_margin_ltv`` m; a call restores the cure LTV
+``gpu_loan_cure_ltv`` h <= m. The regulatory haircut h0 = ``gpu_loan_haircut`` (C11)
+lowers origination and cure LTVs of new loans. Optionally haircuts are procyclical [R4]:
+with slope k = ``gpu_loan_procyclical_haircut`` and the vintage's price gap
+``g[v] = max(0, 1 - ref[v] / scheduled[v])`` (reference price at the start of the month
+over its path from ageing and releases alone, :meth:`GPUMarket.price_gap`),
+
+    origination LTV = gpu_loan_max_ltv * (1 - h0) * (1 - min(1, k * g[newest]))
+    cure LTV of a loan of vintage v at a call = its contractual cure LTV * (1 - min(1, k * g[v]))
+
+i.e. R4's ``h = h0 + k (1 - p/p0)`` in multiplicative form, with ``p0`` the price the
+vintage would have without demand disappointment or fire-sale discounts (so scheduled
+ageing and releases, which lenders price in, do not tighten terms). A falling market thus
+shrinks new loans and makes cures sell more: credit tightens as collateral falls. The
+trigger m is not haircut.
 
 New loans: each month neoclouds ask for ``ltv * capex``; requests are filled pro rata to
 the funds' lending capacity (cash plus undrawn bank lines above a reserve, times their
@@ -12,7 +31,23 @@ import numpy as np
 from abm.gpu_loans import MARKET_LENDER
 from abm.units import MONTHS_PER_YEAR
 
-__all__ = ["lend_to_neoclouds", "roll_over_maturing"]
+__all__ = ["lend_to_neoclouds", "roll_over_maturing", "procyclical_ltv_factor", "origination_ltv"]
+
+
+def procyclical_ltv_factor(economy) -> np.ndarray:
+    """Per vintage, ``1 - min(1, k * price_gap)``: the factor procyclical haircuts [R4]
+    apply to origination and cure LTVs this month (all ones when k = 0)."""
+    gm = economy.gpu_market
+    k = economy.p.gpu_loan_procyclical_haircut
+    if k <= 0:
+        return np.ones(gm.n_vintages)
+    return 1.0 - np.minimum(1.0, k * gm.price_gap(economy.steps))
+
+
+def origination_ltv(economy) -> float:
+    """LTV a new GPU loan is made at this month (newest vintage; module docstring)."""
+    v = economy.gpu_market.newest(economy.steps)
+    return float(economy.p.effective_gpu_ltv * procyclical_ltv_factor(economy)[v])
 
 
 def lend_to_neoclouds(economy) -> None:
@@ -33,7 +68,7 @@ def lend_to_neoclouds(economy) -> None:
     if fill <= 0:
         return
     weights = capacity / capacity.sum()
-    ltv = p.effective_gpu_ltv
+    ltv = origination_ltv(economy)
     v = economy.gpu_market.newest(economy.steps)
     price = economy.gpu_market.ref_price[v]
     k = min(p.gpu_loan_lenders_per_loan, int((weights > 0).sum()))
@@ -57,7 +92,7 @@ def lend_to_neoclouds(economy) -> None:
     appetite = np.array([economy.funds[k].appetite for k in cols["lender"]])
     rate = (p.gpu_loan_rate_per_year + p.credit_spread_per_appetite_loss * (1.0 - appetite)) / MONTHS_PER_YEAR
     economy.gpu_loans.originate(cols["lender"], cols["borrower"], v, debt / ltv / price, debt,
-                                p.gpu_loan_margin_ltv, ltv, rate,
+                                p.gpu_loan_margin_ltv, p.effective_gpu_cure_ltv, rate,
                                 economy.steps + p.gpu_loan_new_maturity_months,
                                 p.gpu_loan_amortisation_months)
 

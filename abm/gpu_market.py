@@ -45,8 +45,23 @@ discount that heals only partly within a month. No used unit is worth more than 
 list price, and the newest vintage is sold new at list price (``new_price``, the anchor:
 the chipmaker sells fewer units in a glut rather than cutting its price). A retired unit's
 scrap value is taken as zero (the 1 USD floor keeps prices positive for the fire-sale
-clearing). Market depth of a vintage is ``depth_share`` times its units outstanding: selling
-that many cuts the price by a factor e (the exponential impact of [R1], [R3]).
+clearing).
+
+Market depth of a vintage (units whose sale cuts its price by a factor e, the exponential
+impact of [R1], [R3]) is set by what can trade, not by every unit in existence:
+
+    depth[v] = depth_share * (levered[v] + turnover * (all[v] - levered[v]))
+
+``levered`` are the units held by the institutions that borrow against GPUs (the
+neoclouds: pledged and unpledged, the units a fire sale or an estate can bring to market),
+``all - levered`` the fleets that are never sold in a fire sale (hyperscalers'), of which
+only the normal month's ``turnover`` trades. In Cont and Schaanning's depth
+``D = c * ADV / sigma * sqrt(tau)`` [R3] depth scales with what trades; here with the
+tradable float as [R1] scales impact with the capitalisation of what is sold. With
+``turnover = 1`` it is the older ``depth_share * all``. With C3 off
+(:func:`market_depth`) sales have no price impact: the depth is
+:data:`NO_IMPACT_DEPTH`, effectively infinite but finite as the clearing kernel's contract
+requires, so margin calls are still enforced at reference prices.
 """
 from __future__ import annotations
 
@@ -56,12 +71,15 @@ import numpy as np
 
 from abm.units import MONTHS_PER_YEAR
 
-__all__ = ["GPUMarket", "units_outstanding", "market_depth", "HOURS_PER_MONTH"]
+__all__ = ["GPUMarket", "units_outstanding", "market_depth", "HOURS_PER_MONTH", "NO_IMPACT_DEPTH"]
 
 #: Hours in an average month (8,760 / 12).
 HOURS_PER_MONTH = 730.0
 #: The lowest reference price (USD): positive for the fire-sale clearing; a retired unit is scrap.
 PRICE_FLOOR_USD = 1.0
+#: Depth passed to the clearing with C3 off: ``exp(-units / NO_IMPACT_DEPTH) == 1.0`` for any
+#: realistic sale, so prices stay at reference (finite, as the kernel's contract requires).
+NO_IMPACT_DEPTH = 1e300
 
 
 def units_outstanding(institutions) -> np.ndarray:
@@ -70,8 +88,15 @@ def units_outstanding(institutions) -> np.ndarray:
 
 
 def market_depth(economy) -> np.ndarray:
-    """This month's market depth per vintage (units that cut its price by a factor e)."""
-    return economy.gpu_market.depth(units_outstanding(economy.institutions))
+    """This month's market depth per vintage (units that cut its price by a factor e):
+    from the levered holders' (neoclouds') units and the other fleets' turnover (module
+    docstring); :data:`NO_IMPACT_DEPTH` with C3 off (sales move no price)."""
+    gm = economy.gpu_market
+    if not economy.p.c3_collateral_spiral:
+        return np.full(gm.n_vintages, NO_IMPACT_DEPTH)
+    levered = (units_outstanding(economy.neoclouds) if economy.neoclouds
+               else np.zeros(gm.n_vintages))
+    return gm.depth(levered, units_outstanding(economy.institutions))
 
 
 class GPUMarket:
@@ -82,7 +107,8 @@ class GPUMarket:
                  rental_usd_per_hour: float, reference_utilisation: float,
                  utilisation_elasticity: float, operating_cost_usd_per_hour: float,
                  discount_rate_per_year: float, compute_per_ai_usd: float,
-                 depth_share: float, impact_persistence: float, n_existing: int = 3):
+                 depth_share: float, impact_persistence: float,
+                 turnover_per_month: float = 1.0, n_existing: int = 3):
         releases = 0 if first_release_step > steps else 1 + (steps - first_release_step) // generation_months
         self.n_vintages = n_existing + releases
         self.n_existing = n_existing
@@ -98,6 +124,7 @@ class GPUMarket:
         self.beta = (1.0 + discount_rate_per_year) ** (-1.0 / MONTHS_PER_YEAR)
         self.compute_per_ai_usd = compute_per_ai_usd
         self.depth_share = depth_share
+        self.turnover = turnover_per_month
         self.persistence = impact_persistence
         # vintage k released (n_existing-1-k)*12 months before step 0; new ones on schedule
         self.release_step = np.array(
@@ -165,6 +192,16 @@ class GPUMarket:
         trend_price = self.rental0 * (1.0 - self.drop) ** (step / self.generation_months)
         return self.compute_per_ai_usd * ai_demand_usd / trend_price
 
+    def calibrate_compute_demand(self, units_held: np.ndarray, ai_demand_usd: float) -> float:
+        """Set ``k`` so that the step-0 fleet is used at the reference utilisation ``u0`` [R21]
+        by the step-0 AI demand; returns ``k``, the compute bought per dollar of AI demand
+        (valued at the trend rental rate): the gap between compute spending and AI revenue of
+        [F16]. Calibrated on each scenario's own opening fleet (January 2025 is the same
+        world in every scenario), so later capex, not the calibration, moves utilisation."""
+        hours = HOURS_PER_MONTH * self.capacity_at(0, units_held)
+        self.compute_per_ai_usd = self.u0 * hours * self.rental0 / ai_demand_usd
+        return self.compute_per_ai_usd
+
     def observe(self, step: int, units_held: np.ndarray, ai_demand_usd: float) -> float:
         """This month's capacity, compute demand and utilisation ``u_t`` (returned).
 
@@ -218,9 +255,19 @@ class GPUMarket:
         return float(w @ self.price) / denom if denom > 0 else 1.0
 
     # --- the fire sale (C3) --------------------------------------------------------------
-    def depth(self, units_outstanding: np.ndarray) -> np.ndarray:
-        """Units that cut a vintage's price by a factor e (at least one unit)."""
-        return np.maximum(self.depth_share * units_outstanding, 1.0)
+    def depth(self, levered_units: np.ndarray, all_units: np.ndarray) -> np.ndarray:
+        """Units that cut a vintage's price by a factor e (at least one unit): ``depth_share``
+        times the tradable units, the levered holders' plus the turnover of the rest."""
+        rest = np.maximum(all_units - levered_units, 0.0)
+        return np.maximum(self.depth_share * (levered_units + self.turnover * rest), 1.0)
+
+    def price_gap(self, step: int) -> np.ndarray:
+        """How far each vintage's reference price is below its scheduled path (ageing and
+        releases), ``max(0, 1 - ref / scheduled)``: the fall from demand and fire-sale
+        dislocation that procyclical haircuts respond to (0 for unreleased vintages)."""
+        sched = self.scheduled_price(step)
+        gap = 1.0 - np.divide(self.ref_price, sched, out=np.ones_like(sched), where=sched > 0)
+        return np.where(self.released(step), np.clip(gap, 0.0, 1.0), 0.0)
 
     def record_clearing(self, price: np.ndarray, units_sold: np.ndarray) -> None:
         """Store a clearing's prices; the discount to reference persists partly (C3)."""

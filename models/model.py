@@ -102,8 +102,9 @@ class AIEconomyModel(mesa.Model):
             utilisation_elasticity=p.gpu_rental_utilisation_elasticity,
             operating_cost_usd_per_hour=p.gpu_operating_cost_usd_per_hour,
             discount_rate_per_year=p.gpu_discount_rate_per_year,
-            compute_per_ai_usd=p.compute_spend_per_ai_usd,
-            depth_share=p.fire_sale_depth_share, impact_persistence=p.price_impact_persistence)
+            compute_per_ai_usd=1.0,           # calibrated below, on the step-0 fleet
+            depth_share=p.fire_sale_depth_share, impact_persistence=p.price_impact_persistence,
+            turnover_per_month=p.gpu_market_turnover_per_month)
         self.equity_market = EquityMarket(sensitivity=p.sentiment_sensitivity, beta=p.equity_ai_beta,
                                           volatility_per_month=p.equity_volatility_per_month,
                                           enabled=p.c10_equity_market,
@@ -124,6 +125,8 @@ class AIEconomyModel(mesa.Model):
         self.savers: list = []
         build_economy(self)
         self.institutions: list[Institution] = [a for a in self.agents if a.sector != "saver_401k"]
+        self.gpu_market.calibrate_compute_demand(units_outstanding(self.institutions),
+                                                 self.demand.usd_per_month)
         self._by_name = {a.name: a for a in self.institutions}
         self.gpu_supplier = self._by_name.get(NVIDIA)
         self.equity_market.register([a for a in self.institutions if a.listed], private=self.labs)

@@ -174,15 +174,18 @@ class Scenario:
                                                "Operating cost of a working GPU unit; a unit earning less is switched off.")
     gpu_discount_rate_per_year: float = p(0.12, 0, 1, "1/yr", "[R8] 11-15% (the GPU-loan rate)",
                                           "Rate at which GPU buyers discount a unit's expected rental earnings.")
-    compute_spend_per_ai_usd: float = p(3.2, 0, 1000, "x AI demand",
-                                        "[F16] calibration: baseline utilisation is gpu_reference_utilisation "
-                                        "at step 0 (compute rented worth ~3.2x the 60 bn of AI revenue)",
-                                        "Compute demanded per dollar of AI demand, valued at the trend rental "
-                                        "rate (training, free and internal use included).")
     gpu_loan_max_ltv: float = p(0.70, 0.05, 0.99, "fraction", "[R5] 50-75%",
-                                "Loan-to-value a GPU loan is made at and a margin call restores (h).")
+                                "Origination LTV: the loan-to-value a new GPU loan is made at.")
     gpu_loan_margin_ltv: float = p(0.85, 0.05, 1.0, "fraction", "assumption",
-                                   "Maintenance LTV above which a GPU loan is margin-called (m).")
+                                   "Maintenance (trigger) LTV above which a GPU loan is margin-called (m).")
+    gpu_loan_cure_ltv: float = p(0.70, 0.05, 0.99, "fraction",
+                                 "assumption (repo and margin-lending convention: a call restores the "
+                                 "initial margin, so the [R5] origination LTV)",
+                                 "Cure LTV a margin call restores (h); at most gpu_loan_margin_ltv.")
+    gpu_loan_procyclical_haircut: float = p(0.0, 0, 10, "haircut per unit price gap",
+                                            "[R4] h = h0 + k(1 - p/p0) (slope for GPUs: assumption)",
+                                            "Slope k of the procyclical haircut on origination and cure LTVs "
+                                            "as a vintage's price falls below its scheduled path (0: off).")
     gpu_loan_rate_per_year: float = p(0.12, 0, 1, "1/yr", "[R8] 11-15%", "Interest rate on GPU loans.")
     gpu_loan_opening_ltv: float = p(0.6, 0.01, 0.99, "fraction", "assumption below [R5] 50-75% max",
                                     "Loan-to-value of the GPU loans outstanding at step 0.")
@@ -196,8 +199,16 @@ class Scenario:
                                           "Amortisation term of GPU-backed loans, new and opening.")
     gpu_loan_rollover_months: int = p(12, 1, 600, "months", "assumption",
                                       "Extension of a maturing GPU loan that lenders roll over.")
-    fire_sale_depth_share: float = p(0.5, 0.001, 100, "x units outstanding", "[R1], [R3] (assumption for GPUs)",
-                                     "Market depth per vintage as a multiple of its units: selling that many cuts the price by e.")
+    fire_sale_depth_share: float = p(3.0, 0.001, 100, "x tradable units",
+                                     "[R1], [R3]; assumption: at step 0 about the depth of the former "
+                                     "0.5 x all units (2.1-2.9 x tradable units per vintage)",
+                                     "Market depth per vintage as a multiple of its tradable units (levered holders' "
+                                     "units plus the month's turnover): selling that many cuts the price by e.")
+    gpu_market_turnover_per_month: float = p(0.015, 0, 1, "fraction/month",
+                                             "assumption (based on [R6]: 5-6-year server lives retire "
+                                             "about 1/66 of a fleet a month)",
+                                             "Share of unlevered fleets (hyperscalers') that trades in a normal "
+                                             "month and so adds to market depth.")
     price_impact_persistence: float = p(0.5, 0, 1, "fraction/month", "assumption",
                                         "Share of a fire-sale discount still in the next month's reference price.")
 
@@ -474,7 +485,8 @@ class Scenario:
     allow_401k_alternatives: bool = p(True, doc="[F34] 401(k) savers may hold private credit.")
     alternatives_start_step: int = p(7, 0, 600, "step", "[F34] August 2025", "Month 401(k) access begins.")
     saver_pc_target_share: float = p(0.05, 0, 1, "fraction", "assumption", "Target private-credit share of 401(k)s when allowed.")
-    gpu_loan_haircut: float = p(0.0, 0, 0.95, "fraction", "[R4]", "Regulatory haircut: lowers the maximum GPU-loan LTV.")
+    gpu_loan_haircut: float = p(0.0, 0, 0.95, "fraction", "[R4]",
+                                "Regulatory haircut: lowers the origination and cure LTVs of new GPU loans.")
     bank_pc_lending_limit: float = p(1.0, 0, 1, "fraction", "policy", "Cap on bank_pc_lending_share.")
     spv_consolidation: bool = p(False, doc="[F21] Report hyperscaler leverage with SPVs consolidated.")
     pc_disclosure: bool = p(False, doc="[F30] Funds report true NAV (no smoothing).")
@@ -484,10 +496,17 @@ class Scenario:
 
     @property
     def effective_gpu_ltv(self) -> float:
-        """Origination/target LTV after a regulatory haircut (C11)."""
+        """Origination LTV of a new loan after a regulatory haircut (C11)."""
         if self.c11_policy:
             return self.gpu_loan_max_ltv * (1.0 - self.gpu_loan_haircut)
         return self.gpu_loan_max_ltv
+
+    @property
+    def effective_gpu_cure_ltv(self) -> float:
+        """Cure LTV of a new loan after a regulatory haircut (C11)."""
+        if self.c11_policy:
+            return self.gpu_loan_cure_ltv * (1.0 - self.gpu_loan_haircut)
+        return self.gpu_loan_cure_ltv
 
     @property
     def effective_bank_pc_share(self) -> float:
@@ -556,6 +575,12 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
         h = out.get("gpu_loan_max_ltv", _FIELDS["gpu_loan_max_ltv"].default)
         if h > m:
             raise ScenarioError(f"scenario key 'gpu_loan_max_ltv' = {h!r} must not exceed "
+                                f"'gpu_loan_margin_ltv' = {m!r}")
+    if "gpu_loan_cure_ltv" in out or "gpu_loan_margin_ltv" in out:
+        m = out.get("gpu_loan_margin_ltv", _FIELDS["gpu_loan_margin_ltv"].default)
+        h = out.get("gpu_loan_cure_ltv", _FIELDS["gpu_loan_cure_ltv"].default)
+        if h > m:
+            raise ScenarioError(f"scenario key 'gpu_loan_cure_ltv' = {h!r} must not exceed "
                                 f"'gpu_loan_margin_ltv' = {m!r}")
     for key in ("lab_demand_shares", "coreweave_customer_shares", "coreweave_shareholders",
                 "small_neocloud_customer_shares", "anthropic_compute_shares", "openai_shareholders",

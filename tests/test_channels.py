@@ -105,15 +105,49 @@ def test_C2_customer_concentration(on):
 @pytest.mark.parametrize("on", [True, False])
 def test_C3_collateral_spiral(on):
     """C3: a generation release that cuts the rental rate of older GPUs by 60% brings margin
-    calls, and cash-poor borrowers sell collateral into the market."""
-    m = run("baseline", steps=4, gpu_first_release_step=2, gpu_release_value_drop=0.6,
-            neocloud_cash_buffer_months=0.0, neocloud_cash_bn=0.2, c3_collateral_spiral=on)
+    calls, and borrowers short of cash for a strict cure (LTV 0.3) sell collateral, in both arms (the loan covenants are enforced either
+    way); only with C3 on do the sales move prices: the clearing price falls below the
+    reference price. With C3 off every sale clears at the reference price and no discount
+    carries into next month."""
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False, gpu_first_release_step=2,
+                       gpu_release_value_drop=0.6, neocloud_cash_buffer_months=0.0,
+                       neocloud_cash_bn=0.2, gpu_loan_cure_ltv=0.3, c3_collateral_spiral=on)
+    discounted = []
+    for _ in range(4):
+        m.step()
+        gm = m.gpu_market
+        discounted.append(bool((gm.price < gm.ref_price * (1 - 1e-9)).any()))
     df = frame(m)
+    assert df["margin_calls"].sum() > 0 and df["units_fire_sold"].sum() > 0
     if on:
-        assert df["margin_calls"].sum() > 0 and df["units_fire_sold"].sum() > 0
-        assert (df["gpu_price_index"] < 1.0).any()
+        assert any(discounted)
     else:
-        assert df["margin_calls"].sum() == 0 and df["units_fire_sold"].sum() == 0
+        assert not any(discounted)
+        np.testing.assert_array_equal(m.gpu_market.dislocation, 1.0)
+
+
+@pytest.mark.slow
+def test_C3_spiral_makes_the_winter_worse():
+    """Paired seeds in ``ai_winter``: with the price impact of forced sales (C3 on) neoclouds
+    default at least as often and the GPU price falls further than with covenants enforced
+    at reference prices (C3 off)."""
+    seeds = range(8)
+    on = [AIEconomyModel("ai_winter", seed=s, collect_agents=False) for s in seeds]
+    off = [AIEconomyModel("ai_winter", seed=s, collect_agents=False, c3_collateral_spiral=False)
+           for s in seeds]
+    for m in on + off:
+        while m.running:
+            m.step()
+
+    def drawdown(m):
+        idx = frame(m)["gpu_price_index"].to_numpy()
+        return float(np.max(1 - idx / np.maximum.accumulate(idx)))
+
+    def nc_defaults(m):
+        return m.defaults_by_sector().get("neocloud", 0)
+
+    assert np.mean([nc_defaults(m) for m in on]) >= np.mean([nc_defaults(m) for m in off])
+    assert np.mean([drawdown(m) for m in on]) > np.mean([drawdown(m) for m in off]) + 0.005
 
 
 @pytest.mark.parametrize("on", [True, False])

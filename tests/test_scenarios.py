@@ -197,6 +197,7 @@ BAD = [
     ({"gpu_loan_max_ltv": 0.9, "gpu_loan_margin_ltv": 0.8}, "gpu_loan_max_ltv", "0.9"),
     ({"gpu_loan_max_ltv": 0.9}, "gpu_loan_max_ltv", "0.9"),            # default margin 0.85
     ({"gpu_loan_margin_ltv": 0.6}, "gpu_loan_margin_ltv", "0.6"),      # default max 0.70
+    ({"gpu_loan_cure_ltv": 0.9}, "gpu_loan_cure_ltv", "0.9"),          # default margin 0.85
 ]
 
 
@@ -233,10 +234,19 @@ def test_ltv_error_names_both_keys():
     validate_params({"gpu_loan_max_ltv": 0.8, "gpu_loan_margin_ltv": 0.8})
 
 
+def test_cure_ltv_error_names_both_keys():
+    """A margin call cannot restore an LTV above the one that triggers it."""
+    with pytest.raises(ScenarioError) as exc:
+        validate_params({"gpu_loan_cure_ltv": 0.9, "gpu_loan_margin_ltv": 0.8})
+    assert_names(exc, "gpu_loan_cure_ltv", "gpu_loan_margin_ltv", "0.9", "0.8")
+    assert "\n" not in str(exc.value)
+    validate_params({"gpu_loan_cure_ltv": 0.8, "gpu_loan_margin_ltv": 0.8})
+
+
 def test_ltv_checked_against_file_values(tmp_path):
     """An override is checked against the values of the file it overrides."""
     path = tmp_path / "lowmargin.toml"
-    path.write_text("gpu_loan_margin_ltv = 0.6\ngpu_loan_max_ltv = 0.5\n")
+    path.write_text("gpu_loan_margin_ltv = 0.6\ngpu_loan_max_ltv = 0.5\ngpu_loan_cure_ltv = 0.5\n")
     assert load_scenario(path).gpu_loan_margin_ltv == 0.6
     with pytest.raises(ScenarioError) as exc:
         load_scenario(path, gpu_loan_max_ltv=0.65)

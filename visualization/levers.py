@@ -43,7 +43,7 @@ LEVERS: dict[str, dict] = {
                                    min=-0.5, max=3.0, step=0.05),
     "gpu_generation_months": dict(type="SliderInt", label="Months between GPU generations",
                                   min=3, max=36, step=1),
-    "gpu_loan_max_ltv": dict(type="SliderFloat", label="GPU-loan maximum LTV", min=0.3, max=0.99,
+    "gpu_loan_max_ltv": dict(type="SliderFloat", label="GPU-loan origination LTV", min=0.3, max=0.99,
                              step=0.01),
     "bank_pc_lending_share": dict(type="SliderFloat", label="Bank lending share to private credit",
                                   min=0.0, max=1.0, step=0.05),
@@ -51,7 +51,7 @@ LEVERS: dict[str, dict] = {
     "saver_pc_target_share": dict(type="SliderFloat", label="401(k) share in private credit",
                                   min=0.0, max=0.3, step=0.01),
     "spv_consolidation": dict(type="Checkbox", label="SPV consolidation view (report consolidated)"),
-    "fire_sale_depth_share": dict(type="SliderFloat", label="Fire-sale market depth (x units outstanding)",
+    "fire_sale_depth_share": dict(type="SliderFloat", label="Fire-sale market depth (x tradable units)",
                                   min=0.05, max=5.0, step=0.05),
     **{c: dict(type="Checkbox", label=_channel_label(c)) for c in CHANNELS},
 }
@@ -140,7 +140,8 @@ def lever_summary(model) -> str:
     p = model.p
     off = [c.split("_")[0].upper() for c in CHANNELS if not getattr(p, c)]
     return (f"demand growth {p.demand_growth_per_year:g}/yr; GPU generation every "
-            f"{p.gpu_generation_months} months; GPU-loan max LTV {p.gpu_loan_max_ltv:g}; bank share to "
+            f"{p.gpu_generation_months} months; GPU-loan origination LTV {p.gpu_loan_max_ltv:g}; "
+            f"bank share to "
             f"private credit {p.bank_pc_lending_share:g}; 401(k) alternatives "
             f"{'on' if p.allow_401k_alternatives else 'off'} (share {p.saver_pc_target_share:g}); "
             f"SPVs {'consolidated' if p.spv_consolidation else 'off balance sheet'}; fire-sale depth "

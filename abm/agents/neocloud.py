@@ -6,8 +6,9 @@ Rules, each month:
 - Costs: data-centre leases [F8], power and staff (per GPU unit), debt service on
   GPU-backed loans [F23], all settled in the month's payment clearing.
 - Capex follows expected AI demand (like the hyperscalers'); new GPUs are bought with a
-  GPU-backed loan at the maximum LTV from private-credit funds and cash for the rest,
-  only if cash stays above a buffer of ``neocloud_cash_buffer_months`` of costs.
+  GPU-backed loan at the origination LTV (:func:`abm.gpu_lending.origination_ltv`) from
+  private-credit funds and cash for the rest, only if cash stays above a buffer of
+  ``neocloud_cash_buffer_months`` of costs.
 - Short-dated loans must be rolled over by lenders (C4, [F6]); collateral falling in
   value brings margin calls in the fire sale (C3, [F25]).
 - When cash covers fewer than ``neocloud_raise_trigger_months`` of costs it raises equity
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from abm.agents.base import Institution
 from abm.agents.hyperscaler import mean_expected_demand_ratio
+from abm.gpu_lending import origination_ltv
 from abm.units import MONTHS_PER_YEAR
 
 __all__ = ["Neocloud"]
@@ -71,7 +73,7 @@ class Neocloud(Institution):
         self.revenue0_usd = self.revenue0_usd or revenue or 1.0
         ratio = min(mean_expected_demand_ratio(m.hyperscalers), revenue / self.revenue0_usd)
         planned = self.capex0_usd_per_month * max(ratio, 0.0)
-        ltv = m.p.effective_gpu_ltv
+        ltv = origination_ltv(m)
         own_share = max(1.0 - ltv, MIN_OWN_SHARE)
         affordable = max(0.0, self.cash_usd - buffer) / own_share
         self.capex_plan_usd = min(planned, affordable)

@@ -46,7 +46,7 @@ def build_opening_gpu_loans(model, price0) -> None:
     if batches:
         lender, borrower, vintage, units, debt, maturity = (np.concatenate(c)
                                                             for c in zip(*batches, strict=True))
-        h = p.gpu_loan_max_ltv            # contracts signed before any new policy
+        h = p.gpu_loan_cure_ltv           # contracts signed before any new policy
         model.gpu_loans.originate(lender, borrower, vintage, units, debt, p.gpu_loan_margin_ltv,
                                   h, p.gpu_loan_rate_per_year / MONTHS_PER_YEAR, maturity,
                                   p.gpu_loan_amortisation_months)
