@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from abm.agents.base import Institution
-from abm.claims import Debt
+from abm.claims import Contract, Debt
 from abm.units import MONTHS_PER_YEAR
 
 __all__ = ["Hyperscaler", "demand_surprise", "mean_expected_demand_ratio", "aggregate_leverage"]
@@ -56,6 +56,21 @@ class Hyperscaler(Institution):
         self.receive("legacy_business", self.legacy_usd_per_month, "legacy_cash_flow")
         self.ai_revenue_usd = self.ai_service_share * self.model.demand.hyperscaler_usd
         self.receive("end_customers", self.ai_revenue_usd, "ai_revenue")
+
+    def earnings_usd(self) -> float:
+        """This month's operating earnings (C10): legacy cash flow and AI revenue, plus the
+        compute contracts it is paid for, minus the capacity it rents (neoclouds, SPVs)."""
+        step = self.model.steps
+        received = sum(c.payment_usd_per_month for c in self.claims_held()
+                       if isinstance(c, Contract) and c.active(step))
+        paid = sum(c.payment_usd_per_month for c in self.claims_issued()
+                   if isinstance(c, Contract) and c.active(step))
+        return self.legacy_usd_per_month + self.ai_revenue_usd + received - paid
+
+    def ai_earnings_share(self) -> float:
+        """Share of this month's earnings that is not the legacy business (C10)."""
+        e = self.earnings_usd()
+        return max(0.0, 1.0 - self.legacy_usd_per_month / e) if e > 0 else 0.0
 
     def disappointment(self) -> float:
         """Realised AI demand over what was expected for now, k = min(12, t) months ago.
