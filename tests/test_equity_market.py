@@ -155,19 +155,42 @@ def test_ai_index_winter_below_baseline_and_one_boom_above():
     assert mean - 2 * se > 0
 
 
+def _nvidia_with_and_without_coreweave(seed, steps, **kw):
+    """Nvidia's value, smoothed earnings and stakes' part after ``steps`` months, without and with
+    CoreWeave forced to fail at month 6 (same seed)."""
+    out = []
+    for fail in (False, True):
+        m = AIEconomyModel("baseline", seed=seed, collect_agents=False, **kw)
+        for _ in range(steps):
+            m.step()
+            if fail and m.steps == 6:
+                resolve_default(m, m.institution("CoreWeave"), "test")
+        st = m.equity_market._firms["Nvidia"]
+        out.append((m.institution("Nvidia").valuation_usd, st.earnings, st.stakes))
+    return out
+
+
 @pytest.mark.slow
 def test_customer_failure_lowers_the_chipmakers_value():
-    """Circular financing both ways [F10, F13]: CoreWeave failing lowers Nvidia's value."""
-    diffs = []
+    """Circular financing both ways [F10, F13]: CoreWeave failing lowers Nvidia's value.
+
+    Paired seeds, the month after the failure (before the two arms' random draws part): the
+    stake written off and the failure's sentiment shock.
+    """
+    rel = []
     for s in SEEDS:
-        values = []
-        for fail in (False, True):
-            m = AIEconomyModel("baseline", seed=s, collect_agents=False)
-            for _ in range(12):
-                m.step()
-                if fail and m.steps == 6:
-                    resolve_default(m, m.institution("CoreWeave"), "test")
-            values.append(m.institution("Nvidia").valuation_usd)
-        diffs.append(values[1] - values[0])
-    mean, se = np.mean(diffs), np.std(diffs, ddof=1) / math.sqrt(len(diffs))
+        (v0, _, a0), (v1, _, a1) = _nvidia_with_and_without_coreweave(s, 7)
+        assert a1 < a0
+        rel.append(v1 / v0 - 1.0)
+    mean, se = np.mean(rel), np.std(rel, ddof=1) / math.sqrt(len(rel))
     assert mean + 2 * se < 0
+
+
+@pytest.mark.slow
+def test_customer_failure_lowers_the_chipmakers_earnings_for_good():
+    """Without noise the two arms differ only by the failure: a year later Nvidia's earnings
+    (CoreWeave's GPU purchases gone), its stakes' marks and its value are all lower."""
+    quiet = dict(demand_volatility_per_month=0.0, sentiment_volatility_per_month=0.0,
+                 equity_volatility_per_month=0.0)
+    (v0, e0, a0), (v1, e1, a1) = _nvidia_with_and_without_coreweave(0, 18, **quiet)
+    assert e1 < e0 and a1 < a0 and v1 < v0
