@@ -91,7 +91,10 @@ class EquityMarket:
         self.g_min = growth_min_per_year
         self.g_max = growth_max_per_year
         years = np.arange(1, HORIZON_YEARS + 1)
-        self._ell_long = math.log1p(min(long_run_growth_per_year, discount_rate_per_year - 1e-3))
+        if long_run_growth_per_year >= discount_rate_per_year:
+            raise ValueError("equity_long_run_growth_per_year must be below equity_discount_rate_per_year "
+                             f"({long_run_growth_per_year} >= {discount_rate_per_year}): values diverge")
+        self._ell_long = math.log1p(long_run_growth_per_year)
         self._fade = growth_persistence_per_year ** years
         self._log_discount = years * math.log1p(discount_rate_per_year)
         self.smoothing = max(smoothing_months, 1.0)
