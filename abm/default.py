@@ -26,7 +26,6 @@ from abm.contracts import rejection_damages_usd
 from abm.gpu_loans import MARKET_ACCOUNT
 from abm.gpu_market import market_depth
 from abm.sectors import FINANCIAL_SECTORS
-from abm.units import MONTHS_PER_YEAR
 
 __all__ = ["resolve_default", "resolve_failures", "default_stress"]
 
@@ -164,8 +163,13 @@ def resolve_failures(economy) -> None:
 
 
 def default_stress(economy) -> float:
-    """Liabilities of institutions that failed in the last 12 months over all modelled liabilities."""
-    recent = sum(e["liabilities_usd"] for e in economy.default_events
-                 if e["step"] > economy.steps - MONTHS_PER_YEAR)
-    total = sum(c.value_usd() for c in economy.claims.all if c.is_liability and not c.closed) + 1.0
-    return recent / total
+    """Liabilities of the institutions that failed last month over the listed AI firms' value.
+
+    The size of last month's failures relative to the listed universe: the equity market's
+    sentiment takes it as a one-off shock that decays like any other (no 12-month window,
+    no mechanical reversal).
+    """
+    failed = sum(e["liabilities_usd"] for e in economy.default_events if e["step"] == economy.steps - 1)
+    if failed <= 0:
+        return 0.0
+    return failed / max(economy.equity_market.listed_value_usd(), 1.0)

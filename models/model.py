@@ -105,11 +105,18 @@ class AIEconomyModel(mesa.Model):
             compute_per_ai_usd=1.0,           # calibrated below, on the step-0 fleet
             depth_share=p.fire_sale_depth_share, impact_persistence=p.price_impact_persistence,
             turnover_per_month=p.gpu_market_turnover_per_month)
-        self.equity_market = EquityMarket(sensitivity=p.sentiment_sensitivity, beta=p.equity_ai_beta,
-                                          volatility_per_month=p.equity_volatility_per_month,
-                                          enabled=p.c10_equity_market,
-                                          drift_per_month=p.equity_drift_per_month,
-                                          stress_sensitivity=p.sentiment_default_stress_sensitivity)
+        self.equity_market = EquityMarket(
+            sensitivity=p.sentiment_sensitivity, beta=p.equity_ai_beta,
+            volatility_per_month=p.equity_volatility_per_month, enabled=p.c10_equity_market,
+            persistence_per_month=p.sentiment_persistence_per_month,
+            sentiment_volatility_per_month=p.sentiment_volatility_per_month,
+            stress_sensitivity=p.sentiment_default_stress_sensitivity,
+            discount_rate_per_year=p.equity_discount_rate_per_year,
+            growth_min_per_year=p.equity_growth_min_per_year,
+            growth_max_per_year=p.equity_growth_max_per_year,
+            long_run_growth_per_year=p.equity_long_run_growth_per_year,
+            growth_persistence_per_year=p.equity_growth_persistence_per_year,
+            smoothing_months=p.equity_earnings_smoothing_months)
         # --- the month's tallies and the run's record -------------------------------------
         self.month = MonthTally()
         self.default_events: list[dict] = []
@@ -194,7 +201,8 @@ class AIEconomyModel(mesa.Model):
         expected = [h.expected_growth for h in self.hyperscalers if not h.defaulted]
         news = self.demand.log_growth_last_month() - (
             float(np.mean(expected)) / MONTHS_PER_YEAR if expected else 0.0)
-        self.equity_market.update(news, default_stress(self), self.rng)
+        believed = float(np.expm1(np.mean(expected))) if expected else 0.0      # [F17]
+        self.equity_market.update(news, default_stress(self), believed, self.rng)
         self.gpu_market.price = self.gpu_market.ref_price.copy()
 
     def _income_and_financing(self) -> None:

@@ -445,12 +445,32 @@ class Scenario:
 
     # --- equity market and sentiment (C10) -------------------------------------------------
     sentiment_sensitivity: float = p(1.0, 0, 100, "", "assumption", "Response of AI sentiment to demand surprises.")
-    equity_volatility_per_month: float = p(0.05, 0, 1, "log-sd/month", "assumption", "Idiosyncratic equity volatility.")
+    sentiment_persistence_per_month: float = p(
+        0.95, 0, 1, "AR(1)/month", "assumption (based on Thurner, Farmer and Geanakoplos 2012: noise traders' demand is an AR(1))",
+        "Persistence of log AI sentiment (and of firms' idiosyncratic factors); half-life about a year.")
+    sentiment_volatility_per_month: float = p(0.02, 0, 1, "log-sd/month",
+                                              "assumption (based on a small common noise beyond demand news)",
+                                              "Volatility of the common AI sentiment factor's monthly shocks.")
+    equity_volatility_per_month: float = p(0.05, 0, 1, "log-sd/month", "assumption",
+                                           "Volatility of firms' idiosyncratic (mean-reverting) value factors.")
     equity_ai_beta: float = p(1.0, 0, 10, "", "assumption", "Response of AI stock prices to sentiment.")
-    equity_drift_per_month: float = p(0.005, -1, 1, "log/month", "assumption (~6%/yr equity return)",
-                                      "Drift of listed firms' log market values.")
-    sentiment_default_stress_sensitivity: float = p(10.0, 0, 1e3, "", "assumption",
-                                                    "Fall of log sentiment per rise of the share of AI debt defaulted in the last 12 months.")
+    sentiment_default_stress_sensitivity: float = p(
+        10.0, 0, 1e3, "", "assumption (based on failures of 2% of the listed AI firms' value lowering sentiment ~20%)",
+        "Fall of log sentiment per liabilities failed last month as a share of the listed AI firms' value.")
+    equity_discount_rate_per_year: float = p(
+        0.09, 0.06, 1, "1/yr", "assumption (based on the 4% outside bond rate plus a 5% equity risk premium)",
+        "Discount rate r of listed firms' expected earnings (Gordon growth value).")
+    equity_growth_max_per_year: float = p(1.0, -0.9, 10, "1/yr", "assumption (based on [F17]: the 100%/yr belief)",
+                                          "Highest expected earnings growth priced (bounds the measured growth).")
+    equity_growth_min_per_year: float = p(-0.5, -0.99, 10, "1/yr", "assumption (based on a floor rarely reached)",
+                                          "Lowest expected earnings growth priced.")
+    equity_long_run_growth_per_year: float = p(0.03, -0.5, 0.05, "1/yr",
+                                               "assumption (based on long-run nominal GDP growth, below r)",
+                                               "Growth that a firm's expected earnings growth fades towards.")
+    equity_growth_persistence_per_year: float = p(0.7, 0, 0.99, "1/yr", "assumption (based on a 2-year half-life of excess growth)",
+                                                  "Yearly persistence of a firm's excess earnings growth.")
+    equity_earnings_smoothing_months: float = p(6.0, 1, 120, "months", "assumption (based on two quarters' results)",
+                                                "Smoothing of firms' monthly earnings (moving-average window).")
 
     # --- contracts, outside markets and resolution -------------------------------------------
     contract_renewal_months: int = p(12, 1, 600, "months", "assumption (annual compute contracts)",

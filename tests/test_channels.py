@@ -105,10 +105,10 @@ def test_C2_customer_concentration(on):
 @pytest.mark.parametrize("on", [True, False])
 def test_C3_collateral_spiral(on):
     """C3: a generation release that cuts the rental rate of older GPUs by 60% brings margin
-    calls, and borrowers short of cash for a strict cure (LTV 0.3) sell collateral, in both arms (the loan covenants are enforced either
-    way); only with C3 on do the sales move prices: the clearing price falls below the
-    reference price. With C3 off every sale clears at the reference price and no discount
-    carries into next month."""
+    calls, and borrowers short of cash for a strict cure (LTV 0.3) sell collateral, in both
+    arms (the loan covenants are enforced either way); only with C3 on do the sales move
+    prices: the clearing price falls below the reference price. With C3 off every sale clears
+    at the reference price and no discount carries into next month."""
     m = AIEconomyModel("baseline", seed=0, collect_agents=False, gpu_first_release_step=2,
                        gpu_release_value_drop=0.6, neocloud_cash_buffer_months=0.0,
                        neocloud_cash_bn=0.2, gpu_loan_cure_ltv=0.3, c3_collateral_spiral=on)

@@ -37,6 +37,10 @@ class AILab(Institution):
         self.receive("end_customers", self.revenue_usd, "ai_revenue")
         self.revenue_history.append(self.revenue_usd)
 
+    def earnings_usd(self) -> float:
+        """The base of its round valuation (C10): revenue (labs make losses [F15])."""
+        return self.revenue_usd
+
     def compute_due_usd(self) -> float:
         step = self.model.steps
         return sum(c.due_usd(step) for c in self.claims_issued("compute_contract"))

@@ -35,6 +35,10 @@ class Chipmaker(Institution):
         self.gpu_revenue_usd += amount
         self.pay("suppliers", amount * (1.0 - self.gross_margin), "gpu_cost_of_goods")
 
+    def earnings_usd(self) -> float:
+        """This month's gross profit on GPU sales: what its market value is built on (C10)."""
+        return self.gross_margin * self.gpu_revenue_usd
+
     def commit(self, lab, total_usd: float, tranche_usd: float, first_step: int) -> None:
         self.commitments.append(dict(lab=lab, remaining_usd=total_usd, tranche_usd=tranche_usd,
                                      next_step=first_step))

@@ -23,10 +23,10 @@ import math
 import numpy as np
 
 from abm.agents.base import Institution
-from abm.claims import Debt
+from abm.claims import Contract, Debt
 from abm.units import MONTHS_PER_YEAR
 
-__all__ = ["Hyperscaler", "demand_surprise", "mean_expected_demand_ratio", "aggregate_leverage"]
+__all__ = ["Hyperscaler", "mean_expected_demand_ratio", "aggregate_leverage"]
 
 
 class Hyperscaler(Institution):
@@ -56,6 +56,21 @@ class Hyperscaler(Institution):
         self.receive("legacy_business", self.legacy_usd_per_month, "legacy_cash_flow")
         self.ai_revenue_usd = self.ai_service_share * self.model.demand.hyperscaler_usd
         self.receive("end_customers", self.ai_revenue_usd, "ai_revenue")
+
+    def earnings_usd(self) -> float:
+        """This month's operating earnings (C10): legacy cash flow and AI revenue, plus the
+        compute contracts it is paid for, minus the capacity it rents (neoclouds, SPVs)."""
+        step = self.model.steps
+        received = sum(c.payment_usd_per_month for c in self.claims_held()
+                       if isinstance(c, Contract) and c.active(step))
+        paid = sum(c.payment_usd_per_month for c in self.claims_issued()
+                   if isinstance(c, Contract) and c.active(step))
+        return self.legacy_usd_per_month + self.ai_revenue_usd + received - paid
+
+    def ai_earnings_share(self) -> float:
+        """Share of this month's earnings that is not the legacy business (C10)."""
+        e = self.earnings_usd()
+        return max(0.0, 1.0 - self.legacy_usd_per_month / e) if e > 0 else 0.0
 
     def disappointment(self) -> float:
         """Realised AI demand over what was expected for now, k = min(12, t) months ago.
@@ -148,16 +163,6 @@ class Hyperscaler(Institution):
 
     def consolidated_leverage(self) -> float:
         return self.visible_debt_usd(consolidated=True) / max(self.equity_usd(), 1.0)
-
-
-def demand_surprise(hyperscalers) -> float:
-    """Realised AI demand over what live hyperscalers expected for now a year ago (mean; 1 if none).
-
-    (GPU prices no longer use it: they follow the utilisation of installed compute,
-    :class:`abm.gpu_market.GPUMarket`.)
-    """
-    live = [h.disappointment() for h in hyperscalers if not h.defaulted]
-    return float(np.mean(live)) if live else 1.0
 
 
 def mean_expected_demand_ratio(hyperscalers) -> float:

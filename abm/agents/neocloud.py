@@ -55,6 +55,11 @@ class Neocloud(Institution):
         step = self.model.steps
         return sum(c.payment_usd_per_month for c in self.claims_held("compute_contract") if c.active(step))
 
+    def earnings_usd(self) -> float:
+        """The base of its market value (C10): contracted revenue. Neoclouds make no profit yet
+        [F3]; investors value them on revenue, the long-run margin being in the multiple."""
+        return self.contracted_revenue_usd()
+
     def monthly_costs_usd(self) -> float:
         m = self.model
         step = m.steps
