@@ -458,14 +458,16 @@ def arms_of(experiments) -> list[Arm]:
 
 
 def run_experiments(experiments, seeds: list[int], steps: int | None = None, workers: int | None = None,
-                    cache: str | Path | None = None, progress: bool = True) -> dict:
+                    cache: str | Path | None = None, progress: bool = True,
+                    report: dict | None = None) -> dict:
     """Run every distinct arm for every seed through :func:`models.sweep.run_sweep`.
 
     Returns ``{arm: DataFrame}`` (one row per seed, a column per output key). One pool of
     spawned processes serves every arm. ``cache``: a directory keeping each arm's sweep (so an
     interrupted report resumes); runs are identified by their full parameters, seed and model
     version, so a changed model runs anew unless its version was not bumped: without ``cache``
-    every run is fresh.
+    every run is fresh. ``report`` (a dict) gets the number of runs ``total`` and of those
+    taken from the cache, ``cached``.
     """
     import concurrent.futures as cf
     import multiprocessing
@@ -491,8 +493,12 @@ def run_experiments(experiments, seeds: list[int], steps: int | None = None, wor
             if progress:
                 print(f"[{i + 1}/{len(arms)}] {arm.label()}", file=sys.stderr, flush=True)
             out = Path(cache) / specs[arm].name if cache else None
+            counts: dict = {}
             df = run_sweep(specs[arm], out, workers=1 if pool is None else n, scheduler=pool,
-                           progress=progress)
+                           progress=progress, report=counts)
+            if report is not None:
+                report["total"] = report.get("total", 0) + counts.get("total", 0)
+                report["cached"] = report.get("cached", 0) + counts.get("skipped", 0)
             results[arm] = df.set_index("seed").sort_index()
     finally:
         if pool is not None:
@@ -570,7 +576,8 @@ def headline_table(experiments, rows) -> str:
 
 
 def render(experiments, rows, *, command: str, seeds: list[int], steps: int | None,
-           run_time_s: float, workers: int) -> str:
+           run_time_s: float, workers: int, model_time_s: float | None = None,
+           cached: int = 0) -> str:
     from models.report import MODEL_VERSION
     by = {(r["experiment"], r["output"]): r for r in rows}
     now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -591,6 +598,9 @@ def render(experiments, rows, *, command: str, seeds: list[int], steps: int | No
         f"- Date: {now}",
         f"- Run time: {run_time_s / 60:.1f} min for {n_runs} runs ({len(arms_of(experiments))} distinct "
         f"arms) on {workers} worker process{'es' if workers > 1 else ''}"
+        + (f" (the runs' own time in their workers: {model_time_s / 60:.1f} min)"
+           if model_time_s is not None else "")
+        + (f"; {cached} of the runs were taken from an earlier invocation's cache" if cached else "")
         + (f"; {failed} failed runs left out of the pairs" if failed else ""),
         "",
         "Each experiment compares two arms, A and B, run with the same seeds. For every output the "
@@ -705,13 +715,16 @@ def main(argv=None) -> int:
     seeds = list(range(args.seeds))
     workers = args.workers or len(os.sched_getaffinity(0))
     t0 = time.perf_counter()
+    counts: dict = {}
     results = run_experiments(experiments, seeds, args.steps, workers, args.cache,
-                              progress=not args.quiet)
+                              progress=not args.quiet, report=counts)
     rows = analyse(experiments, results)
     elapsed = time.perf_counter() - t0
     command = "python -m models.validate " + " ".join(sys.argv[1:] if argv is None else argv)
+    model_time = float(sum(df["duration_s"].sum() for df in results.values()))
     text = render(experiments, rows, command=command.strip(), seeds=seeds, steps=args.steps,
-                  run_time_s=elapsed, workers=workers)
+                  run_time_s=elapsed, workers=workers, model_time_s=model_time,
+                  cached=counts.get("cached", 0))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     if not args.quiet:
