@@ -118,6 +118,15 @@ class Arm:
     def of(cls, scenario: str, **overrides) -> Arm:
         return cls(scenario, tuple(sorted(overrides.items())))
 
+    def slug(self) -> str:
+        """A file name for the arm: its scenario and a hash of its overrides."""
+        import hashlib
+        import json
+        if not self.overrides:
+            return self.scenario
+        h = hashlib.sha256(json.dumps(self.overrides, sort_keys=True).encode()).hexdigest()[:10]
+        return f"{self.scenario}-{h}"
+
     def label(self) -> str:
         if not self.overrides:
             return f"`{self.scenario}`"
@@ -472,15 +481,13 @@ def run_experiments(experiments, seeds: list[int], steps: int | None = None, wor
     import concurrent.futures as cf
     import multiprocessing
 
-    from models.sweep import SweepSpec, run_sweep, validate_outputs, worker_init
+    from models.sweep import SweepSpec, build_runs, run_sweep, validate_outputs, worker_init
 
     keys = [o.key for o in OUTPUTS]
     arms = arms_of(experiments)
-    specs = {}
-    for i, arm in enumerate(arms):
-        specs[arm] = SweepSpec(scenarios=[arm.scenario], steps=_steps(arm, steps), seeds=list(seeds),
-                               outputs=keys, points=[{}], fixed=dict(arm.overrides),
-                               name=f"validate-{i:02d}-{arm.scenario}", source="models.validate")
+    specs = {arm: SweepSpec(scenarios=[arm.scenario], steps=_steps(arm, steps), seeds=list(seeds),
+                            outputs=keys, points=[{}], fixed=dict(arm.overrides),
+                            name=arm.slug(), source="models.validate") for arm in arms}
     validate_outputs(specs[arms[0]], "sweep")
     n = workers or len(os.sched_getaffinity(0))
     pool = None
@@ -499,7 +506,8 @@ def run_experiments(experiments, seeds: list[int], steps: int | None = None, wor
             if report is not None:
                 report["total"] = report.get("total", 0) + counts.get("total", 0)
                 report["cached"] = report.get("cached", 0) + counts.get("skipped", 0)
-            results[arm] = df.set_index("seed").sort_index()
+            ids = {r["run_id"] for r in build_runs(specs[arm])}     # this arm's runs only
+            results[arm] = df[df["run_id"].isin(ids)].set_index("seed").sort_index()
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -716,8 +724,15 @@ def main(argv=None) -> int:
     workers = args.workers or len(os.sched_getaffinity(0))
     t0 = time.perf_counter()
     counts: dict = {}
-    results = run_experiments(experiments, seeds, args.steps, workers, args.cache,
-                              progress=not args.quiet, report=counts)
+    from models.sweep.cli import _TermAsInterrupt
+    try:
+        with _TermAsInterrupt():
+            results = run_experiments(experiments, seeds, args.steps, workers, args.cache,
+                                      progress=not args.quiet, report=counts)
+    except KeyboardInterrupt:
+        print("\nvalidate: interrupted" + (f"; finished runs are kept in {args.cache}, run the same "
+              "command again to resume" if args.cache else ""), file=sys.stderr)
+        return 130
     rows = analyse(experiments, results)
     elapsed = time.perf_counter() - t0
     command = "python -m models.validate " + " ".join(sys.argv[1:] if argv is None else argv)
