@@ -188,7 +188,20 @@ def _build() -> list[Experiment]:
         "demand growth collapses and demand falls in mid-2026, and private credit's other tech "
         "loans lose a share: lab revenue, compute payments, GPU rents and collateral values fall",
         "[F18, F28]",
-        _stress(+1, "a demand collapse cuts lab revenue, compute payments and GPU rents", "[F18, F28]"))
+        {**_stress(+1, "a demand collapse cuts lab revenue, compute payments and GPU rents", "[F18, F28]"),
+         "defaults_by_sector.ai_lab": Expect("+", "labs whose revenue falls short of their compute "
+                                             "bills and cannot raise equity default.", "[F14, F15]"),
+         "defaults_by_sector.neocloud": Expect("+", "neoclouds spending four times their revenue "
+                                               "with short-dated debt fail when rents fall.",
+                                               "[F5, F6]"),
+         "defaults_by_sector.spv": Expect("+", "hyperscalers walk away from SPV leases when AI "
+                                          "disappoints.", "[F20, F21]"),
+         "losses_by_holder_usd.lp_insurers": Expect("+", "private credit's AI and other tech loans "
+                                                    "lose, and its LPs bear it.", "[F28, F32]"),
+         "losses_by_holder_usd.lp_401k": Expect("+", "401(k) savers in private credit share its "
+                                                "losses.", "[F28, F34]"),
+         "losses_by_holder_usd.banks": Expect("+", "a large AI crash drags down the banks that "
+                                              "lend to private credit.", "[F31, F33]")})
 
     # (b) channels: A = the channel off, B = on (ai_winter); B - A is the channel's contribution
     ch = "channel"
@@ -659,6 +672,13 @@ def render(experiments, rows, *, command: str, seeds: list[int], steps: int | No
             note = EXPLANATIONS.get((r["experiment"], r["output"]), "not yet explained")
             out.append(f"| {r['experiment']} | {_label(r['output'])} | {_f(s.mean_a)} | {_f(s.mean_b)} | "
                        f"{_f(s.diff)} | {_ci(s)} | {r['expected']} | {r['verdict']} | {note} |")
+    if flagged:
+        recap = {}
+        for r in flagged:
+            recap.setdefault(r["output"], []).append(r["experiment"])
+        out += ["", "By output: " + "; ".join(f"{_label(k)} in {len(x)} experiment"
+                                                f"{'s' if len(x) > 1 else ''}" for k, x in recap.items())
+                + "."]
     missing = [r for r in rows if r["verdict"] == NOT_DETECTED and r["expected"] in ("+", "-")]
     if missing:
         out += ["", "Predicted effects not detected at this number of seeds (the interval includes 0): "
