@@ -142,3 +142,11 @@ def test_end_to_end_writes_the_report(tmp_path):
     assert "Seeds: 2 (0..1)" in text and "Months per run: 12" in text
     assert "| defaults, all sectors (count) |" in text
     assert v.main(["--seeds", "2", "--only", "nope", "--out", str(out)]) == 2
+
+
+def test_explanations_name_known_experiments_and_outputs():
+    names = {e.name for e in v.EXPERIMENTS} | {"*"}
+    keys = {o.key for o in v.OUTPUTS}
+    for (exp, key), text in v.EXPLANATIONS.items():
+        assert exp in names and key in keys, (exp, key)
+        assert "model " in text, f"{exp}/{key}: say which model version the explanation is for"
