@@ -695,12 +695,16 @@ def render(experiments, rows, *, command: str, seeds: list[int], steps: int | No
         out += ["| experiment | output | A mean | B mean | B - A | 95% CI | expected | verdict "
                 "| explanation |",
                 "|---|---|---:|---:|---:|---|:-:|---|---|"]
+        notes: dict[str, int] = {}
         for r in flagged:
             s = r["stats"]
-            note = EXPLANATIONS.get((r["experiment"], r["output"]),
-                                    EXPLANATIONS.get(("*", r["output"]), "not yet explained"))
+            text = EXPLANATIONS.get((r["experiment"], r["output"]), EXPLANATIONS.get(("*", r["output"])))
+            note = "not yet explained" if text is None else f"note {notes.setdefault(text, len(notes) + 1)}"
             out.append(f"| {r['experiment']} | {_label(r['output'])} | {_f(s.mean_a)} | {_f(s.mean_b)} | "
                        f"{_f(s.diff)} | {_ci(s)} | {r['expected']} | {r['verdict']} | {note} |")
+        if notes:
+            out += ["", "Notes (from `models.validate.EXPLANATIONS`):", ""]
+            out += [f"{i}. {text}" for text, i in notes.items()]
     if flagged:
         recap = {}
         for r in flagged:
@@ -773,15 +777,24 @@ def main(argv=None) -> int:
     workers = args.workers or len(os.sched_getaffinity(0))
     t0 = time.perf_counter()
     counts: dict = {}
-    from models.sweep.cli import _TermAsInterrupt
+    import signal
+    import threading
+
+    def _term(signum, frame):                # SIGTERM stops like Ctrl-C: finished runs are kept
+        raise KeyboardInterrupt
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGTERM, _term) if main_thread else None
     try:
-        with _TermAsInterrupt():
-            results = run_experiments(experiments, seeds, args.steps, workers, args.cache,
-                                      progress=not args.quiet, report=counts)
+        results = run_experiments(experiments, seeds, args.steps, workers, args.cache,
+                                  progress=not args.quiet, report=counts)
     except KeyboardInterrupt:
         print("\nvalidate: interrupted" + (f"; finished runs are kept in {args.cache}, run the same "
               "command again to resume" if args.cache else ""), file=sys.stderr)
         return 130
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
     rows = analyse(experiments, results)
     elapsed = time.perf_counter() - t0
     command = "python -m models.validate " + " ".join(sys.argv[1:] if argv is None else argv)
