@@ -1,0 +1,818 @@
+"""The validation report: does every channel, policy lever and core mechanism move the outputs
+the way economics says it should?
+
+``python -m models.validate --seeds 32 [--workers N] [--out docs/validation.md]`` runs every
+experiment of :data:`EXPERIMENTS` (two arms, A and B, the same seeds in both), computes for
+each output the paired-seed mean difference B - A with its 95% confidence interval
+(t distribution) and compares its sign with the expected one, and writes ``docs/validation.md``.
+
+Nothing here holds today's numbers: every figure of the report is computed by the run. The
+experiments are one table (:data:`EXPERIMENTS`): name, the two arms (a scenario and overrides
+each) and, for the outputs a mechanism predicts, the expected sign with the mechanism and its
+source. The runs go through the sweep machinery (:func:`models.sweep.run_sweep`, one sweep per
+distinct arm on one shared pool of spawned worker processes, so arms shared by several
+experiments run once).
+
+Verdicts (:func:`verdict`): ``as expected`` (the CI excludes 0 on the expected side), ``wrong
+sign`` (the CI excludes 0 on the other side), ``no effect detected`` (the CI includes 0),
+``no effect`` (every paired difference is exactly 0: the change does nothing to this output),
+``unexpected effect`` (an effect where none was expected), ``effect (no prior)`` (an effect on
+an output no mechanism predicts) and ``n/a`` (fewer than 2 usable pairs).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as _dt
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from abm.sectors import HOLDER_CATEGORIES, SECTORS
+from models.scenario import load_scenario
+
+__all__ = ["Arm", "Expect", "Experiment", "EXPERIMENTS", "OUTPUTS", "KEY_OUTPUTS", "EXPLANATIONS",
+           "paired_stats", "verdict", "run_experiments", "analyse", "render", "main"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# --- outputs -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Output:
+    """One output: its sweep name (``models.sweep`` output syntax), label, unit and scale."""
+
+    key: str
+    label: str
+    unit: str = ""
+    scale: float = 1.0
+
+
+BN = 1e9
+OUTPUTS: list[Output] = [
+    Output("defaults_total", "defaults, all sectors", "count"),
+    *[Output(f"defaults_by_sector.{s}", f"defaults: {s}", "count") for s in SECTORS],
+    Output("losses_total_usd", "losses, all holders", "bn USD", BN),
+    *[Output(f"losses_by_holder_usd.{h}", f"losses: {h}", "bn USD", BN) for h in HOLDER_CATEGORIES],
+    Output("bank_capital_ratio_min:min", "lowest bank capital ratio (live banks, over the run)", "ratio"),
+    Output("insurer_solvency_min:min", "lowest insurer solvency (live insurers, over the run)", "ratio"),
+    Output("gpu_price_index", "GPU price index, end", "index"),
+    Output("gpu_price_index:min", "GPU price index, min", "index"),
+    Output("gpu_price_max_drawdown", "GPU price index, max drawdown", "fraction"),
+    Output("ai_index_end", "AI index, end", "index"),
+    Output("ai_index:min", "AI index, min", "index"),
+    Output("savers_401k_loss_fraction", "401(k) savers' loss fraction", "fraction"),
+]
+OUTPUT_BY_KEY = {o.key: o for o in OUTPUTS}
+
+#: The columns of the summary table: every experiment states an expected sign for each.
+KEY_OUTPUTS = ["defaults_total", "losses_total_usd", "bank_capital_ratio_min:min",
+               "insurer_solvency_min:min", "gpu_price_max_drawdown", "gpu_price_index:min",
+               "ai_index:min", "savers_401k_loss_fraction"]
+SHORT = {"defaults_total": "defaults", "losses_total_usd": "losses", "bank_capital_ratio_min:min":
+         "bank cap. min", "insurer_solvency_min:min": "insurer solv. min", "gpu_price_max_drawdown":
+         "GPU drawdown", "gpu_price_index:min": "GPU index min", "ai_index:min": "AI index min",
+         "savers_401k_loss_fraction": "401(k) loss"}
+
+#: The GPU and AI index outputs (for expectations that cover them together).
+GPU = ("gpu_price_max_drawdown", "gpu_price_index:min", "gpu_price_index")
+AI = ("ai_index:min", "ai_index_end")
+
+#: How stress shows in each key output: its sign when the economy is under more stress, and
+#: the link from stress to the output (with its source).
+STRESS_LINK = {
+    "defaults_total": (+1, "more institutions run out of cash or equity and default"),
+    "losses_total_usd": (+1, "defaults leave unpaid claims, booked as losses on their ultimate holders"),
+    "bank_capital_ratio_min:min": (-1, "losses reach banks through their lines to private credit and "
+                                   "senior ABS and cut the weakest bank's capital [F22, F31, F33]"),
+    "insurer_solvency_min:min": (-1, "insurers' private-credit and ABS holdings lose value [F32, F33]"),
+    "gpu_price_max_drawdown": (+1, "GPU rents fall and distressed owners sell GPUs, whose price "
+                               "falls further [F24, F25]"),
+    "gpu_price_index:min": (-1, "GPU rents fall and distressed owners sell GPUs, whose price "
+                            "falls further [F24, F25]"),
+    "gpu_price_index": (-1, "GPU rents fall and distressed owners sell GPUs, whose price falls "
+                        "further [F24, F25]"),
+    "ai_index:min": (-1, "listed AI firms lose value as demand news and failures hit sentiment [F18]"),
+    "ai_index_end": (-1, "listed AI firms lose value as demand news and failures hit sentiment [F18]"),
+    "savers_401k_loss_fraction": (+1, "401(k)s hold the AI-heavy index and, since 2025, private "
+                                  "credit [F18, F34]"),
+}
+
+# --- the experiment table ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Arm:
+    """A scenario (shipped name) with parameter overrides."""
+
+    scenario: str
+    overrides: tuple = ()
+
+    @classmethod
+    def of(cls, scenario: str, **overrides) -> Arm:
+        return cls(scenario, tuple(sorted(overrides.items())))
+
+    def slug(self) -> str:
+        """A file name for the arm: its scenario and a hash of its overrides."""
+        import hashlib
+        import json
+        if not self.overrides:
+            return self.scenario
+        h = hashlib.sha256(json.dumps(self.overrides, sort_keys=True).encode()).hexdigest()[:10]
+        return f"{self.scenario}-{h}"
+
+    def label(self) -> str:
+        if not self.overrides:
+            return f"`{self.scenario}`"
+        sets = ", ".join(f"{k} = {_value(v)}" for k, v in self.overrides)
+        return f"`{self.scenario}` with {sets}"
+
+
+def _value(v) -> str:
+    return str(v).lower() if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
+
+
+@dataclasses.dataclass(frozen=True)
+class Expect:
+    """An expected sign of B - A: ``+``, ``-``, ``0`` (no effect) or ``?`` (no prediction),
+    with the mechanism (one sentence) and its source."""
+
+    sign: str
+    why: str
+    source: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    name: str
+    group: str            # headline, channel, policy, mechanism
+    title: str
+    a: Arm
+    b: Arm
+    mechanism: str        # what B changes, one sentence
+    source: str
+    expect: dict          # output key -> Expect
+
+
+def _stress(direction: int, mechanism: str, source: str) -> dict:
+    """Expectations for an experiment whose B arm puts the economy under more (``+1``) or less
+    (``-1``) stress: every key output moves the way :data:`STRESS_LINK` says."""
+    out = {}
+    for key, (sign, link) in STRESS_LINK.items():
+        s = sign * direction
+        out[key] = Expect("+" if s > 0 else "-", f"{mechanism}; {link}.", source)
+    return out
+
+
+def _no_prior(*keys, why: str) -> dict:
+    return {k: Expect("?", why) for k in keys}
+
+
+def _build() -> list[Experiment]:
+    winter = load_scenario("ai_winter")
+    w = "ai_winter"
+    exps: list[Experiment] = []
+
+    def add(name, group, title, a, b, mechanism, source, expect):
+        exps.append(Experiment(name, group, title, a, b, mechanism, source, expect))
+
+    # (a) the headline
+    add("winter_vs_baseline", "headline", "AI winter against the calibrated baseline",
+        Arm.of("baseline"), Arm.of(w),
+        "demand growth collapses and demand falls in mid-2026, and private credit's other tech "
+        "loans lose a share: lab revenue, compute payments, GPU rents and collateral values fall",
+        "[F18, F28]",
+        {**_stress(+1, "a demand collapse cuts lab revenue, compute payments and GPU rents", "[F18, F28]"),
+         "defaults_by_sector.ai_lab": Expect("+", "labs whose revenue falls short of their compute "
+                                             "bills and cannot raise equity default.", "[F14, F15]"),
+         "defaults_by_sector.neocloud": Expect("+", "neoclouds spending four times their revenue "
+                                               "with short-dated debt fail when rents fall.",
+                                               "[F5, F6]"),
+         "defaults_by_sector.spv": Expect("+", "hyperscalers walk away from SPV leases when AI "
+                                          "disappoints.", "[F20, F21]"),
+         "losses_by_holder_usd.lp_insurers": Expect("+", "private credit's AI and other tech loans "
+                                                    "lose, and its LPs bear it.", "[F28, F32]"),
+         "losses_by_holder_usd.lp_401k": Expect("+", "401(k) savers in private credit share its "
+                                                "losses.", "[F28, F34]"),
+         "losses_by_holder_usd.banks": Expect("+", "a large AI crash drags down the banks that "
+                                              "lend to private credit.", "[F31, F33]")})
+
+    # (b) channels: A = the channel off, B = on (ai_winter); B - A is the channel's contribution
+    ch = "channel"
+    add("c1_demand_to_compute", ch, "C1 AI demand to compute payments",
+        Arm.of(w, c1_demand_to_compute=False), Arm.of(w),
+        "labs pay their take-or-pay compute contracts out of AI revenue, so falling demand "
+        "becomes unpaid compute and lost cloud revenue", "[F14, F15, F16]",
+        _stress(+1, "lost lab revenue becomes unpaid compute and cloud revenue", "[F14]"))
+    add("c2_customer_concentration", ch, "C2 customer concentration",
+        Arm.of(w, c2_customer_concentration=False), Arm.of(w),
+        "a neocloud that loses its main customer loses most of its revenue", "[F9]",
+        _stress(+1, "a neocloud losing its main customer loses most of its revenue", "[F9]"))
+    add("c3_collateral_spiral", ch, "C3 GPU collateral spiral",
+        Arm.of(w, c3_collateral_spiral=False), Arm.of(w),
+        "falling GPU prices trigger margin calls, forced sales push prices down further, more "
+        "calls follow (Brunnermeier and Pedersen 2009)", "[F24, F25, R1]",
+        _stress(+1, "margin calls force GPU sales that depress prices and trigger more calls",
+                "[F25, R1]"))
+    add("c4_rollover_risk", ch, "C4 rollover risk",
+        Arm.of(w, c4_rollover_risk=False), Arm.of(w),
+        "short-dated neocloud debt must be refinanced when lenders' appetite has fallen", "[F6]",
+        _stress(+1, "maturing debt that lenders will not roll over forces defaults", "[F6]"))
+    add("c5_pc_losses_to_lps", ch, "C5 private-credit losses to limited partners",
+        Arm.of(w, c5_pc_losses_to_lps=False), Arm.of(w),
+        "fund losses lower the NAV of LPs' shares and trigger redemptions, which drain funds' cash "
+        "and lending", "[F30, R13]",
+        {**_stress(+1, "fund losses pass to LPs and redemptions drain the funds", "[F30, R13]"),
+         **_no_prior("losses_total_usd", why="C5 moves fund losses from 'other outside' holders to "
+                     "the LPs; the total need not change."),
+         **_no_prior(*GPU, *AI,
+                     "bank_capital_ratio_min:min", why="C5 acts on funds' LPs; GPU prices, "
+                     "the AI index and banks are reached only at second remove."),
+         "losses_by_holder_usd.lp_insurers": Expect("+", "with C5 on, fund losses are looked "
+                                                    "through to the insurers that are LPs.", "[F32]"),
+         "losses_by_holder_usd.lp_401k": Expect("+", "with C5 on, fund losses reach 401(k) "
+                                                "savers invested in private credit.", "[F34]")})
+    add("c6_bank_credit_lines", ch, "C6 bank credit lines to private credit",
+        Arm.of(w, c6_bank_credit_lines=False), Arm.of(w),
+        "banks lend to private-credit funds; fund losses reach bank capital and banks below their "
+        "minimum cut the lines (a credit crunch)", "[F31, F33, R10]",
+        {**_stress(+1, "banks lose on their lines and cut them, a credit crunch", "[F31, F33]"),
+         **_no_prior(*GPU, *AI,
+                     "savers_401k_loss_fraction", "insurer_solvency_min:min",
+                     why="C6 acts between funds and banks; GPU prices, the AI index, savers and "
+                     "insurers are reached only at second remove."),
+         "losses_by_holder_usd.banks": Expect("+", "without lines to funds banks cannot lose on "
+                                              "them.", "[F31]")})
+    add("c7_insurer_forced_sales", ch, "C7 insurer forced sales",
+        Arm.of(w, c7_insurer_forced_sales=False), Arm.of(w),
+        "insurers below their solvency threshold sell private-credit shares and ABS at a discount "
+        "(Ellul, Jotikasthira and Lundblad 2011)", "[F32, R17]",
+        {**_stress(+1, "insurers' forced sales at a discount crystallise losses", "[F32]"),
+         **_no_prior("insurer_solvency_min:min", why="selling risky assets at a discount both costs "
+                     "capital and lowers the capital required: the net effect on the ratio has no "
+                     "sign a priori."),
+         **_no_prior(*GPU, *AI,
+                     "bank_capital_ratio_min:min", "savers_401k_loss_fraction",
+                     why="forced sales are of fund shares and ABS, not of GPUs or AI stocks."),
+         "losses_by_holder_usd.insurers": Expect("+", "sales at a discount are losses to the "
+                                                 "insurers that sell.", "[F32]")})
+    add("c8_circular_financing", ch, "C8 circular financing",
+        Arm.of(w, c8_circular_financing=False), Arm.of(w),
+        "the chipmaker holds equity in its customers and their purchases are its revenue, so "
+        "their failures hit its value and sales", "[F10, F13]",
+        _stress(+1, "circular stakes tie the chipmaker's value and sales to its failing customers",
+                "[F10, F13]"))
+    add("c9_spvs", ch, "C9 SPVs",
+        Arm.of(w, c9_spvs=False), Arm.of(w),
+        "hyperscalers finance data centres off balance sheet through SPVs, and walk away at "
+        "renewal leaving lenders a building worth a fraction of its cost", "[F20, F21]",
+        {**_stress(+1, "SPV walk-aways leave lenders with obsolete buildings", "[F20, F21]"),
+         **_no_prior(*GPU, "savers_401k_loss_fraction",
+                     why="SPVs own data-centre buildings, not GPUs traded in the fire sale; savers "
+                     "are reached only at second remove."),
+         "defaults_by_sector.spv": Expect("+", "without SPVs no SPV can default.", "[F20]"),
+         "losses_by_holder_usd.bond_abs_investors": Expect("+", "SPV ABS holders lose when the "
+                                                           "lessee walks away.", "[F22]")})
+    add("c10_equity_market", ch, "C10 equity market",
+        Arm.of(w, c10_equity_market=False), Arm.of(w),
+        "AI stocks fall with demand news; 401(k) balances and the sentiment that funds labs' "
+        "equity rounds fall with them", "[F18]",
+        {**_stress(+1, "falling AI stocks cut savers' balances and lab funding", "[F18]"),
+         **_no_prior("bank_capital_ratio_min:min", "insurer_solvency_min:min",
+                     why="banks and insurers hold no AI stocks in the model; only at second remove.")})
+    add("c11_policy", ch, "C11 policy levers (at ai_winter's settings)",
+        Arm.of(w, c11_policy=False), Arm.of(w),
+        "with C11 on, the levers at ai_winter's settings take effect; the one active there is "
+        "the August 2025 order letting 401(k)s hold private credit", "[F34]",
+        {**_no_prior(*STRESS_LINK, why="at ai_winter's settings C11 only opens 401(k)s to private "
+                     "credit, a small flow; no prediction for the aggregates."),
+         "losses_by_holder_usd.lp_401k": Expect("+", "401(k) savers in private credit share its "
+                                                "losses.", "[F34]")})
+
+    # (c) policy levers: A = ai_winter, B = the policy scenario
+    po = "policy"
+    add("no_401k_alternatives", po, "No 401(k) alternatives",
+        Arm.of(w), Arm.of("no_401k_alternatives"),
+        "without the August 2025 order 401(k)s hold no private credit", "[F34]",
+        {**_no_prior(*STRESS_LINK, why="the order moves a small share of 401(k) money; no "
+                     "prediction for the aggregates."),
+         "losses_by_holder_usd.lp_401k": Expect("-", "savers without private credit cannot lose "
+                                                "on it.", "[F34]")})
+    add("gpu_haircuts", po, "GPU-loan haircut (30%)",
+        Arm.of(w), Arm.of("gpu_haircuts"),
+        "a regulatory haircut lowers GPU-loan LTVs, so borrowers have more equity cushion, fewer "
+        "margin calls and smaller forced sales (Geanakoplos 2010)", "[R4, R5]",
+        {**_stress(-1, "lower LTVs mean fewer margin calls and forced GPU sales", "[R4, R5]"),
+         **_no_prior(*AI, "savers_401k_loss_fraction",
+                     why="equity prices follow demand news more than GPU-loan terms.")})
+    add("bank_pc_limit", po, "Bank lending to private credit capped (1%)",
+        Arm.of(w), Arm.of("bank_pc_limit"),
+        "capping bank lending to private credit at 2013's share keeps fund losses away from banks",
+        "[F31, F33]",
+        {**_no_prior(*STRESS_LINK, why="less bank funding also means less private-credit lending; "
+                     "no prediction outside banks."),
+         "bank_capital_ratio_min:min": Expect("+", "banks with small lines to funds lose little "
+                                              "capital when funds fail.", "[F31, F33]"),
+         "losses_by_holder_usd.banks": Expect("-", "banks with small lines to funds lose little "
+                                              "on them.", "[F31, F33]")})
+    add("spv_consolidation", po, "SPV debt consolidated",
+        Arm.of(w), Arm.of("spv_consolidation"),
+        "counting SPV debt in hyperscalers' leverage exposes hidden leverage to lenders and "
+        "rating agencies, which should restrain it", "[F20, F21]",
+        {**_no_prior(*STRESS_LINK, why="no prediction for the aggregates."),
+         "defaults_total": Expect("-", "visible leverage restrains off-balance-sheet borrowing "
+                                  "and the failures it feeds.", "[F21]"),
+         "losses_total_usd": Expect("-", "visible leverage restrains the SPV borrowing whose "
+                                    "walk-aways cause losses.", "[F21]"),
+         "losses_by_holder_usd.bond_abs_investors": Expect("-", "less SPV debt, smaller ABS "
+                                                           "losses.", "[F21, F22]")})
+    add("pc_disclosure", po, "Private-credit disclosure (true NAV)",
+        Arm.of(w), Arm.of("pc_disclosure"),
+        "funds report true NAV instead of a smoothed, lagging one, so LPs see losses at once "
+        "(stale NAVs let early redeemers exit at inflated prices: Chen, Goldstein and Jiang 2010)",
+        "[F30]",
+        _no_prior(*STRESS_LINK, why="disclosure redistributes losses between LPs who redeem "
+                  "and those who stay and brings redemptions forward; the model's literature "
+                  "gives no sign for the aggregates."))
+
+    # (d) core mechanisms: A = ai_winter, B = one parameter changed
+    me = "mechanism"
+    add("deeper_shock", me, "Deeper demand shock",
+        Arm.of(w), Arm.of(w, demand_shock_size=0.5),
+        f"demand falls {0.5:.0%} instead of {winter.demand_shock_size:.0%}", "[F18]",
+        _stress(+1, "a deeper demand fall cuts revenue, rents and collateral values more", "[F18]"))
+    depth = winter.fire_sale_depth_share
+    add("thin_gpu_market", me, "Thinner GPU market",
+        Arm.of(w), Arm.of(w, fire_sale_depth_share=depth / 2),
+        "half the market depth: each GPU sold moves the price twice as much (Shleifer and Vishny "
+        "1992)", "[R1, R3]",
+        {**_stress(+1, "a thinner market deepens fire-sale discounts", "[R1, R3]"),
+         **_no_prior(*AI, "savers_401k_loss_fraction",
+                     why="equity prices follow demand news more than GPU-market depth.")})
+    add("higher_ltv", me, "Higher GPU-loan LTV",
+        Arm.of(w, gpu_loan_max_ltv=0.6), Arm.of(w, gpu_loan_max_ltv=0.8),
+        "more debt per GPU: a smaller price fall triggers margin calls and defaults (Geanakoplos "
+        "2010)", "[R5]",
+        {**_stress(+1, "thinner equity cushions turn price falls into calls and defaults", "[R5]"),
+         **_no_prior(*AI, "savers_401k_loss_fraction",
+                     why="equity prices follow demand news more than GPU-loan terms.")})
+    share = winter.bank_pc_lending_share
+    add("bank_exposure", me, "Bigger bank exposure to private credit",
+        Arm.of(w), Arm.of(w, bank_pc_lending_share=round(min(1.0, share * 1.5), 6)),
+        "banks fund a larger share of private credit, so fund losses reach more bank capital",
+        "[F31, F33]",
+        {**_no_prior(*STRESS_LINK, why="more bank funding also means more private-credit "
+                     "lending; no prediction outside banks."),
+         "bank_capital_ratio_min:min": Expect("-", "larger lines to funds expose more bank capital "
+                                              "to fund losses.", "[F31, F33]"),
+         "losses_by_holder_usd.banks": Expect("+", "larger lines to funds, larger bank losses when "
+                                              "funds fail.", "[F31, F33]")})
+    ins = winter.insurer_pc_bn
+    add("insurer_exposure", me, "Bigger insurer exposure to private credit",
+        Arm.of(w), Arm.of(w, insurer_pc_bn=ins * 1.5),
+        "insurers hold half as much again in private credit", "[F32, F33]",
+        {**_no_prior(*STRESS_LINK, why="no prediction outside insurers."),
+         "insurer_solvency_min:min": Expect("-", "more private credit on insurers' books, more "
+                                            "capital lost when it falls.", "[F32, F33]"),
+         "losses_by_holder_usd.lp_insurers": Expect("+", "insurers as LPs bear a larger share of "
+                                                    "fund losses.", "[F32]")})
+    return exps
+
+
+EXPERIMENTS: list[Experiment] = _build()
+
+#: Explanations of wrong signs and missing effects, kept here so that a regenerated report keeps
+#: them: ``(experiment, output key): "why, with evidence"``; experiment ``"*"`` applies to every
+#: experiment. Each says the model version it was written for: re-check it when that changes.
+EXPLANATIONS: dict[tuple[str, str], str] = {
+    ("*", "bank_capital_ratio_min:min"):
+        "Finding (model 0.1.1): the channel to banks is dormant. In every run of every arm the "
+        "lowest bank capital ratio is its step-0 value (`bank_capital_ratio`); no private-credit "
+        "fund defaults in any run, so bank lines are repaid and bank losses stay below 1 bn. "
+        "Private credit's true NAV keeps rising through the winter (seed 0: 1457 bn at the start, "
+        "1723 bn at the end): income on the 1.7 tn book outweighs the AI losses.",
+    ("c7_insurer_forced_sales", "defaults_total"):
+        "Finding (model 0.1.1): C7 is dormant in ai_winter. The lowest insurer solvency in any run "
+        "stays near 1.8-2.0, above the 1.5 threshold (`insurer_solvency_min`), so no insurer is "
+        "ever forced to sell and switching C7 off changes nothing.",
+    ("c5_pc_losses_to_lps", "insurer_solvency_min:min"):
+        "Finding (model 0.1.1): an artefact of the ablation. With C5 off a fund's reported NAV "
+        "stops following its true NAV altogether (`PrivateCreditFund.update_nav` returns early), "
+        "so LPs stop receiving the funds' income as well as their losses: seed 0, reported NAV "
+        "1475 bn against a true 1613 bn after a year. Insurers' fund shares then lag their "
+        "liabilities and their solvency falls (seed 0: minimum 1.86 in month 22 with C5 off, "
+        "2.00 with it on). C5 off should freeze losses only.",
+    ("spv_consolidation", "defaults_total"):
+        "Finding (model 0.1.1): the lever changes only what is reported. `spv_consolidation` is "
+        "read by `Hyperscaler.visible_debt_usd`, which feeds only the reported-leverage reporter; "
+        "no decision (borrowing, lending, pricing) responds to reported leverage, so the policy "
+        "cannot change any outcome.",
+    ("c10_equity_market", "ai_index_end"):
+        "Finding (model 0.1.1): a level effect of the ablation, not a wrong mechanism. With C10 off "
+        "the AI index never moves from its start (1.0 at the end of every run), while with C10 on "
+        "it falls far lower during the winter (its minimum is lower, as expected) and then "
+        "recovers above its start by the end of the run, so on minus off is positive at the end.",
+}
+for _exp, _keys in (("c7_insurer_forced_sales", ("losses_total_usd", "losses_by_holder_usd.insurers")),
+                    ("spv_consolidation", ("losses_total_usd", "losses_by_holder_usd.bond_abs_investors"))):
+    for _key in _keys:                      # one finding explains every output it silences
+        EXPLANATIONS[(_exp, _key)] = EXPLANATIONS[(_exp, "defaults_total")]
+
+# --- statistics ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Stats:
+    n: int
+    mean_a: float
+    mean_b: float
+    diff: float
+    se: float
+    lo: float
+    hi: float
+    all_zero: bool
+
+
+#: Relative size of a paired difference treated as floating-point noise (exactly no effect).
+NOISE = 1e-9
+
+
+def paired_stats(a, b, level: float = 0.95) -> Stats:
+    """Paired differences ``b - a`` (same seed at the same index): mean, standard error and the
+    ``level`` confidence interval from the t distribution. Pairs with a NaN are dropped."""
+    from scipy.stats import t as student_t
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    a, b = a[ok], b[ok]
+    n = int(a.size)
+    if n == 0:
+        return Stats(0, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, False)
+    d = b - a
+    # differences at the level of floating-point noise (a switch that reorders sums) are none
+    d[np.abs(d) <= NOISE * np.maximum(np.abs(a), np.abs(b))] = 0.0
+    mean = float(d.mean())
+    all_zero = bool(np.all(d == 0))
+    if n < 2:
+        return Stats(n, float(a.mean()), float(b.mean()), mean, math.nan, math.nan, math.nan, all_zero)
+    se = float(d.std(ddof=1) / math.sqrt(n))
+    half = float(student_t.ppf(0.5 + level / 2, n - 1)) * se
+    return Stats(n, float(a.mean()), float(b.mean()), mean, se, mean - half, mean + half, all_zero)
+
+
+AS_EXPECTED, WRONG, NOT_DETECTED, NO_EFFECT = "as expected", "wrong sign", "no effect detected", "no effect"
+UNEXPECTED, NO_PRIOR, NA = "unexpected effect", "effect (no prior)", "n/a"
+
+
+def verdict(s: Stats, expected: str) -> str:
+    """The verdict on one output of one experiment (see the module docstring)."""
+    if s.all_zero and s.n >= 1:
+        return NO_EFFECT
+    if s.n < 2 or not math.isfinite(s.lo):
+        return NA
+    if s.lo <= 0 <= s.hi:
+        return NOT_DETECTED
+    sign = "+" if s.lo > 0 else "-"
+    if expected in ("+", "-"):
+        return AS_EXPECTED if sign == expected else WRONG
+    if expected == "0":
+        return UNEXPECTED
+    return NO_PRIOR
+
+
+def expectation(exp: Experiment, key: str) -> Expect:
+    return exp.expect.get(key, Expect("?", ""))
+
+
+def is_flagged(v: str, expected: str) -> bool:
+    """A wrong sign, a change that does nothing where an effect was expected, or an effect where
+    none was."""
+    return v == WRONG or v == UNEXPECTED or (v == NO_EFFECT and expected in ("+", "-"))
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+def _steps(arm: Arm, steps: int | None) -> int:
+    return steps if steps is not None else load_scenario(arm.scenario, **dict(arm.overrides)).steps
+
+
+def arms_of(experiments) -> list[Arm]:
+    """The distinct arms of the experiments, in order of first use."""
+    seen: dict[Arm, None] = {}
+    for e in experiments:
+        seen.setdefault(e.a)
+        seen.setdefault(e.b)
+    return list(seen)
+
+
+def run_experiments(experiments, seeds: list[int], steps: int | None = None, workers: int | None = None,
+                    cache: str | Path | None = None, progress: bool = True,
+                    report: dict | None = None) -> dict:
+    """Run every distinct arm for every seed through :func:`models.sweep.run_sweep`.
+
+    Returns ``{arm: DataFrame}`` (one row per seed, a column per output key). One pool of
+    spawned processes serves every arm. ``cache``: a directory keeping each arm's sweep (so an
+    interrupted report resumes); runs are identified by their full parameters, seed and model
+    version, so a changed model runs anew unless its version was not bumped: without ``cache``
+    every run is fresh. ``report`` (a dict) gets the number of runs ``total`` and of those
+    taken from the cache, ``cached``.
+    """
+    import concurrent.futures as cf
+    import multiprocessing
+
+    from models.sweep import SweepSpec, build_runs, run_sweep, validate_outputs, worker_init
+
+    keys = [o.key for o in OUTPUTS]
+    arms = arms_of(experiments)
+    specs = {arm: SweepSpec(scenarios=[arm.scenario], steps=_steps(arm, steps), seeds=list(seeds),
+                            outputs=keys, points=[{}], fixed=dict(arm.overrides),
+                            name=arm.slug(), source="models.validate") for arm in arms}
+    validate_outputs(specs[arms[0]], "sweep")
+    n = workers or len(os.sched_getaffinity(0))
+    pool = None
+    if n > 1:
+        pool = cf.ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=worker_init, initargs=(os.getpid(),))
+    results = {}
+    try:
+        for i, arm in enumerate(arms):
+            if progress:
+                print(f"[{i + 1}/{len(arms)}] {arm.label()}", file=sys.stderr, flush=True)
+            out = Path(cache) / specs[arm].name if cache else None
+            counts: dict = {}
+            df = run_sweep(specs[arm], out, workers=1 if pool is None else n, scheduler=pool,
+                           progress=progress, report=counts)
+            if report is not None:
+                report["total"] = report.get("total", 0) + counts.get("total", 0)
+                report["cached"] = report.get("cached", 0) + counts.get("skipped", 0)
+            ids = {r["run_id"] for r in build_runs(specs[arm])}     # this arm's runs only
+            results[arm] = df[df["run_id"].isin(ids)].set_index("seed").sort_index()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return results
+
+
+def analyse(experiments, results: dict) -> list[dict]:
+    """One row per experiment and output: the statistics, the expectation and the verdict."""
+    rows = []
+    for e in experiments:
+        da, db = results[e.a], results[e.b]
+        ok_a = da[da["error"] == ""].index
+        ok_b = db[db["error"] == ""].index
+        seeds = sorted(set(ok_a) & set(ok_b))
+        for o in OUTPUTS:
+            a = da.loc[seeds, o.key].to_numpy(dtype=float) / o.scale
+            b = db.loc[seeds, o.key].to_numpy(dtype=float) / o.scale
+            s = paired_stats(a, b)
+            ex = expectation(e, o.key)
+            rows.append(dict(experiment=e.name, output=o.key, stats=s, expected=ex.sign,
+                             verdict=verdict(s, ex.sign),
+                             failed=len(da) - len(ok_a) + len(db) - len(ok_b)))
+    return rows
+
+
+# --- the report ----------------------------------------------------------------------------
+
+SYMBOL = {AS_EXPECTED: "ok", WRONG: "**WRONG**", NOT_DETECTED: "n.s.", NO_EFFECT: "none",
+          UNEXPECTED: "**unexp.**", NO_PRIOR: "(eff.)", NA: "n/a"}
+
+
+def _f(x: float) -> str:
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    if x == 0:
+        return "0"
+    return f"{x:.4g}" if abs(x) >= 1e-3 else f"{x:.2e}"
+
+
+def _ci(s: Stats) -> str:
+    return f"[{_f(s.lo)}, {_f(s.hi)}]" if math.isfinite(s.lo) else "n/a"
+
+
+def _label(key: str) -> str:
+    o = OUTPUT_BY_KEY[key]
+    return f"{o.label} ({o.unit})" if o.unit else o.label
+
+
+def _git_version() -> str:
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (rev or "unknown") + (" (with uncommitted changes)" if dirty else "")
+
+
+def headline_table(experiments, rows) -> str:
+    """The ai_winter-vs-baseline table (for a closing note)."""
+    e = next((x for x in experiments if x.group == "headline"), None)
+    if e is None:
+        return ""
+    by = {r["output"]: r for r in rows if r["experiment"] == e.name}
+    lines = [f"| output | {e.a.scenario} | {e.b.scenario} | difference | 95% CI | expected | verdict |",
+             "|---|---:|---:|---:|---|:-:|---|"]
+    for o in OUTPUTS:
+        r = by[o.key]
+        s = r["stats"]
+        lines.append(f"| {_label(o.key)} | {_f(s.mean_a)} | {_f(s.mean_b)} | {_f(s.diff)} | {_ci(s)} | "
+                     f"{r['expected']} | {r['verdict']} |")
+    return "\n".join(lines)
+
+
+def render(experiments, rows, *, command: str, seeds: list[int], steps: int | None,
+           run_time_s: float, workers: int, model_time_s: float | None = None,
+           cached: int = 0) -> str:
+    from models.report import MODEL_VERSION
+    by = {(r["experiment"], r["output"]): r for r in rows}
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    seed_text = f"{len(seeds)} ({seeds[0]}..{seeds[-1]})" if seeds == list(range(seeds[0], seeds[-1] + 1)) \
+        else ", ".join(map(str, seeds))
+    n_runs = len(arms_of(experiments)) * len(seeds)
+    failed = sum(r["failed"] for r in rows if r["output"] == OUTPUTS[0].key)
+    out = [
+        "# Validation: does each mechanism move the outputs the way it should?",
+        "",
+        "<!-- Generated by models/validate.py; do not edit by hand. Explanations of wrong signs "
+        "go in models.validate.EXPLANATIONS so that a new run keeps them. -->",
+        "",
+        f"- Command: `{command}`",
+        f"- Seeds: {seed_text}, the same in both arms of every experiment (paired)",
+        f"- Months per run: {steps if steps is not None else 'each scenario own `steps`'}",
+        f"- Model version: {MODEL_VERSION}, commit {_git_version()}",
+        f"- Date: {now}",
+        f"- Run time: {run_time_s / 60:.1f} min for {n_runs} runs ({len(arms_of(experiments))} distinct "
+        f"arms) on {workers} worker process{'es' if workers > 1 else ''}"
+        + (f" (the runs' own time in their workers: {model_time_s / 60:.1f} min)"
+           if model_time_s is not None else "")
+        + (f"; {cached} of the runs were taken from an earlier invocation's cache" if cached else "")
+        + (f"; {failed} failed runs left out of the pairs" if failed else ""),
+        "",
+        "Each experiment compares two arms, A and B, run with the same seeds. For every output the "
+        "table gives the mean of A and of B over the seeds, the mean paired difference B - A and "
+        "its 95% confidence interval (t distribution over the seeds), the sign the mechanism "
+        "predicts (`+`, `-`, `0` for no effect, `?` for no prediction) and the verdict: **as "
+        "expected** (the interval excludes 0 on the predicted side), **wrong sign** (it excludes 0 "
+        "on the other side), **no effect detected** (it includes 0), **no effect** (every paired "
+        "difference is exactly 0: the change does nothing to this output), **unexpected effect** "
+        "(an effect where none was predicted) and **effect (no prior)** (an effect on an output "
+        "no mechanism predicts). Channel experiments compare the channel off (A) with on (B), so "
+        "B - A is the channel's contribution; policy and mechanism experiments compare `ai_winter` "
+        "(A) with the change (B).",
+        "",
+        "Bank capital and insurer solvency are the lowest ratio among the institutions still "
+        "alive in each month: a bank that fails leaves the minimum, so more failures can raise it. "
+        "Money is in bn USD.",
+        "",
+        "## Headline: ai_winter against baseline",
+        "",
+        headline_table(experiments, rows),
+        "",
+        "## Summary of verdicts",
+        "",
+        "Each cell: the verdict (ok = as expected, **WRONG** = wrong sign, none = no effect at all, "
+        "n.s. = not significant, (eff.) = an effect without a prediction, **unexp.** = an effect "
+        "where none was expected) and the mean difference B - A; the expected sign in brackets.",
+        "",
+        "| experiment | " + " | ".join(SHORT[k] for k in KEY_OUTPUTS) + " |",
+        "|---|" + "---|" * len(KEY_OUTPUTS),
+    ]
+    for e in experiments:
+        cells = []
+        for k in KEY_OUTPUTS:
+            r = by[(e.name, k)]
+            cells.append(f"{SYMBOL[r['verdict']]} {_f(r['stats'].diff)} ({r['expected']})")
+        out.append(f"| [{e.name}](#{e.name}) | " + " | ".join(cells) + " |")
+    out += ["", "## Wrong signs and missing effects", ""]
+    flagged = [r for r in rows if is_flagged(r["verdict"], r["expected"])]
+    if not flagged:
+        out.append("None: every predicted effect is as expected or not detected.")
+    else:
+        out += ["| experiment | output | A mean | B mean | B - A | 95% CI | expected | verdict "
+                "| explanation |",
+                "|---|---|---:|---:|---:|---|:-:|---|---|"]
+        notes: dict[str, int] = {}
+        for r in flagged:
+            s = r["stats"]
+            text = EXPLANATIONS.get((r["experiment"], r["output"]), EXPLANATIONS.get(("*", r["output"])))
+            note = "not yet explained" if text is None else f"note {notes.setdefault(text, len(notes) + 1)}"
+            out.append(f"| {r['experiment']} | {_label(r['output'])} | {_f(s.mean_a)} | {_f(s.mean_b)} | "
+                       f"{_f(s.diff)} | {_ci(s)} | {r['expected']} | {r['verdict']} | {note} |")
+        if notes:
+            out += ["", "Notes (from `models.validate.EXPLANATIONS`):", ""]
+            out += [f"{i}. {text}" for text, i in notes.items()]
+    if flagged:
+        recap = {}
+        for r in flagged:
+            recap.setdefault(r["output"], []).append(r["experiment"])
+        out += ["", "By output: " + "; ".join(f"{_label(k)} in {len(x)} experiment"
+                                                f"{'s' if len(x) > 1 else ''}" for k, x in recap.items())
+                + "."]
+    missing = [r for r in rows if r["verdict"] == NOT_DETECTED and r["expected"] in ("+", "-")]
+    if missing:
+        out += ["", "Predicted effects not detected at this number of seeds (the interval includes 0): "
+                + "; ".join(f"{r['experiment']}: `{r['output']}` ({r['expected']}, B - A = "
+                            f"{_f(r['stats'].diff)} {_ci(r['stats'])})" for r in missing) + "."]
+    for group, heading in (("headline", "The headline"), ("channel", "Channels (A: off, B: on)"),
+                           ("policy", "Policy levers (A: ai_winter, B: the policy)"),
+                           ("mechanism", "Core mechanisms (A: ai_winter, B: one parameter changed)")):
+        exps = [e for e in experiments if e.group == group]
+        if not exps:
+            continue
+        out += ["", f"## {heading}"]
+        for e in exps:
+            n = by[(e.name, OUTPUTS[0].key)]["stats"].n
+            out += ["", f"### {e.name}", "", f"**{e.title}.** A: {e.a.label()}; B: {e.b.label()}; "
+                    f"{n} paired seeds.", "", f"Mechanism: {e.mechanism} {e.source}.", "",
+                    "| output | A mean | B mean | B - A | 95% CI | expected | verdict |",
+                    "|---|---:|---:|---:|---|:-:|---|"]
+            for o in OUTPUTS:
+                r = by[(e.name, o.key)]
+                s = r["stats"]
+                v = r["verdict"]
+                v = f"**{v}**" if is_flagged(v, r["expected"]) else v
+                out.append(f"| {_label(o.key)} | {_f(s.mean_a)} | {_f(s.mean_b)} | {_f(s.diff)} | "
+                           f"{_ci(s)} | {r['expected']} | {v} |")
+            out += ["", "Why these signs:", ""]
+            for o in OUTPUTS:
+                ex = e.expect.get(o.key)
+                if ex is not None:
+                    src = f" {ex.source}" if ex.source and ex.source not in ex.why else ""
+                    out.append(f"- {_label(o.key)} ({ex.sign}): {ex.why}{src}")
+    return "\n".join(out) + "\n"
+
+
+# --- command line --------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m models.validate", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", type=int, default=32, help="seeds 0..N-1 in every arm (default 32)")
+    ap.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "validation.md")
+    ap.add_argument("--steps", type=int, default=None, help="months per run (default: the scenario's)")
+    ap.add_argument("--only", default=None, help="comma-separated experiment names")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="keep each arm's sweep here and resume from it (default: fresh runs)")
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args(argv)
+    experiments = EXPERIMENTS
+    if args.only:
+        names = [n.strip() for n in args.only.split(",") if n.strip()]
+        known = {e.name for e in EXPERIMENTS}
+        bad = [n for n in names if n not in known]
+        if bad:
+            print(f"--only {bad[0]!r}: unknown experiment (known: {', '.join(sorted(known))})",
+                  file=sys.stderr)
+            return 2
+        experiments = [e for e in EXPERIMENTS if e.name in names]
+    if args.seeds < 2:
+        print("--seeds must be at least 2 (a confidence interval needs two pairs)", file=sys.stderr)
+        return 2
+    seeds = list(range(args.seeds))
+    workers = args.workers or len(os.sched_getaffinity(0))
+    t0 = time.perf_counter()
+    counts: dict = {}
+    import signal
+    import threading
+
+    def _term(signum, frame):                # SIGTERM stops like Ctrl-C: finished runs are kept
+        raise KeyboardInterrupt
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGTERM, _term) if main_thread else None
+    try:
+        results = run_experiments(experiments, seeds, args.steps, workers, args.cache,
+                                  progress=not args.quiet, report=counts)
+    except KeyboardInterrupt:
+        print("\nvalidate: interrupted" + (f"; finished runs are kept in {args.cache}, run the same "
+              "command again to resume" if args.cache else ""), file=sys.stderr)
+        return 130
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
+    rows = analyse(experiments, results)
+    elapsed = time.perf_counter() - t0
+    command = "python -m models.validate " + " ".join(sys.argv[1:] if argv is None else argv)
+    model_time = float(sum(df["duration_s"].sum() for df in results.values()))
+    text = render(experiments, rows, command=command.strip(), seeds=seeds, steps=args.steps,
+                  run_time_s=elapsed, workers=workers, model_time_s=model_time,
+                  cached=counts.get("cached", 0))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    if not args.quiet:
+        print(f"wrote {args.out} ({elapsed / 60:.1f} min)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
