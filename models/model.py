@@ -24,7 +24,8 @@ engine module named; within a stage no result depends on which institution acts 
    cascade is followed within the month (:mod:`abm.default`).
 7. **Act.** Institutions carry out their plans (banks cut lines, insurers de-risk, savers
    invest); renewable contracts are renewed or lapse (:mod:`abm.contracts`); funds pay gated
-   redemptions, manage their bank lines and distribute.
+   redemptions, delever when their loan-to-NAV covenant is breached, draw their bank
+   facilities when short of cash and distribute.
 8. **Revalue and collect.** Funds update reported NAVs; the DataCollector records.
 """
 from __future__ import annotations
@@ -224,10 +225,12 @@ class AIEconomyModel(mesa.Model):
                                        p.microsoft_anthropic_investment_bn * BN, "strategic_investment")
 
     def _fund_housekeeping(self) -> None:
-        """Funds pay gated redemptions (C5), manage their bank lines (C6) and distribute."""
+        """Funds pay gated redemptions (C5), cure a covenant breach, draw their bank facilities
+        when short of cash (C6) and distribute."""
         for f in self.funds:
             if not f.defaulted:
                 f.pay_redemptions()
+                f.delever()
                 f.manage_liquidity()
                 f.distribute()
 
