@@ -282,9 +282,9 @@ class Scenario:
                                      "[F31] 1% in 2013, 25% now; [R14] ~23%, or 0.08 for the Fed's 95 bn to private-debt funds",
                                      "Share of banks' non-bank lending drawn by private-credit funds at step 0.")
     pc_nav_smoothing: float = p(0.9, 0, 0.999, "decay/month", "[F30], [R22] (1-0.9^3 = 27% of a loss in a quarter)",
-                                "GLM smoothing: weight of the true return k months ago is proportional to this**k.")
+                                "GLM smoothing: weight of the mark (loss return) k months ago is proportional to this**k.")
     pc_nav_smoothing_lags: int = p(24, 0, 600, "months", "assumption (Getmansky-Lo-Makarov 2004 MA(K) [R22])",
-                                   "Lags K of the moving average of true returns in the reported return.")
+                                   "Lags K of the moving average of marks (credit-loss returns) in the reported return.")
     pc_facility_amortisation_months: int = p(0, 0, 600, "months", "assumption ([R14] bank lending to funds grows)",
                                              "Facilities amortise 1/this of the opening draw a month (0: refinanced, stay drawn).")
     pc_max_loan_to_nav: float = p(0.25, 0.05, 2.0, "fraction of NAV",

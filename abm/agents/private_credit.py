@@ -21,13 +21,16 @@ Rules, each month:
   (a realised loss). With cash ``C`` paid down, the sale ``S`` (face value) solves
   ``D - C - (1-d) S = T (NAV - d S)``: ``S = (D - C - T NAV) / (1 - d - T d)``.
 - **NAV smoothing** (Getmansky, Lo and Makarov 2004 [R22], [F30]). True NAV is book
-  equity. The reported return per unit is a moving average of true returns,
-  ``r_rep(t) = sum_k theta_k r_true(t-k)``, ``k = 0..K`` (``K = pc_nav_smoothing_lags``),
-  ``theta_k`` proportional to ``w**k`` (``w = pc_nav_smoothing``) and summing to 1 (over the
-  history there is); true returns per unit add back distributions. So a loss shows in the
-  reported NAV over months (``1 - w**3`` of it in a quarter), but in steady growth
-  reported and true NAV agree. With the disclosure policy (C11) reported = true, and fund
-  shares are priced at the current true NAV.
+  equity. The true log return per unit (distributions added back) is split into income
+  (interest, costs: cash, reported at once) and marks ``m(t) = log(1 - losses / NAV_prev)``
+  from the credit losses booked on the fund (write-offs, default shortfalls, sale
+  discounts). The marks are smoothed: ``r_rep(t) = income(t) + sum_k theta_k m(t-k)``,
+  ``k = 0..K`` (``K = pc_nav_smoothing_lags``), ``theta_k`` proportional to ``w**k``
+  (``w = pc_nav_smoothing``), summing to 1; marks before step 0 are zero (reported = true
+  then); distributions take the same proportion off both NAVs. So without losses
+  reported = true, and every loss is reported once, in full after K months, spread over
+  them (about ``1 - w**3`` of it in the first quarter). With the disclosure policy (C11)
+  reported = true, and fund shares are priced at the current true NAV.
 - Fund shares are valued, bought and redeemed at the reported NAV: when it is stale after
   losses, redeeming LPs get more than their share of true value and those who stay bear
   the difference (Chen, Goldstein and Jiang 2010), the month's ``stale_nav_transfer_usd``.
@@ -48,6 +51,9 @@ from abm.claims import EquityClaim
 
 #: Months in a quarter (calendar): the redemption gate is stated per quarter [R13].
 MONTHS_PER_QUARTER = 3
+
+#: Floor of a month's gross true return in the log-return smoothing (a wiped-out fund fails anyway).
+MIN_GROSS_RETURN = 1e-12
 
 #: Debt claims a fund may sell to delever (its loan book outside the GPU-loan book).
 SALEABLE_LOANS = ("other_loan", "tech_loan", "spv_loan")
@@ -78,7 +84,8 @@ class PrivateCreditFund(Institution):
         self.redemption_requests: dict = {}  # EquityClaim -> USD requested
         self.appetite = 1.0
         self.in_breach = False               # loan-to-NAV covenant breached (no new lending)
-        self.true_returns: list[float] = []  # true monthly returns per unit, newest first
+        self.true_returns: list[float] = []  # monthly log returns from losses (marks), newest first
+        self._unmarked_loss_usd = 0.0        # losses booked since the last revaluation
         self._true_px_prev = 0.0             # true NAV per unit at the last revaluation
         self._rep_px_prev = 0.0              # reported NAV per unit at the last revaluation
         self._distributed_per_unit = 0.0     # distributions since the last revaluation
@@ -112,8 +119,8 @@ class PrivateCreditFund(Institution):
     def open_books(self) -> None:
         """Step 0: reported NAV = true NAV; the revaluation's starting prices."""
         self.reported_nav_usd = self.true_nav_usd()
-        u = max(self.shares_outstanding, 1e-300)
-        self._true_px_prev = self._rep_px_prev = self.reported_nav_usd / u
+        u = self.shares_outstanding
+        self._true_px_prev = self._rep_px_prev = self.reported_nav_usd / u if u > 0 else 0.0
 
     def update_nav(self) -> None:
         """Reported NAV from smoothed returns (GLM 2004 [R22], [F30]); true with disclosure (C11)."""
@@ -125,22 +132,30 @@ class PrivateCreditFund(Institution):
             return
         true_px = self.true_nav_usd() / u
         dist = self._distributed_per_unit
-        self._distributed_per_unit = 0.0
-        r = (true_px + dist) / self._true_px_prev - 1.0 if self._true_px_prev > 0 else 0.0
+        loss = self._unmarked_loss_usd / u
+        self._distributed_per_unit = self._unmarked_loss_usd = 0.0
+        prev = self._true_px_prev
+        gross = (true_px + dist) / prev if prev > 0 else 1.0
+        total = math.log(max(gross, MIN_GROSS_RETURN))       # log returns: a loss adds up exactly
+        marks = math.log(max(1.0 - loss / prev, MIN_GROSS_RETURN)) if prev > 0 else 0.0
         self._true_px_prev = true_px
         lags = p.pc_nav_smoothing_lags
-        self.true_returns = ([r] + self.true_returns)[:lags + 1]
+        # before step 0 the reported NAV was the true one: no unreported marks (zeros)
+        past = self.true_returns + [0.0] * (lags + 1 - len(self.true_returns))
+        self.true_returns = ([marks] + past)[:lags + 1]
         if self.discloses:
             rep_px = true_px
         else:
-            theta = smoothing_weights(p.pc_nav_smoothing, lags)[:len(self.true_returns)]
-            r_rep = float(theta @ np.asarray(self.true_returns)) / float(theta.sum())
-            rep_px = max(0.0, self._rep_px_prev * (1.0 + r_rep) - dist)
+            theta = smoothing_weights(p.pc_nav_smoothing, lags)
+            r_rep = (total - marks) + float(theta @ np.asarray(self.true_returns))
+            ex_distribution = true_px / (true_px + dist) if true_px + dist > 0 else 1.0
+            rep_px = max(0.0, self._rep_px_prev * math.exp(r_rep) * ex_distribution)
         self._rep_px_prev = rep_px
         self.reported_nav_usd = rep_px * u
 
     def record_loss(self, loss_usd: float) -> None:
         self.month_loss_usd += loss_usd
+        self._unmarked_loss_usd += loss_usd
 
     # --- bank facilities and the covenant ----------------------------------------------------
     def credit_lines(self):
@@ -253,9 +268,10 @@ class PrivateCreditFund(Institution):
         book = sum(c.value_usd() for c in loans)
         if book <= 0:
             return
-        face = need / max(1.0 - d - target * d, 1e-9)
-        share = min(1.0, face / book)
+        denom = 1.0 - d - target * d         # proceeds net of what the realised loss takes off NAV
+        share = min(1.0, need / denom / book) if denom > 0 else 1.0
         buyer = self.model.outside("securities_market")
+        raised = 0.0
         for c in loans:
             value = c.value_usd() * share
             proceeds = value * (1.0 - d)
@@ -264,7 +280,8 @@ class PrivateCreditFund(Institution):
             self.model.losses.record(self, value - proceeds, c.issuer, "deleveraging_sale_discount",
                                      self.model.steps)
             month.pc_loans_sold_usd += value
-        self.repay_facilities(need)
+            raised += proceeds
+        self.repay_facilities(raised)
         self.in_breach = self.breaches_covenant()
 
     def pay_redemptions(self) -> None:
