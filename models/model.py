@@ -225,11 +225,12 @@ class AIEconomyModel(mesa.Model):
                                        p.microsoft_anthropic_investment_bn * BN, "strategic_investment")
 
     def _fund_housekeeping(self) -> None:
-        """Funds pay gated redemptions (C5), cure a covenant breach, draw their bank facilities
-        when short of cash (C6) and distribute."""
+        """Funds pay gated redemptions (C5), repay what a bank's cut limit made excess (C6),
+        cure a covenant breach, draw their bank facilities when short of cash and distribute."""
         for f in self.funds:
             if not f.defaulted:
                 f.pay_redemptions()
+                f.meet_excess()
                 f.delever()
                 f.manage_liquidity()
                 f.distribute()

@@ -70,6 +70,22 @@ def test_draws_stop_at_the_covenant():
     assert f.drawn_usd() == before
 
 
+def test_a_cut_limit_is_met_with_cash_then_loan_sales():
+    """C6 interface: a bank lowers ``limit_usd``; the fund repays the excess, selling loans
+    when its cash is short, instead of defaulting on it in the clearing."""
+    m = fresh()
+    f = m.funds[0]
+    money = m.ledger.total()
+    for line in f.credit_lines():
+        line.limit_usd = 0.5 * line.principal_usd
+    excess = sum(c.excess_usd() for c in f.credit_lines())
+    assert excess > f.cash_usd > 0
+    f.meet_excess()
+    assert sum(c.excess_usd() for c in f.credit_lines()) == pytest.approx(0.0, abs=1.0)
+    assert m.month.pc_loans_sold_usd > 0 and not f.defaulted
+    assert m.ledger.total() == pytest.approx(money, abs=1.0)
+
+
 # --- covenant and deleveraging ------------------------------------------------------------
 def test_breach_delevers_with_cash_then_loan_sales_to_target():
     m = fresh(pc_disclosure=True)                           # the bank sees true NAV at once

@@ -10,9 +10,11 @@ Rules, each month:
   is drawn at the scale of [F31] (:class:`abm.claims.CreditLine`). Principal falls due only
   on the facility's terms: ``1/pc_facility_amortisation_months`` of the opening amount a
   month (repaid principal cannot be redrawn), and whatever a bank's cut of the limit makes
-  excess (C6). Spare cash is not used to repay: it funds new loans or is distributed. A
-  fund draws the undrawn (revolving) part when its cash is below its reserve or to pay out
-  new loans, within its covenant.
+  excess (C6), which the fund repays in the same month with cash and, if short, loans sold
+  at ``pc_loan_sale_discount`` (a solvent fund does not default on a cut). Spare cash is
+  not used to repay: it funds new loans or is distributed. A fund draws the undrawn
+  (revolving) part when its cash is below its reserve or to pay out new loans, within its
+  covenant.
 - **Covenant: maximum loan-to-NAV** ``L = drawn / NAV_seen <= pc_max_loan_to_nav``, where
   ``NAV_seen`` is the NAV the bank sees: the reported NAV, the true NAV under the disclosure
   policy (C11). In breach the fund makes no new loans, pays no distributions and delevers
@@ -264,12 +266,22 @@ class PrivateCreditFund(Institution):
         if need <= 0:
             return
         d = p.pc_loan_sale_discount
+        denom = 1.0 - d - target * d         # proceeds net of what the realised loss takes off NAV
+        raised = self.sell_loans(need / denom if denom > 0 else math.inf)
+        self.repay_facilities(raised)
+        self.in_breach = self.breaches_covenant()
+
+    def sell_loans(self, face_usd: float) -> float:
+        """Sell ``face_usd`` of loans (pro rata, at most all) to the securities market at
+        ``pc_loan_sale_discount``; the discount is a realised loss. Returns the proceeds."""
+        p = self.model.p
+        month = self.model.month
         loans = [c for c in self.claims_held() if c.kind in SALEABLE_LOANS and c.value_usd() > 0]
         book = sum(c.value_usd() for c in loans)
-        if book <= 0:
-            return
-        denom = 1.0 - d - target * d         # proceeds net of what the realised loss takes off NAV
-        share = min(1.0, need / denom / book) if denom > 0 else 1.0
+        if book <= 0 or face_usd <= 0:
+            return 0.0
+        share = min(1.0, face_usd / book)
+        d = p.pc_loan_sale_discount
         buyer = self.model.outside("securities_market")
         raised = 0.0
         for c in loans:
@@ -281,8 +293,23 @@ class PrivateCreditFund(Institution):
                                      self.model.steps)
             month.pc_loans_sold_usd += value
             raised += proceeds
-        self.repay_facilities(raised)
-        self.in_breach = self.breaches_covenant()
+        return raised
+
+    def meet_excess(self) -> None:
+        """A bank that cut a limit below the drawn amount (C6) is repaid the excess now, with
+        cash and, if short, loans sold at a discount: a solvent fund does not default on it."""
+        lines = [c for c in self.credit_lines() if c.excess_usd() > 0]
+        excess = sum(c.excess_usd() for c in lines)
+        if excess <= 0:
+            return
+        short = excess - max(0.0, self.cash_usd)
+        if short > 0:
+            self.sell_loans(short / (1.0 - self.model.p.pc_loan_sale_discount))
+        for line in lines:
+            pay = min(line.excess_usd(), max(0.0, self.cash_usd))
+            if pay > 0:
+                self.pay(line.holder, pay, "credit_line_repay")
+                line.principal_usd -= pay
 
     def pay_redemptions(self) -> None:
         """Pay redemption requests pro rata up to the gate [R13] (C5), at the NAV LPs see; the
