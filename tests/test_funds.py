@@ -243,3 +243,12 @@ def test_disclosure_brings_reported_nav_to_true_and_ends_the_stale_transfer():
     assert (d < 0).all() and d.mean() < -3 * d.std(ddof=1) / np.sqrt(len(d))
     assert (transfers[:, 0] > 0).all()
     assert np.abs(transfers[:, 1]).max() < 1e-6 * transfers[:, 0].min()
+
+
+@pytest.mark.slow
+def test_deep_winter_with_disclosure_runs_when_every_insurer_has_failed():
+    """Regression: new SPVs were financed with ``k % len(insurers)`` after all insurers had
+    failed (a deep winter under disclosure: insurers see the true fund NAV at once)."""
+    m, df = winter(0, steps=40, tech_credit_loss_share=1.0, demand_shock_size=0.6, pc_disclosure=True)
+    assert df["pc_covenant_breaches"].iloc[24:26].sum() > 0         # breached at the loss month
+    assert m.steps == 40

@@ -178,8 +178,9 @@ def finance_new_spvs(economy) -> None:
         h.spv_pipeline_usd = 0.0
         fund = max(funds, key=lambda f: f.cash_usd, default=None)
         k = year + position                                     # spread ABS across holders
-        holders = (banks[k % len(banks):][:1] + insurers[k % len(insurers):][:1]
-                   + [economy.outside("bond_investors")])      # a bank first: senior ABS
+        holders = ((banks[k % len(banks):][:1] if banks else [])       # a bank first: senior ABS
+                   + (insurers[k % len(insurers):][:1] if insurers else [])
+                   + [economy.outside("bond_investors")])
         terms = SPVTerms(size, economy.p)
         if (fund is None or fund.cash_usd < terms.fund_pays_usd
                 or h.cash_usd - economy.p.hyperscaler_dues_cover * h.dues_usd() < terms.lessee_pays_usd
