@@ -118,7 +118,13 @@ class Debt(Claim):
 
 @dataclass(eq=False)
 class CreditLine(Debt):
-    """A bank's revolving credit line to a private-credit fund [F31]: drawn up to a limit."""
+    """A bank's facility to a private-credit fund [F31]: drawn up to a limit.
+
+    A term facility that stays drawn: principal falls due only on its terms, the scheduled
+    ``amortisation_usd_per_month`` (repaid principal cannot be drawn again: the limit falls
+    with it) and any drawn amount above a limit the bank has cut (:meth:`excess_usd`). The
+    undrawn part (``limit - principal``) is a revolver the fund may draw.
+    """
 
     limit_usd: float = 0.0
 
@@ -130,10 +136,27 @@ class CreditLine(Debt):
         return max(0.0, self.principal_usd - self.limit_usd)
 
     def due_usd(self, step: int) -> float:
-        return self.principal_usd * self.rate_per_month + self.excess_usd() + self.arrears_usd
+        return self.principal_usd * self.rate_per_month + self.principal_due_usd(step) + self.arrears_usd
 
     def principal_due_usd(self, step: int) -> float:
-        return self.excess_usd()
+        """The excess over the limit, then the scheduled amortisation of what is left."""
+        excess = self.excess_usd()
+        return excess + min(self.amortisation_usd_per_month, self.principal_usd - excess)
+
+    def settle(self, paid_usd: float, step: int) -> None:
+        """As :meth:`Debt.settle`; amortisation repaid (beyond the excess) also lowers the limit."""
+        excess = self.excess_usd()
+        before = self.principal_usd
+        super().settle(paid_usd, step)
+        amortised = max(0.0, before - self.principal_usd - excess)
+        self.limit_usd = max(0.0, self.limit_usd - amortised)
+
+    def repay(self, amount_usd: float) -> None:
+        """Record a repayment of principal outside the schedule (a covenant cure); the
+        facility's limit falls with it, as for amortisation."""
+        amount_usd = min(amount_usd, self.principal_usd)
+        self.principal_usd -= amount_usd
+        self.limit_usd = max(0.0, self.limit_usd - amount_usd)
 
 
 @dataclass(eq=False)

@@ -24,7 +24,8 @@ engine module named; within a stage no result depends on which institution acts 
    cascade is followed within the month (:mod:`abm.default`).
 7. **Act.** Institutions carry out their plans (banks cut lines, insurers de-risk, savers
    invest); renewable contracts are renewed or lapse (:mod:`abm.contracts`); funds pay gated
-   redemptions, manage their bank lines and distribute.
+   redemptions, delever when their loan-to-NAV covenant is breached, draw their bank
+   facilities when short of cash and distribute.
 8. **Revalue and collect.** Funds update reported NAVs; the DataCollector records.
 """
 from __future__ import annotations
@@ -74,6 +75,10 @@ class AIEconomyModel(mesa.Model):
     def __init__(self, scenario: str = "baseline", seed: int | None = None, *,
                  collect_agents: bool = True, **params):
         super().__init__(seed=seed)
+        # AI demand draws from its own stream, seeded from the run's: the exogenous shock path
+        # is the same whatever the other mechanisms draw, so paired comparisons of channels and
+        # levers (same seed) face the same demand (common random numbers)
+        self.demand_rng = np.random.default_rng(self.rng.integers(2**63))
         self.scenario_name = str(scenario)
         self.seed_value = seed
         self.p: Scenario = load_scenario(scenario, **params)
@@ -192,7 +197,7 @@ class AIEconomyModel(mesa.Model):
         """Demand, a scheduled credit event, GPU reference prices, sentiment and equity values."""
         p = self.p
         t = self.steps
-        self.demand.step(t, self.rng)
+        self.demand.step(t, self.demand_rng)
         if t == p.tech_credit_loss_step:
             write_off_tech_loans(self, p.tech_credit_loss_share)
         utilisation = self.gpu_market.observe(t, units_outstanding(self.institutions),
@@ -242,10 +247,13 @@ class AIEconomyModel(mesa.Model):
                                        p.microsoft_anthropic_investment_bn * BN, "strategic_investment")
 
     def _fund_housekeeping(self) -> None:
-        """Funds pay gated redemptions (C5), manage their bank lines (C6) and distribute."""
+        """Funds pay gated redemptions (C5), repay what a bank's cut limit made excess (C6),
+        cure a covenant breach, draw their bank facilities when short of cash and distribute."""
         for f in self.funds:
             if not f.defaulted:
                 f.pay_redemptions()
+                f.meet_excess()
+                f.delever()
                 f.manage_liquidity()
                 f.distribute()
 

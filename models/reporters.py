@@ -77,6 +77,11 @@ def model_reporters() -> dict:
         "pc_true_nav_usd": lambda m: sum(f.true_nav_usd() for f in _alive(m.funds)),
         "pc_lending_appetite": lambda m: _mean(f.appetite for f in _alive(m.funds)),
         "pc_redemptions_usd": lambda m: m.month.redemptions_usd,
+        "pc_stale_nav_transfer_usd": lambda m: m.month.stale_nav_transfer_usd,
+        "pc_bank_facilities_drawn_usd": lambda m: sum(f.drawn_usd() for f in _alive(m.funds)),
+        "pc_loan_to_nav_max": lambda m: max((f.loan_to_nav() for f in _alive(m.funds)), default=0.0),
+        "pc_covenant_breaches": lambda m: m.month.covenant_breaches,
+        "pc_loans_sold_usd": lambda m: m.month.pc_loans_sold_usd,
         "bank_credit_lines_usd": lambda m: sum(c.limit_usd for b in m.banks
                                                for c in b.claims_held("credit_line")),
         "bank_allowance_usd": lambda m: sum(b.allowance_total_usd() for b in _alive(m.banks)),

@@ -306,9 +306,22 @@ class Scenario:
     pc_line_limit_multiple: float = p(1.25, 1, 100, "x drawn", "assumption",
                                       "Credit-line limit at step 0 as a multiple of the amount drawn.")
     bank_nbfi_loans_bn: float = p(1200.0, 0, 1e5, "bn USD", "assumption (Fed H.8)", "Bank loans to non-bank financials.")
-    bank_pc_lending_share: float = p(0.25, 0, 1, "fraction", "[F31] 1% in 2013, 25% now",
-                                     "Share of banks' non-bank lending that goes to private credit.")
-    pc_nav_smoothing: float = p(0.9, 0, 0.999, "weight/month", "[F30]", "Weight of last reported NAV in the reported NAV.")
+    bank_pc_lending_share: float = p(0.25, 0, 1, "fraction",
+                                     "[F31] 1% in 2013, 25% now; [R14] ~23%, or 0.08 for the Fed's 95 bn to private-debt funds",
+                                     "Share of banks' non-bank lending drawn by private-credit funds at step 0.")
+    pc_nav_smoothing: float = p(0.9, 0, 0.999, "decay/month", "[F30], [R22] (1-0.9^3 = 27% of a loss in a quarter)",
+                                "GLM smoothing: weight of the mark (loss return) k months ago is proportional to this**k.")
+    pc_nav_smoothing_lags: int = p(24, 0, 600, "months", "assumption (Getmansky-Lo-Makarov 2004 MA(K) [R22])",
+                                   "Lags K of the moving average of marks (credit-loss returns) in the reported return.")
+    pc_facility_amortisation_months: int = p(0, 0, 600, "months", "assumption ([R14] bank lending to funds grows)",
+                                             "Facilities amortise 1/this of the opening draw a month (0: refinanced, stay drawn).")
+    pc_max_loan_to_nav: float = p(0.25, 0.05, 2.0, "fraction of NAV",
+                                  "assumption ([R16] NAV facilities ~11% of NAV, covenant ~2.3x that; [R15] BDC cap 2x)",
+                                  "Covenant: maximum drawn facilities over the NAV the bank sees.")
+    pc_delever_target_share: float = p(0.95, 0.5, 1.0, "x maximum", "[R3] deleverage to 95% of the maximum",
+                                       "A fund in breach pays its facilities down to this share of the maximum.")
+    pc_loan_sale_discount: float = p(0.1, 0, 0.9, "fraction", "assumption ([R22] leveraged loans at ~82-90 in March 2020)",
+                                     "Discount at which a fund in breach sells loans to delever.")
     pc_redemption_gate_per_quarter: float = p(0.05, 0, 1, "fraction of NAV", "[R13]", "Redemption gate of semi-liquid funds.")
     credit_spread_per_appetite_loss: float = p(0.10, 0, 1, "1/yr", "[R8], [R12] (assumption)",
                                                "Extra yearly rate on new GPU loans as lending appetite falls from 1 to 0.")

@@ -1,23 +1,52 @@
 """Private-credit funds (Blue Owl and others) [F27-F31, F34].
 
 Balance sheet: GPU-backed loans to neoclouds [F23], loans to SPVs [F20], a non-AI loan
-book, cash; bank credit lines [F31]; equity owned by limited partners (insurers [F32],
+book, cash; bank facilities [F31]; equity owned by limited partners (insurers [F32],
 pensions and endowments, 401(k) savers once policy allows [F34]) as fund shares.
 
 Rules, each month:
-- True NAV is book equity; the *reported* NAV is smoothed and lagging [F30]:
-  ``reported = w * reported_prev + (1 - w) * true`` (with the disclosure policy, C11,
-  reported = true). Fund shares are valued, bought and redeemed at the reported NAV.
+
+- **Bank facilities that stay drawn** [F31, R14, R16]. At step 0 the funds' bank borrowing
+  is drawn at the scale of [F31] (:class:`abm.claims.CreditLine`). Principal falls due only
+  on the facility's terms: ``1/pc_facility_amortisation_months`` of the opening amount a
+  month (repaid principal cannot be redrawn), and whatever a bank's cut of the limit makes
+  excess (C6), which the fund repays in the same month with cash and, if short, loans sold
+  at ``pc_loan_sale_discount`` (a solvent fund does not default on a cut). Spare cash is
+  not used to repay: it funds new loans or is distributed. A fund draws the undrawn
+  (revolving) part when its cash is below its reserve or to pay out new loans, within its
+  covenant.
+- **Covenant: maximum loan-to-NAV** ``L = drawn / NAV_seen <= pc_max_loan_to_nav``, where
+  ``NAV_seen`` is the NAV the bank sees: the reported NAV, the true NAV under the disclosure
+  policy (C11). In breach the fund makes no new loans, pays no distributions and delevers
+  to ``pc_delever_target_share`` of the maximum (Cont and Schaanning 2017 [R3]): cash
+  first, then loans sold pro rata to the securities market at ``pc_loan_sale_discount``
+  (a realised loss). With cash ``C`` paid down, the sale ``S`` (face value) solves
+  ``D - C - (1-d) S = T (NAV - d S)``: ``S = (D - C - T NAV) / (1 - d - T d)``.
+- **NAV smoothing** (Getmansky, Lo and Makarov 2004 [R22], [F30]). True NAV is book
+  equity. The true log return per unit (distributions added back) is split into income
+  (interest, costs: cash, reported at once) and marks ``m(t) = log(1 - losses / NAV_prev)``
+  from the credit losses booked on the fund (write-offs, default shortfalls, sale
+  discounts). The marks are smoothed: ``r_rep(t) = income(t) + sum_k theta_k m(t-k)``,
+  ``k = 0..K`` (``K = pc_nav_smoothing_lags``), ``theta_k`` proportional to ``w**k``
+  (``w = pc_nav_smoothing``), summing to 1; marks before step 0 are zero (reported = true
+  then); distributions take the same proportion off both NAVs. So without losses
+  reported = true, and every loss is reported once, in full after K months, spread over
+  them (about ``1 - w**3`` of it in the first quarter). With the disclosure policy (C11)
+  reported = true, and fund shares are priced at the current true NAV.
+- Fund shares are valued, bought and redeemed at the reported NAV: when it is stale after
+  losses, redeeming LPs get more than their share of true value and those who stay bear
+  the difference (Chen, Goldstein and Jiang 2010), the month's ``stale_nav_transfer_usd``.
 - Lending appetite ``a = exp(-k * losses_12m / NAV)`` falls after losses; it scales new
   GPU loans and the share of maturing loans rolled over (C4).
 - Redemption requests are paid up to a gate of ``gate`` of NAV a quarter [R13] (C5).
-- Cash below a reserve is drawn from bank lines, excess repays them; a bank that cuts a
-  line makes the excess due (C6).
-- A fund whose true NAV turns negative defaults and is resolved.
+- A fund whose true NAV turns negative defaults and is resolved (:mod:`abm.default`): its
+  bank facilities are senior claims on the estate, their shortfall the banks' loss.
 """
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from abm.agents.base import Institution
 from abm.claims import EquityClaim
@@ -25,7 +54,19 @@ from abm.claims import EquityClaim
 #: Months in a quarter (calendar): the redemption gate is stated per quarter [R13].
 MONTHS_PER_QUARTER = 3
 
-__all__ = ["PrivateCreditFund", "write_off_tech_loans"]
+#: Floor of a month's gross true return in the log-return smoothing (a wiped-out fund fails anyway).
+MIN_GROSS_RETURN = 1e-12
+
+#: Debt claims a fund may sell to delever (its loan book outside the GPU-loan book).
+SALEABLE_LOANS = ("other_loan", "tech_loan", "spv_loan")
+
+__all__ = ["PrivateCreditFund", "write_off_tech_loans", "smoothing_weights"]
+
+
+def smoothing_weights(decay: float, lags: int) -> np.ndarray:
+    """GLM (2004) MA weights ``theta_k`` for lags ``0..lags``: proportional to ``decay**k``, sum 1."""
+    theta = decay ** np.arange(lags + 1, dtype=float)
+    return theta / theta.sum()
 
 
 class PrivateCreditFund(Institution):
@@ -44,6 +85,12 @@ class PrivateCreditFund(Institution):
         self.month_loss_usd = 0.0
         self.redemption_requests: dict = {}  # EquityClaim -> USD requested
         self.appetite = 1.0
+        self.in_breach = False               # loan-to-NAV covenant breached (no new lending)
+        self.true_returns: list[float] = []  # monthly log returns from losses (marks), newest first
+        self._unmarked_loss_usd = 0.0        # losses booked since the last revaluation
+        self._true_px_prev = 0.0             # true NAV per unit at the last revaluation
+        self._rep_px_prev = 0.0              # reported NAV per unit at the last revaluation
+        self._distributed_per_unit = 0.0     # distributions since the last revaluation
 
     # --- valuation ------------------------------------------------------------------------
     def gpu_loans_held_usd(self) -> float:
@@ -55,33 +102,90 @@ class PrivateCreditFund(Institution):
     def units(self) -> float:
         return sum(c.units for c in self.model.claims.issued(self, "fund_share"))
 
+    @property
+    def discloses(self) -> bool:
+        """The disclosure policy (C11) is in force and losses reach LPs (C5)."""
+        p = self.model.p
+        return bool(p.c5_pc_losses_to_lps and p.c11_policy and p.pc_disclosure)
+
+    def nav_seen_usd(self) -> float:
+        """The NAV investors and banks see: reported, or true under disclosure (C11)."""
+        return self.true_nav_usd() if self.discloses else self.reported_nav_usd
+
     def price_per_unit_usd(self) -> float:
         if self.defaulted:
             return 0.0
         u = self.shares_outstanding
-        return self.reported_nav_usd / u if u > 0 else 0.0
+        return self.nav_seen_usd() / u if u > 0 else 0.0
+
+    def open_books(self) -> None:
+        """Step 0: reported NAV = true NAV; the revaluation's starting prices."""
+        self.reported_nav_usd = self.true_nav_usd()
+        u = self.shares_outstanding
+        self._true_px_prev = self._rep_px_prev = self.reported_nav_usd / u if u > 0 else 0.0
 
     def update_nav(self) -> None:
-        """Smoothed, lagging reported NAV [F30]; true NAV with disclosure (C11)."""
-        true = self.true_nav_usd()
+        """Reported NAV from smoothed returns (GLM 2004 [R22], [F30]); true with disclosure (C11)."""
         p = self.model.p
         if not p.c5_pc_losses_to_lps:
             return  # LPs' shares stay at their last value: losses do not reach them
-        if p.c11_policy and p.pc_disclosure:
-            self.reported_nav_usd = true
+        u = self.shares_outstanding
+        if u <= 0:
+            return
+        true_px = self.true_nav_usd() / u
+        dist = self._distributed_per_unit
+        loss = self._unmarked_loss_usd / u
+        self._distributed_per_unit = self._unmarked_loss_usd = 0.0
+        prev = self._true_px_prev
+        gross = (true_px + dist) / prev if prev > 0 else 1.0
+        total = math.log(max(gross, MIN_GROSS_RETURN))       # log returns: a loss adds up exactly
+        marks = math.log(max(1.0 - loss / prev, MIN_GROSS_RETURN)) if prev > 0 else 0.0
+        self._true_px_prev = true_px
+        lags = p.pc_nav_smoothing_lags
+        # before step 0 the reported NAV was the true one: no unreported marks (zeros)
+        past = self.true_returns + [0.0] * (lags + 1 - len(self.true_returns))
+        self.true_returns = ([marks] + past)[:lags + 1]
+        if self.discloses:
+            rep_px = true_px
         else:
-            w = p.pc_nav_smoothing
-            self.reported_nav_usd = w * self.reported_nav_usd + (1.0 - w) * true
+            theta = smoothing_weights(p.pc_nav_smoothing, lags)
+            r_rep = (total - marks) + float(theta @ np.asarray(self.true_returns))
+            ex_distribution = true_px / (true_px + dist) if true_px + dist > 0 else 1.0
+            rep_px = max(0.0, self._rep_px_prev * math.exp(r_rep) * ex_distribution)
+        self._rep_px_prev = rep_px
+        self.reported_nav_usd = rep_px * u
 
     def record_loss(self, loss_usd: float) -> None:
         self.month_loss_usd += loss_usd
+        self._unmarked_loss_usd += loss_usd
 
-    # --- decisions ------------------------------------------------------------------------
+    # --- bank facilities and the covenant ----------------------------------------------------
     def credit_lines(self):
         return self.claims_issued("credit_line")
 
+    def drawn_usd(self) -> float:
+        return sum(c.principal_usd for c in self.credit_lines())
+
+    def loan_to_nav(self) -> float:
+        """Drawn bank facilities over the NAV the bank sees (``inf`` when that NAV is not positive)."""
+        drawn = self.drawn_usd()
+        nav = self.nav_seen_usd()
+        if drawn <= 0:
+            return 0.0
+        return drawn / nav if nav > 0 else math.inf
+
+    def covenant_room_usd(self) -> float:
+        """How much more the fund may draw before breaching ``pc_max_loan_to_nav``."""
+        return max(0.0, self.model.p.pc_max_loan_to_nav * max(self.nav_seen_usd(), 0.0) - self.drawn_usd())
+
+    def breaches_covenant(self) -> bool:
+        return self.loan_to_nav() > self.model.p.pc_max_loan_to_nav
+
+    # --- decisions ------------------------------------------------------------------------
     def lending_capacity_usd(self) -> float:
-        undrawn = sum(c.undrawn_usd() for c in self.credit_lines())
+        if self.in_breach:
+            return 0.0
+        undrawn = min(sum(c.undrawn_usd() for c in self.credit_lines()), self.covenant_room_usd())
         reserve = self.reserve_share * max(self.reported_nav_usd, 0.0)
         return max(0.0, self.cash_usd + undrawn - reserve) * self.appetite
 
@@ -90,6 +194,7 @@ class PrivateCreditFund(Institution):
         recent = sum(self.losses[-p.pc_loss_memory_months:])
         nav = max(self.reported_nav_usd, 1.0)
         self.appetite = math.exp(-p.pc_loss_appetite_sensitivity * recent / nav)
+        self.in_breach = self.breaches_covenant()
 
     def rollover_share(self) -> float:
         p = self.model.p
@@ -102,16 +207,18 @@ class PrivateCreditFund(Institution):
 
     # --- actions ---------------------------------------------------------------------------
     def draw_credit_lines(self, gap_usd: float) -> float:
-        """Draw bank lines, in order, for up to ``gap_usd`` (each bank lends what is undrawn and
-        what it has in cash); returns the gap left."""
+        """Draw bank facilities, in order, for up to ``gap_usd`` (each bank lends what is undrawn
+        and what it has in cash), never beyond the covenant; returns the gap left."""
+        room = self.covenant_room_usd()
         for line in self.credit_lines():
-            if gap_usd <= 0:
+            if gap_usd <= 0 or room <= 0:
                 break
-            draw = min(gap_usd, line.undrawn_usd(), max(0.0, line.holder.cash_usd))
+            draw = min(gap_usd, room, line.undrawn_usd(), max(0.0, line.holder.cash_usd))
             if draw > 0:
                 line.holder.pay(self, draw, "credit_line_draw")
                 line.principal_usd += draw
                 gap_usd -= draw
+                room -= draw
         return gap_usd
 
     def disburse(self, borrower, amount_usd: float) -> float:
@@ -122,46 +229,120 @@ class PrivateCreditFund(Institution):
         return paid
 
     def manage_liquidity(self) -> None:
-        """Draw bank lines when cash is below the reserve; repay them with excess cash."""
+        """Draw bank facilities when cash is below the reserve. Spare cash does not repay them:
+        they stay drawn on their terms (amortisation, a cut limit's excess, a covenant cure)."""
         reserve = self.reserve_share * max(self.reported_nav_usd, 0.0)
         gap = reserve - self.cash_usd
         if gap > 0:
             self.draw_credit_lines(gap)
+
+    def repay_facilities(self, amount_usd: float) -> float:
+        """Repay ``amount_usd`` of drawn facilities pro rata (limits fall with it); returns it."""
+        lines = [c for c in self.credit_lines() if c.principal_usd > 0]
+        drawn = sum(c.principal_usd for c in lines)
+        amount_usd = min(amount_usd, drawn, max(0.0, self.cash_usd))
+        if amount_usd <= 0:
+            return 0.0
+        for line in lines:
+            part = amount_usd * line.principal_usd / drawn
+            self.pay(line.holder, part, "credit_line_repay")
+            line.repay(part)
+        return amount_usd
+
+    def delever(self) -> None:
+        """Cure a covenant breach: pay facilities down to ``pc_delever_target_share`` of the
+        maximum loan-to-NAV with cash, then with loans sold at a discount [R3]."""
+        p = self.model.p
+        if not self.breaches_covenant():
+            self.in_breach = False
             return
-        for line in self.credit_lines():
-            if gap < 0 and line.principal_usd > 0:
-                repay = min(-gap, line.principal_usd, self.cash_usd)
-                self.pay(line.holder, repay, "credit_line_repay")
-                line.principal_usd -= repay
-                gap += repay
+        self.in_breach = True
+        month = self.model.month
+        month.covenant_breaches += 1
+        target = p.pc_delever_target_share * p.pc_max_loan_to_nav
+        nav = max(self.nav_seen_usd(), 0.0)
+        need = self.drawn_usd() - target * nav
+        need -= self.repay_facilities(need)
+        if need <= 0:
+            return
+        d = p.pc_loan_sale_discount
+        denom = 1.0 - d - target * d         # proceeds net of what the realised loss takes off NAV
+        raised = self.sell_loans(need / denom if denom > 0 else math.inf)
+        self.repay_facilities(raised)
+        self.in_breach = self.breaches_covenant()
+
+    def sell_loans(self, face_usd: float) -> float:
+        """Sell ``face_usd`` of loans (pro rata, at most all) to the securities market at
+        ``pc_loan_sale_discount``; the discount is a realised loss. Returns the proceeds."""
+        p = self.model.p
+        month = self.model.month
+        loans = [c for c in self.claims_held() if c.kind in SALEABLE_LOANS and c.value_usd() > 0]
+        book = sum(c.value_usd() for c in loans)
+        if book <= 0 or face_usd <= 0:
+            return 0.0
+        share = min(1.0, face_usd / book)
+        d = p.pc_loan_sale_discount
+        buyer = self.model.outside("securities_market")
+        raised = 0.0
+        for c in loans:
+            value = c.value_usd() * share
+            proceeds = value * (1.0 - d)
+            self.model.claims.sell(c, share, buyer)
+            self.receive("securities_market", proceeds, "fund_deleveraging_sale")
+            self.model.losses.record(self, value - proceeds, c.issuer, "deleveraging_sale_discount",
+                                     self.model.steps)
+            month.pc_loans_sold_usd += value
+            raised += proceeds
+        return raised
+
+    def meet_excess(self) -> None:
+        """A bank that cut a limit below the drawn amount (C6) is repaid the excess now, with
+        cash and, if short, loans sold at a discount: a solvent fund does not default on it."""
+        lines = [c for c in self.credit_lines() if c.excess_usd() > 0]
+        excess = sum(c.excess_usd() for c in lines)
+        if excess <= 0:
+            return
+        short = excess - max(0.0, self.cash_usd)
+        if short > 0:
+            self.sell_loans(short / (1.0 - self.model.p.pc_loan_sale_discount))
+        for line in lines:
+            pay = min(line.excess_usd(), max(0.0, self.cash_usd))
+            if pay > 0:
+                self.pay(line.holder, pay, "credit_line_repay")
+                line.principal_usd -= pay
 
     def pay_redemptions(self) -> None:
-        """Pay redemption requests pro rata up to the gate [R13] (C5)."""
+        """Pay redemption requests pro rata up to the gate [R13] (C5), at the NAV LPs see; the
+        excess over true value paid to leavers is the month's stale-NAV transfer."""
         p = self.model.p
         if not self.redemption_requests or not p.c5_pc_losses_to_lps:
             self.redemption_requests = {}
             return
         price = self.price_per_unit_usd()
+        true_price = self.true_nav_usd() / self.shares_outstanding if self.shares_outstanding > 0 else 0.0
         total = sum(self.redemption_requests.values())
-        gate = p.pc_redemption_gate_per_quarter / MONTHS_PER_QUARTER * max(self.reported_nav_usd, 0.0)
+        gate = p.pc_redemption_gate_per_quarter / MONTHS_PER_QUARTER * max(self.nav_seen_usd(), 0.0)
         payable = min(total, gate, max(0.0, self.cash_usd))
         if payable <= 0 or price <= 0:
             self.redemption_requests = {}
             return
         scale = payable / total
+        paid = 0.0
         for claim, req in self.redemption_requests.items():
             amount = min(req * scale, claim.units * price)
             units = amount / price
             claim.units -= units
             self.shares_outstanding -= units
-            self.reported_nav_usd -= amount
+            self.reported_nav_usd -= units * self._rep_px_prev if self.discloses else amount
             holder = claim.holder
             self.pay(holder.name, amount, "fund_redemption")
-        self.model.month.redemptions_usd += payable
+            self.model.month.stale_nav_transfer_usd += units * (price - true_price)
+            paid += amount
+        self.model.month.redemptions_usd += paid
         self.redemption_requests = {}
 
     def subscribe(self, investor, amount_usd: float):
-        """Sell new fund shares at the reported NAV (401(k) inflows, [F34])."""
+        """Sell new fund shares at the NAV investors see (401(k) inflows, [F34])."""
         price = self.price_per_unit_usd()
         if amount_usd <= 0 or price <= 0:
             return None
@@ -169,7 +350,7 @@ class PrivateCreditFund(Institution):
         investor.pay(self, amount_usd, "fund_subscription")
         units = amount_usd / price
         self.shares_outstanding += units
-        self.reported_nav_usd += amount_usd
+        self.reported_nav_usd += units * self._rep_px_prev if self.discloses else amount_usd
         if existing:
             existing[0].units += units
             existing[0].cost_usd += amount_usd
@@ -179,7 +360,9 @@ class PrivateCreditFund(Institution):
 
     def distribute(self) -> None:
         """Pay cash above ``pc_distribution_reserve_multiple`` times the reserve to the LPs pro
-        rata to their units (income)."""
+        rata to their units (income); none while the covenant is breached."""
+        if self.in_breach:
+            return
         reserve = self.reserve_share * max(self.reported_nav_usd, 0.0)
         excess = self.cash_usd - self.model.p.pc_distribution_reserve_multiple * reserve
         shares = [c for c in self.model.claims.issued(self, "fund_share") if c.units > 0]
@@ -188,6 +371,10 @@ class PrivateCreditFund(Institution):
             return
         for c in shares:
             self.pay(c.holder.name, excess * c.units / total, "fund_distribution")
+        if self.shares_outstanding > 0 and self.model.p.c5_pc_losses_to_lps:
+            per_unit = excess / self.shares_outstanding
+            self._distributed_per_unit += per_unit
+            self.reported_nav_usd = max(0.0, self.reported_nav_usd - excess)   # ex-distribution
 
     def act(self) -> None:
         self.losses.append(self.month_loss_usd)

@@ -206,8 +206,10 @@ def finance_new_spvs(economy) -> None:
         h.spv_pipeline_usd = 0.0
         fund = max(funds, key=lambda f: f.cash_usd, default=None)
         k = year + position                                     # spread ABS across holders
-        holders = (banks[k % len(banks):][:1] + insurers[k % len(insurers):][:1]
-                   + [economy.outside("bond_investors")])      # bank, insurer, investors
+        investors = economy.outside("bond_investors")   # take a tranche no live sector can
+        holders = ((banks[k % len(banks):][:1] if banks else [investors])
+                   + (insurers[k % len(insurers):][:1] if insurers else [investors])
+                   + [investors])                          # bank, insurer, investors
         terms = SPVTerms(size, economy.p)
         if (fund is None or fund.cash_usd < terms.fund_pays_usd
                 or h.cash_usd - economy.p.hyperscaler_dues_cover * h.dues_usd() < terms.lessee_pays_usd

@@ -77,12 +77,15 @@ def _existing_loans(model, neocloud, debt_usd, weights, price0):
 
 
 def build_fund_balance_sheets(model) -> list[tuple]:
-    """Private credit's other loans, cash, bank credit lines and pension LPs [F28, F31, F32].
+    """Private credit's other loans, cash, bank facilities and pension LPs [F28, F31, F32].
 
     Tech lending beyond the modelled AI loans (GPU loans, SPV loans) fills the 450 bn of
-    [F28]; the non-AI book, cash (the reserve share of all loans) and the banks' credit
-    lines [F31] are split with the funds' weights; each fund's lines are shared by up to
-    ``pc_line_banks_per_fund`` banks. Insurers own a share of each fund worth their
+    [F28]; the non-AI book, cash (the reserve share of all loans) and the banks' facilities
+    [F31] are split with the funds' weights; each fund's facilities are shared by up to
+    ``pc_line_banks_per_fund`` banks, drawn at step 0 (``bank_pc_lending_share`` of banks'
+    non-bank loans: 300 bn by default, 95 bn on the Fed's narrower count [R14]), with a
+    revolving part up to ``pc_line_limit_multiple`` times the draw, amortising over
+    ``pc_facility_amortisation_months``. Insurers own a share of each fund worth their
     private-credit holdings [F32] (booked by the insurers' builder), pensions and endowments
     the rest. Returns ``(fund, insurers' share of its units)`` for each fund. Needs the
     opening GPU loans, the SPVs and the banks.
@@ -110,18 +113,21 @@ def build_fund_balance_sheets(model) -> list[tuple]:
     # opening positions of claims need no cash: only cash balances come from outside accounts
     insurer_pc = p.insurer_pc_bn * BN                                          # [F32]
     fund_lp_split = []                 # (fund, insurers' share of its units)
+    months = p.pc_facility_amortisation_months      # term facilities, drawn at step 0 [F31, R16]
     for k, f in enumerate(funds):
         lines = weights[k] * lines_total                                       # [F31]
         lenders = [banks[(k + j) % nb] for j in range(min(p.pc_line_banks_per_fund, nb))]
         for b in lenders:
             if lines > 0:
                 part = lines / len(lenders)
+                amortisation = part / months if months > 0 else 0.0
                 model.claims.add(CreditLine(holder=b, issuer=f, kind="credit_line",
                                             principal_usd=part, limit_usd=p.pc_line_limit_multiple * part,
-                                            rate_per_month=p.pc_credit_line_rate_per_year / MONTHS_PER_YEAR))
+                                            rate_per_month=p.pc_credit_line_rate_per_year / MONTHS_PER_YEAR,
+                                            amortisation_usd_per_month=amortisation))
         nav = f.equity_usd()
         f.shares_outstanding = 1.0
-        f.reported_nav_usd = nav
+        f.open_books()
         ins_share = min(1.0, weights[k] * insurer_pc / max(nav, 1.0))
         fund_lp_split.append((f, ins_share))
         stake(model, out("pensions_endowments"), f, 1.0 - ins_share, "fund_share")
