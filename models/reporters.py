@@ -87,6 +87,10 @@ def model_reporters() -> dict:
         "savers_401k_return_index": lambda m: m.saver_return_index,
         "savers_401k_total_usd": lambda m: float(_saver_balances(m).sum()),
         "savers_panicking": lambda m: m.month.panic_cohorts,
+        "savers_401k_realised_loss_usd": lambda m: sum(s.realised_loss_usd for s in m.savers),
+        "savers_401k_unrealised_loss_usd": lambda m: sum(s.unrealised_loss_usd() for s in m.savers),
+        "savers_401k_pc_usd": lambda m: sum(c.value_usd() for s in m.savers
+                                            for c in s.claims_held("fund_share")),
         "hyperscaler_reported_leverage": _leverage(consolidated=False),
         "hyperscaler_consolidated_leverage": _leverage(consolidated=True),
         "hyperscaler_capex_usd": lambda m: sum(h.capex_usd for h in _alive(m.hyperscalers)),

@@ -52,16 +52,17 @@ class ABSMarket:
         self.persistence = persistence
         self._discount = 0.0          # the discount as of month self._step
         self._step = 0
-        self._pending: list = []      # [step, par sold, outstanding par, sale discount]
+        self._pending: dict = {}      # this month's sales: step, sold, outstanding, discount
 
     def _roll(self, step: int) -> None:
         pend = self._pending
-        if pend and pend[0] < step:
-            base = self._discount * self.persistence ** max(0, pend[0] - self._step)
-            impact = pend[3] * min(1.0, pend[1] / (self.depth_share * pend[2])) if pend[2] > 0 else 0.0
+        if pend and pend["step"] < step:
+            base = self._discount * self.persistence ** max(0, pend["step"] - self._step)
+            depth = self.depth_share * pend["outstanding"]
+            impact = pend["discount"] * min(1.0, pend["sold"] / depth) if depth > 0 else 0.0
             self._discount = 1.0 - (1.0 - self.persistence * base) * (1.0 - impact)
-            self._step = pend[0] + 1
-            self._pending = []
+            self._step = pend["step"] + 1
+            self._pending = {}
 
     def discount(self, step: int) -> float:
         """The mark's discount to par in month ``step``."""
@@ -78,10 +79,11 @@ class ABSMarket:
             return
         self._roll(step)
         if self._pending:
-            self._pending[1] += sold_par_usd
-            self._pending[2] = max(self._pending[2], outstanding_par_usd)
+            self._pending["sold"] += sold_par_usd
+            self._pending["outstanding"] = max(self._pending["outstanding"], outstanding_par_usd)
         else:
-            self._pending = [step, sold_par_usd, outstanding_par_usd, sale_discount]
+            self._pending = dict(step=step, sold=sold_par_usd, outstanding=outstanding_par_usd,
+                                 discount=sale_discount)
 
 
 class Insurer(Institution):
