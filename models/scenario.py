@@ -436,7 +436,7 @@ class Scenario:
     allow_401k_alternatives: bool = p(True, doc="[F34] 401(k) savers may hold private credit.")
     alternatives_start_step: int = p(7, 0, 600, "step", "[F34] August 2025", "Month 401(k) access begins.")
     saver_pc_target_share: float = p(0.05, 0, 1, "fraction", "assumption", "Target private-credit share of 401(k)s when allowed.")
-    saver_pc_rebalance_per_month: float = p(0.005, 0, 1, "fraction/month", "assumption (based on [R26]: ~2% reallocated)",
+    saver_pc_rebalance_per_month: float = p(0.0, 0, 1, "fraction/month", "assumption (based on [R26]: ~2% reallocated)",
                                             "Share of the gap to the target private-credit share of balances a "
                                             "cohort moves from bonds into its fund each month when allowed.")
     gpu_loan_haircut: float = p(0.0, 0, 0.95, "fraction", "[R4]", "Regulatory haircut: lowers the maximum GPU-loan LTV.")
