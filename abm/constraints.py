@@ -2,8 +2,8 @@
 
 - :class:`BankCapitalRatio`: CET1-style equity over risk-weighted assets, minimum 4.5% plus
   a 2.5% conservation buffer [R10].
-- :class:`InsurerSolvency`: surplus over required capital, a risk-based-capital-style ratio
-  with charges per asset class (assumptions stated in ``RISK_CHARGES``).
+- :class:`InsurerSolvency`: NAIC-style risk-based capital [R18], total adjusted capital over
+  authorised-control-level RBC, with charges per asset class (scenario parameters).
 """
 from __future__ import annotations
 
@@ -43,37 +43,62 @@ class BankCapitalRatio:
 
 @dataclass
 class InsurerSolvency:
-    """Surplus (equity) / required capital; charges per asset class are assumptions."""
+    """NAIC-style risk-based-capital ratio [R18]: total adjusted capital / ACL RBC.
+
+    ``RBC ratio = TAC / ACL``, ``ACL = acl_share * sum_k c_k * V_k``: the charge ``c_k`` of
+    each asset class (equity-like 30% for private-credit fund interests and mezzanine ABS,
+    about 1% for investment-grade bonds [R18]) times its statutory value ``V_k``, scaled to
+    the authorised control level (half the total, [R18]); non-asset risks and the covariance
+    adjustment are left out. ``TAC`` is book equity restated at statutory values
+    (``insurer.statutory_value_usd``: fund interests at true NAV when NAV is disclosed,
+    ABS at the ABS market's mark). Thresholds [R18]: company action level 2.0, regulatory
+    action 1.5, authorised control 1.0, mandatory control 0.7.
+    """
 
     minimum: float
-    target_margin: float = 0.25
-    RISK_CHARGES = {"fund_share": 0.10, "abs": 0.05, "bond_holding": 0.02}
+    charges: dict
+    acl_share: float = 0.5
+    target_margin: float = 0.5
     RISKY = ("fund_share", "abs")
 
+    def charge(self, kind: str) -> float:
+        """Charge of a claim kind; an unlisted kind is treated as equity-like (the fund charge)."""
+        return self.charges.get(kind, self.charges["fund_share"])
+
     def required_usd(self, insurer) -> float:
-        return sum(self.RISK_CHARGES.get(c.kind, 0.05) * c.value_usd()
-                   for c in insurer.claims_held())
+        """Authorised-control-level RBC."""
+        return self.acl_share * sum(self.charge(c.kind) * insurer.statutory_value_usd(c)
+                                    for c in insurer.claims_held())
+
+    def tac_usd(self, insurer) -> float:
+        """Total adjusted capital: equity with claims restated from book to statutory value."""
+        return insurer.equity_usd() + sum(insurer.statutory_value_usd(c) - c.value_usd()
+                                          for c in insurer.claims_held())
 
     def ratio(self, insurer) -> float:
         req = self.required_usd(insurer)
-        return insurer.equity_usd() / req if req > 0 else float("inf")
+        return self.tac_usd(insurer) / req if req > 0 else float("inf")
 
     def is_below_minimum(self, insurer) -> bool:
         return self.ratio(insurer) < self.minimum
 
-    def share_to_sell(self, insurer, discount: float) -> float:
-        """Share f of risky holdings whose sale at ``discount`` restores minimum + margin.
+    def share_to_sell(self, insurer, proceeds_of) -> float:
+        """Share f of every risky holding whose sale restores ``minimum + target_margin``.
 
-        Selling f of risky assets R (charges W) changes the ratio to
-        ``(E - d f R) / (Req - f W)``; solving for the target gives
-        ``f = (t Req - E) / (t W - d R)``, clipped to [0, 1].
+        ``proceeds_of(claim)`` is the cash the whole claim would raise. Selling f of risky
+        holdings with statutory value ``S``, proceeds ``P`` and charges ``W`` (at ACL) moves
+        the ratio to ``(TAC - f (S - P)) / (ACL - f W)``; solving for the target t gives
+        ``f = (t ACL - TAC) / (t W - (S - P))``, clipped to [0, 1] (1 if no f reaches it).
         """
         target = self.minimum + self.target_margin
         risky = [c for c in insurer.claims_held() if c.kind in self.RISKY]
-        r = sum(c.value_usd() for c in risky)
-        w = sum(self.RISK_CHARGES[c.kind] * c.value_usd() for c in risky)
-        e, req = insurer.equity_usd(), self.required_usd(insurer)
-        denom = target * w - discount * r
-        if r <= 0 or denom <= 0:
-            return 1.0 if r > 0 else 0.0
-        return min(1.0, max(0.0, (target * req - e) / denom))
+        if not risky:
+            return 0.0
+        s = sum(insurer.statutory_value_usd(c) for c in risky)
+        loss = s - sum(proceeds_of(c) for c in risky)
+        w = self.acl_share * sum(self.charge(c.kind) * insurer.statutory_value_usd(c) for c in risky)
+        tac, req = self.tac_usd(insurer), self.required_usd(insurer)
+        denom = target * w - loss
+        if denom <= 0:
+            return 1.0
+        return min(1.0, max(0.0, (target * req - tac) / denom))

@@ -51,6 +51,8 @@ class MonthTally:
     walkaways: int = 0                          # SPV leases not renewed (C9)
     lapsed_contracts: int = 0                   # renewable contracts let lapse (C2)
     contributions_usd: float = 0.0              # 401(k) contributions paid in
+    insurer_sales_usd: float = 0.0              # fund interests and ABS insurers sold (C7)
+    insurer_redemption_requests_usd: float = 0.0   # redemptions insurers asked of funds (C7)
 
 
 class Economy(Protocol):

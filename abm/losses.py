@@ -10,7 +10,8 @@ booked on an *ultimate holder* category:
 - any other institution bears a loss up to its own positive equity; a larger loss is not
   booked on it, because it reappears as its creditors' losses when it fails;
 - outside accounts bear what reaches them (bond and ABS investors, shareholders of failed
-  firms, deposit insurance for depositors of a failed bank).
+  firms, deposit insurance for depositors of a failed bank); the ``401k_index`` account
+  holds the savers' share of the listed firms, so its wipe-outs land on ``savers_401k``.
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ __all__ = ["LossBook", "HOLDER_CATEGORIES"]
 _OUTSIDE = {"outside_investors": "firm_shareholders", "bond_investors": "bond_abs_investors",
             "securities_market": "bond_abs_investors",
             "pensions_endowments": "lp_pensions_endowments", "depositors": "deposit_insurance",
-            "deposit_insurance": "deposit_insurance", "policyholders": "insurers"}
+            "deposit_insurance": "deposit_insurance", "policyholders": "insurers",
+            "401k_index": "savers_401k"}
 _SECTOR = {"bank": "banks", "insurer": "insurers", "saver_401k": "savers_401k",
            "chipmaker": "firm_shareholders", "hyperscaler": "firm_shareholders",
            "neocloud": "firm_shareholders", "ai_lab": "firm_shareholders", "spv": "firm_shareholders"}

@@ -16,6 +16,13 @@ Headline numbers (keys of ``summary.json``, documented in the README):
   contributions not counted as gains (``savers_401k_max_drawdown`` is the same on raw
   balances, which contributions prop up).
 - ``peak_margin_calls``: most GPU-backed loans margin-called in one month.
+- ``savers_401k_realised_loss_usd``: 401(k) losses realised by the end (panic sales below
+  cost, the savers' part of listed firms' wipe-outs, fund units redeemed below cost);
+  ``savers_401k_unrealised_loss_usd``: the mark-to-market loss still open at the end
+  (index and fund holdings below their remaining cost); ``savers_401k_pc_usd_end``: their
+  private-credit fund holdings at the end [F34].
+- ``insurer_solvency_min``: lowest RBC ratio of any insurer in any month [R18];
+  ``insurer_forced_sales_usd``: fund interests and ABS insurers sold (C7).
 """
 from __future__ import annotations
 
@@ -76,6 +83,11 @@ def summary(model) -> dict:
         "units_fire_sold_total": float(df["units_fire_sold"].sum()),
         "ai_index_end": float(df["ai_index"].iloc[-1]),
         "ai_index_max_drawdown": max_drawdown(df["ai_index"]),
+        "savers_401k_realised_loss_usd": float(df["savers_401k_realised_loss_usd"].iloc[-1]),
+        "savers_401k_unrealised_loss_usd": float(df["savers_401k_unrealised_loss_usd"].iloc[-1]),
+        "savers_401k_pc_usd_end": float(df["savers_401k_pc_usd"].iloc[-1]),
+        "insurer_solvency_min": float(df["insurer_solvency_min"].min()),
+        "insurer_forced_sales_usd": float(df["insurer_forced_sales_usd"].sum()),
     }
 
 

@@ -385,10 +385,33 @@ class Scenario:
     n_insurers: int = p(5, 1, 10000, "count", "assumption", "Life insurers.")
     insurer_pc_bn: float = p(1000.0, 0, 1e6, "bn USD", "[F32]", "Insurers' private-credit holdings.")
     insurer_total_assets_bn: float = p(5000.0, 0, 1e6, "bn USD", "assumption (US life insurers)", "Insurer assets.")
-    insurer_solvency_ratio: float = p(2.0, 0, 100, "x required", "assumption (RBC ~400% CAL)", "Solvency ratio at step 0.")
-    insurer_solvency_min: float = p(1.5, 0, 100, "x required", "assumption", "Threshold below which insurers de-risk.")
-    insurer_fire_sale_discount: float = p(0.15, 0, 1, "fraction", "assumption (secondaries)",
-                                          "Discount at which insurers sell private credit and ABS.")
+    insurer_capital_bn: float = p(760.0, 0, 1e6, "bn USD", "assumption (based on [R18]: ~445% RBC at the baseline holdings)",
+                                  "Insurers' total adjusted capital at step 0, held fixed in USD whatever their holdings.")
+    insurer_solvency_ratio: float = p(4.45, 0, 100, "x ACL RBC", "[R18] typical life insurer ~445%",
+                                      "RBC ratio insurers manage to: they pay out capital above it.")
+    insurer_solvency_min: float = p(2.0, 0, 100, "x ACL RBC", "[R18] company action level 200%",
+                                    "RBC ratio below which insurers de-risk (C7).")
+    insurer_sale_target_margin: float = p(0.5, 0, 100, "x ACL RBC", "assumption (back to 250%, above the CAL)",
+                                          "Margin above the threshold that an insurer's forced sales aim to restore.")
+    insurer_rbc_acl_share: float = p(0.5, 0, 1, "fraction", "[R18] ACL RBC is half the RBC total",
+                                     "Share of the summed asset charges that is authorised-control-level RBC.")
+    insurer_charge_fund_interest: float = p(0.30, 0, 1, "fraction", "[R18] equity-like holdings 30%",
+                                            "RBC charge on private-credit fund interests.")
+    insurer_charge_abs: float = p(0.30, 0.01, 0.45, "fraction",
+                                  "assumption (based on [R18]: equity-like 30%, residual tranches 45%)",
+                                  "RBC charge on mezzanine data-centre ABS (an IG rating would carry ~1-2%).")
+    insurer_charge_bond: float = p(0.01, 0, 0.3, "fraction", "assumption (based on NAIC C-1 factors for NAIC 1-2 bonds)",
+                                   "RBC charge on investment-grade bonds.")
+    insurer_fire_sale_discount: float = p(0.15, 0, 1, "fraction", "assumption (LP-interest secondaries, Ellul et al. 2011)",
+                                          "Discount at which insurers sell fund interests and ABS in a forced sale.")
+    insurer_redemption_share: float = p(0.5, 0, 1, "fraction", "assumption (semi-liquid funds' gates [R13])",
+                                        "Share of a forced sale of fund interests asked of the funds as redemptions "
+                                        "(gated, at NAV); the rest is sold on the secondary market.")
+    abs_price_impact_depth_share: float = p(0.1, 0.001, 10, "fraction of ABS outstanding",
+                                            "assumption (based on Ellul, Jotikasthira and Lundblad 2011)",
+                                            "ABS sold in a month that marks all ABS down by the full sale discount.")
+    abs_mark_persistence: float = p(0.7, 0, 1, "1/month", "assumption (fire-sale discounts revert in months, Ellul et al. 2011)",
+                                    "Share of the ABS mark's discount that remains after a month.")
     insurer_cash_share: float = p(0.02, 0, 1, "fraction of assets", "assumption",
                                   "Insurers' cash at step 0 (the rest beyond other holdings is bonds).")
     insurer_bond_rate_per_year: float = p(0.05, 0, 1, "1/yr", "assumption (IG corporate yields 2025)",
@@ -518,6 +541,9 @@ class Scenario:
     allow_401k_alternatives: bool = p(True, doc="[F34] 401(k) savers may hold private credit.")
     alternatives_start_step: int = p(7, 0, 600, "step", "[F34] August 2025", "Month 401(k) access begins.")
     saver_pc_target_share: float = p(0.05, 0, 1, "fraction", "assumption", "Target private-credit share of 401(k)s when allowed.")
+    saver_pc_rebalance_per_month: float = p(0.0, 0, 1, "fraction/month", "assumption (based on [R26]: ~2% reallocated)",
+                                            "Share of the gap to the target private-credit share of balances a "
+                                            "cohort moves from bonds into its fund each month when allowed.")
     gpu_loan_haircut: float = p(0.0, 0, 0.95, "fraction", "[R4]",
                                 "Regulatory haircut: lowers the origination and cure LTVs of new GPU loans.")
     bank_pc_lending_limit: float = p(1.0, 0, 1, "fraction", "policy", "Cap on bank_pc_lending_share.")

@@ -196,7 +196,7 @@ def test_C6_bank_credit_lines(on):
 @pytest.mark.parametrize("on", [True, False])
 def test_C7_insurer_forced_sales(on):
     """C7: insurers below their solvency threshold sell private credit and ABS at a discount."""
-    m = run("baseline", steps=1, insurer_solvency_min=2.5, c7_insurer_forced_sales=on)
+    m = run("baseline", steps=1, insurer_solvency_min=5.0, c7_insurer_forced_sales=on)
     sold = sum(i.sold_usd for i in m.insurers)
     out = sum(c.value_usd() for c in m.claims.all
               if c.kind == "fund_share" and c.holder.name == "securities_market")

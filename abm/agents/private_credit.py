@@ -331,6 +331,10 @@ class PrivateCreditFund(Institution):
         for claim, req in self.redemption_requests.items():
             amount = min(req * scale, claim.units * price)
             units = amount / price
+            cost = claim.cost_usd * units / claim.units if claim.units > 0 else 0.0
+            claim.cost_usd -= cost
+            if hasattr(claim.holder, "fund_redeemed"):     # savers split realised losses
+                claim.holder.fund_redeemed(amount, cost)
             claim.units -= units
             self.shares_outstanding -= units
             self.reported_nav_usd -= units * self._rep_px_prev if self.discloses else amount

@@ -9,12 +9,120 @@ One agent per cohort. Rules, each month:
   (thresholds differ across cohorts), it sells ``saver_panic_sell_share`` of its index
   holdings for bonds and asks to redeem its private-credit shares; it then stays out of the
   index for ``saver_panic_out_months`` (inertia). Selling below cost realises a loss, booked on the savers.
+- Index units are claims on the listed firms' equity (:class:`IndexPool`): one outside
+  account, ``401k_index``, holds for the savers the same fraction of every listed firm
+  (chipmaker, hyperscalers, listed neoclouds), carved out of the outside investors' stakes,
+  so no listed firm is more than 100% owned. A unit is worth the pool's market value over
+  its units. Purchases buy, and panic sales sell, that fraction of every firm from and to
+  the outside investors; when a listed firm fails, the savers' part of the wipe-out is
+  booked on ``savers_401k`` and the rest on ``firm_shareholders``.
+- With access to alternatives [F34] (C11) a cohort puts ``saver_pc_target_share`` of new
+  money into its private-credit fund and moves ``saver_pc_rebalance_per_month`` of the gap
+  between that share of its balance and its fund holding from bonds into the fund [R26].
+- Realised losses (``realised_loss_usd``): panic sales below cost, the cohort's part of
+  wipe-outs, and fund units redeemed below cost. Mark-to-market losses
+  (:meth:`SaverCohort.unrealised_loss_usd`): the fall of the index and fund holdings below
+  their remaining cost, not yet realised.
 """
 from __future__ import annotations
 
 from abm.agents.base import Institution
+from abm.claims import EquityClaim
 
-__all__ = ["SaverCohort"]
+__all__ = ["SaverCohort", "IndexPool"]
+
+#: The outside account that holds the listed firms' equity for the 401(k) index.
+INDEX_ACCOUNT = "401k_index"
+#: Price of an index unit when the pool holds nothing (units are issued at step 0 at 1 USD).
+UNIT_PRICE_0 = 1.0
+
+
+class IndexPool:
+    """The savers' index: equity claims on every listed firm, held by one outside account.
+
+    Its value is the sum of its claims' market values; a cohort's ``index_units`` are a share
+    of it. ``wiped_per_unit`` accumulates the wipe-outs booked on it per unit, so each cohort
+    can split its realised from its unrealised losses.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.holder = model.outside(INDEX_ACCOUNT)
+        self.units = 0.0
+        self.wiped_per_unit = 0.0
+        self._events_seen = 0
+
+    def claims(self):
+        return self.model.claims.held(self.holder)
+
+    def value_usd(self) -> float:
+        return sum(c.value_usd() for c in self.claims())
+
+    def price_usd(self) -> float:
+        return self.value_usd() / self.units if self.units > 0 else UNIT_PRICE_0
+
+    def carve_out(self, firms, fraction: float) -> None:
+        """At step 0: take ``fraction`` of every listed firm from the outside investors."""
+        out = self.model.outside("outside_investors")
+        for f in firms:
+            take = fraction * f.shares_outstanding
+            held = [c for c in self.model.claims.issued(f) if isinstance(c, EquityClaim)
+                    and c.holder is out]
+            if held:
+                take = min(take, held[0].units)
+                held[0].units -= take
+            else:
+                rest = f.shares_outstanding - take
+                self.model.claims.add(EquityClaim(holder=out, issuer=f, kind="equity", units=rest,
+                                                  cost_usd=rest * f.price_per_unit_usd()))
+            self.model.claims.add(EquityClaim(holder=self.holder, issuer=f, kind="equity", units=take,
+                                              cost_usd=take * f.price_per_unit_usd()))
+
+    def _trade(self, share: float) -> float:
+        """Buy (share > 0) or sell (share < 0) ``|share|`` of each holding from or to the outside
+        investors; returns the market value traded."""
+        out = self.model.outside("outside_investors")
+        traded = 0.0
+        for c in self.claims():
+            du = share * c.units
+            theirs = [o for o in self.model.claims.issued(c.issuer) if isinstance(o, EquityClaim)
+                      and o.holder is out]
+            if du > 0:
+                du = min(du, theirs[0].units) if theirs else 0.0
+            if theirs:
+                theirs[0].units -= du
+            elif du < 0:
+                self.model.claims.add(EquityClaim(holder=out, issuer=c.issuer, kind="equity", units=-du))
+            c.units += du
+            traded += abs(du) * c.issuer.price_per_unit_usd()
+        return traded
+
+    def buy(self, amount_usd: float) -> tuple[float, float]:
+        """Buy for up to ``amount_usd``; returns (USD spent, units issued)."""
+        value = self.value_usd()
+        if amount_usd <= 0 or value <= 0:
+            return 0.0, 0.0
+        price = self.price_usd()
+        spent = self._trade(amount_usd / value)
+        units = spent / price
+        self.units += units
+        return spent, units
+
+    def sell(self, units: float) -> float:
+        """Sell ``units`` of the pool; returns the proceeds (USD)."""
+        if units <= 0 or self.units <= 0:
+            return 0.0
+        proceeds = self._trade(-units / self.units)
+        self.units -= units
+        return proceeds
+
+    def sync(self) -> None:
+        """Fold wipe-outs booked on the pool since the last call into ``wiped_per_unit``."""
+        events = self.model.losses.events
+        new = sum(e["amount_usd"] for e in events[self._events_seen:] if e["holder"] == INDEX_ACCOUNT)
+        self._events_seen = len(events)
+        if new > 0 and self.units > 0:
+            self.wiped_per_unit += new / self.units
 
 
 class SaverCohort(Institution):
@@ -31,9 +139,46 @@ class SaverCohort(Institution):
         self.out_of_market_until = -1
         self.panicked = False
         self.pc_fund = None
+        self.realised_loss_usd = 0.0
+        self._wiped_seen = 0.0
 
     def index_value_usd(self) -> float:
-        return self.index_units * self.model.equity_market.index_level
+        return self.index_units * self.model.index_pool.price_usd()
+
+    def _book_wipe_outs(self) -> None:
+        """The cohort's part of wipe-outs since last month: realised, out of its cost basis."""
+        pool = self.model.index_pool
+        pool.sync()
+        lost = self.index_units * (pool.wiped_per_unit - self._wiped_seen)
+        self._wiped_seen = pool.wiped_per_unit
+        if lost > 0:
+            self.realised_loss_usd += lost
+            self.index_cost_usd = max(0.0, self.index_cost_usd - lost)
+
+    def fund_redeemed(self, proceeds_usd: float, cost_usd: float) -> None:
+        """Called by a fund paying a redemption: a fall below cost is now realised."""
+        self.realised_loss_usd += max(0.0, cost_usd - proceeds_usd)
+
+    def _rebalance_usd(self) -> float:
+        """Sell bonds at par for ``saver_pc_rebalance_per_month`` of the gap between the target
+        private-credit share of the balance and the fund holding [R26]; returns the cash."""
+        p = self.model.p
+        held = sum(c.value_usd() for c in self.claims_held("fund_share"))
+        want = p.saver_pc_rebalance_per_month * max(0.0, p.saver_pc_target_share * self.balance_usd() - held)
+        raised = 0.0
+        for bond in self.claims_held("bond_holding"):
+            amount = min(want - raised, bond.value_usd())
+            if amount <= 0:
+                continue
+            self.model.claims.sell(bond, amount / bond.value_usd(), self.model.outside("securities_market"))
+            self.receive("securities_market", amount, "401k_rebalance")
+            raised += amount
+        return raised
+
+    def unrealised_loss_usd(self) -> float:
+        """Mark-to-market loss: index and fund holdings below their remaining cost."""
+        fund = sum(max(0.0, c.cost_usd - c.value_usd()) for c in self.claims_held("fund_share"))
+        return max(0.0, self.index_cost_usd - self.index_value_usd()) + fund
 
     def total_assets_usd(self) -> float:
         return super().total_assets_usd() + self.index_value_usd()
@@ -47,6 +192,7 @@ class SaverCohort(Institution):
         self.model.month.contributions_usd += self.contribution_usd_per_month
 
     def decide(self) -> None:
+        self._book_wipe_outs()
         bal = self.balance_usd()
         self.peak_usd = max(self.peak_usd, bal)
         self.panicked = (self.model.steps > self.out_of_market_until and self.peak_usd > 0
@@ -56,8 +202,9 @@ class SaverCohort(Institution):
         m = self.model
         p = m.p
         if self.panicked:
+            self._book_wipe_outs()
             sell = p.saver_panic_sell_share * self.index_units
-            proceeds = sell * m.equity_market.index_level
+            proceeds = m.index_pool.sell(sell)
             cost = p.saver_panic_sell_share * self.index_cost_usd
             self.index_units -= sell
             self.index_cost_usd -= cost
@@ -65,6 +212,7 @@ class SaverCohort(Institution):
             # selling below cost turns a paper loss into a realised one, booked on the savers
             m.losses.record(self, max(0.0, cost - proceeds), m.outside("securities_market"),
                             "ai_index_panic_sale", m.steps)
+            self.realised_loss_usd += max(0.0, cost - proceeds)
             for c in self.claims_held("fund_share"):
                 c.issuer.request_redemption(c, c.value_usd())
             self.out_of_market_until = m.steps + p.saver_panic_out_months
@@ -81,11 +229,12 @@ class SaverCohort(Institution):
                                                and m.steps >= p.alternatives_start_step
                                                and not self.pc_fund.defaulted) else 0.0
         pc_share = min(pc_share, 1.0 - index_share)
-        to_index = index_share * cash
-        self.pay("securities_market", to_index, "401k_index_purchase")
-        self.index_units += to_index / m.equity_market.index_level
-        self.index_cost_usd += to_index
+        self._book_wipe_outs()
+        spent, units = m.index_pool.buy(index_share * cash)
+        self.pay("securities_market", spent, "401k_index_purchase")
+        self.index_units += units
+        self.index_cost_usd += spent
         if pc_share > 0:
-            self.pc_fund.subscribe(self, pc_share * cash)
+            self.pc_fund.subscribe(self, pc_share * cash + self._rebalance_usd())
         rest = self.cash_usd
         self.buy_bonds(rest)

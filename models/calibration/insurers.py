@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from abm.agents import Insurer
+from abm.agents.insurer import ABSMarket
 from abm.claims import Debt
+from abm.constraints import InsurerSolvency
 from abm.units import BN, MONTHS_PER_YEAR
 from models.calibration._common import endow, stake
 
@@ -10,12 +12,19 @@ __all__ = ["build_insurers", "build_insurer_balance_sheets"]
 
 
 def build_insurers(model) -> None:
-    """Create ``n_insurers`` life insurers with their solvency threshold and fire-sale discount.
+    """Create ``n_insurers`` life insurers with their RBC rule [R18] and fire-sale discount, and
+    the ABS market whose mark their forced sales move.
 
-    Sets ``model.insurers``.
+    Sets ``model.insurers`` and ``model.abs_market``.
     """
     p = model.p
-    model.insurers = [Insurer(model, f"Insurer {k + 1}", p.insurer_solvency_min,
+    model.abs_market = ABSMarket(p.abs_price_impact_depth_share, p.abs_mark_persistence)
+    charges = {"fund_share": p.insurer_charge_fund_interest, "abs": p.insurer_charge_abs,
+               "bond_holding": p.insurer_charge_bond}
+    model.insurers = [Insurer(model, f"Insurer {k + 1}",
+                              InsurerSolvency(minimum=p.insurer_solvency_min, charges=charges,
+                                              acl_share=p.insurer_rbc_acl_share,
+                                              target_margin=p.insurer_sale_target_margin),
                               p.insurer_fire_sale_discount) for k in range(p.n_insurers)]
 
 
@@ -24,8 +33,9 @@ def build_insurer_balance_sheets(model, fund_lp_split) -> None:
 
     ``fund_lp_split`` gives each fund's share owned by insurers (split equally among them).
     Each insurer's assets are ``insurer_total_assets_bn / n_insurers``: what it holds (fund
-    shares, ABS [F22]), cash, and bonds for the rest; reserves are what its opening
-    solvency ratio leaves.
+    shares, ABS [F22]), cash, and bonds for the rest. Its capital is
+    ``insurer_capital_bn / n_insurers`` in USD whatever it holds (not re-solved to a ratio,
+    so more private credit means a lower RBC ratio [R18]); policy reserves are the rest.
     """
     p = model.p
     out = model.outside
@@ -43,8 +53,7 @@ def build_insurer_balance_sheets(model, fund_lp_split) -> None:
                               principal_usd=bonds,
                               rate_per_month=p.insurer_bond_rate_per_year / MONTHS_PER_YEAR))
         endow(model, ins, p.insurer_cash_share * assets, "policyholders")
-        required = ins.solvency.required_usd(ins)
-        equity = p.insurer_solvency_ratio * required
+        equity = p.insurer_capital_bn * BN / ni
         ins.target_ratio = p.insurer_solvency_ratio
         reserves = ins.total_assets_usd() - equity
         model.claims.add(Debt(holder=out("policyholders"), issuer=ins, kind="policy_reserve",

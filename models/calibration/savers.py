@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from abm.agents import SaverCohort
+from abm.agents.saver import IndexPool
 from abm.claims import Debt
 from abm.units import BN, MONTHS_PER_YEAR
 
@@ -20,7 +21,10 @@ def build_savers(model) -> None:
     of size; panic thresholds are lognormal around ``saver_panic_drawdown_mean`` (mean-
     preserving) and clipped. Each cohort holds the AI index [F18] and outside bonds; it buys
     into a private-credit fund (in turn) once policy allows [F34]. These are the run's second
-    random draws, after the opening GPU loans. Needs the funds; sets ``model.savers``.
+    random draws, after the opening GPU loans. The index units are claims on the listed
+    firms: ``model.index_pool`` takes the savers' index value as a fraction of every listed
+    firm's equity from the outside investors. Needs the funds and the listed firms; sets
+    ``model.savers`` and ``model.index_pool``.
     """
     p = model.p
     rng = model.rng
@@ -49,3 +53,10 @@ def build_savers(model) -> None:
         sc.pc_fund = funds[i % nf]
         savers.append(sc)
     model.savers = savers
+    pool = IndexPool(model)
+    listed = [a for a in model.agents if a.listed and not a.defaulted]
+    cap = sum(f.valuation_usd for f in listed)
+    units = sum(sc.index_units for sc in savers)
+    pool.carve_out(listed, min(1.0, units * INDEX_LEVEL_0 / cap) if cap > 0 else 0.0)
+    pool.units = units
+    model.index_pool = pool

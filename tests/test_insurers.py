@@ -1,0 +1,114 @@
+"""Insurers' risk-based capital [R18] and forced sales (C7): mechanisms and paired-seed signs."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from abm.agents.insurer import ABSMarket
+from models import AIEconomyModel
+
+SEEDS = range(8)
+#: A deep winter for thinly capitalised insurers: demand falls 60%, private credit's other
+#: tech loans lose 80% in month 6, fund NAVs are disclosed (C11).
+DEEP = dict(insurer_capital_bn=380.0, demand_shock_size=0.6, tech_credit_loss_share=0.8,
+            tech_credit_loss_step=6, pc_disclosure=True)
+
+
+def run(scenario="ai_winter", seed=0, steps=None, **kw):
+    if steps is not None:
+        kw["steps"] = steps
+    m = AIEconomyModel(scenario, seed=seed, collect_agents=False, **kw)
+    while m.running:
+        m.step()
+    return m, m.datacollector.get_model_vars_dataframe()
+
+
+def paired(stat, a: dict, b: dict, scenario="ai_winter", steps=None):
+    """stat(b) - stat(a) per seed, same seeds in both arms."""
+    return np.array([stat(*run(scenario, s, steps, **b)) - stat(*run(scenario, s, steps, **a))
+                     for s in SEEDS])
+
+
+def test_abs_mark_moves_next_month_and_reverts():
+    mkt = ABSMarket(depth_share=0.1, persistence=0.5)
+    mkt.record_sale(3, sold_par_usd=5.0, outstanding_par_usd=100.0, sale_discount=0.2)
+    assert mkt.mark(3) == 1.0                       # every seller this month sees one price
+    assert mkt.mark(4) == pytest.approx(1 - 0.2 * 0.5)   # 5 of 100 with depth 10%: half the discount
+    assert mkt.mark(5) == pytest.approx(1 - 0.1 * 0.5)   # the discount decays
+    mkt.record_sale(5, 50.0, 100.0, 0.2)
+    assert mkt.mark(6) == pytest.approx((1 - 0.5 * 0.05) * (1 - 0.2))
+
+
+def test_capital_is_fixed_in_usd_so_exposure_lowers_the_ratio():
+    low = AIEconomyModel("baseline", seed=0)
+    high = AIEconomyModel("baseline", seed=0, insurer_pc_bn=1500.0)
+    tac = [sum(i.solvency.tac_usd(i) for i in m.insurers) for m in (low, high)]
+    assert tac[0] == pytest.approx(tac[1])
+    assert min(i.solvency_ratio() for i in high.insurers) < min(i.solvency_ratio() for i in low.insurers)
+    assert min(i.solvency_ratio() for i in low.insurers) == pytest.approx(4.45, abs=0.1)   # [R18]
+
+
+def test_disclosure_values_fund_interests_at_true_nav():
+    m = AIEconomyModel("baseline", seed=0, pc_disclosure=True)
+    ins = m.insurers[0]
+    stake = ins.claims_held("fund_share")[0]
+    fund = stake.issuer
+    fund.reported_nav_usd *= 1.2            # a stale, smoothed NAV above the true one
+    assert ins.statutory_value_usd(stake) == pytest.approx(
+        stake.units * fund.true_nav_usd() / fund.shares_outstanding)
+    # with disclosure the fund also prices its shares at true NAV, so the book agrees
+    assert stake.value_usd() == pytest.approx(ins.statutory_value_usd(stake))
+    hidden = AIEconomyModel("baseline", seed=0, pc_disclosure=False).insurers[0]
+    s2 = hidden.claims_held("fund_share")[0]
+    f2 = s2.issuer
+    f2.reported_nav_usd *= 1.2              # without disclosure the stale reported NAV counts
+    assert hidden.statutory_value_usd(s2) == s2.value_usd()
+    assert hidden.statutory_value_usd(s2) > s2.units * f2.true_nav_usd() / f2.shares_outstanding
+
+
+def test_forced_sale_redeems_and_sells():
+    """C7 in one month: an insurer below the threshold asks the funds to redeem and sells the
+    rest of the planned share at a discount; the ratio rises toward the target."""
+    m = AIEconomyModel("baseline", seed=0, insurer_solvency_min=5.0, steps=1)
+    before = min(i.solvency_ratio() for i in m.insurers)
+    m.step()
+    assert m.month.insurer_sales_usd > 0 and m.month.insurer_redemption_requests_usd > 0
+    assert m.month.redemptions_usd > 0
+    assert min(i.solvency_ratio() for i in m.insurers) > before
+
+
+def _min_solvency(m, df):
+    return float(df["insurer_solvency_min"].min())
+
+
+@pytest.mark.slow
+def test_more_private_credit_lowers_minimum_solvency_in_a_winter():
+    d = paired(_min_solvency, {}, dict(insurer_pc_bn=1500.0))
+    print(f"min solvency 1500 - 1000 bn: {d.mean():.3f} (se {d.std(ddof=1) / np.sqrt(len(d)):.3f})")
+    assert (d < 0).all()
+
+
+@pytest.mark.slow
+def test_c7_sells_and_redeems_in_a_deep_winter():
+    sales, reqs = [], []
+    for s in SEEDS:
+        m_on, on = run("ai_winter", s, 36, **DEEP)
+        m_off, off = run("ai_winter", s, 36, c7_insurer_forced_sales=False, **DEEP)
+        sales.append(on["insurer_forced_sales_usd"].sum() - off["insurer_forced_sales_usd"].sum())
+        col = "insurer_redemption_requests_usd"
+        reqs.append(on[col].sum() - off[col].sum())
+        assert on["abs_mark"].min() <= off["abs_mark"].min()
+    print(f"insurer sales {np.mean(sales) / 1e9:.0f} bn, redemption requests {np.mean(reqs) / 1e9:.0f} bn")
+    assert (np.array(sales) > 0).all() and (np.array(reqs) > 0).all()
+
+
+@pytest.mark.slow
+def test_disclosure_shows_losses_in_insurer_solvency():
+    """With NAV disclosed, the insurers' ratio reflects the true NAV: lower after the winter's
+    fund losses (month 24, [F28]) than with the smoothed NAV."""
+    def after_loss(m, df):
+        return float(df["insurer_solvency_min"].iloc[24:30].min())
+    d = paired(after_loss, {}, dict(pc_disclosure=True), steps=30)
+    print(f"min solvency months 24-29, disclosure - smoothed: {d.mean():.3f} "
+          f"(se {d.std(ddof=1) / np.sqrt(len(d)):.3f})")
+    assert (d < 0).all()
