@@ -18,7 +18,7 @@ from collections import defaultdict
 
 import mesa
 
-import models.model as model_module
+from abm import fire_sale, settlement
 from models import AIEconomyModel
 
 TIMERS: dict[str, float] = defaultdict(float)
@@ -35,8 +35,8 @@ def timed(name, fn):
 
 
 def install_timers():
-    model_module.clear_fire_sale = timed("fire-sale kernel", model_module.clear_fire_sale)
-    model_module.clear_payments = timed("payment clearing", model_module.clear_payments)
+    fire_sale.clear_fire_sale = timed("fire-sale kernel", fire_sale.clear_fire_sale)
+    settlement.clear_payments = timed("payment clearing", settlement.clear_payments)
     mesa.DataCollector.collect = timed("mesa: DataCollector", mesa.DataCollector.collect)
     mesa.agent.AgentSet.select = timed("mesa: AgentSet", mesa.agent.AgentSet.select)
 
@@ -84,9 +84,9 @@ def main():
     args = parser.parse_args()
     install_timers()
     base = run("baseline", 72, collect_agents=True)
-    report(base, target_total=2.0)
+    report(base, target_total=1.5)
     syn = run("synthetic", 3 if args.quick else 24, collect_agents=False)
-    report(syn, target_step=10.0)
+    report(syn, target_step=5.0)
     ok = syn["peak_gib"] < 4.0
     print(f"\n[{'MET' if ok else 'NOT MET'}] peak memory under 4 GiB: {syn['peak_gib']:.2f} GiB")
 
