@@ -413,7 +413,7 @@ EXPLANATIONS: dict[tuple[str, str], str] = {
         "redemptions appear only in a much deeper winter with thin insurer capital "
         "(`tests/test_insurers.py`).",
     ("spv_consolidation", "defaults_total"):
-        "Finding (models 0.1.1 and 0.2.0): the lever changes only what is reported. "
+        "Finding (model 0.2.0, as on 0.1.1): the lever changes only what is reported. "
         "`spv_consolidation` is read by `Hyperscaler.visible_debt_usd`, which feeds only the "
         "reported-leverage reporter; no decision (borrowing, lending, pricing) responds to "
         "reported leverage yet (issue 11, item 5, not built), so the policy changes no outcome.",
