@@ -37,3 +37,14 @@ def run(scenario="baseline", steps=12, seed=0, before_step=None, **params):
             before_step(m, t)
         m.step()
     return m
+
+
+def write_off_loan_book(m, funds, share: float, step: int) -> None:
+    """A shock used by several tests: ``funds`` lose ``share`` of their non-AI loans (other and
+    tech loans), each loss booked on the fund in ``step``."""
+    for f in funds:
+        for c in f.claims_held():
+            if c.kind in ("other_loan", "tech_loan"):
+                loss = share * c.value_usd()
+                c.write_down(loss)
+                m.losses.record(f, loss, c.issuer, c.kind, step)

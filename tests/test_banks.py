@@ -15,7 +15,7 @@ import pytest
 
 from abm.agents.bank import merton_pd
 from models import AIEconomyModel
-from tests.conftest import run
+from tests.conftest import run, write_off_loan_book
 
 SEEDS = range(8)
 
@@ -207,12 +207,7 @@ def fund_collapse(step, share=0.9):
     """Every fund loses ``share`` of its non-AI loans at ``step``, while its lines are drawn."""
     def shock(m, t):
         if t == step:
-            for f in m.funds:
-                for c in f.claims_held():
-                    if c.kind in ("other_loan", "tech_loan"):
-                        loss = share * c.value_usd()
-                        c.write_down(loss)
-                        m.losses.record(f, loss, c.issuer, c.kind, t)
+            write_off_loan_book(m, m.funds, share, t)
     return shock
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from abm.default import resolve_default
 from models import AIEconomyModel
-from tests.conftest import run
+from tests.conftest import run, write_off_loan_book
 
 
 def named(m, name):
@@ -29,12 +29,7 @@ def loan_book_collapse(step, fund_name, share=0.95):
     """A shock: ``share`` of a fund's non-AI loan book is lost at ``step`` (it turns insolvent)."""
     def shock(m, t):
         if t == step:
-            fund = named(m, fund_name)
-            for c in fund.claims_held():
-                if c.kind in ("other_loan", "tech_loan"):
-                    loss = share * c.value_usd()
-                    c.write_down(loss)
-                    m.losses.record(fund, loss, c.issuer, c.kind, t)
+            write_off_loan_book(m, [named(m, fund_name)], share, t)
     return shock
 
 
