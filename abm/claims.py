@@ -19,8 +19,8 @@ from enum import IntEnum
 from itertools import count
 from typing import Any
 
-__all__ = ["Seniority", "PAYMENT_ORDER", "Claim", "Debt", "CreditLine", "Contract", "EquityClaim",
-           "ClaimBook"]
+__all__ = ["Seniority", "PAYMENT_ORDER", "Claim", "Debt", "LoanPool", "CreditLine", "Contract",
+           "EquityClaim", "ClaimBook"]
 
 _ids = count()
 
@@ -114,6 +114,64 @@ class Debt(Claim):
         cut = min(loss_usd, self.arrears_usd)
         self.arrears_usd -= cut
         self.principal_usd = max(0.0, self.principal_usd - (loss_usd - cut))
+
+
+@dataclass(eq=False)
+class LoanPool(Debt):
+    """A homogeneous pool of loans to ``borrowers`` outside borrowers, held at fair value.
+
+    Private credit's tech book [F28]: each borrower owes an equal share of the principal.
+    Borrowers default one by one (:meth:`default_borrowers`): the defaulted face leaves the
+    pool, the recovery is paid in cash and the rest is the holder's realised loss. Between
+    defaults the pool is marked to fair value (ASC 820): ``value = principal + arrears -
+    impairment``, where :meth:`mark` sets the impairment (see :mod:`abm.tech_credit`).
+    """
+
+    borrowers: float = 0.0
+    impairment_usd: float = 0.0
+
+    def value_usd(self) -> float:
+        return self.principal_usd + self.arrears_usd - self.impairment_usd
+
+    def borrowers_alive(self) -> int:
+        """Whole borrowers left in the pool (a split pool can carry a fraction)."""
+        return int(round(self.borrowers))
+
+    def default_borrowers(self, n: int, recovery: float) -> tuple[float, float]:
+        """``n`` borrowers default; returns ``(face_usd, recovered_usd)``.
+
+        They take their share ``n / borrowers`` of the principal and of the impairment with
+        them; ``recovery`` of the face is recovered (paid by the borrowers' estates).
+        """
+        alive = self.borrowers_alive()
+        if n <= 0 or alive <= 0:
+            return 0.0, 0.0
+        share = min(1.0, n / alive)
+        face = self.principal_usd * share
+        self.principal_usd -= face
+        self.impairment_usd *= 1.0 - share
+        self.borrowers = max(0.0, self.borrowers - n)
+        return face, face * recovery
+
+    def lend(self, amount_usd: float, loan_size_usd: float) -> None:
+        """Add new borrowers of ``loan_size_usd`` each for ``amount_usd`` of new loans at par."""
+        self.principal_usd += amount_usd
+        self.borrowers += amount_usd / loan_size_usd
+
+    def mark(self, impairment_usd: float) -> float:
+        """Set the impairment (never more than the principal); returns the change in value."""
+        new = min(max(impairment_usd, 0.0), self.principal_usd)
+        change = self.impairment_usd - new
+        self.impairment_usd = new
+        return change
+
+    def write_down(self, loss_usd: float) -> None:
+        """A scripted loss writes off a share of the borrowers (and of their impairment)."""
+        face = self.principal_usd + self.arrears_usd
+        share = min(1.0, loss_usd / face) if face > 0 else 0.0
+        self.borrowers *= 1.0 - share
+        self.impairment_usd *= 1.0 - share
+        super().write_down(loss_usd)
 
 
 @dataclass(eq=False)
@@ -255,7 +313,8 @@ class ClaimBook:
     def split(self, claim: Claim, share: float, new_holder: Any) -> Claim:
         """Carve ``share`` of a claim out into a new claim held by ``new_holder``."""
         sizes = {k: getattr(claim, k) for k in ("principal_usd", "arrears_usd", "units", "cost_usd",
-                                                 "limit_usd", "payment_usd_per_month")
+                                                 "limit_usd", "payment_usd_per_month",
+                                                 "borrowers", "impairment_usd")
                  if hasattr(claim, k)}
         part = replace(claim, holder=new_holder, id=next(_ids),
                        **{k: v * share for k, v in sizes.items()})

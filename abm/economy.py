@@ -53,6 +53,10 @@ class MonthTally:
     contributions_usd: float = 0.0              # 401(k) contributions paid in
     insurer_sales_usd: float = 0.0              # fund interests and ABS insurers sold (C7)
     insurer_redemption_requests_usd: float = 0.0   # redemptions insurers asked of funds (C7)
+    tech_loan_defaults: int = 0                 # private credit's tech borrowers that defaulted
+    tech_loan_default_usd: float = 0.0          # their defaulted face value
+    tech_loan_pd_per_year: float = 0.0          # the month's conditional PD of tech borrowers
+    tech_loans_new_usd: float = 0.0             # new tech loans made [F28]
 
 
 class Economy(Protocol):
@@ -60,7 +64,8 @@ class Economy(Protocol):
 
     p: Any                      # the scenario's parameters (``models.scenario.Scenario``)
     steps: int                  # the current month (step 0 = January 2025)
-    rng: np.random.Generator    # the run's only source of randomness
+    rng: np.random.Generator    # the run's source of randomness (mechanisms' own draws)
+    credit_rng: np.random.Generator   # tech borrowers' default draws, seeded from the run's seed
     ledger: Ledger
     claims: ClaimBook
     gpu_loans: GPULoanBook

@@ -233,6 +233,11 @@ class EquityMarket:
             self.record_earnings()
         self.index_history.append(self.index_level)
 
+    def drawdown(self) -> float:
+        """The AI index's fall from its running peak (0 at a peak; 0.6 = 60% below it)."""
+        peak = max(self.index_level, *self.index_history)
+        return max(0.0, 1.0 - self.index_level / peak) if peak > 0 else 0.0
+
     def index_return_12m(self) -> float:
         """The AI index's return over the last 12 months (since step 0 in the first year)."""
         h = self.index_history

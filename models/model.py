@@ -5,17 +5,18 @@ the engine (``abm/``): it owns the books, the markets and the institutions, and 
 :meth:`AIEconomyModel.step` runs the month's stages in this order (each stage lives in the
 engine module named; within a stage no result depends on which institution acts first):
 
-1. **Environment.** AI demand moves (:mod:`abm.demand`); a scheduled write-off of private
-   credit's other tech loans may strike; utilisation of installed compute sets the GPU
-   rental rate and GPU values (:mod:`abm.gpu_market`); AI sentiment and listed firms' values
-   are updated (:mod:`abm.equity_market`).
+1. **Environment.** AI demand moves (:mod:`abm.demand`); utilisation of installed compute
+   sets the GPU rental rate and GPU values (:mod:`abm.gpu_market`); AI sentiment and listed
+   firms' values are updated (:mod:`abm.equity_market`); private credit's tech borrowers
+   default given the AI index and the tech loans are marked to fair value (a scheduled
+   write-off may strike first) (:mod:`abm.tech_credit`).
 2. **Decide.** Every live institution reads the state at the start of the month and writes
    its plans (capex, equity rounds, rollover, line cuts, de-risking, panic). No payments.
 3. **Income and financing.** Outside accounts pay revenues, contributions and legacy cash
    flows; planned equity rounds (:mod:`abm.funding`), the calibration's scheduled deals and
    the chipmaker's vendor financing, hyperscalers' bonds and capex, new SPVs
-   (:func:`abm.agents.spv.finance_new_spvs`) and new GPU-backed loans
-   (:mod:`abm.gpu_lending`).
+   (:func:`abm.agents.spv.finance_new_spvs`), new GPU-backed loans (:mod:`abm.gpu_lending`)
+   and new tech loans (:func:`abm.tech_credit.lend_to_tech`).
 4. **Payment settlement.** Everything that falls due is settled at once
    (:mod:`abm.settlement`, Eisenberg and Noe 2001).
 5. **GPU fire sale.** Margin calls on GPU-backed loans are cleared (:mod:`abm.fire_sale`, C3).
@@ -34,7 +35,6 @@ import mesa
 import numpy as np
 
 from abm.agents import Institution, OutsideParty
-from abm.agents.private_credit import write_off_tech_loans
 from abm.agents.spv import finance_new_spvs
 from abm.claims import ClaimBook
 from abm.contracts import close_expired_contracts, renew_contracts
@@ -50,6 +50,7 @@ from abm.gpu_market import GPUMarket, units_outstanding
 from abm.ledger import Ledger
 from abm.losses import LossBook
 from abm.settlement import settle_month
+from abm.tech_credit import lend_to_tech, tech_credit_month
 from abm.units import BN, MONTHS_PER_YEAR
 from models.calibration import build_economy
 from models.reporters import add_price_reporters, agent_reporters, model_reporters
@@ -60,6 +61,8 @@ __all__ = ["AIEconomyModel"]
 #: The institutions the calibration's scheduled deals name: CoreWeave's IPO [F1]; Nvidia's
 #: and Microsoft's investment in Anthropic [F13]; Nvidia as the only GPU supplier [F10].
 COREWEAVE, ANTHROPIC, NVIDIA, MICROSOFT = "CoreWeave", "Anthropic", "Nvidia", "Microsoft"
+#: Key that tells the credit stream's seed from the demand stream's (any constant would do).
+CREDIT_STREAM = 1
 
 
 class AIEconomyModel(mesa.Model):
@@ -78,7 +81,10 @@ class AIEconomyModel(mesa.Model):
         # AI demand draws from its own stream, seeded from the run's: the exogenous shock path
         # is the same whatever the other mechanisms draw, so paired comparisons of channels and
         # levers (same seed) face the same demand (common random numbers)
-        self.demand_rng = np.random.default_rng(self.rng.integers(2**63))
+        stream_seed = int(self.rng.integers(2**63))
+        self.demand_rng = np.random.default_rng(stream_seed)
+        # tech borrowers' defaults likewise: the same idiosyncratic draws in both arms of a pair
+        self.credit_rng = np.random.default_rng([stream_seed, CREDIT_STREAM])
         self.scenario_name = str(scenario)
         self.seed_value = seed
         self.p: Scenario = load_scenario(scenario, **params)
@@ -194,12 +200,9 @@ class AIEconomyModel(mesa.Model):
             chip.gpu_revenue_usd = 0.0
 
     def _environment(self) -> None:
-        """Demand, a scheduled credit event, GPU reference prices, sentiment and equity values."""
-        p = self.p
+        """Demand, GPU reference prices, sentiment and equity values, tech credit."""
         t = self.steps
         self.demand.step(t, self.demand_rng)
-        if t == p.tech_credit_loss_step:
-            write_off_tech_loans(self, p.tech_credit_loss_share)
         utilisation = self.gpu_market.observe(t, units_outstanding(self.institutions),
                                               self.demand.usd_per_month)
         self.gpu_market.update_reference(t, utilisation)
@@ -209,6 +212,7 @@ class AIEconomyModel(mesa.Model):
         believed = float(np.expm1(np.mean(expected))) if expected else 0.0      # [F17]
         self.equity_market.update(news, default_stress(self), believed, self.rng)
         self.gpu_market.price = self.gpu_market.ref_price.copy()
+        tech_credit_month(self)
 
     def _income_and_financing(self) -> None:
         """Income, equity rounds, scheduled deals, hyperscaler capex, SPVs and new GPU loans."""
@@ -222,6 +226,7 @@ class AIEconomyModel(mesa.Model):
         if self.steps % MONTHS_PER_YEAR == 0:
             finance_new_spvs(self)
         lend_to_neoclouds(self)
+        lend_to_tech(self)
         if not self.p.c1_demand_to_compute:
             backstop_labs(self)
 

@@ -328,9 +328,34 @@ class Scenario:
     pc_loss_appetite_sensitivity: float = p(10.0, 0, 1e3, "1/(loss share)", "assumption",
                                             "How fast lending appetite falls with recent losses.")
     tech_credit_loss_step: int = p(-1, -1, 600, "step", "assumption",
-                                   "Month a share of private credit's other tech loans defaults (-1: never) [F28].")
+                                   "Month of a scripted write-off of a share of private credit's tech loans, on top of their modelled defaults (-1: never) [F28].")
     tech_credit_loss_share: float = p(0.0, 0, 1, "fraction", "assumption",
                                       "Share of that book lost (borrowers outside the modelled firms).")
+    tech_loan_size_bn: float = p(0.5, 0.001, 1e3, "bn USD",
+                                 "assumption (direct-lending deals of 0.1-1 bn and more)",
+                                 "Size of one loan in private credit's tech book: the book has book/size borrowers.")
+    tech_loan_pd_per_year: float = p(0.03, 0, 1, "1/yr",
+                                     "assumption (published direct-lending default rates of about 2-5% a year)",
+                                     "Default rate of tech borrowers in a normal year (AI factor z = 0: the AI index at its peak).")
+    tech_loan_asset_correlation: float = p(0.15, 0, 0.99, "correlation",
+                                           "Basel IRB corporate formula at a 3% PD (BCBS 2005: 0.12-0.24)",
+                                           "Vasicek asset correlation of tech borrowers with the AI factor (0: defaults ignore the AI economy).")
+    tech_credit_factor_volatility_per_year: float = p(0.30, 0.01, 5, "log-sd/yr",
+                                                      "assumption (large tech firms' equity volatility ~30% a year)",
+                                                      "Yearly volatility that scales the AI index's drawdown into the AI factor z.")
+    tech_loan_recovery: float = p(0.6, 0, 1, "fraction of face",
+                                  "assumption (first-lien loans recover about 60-70% on average)",
+                                  "Recovery on a defaulted tech loan with the AI index at its peak.")
+    tech_loan_recovery_drawdown_sensitivity: float = p(0.5, 0, 1, "1/(index fall)",
+                                                       "assumption (Altman, Brady, Resti and Sironi 2005: recoveries fall when defaults rise)",
+                                                       "Recovery falls by this times the AI index's drawdown (collateral is the borrower's business).")
+    tech_loan_duration_years: float = p(3.0, 0, 30, "years",
+                                        "assumption (5-7 year direct-lending loans, prepaid early)",
+                                        "Remaining life over which a rise in expected loss impairs the fair value of tech loans.")
+    tech_loan_growth_bn_per_year: float = p(400.0, 0, 1e4, "bn USD/yr", "[F28] another 800 bn over two years",
+                                            "New tech lending by private credit a year (scaled by the funds' appetite).")
+    tech_loan_growth_months: int = p(24, 0, 600, "months", "[F28] over the next two years",
+                                     "Months from step 0 during which funds grow their tech book.")
 
     # --- banks (C6) --------------------------------------------------------------------
     n_banks: int = p(4, 1, 10000, "count", "assumption", "Banks.")

@@ -139,9 +139,7 @@ class Bank(Institution):
         """PD of borrowers outside the model: ``PD0 * (1 + k * drawdown)`` of the AI index from
         its peak (a stress-test satellite model: PDs follow the macro scenario)."""
         p = self.model.p
-        em = self.model.equity_market
-        peak = max([em.index_level, *em.index_history])
-        drawdown = max(0.0, 1.0 - em.index_level / peak) if peak > 0 else 0.0
+        drawdown = self.model.equity_market.drawdown()
         return min(1.0, p.bank_other_loan_pd_per_year * (1.0 + p.bank_other_loan_pd_drawdown_sensitivity
                                                          * drawdown))
 

@@ -26,7 +26,8 @@ Rules, each month:
   equity. The true log return per unit (distributions added back) is split into income
   (interest, costs: cash, reported at once) and marks ``m(t) = log(1 - losses / NAV_prev)``
   from the credit losses booked on the fund (write-offs, default shortfalls, sale
-  discounts). The marks are smoothed: ``r_rep(t) = income(t) + sum_k theta_k m(t-k)``,
+  discounts) and the fair-value impairments of its tech loans (:mod:`abm.tech_credit`).
+  The marks are smoothed: ``r_rep(t) = income(t) + sum_k theta_k m(t-k)``,
   ``k = 0..K`` (``K = pc_nav_smoothing_lags``), ``theta_k`` proportional to ``w**k``
   (``w = pc_nav_smoothing``), summing to 1; marks before step 0 are zero (reported = true
   then); distributions take the same proportion off both NAVs. So without losses
@@ -60,7 +61,7 @@ MIN_GROSS_RETURN = 1e-12
 #: Debt claims a fund may sell to delever (its loan book outside the GPU-loan book).
 SALEABLE_LOANS = ("other_loan", "tech_loan", "spv_loan")
 
-__all__ = ["PrivateCreditFund", "write_off_tech_loans", "smoothing_weights"]
+__all__ = ["PrivateCreditFund", "smoothing_weights"]
 
 
 def smoothing_weights(decay: float, lags: int) -> np.ndarray:
@@ -156,7 +157,13 @@ class PrivateCreditFund(Institution):
         self.reported_nav_usd = rep_px * u
 
     def record_loss(self, loss_usd: float) -> None:
+        """A realised credit loss: a mark in the NAV, and it weighs on lending appetite."""
         self.month_loss_usd += loss_usd
+        self._unmarked_loss_usd += loss_usd
+
+    def record_mark(self, loss_usd: float) -> None:
+        """A fair-value mark (an impairment; negative: a reversal) that is not a realised loss:
+        it moves the true NAV and enters the smoothed marks (:mod:`abm.tech_credit`)."""
         self._unmarked_loss_usd += loss_usd
 
     # --- bank facilities and the covenant ----------------------------------------------------
@@ -351,7 +358,7 @@ class PrivateCreditFund(Institution):
         if amount_usd <= 0 or price <= 0:
             return None
         existing = [c for c in self.model.claims.held(investor, "fund_share") if c.issuer is self]
-        investor.pay(self, amount_usd, "fund_subscription")
+        self.receive(investor.name, amount_usd, "fund_subscription")
         units = amount_usd / price
         self.shares_outstanding += units
         self.reported_nav_usd += units * self._rep_px_prev if self.discloses else amount_usd
@@ -384,17 +391,3 @@ class PrivateCreditFund(Institution):
         self.losses.append(self.month_loss_usd)
         self.month_loss_usd = 0.0
 
-
-def write_off_tech_loans(economy, share: float) -> None:
-    """Defaults among private credit's other tech borrowers write off ``share`` of that book [F28].
-
-    A scripted shock of the scenario (``tech_credit_loss_step``, ``tech_credit_loss_share``);
-    each fund books the loss on itself.
-    """
-    for f in economy.funds:
-        if f.defaulted:
-            continue
-        for c in f.claims_held("tech_loan"):
-            loss = share * c.value_usd()
-            c.write_down(loss)
-            economy.losses.record(f, loss, c.issuer, "tech_loan", economy.steps)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from abm.agents import PrivateCreditFund
-from abm.claims import CreditLine, Debt
+from abm.claims import CreditLine, Debt, LoanPool
 from abm.units import BN, MONTHS_PER_YEAR
 from models.calibration._common import endow, stake
 from models.calibration.neoclouds import neocloud_scales
@@ -105,8 +105,9 @@ def build_fund_balance_sheets(model) -> list[tuple]:
     for k, f in enumerate(funds):
         tech = weights[k] * tech_other           # tech lending outside the modelled AI firms
         other = weights[k] * p.pc_other_loans_bn * BN
-        model.claims.add(Debt(holder=f, issuer=out("other_borrowers"), kind="tech_loan",
-                              principal_usd=tech, rate_per_month=other_rate))
+        model.claims.add(LoanPool(holder=f, issuer=out("other_borrowers"), kind="tech_loan",
+                                  principal_usd=tech, rate_per_month=other_rate,
+                                  borrowers=round(tech / (p.tech_loan_size_bn * BN))))
         model.claims.add(Debt(holder=f, issuer=out("other_borrowers"), kind="other_loan",
                               principal_usd=other, rate_per_month=other_rate))
         endow(model, f, p.pc_cash_reserve_share * (tech + other + ai_lending[k]), "pensions_endowments")
