@@ -185,8 +185,9 @@ def _build() -> list[Experiment]:
     # (a) the headline
     add("winter_vs_baseline", "headline", "AI winter against the calibrated baseline",
         Arm.of("baseline"), Arm.of(w),
-        "demand growth collapses and demand falls in mid-2026, and private credit's other tech "
-        "loans lose a share: lab revenue, compute payments, GPU rents and collateral values fall",
+        "demand growth collapses and demand falls in mid-2026: lab revenue, compute payments, GPU "
+        "rents and collateral values fall, and private credit's tech borrowers default more as "
+        "AI valuations fall",
         "[F18, F28]",
         {**_stress(+1, "a demand collapse cuts lab revenue, compute payments and GPU rents", "[F18, F28]"),
          "defaults_by_sector.ai_lab": Expect("+", "labs whose revenue falls short of their compute "
@@ -200,6 +201,9 @@ def _build() -> list[Experiment]:
                                                     "lose, and its LPs bear it.", "[F28, F32]"),
          "losses_by_holder_usd.lp_401k": Expect("+", "401(k) savers in private credit share its "
                                                 "losses.", "[F28, F34]"),
+         "losses_by_holder_usd.lp_pensions_endowments": Expect("+", "pensions and endowments are "
+                                                               "most of private credit's LPs and "
+                                                               "bear most of its losses.", "[F29]"),
          "losses_by_holder_usd.banks": Expect("+", "a large AI crash drags down the banks that "
                                               "lend to private credit.", "[F31, F33]")})
 
@@ -362,6 +366,19 @@ def _build() -> list[Experiment]:
         {**_stress(+1, "thinner equity cushions turn price falls into calls and defaults", "[R5]"),
          **_no_prior(*AI, "savers_401k_loss_fraction",
                      why="equity prices follow demand news more than GPU-loan terms.")})
+    add("tech_credit_correlation", me, "Tech defaults follow the AI economy",
+        Arm.of(w, tech_loan_asset_correlation=0.0), Arm.of(w),
+        f"tech borrowers' asset correlation with the AI factor {winter.tech_loan_asset_correlation} "
+        "instead of 0: their defaults rise and recoveries fall as the AI index falls from its peak "
+        "(Vasicek 2002)", "[F19, F28]",
+        {**_stress(+1, "tech borrowers default more in the AI downturn", "[F28]"),
+         **_no_prior(*AI, "gpu_price_index:min", "gpu_price_max_drawdown", "gpu_price_index",
+                     "defaults_total",
+                     why="tech credit losses fall on funds' LPs; the AI economy drives them, not "
+                     "the other way round (no feedback from fund losses to AI demand), and a fund "
+                     "fails only when its losses exceed its NAV."),
+         "losses_by_holder_usd.lp_pensions_endowments": Expect("+", "LPs bear the extra tech "
+                                                               "credit losses.", "[F28, F29]")})
     share = winter.bank_pc_lending_share
     add("bank_exposure", me, "Bigger bank exposure to private credit",
         Arm.of(w), Arm.of(w, bank_pc_lending_share=round(min(1.0, share * 1.5), 6)),

@@ -195,8 +195,7 @@ def test_a_deep_winter_lowers_bank_capital_below_its_opening_ratio():
     base, deep = [], []
     for s in SEEDS:
         base.append(_min_ratio(run("ai_winter", steps=48, seed=s)))
-        deep.append(_min_ratio(run("ai_winter", steps=48, seed=s, demand_shock_size=0.6,
-                                   tech_credit_loss_share=0.5)))
+        deep.append(_min_ratio(run("ai_winter", steps=48, seed=s, demand_shock_size=0.6)))
     opening = AIEconomyModel("ai_winter", seed=0, collect_agents=False).p.bank_capital_ratio
     assert max(deep) < opening
     mean, se = _paired(base, deep)
