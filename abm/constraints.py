@@ -4,12 +4,15 @@
   a 2.5% conservation buffer [R10].
 - :class:`InsurerSolvency`: NAIC-style risk-based capital [R18], total adjusted capital over
   authorised-control-level RBC, with charges per asset class (scenario parameters).
+- :class:`DebtToCashFlow`: a borrower's debt over yearly operating cash flow as its lenders
+  and rating agencies see it (the leverage ratio of S&P's and Moody's corporate methods
+  [R27]): the credit spread it pays and its borrowing room.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BankCapitalRatio", "InsurerSolvency", "payout_usd"]
+__all__ = ["BankCapitalRatio", "InsurerSolvency", "DebtToCashFlow", "payout_usd"]
 
 
 def payout_usd(equity_usd: float, target_ratio: float, base_usd: float, share: float) -> float:
@@ -102,3 +105,51 @@ class InsurerSolvency:
         if denom <= 0:
             return 1.0
         return min(1.0, max(0.0, (target * req - tac) / denom))
+
+
+@dataclass
+class DebtToCashFlow:
+    """Visible debt over yearly operating cash flow: a firm's rating ratio, its credit spread
+    and its borrowing room [R9, R27].
+
+    ``L = D / CF`` with ``D`` the debt lenders and rating agencies *see* (for a hyperscaler,
+    SPV debt only when consolidated [F20, F21]) and ``CF`` yearly operating cash flow (the
+    debt/EBITDA of S&P's corporate method [R27]); ``inf`` without cash flow.
+
+    Spread over the coupon at the best rating (per year), continuous and piecewise linear::
+
+        s(L) = slope * max(0, L - free)
+
+    ``free`` is the leverage below which more debt costs no rating (S&P's "minimal" financial
+    risk, debt/EBITDA under 1.5x [R27]); ``slope`` the spread a turn of leverage adds. Default
+    values (scenario ``hyperscaler_spread_*``): ``free`` 1.5, ``slope`` 90 bp a turn, from
+    [R9]'s 225 bp between A3 (SOFR + 225 bp) and Ba2 (SOFR + 450 bp) over the about 2.5 turns
+    that separate A- (3-4x, midpoint 3.5) from BB (about 6x, a notch below the bb+ of more
+    than 5x) for an issuer with an "excellent" business risk profile in S&P's anchor table
+    [R27]: ``s(1.5) = 0``, ``s(3.5) = 1.8%`` (A3: 225 bp less the 45 bp of the best rating),
+    ``s(6) = 4.05%`` (Ba2: 450 less 45 bp).
+
+    Borrowing room: lenders (and the firm, to keep its rating) allow visible debt up to
+    ``max_ratio * CF``: ``room = max(0, max_ratio * CF - D)``.
+    """
+
+    max_ratio: float
+    free_ratio: float
+    slope_per_turn: float
+
+    @staticmethod
+    def ratio(debt_usd: float, cash_flow_usd: float) -> float:
+        if cash_flow_usd <= 0:
+            return 0.0 if debt_usd <= 0 else float("inf")
+        return debt_usd / cash_flow_usd
+
+    def spread(self, ratio: float) -> float:
+        """Credit spread per year over the best-rated coupon at leverage ``ratio``."""
+        return self.slope_per_turn * max(0.0, ratio - self.free_ratio)
+
+    def spread_for(self, debt_usd: float, cash_flow_usd: float) -> float:
+        return self.spread(self.ratio(debt_usd, cash_flow_usd))
+
+    def room_usd(self, debt_usd: float, cash_flow_usd: float) -> float:
+        """Visible debt lenders still allow: ``max(0, max_ratio * CF - D)``."""
+        return max(0.0, self.max_ratio * max(cash_flow_usd, 0.0) - debt_usd)

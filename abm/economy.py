@@ -49,6 +49,7 @@ class MonthTally:
     pc_loans_sold_usd: float = 0.0              # loans funds sold to delever (face value)
     panic_cohorts: int = 0                      # 401(k) cohorts that panic-sold
     walkaways: int = 0                          # SPV leases not renewed (C9)
+    spv_dropped_usd: float = 0.0                # SPV data-centre projects not financed (C9, C11)
     lapsed_contracts: int = 0                   # renewable contracts let lapse (C2)
     contributions_usd: float = 0.0              # 401(k) contributions paid in
     insurer_sales_usd: float = 0.0              # fund interests and ABS insurers sold (C7)

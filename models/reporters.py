@@ -11,6 +11,7 @@ import numpy as np
 from abm.agents.hyperscaler import aggregate_leverage
 from abm.gpu_market import units_outstanding
 from abm.sectors import SECTORS
+from abm.units import MONTHS_PER_YEAR
 
 __all__ = ["model_reporters", "agent_reporters"]
 
@@ -41,6 +42,18 @@ def _leverage(consolidated: bool):
     """Aggregate hyperscaler debt over aggregate equity [F20, F21]; reported leverage adds SPV
     debt only under the consolidation policy (C11)."""
     return lambda m: aggregate_leverage(m.hyperscalers, consolidated)
+
+
+def _debt_coupon(m) -> float:
+    """Hyperscalers' funding cost: the mean coupon per year of their interest-bearing debt
+    (bonds and bank loans, weighted by principal; NaN without debt)."""
+    debt = rate = 0.0
+    for h in _alive(m.hyperscalers):
+        for c in h.claims_issued():
+            if c.kind in ("bond", "bank_loan"):
+                debt += c.principal_usd
+                rate += c.principal_usd * c.rate_per_month
+    return MONTHS_PER_YEAR * rate / debt if debt > 0 else float("nan")
 
 
 def _defaults(sector):
@@ -104,6 +117,10 @@ def model_reporters() -> dict:
         "hyperscaler_reported_leverage": _leverage(consolidated=False),
         "hyperscaler_consolidated_leverage": _leverage(consolidated=True),
         "hyperscaler_capex_usd": lambda m: sum(h.capex_usd for h in _alive(m.hyperscalers)),
+        "hyperscaler_credit_spread": lambda m: _mean(h.credit_spread for h in _alive(m.hyperscalers)),
+        "hyperscaler_bonds_issued_usd": lambda m: sum(h.bonds_issued_usd for h in _alive(m.hyperscalers)),
+        "hyperscaler_debt_coupon": _debt_coupon,
+        "hyperscaler_visible_debt_usd": lambda m: sum(h.visible_debt_usd() for h in _alive(m.hyperscalers)),
         "chipmaker_gpu_revenue_usd": lambda m: sum(c.gpu_revenue_usd for c in m.chipmakers),
         "compute_contract_shortfall_usd": lambda m: (m.month.due_by_kind.get("compute_contract", 0.0)
                                                      - m.month.paid_by_kind.get("compute_contract", 0.0)),
@@ -112,6 +129,8 @@ def model_reporters() -> dict:
         "neocloud_contracted_revenue_usd": lambda m: sum(n.contracted_revenue_usd()
                                                          for n in _alive(m.neoclouds)),
         "spv_walkaways": lambda m: m.month.walkaways,
+        "spv_debt_usd": lambda m: sum(x.debt_usd() for x in _alive(m.spvs)),
+        "spv_projects_dropped_usd": lambda m: m.month.spv_dropped_usd,
         "credit_supply_index": lambda m: _mean(f.appetite for f in _alive(m.funds)),
         "money_total_usd": lambda m: m.ledger.total(),
     }

@@ -92,9 +92,21 @@ class Scenario:
     hyperscaler_bond_rate_per_year: float = p(0.045, 0, 1, "1/yr", "assumption (AA-rated yields 2024)",
                                               "Coupon of the bonds hyperscalers have outstanding at step 0.")
     hyperscaler_new_bond_rate_per_year: float = p(0.05, 0, 1, "1/yr", "assumption (AA-rated yields 2025)",
-                                                  "Coupon of the bonds hyperscalers issue during the run.")
-    hyperscaler_max_debt_to_cash_flow: float = p(2.5, 0, 100, "x yearly cash flow", "assumption (rating-agency leverage limits)",
-                                                 "Bond investors lend up to this multiple of yearly operating cash flow (SPV debt counted).")
+                                                  "Coupon of new hyperscaler bonds at the best rating (leverage up to "
+                                                  "hyperscaler_spread_free_leverage); the credit spread comes on top.")
+    hyperscaler_max_debt_to_cash_flow: float = p(2.5, 0, 100, "x yearly cash flow",
+                                                 "assumption ([R27]: keeps an excellent-business-risk issuer in the a range, 2-3x)",
+                                                 "Bond investors lend up to this multiple of yearly operating cash flow in "
+                                                 "visible debt (SPV debt counted only under spv_consolidation; new SPVs "
+                                                 "then need the same room).")
+    hyperscaler_spread_free_leverage: float = p(1.5, 0, 100, "x yearly cash flow",
+                                                "[R27] S&P minimal financial risk (debt/EBITDA < 1.5x)",
+                                                "Visible debt to yearly operating cash flow up to which a hyperscaler "
+                                                "borrows at the best-rated coupon.")
+    hyperscaler_spread_per_leverage_turn: float = p(0.009, 0, 1, "1/yr per x cash flow",
+                                                    "[R9, R27] A3 to Ba2 (+225 bp) over about 2.5 turns",
+                                                    "Credit spread a hyperscaler's new bonds pay per turn of visible "
+                                                    "debt to yearly operating cash flow above the free leverage.")
     hyperscaler_cash_buffer_months: float = p(3.0, 0, 120, "months of capex", "assumption",
                                               "Cash a hyperscaler keeps, in months of step-0 capex, before issuing bonds.")
     hyperscaler_dues_cover: float = p(2.0, 0, 100, "x monthly dues", "assumption",
@@ -572,7 +584,8 @@ class Scenario:
     gpu_loan_haircut: float = p(0.0, 0, 0.95, "fraction", "[R4]",
                                 "Regulatory haircut: lowers the origination and cure LTVs of new GPU loans.")
     bank_pc_lending_limit: float = p(1.0, 0, 1, "fraction", "policy", "Cap on bank_pc_lending_share.")
-    spv_consolidation: bool = p(False, doc="[F21] Report hyperscaler leverage with SPVs consolidated.")
+    spv_consolidation: bool = p(False, doc="[F21] SPV debt counts in the hyperscalers' visible leverage: "
+                                "their credit spread, borrowing room and new SPVs.")
     pc_disclosure: bool = p(False, doc="[F30] Funds report true NAV (no smoothing).")
 
     def __post_init__(self):

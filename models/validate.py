@@ -68,6 +68,12 @@ OUTPUTS: list[Output] = [
     Output("ai_index_end", "AI index, end", "index"),
     Output("ai_index:min", "AI index, min", "index"),
     Output("savers_401k_loss_fraction", "401(k) savers' loss fraction", "fraction"),
+    Output("hyperscaler_credit_spread:mean", "hyperscalers' credit spread (mean over the run)", "bp", 1e-4),
+    Output("hyperscaler_debt_coupon", "hyperscalers' mean coupon on bonds and loans, end", "bp", 1e-4),
+    Output("hyperscaler_bonds_issued_usd:sum", "hyperscaler bonds issued", "bn USD", BN),
+    Output("hyperscaler_capex_usd:sum", "hyperscaler capex", "bn USD", BN),
+    Output("chipmaker_gpu_revenue_usd:sum", "chipmaker GPU revenue", "bn USD", BN),
+    Output("spv_debt_usd", "SPV debt outstanding, end", "bn USD", BN),
 ]
 OUTPUT_BY_KEY = {o.key: o for o in OUTPUTS}
 
@@ -325,17 +331,42 @@ def _build() -> list[Experiment]:
                                               "capital when funds fail.", "[F31, F33]"),
          "losses_by_holder_usd.banks": Expect("-", "banks with small lines to funds lose little "
                                               "on them.", "[F31, F33]")})
+    consolidation = ("lenders and rating agencies see SPV debt as the hyperscalers' own, so visible "
+                     "debt to cash flow rises: new bonds pay a wider spread, the borrowing room "
+                     "shrinks and new SPVs need that room too (`abm.constraints.DebtToCashFlow`)")
+    spread_up = Expect("+", "visible leverage includes SPV debt and the spread rises with it.",
+                       "[F21, R9, R27]")
+    fewer_spvs = Expect("-", "a new SPV needs its lessee's borrowing room; a hyperscaler above the "
+                        "limit (Oracle) opens none.", "[F21]")
     add("spv_consolidation", po, "SPV debt consolidated",
-        Arm.of(w), Arm.of("spv_consolidation"),
-        "counting SPV debt in hyperscalers' leverage exposes hidden leverage to lenders and "
-        "rating agencies, which should restrain it", "[F20, F21]",
-        {**_no_prior(*STRESS_LINK, why="no prediction for the aggregates."),
-         "defaults_total": Expect("-", "visible leverage restrains off-balance-sheet borrowing "
-                                  "and the failures it feeds.", "[F21]"),
-         "losses_total_usd": Expect("-", "visible leverage restrains the SPV borrowing whose "
-                                    "walk-aways cause losses.", "[F21]"),
-         "losses_by_holder_usd.bond_abs_investors": Expect("-", "less SPV debt, smaller ABS "
-                                                           "losses.", "[F21, F22]")})
+        Arm.of(w), Arm.of("spv_consolidation"), consolidation, "[F20, F21, R9, R27]",
+        {**_no_prior(*STRESS_LINK, why="in ai_winter hyperscalers pay capex from cash and issue "
+                     "(almost) no bonds, so the wider spread and the smaller room bind only on "
+                     "new SPVs; the funds' money those SPVs no longer take is lent elsewhere, so "
+                     "defaults and losses have no sign a priori."),
+         **_no_prior("hyperscaler_debt_coupon", "hyperscaler_bonds_issued_usd:sum",
+                     "hyperscaler_capex_usd:sum", "chipmaker_gpu_revenue_usd:sum",
+                     why="the coupon, bonds and debt-financed capex move only when a hyperscaler "
+                     "borrows, which it (almost) never does in ai_winter."),
+         "hyperscaler_credit_spread:mean": spread_up,
+         "spv_debt_usd": fewer_spvs})
+    add("spv_consolidation_baseline", po, "SPV debt consolidated, in the build-up (baseline)",
+        Arm.of("baseline"), Arm.of("baseline", spv_consolidation=True), consolidation,
+        "[F20, F21, R9, R27]",
+        {**_no_prior(*STRESS_LINK, why="in the baseline few institutions fail; less hyperscaler "
+                     "capacity raises GPU utilisation and prices but less chipmaker revenue "
+                     "lowers the AI index: no sign a priori for the aggregates."),
+         "hyperscaler_credit_spread:mean": spread_up,
+         "hyperscaler_debt_coupon": Expect("+", "new bonds are priced at the higher visible "
+                                           "leverage.", "[R9, R27]"),
+         "hyperscaler_bonds_issued_usd:sum": Expect("-", "SPV debt takes borrowing room, so the "
+                                                    "build-up hits the leverage limit sooner.",
+                                                    "[F21, R27]"),
+         "hyperscaler_capex_usd:sum": Expect("-", "debt-financed capex is bounded by the "
+                                             "smaller room.", "[F19, F21]"),
+         "chipmaker_gpu_revenue_usd:sum": Expect("-", "less hyperscaler capex buys fewer GPUs.",
+                                                 "[F12, F21]"),
+         "spv_debt_usd": fewer_spvs})
     add("pc_disclosure", po, "Private-credit disclosure (true NAV)",
         Arm.of(w), Arm.of("pc_disclosure"),
         "funds report true NAV instead of a smoothed, lagging one, so LPs see losses at once "
@@ -429,11 +460,6 @@ EXPLANATIONS: dict[tuple[str, str], str] = {
         "action level (2.0; lowest 4.43), so none is forced to sell; forced sales and their "
         "redemptions appear only in a much deeper winter with thin insurer capital "
         "(`tests/test_insurers.py`).",
-    ("spv_consolidation", "defaults_total"):
-        "Finding (model 0.2.0, as on 0.1.1): the lever changes only what is reported. "
-        "`spv_consolidation` is read by `Hyperscaler.visible_debt_usd`, which feeds only the "
-        "reported-leverage reporter; no decision (borrowing, lending, pricing) responds to "
-        "reported leverage yet (issue 11, item 5, not built), so the policy changes no outcome.",
     ("c1_demand_to_compute", "defaults_total"):
         "Finding (model 0.2.0), cause not yet confirmed: no AI lab fails in ai_winter (0 in 32 "
         "seeds; 0.31 a run on 0.1.1), so the outside backstop that C1 off installs is never "
@@ -442,7 +468,6 @@ EXPLANATIONS: dict[tuple[str, str], str] = {
         "funded; a harsher winter is needed to exercise C1.",
 }
 for _exp, _keys in (("c7_insurer_forced_sales", ("losses_total_usd", "losses_by_holder_usd.insurers")),
-                    ("spv_consolidation", ("losses_total_usd", "losses_by_holder_usd.bond_abs_investors")),
                     ("c1_demand_to_compute", ("losses_total_usd", "insurer_solvency_min:min",
                                               "gpu_price_index", "gpu_price_index:min",
                                               "gpu_price_max_drawdown", "ai_index_end", "ai_index:min",

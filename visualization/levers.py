@@ -50,7 +50,7 @@ LEVERS: dict[str, dict] = {
     "allow_401k_alternatives": dict(type="Checkbox", label="401(k) access to alternatives"),
     "saver_pc_target_share": dict(type="SliderFloat", label="401(k) share in private credit",
                                   min=0.0, max=0.3, step=0.01),
-    "spv_consolidation": dict(type="Checkbox", label="SPV consolidation view (report consolidated)"),
+    "spv_consolidation": dict(type="Checkbox", label="SPV consolidation (lenders see SPV debt)"),
     "fire_sale_depth_share": dict(type="SliderFloat", label="Fire-sale market depth (x tradable units)",
                                   min=0.05, max=5.0, step=0.05),
     **{c: dict(type="Checkbox", label=_channel_label(c)) for c in CHANNELS},

@@ -11,10 +11,14 @@ Rules, each month:
 - They rent capacity from neoclouds [F9] and let those contracts lapse, or walk away from
   SPV leases at renewal, when AI revenue disappoints (``disappointment`` below the
   walk-away threshold) (C2, C9).
-- They issue bonds when cash runs short, up to a debt limit of
-  ``hyperscaler_max_debt_to_cash_flow`` times yearly operating cash flow (SPV debt
-  counted: lenders look through), so capex is
-  bounded by what they can finance; they pay out cash above a target.
+- They issue bonds when cash runs short. Lenders and rating agencies see *visible* debt:
+  on-balance-sheet debt, plus the debt of the SPVs that lease to the hyperscaler only under
+  the consolidation policy (C11); without it the SPV debt is off balance sheet [F20, F21].
+  Visible debt over yearly operating cash flow (:class:`abm.constraints.DebtToCashFlow`)
+  sets the credit spread of new bonds (their coupon is the best-rated coupon plus the
+  spread at the leverage after the issue) and the borrowing room, visible debt up to
+  ``hyperscaler_max_debt_to_cash_flow`` times cash flow, so capex is bounded by what they
+  can finance; they pay out cash above a target.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import numpy as np
 
 from abm.agents.base import Institution
 from abm.claims import Contract, Debt
+from abm.constraints import DebtToCashFlow
 from abm.units import MONTHS_PER_YEAR
 
 __all__ = ["Hyperscaler", "mean_expected_demand_ratio", "aggregate_leverage"]
@@ -51,6 +56,12 @@ class Hyperscaler(Institution):
         self.capex_usd = 0.0
         self.spv_pipeline_usd = 0.0     # data-centre capex waiting to be financed by an SPV
         self.ai_revenue_usd = 0.0
+        p = model.p
+        self.leverage_rule = DebtToCashFlow(max_ratio=p.hyperscaler_max_debt_to_cash_flow,
+                                            free_ratio=p.hyperscaler_spread_free_leverage,
+                                            slope_per_turn=p.hyperscaler_spread_per_leverage_turn)
+        self.credit_spread = 0.0        # spread lenders charge at this month's visible leverage
+        self.bonds_issued_usd = 0.0     # bonds issued this month
 
     def month_income(self) -> None:
         self.receive("legacy_business", self.legacy_usd_per_month, "legacy_cash_flow")
@@ -109,20 +120,47 @@ class Hyperscaler(Institution):
         self.capex_plan_usd = self.capex0_usd_per_month * expected_ahead / self.expected_demand0
         buffer = m.p.hyperscaler_cash_buffer_months * self.capex0_usd_per_month
         need = self.capex_plan_usd + self.dues_usd() + buffer - self.cash_usd
-        # bond investors lend up to a multiple of yearly operating cash flow (assumption)
-        cash_flow = MONTHS_PER_YEAR * (self.legacy_usd_per_month + self.ai_revenue_usd)
-        room = max(0.0, m.p.hyperscaler_max_debt_to_cash_flow * cash_flow - self.consolidated_debt_usd())
-        self.bond_plan_usd = min(max(0.0, need), room)
+        # bond investors lend up to a multiple of yearly operating cash flow in visible debt,
+        # at a spread that rises with visible leverage (abm.constraints.DebtToCashFlow)
+        debt, cash_flow = self.visible_debt_usd(), self.operating_cash_flow_usd()
+        self.credit_spread = self.leverage_rule.spread_for(debt, cash_flow)
+        self.bond_plan_usd = min(max(0.0, need), self.leverage_rule.room_usd(debt, cash_flow))
         self.payout_plan_usd = max(0.0, -need) * m.p.hyperscaler_payout_share
 
     def finance(self) -> None:
-        """Issue bonds to outside bond investors as planned (hyperscalers keep market access)."""
+        """Issue bonds to outside bond investors as planned (hyperscalers keep market access).
+
+        The coupon is the best-rated coupon plus the credit spread at the visible leverage
+        after the issue (:meth:`new_bond_coupon_per_year`); it is fixed for the bond's life.
+        """
+        self.bonds_issued_usd = 0.0
         if self.bond_plan_usd > 0:
+            coupon = self.new_bond_coupon_per_year(self.bond_plan_usd)
             self.model.claims.add(Debt(holder=self.model.outside("bond_investors"), issuer=self,
                                        kind="bond", principal_usd=self.bond_plan_usd,
-                                       rate_per_month=(self.model.p.hyperscaler_new_bond_rate_per_year
-                                                       / MONTHS_PER_YEAR)))
+                                       rate_per_month=coupon / MONTHS_PER_YEAR))
             self.receive("bond_investors", self.bond_plan_usd, "bond_issue")
+            self.bonds_issued_usd = self.bond_plan_usd
+
+    def operating_cash_flow_usd(self) -> float:
+        """Yearly operating cash flow lenders divide debt by: legacy business and AI services."""
+        return MONTHS_PER_YEAR * (self.legacy_usd_per_month + self.ai_revenue_usd)
+
+    def new_bond_coupon_per_year(self, amount_usd: float) -> float:
+        """Coupon of a new bond of ``amount_usd``: ``hyperscaler_new_bond_rate_per_year`` plus
+        the spread at the visible leverage after the issue (:class:`DebtToCashFlow`)."""
+        spread = self.leverage_rule.spread_for(self.visible_debt_usd() + amount_usd,
+                                               self.operating_cash_flow_usd())
+        return self.model.p.hyperscaler_new_bond_rate_per_year + spread
+
+    def borrowing_room_usd(self) -> float:
+        """Visible debt lenders still allow this hyperscaler (:meth:`DebtToCashFlow.room_usd`)."""
+        return self.leverage_rule.room_usd(self.visible_debt_usd(), self.operating_cash_flow_usd())
+
+    def spvs_consolidated(self) -> bool:
+        """Whether lenders and rating agencies see its SPVs' debt (C11 ``spv_consolidation``)."""
+        p = self.model.p
+        return bool(p.c11_policy and p.spv_consolidation)
 
     def invest(self) -> None:
         """Spend the capex plan: GPUs from the chipmaker, data centres from suppliers."""
@@ -150,10 +188,10 @@ class Hyperscaler(Institution):
                                      if spv.lessee is self and not spv.defaulted)
 
     def visible_debt_usd(self, consolidated: bool = False) -> float:
-        """The leverage rule: the debt counted against this hyperscaler. SPV debt counts when
-        ``consolidated`` is asked for, or as reported under the consolidation policy (C11)."""
-        p = self.model.p
-        if consolidated or (p.c11_policy and p.spv_consolidation):
+        """The debt lenders and rating agencies see and count against this hyperscaler (its
+        credit spread, borrowing room and reported leverage): SPV debt counts under the
+        consolidation policy (C11) [F21], or when ``consolidated`` is asked for."""
+        if consolidated or self.spvs_consolidated():
             return self.consolidated_debt_usd()
         return self.debt_usd()
 

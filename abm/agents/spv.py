@@ -4,7 +4,8 @@ The SPV owns a data centre, borrows from a private-credit fund (the fund is also
 majority owner, as Blue Owl is of Meta's Louisiana SPV [F20]) and from ABS holders in three
 tranches [F22], and leases the building to one hyperscaler whose lease covers the debt
 service. The hyperscaler's reported leverage excludes the SPV's debt; its consolidated
-leverage includes it.
+leverage includes it. Lenders and rating agencies see the SPV's debt as the hyperscaler's only
+under the consolidation policy (C11), and then a new SPV needs the lessee's borrowing room.
 
 ABS tranches (:class:`SPVTerms`): of the ABS, ``spv_abs_senior_share`` is a senior tranche
 secured on the building, held by a bank [F22] (``spv_abs_senior_bank_share`` of it) and
@@ -194,6 +195,12 @@ def finance_new_spvs(economy) -> None:
     investors (senior and junior) buy the ABS [F22], rotating across banks and insurers from
     year to year. If a party cannot pay its part, or the bank is below its capital buffer and
     lends no more (C6), the project is dropped (the pipeline is cleared either way).
+
+    Under the consolidation policy (C11 ``spv_consolidation`` [F21]) lenders count the SPV's
+    debt as the lessee's, so a new SPV needs the lessee's borrowing room like a bond
+    (:meth:`Hyperscaler.borrowing_room_usd`): the project is cut to the size whose debt fits
+    the room left after the month's bonds, and the rest is dropped. Without it the SPV's debt
+    is off balance sheet and needs no room [F20].
     """
     funds = [f for f in economy.funds if not f.defaulted]
     banks = [b for b in economy.banks if not b.defaulted]
@@ -204,6 +211,13 @@ def finance_new_spvs(economy) -> None:
         if h.defaulted or size <= 0:
             continue
         h.spv_pipeline_usd = 0.0
+        debt_share = economy.p.spv_debt_share
+        if h.spvs_consolidated() and debt_share > 0:        # the SPV's debt needs room [F21]
+            fits = min(size, h.borrowing_room_usd() / debt_share)
+            economy.month.spv_dropped_usd += size - fits
+            size = fits
+            if size <= 0:
+                continue        # no room: the project is dropped
         fund = max(funds, key=lambda f: f.cash_usd, default=None)
         k = year + position                                     # spread ABS across holders
         investors = economy.outside("bond_investors")   # take a tranche no live sector can
@@ -216,6 +230,7 @@ def finance_new_spvs(economy) -> None:
                 or any(x.cash_usd < amount for x, amount, _ in terms.abs_parts(*holders)
                        if x.sector != "outside")
                 or any(x.sector == "bank" and x.cutting for x in holders)):   # a bank in a crunch (C6)
+            economy.month.spv_dropped_usd += size
             continue            # not financed: the project is dropped
         spv = open_spv(economy, f"SPV {h.name} {START_YEAR + year}", h, size, fund, holders,
                        economy.steps + 1, economy.p.spv_lease_term_months, paid=True)
