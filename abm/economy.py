@@ -67,6 +67,7 @@ class Economy(Protocol):
     steps: int                  # the current month (step 0 = January 2025)
     rng: np.random.Generator    # the run's source of randomness (mechanisms' own draws)
     credit_rng: np.random.Generator   # tech borrowers' default draws, seeded from the run's seed
+    equity_rng: np.random.Generator   # equity-market noise, likewise
     ledger: Ledger
     claims: ClaimBook
     gpu_loans: GPULoanBook

@@ -61,8 +61,8 @@ __all__ = ["AIEconomyModel"]
 #: The institutions the calibration's scheduled deals name: CoreWeave's IPO [F1]; Nvidia's
 #: and Microsoft's investment in Anthropic [F13]; Nvidia as the only GPU supplier [F10].
 COREWEAVE, ANTHROPIC, NVIDIA, MICROSOFT = "CoreWeave", "Anthropic", "Nvidia", "Microsoft"
-#: Key that tells the credit stream's seed from the demand stream's (any constant would do).
-CREDIT_STREAM = 1
+#: Keys that tell the credit and equity streams' seeds from the demand stream's (any constants).
+CREDIT_STREAM, EQUITY_STREAM = 1, 2
 
 
 class AIEconomyModel(mesa.Model):
@@ -83,8 +83,10 @@ class AIEconomyModel(mesa.Model):
         # levers (same seed) face the same demand (common random numbers)
         stream_seed = int(self.rng.integers(2**63))
         self.demand_rng = np.random.default_rng(stream_seed)
-        # tech borrowers' defaults likewise: the same idiosyncratic draws in both arms of a pair
+        # tech borrowers' defaults and equity-market noise likewise: the same idiosyncratic draws
+        # in both arms of a pair, whatever the lending draws of ``self.rng`` do
         self.credit_rng = np.random.default_rng([stream_seed, CREDIT_STREAM])
+        self.equity_rng = np.random.default_rng([stream_seed, EQUITY_STREAM])
         self.scenario_name = str(scenario)
         self.seed_value = seed
         self.p: Scenario = load_scenario(scenario, **params)
@@ -210,7 +212,7 @@ class AIEconomyModel(mesa.Model):
         news = self.demand.log_growth_last_month() - (
             float(np.mean(expected)) / MONTHS_PER_YEAR if expected else 0.0)
         believed = float(np.expm1(np.mean(expected))) if expected else 0.0      # [F17]
-        self.equity_market.update(news, default_stress(self), believed, self.rng)
+        self.equity_market.update(news, default_stress(self), believed, self.equity_rng)
         self.gpu_market.price = self.gpu_market.ref_price.copy()
         tech_credit_month(self)
 
