@@ -12,14 +12,23 @@ from dataclasses import dataclass
 __all__ = ["BankCapitalRatio", "InsurerSolvency", "payout_usd"]
 
 
-def payout_usd(equity_usd: float, target_ratio: float, base_usd: float, share: float) -> float:
-    """A regulated institution's dividend plan: ``share * max(0, E - target * base)``.
+def payout_usd(net_income_usd: float, tac_usd: float, required_usd: float, target_ratio: float,
+               share: float) -> float:
+    """An insurer's dividend of a month: ``share`` of a positive net income, none when the
+    income is negative or the RBC ratio ``tac / required`` is below ``target_ratio``, and
+    never more than the capital above the target (a dividend does not take the ratio below it).
 
-    ``base`` is what the ratio divides by (risk-weighted assets for a bank, required
-    capital for an insurer): only capital above the ratio the institution targets is paid
-    out, and only ``share`` of it in one month.
+    ``net_income_usd`` is the change of total adjusted capital since the last payout
+    (statutory net income with the unrealised gains and losses that go to surplus). Capital
+    freed by de-risking (a fund interest turned into cash or bonds lowers required capital)
+    is not income, so it is not paid out: only earnings are. State law ties ordinary
+    dividends to the net gain from operations and bars them after a year of negative gain
+    without the regulator's approval (New York Insurance Law 4207(a); NAIC Model Act 440).
+    Banks use their own rule (:meth:`abm.agents.bank.Bank.payout_usd`).
     """
-    return share * max(0.0, equity_usd - target_ratio * base_usd)
+    if net_income_usd <= 0 or tac_usd < target_ratio * required_usd:
+        return 0.0
+    return max(0.0, min(share * net_income_usd, tac_usd - target_ratio * required_usd))
 
 
 @dataclass

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from abm.agents.insurer import ABSMarket
+from abm.constraints import payout_usd
 from models import AIEconomyModel
 
 SEEDS = range(8)
@@ -37,6 +38,39 @@ def test_abs_mark_moves_next_month_and_reverts():
     assert mkt.mark(5) == pytest.approx(1 - 0.1 * 0.5)   # the discount decays
     mkt.record_sale(5, 50.0, 100.0, 0.2)
     assert mkt.mark(6) == pytest.approx((1 - 0.5 * 0.05) * (1 - 0.2))
+
+
+def test_payout_is_a_share_of_positive_net_income_above_the_target():
+    """Dividends: ``share`` of a positive net income at or above the target ratio, capped so
+    they never take the ratio below it; nothing with a loss or below the target."""
+    tac, req, target = 500.0, 100.0, 4.45          # ratio 5.0, headroom 55
+    assert payout_usd(10.0, tac, req, target, 0.6) == pytest.approx(6.0)
+    assert payout_usd(-10.0, tac, req, target, 0.6) == 0.0            # a loss: nothing
+    assert payout_usd(0.0, tac, req, target, 0.6) == 0.0
+    assert payout_usd(10.0, 440.0, req, target, 1.0) == 0.0           # below the target: nothing
+    assert payout_usd(100.0, tac, req, target, 1.0) == pytest.approx(55.0)   # capped at the target
+
+
+def test_an_insurer_with_a_loss_pays_no_dividend_until_it_is_made_good():
+    """Net income is the change of TAC since the last dividend: a month with a loss pays
+    nothing, and the loss is carried forward, so the recovery of it is not paid out either."""
+    m = AIEconomyModel("baseline", seed=0)
+    ins = m.insurers[0]
+    ins.target_ratio = 0.0                     # the ratio does not stop the payout here
+    ins.decide()
+    assert ins.payout_plan_usd == 0.0          # nothing earned yet
+    fund = ins.claims_held("fund_share")[0].issuer
+    nav = fund.reported_nav_usd
+    fund.reported_nav_usd = 0.9 * nav          # a mark-down of the insurer's fund interests
+    ins.decide()
+    assert ins.net_income_usd < 0 and ins.payout_plan_usd == 0.0
+    fund.reported_nav_usd = nav                # the mark comes back: it only makes good the loss
+    ins.decide()
+    assert ins.net_income_usd == pytest.approx(0.0, abs=1.0) and ins.payout_plan_usd == 0.0
+    fund.reported_nav_usd = 1.01 * nav         # income beyond the loss is paid
+    ins.decide()
+    assert ins.net_income_usd > 0
+    assert ins.payout_plan_usd == pytest.approx(m.p.insurer_payout_share * ins.net_income_usd)
 
 
 def test_capital_is_fixed_in_usd_so_exposure_lowers_the_ratio():

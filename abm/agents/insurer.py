@@ -12,7 +12,21 @@ fund's *true* NAV per unit when NAV is disclosed (C11 ``pc_disclosure``) and at 
 smoothed reported NAV when it is not [F30]; an ABS at par times the ABS market's mark; other
 claims at book value. TAC is book equity restated at those values. Capital at step 0 is
 ``insurer_capital_bn`` in USD whatever the holdings, so more private credit means a lower
-ratio. Above ``insurer_solvency_ratio`` (~445%, [R18]) insurers pay out capital.
+ratio.
+
+Dividends (:func:`abm.constraints.payout_usd`) come out of earnings. Net income is the
+change of TAC since the last dividend: statutory net income with the unrealised gains and
+losses on fund interests and ABS, which go to surplus. A loss is carried forward, so later
+income first makes it good (dividends come out of earned surplus). While its ratio is at or
+above ``insurer_solvency_ratio`` (~445% [R18], the level insurers manage to) an insurer pays
+``insurer_payout_share`` of a positive net income, never taking the ratio below that level;
+below it, or after a loss, it pays nothing (state law ties ordinary dividends to the net
+gain from operations and bars them after a year in which it was negative without the
+regulator's approval, New York Insurance Law 4207(a)). Capital freed when a fund interest
+turns into cash (its 30% charge gone) is not income, so it stays. The earlier rule paid out
+half of all capital above the target each month, freed capital included, which pinned the
+ratio at the target: in ``ai_winter`` (seed 1) an insurer paid 1-1.7 bn a month while its
+TAC fell from 152 to 106 bn and its ratio rose from 4.43 to 4.55.
 
 Forced sales (C7), each month an insurer starts below ``insurer_solvency_min`` (the company
 action level, 200% [R18]): it sells the share f of every fund interest and ABS that restores
@@ -98,6 +112,8 @@ class Insurer(Institution):
         self.redemption_requested_usd = 0.0
         self.target_ratio = solvency.minimum    # set by the calibration
         self.payout_plan_usd = 0.0
+        self.net_income_usd = 0.0     # change of TAC since the last dividend (losses carried forward)
+        self.tac_mark_usd = 0.0       # TAC after the last dividend (set by the calibration)
 
     # --- valuation --------------------------------------------------------------------------
     def _true_nav_visible(self) -> bool:
@@ -149,24 +165,33 @@ class Insurer(Institution):
             gap -= amount
 
     def decide(self) -> None:
+        """Measure last month's net income, plan the dividend, plan forced sales (C7)."""
         p = self.model.p
         self.sale_plan = 0.0
-        required = self.solvency.required_usd(self)
-        self.payout_plan_usd = payout_usd(self.solvency.tac_usd(self), self.target_ratio, required,
+        tac, required = self.solvency.tac_usd(self), self.solvency.required_usd(self)
+        self.net_income_usd = tac - self.tac_mark_usd
+        self.payout_plan_usd = payout_usd(self.net_income_usd, tac, required, self.target_ratio,
                                           p.insurer_payout_share)
+        if self.net_income_usd > 0:       # a loss is carried forward: the mark stays
+            self.tac_mark_usd = tac - self.payout_plan_usd
         if p.c7_insurer_forced_sales and self.solvency.is_below_minimum(self):
             self.sale_plan = self.solvency.share_to_sell(self, self.sale_proceeds_usd)
 
     def act(self) -> None:
-        """Redeem and sell the planned share of fund interests, sell ABS (C7)."""
+        """Pay the planned dividend; redeem and sell the planned share of fund interests and
+        ABS (C7)."""
         self.sold_usd = 0.0
         self.redemption_requested_usd = 0.0
         self.raise_liquidity()
         buffer = self.model.p.insurer_liquidity_buffer_share * self.total_assets_usd()
-        self.pay("outside_investors", min(self.payout_plan_usd, max(self.cash_usd - buffer, 0.0)),
-                 "insurer_dividend")
-        if self.sale_plan <= 0:
-            return
+        paid = self.pay("outside_investors", min(self.payout_plan_usd, max(self.cash_usd - buffer, 0.0)),
+                        "insurer_dividend")
+        self.tac_mark_usd += self.payout_plan_usd - paid      # what was not paid stays capital
+        if self.sale_plan > 0:
+            self.forced_sale()
+
+    def forced_sale(self) -> None:
+        """Redeem and sell ``sale_plan`` of every fund interest and ABS (C7)."""
         m = self.model
         buyer = m.outside("securities_market")
         r = m.p.insurer_redemption_share
