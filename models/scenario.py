@@ -446,7 +446,8 @@ class Scenario:
     insurer_liquidity_buffer_share: float = p(0.01, 0, 1, "fraction of assets", "assumption",
                                               "Cash below which an insurer sells bonds; it keeps it when paying dividends.")
     insurer_liquidity_target_multiple: float = p(2.0, 1, 100, "x buffer", "assumption",
-                                                 "Cash an insurer restores by selling bonds, as a multiple of its buffer.")
+                                                 "Cash an insurer restores by selling bonds, as a multiple of its "
+                                                 "buffer; cash above it is invested in bonds.")
     insurer_payout_share: float = p(1.0, 0, 1, "fraction of net income",
                                     "assumption (US life operating companies paid their parents about all of their "
                                     "2018 statutory net income, Moody's 2019; listed holding companies' 60-65% "

@@ -73,6 +73,18 @@ def test_an_insurer_with_a_loss_pays_no_dividend_until_it_is_made_good():
     assert ins.payout_plan_usd == pytest.approx(m.p.insurer_payout_share * ins.net_income_usd)
 
 
+def test_cash_above_the_liquidity_target_is_invested_in_bonds():
+    m = AIEconomyModel("baseline", seed=0)
+    ins = m.insurers[0]
+    ins.receive("securities_market", 30e9, "test_inflow")       # e.g. a fund's distribution
+    bonds = sum(c.value_usd() for c in ins.claims_held("bond_holding"))
+    cash, assets = ins.cash_usd, ins.total_assets_usd()
+    ins.reinvest()
+    target = m.p.insurer_liquidity_target_multiple * m.p.insurer_liquidity_buffer_share * assets
+    assert ins.cash_usd == pytest.approx(target)
+    assert sum(c.value_usd() for c in ins.claims_held("bond_holding")) == pytest.approx(bonds + cash - target)
+
+
 def test_capital_is_fixed_in_usd_so_exposure_lowers_the_ratio():
     low = AIEconomyModel("baseline", seed=0)
     high = AIEconomyModel("baseline", seed=0, insurer_pc_bn=1500.0)
