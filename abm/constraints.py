@@ -91,6 +91,24 @@ class InsurerSolvency:
     def is_below_minimum(self, insurer) -> bool:
         return self.ratio(insurer) < self.minimum
 
+    def fund_loss_to_reach_usd(self, insurer, level: float) -> float:
+        """The loss on fund interests (at statutory value) that alone takes the ratio to ``level``.
+
+        A dollar lost on a fund interest lowers TAC by 1 and ACL by ``a c`` (``a`` the ACL
+        share, ``c`` the fund charge), so ``(TAC - x) / (ACL - a c x) = level`` gives
+        ``x = (TAC - level ACL) / (1 - level a c)``. Such losses lower the ratio only while it
+        is below ``1 / (a c)`` (6.67 at 50% and 30%); at or above it they raise it. Infinity
+        when fund losses cannot take the ratio to ``level`` (x would exceed the insurer's fund
+        interests); 0 when the ratio is already at or below ``level``.
+        """
+        tac, acl = self.tac_usd(insurer), self.required_usd(insurer)
+        if tac <= level * acl:
+            return 0.0
+        held = sum(insurer.statutory_value_usd(c) for c in insurer.claims_held("fund_share"))
+        denom = 1.0 - level * self.acl_share * self.charge("fund_share")
+        x = (tac - level * acl) / denom if denom > 0 else float("inf")
+        return x if x <= held else float("inf")
+
     def share_to_sell(self, insurer, proceeds_of) -> float:
         """Share f of every risky holding whose sale restores ``minimum + target_margin``.
 

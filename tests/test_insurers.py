@@ -123,6 +123,25 @@ def test_forced_sale_redeems_and_sells():
     assert min(i.solvency_ratio() for i in m.insurers) > before
 
 
+def test_fund_loss_to_reach_the_company_action_level():
+    """The arithmetic of the ratio, checked in the model: a loss of ``x = (TAC - 2 ACL) /
+    (1 - 2 a c)`` on fund interests takes an insurer exactly to 200%; at step 0 that is 60% of
+    its fund interests (78% of its capital), 28% with 1.5 tn of private credit."""
+    for kw, share in (({}, 0.60), (dict(insurer_pc_bn=1500.0), 0.28)):
+        m = AIEconomyModel("baseline", seed=0, **kw)
+        ins = m.insurers[0]
+        x = ins.solvency.fund_loss_to_reach_usd(ins, 2.0)
+        held = sum(ins.statutory_value_usd(c) for c in ins.claims_held("fund_share"))
+        assert x / held == pytest.approx(share, abs=0.01)
+        for f in m.funds:                   # the insurer holds the same share of each fund
+            f.reported_nav_usd *= 1.0 - x / held
+        assert ins.solvency_ratio() == pytest.approx(2.0)
+        assert ins.solvency.fund_loss_to_reach_usd(ins, 2.0) == pytest.approx(0.0)
+    rich = AIEconomyModel("baseline", seed=0, insurer_capital_bn=1600.0).insurers[0]
+    assert rich.solvency_ratio() > 1.0 / 0.15        # above 1 / (a c) fund losses raise the ratio
+    assert rich.solvency.fund_loss_to_reach_usd(rich, 2.0) == float("inf")
+
+
 def _min_solvency(m, df):
     return float(df["insurer_solvency_min"].min())
 

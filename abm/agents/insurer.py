@@ -41,7 +41,36 @@ moved from a fund interest, charge 30%, to a bond, charge 1%, lowers ACL by
 ``a (c_fund - c_bond)`` = 0.145). Keeping the allocation instead, by re-subscribing returned
 capital while at the target (tried as an experiment, 6 seeds), ends ``ai_winter`` at a ratio
 of 4.6 instead of 6.4 but leaves its lowest ratio at the step-0 value (4.41 with disclosed
-NAVs): the losses, not the run-off, keep the winter from the threshold (below).
+NAVs): the size of the losses, not the run-off, keeps the winter far from the threshold.
+
+Why the ratio hardly moves in a winter. Fund interests carry most of ACL (30 of 34 bn at
+step 0). A dollar lost on one lowers TAC by 1 and ACL by ``a c`` = 0.15, so such losses
+lower the ratio only while it is below ``1 / (a c)`` = 6.67, and slowly: to reach the
+company action level an insurer has to lose ``x = (TAC - 2 ACL) / (1 - 2 a c)``
+(:meth:`InsurerSolvency.fund_loss_to_reach_usd`), 119 bn of its 152 bn TAC at step 0 (78%
+of it, 60% of its 200 bn of fund interests); 81 bn (28% of its fund interests) with
+``insurer_pc_bn`` = 1500; 10.5 bn with half the capital. Measured (6 paired seeds, 72
+months): in ``ai_winter`` each insurer's look-through loss over the run is 26 bn (11 bn in
+the baseline), reported over up to 24 months by the smoothed NAV [F30] while the funds
+return capital that moves into bonds; its lowest ratio is its step-0 ratio, 4.43, as in the
+baseline (it ends the run at 6.4; baseline 4.9) and C7 never fires. Deeper winters
+(``demand_shock_size`` 0.6, the write-off of half the tech book in month 24, or both) cost
+38-63 bn each, still short of 119 bn, with the same lowest ratio. The ratio falls below
+its opening value when the loss is large, early and recognised at once: writing off 80% of
+the tech book in month 6 with NAV disclosed (C11) and demand down 60% takes it to 3.88
+(4 seeds; 2.21 with 1500 bn of private credit), and writing off all of it, disclosed, with
+1500 bn brings C7 sales at the calibrated capital (195 bn in months 6-12; with the smoothed
+NAV the same loss takes the ratio only to 2.66).
+
+Rating migration is not modelled. Downgrades raise insurers' charges on rated holdings
+(NAIC designations migrate; Ellul, Jotikasthira and Lundblad 2011), but the holdings that
+carry the model's risk already bear the highest charges: fund interests are Schedule BA LP
+interests at the equity-like 30% charge, with no designation to migrate (a NAIC 6 bond is
+charged 30% too), and the mezzanine ABS are charged 30%, so migrating all of them to the
+residual-tranche 45% would add 0.2 bn to an insurer's 34 bn of ACL. Migration would bite on
+the 1%-charged bond book (777 bn an insurer: an average charge of 2% adds 3.9 bn, 11% of
+ACL), but those bonds are claims on borrowers outside the model, which the article does not
+stress; a rule for them would be an assumption about the whole corporate bond market.
 
 Forced sales (C7), each month an insurer starts below ``insurer_solvency_min`` (the company
 action level, 200% [R18]): it sells the share f of every fund interest and ABS that restores
