@@ -15,14 +15,23 @@ from dataclasses import dataclass
 __all__ = ["BankCapitalRatio", "InsurerSolvency", "DebtToCashFlow", "payout_usd"]
 
 
-def payout_usd(equity_usd: float, target_ratio: float, base_usd: float, share: float) -> float:
-    """A regulated institution's dividend plan: ``share * max(0, E - target * base)``.
+def payout_usd(net_income_usd: float, tac_usd: float, required_usd: float, target_ratio: float,
+               share: float) -> float:
+    """An insurer's dividend of a month: ``share`` of a positive net income, none when the
+    income is negative or the RBC ratio ``tac / required`` is below ``target_ratio``, and
+    never more than the capital above the target (a dividend does not take the ratio below it).
 
-    ``base`` is what the ratio divides by (risk-weighted assets for a bank, required
-    capital for an insurer): only capital above the ratio the institution targets is paid
-    out, and only ``share`` of it in one month.
+    ``net_income_usd`` is the change of total adjusted capital since the last payout
+    (statutory net income with the unrealised gains and losses that go to surplus). Capital
+    freed by de-risking (a fund interest turned into cash or bonds lowers required capital)
+    is not income, so it is not paid out: only earnings are. State law ties ordinary
+    dividends to the net gain from operations and bars them after a year of negative gain
+    without the regulator's approval (New York Insurance Law 4207(a); NAIC Model Act 440).
+    Banks use their own rule (:meth:`abm.agents.bank.Bank.payout_usd`).
     """
-    return share * max(0.0, equity_usd - target_ratio * base_usd)
+    if net_income_usd <= 0 or tac_usd < target_ratio * required_usd:
+        return 0.0
+    return max(0.0, min(share * net_income_usd, tac_usd - target_ratio * required_usd))
 
 
 @dataclass
@@ -84,6 +93,24 @@ class InsurerSolvency:
 
     def is_below_minimum(self, insurer) -> bool:
         return self.ratio(insurer) < self.minimum
+
+    def fund_loss_to_reach_usd(self, insurer, level: float) -> float:
+        """The loss on fund interests (at statutory value) that alone takes the ratio to ``level``.
+
+        A dollar lost on a fund interest lowers TAC by 1 and ACL by ``a c`` (``a`` the ACL
+        share, ``c`` the fund charge), so ``(TAC - x) / (ACL - a c x) = level`` gives
+        ``x = (TAC - level ACL) / (1 - level a c)``. Such losses lower the ratio only while it
+        is below ``1 / (a c)`` (6.67 at 50% and 30%); at or above it they raise it. Infinity
+        when fund losses cannot take the ratio to ``level`` (x would exceed the insurer's fund
+        interests); 0 when the ratio is already at or below ``level``.
+        """
+        tac, acl = self.tac_usd(insurer), self.required_usd(insurer)
+        if tac <= level * acl:
+            return 0.0
+        held = sum(insurer.statutory_value_usd(c) for c in insurer.claims_held("fund_share"))
+        denom = 1.0 - level * self.acl_share * self.charge("fund_share")
+        x = (tac - level * acl) / denom if denom > 0 else float("inf")
+        return x if x <= held else float("inf")
 
     def share_to_sell(self, insurer, proceeds_of) -> float:
         """Share f of every risky holding whose sale restores ``minimum + target_margin``.

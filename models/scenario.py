@@ -425,7 +425,7 @@ class Scenario:
     insurer_capital_bn: float = p(760.0, 0, 1e6, "bn USD", "assumption (based on [R18]: ~445% RBC at the baseline holdings)",
                                   "Insurers' total adjusted capital at step 0, held fixed in USD whatever their holdings.")
     insurer_solvency_ratio: float = p(4.45, 0, 100, "x ACL RBC", "[R18] typical life insurer ~445%",
-                                      "RBC ratio insurers manage to: they pay out capital above it.")
+                                      "RBC ratio insurers manage to: below it they pay no dividends.")
     insurer_solvency_min: float = p(2.0, 0, 100, "x ACL RBC", "[R18] company action level 200%",
                                     "RBC ratio below which insurers de-risk (C7).")
     insurer_sale_target_margin: float = p(0.5, 0, 100, "x ACL RBC", "assumption (back to 250%, above the CAL)",
@@ -458,9 +458,15 @@ class Scenario:
     insurer_liquidity_buffer_share: float = p(0.01, 0, 1, "fraction of assets", "assumption",
                                               "Cash below which an insurer sells bonds; it keeps it when paying dividends.")
     insurer_liquidity_target_multiple: float = p(2.0, 1, 100, "x buffer", "assumption",
-                                                 "Cash an insurer restores by selling bonds, as a multiple of its buffer.")
-    insurer_payout_share: float = p(0.5, 0, 1, "fraction/month", "assumption",
-                                    "Share of surplus above the target solvency ratio an insurer pays as dividends each month.")
+                                                 "Cash an insurer restores by selling bonds, as a multiple of its "
+                                                 "buffer; cash above it is invested in bonds.")
+    insurer_payout_share: float = p(1.0, 0, 1, "fraction of net income",
+                                    "assumption (US life operating companies paid their parents about all of their "
+                                    "2018 statutory net income, Moody's 2019; listed holding companies' 60-65% "
+                                    "payout ratios, e.g. Corebridge's, also fund new business, which the model's "
+                                    "insurers do not write)",
+                                    "Share of a positive net income (change of TAC, losses carried forward) an "
+                                    "insurer pays as dividends while at or above its target ratio; none below it.")
 
     # --- 401(k) savers (C10, C11) --------------------------------------------------------
     n_saver_cohorts: int = p(200, 1, 10_000_000, "count", "assumption", "401(k) saver cohorts.")

@@ -59,3 +59,4 @@ def build_insurer_balance_sheets(model, fund_lp_split) -> None:
         model.claims.add(Debt(holder=out("policyholders"), issuer=ins, kind="policy_reserve",
                               principal_usd=reserves,
                               rate_per_month=p.insurer_policy_rate_per_year / MONTHS_PER_YEAR))
+        ins.tac_mark_usd = ins.solvency.tac_usd(ins)     # net income is measured from here
