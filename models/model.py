@@ -88,6 +88,8 @@ class AIEconomyModel(mesa.Model):
         self.claims = ClaimBook()
         self.gpu_loans = GPULoanBook()
         self.losses = LossBook()
+        # bumped whenever a listed firm's price per unit may change (abm.agents.base._price_input)
+        self.listed_prices_version = 0
         self._outside: dict[str, OutsideParty] = {}
         # --- the environment and the markets ---------------------------------------------
         self.demand = AIDemand(
