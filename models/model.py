@@ -23,9 +23,11 @@ engine module named; within a stage no result depends on which institution acts 
    financial institutions) whose equity turned negative is resolved by seniority, and the
    cascade is followed within the month (:mod:`abm.default`).
 7. **Act.** Institutions carry out their plans (banks cut lines, insurers de-risk, savers
-   invest); renewable contracts are renewed or lapse (:mod:`abm.contracts`); funds pay gated
-   redemptions, delever when their loan-to-NAV covenant is breached, draw their bank
-   facilities when short of cash and distribute.
+   invest); the 401(k) index pool trades the savers' net order with the outside investors,
+   one trade per listed firm (:meth:`abm.agents.saver.IndexPool.settle`); renewable
+   contracts are renewed or lapse (:mod:`abm.contracts`); funds pay gated redemptions,
+   delever when their loan-to-NAV covenant is breached, draw their bank facilities when
+   short of cash and distribute.
 8. **Revalue and collect.** Funds update reported NAVs; the DataCollector records.
 """
 from __future__ import annotations
@@ -178,6 +180,7 @@ class AIEconomyModel(mesa.Model):
         clear_month_fire_sale(self)
         resolve_failures(self)
         self._live().do("act")
+        self.index_pool.settle()
         renew_contracts(self)
         self._fund_housekeeping()
         self._close_month()
