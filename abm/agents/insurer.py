@@ -151,10 +151,9 @@ class Insurer(Institution):
     def decide(self) -> None:
         p = self.model.p
         self.sale_plan = 0.0
-        required = self.solvency.required_usd(self)
-        self.payout_plan_usd = payout_usd(self.solvency.tac_usd(self), self.target_ratio, required,
-                                          p.insurer_payout_share)
-        if p.c7_insurer_forced_sales and self.solvency.is_below_minimum(self):
+        required, tac = self.solvency.required_usd(self), self.solvency.tac_usd(self)
+        self.payout_plan_usd = payout_usd(tac, self.target_ratio, required, p.insurer_payout_share)
+        if p.c7_insurer_forced_sales and self.solvency.ratio_of(tac, required) < self.solvency.minimum:
             self.sale_plan = self.solvency.share_to_sell(self, self.sale_proceeds_usd)
 
     def act(self) -> None:
