@@ -239,6 +239,8 @@ class IndexPool:
     def sync(self) -> None:
         """Fold wipe-outs booked on the pool since the last call into ``wiped_per_unit``."""
         events = self.model.losses.events
+        if self._events_seen == len(events):      # nothing booked since (100k cohorts ask)
+            return
         new = sum(e["amount_usd"] for e in events[self._events_seen:] if e["holder"] == INDEX_ACCOUNT)
         self._events_seen = len(events)
         if new > 0 and self.units > 0:
@@ -264,6 +266,11 @@ class SaverCohort(Institution):
 
     def index_value_usd(self) -> float:
         return self.index_units * self.model.index_pool.price_usd()
+
+    def gpu_value_usd(self) -> float:
+        """Cohorts hold no GPUs (0, without the base class's dot product: 100k cohorts' balances
+        are taken several times a month)."""
+        return 0.0
 
     def _book_wipe_outs(self) -> None:
         """The cohort's part of wipe-outs since last month: realised, out of its cost basis."""
