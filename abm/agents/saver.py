@@ -290,6 +290,8 @@ class SaverCohort(Institution):
         """Sell bonds at par for ``saver_pc_rebalance_per_month`` of the gap between the target
         private-credit share of the balance and the fund holding [R26]; returns the cash."""
         p = self.model.p
+        if p.saver_pc_rebalance_per_month <= 0:     # off by default: no balance to take
+            return 0.0
         held = sum(c.value_usd() for c in self.claims_held("fund_share"))
         want = p.saver_pc_rebalance_per_month * max(0.0, p.saver_pc_target_share * self.balance_usd() - held)
         raised = 0.0
