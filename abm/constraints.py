@@ -87,9 +87,13 @@ class InsurerSolvency:
         return insurer.equity_usd() + sum(insurer.statutory_value_usd(c) - c.value_usd()
                                           for c in insurer.claims_held())
 
+    @staticmethod
+    def ratio_of(tac_usd: float, required_usd: float) -> float:
+        """The RBC ratio from TAC and ACL RBC already computed (each is a sum over holdings)."""
+        return tac_usd / required_usd if required_usd > 0 else float("inf")
+
     def ratio(self, insurer) -> float:
-        req = self.required_usd(insurer)
-        return self.tac_usd(insurer) / req if req > 0 else float("inf")
+        return self.ratio_of(self.tac_usd(insurer), self.required_usd(insurer))
 
     def is_below_minimum(self, insurer) -> bool:
         return self.ratio(insurer) < self.minimum

@@ -72,6 +72,7 @@ class Economy(Protocol):
     claims: ClaimBook
     gpu_loans: GPULoanBook
     losses: LossBook
+    listed_prices_version: int  # bumped when a listed firm's price per unit may have changed
     gpu_market: GPUMarket
     equity_market: EquityMarket
     demand: AIDemand

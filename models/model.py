@@ -24,9 +24,11 @@ engine module named; within a stage no result depends on which institution acts 
    financial institutions) whose equity turned negative is resolved by seniority, and the
    cascade is followed within the month (:mod:`abm.default`).
 7. **Act.** Institutions carry out their plans (banks cut lines, insurers de-risk, savers
-   invest); renewable contracts are renewed or lapse (:mod:`abm.contracts`); funds pay gated
-   redemptions, delever when their loan-to-NAV covenant is breached, draw their bank
-   facilities when short of cash and distribute.
+   invest); the 401(k) index pool trades the savers' net order with the outside investors,
+   one trade per listed firm (:meth:`abm.agents.saver.IndexPool.settle`); renewable
+   contracts are renewed or lapse (:mod:`abm.contracts`); funds pay gated redemptions,
+   delever when their loan-to-NAV covenant is breached, draw their bank facilities when
+   short of cash and distribute.
 8. **Revalue and collect.** Funds update reported NAVs; the DataCollector records.
 """
 from __future__ import annotations
@@ -96,6 +98,8 @@ class AIEconomyModel(mesa.Model):
         self.claims = ClaimBook()
         self.gpu_loans = GPULoanBook()
         self.losses = LossBook()
+        # bumped whenever a listed firm's price per unit may change (abm.agents.base._price_input)
+        self.listed_prices_version = 0
         self._outside: dict[str, OutsideParty] = {}
         # --- the environment and the markets ---------------------------------------------
         self.demand = AIDemand(
@@ -178,20 +182,27 @@ class AIEconomyModel(mesa.Model):
         """One month: the stages of the module docstring, in order."""
         self._start_month()
         self._environment()
-        self._live().do("decide")
+        self._each_live("decide")
         self._income_and_financing()
         settle_month(self)
         clear_month_fire_sale(self)
         resolve_failures(self)
-        self._live().do("act")
+        self._each_live("act")
+        self.index_pool.settle()
         renew_contracts(self)
         self._fund_housekeeping()
         self._close_month()
         self.datacollector.collect(self)
         self.running = self.steps < self.p.steps      # batch_run and SolaraViz stop here
 
-    def _live(self):
-        return self.agents.select(lambda a: not a.defaulted)
+    def _each_live(self, method: str) -> None:
+        """Call ``method`` of every agent that has not failed, in the order they were created.
+
+        The live set is fixed before the first call, as ``self.agents.select(...).do(method)``
+        would, without building a Mesa AgentSet of 100k cohorts three times a month.
+        """
+        for agent in [a for a in self.agents if not a.defaulted]:
+            getattr(agent, method)()
 
     def _start_month(self) -> None:
         """Reset the month's tallies and flows."""
@@ -218,7 +229,7 @@ class AIEconomyModel(mesa.Model):
 
     def _income_and_financing(self) -> None:
         """Income, equity rounds, scheduled deals, hyperscaler capex, SPVs and new GPU loans."""
-        self._live().do("month_income")
+        self._each_live("month_income")
         fund_equity_rounds(self)
         self._scheduled_deals()
         for h in self.hyperscalers:

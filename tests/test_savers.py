@@ -67,6 +67,107 @@ def test_panic_turns_mark_to_market_losses_into_realised_ones():
     assert s["savers_401k_realised_loss_usd"] >= panic * (1 - 1e-9)
 
 
+def _pool_work(monkeypatch, n_cohorts: int, months: int = 4) -> tuple[dict, int]:
+    """Count, month by month, what the 401(k) index costs: writes to ``units`` of the listed
+    firms' equity claims held by the pool or the outside investors (claim-book trades), the
+    pool's trades with the outside investors, and values of the pool's claims computed.
+    A demand shock and low panic thresholds make cohorts both buy and panic-sell."""
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False, n_saver_cohorts=n_cohorts,
+                       demand_shock_step=2, demand_shock_size=0.7, saver_panic_drawdown_mean=0.05)
+    pool, out = m.index_pool, m.outside("outside_investors")
+    counts = {"unit_writes": 0, "trades": 0, "values": 0}
+    firms = len(pool.claims())
+
+    def setattr_counted(claim, name, value):
+        if (name == "units" and "units" in vars(claim)         # a write, not a new claim
+                and claim.issuer.listed and claim.holder in (pool.holder, out)):
+            counts["unit_writes"] += 1
+        object.__setattr__(claim, name, value)
+
+    def value_counted(claim):
+        if claim.holder is pool.holder:
+            counts["values"] += 1
+        return value_usd(claim)
+
+    def trade_counted(share):
+        counts["trades"] += 1
+        return trade(share)
+
+    value_usd, trade = EquityClaim.value_usd, pool._trade
+    monkeypatch.setattr(EquityClaim, "__setattr__", setattr_counted)
+    monkeypatch.setattr(EquityClaim, "value_usd", value_counted)
+    monkeypatch.setattr(pool, "_trade", trade_counted)
+    worst, panics = dict.fromkeys(counts, 0), 0
+    for _ in range(months):
+        counts.update(dict.fromkeys(counts, 0))
+        m.step()
+        worst = {k: max(worst[k], counts[k]) for k in counts}
+        panics += m.month.panic_cohorts
+    assert panics > 0
+    return worst, firms
+
+
+def test_index_trades_once_a_month_whatever_the_number_of_cohorts(monkeypatch):
+    """The pool nets the cohorts' orders: one trade with the outside investors a month, one
+    write to each listed firm's two stakes, and a price computed a few times a month, not once
+    per cohort (each order traded on its own cost O(cohorts x firms) a month)."""
+    few, firms = _pool_work(monkeypatch, 20)
+    many, _ = _pool_work(monkeypatch, 400)
+    assert few["trades"] <= 1 and many["trades"] <= 1
+    assert many["unit_writes"] <= 2 * firms
+    assert many["values"] <= 10 * firms
+    assert many == few
+
+
+def _stakes(m, firm):
+    out = m.outside("outside_investors")
+    theirs = next(c for c in m.claims.issued(firm) if isinstance(c, EquityClaim) and c.holder is out)
+    return theirs, next(c for c in m.index_pool.claims() if c.issuer is firm)
+
+
+def test_a_net_order_gets_no_more_of_a_firm_than_the_outside_investors_hold():
+    """When an outside stake runs short, the pool buys all of it and the rest of the index, the
+    savers pay for what was bought, the unit price is unchanged by the trade and no firm is
+    more than 100% owned; a sale in the same stage first gives back what the cap let through."""
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+    pool = m.index_pool
+    cw = _named(m, "CoreWeave")
+    theirs, mine = _stakes(m, cw)
+    theirs.units = 0.1 * mine.units                   # 10% of the pool's holding left outside
+    cw_value = mine.value_usd()
+    price, value, money = pool.price_usd(), pool.value_usd(), m.ledger.total()
+    spent, units = pool.buy(0.25 * value)              # 25% of every holding wanted
+    assert spent == pytest.approx(0.25 * value - (0.25 - 0.1) * cw_value, rel=1e-12)
+    assert units == pytest.approx(spent / price, rel=1e-12)
+    assert pool.price_usd() == price
+    proceeds = pool.sell(0.5 * units)                  # half of it redeemed at the same price
+    assert proceeds == pytest.approx(0.5 * spent, rel=1e-12)
+    pool.settle()
+    assert pool.pending_units == 0.0
+    assert pool.price_usd() == pytest.approx(price, rel=1e-12)
+    assert pool.value_usd() == pytest.approx(value + 0.5 * spent, rel=1e-12)
+    assert theirs.units >= 0.0 and _owned(m, cw) <= 1.0 + 1e-12
+    assert all(_owned(m, f) == pytest.approx(1.0) for f in m.institutions if f.listed and f is not cw)
+    assert m.ledger.total() == money                   # orders move no cash by themselves
+
+
+def test_cached_unit_price_follows_listed_prices_and_wipe_outs():
+    """The pool's cached price is recomputed whenever a listed firm's price or the holdings
+    change: it always equals the holdings' value over the units."""
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+    pool = m.index_pool
+    fresh = lambda: sum(c.value_usd() for c in pool.claims()) / pool.units   # noqa: E731
+    assert pool.price_usd() == fresh()
+    nvidia = _named(m, "Nvidia")
+    nvidia.valuation_usd *= 0.5
+    assert pool.price_usd() == fresh()
+    cw = _named(m, "CoreWeave")
+    cw.issue_equity("outside_investors", 1e9)
+    assert pool.price_usd() == fresh()
+    resolve_default(m, cw, "test_shock")
+    assert pool.price_usd() == fresh()
+
+
 def _winter(seed, **kw):
     m = AIEconomyModel("ai_winter", seed=seed, collect_agents=False, **kw)
     while m.running:

@@ -9,6 +9,8 @@ claims but never defaults.
 """
 from __future__ import annotations
 
+from operator import attrgetter
+
 import mesa
 import numpy as np
 
@@ -37,6 +39,23 @@ class OutsideParty:
         return 1.0
 
 
+def _price_input(name: str, doc: str) -> property:
+    """An attribute that sets the price per unit of the institution's equity.
+
+    Setting it on a listed firm bumps ``model.listed_prices_version``: the 401(k) index pool
+    (:class:`abm.agents.saver.IndexPool`) caches its unit price, a sum over every listed firm,
+    and reuses it while that counter and its own holdings are unchanged.
+    """
+    private = "_" + name
+
+    def set_value(self, value) -> None:
+        self.__dict__[private] = value
+        if self.listed:
+            self.model.listed_prices_version += 1
+
+    return property(attrgetter(private), set_value, doc=doc)
+
+
 class Institution(mesa.Agent):
     """A firm or financial institution with cash, GPUs, real assets and claims.
 
@@ -47,6 +66,11 @@ class Institution(mesa.Agent):
 
     sector = "institution"
     listed = False
+    # what price_per_unit_usd reads; setting one of them on a listed firm is seen by the index pool
+    defaulted = _price_input("defaulted", "True once the institution has failed.")
+    shares_outstanding = _price_input("shares_outstanding", "Units of its equity outstanding.")
+    valuation_usd = _price_input(
+        "valuation_usd", "Market cap (listed) or last round's valuation (private), USD.")
 
     def __init__(self, model, name: str):
         super().__init__(model)

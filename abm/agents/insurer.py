@@ -219,7 +219,7 @@ class Insurer(Institution):
                                           p.insurer_payout_share)
         if self.net_income_usd > 0:       # a loss is carried forward: the mark stays
             self.tac_mark_usd = tac - self.payout_plan_usd
-        if p.c7_insurer_forced_sales and self.solvency.is_below_minimum(self):
+        if p.c7_insurer_forced_sales and self.solvency.ratio_of(tac, required) < self.solvency.minimum:
             self.sale_plan = self.solvency.share_to_sell(self, self.sale_proceeds_usd)
 
     def act(self) -> None:
