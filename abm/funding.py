@@ -8,7 +8,7 @@ reach compute contracts.
 """
 from __future__ import annotations
 
-__all__ = ["investor_appetite", "fund_equity_rounds", "backstop_labs"]
+__all__ = ["investor_appetite", "round_open", "fund_equity_rounds", "backstop_labs"]
 
 #: The outside account of equity investors (venture funds, the public market).
 OUTSIDE_INVESTORS = "outside_investors"
@@ -27,6 +27,17 @@ def investor_appetite(economy, revenue_usd: float, costs_usd: float) -> float:
     return min(1.0, p.outside_investor_appetite * s * s * cover)
 
 
+def round_open(economy, firm) -> bool:
+    """Whether ``firm`` may plan an equity round this month.
+
+    A round is one event, not a standing offer: after one (funded in full, in part or not at
+    all) the next can come only ``equity_round_interval_months`` later, so outside investors'
+    appetite bounds how much of its losses a firm can raise over time.
+    """
+    last = firm.last_round_step
+    return last is None or economy.steps - last >= economy.p.equity_round_interval_months
+
+
 def fund_equity_rounds(economy) -> None:
     """Carry out the labs' and neoclouds' planned equity rounds."""
     p = economy.p
@@ -34,6 +45,7 @@ def fund_equity_rounds(economy) -> None:
         if not lab.defaulted and lab.round_plan_usd > 0:
             share = investor_appetite(economy, lab.revenue_usd, lab.revenue_usd + lab.monthly_burn_usd())
             lab.issue_equity(OUTSIDE_INVESTORS, share * lab.round_plan_usd, "equity_round")
+            lab.last_round_step = economy.steps
     supplier = economy.gpu_supplier
     for n in economy.neoclouds:
         if not n.defaulted and n.raise_plan_usd > 0:
@@ -43,6 +55,7 @@ def fund_equity_rounds(economy) -> None:
                 n.issue_equity(supplier, p.vendor_financing_share * amount, "vendor_financing")
                 amount *= 1.0 - p.vendor_financing_share
             n.issue_equity(OUTSIDE_INVESTORS, amount, "equity_round")
+            n.last_round_step = economy.steps
 
 
 def backstop_labs(economy) -> None:

@@ -278,6 +278,11 @@ class Scenario:
                                          "Scale of outside investors' funding of lab losses at neutral sentiment.")
     investor_appetite_cover_multiple: float = p(3.0, 0, 1e3, "x", "assumption",
                                                 "Outside investors fund rounds fully when revenue covers 1/x of costs: min(1, x * revenue / costs).")
+    equity_round_interval_months: int = p(3, 0, 600, "months",
+                                          "assumption (about a quarter to arrange a round; 0 or 1 is the "
+                                          "monthly rule of model 0.2.0)",
+                                          "Months after an equity round (funded in full, in part or not at all) "
+                                          "before a lab or neocloud can hold another.")
     vendor_financing_share: float = p(0.1, 0, 1, "fraction", "[F10] (share: assumption)",
                                       "Share of a neocloud's equity round the chipmaker funds (C8).")
     anthropic_round_step: int = p(10, -1, 600, "step", "[F13] November 2025",

@@ -13,6 +13,7 @@ Rules, each month:
 from __future__ import annotations
 
 from abm.agents.base import Institution
+from abm.funding import round_open
 from abm.units import MONTHS_PER_YEAR
 
 __all__ = ["AILab"]
@@ -59,7 +60,7 @@ class AILab(Institution):
         p = self.model.p
         burn = self.monthly_burn_usd()
         self.round_plan_usd = 0.0
-        if burn > 0 and self.cash_usd < p.lab_runway_months_min * burn:
+        if burn > 0 and self.cash_usd < p.lab_runway_months_min * burn and round_open(self.model, self):
             self.round_plan_usd = p.lab_round_months * burn
 
     def renewal_factor(self, contract) -> float | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from abm.agents.base import Institution
 from abm.agents.hyperscaler import mean_expected_demand_ratio
+from abm.funding import round_open
 from abm.gpu_lending import origination_ltv
 from abm.units import MONTHS_PER_YEAR
 
@@ -84,7 +85,7 @@ class Neocloud(Institution):
         self.capex_plan_usd = min(planned, affordable)
         self.loan_request_usd = ltv * self.capex_plan_usd
         self.raise_plan_usd = 0.0
-        if self.cash_usd < m.p.neocloud_raise_trigger_months * costs:
+        if self.cash_usd < m.p.neocloud_raise_trigger_months * costs and round_open(m, self):
             self.raise_plan_usd = m.p.neocloud_raise_months * costs
 
     def invest(self, loan_usd: float) -> None:
