@@ -417,19 +417,23 @@ EXPLANATIONS: dict[tuple[str, str], str] = {
         "`spv_consolidation` is read by `Hyperscaler.visible_debt_usd`, which feeds only the "
         "reported-leverage reporter; no decision (borrowing, lending, pricing) responds to "
         "reported leverage yet (issue 11, item 5, not built), so the policy changes no outcome.",
-    ("c1_demand_to_compute", "defaults_total"):
-        "Finding (model 0.2.0), cause not yet confirmed: no AI lab fails in ai_winter (0 in 32 "
-        "seeds; 0.31 a run on 0.1.1), so the outside backstop that C1 off installs is never "
-        "called and C1 changes nothing. Outside investors' appetite follows sentiment, which now "
-        "mean-reverts instead of falling for good, and the chipmaker's tranches keep OpenAI "
-        "funded; a harsher winter is needed to exercise C1.",
+    ("c1_demand_to_compute", "bank_capital_ratio_min:min"):
+        "Finding (model 0.2.0 with quarterly equity rounds): C1 now fails labs in ai_winter (1.7 a "
+        "run, none with C1 off), but in months 20-26, after the run's lowest bank capital ratio, "
+        "which every seed reaches in month 18 from the provisions the demand shock's AI-index "
+        "drawdown brings. Banks hold no claim on labs; later ratios are a little lower with C1 on "
+        "(month 24, seed 0: 0.1233 against 0.1239) but stay above that minimum.",
+    ("c8_circular_financing", "defaults_total"):
+        "Finding (model 0.2.0 with quarterly equity rounds): with outside rounds rationed, the "
+        "chipmaker's money is money its customers lack in the winter: Nvidia's 10 bn tranches "
+        "keep OpenAI alive 1-10 months longer (in 2 of 16 seeds it survives only with them) and "
+        "its share of neocloud raises saves CoreWeave in some seeds (fails in 9 of 16 with C8, "
+        "11 without). The amplification the channel predicts costs Nvidia value (its stakes and "
+        "sales) but never its solvency, so on the count of defaults C8 is a support, not a link "
+        "of contagion [F10, F13].",
 }
 for _exp, _keys in (("c7_insurer_forced_sales", ("losses_total_usd", "losses_by_holder_usd.insurers")),
-                    ("spv_consolidation", ("losses_total_usd", "losses_by_holder_usd.bond_abs_investors")),
-                    ("c1_demand_to_compute", ("losses_total_usd", "insurer_solvency_min:min",
-                                              "gpu_price_index", "gpu_price_index:min",
-                                              "gpu_price_max_drawdown", "ai_index_end", "ai_index:min",
-                                              "savers_401k_loss_fraction"))):
+                    ("spv_consolidation", ("losses_total_usd", "losses_by_holder_usd.bond_abs_investors"))):
     for _key in _keys:                      # one finding explains every output it silences
         EXPLANATIONS[(_exp, _key)] = EXPLANATIONS[(_exp, "defaults_total")]
 
