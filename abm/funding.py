@@ -1,10 +1,10 @@
 """Equity funding of firms: outside investors' appetite and the month's equity rounds.
 
-Labs and neoclouds plan rounds when their runway is short (their ``decide``); outside
-investors fund a share of each plan that follows AI sentiment [F18] and the firm's
-prospects; with C8 on, the chipmaker funds part of every neocloud round (vendor financing
-[F10]). With C1 off an outside backstop pays whatever a lab cannot, so demand does not
-reach compute contracts.
+Labs and neoclouds plan rounds when their runway is short (their ``decide``), at most one
+every ``equity_round_interval_months`` (:func:`round_open`); outside investors fund a share
+of each plan that follows AI sentiment [F18] and the firm's prospects; with C8 on, the
+chipmaker funds part of every neocloud round (vendor financing [F10]). With C1 off an
+outside backstop pays whatever a lab cannot, so demand does not reach compute contracts.
 """
 from __future__ import annotations
 

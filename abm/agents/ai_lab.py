@@ -6,7 +6,8 @@ Rules, each month:
   contracts are settled in the month's payment clearing, so a lab that cannot pay pays
   what it can and defaults on the rest, hitting its clouds' revenue (C1).
 - When its cash covers fewer than ``lab_runway_months_min`` months of losses it raises an
-  equity round; outside investors fund a share that follows AI sentiment. Chipmaker and
+  equity round, at most one every ``equity_round_interval_months``; outside investors fund a
+  share that follows AI sentiment and its revenue against its costs [F18]. Chipmaker and
   hyperscaler investments are scheduled from the facts [F13] (C8).
 - Rolling compute contracts are renewed each year, scaled by the lab's revenue growth.
 """

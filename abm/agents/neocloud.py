@@ -12,7 +12,8 @@ Rules, each month:
 - Short-dated loans must be rolled over by lenders (C4, [F6]); collateral falling in
   value brings margin calls in the fire sale (C3, [F25]).
 - When cash covers fewer than ``neocloud_raise_trigger_months`` of costs it raises equity
-  from outside investors (appetite follows sentiment); the chipmaker takes part (C8, [F10]).
+  from outside investors (appetite follows sentiment), at most once every
+  ``equity_round_interval_months``; the chipmaker takes part (C8, [F10]).
 """
 from __future__ import annotations
 
