@@ -1,9 +1,10 @@
 """Equity funding of firms: outside investors' appetite and the month's equity rounds.
 
-Labs and neoclouds plan rounds when their runway is short (their ``decide``), at most one
-every ``equity_round_interval_months`` (:func:`round_open`); outside investors fund a share
-of each plan that follows AI sentiment [F18] and the firm's prospects; with C8 on, the
-chipmaker funds part of every neocloud round (vendor financing [F10]). With C1 off an
+Labs and neoclouds plan rounds when their runway is short (their ``decide``); a lab, a
+private firm, at most one every ``lab_round_interval_months`` (:func:`round_open`), while a
+listed neocloud may sell shares whenever it needs to; outside investors fund a share of each
+plan that follows AI sentiment [F18] and the firm's prospects; with C8 on, the chipmaker
+funds part of every neocloud round (vendor financing [F10]). With C1 off an
 outside backstop pays whatever a lab cannot, so demand does not reach compute contracts.
 """
 from __future__ import annotations
@@ -27,15 +28,15 @@ def investor_appetite(economy, revenue_usd: float, costs_usd: float) -> float:
     return min(1.0, p.outside_investor_appetite * s * s * cover)
 
 
-def round_open(economy, firm) -> bool:
-    """Whether ``firm`` may plan an equity round this month.
+def round_open(economy, lab) -> bool:
+    """Whether ``lab`` may plan an equity round this month.
 
     A round is one event, not a standing offer: after one (funded in full, in part or not at
-    all) the next can come only ``equity_round_interval_months`` later, so outside investors'
-    appetite bounds how much of its losses a firm can raise over time.
+    all) the next can come only ``lab_round_interval_months`` later, so outside investors'
+    appetite bounds how much of its losses a lab can raise over time.
     """
-    last = firm.last_round_step
-    return last is None or economy.steps - last >= economy.p.equity_round_interval_months
+    last = lab.last_round_step
+    return last is None or economy.steps - last >= economy.p.lab_round_interval_months
 
 
 def fund_equity_rounds(economy) -> None:
@@ -55,7 +56,6 @@ def fund_equity_rounds(economy) -> None:
                 n.issue_equity(supplier, p.vendor_financing_share * amount, "vendor_financing")
                 amount *= 1.0 - p.vendor_financing_share
             n.issue_equity(OUTSIDE_INVESTORS, amount, "equity_round")
-            n.last_round_step = economy.steps
 
 
 def backstop_labs(economy) -> None:

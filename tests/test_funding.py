@@ -9,7 +9,7 @@ from models import AIEconomyModel
 
 
 def test_round_open_waits_the_interval_after_any_round():
-    p = SimpleNamespace(equity_round_interval_months=3)
+    p = SimpleNamespace(lab_round_interval_months=3)
     firm = SimpleNamespace(last_round_step=None)
     assert round_open(SimpleNamespace(steps=5, p=p), firm)          # never raised
     firm.last_round_step = 5
@@ -37,7 +37,7 @@ def short_openai(appetite: float, steps: int = 8, **params):
 
 def test_rounds_come_no_more_often_than_the_interval():
     """A lab short of cash asks again as soon as it may: every third month."""
-    openai, months = short_openai(0.2, equity_round_interval_months=3)
+    openai, months = short_openai(0.2, lab_round_interval_months=3)
     assert not openai.defaulted
     assert len(months) >= 3
     assert {b - a for a, b in zip(months, months[1:], strict=False)} == {3}
@@ -47,7 +47,7 @@ def test_thin_appetite_no_longer_keeps_a_lab_alive():
     """Investors who fill a tenth of each round (12 months of losses) fund 1.2 months of
     losses a round. Asked every month (interval 1, the rule of model 0.2.0) that covered the
     lab's whole loss, so it never failed; with rounds a quarter apart it runs out of cash."""
-    monthly, months = short_openai(0.1, equity_round_interval_months=1)
+    monthly, months = short_openai(0.1, lab_round_interval_months=1)
     assert not monthly.defaulted and len(months) == 8
     quarterly, _ = short_openai(0.1)
     assert quarterly.defaulted

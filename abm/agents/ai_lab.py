@@ -6,8 +6,9 @@ Rules, each month:
   contracts are settled in the month's payment clearing, so a lab that cannot pay pays
   what it can and defaults on the rest, hitting its clouds' revenue (C1).
 - When its cash covers fewer than ``lab_runway_months_min`` months of losses it raises an
-  equity round, at most one every ``equity_round_interval_months``; outside investors fund a
-  share that follows AI sentiment and its revenue against its costs [F18]. Chipmaker and
+  equity round, at most one every ``lab_round_interval_months`` (a private firm raises in
+  rounds); outside investors fund a share that follows AI sentiment and its revenue against
+  its costs [F18]. Chipmaker and
   hyperscaler investments are scheduled from the facts [F13] (C8).
 - Rolling compute contracts are renewed each year, scaled by the lab's revenue growth.
 """
@@ -32,6 +33,7 @@ class AILab(Institution):
         self.revenue_usd = 0.0
         self.revenue_history: list[float] = []
         self.round_plan_usd = 0.0
+        self.last_round_step: int | None = None   # month of its last equity round (abm.funding)
 
     # --- income and costs ---------------------------------------------------------------
     def month_income(self) -> None:

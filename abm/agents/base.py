@@ -60,7 +60,6 @@ class Institution(mesa.Agent):
         self.shares_outstanding = 1.0
         self.valuation_usd = 0.0      # market cap (listed) or last round's valuation (private)
         self.income_usd = 0.0         # this month's operating income (for reports)
-        self.last_round_step: int | None = None   # month of its last equity round (abm.funding)
 
     # --- cash ---------------------------------------------------------------------------
     @property

@@ -12,14 +12,12 @@ Rules, each month:
 - Short-dated loans must be rolled over by lenders (C4, [F6]); collateral falling in
   value brings margin calls in the fire sale (C3, [F25]).
 - When cash covers fewer than ``neocloud_raise_trigger_months`` of costs it raises equity
-  from outside investors (appetite follows sentiment), at most once every
-  ``equity_round_interval_months``; the chipmaker takes part (C8, [F10]).
+  from outside investors (appetite follows sentiment); the chipmaker takes part (C8, [F10]).
 """
 from __future__ import annotations
 
 from abm.agents.base import Institution
 from abm.agents.hyperscaler import mean_expected_demand_ratio
-from abm.funding import round_open
 from abm.gpu_lending import origination_ltv
 from abm.units import MONTHS_PER_YEAR
 
@@ -86,7 +84,7 @@ class Neocloud(Institution):
         self.capex_plan_usd = min(planned, affordable)
         self.loan_request_usd = ltv * self.capex_plan_usd
         self.raise_plan_usd = 0.0
-        if self.cash_usd < m.p.neocloud_raise_trigger_months * costs and round_open(m, self):
+        if self.cash_usd < m.p.neocloud_raise_trigger_months * costs:
             self.raise_plan_usd = m.p.neocloud_raise_months * costs
 
     def invest(self, loan_usd: float) -> None:
