@@ -418,20 +418,12 @@ EXPLANATIONS: dict[tuple[str, str], str] = {
         "reported-leverage reporter; no decision (borrowing, lending, pricing) responds to "
         "reported leverage yet (issue 11, item 5, not built), so the policy changes no outcome.",
     ("c1_demand_to_compute", "bank_capital_ratio_min:min"):
-        "Finding (model 0.2.0 with quarterly equity rounds): C1 now fails labs in ai_winter (1.7 a "
+        "Finding (model 0.2.0 with quarterly lab rounds): C1 now fails labs in ai_winter (1.8 a "
         "run, none with C1 off), from month 19 on (mostly 20-26), but the run's lowest bank "
         "capital ratio comes at the demand shock (month 18 in 30 of 32 seeds, 19 in 2) from the "
         "provisions its AI-index drawdown brings, and banks hold no claim on labs, so the minimum "
         "is the same in every pair. Later ratios are a little lower with C1 on (month 24, seed 0: "
-        "0.1233 against 0.1239) but stay above it.",
-    ("c8_circular_financing", "defaults_total"):
-        "Finding (model 0.2.0 with quarterly equity rounds): with outside rounds rationed, the "
-        "chipmaker's money is money its customers lack in the winter: Nvidia's 10 bn tranches "
-        "keep OpenAI alive 1-10 months longer (in 2 of 16 seeds it survives only with them) and "
-        "its share of neocloud raises saves CoreWeave in some seeds (fails in 9 of 16 with C8, "
-        "11 without). The amplification the channel predicts costs Nvidia value (its stakes and "
-        "sales) but never its solvency, so on the count of defaults C8 is a support, not a link "
-        "of contagion [F10, F13].",
+        "0.1251 against 0.1257) but stay above it.",
 }
 for _exp, _keys in (("c7_insurer_forced_sales", ("losses_total_usd", "losses_by_holder_usd.insurers")),
                     ("spv_consolidation", ("losses_total_usd", "losses_by_holder_usd.bond_abs_investors"))):
