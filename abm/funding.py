@@ -1,14 +1,15 @@
 """Equity funding of firms: outside investors' appetite and the month's equity rounds.
 
-Labs and neoclouds plan rounds when their runway is short (their ``decide``); outside
-investors fund a share of each plan that follows AI sentiment [F18] and the firm's
-prospects; with C8 on, the chipmaker funds part of every neocloud round (vendor financing
-[F10]). With C1 off an outside backstop pays whatever a lab cannot, so demand does not
-reach compute contracts.
+Labs and neoclouds plan rounds when their runway is short (their ``decide``); a lab, a
+private firm, at most one every ``lab_round_interval_months`` (:func:`round_open`), while a
+listed neocloud may sell shares whenever it needs to; outside investors fund a share of each
+plan that follows AI sentiment [F18] and the firm's prospects; with C8 on, the chipmaker
+funds part of every neocloud round (vendor financing [F10]). With C1 off an
+outside backstop pays whatever a lab cannot, so demand does not reach compute contracts.
 """
 from __future__ import annotations
 
-__all__ = ["investor_appetite", "fund_equity_rounds", "backstop_labs"]
+__all__ = ["investor_appetite", "round_open", "fund_equity_rounds", "backstop_labs"]
 
 #: The outside account of equity investors (venture funds, the public market).
 OUTSIDE_INVESTORS = "outside_investors"
@@ -27,6 +28,17 @@ def investor_appetite(economy, revenue_usd: float, costs_usd: float) -> float:
     return min(1.0, p.outside_investor_appetite * s * s * cover)
 
 
+def round_open(economy, lab) -> bool:
+    """Whether ``lab`` may plan an equity round this month.
+
+    A round is one event, not a standing offer: after one (funded in full, in part or not at
+    all) the next can come only ``lab_round_interval_months`` later, so outside investors'
+    appetite bounds how much of its losses a lab can raise over time.
+    """
+    last = lab.last_round_step
+    return last is None or economy.steps - last >= economy.p.lab_round_interval_months
+
+
 def fund_equity_rounds(economy) -> None:
     """Carry out the labs' and neoclouds' planned equity rounds."""
     p = economy.p
@@ -34,6 +46,7 @@ def fund_equity_rounds(economy) -> None:
         if not lab.defaulted and lab.round_plan_usd > 0:
             share = investor_appetite(economy, lab.revenue_usd, lab.revenue_usd + lab.monthly_burn_usd())
             lab.issue_equity(OUTSIDE_INVESTORS, share * lab.round_plan_usd, "equity_round")
+            lab.last_round_step = economy.steps
     supplier = economy.gpu_supplier
     for n in economy.neoclouds:
         if not n.defaulted and n.raise_plan_usd > 0:

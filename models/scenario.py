@@ -264,6 +264,11 @@ class Scenario:
                                      "A lab raises an equity round when cash covers fewer months of losses than this.")
     lab_round_months: float = p(12.0, 0, 240, "months", "assumption",
                                 "Size of a lab's equity round, in months of losses.")
+    lab_round_interval_months: int = p(3, 0, 600, "months",
+                                       "assumption (about a quarter to arrange a private round; 0 or 1 is "
+                                       "the monthly rule of model 0.2.0)",
+                                       "Months after a lab's equity round (funded in full, in part or not at "
+                                       "all) before it can hold another.")
     lab_renewal_scale_max: float = p(3.0, 1, 100, "x", "assumption",
                                      "Largest growth factor of a lab's rolling compute contract at a yearly renewal.")
     nvidia_openai_investment_bn: float = p(100.0, 0, 1e5, "bn USD", "[F13]", "Nvidia's committed investment in OpenAI.")

@@ -53,6 +53,32 @@ def test_C1_demand_to_compute(on):
         assert shortfall == 0 and lab_defaults == 0
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("shock", [0.3, 0.6])
+def test_C1_labs_fail_in_a_winter_only_with_the_channel_on(shock):
+    """Paired seeds in ``ai_winter`` (demand falls 30% in month 18) and a deeper one (60%):
+    with C1 on, labs whose revenue falls short of their take-or-pay compute contracts
+    [F14, F15] and whose rounds investors no longer fill [F18] default, leaving their clouds
+    unpaid; with C1 off the outside backstop pays their compute and none fails. (On model
+    0.2.0 no lab failed in ``ai_winter``, so C1 had no effect there: a lab could ask outside
+    investors for a round every month.)"""
+    seeds = range(4)
+
+    def lab_defaults_and_shortfall(on):
+        runs = [run("ai_winter", steps=30, seed=s, demand_shock_size=shock, c1_demand_to_compute=on)
+                for s in seeds]
+        defaults = [m.defaults_by_sector().get("ai_lab", 0) for m in runs]
+        shortfall = sum(frame(m)["compute_contract_shortfall_usd"].sum() for m in runs)
+        return defaults, shortfall
+
+    on, shortfall_on = lab_defaults_and_shortfall(True)
+    off, shortfall_off = lab_defaults_and_shortfall(False)
+    assert sum(on) > sum(off)
+    assert sum(off) == 0 and shortfall_off == 0
+    assert shortfall_on > 0
+    assert sum(d > 0 for d in on) >= len(seeds) // 2      # not one seed's accident
+
+
 CHANNELS = ("c1_demand_to_compute", "c2_customer_concentration", "c3_collateral_spiral",
             "c4_rollover_risk", "c5_pc_losses_to_lps", "c6_bank_credit_lines",
             "c7_insurer_forced_sales", "c8_circular_financing", "c9_spvs", "c10_equity_market",

@@ -30,3 +30,29 @@ def test_winter_has_more_defaults_and_larger_401k_losses_than_boom():
     assert winter[:, 2].mean() > boom[:, 2].mean()
     # and not only on average: in most seeds
     assert (winter[:, 0] >= boom[:, 0]).mean() >= 0.75
+
+
+def neocloud_failures(scenario, seeds, **params):
+    """Per seed: (CoreWeave failed, neoclouds whose GPU-backed loans defaulted)."""
+    out = []
+    for seed in seeds:
+        m = run(scenario, seed=seed, **params)
+        events = m.default_events
+        out.append((any(e["name"] == "CoreWeave" for e in events),
+                    sum(e["sector"] == "neocloud" and e["reason"] == "gpu_loan_default" for e in events)))
+    return np.array(out)
+
+
+@pytest.mark.slow
+def test_deeper_winter_fails_more_neoclouds_and_coreweave():
+    """Paired seeds: neoclouds' GPU-backed loans [F23] default, and CoreWeave [F1-F10] fails,
+    more often the deeper the winter: none in the baseline, some when demand falls 30% in
+    month 18 (``ai_winter``), at least as many when it falls 60%."""
+    seeds = range(4)
+    base = neocloud_failures("baseline", seeds, steps=30)
+    winter = neocloud_failures("ai_winter", seeds, steps=30)
+    deep = neocloud_failures("ai_winter", seeds, steps=30, demand_shock_size=0.6)
+    assert base.sum(axis=0).tolist() == [0, 0]
+    assert deep[:, 1].sum() >= winter[:, 1].sum() > base[:, 1].sum()
+    assert deep[:, 0].sum() >= winter[:, 0].sum()
+    assert deep[:, 0].sum() > base[:, 0].sum()

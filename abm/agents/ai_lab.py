@@ -6,13 +6,16 @@ Rules, each month:
   contracts are settled in the month's payment clearing, so a lab that cannot pay pays
   what it can and defaults on the rest, hitting its clouds' revenue (C1).
 - When its cash covers fewer than ``lab_runway_months_min`` months of losses it raises an
-  equity round; outside investors fund a share that follows AI sentiment. Chipmaker and
+  equity round, at most one every ``lab_round_interval_months`` (a private firm raises in
+  rounds); outside investors fund a share that follows AI sentiment and its revenue against
+  its costs [F18]. Chipmaker and
   hyperscaler investments are scheduled from the facts [F13] (C8).
 - Rolling compute contracts are renewed each year, scaled by the lab's revenue growth.
 """
 from __future__ import annotations
 
 from abm.agents.base import Institution
+from abm.funding import round_open
 from abm.units import MONTHS_PER_YEAR
 
 __all__ = ["AILab"]
@@ -30,6 +33,7 @@ class AILab(Institution):
         self.revenue_usd = 0.0
         self.revenue_history: list[float] = []
         self.round_plan_usd = 0.0
+        self.last_round_step: int | None = None   # month of its last equity round (abm.funding)
 
     # --- income and costs ---------------------------------------------------------------
     def month_income(self) -> None:
@@ -59,7 +63,7 @@ class AILab(Institution):
         p = self.model.p
         burn = self.monthly_burn_usd()
         self.round_plan_usd = 0.0
-        if burn > 0 and self.cash_usd < p.lab_runway_months_min * burn:
+        if burn > 0 and self.cash_usd < p.lab_runway_months_min * burn and round_open(self.model, self):
             self.round_plan_usd = p.lab_round_months * burn
 
     def renewal_factor(self, contract) -> float | None:
