@@ -18,13 +18,14 @@ from abm.clearing import PaymentClearingResult, _clear_payments_iterative, clear
 
 # ----------------------------------------------------------------------------- helpers
 
-def phi(L, e, p, alpha=1.0, beta=1.0):
-    """Phi exactly as written in the contract (strict comparison, dense)."""
+def phi(L, e, p, alpha=1.0, beta=1.0, tol=1e-12):
+    """Phi as written in the contract (dense), with its rule for ties: funds short of ``pbar``
+    by no more than ``tol * pbar`` (rounding) count as paying in full."""
     L = L.toarray() if sp.issparse(L) else np.asarray(L, dtype=float)
     pbar = L.sum(axis=1)
     Pi = np.divide(L, pbar[:, None], out=np.zeros_like(L), where=pbar[:, None] > 0)
     inflow = Pi.T @ p
-    return np.where(e + inflow >= pbar, pbar, alpha * e + beta * inflow)
+    return np.where(pbar - (e + inflow) <= tol * pbar, pbar, alpha * e + beta * inflow)
 
 
 def random_network(rng, n, density, e_scale):
@@ -265,6 +266,18 @@ def test_long_chain_of_defaulters(monkeypatch):
     assert res.defaulted[:-1].all() and not res.defaulted[-1]
     assert res.iterations == 2 and calls == [1]
     check_invariants(L, e, res, 1.0, 1.0)
+
+
+def test_a_tie_lost_to_rounding_still_pays_in_full():
+    """Hypothesis found it: node 0 owes 14 (4 of it to itself) and has 3 + 11 = 14 at the fixed
+    point, computed as 13.999999999999998 in one summation order. The contract's tolerance
+    counts it as paying; the test's Phi applies the same rule (it used a strict comparison)."""
+    L = np.array([[4., 0., 2., 3., 5.], [3., 2., 2., 4., 0.], [4., 1., 1., 2., 3.],
+                  [0., 0., 5., 0., 0.], [2., 3., 0., 0., 0.]])
+    e = np.array([3., 4., 1., 0., 0.])
+    res = clear_payments(L, e, alpha=1.0, beta=0.75)
+    assert res.payments[0] == 14.0 and not res.defaulted[0]
+    check_invariants(L, e, res, 1.0, 0.75)
 
 
 @settings(max_examples=150, deadline=None)
