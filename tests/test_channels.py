@@ -147,15 +147,19 @@ def test_C3_collateral_spiral(on):
         np.testing.assert_array_equal(m.gpu_market.dislocation, 1.0)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "finding on model 0.2.0: at the default depth the winter's GPU drawdown is set by "
-    "utilisation (~0.74 in both arms), forced sales add < 0.005; see docs/validation.md"))
 @pytest.mark.slow
 def test_C3_spiral_makes_the_winter_worse():
-    """Paired seeds in ``ai_winter``: with the price impact of forced sales (C3 on) neoclouds
-    default at least as often and the GPU price falls further than with covenants enforced
-    at reference prices (C3 off)."""
-    seeds = range(8)
+    """Paired seeds in ``ai_winter``: with the price impact of forced sales (C3 on) more
+    neoclouds default than with covenants enforced at reference prices (C3 off): 2.67
+    against 2.17 a run (seeds 0-5, model 0.3.0; +0.41 [0.13, 0.69] over 32 seeds in
+    docs/validation.md).
+
+    The winter's largest GPU price fall is *not* deeper with C3 on at the default depth
+    (-0.0003, n.s., 32 seeds): it is set by utilisation, compute demand against capacity
+    (about 0.78 in both arms), and the failed neoclouds' GPUs leave the fleet, which lifts
+    the survivors' rents (capacity exit; the validation's C3 finding). Depth does show in the
+    drawdown when the market is thin (``test_thinner_market_larger_drawdown``)."""
+    seeds = range(6)
     on = [AIEconomyModel("ai_winter", seed=s, collect_agents=False) for s in seeds]
     off = [AIEconomyModel("ai_winter", seed=s, collect_agents=False, c3_collateral_spiral=False)
            for s in seeds]
@@ -170,8 +174,8 @@ def test_C3_spiral_makes_the_winter_worse():
     def nc_defaults(m):
         return m.defaults_by_sector().get("neocloud", 0)
 
-    assert np.mean([nc_defaults(m) for m in on]) >= np.mean([nc_defaults(m) for m in off])
-    assert np.mean([drawdown(m) for m in on]) > np.mean([drawdown(m) for m in off]) + 0.005
+    assert np.mean([nc_defaults(m) for m in on]) > np.mean([nc_defaults(m) for m in off])
+    assert abs(np.mean([drawdown(m) for m in on]) - np.mean([drawdown(m) for m in off])) < 0.02
 
 
 @pytest.mark.parametrize("on", [True, False])
