@@ -485,7 +485,7 @@ EXPLANATIONS: dict[tuple[str, str], str] = {
         "and the baseline alike. A dollar lost on a "
         "fund interest lowers TAC by 1 but ACL by 0.15 (half the 30% charge), so reaching the "
         "company action level takes a loss of 119 bn an insurer (60% of its fund interests, 78% "
-        "of its capital); in ai_winter it loses about 26 bn over the run (11 bn in the "
+        "of its capital); in ai_winter it loses about 33 bn over the run (12 bn in the "
         "baseline), reported over up to 24 months by the smoothed NAV while the funds return "
         "capital that goes into bonds, so its ratio rises (6.4 at the end against 4.9). Demand "
         "down 60% or half the tech book written off in month 24 (38-63 bn) leave the minimum "
@@ -495,7 +495,7 @@ EXPLANATIONS: dict[tuple[str, str], str] = {
     ("c7_insurer_forced_sales", "defaults_total"):
         "Finding (model 0.3.0): C7 is dormant in "
         "ai_winter. Insurers never fall below their step-0 ratio (4.43), far above the company "
-        "action level (2.0), which takes a loss of 119 bn an insurer against the 26 bn the "
+        "action level (2.0), which takes a loss of 119 bn an insurer against the 33 bn the "
         "winter costs (see the insurer solvency note). At the calibrated capital forced sales "
         "and their redemptions need an early write-off of the whole tech book with NAV "
         "disclosed and 1.5 tn of insurer private credit, or half the capital "

@@ -50,8 +50,9 @@ company action level an insurer has to lose ``x = (TAC - 2 ACL) / (1 - 2 a c)``
 (:meth:`InsurerSolvency.fund_loss_to_reach_usd`), 119 bn of its 152 bn TAC at step 0 (78%
 of it, 60% of its 200 bn of fund interests); 81 bn (28% of its fund interests) with
 ``insurer_pc_bn`` = 1500; 10.5 bn with half the capital. Measured (6 paired seeds, 72
-months): in ``ai_winter`` each insurer's look-through loss over the run is 26 bn (11 bn in
-the baseline), reported over up to 24 months by the smoothed NAV [F30] while the funds
+months, before labs could fail): in ``ai_winter`` each insurer's look-through loss over the
+run is 26 bn (11 bn in the baseline; 33 and 12 bn over 32 seeds on model 0.3.0),
+reported over up to 24 months by the smoothed NAV [F30] while the funds
 return capital that moves into bonds; its lowest ratio is its step-0 ratio, 4.43, as in the
 baseline (it ends the run at 6.4; baseline 4.9) and C7 never fires. Deeper winters
 (``demand_shock_size`` 0.6, the write-off of half the tech book in month 24, or both) cost
