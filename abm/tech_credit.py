@@ -40,7 +40,9 @@ borrowers outside the model (:class:`abm.claims.LoanPool`, equal loans of
   ``tech_loan_growth_bn_per_year`` of new tech loans a year (shared in proportion to their
   tech books), scaled by their lending appetite, with money their pension and endowment LPs
   commit as new fund shares (capital called when a deal closes, so nothing is called when
-  lending stops).
+  lending stops). A pool has one coupon, so loans added during a drawdown are lent at par but
+  carry the pool's impairment rate from the next mark (a simplification: a new loan would be
+  priced at the spread of the day).
 
 The scripted write-off (``tech_credit_loss_step``, :func:`write_off_tech_loans`) remains
 available as an explicit shock on top of these defaults.
