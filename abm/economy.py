@@ -55,9 +55,7 @@ class MonthTally:
     insurer_sales_usd: float = 0.0              # fund interests and ABS insurers sold (C7)
     insurer_redemption_requests_usd: float = 0.0   # redemptions insurers asked of funds (C7)
     tech_loan_defaults: int = 0                 # private credit's tech borrowers that defaulted
-    tech_loan_default_usd: float = 0.0          # their defaulted face value
     tech_loan_pd_per_year: float = 0.0          # the month's conditional PD of tech borrowers
-    tech_loans_new_usd: float = 0.0             # new tech loans made [F28]
 
 
 class Economy(Protocol):

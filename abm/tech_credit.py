@@ -159,7 +159,6 @@ def default_tech_loans(economy, cond: CreditConditions) -> None:
         economy.losses.record(f, face - recovered, economy.outside(BORROWERS), "tech_loan_default", step)
         f.record_mark(-released)          # the impairment held on them leaves with the loans
         economy.month.tech_loan_defaults += n
-        economy.month.tech_loan_default_usd += face
 
 
 def mark_tech_loans(economy, cond: CreditConditions) -> None:
@@ -187,7 +186,6 @@ def lend_to_tech(economy) -> None:
             continue
         f.pay(BORROWERS, amount, "tech_loan_disbursement")
         pool.lend(amount, size)
-        economy.month.tech_loans_new_usd += amount
 
 
 def write_off_tech_loans(economy, share: float) -> None:
@@ -196,7 +194,7 @@ def write_off_tech_loans(economy, share: float) -> None:
     The scenario's ``tech_credit_loss_step`` and ``tech_credit_loss_share``; each fund books
     the loss on itself (and its LPs); impairment held on the written-off loans is released.
     """
-    for f, pool in list(_funds_pools(economy)):
+    for f, pool in _funds_pools(economy):
         loss = share * (pool.principal_usd + pool.arrears_usd)
         released = pool.impairment_usd
         pool.write_down(loss)
