@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from abm.gpu_market import GPUMarket
 from abm.units import BN  # noqa: F401  (re-exported for the tests)
 from models import AIEconomyModel
+from models.report import max_drawdown
 
 #: Markers that make a test slow whatever its own duration.
 IMPLY_SLOW = ("browser", "notebooks", "cluster")
@@ -37,6 +39,28 @@ def run(scenario="baseline", steps=12, seed=0, before_step=None, **params):
             before_step(m, t)
         m.step()
     return m
+
+
+def frame(m):
+    """The model's DataCollector frame (one row per month, step 0 included)."""
+    return m.datacollector.get_model_vars_dataframe()
+
+
+def gpu_drawdown(m) -> float:
+    """Largest fall of the GPU price index from its running peak over the run."""
+    return max_drawdown(frame(m)["gpu_price_index"])
+
+
+def gpu_market(**kw) -> GPUMarket:
+    """A small GPU market for unit tests (24 months, yearly generations from month 9);
+    keyword arguments override its parameters."""
+    args = dict(steps=24, generation_months=12, first_release_step=9, unit_price_usd=40e3,
+                release_value_drop=0.25, useful_life_months=72, rental_usd_per_hour=2.0,
+                reference_utilisation=0.8, utilisation_elasticity=0.5,
+                operating_cost_usd_per_hour=0.35, discount_rate_per_year=0.12,
+                compute_per_ai_usd=1.0, depth_share=0.5, impact_persistence=0.5)
+    args.update(kw)
+    return GPUMarket(**args)
 
 
 def write_off_loan_book(m, funds, share: float, step: int) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from abm.default import resolve_default
 from models import AIEconomyModel
-from tests.conftest import run, write_off_loan_book
+from tests.conftest import frame, gpu_drawdown, run, write_off_loan_book
 
 
 def named(m, name):
@@ -34,10 +34,6 @@ def loan_book_collapse(step, fund_name, share=0.95):
 
 
 TECH_LOSS = dict(tech_credit_loss_step=2, tech_credit_loss_share=0.5)
-
-
-def frame(m):
-    return m.datacollector.get_model_vars_dataframe()
 
 
 @pytest.mark.parametrize("on", [True, False])
@@ -167,15 +163,11 @@ def test_C3_spiral_makes_the_winter_worse():
         while m.running:
             m.step()
 
-    def drawdown(m):
-        idx = frame(m)["gpu_price_index"].to_numpy()
-        return float(np.max(1 - idx / np.maximum.accumulate(idx)))
-
     def nc_defaults(m):
         return m.defaults_by_sector().get("neocloud", 0)
 
     assert np.mean([nc_defaults(m) for m in on]) > np.mean([nc_defaults(m) for m in off])
-    assert abs(np.mean([drawdown(m) for m in on]) - np.mean([drawdown(m) for m in off])) < 0.02
+    assert abs(np.mean([gpu_drawdown(m) for m in on]) - np.mean([gpu_drawdown(m) for m in off])) < 0.02
 
 
 @pytest.mark.parametrize("on", [True, False])

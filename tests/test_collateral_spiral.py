@@ -13,21 +13,16 @@ import pytest
 
 import abm.fire_sale
 from abm.gpu_lending import origination_ltv, procyclical_ltv_factor
-from abm.gpu_market import NO_IMPACT_DEPTH, GPUMarket, market_depth, units_outstanding
+from abm.gpu_market import NO_IMPACT_DEPTH, market_depth, units_outstanding
 from models import AIEconomyModel
-from tests.conftest import run
+from tests.conftest import frame, gpu_drawdown, gpu_market, run
 
 SEEDS = range(8)
 
 
 def market(**kw):
-    args = dict(steps=24, generation_months=12, first_release_step=9, unit_price_usd=40e3,
-                release_value_drop=0.25, useful_life_months=72, rental_usd_per_hour=2.0,
-                reference_utilisation=0.8, utilisation_elasticity=0.5, operating_cost_usd_per_hour=0.35,
-                discount_rate_per_year=0.12, compute_per_ai_usd=3.2,
-                depth_share=2.0, impact_persistence=0.5, turnover_per_month=0.1)
-    args.update(kw)
-    return GPUMarket(**args)
+    """The unit-test market with a depth worth testing (depth 2, turnover 0.1)."""
+    return gpu_market(**{**dict(compute_per_ai_usd=3.2, depth_share=2.0, turnover_per_month=0.1), **kw})
 
 
 # --- market depth from what can trade --------------------------------------------------------
@@ -141,15 +136,6 @@ def test_stricter_cure_sells_more_in_a_release_shock():
 
 
 # --- paired-seed signs in ai_winter ----------------------------------------------------------
-def drawdown(m):
-    idx = m.datacollector.get_model_vars_dataframe()["gpu_price_index"].to_numpy()
-    return float(np.max(1 - idx / np.maximum.accumulate(idx)))
-
-
-def frame(m):
-    return m.datacollector.get_model_vars_dataframe()
-
-
 def lent_during_run(monkeypatch):
     """Patch the loan book to count the debt of loans made during the run."""
     from abm.gpu_loans import GPULoanBook
@@ -181,7 +167,7 @@ def paired(monkeypatch, a: dict, b: dict):
             df = frame(m)
             rows.append(dict(lent=total["usd"] / 1e9, calls=float(df["margin_calls"].sum()),
                              defaults=float(df["gpu_loan_defaults"].sum()),
-                             sold=float(df["units_fire_sold"].sum()), dd=drawdown(m),
+                             sold=float(df["units_fire_sold"].sum()), dd=gpu_drawdown(m),
                              debt=float(np.mean(debt)) / 1e9))
             monkeypatch.undo()
         out[name] = {k: np.array([r[k] for r in rows]) for k in rows[0]}

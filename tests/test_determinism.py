@@ -8,6 +8,7 @@ import pytest
 
 from models.model import AIEconomyModel
 from models.report import summary
+from tests.conftest import frame
 
 STEPS = 24
 
@@ -21,10 +22,6 @@ def run(scenario, seed, steps=STEPS):
     for _ in range(steps):
         m.step()
     return m
-
-
-def frame(m) -> pd.DataFrame:
-    return m.datacollector.get_model_vars_dataframe()
 
 
 _cache: dict = {}

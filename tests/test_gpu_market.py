@@ -6,19 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.gpu_market import HOURS_PER_MONTH, GPUMarket
+from abm.gpu_market import HOURS_PER_MONTH
 from models.scenario import Scenario
+from tests.conftest import gpu_market as market
 from tests.conftest import run
-
-
-def market(**kw):
-    args = dict(steps=24, generation_months=12, first_release_step=9, unit_price_usd=40e3,
-                release_value_drop=0.25, useful_life_months=72, rental_usd_per_hour=2.0,
-                reference_utilisation=0.8, utilisation_elasticity=0.5,
-                operating_cost_usd_per_hour=0.35, discount_rate_per_year=0.12,
-                compute_per_ai_usd=1.0, depth_share=0.5, impact_persistence=0.5)
-    args.update(kw)
-    return GPUMarket(**args)
 
 
 def test_capacity_counts_compute_per_unit_working_units_and_resold_units():
