@@ -209,6 +209,12 @@ class CreditLine(Debt):
         amortised = max(0.0, before - self.principal_usd - excess)
         self.limit_usd = max(0.0, self.limit_usd - amortised)
 
+    def upsize(self, amount_usd: float) -> None:
+        """Lend ``amount_usd`` more on new terms: principal and limit rise together (an
+        accordion), so the revolving part is unchanged. The cash moves in the ledger."""
+        self.principal_usd += amount_usd
+        self.limit_usd += amount_usd
+
     def repay(self, amount_usd: float) -> None:
         """Record a repayment of principal outside the schedule (a covenant cure); the
         facility's limit falls with it, as for amortisation."""

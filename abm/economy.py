@@ -46,6 +46,7 @@ class MonthTally:
     redemptions_usd: float = 0.0                # private-credit redemptions paid (C5)
     stale_nav_transfer_usd: float = 0.0         # paid to redeeming LPs above true NAV [R22]
     covenant_breaches: int = 0                  # funds above their maximum loan-to-NAV
+    bdc_covenant_breaches: int = 0              # BDCs above their maximum debt/equity [R15]
     pc_loans_sold_usd: float = 0.0              # loans funds sold to delever (face value)
     panic_cohorts: int = 0                      # 401(k) cohorts that panic-sold
     walkaways: int = 0                          # SPV leases not renewed (C9)

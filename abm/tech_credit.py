@@ -68,6 +68,8 @@ KIND = "tech_loan"
 BORROWERS = "other_borrowers"
 #: The outside LPs who commit the new money the tech book grows with [F28].
 NEW_LPS = "pensions_endowments"
+#: Who buys a BDC's new shares: the public (BDCs are listed [R15]).
+BDC_SHAREHOLDERS = "outside_investors"
 
 
 def vasicek_pd(pd_uncond: float, rho: float, z: float) -> float:
@@ -169,7 +171,9 @@ def mark_tech_loans(economy, cond: CreditConditions) -> None:
 
 
 def lend_to_tech(economy) -> None:
-    """New tech loans [F28], funded by new commitments of pension and endowment LPs."""
+    """New tech loans [F28], funded by new commitments of pension and endowment LPs to the
+    funds and, in a BDC, by new shares sold to the public and bank debt at its target
+    leverage [R15] (:meth:`PrivateCreditFund.borrow_to_grow`)."""
     p = economy.p
     if economy.steps >= p.tech_loan_growth_months or p.tech_loan_growth_bn_per_year <= 0:
         return
@@ -180,9 +184,17 @@ def lend_to_tech(economy) -> None:
     monthly = p.tech_loan_growth_bn_per_year * BN / MONTHS_PER_YEAR
     lps = economy.outside(NEW_LPS)
     size = p.tech_loan_size_bn * BN
+    public = economy.outside(BDC_SHAREHOLDERS)
     for f, pool in pools:
         amount = monthly * pool.principal_usd / book * f.appetite
-        if amount <= 0 or f.subscribe(lps, amount) is None:
+        if amount <= 0:
+            continue
+        if f.vehicle == "bdc":
+            equity = amount / (1.0 + f.target_loan_to_nav)
+            if f.subscribe(public, equity) is None:
+                continue
+            amount = equity + f.borrow_to_grow(equity)
+        elif f.subscribe(lps, amount) is None:
             continue
         f.pay(BORROWERS, amount, "tech_loan_disbursement")
         pool.lend(amount, size)

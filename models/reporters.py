@@ -20,6 +20,11 @@ def _alive(items):
     return [x for x in items if not x.defaulted]
 
 
+def _vehicles(m, vehicle: str):
+    """Live private-credit vehicles of one kind: ``"fund"`` or ``"bdc"`` [R15]."""
+    return [f for f in _alive(m.funds) if f.vehicle == vehicle]
+
+
 def _mean(values):
     values = list(values)
     return float(np.mean(values)) if values else float("nan")
@@ -104,8 +109,12 @@ def model_reporters() -> dict:
         "pc_redemptions_usd": lambda m: m.month.redemptions_usd,
         "pc_stale_nav_transfer_usd": lambda m: m.month.stale_nav_transfer_usd,
         "pc_bank_facilities_drawn_usd": lambda m: sum(f.drawn_usd() for f in _alive(m.funds)),
-        "pc_loan_to_nav_max": lambda m: max((f.loan_to_nav() for f in _alive(m.funds)), default=0.0),
+        "pc_loan_to_nav_max": lambda m: max((f.loan_to_nav() for f in _vehicles(m, "fund")), default=0.0),
+        "bdc_debt_to_equity_max": lambda m: max((f.loan_to_nav() for f in _vehicles(m, "bdc")), default=0.0),
+        "bdc_bank_debt_usd": lambda m: sum(f.drawn_usd() for f in _vehicles(m, "bdc")),
+        "bdc_true_nav_usd": lambda m: sum(f.true_nav_usd() for f in _vehicles(m, "bdc")),
         "pc_covenant_breaches": lambda m: m.month.covenant_breaches,
+        "bdc_covenant_breaches": lambda m: m.month.bdc_covenant_breaches,
         "pc_loans_sold_usd": lambda m: m.month.pc_loans_sold_usd,
         "bank_credit_lines_usd": lambda m: sum(c.limit_usd for b in m.banks
                                                for c in b.claims_held("credit_line")),

@@ -335,6 +335,16 @@ class Scenario:
     pc_max_loan_to_nav: float = p(0.25, 0.05, 2.0, "fraction of NAV",
                                   "assumption ([R16] NAV facilities ~11% of NAV, covenant ~2.3x that; [R15] BDC cap 2x)",
                                   "Covenant: maximum drawn facilities over the NAV the bank sees.")
+    n_pc_bdcs: int = p(3, 0, 1000, "count", "assumption ([R15]; e.g. Blue Owl Technology Finance)",
+                       "Levered, listed private-credit vehicles (BDCs) holding tech loans, after the funds.")
+    pc_bdc_tech_share: float = p(0.25, 0, 1, "fraction", "assumption ([R15] BDCs ~0.45 tn, software their "
+                                 "largest sector)", "Share of private credit's other tech loans [F28] held by BDCs.")
+    pc_bdc_debt_to_equity: float = p(0.94, 0, 2.0, "x equity", "[R15] average 0.94x at end-2024",
+                                     "BDCs' bank debt over equity at step 0, and the target they lend to.")
+    pc_bdc_leverage_spread: float = p(0.3, 0, 1, "fraction", "assumption ([R15] BDCs run from little debt to the 2x cap)",
+                                      "BDCs' target debt/equity runs evenly from (1 - this) to (1 + this) times the average.")
+    pc_bdc_max_debt_to_equity: float = p(2.0, 0.05, 10.0, "x equity", "[R15] asset coverage 150% since 2018",
+                                         "BDCs' covenant: maximum bank debt over the NAV the bank sees.")
     pc_delever_target_share: float = p(0.95, 0.5, 1.0, "x maximum", "[R3] deleverage to 95% of the maximum",
                                        "A fund in breach pays its facilities down to this share of the maximum.")
     pc_loan_sale_discount: float = p(0.1, 0, 0.9, "fraction", "assumption ([R22] leveraged loans at ~82-90 in March 2020)",
@@ -690,6 +700,16 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
         if h > m:
             raise ScenarioError(f"scenario key 'gpu_loan_cure_ltv' = {h!r} must not exceed "
                                 f"'gpu_loan_margin_ltv' = {m!r}")
+    if {"pc_bdc_debt_to_equity", "pc_bdc_leverage_spread", "pc_bdc_max_debt_to_equity",
+            "n_pc_bdcs"} & out.keys():
+        get = lambda k: out.get(k, _FIELDS[k].default)          # noqa: E731
+        spread = get("pc_bdc_leverage_spread") if get("n_pc_bdcs") > 1 else 0.0
+        top = get("pc_bdc_debt_to_equity") * (1.0 + spread)
+        if top > get("pc_bdc_max_debt_to_equity"):
+            raise ScenarioError(f"scenario key 'pc_bdc_debt_to_equity' = {get('pc_bdc_debt_to_equity')!r} "
+                                f"with 'pc_bdc_leverage_spread' = {spread!r} puts the most levered BDC at "
+                                f"{top:.3g}x, above 'pc_bdc_max_debt_to_equity' = "
+                                f"{get('pc_bdc_max_debt_to_equity')!r}")
     for key in ("lab_demand_shares", "coreweave_customer_shares", "coreweave_shareholders",
                 "small_neocloud_customer_shares", "anthropic_compute_shares", "openai_shareholders",
                 "anthropic_shareholders"):

@@ -421,6 +421,29 @@ def _build() -> list[Experiment]:
                                               "to fund losses.", "[F31, F33]"),
          "losses_by_holder_usd.banks": Expect("+", "larger lines to funds, larger bank losses when "
                                               "funds fail.", "[F31, F33]")})
+    bank_link = {"bank_capital_ratio_min:min": Expect("-", "levered vehicles' losses reach the banks "
+                                                      "that lend to them: provisions as their "
+                                                      "leverage rises, write-offs when they fail.",
+                                                      "[F31, F33, R15]"),
+                 "losses_by_holder_usd.banks": Expect("+", "a BDC that fails leaves its bank "
+                                                      "facilities short.", "[F31, F33, R15]"),
+                 "defaults_by_sector.private_credit": Expect("+", "a BDC at about 1x debt/equity "
+                                                            "fails when its tech loans lose half "
+                                                            "their value.", "[R15]")}
+    add("bdc_channel", me, "Levered private-credit vehicles (BDCs)",
+        Arm.of(w, n_pc_bdcs=0), Arm.of(w),
+        f"{winter.n_pc_bdcs} BDCs hold {winter.pc_bdc_tech_share:.0%} of private credit's other "
+        f"tech loans on bank debt of {winter.pc_bdc_debt_to_equity}x their equity on average, "
+        "instead of the LP-owned funds holding them with little debt", "[F31, R15]",
+        {**_no_prior(*STRESS_LINK, why="the same loans, held by another vehicle; no prediction "
+                     "outside banks and private credit."), **bank_link})
+    lev = winter.pc_bdc_debt_to_equity
+    add("bdc_leverage", me, "More levered BDCs",
+        Arm.of(w), Arm.of(w, pc_bdc_debt_to_equity=1.4),
+        f"BDCs borrow 1.4x their equity on average instead of {lev}x (the legal cap is 2x since "
+        "2018)", "[R15]",
+        {**_no_prior(*STRESS_LINK, why="more bank debt in the BDCs, less LP money; no prediction "
+                     "outside banks and private credit."), **bank_link})
     ins = winter.insurer_pc_bn
     add("insurer_exposure", me, "Bigger insurer exposure to private credit",
         Arm.of(w), Arm.of(w, insurer_pc_bn=ins * 1.5),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from abm.gpu_loans import MARKET_LENDER
 from models import AIEconomyModel
 from models.scenario import scenario_names
 
@@ -30,7 +31,7 @@ def check_invariants(m, money0):
     assert by_holder == pytest.approx(by_issuer, rel=1e-12, abs=1e-3)
     book = m.gpu_loans
     held = sum(f.gpu_loans_held_usd() for f in m.funds) + float(
-        book.debt[book.active & (book.lender == len(m.funds))].sum())
+        book.debt[book.active & (book.lender == MARKET_LENDER)].sum())    # sold to the market
     owed = sum(n.gpu_loans_owed_usd() for n in m.neoclouds)
     assert held == pytest.approx(owed, rel=1e-12, abs=1e-3)
     for a in m.institutions:

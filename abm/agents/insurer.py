@@ -48,7 +48,7 @@ step 0). A dollar lost on one lowers TAC by 1 and ACL by ``a c`` = 0.15, so such
 lower the ratio only while it is below ``1 / (a c)`` = 6.67, and slowly: to reach the
 company action level an insurer has to lose ``x = (TAC - 2 ACL) / (1 - 2 a c)``
 (:meth:`InsurerSolvency.fund_loss_to_reach_usd`), 119 bn of its 152 bn TAC at step 0 (78%
-of it, 60% of its 200 bn of fund interests); 81 bn (28% of its fund interests) with
+of it, 60% of its 200 bn of fund interests); 86 bn (31% of its fund interests) with
 ``insurer_pc_bn`` = 1500; 10.5 bn with half the capital. Measured (6 paired seeds, 72
 months, before labs could fail): in ``ai_winter`` each insurer's look-through loss over the
 run is 26 bn (11 bn in the baseline; 33 and 12 bn over 32 seeds on model 0.3.0),

@@ -42,6 +42,19 @@ Rules, each month:
 - Redemption requests are paid up to a gate of ``gate`` of NAV a quarter [R13] (C5).
 - A fund whose true NAV turns negative defaults and is resolved (:mod:`abm.default`): its
   bank facilities are senior claims on the estate, their shortfall the banks' loss.
+
+**Two kinds of vehicle.** *Funds* (``vehicle == "fund"``; drawdown and semi-liquid funds,
+Blue Owl first) borrow little (the covenant ``pc_max_loan_to_nav``, about a quarter of NAV
+[R16]) and are owned by insurers, pensions and, when policy allows, 401(k) savers. *BDCs*
+(``vehicle == "bdc"``; business development companies, listed) hold tech loans on bank
+debt of about ``pc_bdc_debt_to_equity`` times their equity (0.94x on average [R15], spread
+by ``pc_bdc_leverage_spread`` across BDCs) under the
+legal cap of ``pc_bdc_max_debt_to_equity`` (2x: asset coverage of 150%); their shares are
+held by the public (``outside_investors``) and are never redeemed. A fund lends up to its
+covenant; a BDC lends, and grows its tech book, at its target leverage, so a loss of
+``1/(1 + D/E)`` of its assets (52% at 0.94x, a third at the 2x cap) wipes out its equity,
+and well before that the covenant forces it to sell loans at a discount: this is where
+bank lending to private credit can take losses [F31, F33].
 """
 from __future__ import annotations
 
@@ -61,7 +74,10 @@ MIN_GROSS_RETURN = 1e-12
 #: Debt claims a fund may sell to delever (its loan book outside the GPU-loan book).
 SALEABLE_LOANS = ("other_loan", "tech_loan", "spv_loan")
 
-__all__ = ["PrivateCreditFund", "smoothing_weights"]
+#: Kinds of private-credit vehicle: funds (LP-owned, lightly levered) and BDCs [R15].
+VEHICLES = ("fund", "bdc")
+
+__all__ = ["PrivateCreditFund", "smoothing_weights", "VEHICLES"]
 
 
 def smoothing_weights(decay: float, lags: int) -> np.ndarray:
@@ -78,9 +94,13 @@ class PrivateCreditFund(Institution):
         """Cash kept as a share of reported NAV (``pc_cash_reserve_share``)."""
         return self.model.p.pc_cash_reserve_share
 
-    def __init__(self, model, name: str, index: int):
+    def __init__(self, model, name: str, index: int, vehicle: str = "fund"):
         super().__init__(model, name)
+        if vehicle not in VEHICLES:
+            raise ValueError(f"vehicle must be one of {VEHICLES}, got {vehicle!r}")
         self.index = index                   # position in the GPU-loan book's lender axis
+        self.vehicle = vehicle               # "fund" or "bdc" (a levered, listed vehicle [R15])
+        self.debt_to_equity_target = 0.0     # a BDC's own target leverage, set by the calibration
         self.reported_nav_usd = 0.0
         self.losses: list[float] = []        # credit losses per month (USD)
         self.month_loss_usd = 0.0
@@ -181,18 +201,34 @@ class PrivateCreditFund(Institution):
             return 0.0
         return drawn / nav if nav > 0 else math.inf
 
-    def covenant_room_usd(self) -> float:
-        """How much more the fund may draw before breaching ``pc_max_loan_to_nav``."""
-        return max(0.0, self.model.p.pc_max_loan_to_nav * max(self.nav_seen_usd(), 0.0) - self.drawn_usd())
+    @property
+    def max_loan_to_nav(self) -> float:
+        """The covenant: ``pc_max_loan_to_nav`` for a fund, ``pc_bdc_max_debt_to_equity`` for a BDC."""
+        p = self.model.p
+        return p.pc_bdc_max_debt_to_equity if self.vehicle == "bdc" else p.pc_max_loan_to_nav
+
+    @property
+    def target_loan_to_nav(self) -> float:
+        """The leverage it lends at: the covenant for a fund, its own target debt/equity for
+        a BDC (around ``pc_bdc_debt_to_equity``; it keeps the room up to the legal cap as a
+        buffer)."""
+        return self.debt_to_equity_target if self.vehicle == "bdc" else self.model.p.pc_max_loan_to_nav
+
+    def covenant_room_usd(self, loan_to_nav: float | None = None) -> float:
+        """How much more the fund may draw before its loan-to-NAV passes ``loan_to_nav``
+        (default: the covenant, :attr:`max_loan_to_nav`)."""
+        cap = self.max_loan_to_nav if loan_to_nav is None else loan_to_nav
+        return max(0.0, cap * max(self.nav_seen_usd(), 0.0) - self.drawn_usd())
 
     def breaches_covenant(self) -> bool:
-        return self.loan_to_nav() > self.model.p.pc_max_loan_to_nav
+        return self.loan_to_nav() > self.max_loan_to_nav
 
     # --- decisions ------------------------------------------------------------------------
     def lending_capacity_usd(self) -> float:
         if self.in_breach:
             return 0.0
-        undrawn = min(sum(c.undrawn_usd() for c in self.credit_lines()), self.covenant_room_usd())
+        undrawn = min(sum(c.undrawn_usd() for c in self.credit_lines()),
+                      self.covenant_room_usd(self.target_loan_to_nav))
         reserve = self.reserve_share * max(self.reported_nav_usd, 0.0)
         return max(0.0, self.cash_usd + undrawn - reserve) * self.appetite
 
@@ -265,8 +301,11 @@ class PrivateCreditFund(Institution):
             return
         self.in_breach = True
         month = self.model.month
-        month.covenant_breaches += 1
-        target = p.pc_delever_target_share * p.pc_max_loan_to_nav
+        if self.vehicle == "bdc":
+            month.bdc_covenant_breaches += 1
+        else:
+            month.covenant_breaches += 1
+        target = p.pc_delever_target_share * self.max_loan_to_nav
         nav = max(self.nav_seen_usd(), 0.0)
         need = self.drawn_usd() - target * nav
         need -= self.repay_facilities(need)
@@ -351,6 +390,24 @@ class PrivateCreditFund(Institution):
             paid += amount
         self.model.month.redemptions_usd += paid
         self.redemption_requests = {}
+
+    def borrow_to_grow(self, equity_usd: float) -> float:
+        """A BDC's new bank debt for ``equity_usd`` of new equity: its banks upsize their
+        facilities pro rata so that debt stays at ``pc_bdc_debt_to_equity`` of equity [R15];
+        a bank below its buffer (C6) lends nothing more. Returns what was borrowed."""
+        lines = [c for c in self.credit_lines() if c.principal_usd > 0]
+        drawn = sum(c.principal_usd for c in lines)
+        want = self.target_loan_to_nav * equity_usd
+        borrowed = 0.0
+        for line in lines:
+            bank = line.holder
+            part = min(want * line.principal_usd / drawn, max(0.0, bank.cash_usd))
+            if bank.defaulted or bank.cutting or part <= 0:
+                continue
+            bank.pay(self, part, "credit_line_draw")
+            line.upsize(part)
+            borrowed += part
+        return borrowed
 
     def subscribe(self, investor, amount_usd: float):
         """Sell new fund shares at the NAV investors see (401(k) inflows, [F34])."""

@@ -9,7 +9,8 @@ from abm.units import BN, MONTHS_PER_YEAR
 from models.calibration._common import endow, stake
 from models.calibration.neoclouds import neocloud_scales
 
-__all__ = ["fund_weights", "build_funds", "build_opening_gpu_loans", "build_fund_balance_sheets"]
+__all__ = ["fund_weights", "build_funds", "lp_funds", "bdc_leverage", "build_opening_gpu_loans",
+           "build_fund_balance_sheets"]
 
 
 def fund_weights(p) -> np.ndarray:
@@ -20,15 +21,33 @@ def fund_weights(p) -> np.ndarray:
 
 
 def build_funds(model) -> None:
-    """Create Blue Owl and the other private-credit funds (empty balance sheets).
+    """Create Blue Owl, the other private-credit funds and the BDCs [R15] (empty balance sheets).
 
-    Sets ``model.funds``; a fund's ``index`` is its position on the GPU-loan book's lender axis.
+    Sets ``model.funds`` (the funds first, then the BDCs); a vehicle's ``index`` is its
+    position on the GPU-loan book's lender axis.
     """
     p = model.p
     nf = p.n_pc_funds
     names = ["Blue Owl"] + [f"PC fund {k + 1}" for k in range(nf - 1)]
     funds = [PrivateCreditFund(model, names[k], k) for k in range(nf)]
-    model.funds = funds
+    bdcs = [PrivateCreditFund(model, f"BDC {j + 1}", nf + j, vehicle="bdc") for j in range(p.n_pc_bdcs)]
+    for bdc, lev in zip(bdcs, bdc_leverage(p), strict=True):
+        bdc.debt_to_equity_target = lev
+    model.funds = funds + bdcs
+
+
+def bdc_leverage(p) -> np.ndarray:
+    """Each BDC's target debt/equity: evenly from ``(1 - s)`` to ``(1 + s)`` times the
+    average ``pc_bdc_debt_to_equity`` (``s = pc_bdc_leverage_spread``; the scenario checks
+    that the top stays within ``pc_bdc_max_debt_to_equity``); the average when there is one."""
+    n = p.n_pc_bdcs
+    steps = np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(n)
+    return p.pc_bdc_debt_to_equity * (1.0 + p.pc_bdc_leverage_spread * steps)
+
+
+def lp_funds(model) -> list:
+    """The LP-owned funds (not the BDCs): where insurers, pensions and 401(k) savers invest."""
+    return [f for f in model.funds if f.vehicle == "fund"]
 
 
 def build_opening_gpu_loans(model, price0) -> None:
@@ -77,50 +96,73 @@ def _existing_loans(model, neocloud, debt_usd, weights, price0):
 
 
 def build_fund_balance_sheets(model) -> list[tuple]:
-    """Private credit's other loans, cash, bank facilities and pension LPs [F28, F31, F32].
+    """Private credit's other loans, cash, bank facilities and LPs [F28, F31, F32, R15].
 
     Tech lending beyond the modelled AI loans (GPU loans, SPV loans) fills the 450 bn of
-    [F28]; the non-AI book, cash (the reserve share of all loans) and the banks' facilities
-    [F31] are split with the funds' weights; each fund's facilities are shared by up to
-    ``pc_line_banks_per_fund`` banks, drawn at step 0 (``bank_pc_lending_share`` of banks'
-    non-bank loans: 300 bn by default, 95 bn on the Fed's narrower count [R14]), with a
-    revolving part up to ``pc_line_limit_multiple`` times the draw, amortising over
-    ``pc_facility_amortisation_months``. Insurers own a share of each fund worth their
-    private-credit holdings [F32] (booked by the insurers' builder), pensions and endowments
-    the rest. Returns ``(fund, insurers' share of its units)`` for each fund. Needs the
-    opening GPU loans, the SPVs and the banks.
+    [F28]: ``pc_bdc_tech_share`` of it is held by the BDCs (equally), the rest by the funds
+    with their weights, as are the non-AI book and cash (the reserve share of all loans).
+    Banks lend to private credit ``bank_pc_lending_share`` of their non-bank loans [F31]
+    (300 bn by default; 95 bn on the Fed's narrower count [R14]), drawn at step 0: first
+    each BDC's target debt/equity times its equity [R15] (:func:`bdc_leverage`; pro rata
+    less, and the BDCs' targets with it, when banks lend less than that, as under a cap),
+    the rest to the funds with their weights; each vehicle's facilities are shared by up to
+    ``pc_line_banks_per_fund`` banks, with a revolving part up to ``pc_line_limit_multiple``
+    times the draw, amortising over ``pc_facility_amortisation_months``. Insurers own a
+    share of each fund worth their private-credit holdings [F32] (booked by the insurers'
+    builder), pensions and endowments the rest; the public owns the BDCs. Returns ``(fund,
+    insurers' share of its units)`` for each LP-owned fund. Needs the opening GPU loans, the
+    SPVs and the banks.
     """
     p = model.p
     out = model.outside
-    funds = model.funds
+    funds = lp_funds(model)
+    bdcs = [f for f in model.funds if f.vehicle == "bdc"]
     banks = model.banks
-    nf, nb = len(funds), len(banks)
+    nb = len(banks)
     weights = fund_weights(p)
     lines_total = (p.effective_bank_pc_share * p.bank_nbfi_loans_bn * BN
                    if p.c6_bank_credit_lines else 0.0)
     other_rate = p.pc_other_loan_rate_per_year / MONTHS_PER_YEAR
-    ai_lending = model.gpu_loans.debt_by("lender", nf) + np.array(
-        [sum(c.value_usd() for c in model.claims.held(f, "spv_loan")) for f in funds])
+    ai_lending = np.array([f.gpu_loans_held_usd()
+                           + sum(c.value_usd() for c in model.claims.held(f, "spv_loan"))
+                           for f in model.funds])
     tech_other = max(0.0, p.pc_tech_lending_bn * BN - ai_lending.sum())      # [F28]
-    for k, f in enumerate(funds):
-        tech = weights[k] * tech_other           # tech lending outside the modelled AI firms
-        other = weights[k] * p.pc_other_loans_bn * BN
+    bdc_share = p.pc_bdc_tech_share if bdcs else 0.0
+    lines = np.zeros(len(model.funds))
+    for f in model.funds:
+        if f.vehicle == "bdc":
+            tech, other = bdc_share * tech_other / len(bdcs), 0.0
+        else:
+            tech = weights[f.index] * (1.0 - bdc_share) * tech_other
+            other = weights[f.index] * p.pc_other_loans_bn * BN
         model.claims.add(LoanPool(holder=f, issuer=out("other_borrowers"), kind="tech_loan",
                                   principal_usd=tech, rate_per_month=other_rate,
                                   borrowers=round(tech / (p.tech_loan_size_bn * BN))))
-        model.claims.add(Debt(holder=f, issuer=out("other_borrowers"), kind="other_loan",
-                              principal_usd=other, rate_per_month=other_rate))
-        endow(model, f, p.pc_cash_reserve_share * (tech + other + ai_lending[k]), "pensions_endowments")
+        if other > 0:
+            model.claims.add(Debt(holder=f, issuer=out("other_borrowers"), kind="other_loan",
+                                  principal_usd=other, rate_per_month=other_rate))
+        assets = tech + other + ai_lending[f.index]
+        endow(model, f, p.pc_cash_reserve_share * assets,
+              "outside_investors" if f.vehicle == "bdc" else "pensions_endowments")
+        if f.vehicle == "bdc" and lines_total > 0:      # debt D = (D/E) E, D + E = assets + cash
+            lev = f.debt_to_equity_target
+            lines[f.index] = lev / (1.0 + lev) * f.total_assets_usd()
+    if lines.sum() > lines_total:       # banks lend less than the BDCs want (e.g. a cap, C11):
+        lines *= lines_total / lines.sum()          # the BDCs get it pro rata, at lower leverage
+        for f in bdcs:
+            f.debt_to_equity_target = lines[f.index] / (f.total_assets_usd() - lines[f.index])
+    to_funds = lines_total - lines.sum()
+    for f in funds:
+        lines[f.index] = weights[f.index] * to_funds                           # [F31]
     # opening positions of claims need no cash: only cash balances come from outside accounts
     insurer_pc = p.insurer_pc_bn * BN                                          # [F32]
     fund_lp_split = []                 # (fund, insurers' share of its units)
     months = p.pc_facility_amortisation_months      # term facilities, drawn at step 0 [F31, R16]
-    for k, f in enumerate(funds):
-        lines = weights[k] * lines_total                                       # [F31]
-        lenders = [banks[(k + j) % nb] for j in range(min(p.pc_line_banks_per_fund, nb))]
+    for f in model.funds:
+        lenders = [banks[(f.index + j) % nb] for j in range(min(p.pc_line_banks_per_fund, nb))]
         for b in lenders:
-            if lines > 0:
-                part = lines / len(lenders)
+            if lines[f.index] > 0:
+                part = lines[f.index] / len(lenders)
                 amortisation = part / months if months > 0 else 0.0
                 model.claims.add(CreditLine(holder=b, issuer=f, kind="credit_line",
                                             principal_usd=part, limit_usd=p.pc_line_limit_multiple * part,
@@ -129,7 +171,10 @@ def build_fund_balance_sheets(model) -> list[tuple]:
         nav = f.equity_usd()
         f.shares_outstanding = 1.0
         f.open_books()
-        ins_share = min(1.0, weights[k] * insurer_pc / max(nav, 1.0))
+        if f.vehicle == "bdc":
+            stake(model, out("outside_investors"), f, 1.0, "fund_share")      # listed [R15]
+            continue
+        ins_share = min(1.0, weights[f.index] * insurer_pc / max(nav, 1.0))
         fund_lp_split.append((f, ins_share))
         stake(model, out("pensions_endowments"), f, 1.0 - ins_share, "fund_share")
     return fund_lp_split

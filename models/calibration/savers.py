@@ -7,6 +7,7 @@ from abm.agents import SaverCohort
 from abm.agents.saver import IndexPool
 from abm.claims import Debt
 from abm.units import BN, MONTHS_PER_YEAR
+from models.calibration.private_credit import lp_funds
 
 __all__ = ["build_savers"]
 
@@ -29,7 +30,7 @@ def build_savers(model) -> None:
     p = model.p
     rng = model.rng
     out = model.outside
-    funds = model.funds
+    funds = lp_funds(model)            # not the BDCs: the public owns those
     nf = len(funds)
     nc = p.n_saver_cohorts
     size = rng.lognormal(0.0, p.saver_size_dispersion, nc)
