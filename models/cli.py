@@ -2,9 +2,12 @@
 
 ``aicredit run`` runs a scenario with a progress bar, prints the summary table and writes
 ``summary.json``, ``model_vars.parquet``, ``agent_vars.parquet`` and PNG plots to ``--out``.
-``aicredit scenarios`` lists the shipped scenarios. A user's mistake (unknown scenario, bad
-key or value, an output directory that already holds results) prints one message naming
-what is wrong and exits with code 2.
+``aicredit scenarios`` lists the shipped scenarios, ``aicredit params`` the parameters
+(:mod:`models.params`); ``viz``, ``sweep`` and ``sensitivity`` live in their own modules
+(:data:`EXTENSIONS`). A bare ``aicredit`` prints the usage and the commands (on stderr, exit
+code 2: a command is missing). A user's mistake (unknown command, scenario or key, a bad
+value, an output directory that already holds results) prints one message naming what is
+wrong, with the closest names for a misspelling, and exits with code 2.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from models.options import UsageError, int_arg, positive_int, toml_value
+from models.options import UsageError, did_you_mean, int_arg, positive_int, toml_value
 from models.version import __version__
 
 __all__ = ["main"]
@@ -22,6 +25,7 @@ EXIT_USAGE = 2
 
 #: (subcommand, module, help): modules providing ``add_arguments(parser)`` and ``run(args)``.
 EXTENSIONS = [
+    ("params", "models.params", "list the parameters with unit, range, default and source"),
     ("viz", "visualization.server", "open the model in the browser (SolaraViz)"),
     ("sweep", "models.sweep", "run a parameter sweep (parallel processes or a Dask cluster)"),
     ("sensitivity", "models.sensitivity", "Sobol or Morris sensitivity analysis of outputs"),
@@ -29,28 +33,61 @@ EXTENSIONS = [
 
 
 def parse_set(items: list[str]) -> dict:
-    """``key=value`` overrides; values are read as TOML (``true``, ``0.5``, ``[1, 2]``)."""
+    """``key=value`` overrides; values are read as TOML (``true``, ``0.5``, ``[1, 2]``).
+    ``seed=`` is refused with a pointer to ``--seed`` (``steps=`` is a parameter and fine)."""
     out = {}
     for item in items or []:
         if "=" not in item:
             raise UsageError(f"--set expects key=value, got {item!r}")
         key, raw = item.split("=", 1)
+        if key.strip() == "seed":                 # a property of the run, not of the scenario
+            raise UsageError(f"--set {item}: the seed is not a scenario parameter; "
+                             f"use --seed {raw.strip()}")
         out[key.strip()] = toml_value(raw.strip())
     return out
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors become one-line UsageErrors (exit code 2)."""
+    """An argument parser whose errors become one-line UsageErrors (exit code 2), and whose
+    "invalid choice" errors (a command, ``--format``...) name the closest choices."""
 
     def error(self, message):
         raise UsageError(message)
 
+    def _check_value(self, action, value):
+        # argparse's own check (Python 3.11-3.13 have no suggestions; 3.14's suggest_on_error
+        # is the same idea), with difflib's closest choices added
+        if action.choices is None or value in action.choices:
+            return
+        choices = ", ".join(map(str, action.choices))
+        hint = did_you_mean(value, action.choices)
+        if isinstance(action, argparse._SubParsersAction):
+            raise UsageError(f"unknown command {value!r}{hint} (commands: {choices}; "
+                             f"aicredit --help says what each does)")
+        raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint} (choose from {choices})")
+
+
+class _CommandListFormatter(argparse.HelpFormatter):
+    """The top-level help with each command and its help on one line: argparse measures
+    subcommand names one indent short inside a titled group and would wrap the longest name
+    ('sensitivity') onto a line of its own."""
+
+    def __init__(self, prog):
+        super().__init__(prog, max_help_position=32)
+        names = ["run", "scenarios"] + [name for name, _, _ in EXTENSIONS]
+        self._action_max_length = 4 + max(map(len, names))     # 4: the subcommands' indent
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="aicredit", description=(
-        "Agent-based simulation of how the financing of the AI build-out could unravel."))
-    parser.add_argument("--version", action="version", version=f"aicredit {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+        "Agent-based simulation of how the financing of the AI build-out could unravel."),
+        epilog="'aicredit COMMAND --help' gives a command's options.",
+        formatter_class=_CommandListFormatter)
+    parser.add_argument("--version", action="version", version=f"aicredit {__version__}",
+                        help="print the version (also the model version) and exit")
+    # not required: a bare `aicredit` prints this help (main), not argparse's "required" line
+    sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND",
+                                parser_class=_Parser)
     run = sub.add_parser("run", help="run a scenario and write its report and plots")
     run.add_argument("--scenario", default="baseline", help="scenario name or path to a .toml file")
     run.add_argument("--steps", type=positive_int("--steps"), default=None,
@@ -128,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.command is None:          # bare `aicredit`: the usage and the commands
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
         if args.command == "scenarios":
             return cmd_scenarios()
         if args.command == "run":

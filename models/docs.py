@@ -10,12 +10,22 @@ from __future__ import annotations
 from models.scenario import PARAMETER_TABLE
 
 
-def _fmt(value) -> str:
-    if isinstance(value, tuple):
-        return ", ".join(_fmt(v) for v in value)
+def format_value(value) -> str:
+    """A parameter value as written in the docs and by ``aicredit params``: ``true``/``false``,
+    numbers in their shortest exact form (``60``, ``0.045``, ``1e+05``), lists as ``a, b``."""
+    if isinstance(value, (tuple, list)):
+        return ", ".join(format_value(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        short = f"{value:g}"
+        return short if float(short) == value else repr(value)     # :g keeps 6 digits only
+    return str(value)
+
+
+def format_range(row: dict) -> str:
+    """A :data:`PARAMETER_TABLE` row's valid range as ``low .. high`` (empty for switches)."""
+    return "" if row["low"] is None else f"{format_value(row['low'])} .. {format_value(row['high'])}"
 
 
 def parameters_markdown() -> str:
@@ -31,9 +41,8 @@ def parameters_markdown() -> str:
         "|---|---|---|---|---|---|",
     ]
     for row in PARAMETER_TABLE():
-        rng = "" if row["low"] is None else f"{_fmt(row['low'])} .. {_fmt(row['high'])}"
-        lines.append(f"| `{row['name']}` | {_fmt(row['default'])} | {row['unit']} | {rng} | "
-                     f"{row['source']} | {row['doc']} |")
+        lines.append(f"| `{row['name']}` | {format_value(row['default'])} | {row['unit']} | "
+                     f"{format_range(row)} | {row['source']} | {row['doc']} |")
     return "\n".join(lines) + "\n"
 
 

@@ -8,13 +8,33 @@ without an import cycle.
 from __future__ import annotations
 
 import argparse
+import difflib
 import tomllib
+from collections.abc import Iterable
 
-__all__ = ["UsageError", "int_arg", "positive_int", "toml_value"]
+__all__ = ["UsageError", "did_you_mean", "int_arg", "positive_int", "toml_value"]
 
 
 class UsageError(Exception):
     """A mistake in the command line: reported in one line, exit code 2."""
+
+
+def did_you_mean(word, choices: Iterable) -> str:
+    """``"; did you mean 'a'?"`` (or ``'a' or 'b'``) naming the ``choices`` closest to a
+    misspelt ``word``, else ``""``: appended to the one-line message of an unknown command,
+    scenario or parameter key. The closest by :func:`difflib.get_close_matches`, with up to two
+    more only if about as close (similarity within 0.1), so that ``demand_shok_size`` names
+    ``demand_shock_size`` alone while ``ltv_max`` may name several."""
+    def similarity(choice):
+        return difflib.SequenceMatcher(None, str(word), choice).ratio()
+
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=3, cutoff=0.6)
+    if not close:
+        return ""
+    close = [c for c in close if similarity(c) >= similarity(close[0]) - 0.1]
+    quoted = [f"'{c}'" for c in close]
+    names = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    return f"; did you mean {names}?"
 
 
 def toml_value(text: str):

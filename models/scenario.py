@@ -20,8 +20,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from models.options import did_you_mean
+
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "scenario_names", "validate_params",
-           "PARAMETER_TABLE"]
+           "unknown_key_hint", "PARAMETER_TABLE"]
 
 
 class ScenarioError(ValueError):
@@ -669,6 +671,15 @@ def _check_number(key, value, kind, meta):
     return value
 
 
+def unknown_key_hint(key) -> str:
+    """What follows "unknown scenario key": the closest keys (a misspelling), where the seed
+    goes instead (it is a property of a run, not of a scenario), or where to find every key."""
+    if key == "seed":
+        return ("; the seed is not a scenario parameter: give it to the run (aicredit run --seed N, "
+                "AIEconomyModel(seed=N), a sweep's seeds)")
+    return did_you_mean(key, _FIELDS) or "; 'aicredit params' lists every key"
+
+
 def validate_params(params: dict[str, Any]) -> dict[str, Any]:
     """Check names, types and ranges of ``params``; return them normalised.
 
@@ -677,7 +688,7 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for key, value in params.items():
         if key not in _FIELDS:
-            raise ScenarioError(f"unknown scenario key '{key}' (value {value!r})")
+            raise ScenarioError(f"unknown scenario key '{key}' (value {value!r}){unknown_key_hint(key)}")
         f = _FIELDS[key]
         kind = {"int": int, "float": float, "bool": bool, "tuple": tuple}[f.type]
         if kind is tuple:
@@ -751,7 +762,8 @@ def read_scenario_file(name_or_path: str | Path, relative_to: Path | None = None
     if not path.suffix == ".toml":
         candidate = scenario_dir() / f"{name_or_path}.toml"
         if not candidate.exists():
-            raise ScenarioError(f"unknown scenario '{name_or_path}' (known: "
+            raise ScenarioError(f"unknown scenario '{name_or_path}'"
+                                f"{did_you_mean(name_or_path, scenario_names())} (known: "
                                 f"{', '.join(scenario_names())}; or give a path to a .toml file)")
         path = candidate
     raw = read_toml(path)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models.options import toml_value
-from models.scenario import ScenarioError, load_scenario, read_toml, validate_params
+from models.options import did_you_mean, toml_value
+from models.scenario import ScenarioError, load_scenario, read_toml, unknown_key_hint, validate_params
 from models.sweep.common import (
     CLI_SOURCE,
     DEFAULT_MODEL,
@@ -145,8 +145,8 @@ def _check_int(source, key, value, low=None):
 
 def _check_param_name(source, key, name, value, *, sampled=False):
     if name not in FIELDS:
-        raise spec_error(source, key, value, f"unknown scenario parameter '{name}' "
-                   "(see models.scenario.PARAMETER_TABLE)")
+        raise spec_error(source, key, value, f"unknown scenario parameter '{name}'"
+                         f"{unknown_key_hint(name)}")
     if name == "steps":
         raise spec_error(source, key, value, "sweep 'steps' at the top level of the sweep file, "
                    "not as a parameter")
@@ -168,7 +168,8 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
     methods = SAMPLE_METHODS if kind == "sweep" else ("sobol", "morris")
     for key in raw:
         if key not in TOP_KEYS:
-            raise spec_error(source, key, raw[key], f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
+            raise spec_error(source, key, raw[key], f"unknown key{did_you_mean(key, TOP_KEYS)} "
+                             f"(known: {', '.join(sorted(TOP_KEYS))})")
     for key in ("scenario", "steps", "outputs"):
         if key not in raw:
             raise _missing(source, key)
