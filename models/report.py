@@ -42,7 +42,8 @@ __all__ = ["summary", "write_outputs", "format_summary", "plot_run", "max_drawdo
 #: Part of every sweep run's identity: bump it whenever a change alters results, so sweeps
 #: resumed after the change do not mix old and new runs. 0.1.1: collateral dumped after a
 #: default moves the GPU market price. 0.2.0: the financial layer and prices from
-#: fundamentals (issue 11; CHANGELOG.md). 0.3.0: tech credit losses that emerge (issue 11). 0.4.0: levered BDCs (issue 11).
+#: fundamentals (issue 11; CHANGELOG.md). 0.3.0: tech credit losses that emerge (issue 11).
+#: 0.4.0: levered private-credit vehicles, BDCs (issue 11).
 MODEL_VERSION = __version__         # the one version, models/version.py
 
 
