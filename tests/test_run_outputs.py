@@ -370,3 +370,19 @@ def test_without_out_the_terminal_says_no_files_were_written(capsys, tmp_path, m
     assert "No files were written" in stdout and "--out" in stdout
     assert "Overrides: n_saver_cohorts=10, steps=1" in stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_gpu_loans_sold_to_the_market_are_exposures_of_the_market_and_do_not_break_the_graph():
+    from abm.exposures import open_exposures
+    from abm.gpu_loans import MARKET_ACCOUNT, MARKET_LENDER
+    from visualization.figures import exposure_graph
+    m = AIEconomyModel(seed=0, collect_agents=False, n_saver_cohorts=10)
+    book = m.gpu_loans
+    row = int(book.rows()[0])
+    book.lender[row] = MARKET_LENDER                  # as a failed fund's estate sells its book
+    book.touch()
+    sold = [e for e in open_exposures(m) if e.holder.name == MARKET_ACCOUNT]
+    assert len(sold) == 1 and sold[0].kind == "gpu_loan" and sold[0].claims == 1
+    assert sold[0].value_usd == pytest.approx(book.debt[row])
+    assert sold[0].issuer is m.neoclouds[book.borrower[row]]
+    assert exposure_graph(m).number_of_nodes() > 0
