@@ -230,15 +230,15 @@ def format_summary(s: dict) -> str:
               f"Peak margin calls in a month   {s['peak_margin_calls']:>8d}",
               f"First default                  {first:>8}",
               "",
-              "401(k) savers, at market value (their booked losses are savers_401k and lp_401k above)",
+              "401(k) savers (the losses booked on them are savers_401k and lp_401k above)",
               f"  loss fraction                {s['savers_401k_loss_fraction']:>8.1%}   "
-              f"largest fall of their return index, peak to trough",
+              f"largest fall of their return index (market value), peak to trough",
               f"  max drawdown                 {s['savers_401k_max_drawdown']:>8.1%}   "
               f"the same on balances, which contributions prop up",
-              f"  realised by the end          {s['savers_401k_realised_loss_usd'] / BN:>8.1f}   "
+              f"  losses realised by the end   {s['savers_401k_realised_loss_usd'] / BN:>8.1f}   "
               f"bn USD: panic sales and redemptions below cost, wipe-outs",
-              f"  still open at the end        {s['savers_401k_unrealised_loss_usd'] / BN:>8.1f}   "
-              f"bn USD: holdings below their cost"]
+              f"  losses open at the end       {s['savers_401k_unrealised_loss_usd'] / BN:>8.1f}   "
+              f"bn USD: holdings still below their cost"]
     return "\n".join(lines)
 
 
