@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -136,6 +137,7 @@ def write_atomically(out_dir, write: Callable[[Path], object], *, force: bool = 
         os.rename(tmp, kept)
         raise OutputDirError(f"{exc}; this run's results were written to {kept} instead") from None
     if target.exists():           # an empty directory, or an earlier run's results (checked)
+        os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))      # keep the directory's permissions
         old = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
         os.rename(target, old)
         try:

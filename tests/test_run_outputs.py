@@ -386,3 +386,13 @@ def test_gpu_loans_sold_to_the_market_are_exposures_of_the_market_and_do_not_bre
     assert sold[0].value_usd == pytest.approx(book.debt[row])
     assert sold[0].issuer is m.neoclouds[book.borrower[row]]
     assert exposure_graph(m).number_of_nodes() > 0
+
+
+def test_an_empty_out_keeps_its_permissions(capsys, tmp_path):
+    out = tmp_path / "shared"
+    out.mkdir()
+    out.chmod(0o2775)                                  # e.g. a group-shared results folder
+    code, _, err = tiny_run(capsys, out)
+    assert code == 0, err
+    assert (out / "params.json").is_file()
+    assert oct(out.stat().st_mode & 0o7777) == oct(0o2775)
