@@ -1,18 +1,21 @@
 """The ``aicredit`` command: run scenarios and list them.
 
 ``aicredit run`` runs a scenario with a progress bar, prints the summary table and writes
-``summary.json``, ``model_vars.parquet``, ``agent_vars.parquet`` and PNG plots to ``--out``.
+its results (:func:`models.report.write_outputs`: ``summary.json``, ``params.json``, the
+Parquet frames, the event and exposure tables, the plots) to ``--out``, atomically.
 ``aicredit scenarios`` lists the shipped scenarios, ``aicredit params`` the parameters
 (:mod:`models.params`); ``viz``, ``sweep`` and ``sensitivity`` live in their own modules
 (:data:`EXTENSIONS`). A bare ``aicredit`` prints the usage and the commands (on stderr, exit
 code 2: a command is missing). A user's mistake (unknown command, scenario or key, a bad
-value, an output directory that already holds results) prints one message naming what is
-wrong, with the closest names for a misspelling, and exits with code 2.
+value, an output directory that holds anything but an earlier run's results) prints one
+message naming what is wrong, with the closest names for a misspelling, and exits with code
+2, before the simulation starts.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import shlex
 import sys
 from pathlib import Path
 
@@ -124,7 +127,8 @@ def cmd_run(args) -> int:
     from tqdm import tqdm
 
     from models.model import AIEconomyModel
-    from models.report import format_summary, write_outputs
+    from models.outdir import check_out_dir
+    from models.report import format_summary, run_summary, write_outputs
     from models.scenario import load_scenario
 
     overrides = parse_set(args.set)
@@ -134,25 +138,39 @@ def cmd_run(args) -> int:
                              f"give one")
         overrides["steps"] = args.steps
     scenario = load_scenario(args.scenario, **overrides)      # validates before any work
-    if args.out is not None and (args.out / "summary.json").exists() and not args.force:
-        raise UsageError(f"--out {args.out} already holds results (summary.json); "
-                         f"choose another directory or pass --force to overwrite")
+    if args.out is not None:
+        check_out_dir(args.out, force=args.force)             # before the simulation too
     model = AIEconomyModel(args.scenario, seed=args.seed, collect_agents=not args.no_agent_data,
                            **overrides)
     for _ in tqdm(range(scenario.steps), desc=f"aicredit {scenario_label(args.scenario)}",
                   unit="month", disable=args.quiet, file=sys.stderr):
         model.step()
     if args.out is not None:
-        s = write_outputs(model, args.out)
+        s = write_outputs(model, args.out, force=args.force, command=run_command(args),
+                          option_names=("--out", "--force"))
     else:
-        from models.report import summary
-        s = summary(model)
+        s = run_summary(model)
     print(format_summary(s))
     if args.out is not None:
-        written = "summary.json, model_vars.parquet, " + (
-            "" if args.no_agent_data else "agent_vars.parquet, ") + "defaults.csv, loss_events.csv and plots"
-        print(f"\nWrote {written} to {args.out}")
+        print(f"\nWrote {', '.join(sorted(p.name for p in args.out.iterdir()))} to {args.out}")
+    else:
+        print("\nNo files were written: add --out DIR to write the results (summary.json, "
+              "params.json, data and plots) to DIR.")
     return 0
+
+
+def run_command(args) -> str:
+    """The ``aicredit run`` command line that repeats this run (seed and scenario spelled out)."""
+    words = ["aicredit", "run", "--scenario", str(args.scenario), "--seed", str(args.seed)]
+    if args.steps is not None:
+        words += ["--steps", str(args.steps)]
+    for item in args.set:
+        words += ["--set", item]
+    if args.no_agent_data:
+        words.append("--no-agent-data")
+    if args.out is not None:
+        words += ["--out", str(args.out)]
+    return shlex.join(words)
 
 
 def scenario_label(name) -> str:

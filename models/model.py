@@ -33,6 +33,10 @@ engine module named; within a stage no result depends on which institution acts 
 """
 from __future__ import annotations
 
+import secrets
+from numbers import Integral
+from pathlib import Path
+
 import mesa
 import numpy as np
 
@@ -44,6 +48,7 @@ from abm.default import default_stress, resolve_failures
 from abm.demand import AIDemand
 from abm.economy import MonthTally
 from abm.equity_market import EquityMarket
+from abm.exposures import exposure_table
 from abm.fire_sale import clear_month_fire_sale
 from abm.funding import backstop_labs, fund_equity_rounds
 from abm.gpu_lending import lend_to_neoclouds
@@ -56,7 +61,7 @@ from abm.tech_credit import lend_to_tech, tech_credit_month
 from abm.units import BN, MONTHS_PER_YEAR
 from models.calibration import build_economy
 from models.reporters import add_price_reporters, agent_reporters, model_reporters
-from models.scenario import Scenario, load_scenario
+from models.scenario import Scenario, ScenarioError, load_scenario, read_scenario_file, scenario_dir
 
 __all__ = ["AIEconomyModel"]
 
@@ -65,6 +70,29 @@ __all__ = ["AIEconomyModel"]
 COREWEAVE, ANTHROPIC, NVIDIA, MICROSOFT = "CoreWeave", "Anthropic", "Nvidia", "Microsoft"
 #: Keys that tell the credit and equity streams' seeds from the demand stream's (any constants).
 CREDIT_STREAM, EQUITY_STREAM = 1, 2
+#: A seed drawn when none is given lies below this (short enough to type back as ``--seed``).
+DRAWN_SEED_BOUND = 2**32
+
+
+def check_seed(seed) -> tuple[int, bool]:
+    """The run's seed and whether it was drawn: ``None`` draws one from the operating system's
+    entropy (recorded, so the run can be repeated); anything but a whole number >= 0 (a
+    string, a float, a bool) raises :class:`ScenarioError` naming ``seed`` and the value."""
+    if seed is None:
+        return secrets.randbelow(DRAWN_SEED_BOUND), True
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise ScenarioError(f"seed must be a whole number >= 0 (or None to draw one), got {seed!r}")
+    return int(seed), False
+
+
+def scenario_source(scenario) -> tuple[str, str]:
+    """The name a run reports for ``scenario`` (its file's ``name`` key, else the file's stem)
+    and the file it came from (absolute path)."""
+    path = Path(scenario)
+    if path.suffix != ".toml":
+        path = scenario_dir() / f"{scenario}.toml"
+    _, name, _ = read_scenario_file(scenario)
+    return name, str(path.resolve())
 
 
 class AIEconomyModel(mesa.Model):
@@ -72,13 +100,18 @@ class AIEconomyModel(mesa.Model):
 
     Keyword arguments are the scenario's parameters (:class:`models.scenario.Scenario`),
     applied over the named ``scenario`` file, so ``mesa.batch_run`` can sweep any of them.
-    ``seed`` seeds both ``self.random`` and ``self.rng``: same seed, same results.
+    ``seed`` seeds both ``self.random`` and ``self.rng``: same seed, same results; without
+    one a seed is drawn and kept in ``seed_value`` (``seed_drawn`` is then True), so every run
+    can be repeated. ``scenario_name`` and ``scenario_file`` say where the parameters came
+    from and ``overrides`` which of them the keyword arguments replaced.
     ``collect_agents`` switches per-agent data collection (costly at 100k cohorts).
+    ``exposures_start`` is the exposure table at step 0 (:func:`abm.exposures.exposure_table`).
     It satisfies :class:`abm.economy.Economy`, what the engine needs from a model.
     """
 
     def __init__(self, scenario: str = "baseline", seed: int | None = None, *,
                  collect_agents: bool = True, **params):
+        seed, self.seed_drawn = check_seed(seed)
         super().__init__(seed=seed)
         # AI demand draws from its own stream, seeded from the run's: the exogenous shock path
         # is the same whatever the other mechanisms draw, so paired comparisons of channels and
@@ -89,10 +122,11 @@ class AIEconomyModel(mesa.Model):
         # in both arms of a pair, whatever the lending draws of ``self.rng`` do
         self.credit_rng = np.random.default_rng([stream_seed, CREDIT_STREAM])
         self.equity_rng = np.random.default_rng([stream_seed, EQUITY_STREAM])
-        self.scenario_name = str(scenario)
         self.seed_value = seed
         self.p: Scenario = load_scenario(scenario, **params)
         p = self.p
+        self.scenario_name, self.scenario_file = scenario_source(scenario)
+        self.overrides = {k: getattr(p, k) for k in params}     # as validated
         # --- the books -------------------------------------------------------------------
         self.ledger = Ledger()
         self.claims = ClaimBook()
@@ -163,6 +197,7 @@ class AIEconomyModel(mesa.Model):
             model_reporters=add_price_reporters(model_reporters(), self.gpu_market.n_vintages),
             agent_reporters=agent_reporters() if collect_agents else None)
         self.datacollector.collect(self)
+        self.exposures_start = exposure_table(self)
 
     # --- what the engine asks of the model (abm.economy.Economy) --------------------------
     def outside(self, name: str) -> OutsideParty:

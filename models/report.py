@@ -23,21 +23,39 @@ Headline numbers (keys of ``summary.json``, documented in the README):
   private-credit fund holdings at the end [F34].
 - ``insurer_solvency_min``: lowest RBC ratio of any insurer in any month [R18];
   ``insurer_forced_sales_usd``: fund interests and ABS insurers sold (C7).
+
+What a run writes (:func:`write_outputs`) and how it records itself: ``params.json``
+(:func:`provenance`: every resolved parameter, the overrides, scenario and file, seed,
+versions, git commit) and ``summary.json`` (:func:`run_summary`: the key parts of it and the
+headline numbers); the frames and event lists with a ``step`` and a ``date`` column
+(``YYYY-MM``, step 0 is the scenario's first month); ``exposures.csv``, who holds what on whom
+at the start and the end (:func:`abm.exposures.exposure_table`); the plots. The directory is
+written atomically and never replaces anything but an earlier run's results
+(:mod:`models.outdir`). :func:`run_label` is the one-line name of a run (figure titles).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+import platform
+import shutil
+import subprocess
 from collections import Counter
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from abm.exposures import EXPOSURE_COLUMNS, exposure_table
 from abm.sectors import HOLDER_CATEGORIES, SECTORS
-from abm.units import BN
+from abm.units import BN, month_label
+from models.outdir import MARKER, WRITTEN_BY, check_out_dir, write_atomically
 from models.version import __version__
 
-__all__ = ["summary", "write_outputs", "format_summary", "plot_run", "max_drawdown"]
+__all__ = ["summary", "run_summary", "provenance", "run_label", "format_overrides", "git_state",
+           "write_outputs", "format_summary", "plot_run", "max_drawdown", "DEFAULT_COLUMNS",
+           "LOSS_EVENT_COLUMNS"]
 
 #: Part of every sweep run's identity: bump it whenever a change alters results, so sweeps
 #: resumed after the change do not mix old and new runs. 0.1.1: collateral dumped after a
@@ -45,6 +63,17 @@ __all__ = ["summary", "write_outputs", "format_summary", "plot_run", "max_drawdo
 #: fundamentals (issue 11; CHANGELOG.md). 0.3.0: tech credit losses that emerge (issue 11).
 #: 0.4.0: levered private-credit vehicles, BDCs (issue 11).
 MODEL_VERSION = __version__         # the one version, models/version.py
+
+#: The columns of ``defaults.csv`` (:func:`abm.default` records these) and of
+#: ``loss_events.csv`` (:class:`abm.losses.LossBook`), before ``date`` is added: written as the
+#: header when a run has none.
+DEFAULT_COLUMNS = ("step", "sector", "name", "reason", "liabilities_usd")
+LOSS_EVENT_COLUMNS = ("step", "holder", "holder_sector", "issuer", "issuer_sector", "kind",
+                      "amount_usd")
+#: The checkout this code runs from (its git commit is recorded when it is one).
+SOURCE_ROOT = Path(__file__).resolve().parents[1]
+#: Packages whose versions a run records beside its own.
+RECORDED_PACKAGES = ("mesa", "numpy", "pandas")
 
 
 def max_drawdown(series) -> float:
@@ -93,22 +122,124 @@ def summary(model) -> dict:
     }
 
 
+def _plain(value):
+    """A parameter value as JSON has it (tuples as lists, numpy scalars as numbers)."""
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def format_overrides(overrides: dict) -> str:
+    """``gpu_loan_haircut=0.3, c3_collateral_spiral=false`` (values as in ``--set``), or ``none``."""
+    return ", ".join(f"{k}={json.dumps(_plain(v))}" for k, v in overrides.items()) or "none"
+
+
+def run_label(model) -> str:
+    """The run in one line, for figure titles: ``ai_winter, seed 0, gpu_loan_haircut=0.3``
+    (the overrides left out when there are none)."""
+    parts = [model.scenario_name, f"seed {model.seed_value}"]
+    if model.overrides:
+        parts.append(format_overrides(model.overrides))
+    return ", ".join(parts)
+
+
+def git_state(root: Path = SOURCE_ROOT) -> dict | None:
+    """``{"commit": sha, "dirty": bool}`` when ``root`` is the top of a git checkout (dirty:
+    tracked files changed since the commit), else None; None too when git is not installed
+    or fails (a run never fails for want of it)."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+
+    def ask(*args) -> str | None:
+        try:
+            done = subprocess.run([git, "-C", str(root), *args], capture_output=True, text=True,
+                                  timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    top = ask("rev-parse", "--show-toplevel")
+    if not top or Path(top).resolve() != root.resolve():
+        return None               # not a checkout, or the package sits inside another repository
+    commit = ask("rev-parse", "HEAD")
+    changes = ask("status", "--porcelain", "--untracked-files=no")
+    if commit is None or changes is None:
+        return None
+    return {"commit": commit, "dirty": bool(changes)}
+
+
+def _versions() -> dict:
+    out = {"aicredit": __version__, "python": platform.python_version()}
+    for name in RECORDED_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _identity(model) -> dict:
+    """What tells a run from another: the key parts of :func:`provenance`."""
+    return {"written_by": WRITTEN_BY, "scenario": model.scenario_name,
+            "scenario_file": model.scenario_file, "seed": model.seed_value,
+            "seed_drawn": model.seed_drawn, "steps": int(model.steps),
+            "start_date": month_label(0), "end_date": month_label(int(model.steps)),
+            "overrides": {k: _plain(v) for k, v in model.overrides.items()},
+            "model_version": MODEL_VERSION}
+
+
+def run_summary(model, git: dict | None = None) -> dict:
+    """``summary.json``: the run's identity (scenario and file, seed and whether it was
+    drawn, steps, dates, overrides, model version, the git commit ``git``) and its headline
+    numbers (:func:`summary`), with the first default's month (``first_default_date``)."""
+    s = summary(model)
+    first = s["first_default_step"]
+    return {**_identity(model), "git_commit": git and git["commit"],
+            "git_dirty": git and git["dirty"], **s,
+            "first_default_date": month_label(first) if first is not None else None}
+
+
+def provenance(model, *, command: str | None = None, git: dict | None = None) -> dict:
+    """``params.json``: everything needed to repeat the run. The identity of
+    :func:`run_summary`, the command line (``command``, when run from one), the versions of
+    aicredit (the model version), Python, Mesa, numpy and pandas, the git commit of the code
+    (``git``, :func:`git_state`; None outside a checkout), and every resolved parameter."""
+    return {**_identity(model), "command": command, "versions": _versions(), "git": git,
+            "params": {k: _plain(v) for k, v in dataclasses.asdict(model.p).items()}}
+
+
 def format_summary(s: dict) -> str:
-    """A plain-text table of the headline numbers for the terminal."""
-    lines = [f"Scenario {s['scenario']}  seed {s['seed']}  {s['steps']} months", "",
-             "Defaults by sector"]
+    """A plain-text table of the headline numbers for the terminal (``s`` from
+    :func:`run_summary`; a bare :func:`summary` does too, without the run's identity)."""
+    seed = f"seed {s['seed']}" + (" (drawn)" if s.get("seed_drawn") else "")
+    dates = f" ({month_label(0)} to {month_label(s['steps'])})"
+    lines = [f"Scenario {s['scenario']}  {seed}  {s['steps']} months{dates}"]
+    if "overrides" in s:
+        lines.append(f"Overrides: {format_overrides(s['overrides'])}")
+    lines += ["", "Defaults by sector"]
     for k, v in s["defaults_by_sector"].items():
         lines.append(f"  {k:<26}{v:>8d}")
-    lines += ["", "Losses by ultimate holder (bn USD)"]
+    lines += ["", "Losses by ultimate holder (bn USD; booked on write-offs and fire sales)"]
     for k, v in s["losses_by_holder_usd"].items():
         lines.append(f"  {k:<26}{v / BN:>12.1f}")
     lines.append(f"  {'total':<26}{s['losses_total_usd'] / BN:>12.1f}")
+    first = s["first_default_step"]
+    first = "none" if first is None else f"{month_label(first)}  (month {first})"
     lines += ["",
               f"GPU price index max drawdown   {s['gpu_price_max_drawdown']:>8.1%}",
-              f"401(k) loss fraction           {s['savers_401k_loss_fraction']:>8.1%}",
-              f"401(k) max drawdown            {s['savers_401k_max_drawdown']:>8.1%}",
               f"Peak margin calls in a month   {s['peak_margin_calls']:>8d}",
-              f"First default (step)           {str(s['first_default_step']):>8}"]
+              f"First default                  {first:>8}",
+              "",
+              "401(k) savers (the losses booked on them are savers_401k and lp_401k above)",
+              f"  loss fraction                {s['savers_401k_loss_fraction']:>8.1%}   "
+              f"largest fall of their return index (market value), peak to trough",
+              f"  max drawdown                 {s['savers_401k_max_drawdown']:>8.1%}   "
+              f"the same on balances, which contributions prop up",
+              f"  losses realised by the end   {s['savers_401k_realised_loss_usd'] / BN:>8.1f}   "
+              f"bn USD: panic sales and redemptions below cost, wipe-outs",
+              f"  losses open at the end       {s['savers_401k_unrealised_loss_usd'] / BN:>8.1f}   "
+              f"bn USD: holdings still below their cost"]
     return "\n".join(lines)
 
 
@@ -141,20 +272,58 @@ def plot_run(model, out_dir: Path) -> list[Path]:
     return [path]
 
 
-def write_outputs(model, out_dir: Path) -> dict:
-    """Write summary.json, model_vars.parquet, agent_vars.parquet and plots to ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    s = summary(model)
-    (out_dir / "summary.json").write_text(json.dumps(s, indent=2, default=float) + "\n")
-    mv = model.datacollector.get_model_vars_dataframe()
-    mv.to_parquet(out_dir / "model_vars.parquet")
-    agent_path = out_dir / "agent_vars.parquet"
-    if model.datacollector.agent_reporters:
-        av = model.datacollector.get_agent_vars_dataframe().reset_index()
-        av.to_parquet(agent_path)
-    elif agent_path.exists():
-        agent_path.unlink()       # an older run's per-agent data would not match this run
-    pd.DataFrame(model.default_events).to_csv(out_dir / "defaults.csv", index=False)
-    pd.DataFrame(model.losses.events).to_csv(out_dir / "loss_events.csv", index=False)
-    plot_run(model, out_dir)
+def with_date(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with a ``date`` column (``YYYY-MM``, :func:`abm.units.month_label`) right after
+    its ``step`` column."""
+    df = df.copy()
+    dates = [month_label(int(t)) for t in df["step"]]
+    df.insert(df.columns.get_loc("step") + 1, "date", pd.Series(dates, index=df.index, dtype=object))
+    return df
+
+
+def _events(events: list[dict], columns) -> pd.DataFrame:
+    """An event list as a frame with a date; the header alone when there are none."""
+    return with_date(pd.DataFrame(events) if events else pd.DataFrame(columns=list(columns)))
+
+
+def _write_json(path: Path, record: dict) -> None:
+    path.write_text(json.dumps(record, indent=2, default=float) + "\n")
+
+
+def write_outputs(model, out_dir, *, force: bool = False, command: str | None = None,
+                  option_names: tuple[str, str] = ("out_dir", "force=True")) -> dict:
+    """Write the run's results to ``out_dir``; returns :func:`run_summary`.
+
+    Files: ``summary.json``, ``params.json`` (:func:`provenance`), ``model_vars.parquet``,
+    ``agent_vars.parquet`` (when the model collected per-agent data), ``defaults.csv``,
+    ``loss_events.csv``, ``exposures.csv`` and the plots. Every time-indexed file has the
+    columns ``step`` and ``date``. ``out_dir`` must be absent or empty, or an earlier run's
+    results when ``force`` (:func:`models.outdir.check_out_dir`, which raises
+    :class:`models.outdir.OutputDirError` otherwise, naming the directory and the override
+    as ``option_names`` says); it is written atomically. ``command`` is the command line
+    that ran the model, recorded in ``params.json``.
+    """
+    git = git_state()
+    s = run_summary(model, git)
+
+    def write(tmp: Path) -> None:
+        mv = model.datacollector.get_model_vars_dataframe()
+        with_date(mv).to_parquet(tmp / "model_vars.parquet")
+        if model.datacollector.agent_reporters:
+            av = model.datacollector.get_agent_vars_dataframe().reset_index()
+            av = av.rename(columns={"Step": "step", "AgentID": "agent_id"})
+            with_date(av).to_parquet(tmp / "agent_vars.parquet")
+        _events(model.default_events, DEFAULT_COLUMNS).to_csv(tmp / "defaults.csv", index=False)
+        _events(model.losses.events, LOSS_EVENT_COLUMNS).to_csv(tmp / "loss_events.csv",
+                                                                index=False)
+        rows = model.exposures_start + (exposure_table(model) if model.steps else [])
+        _events(rows, EXPOSURE_COLUMNS).to_csv(tmp / "exposures.csv", index=False)
+        plot_run(model, tmp)
+        _write_json(tmp / "summary.json", s)
+        files = sorted([*(p.name for p in tmp.iterdir()), MARKER])
+        _write_json(tmp / MARKER, {**provenance(model, command=command, git=git), "files": files})
+
+    name, force_name = option_names
+    check_out_dir(out_dir, force=force, name=name, force_name=force_name)
+    write_atomically(out_dir, write, force=force, name=name, force_name=force_name)
     return s

@@ -93,7 +93,8 @@ def test_run_exit_code_and_files(run_dir):
     code, out_dir, stdout, stderr = run_dir
     assert code == 0, stderr
     assert "Traceback" not in stderr
-    for name in ("summary.json", "model_vars.parquet", "agent_vars.parquet"):
+    for name in ("summary.json", "params.json", "model_vars.parquet", "agent_vars.parquet",
+                 "defaults.csv", "loss_events.csv", "exposures.csv"):
         assert (out_dir / name).is_file(), name
     pngs = sorted(out_dir.glob("*.png"))
     assert pngs
@@ -164,11 +165,11 @@ def test_model_vars_parquet(run_dir):
 def test_agent_vars_parquet(run_dir):
     _, out_dir, _, _ = run_dir
     av = pd.read_parquet(out_dir / "agent_vars.parquet")
-    assert {"Step", "AgentID"} <= set(av.columns)
-    assert sorted(av["Step"].unique()) == list(range(STEPS + 1))
-    n_agents = av["AgentID"].nunique()
+    assert {"step", "agent_id"} <= set(av.columns)
+    assert sorted(av["step"].unique()) == list(range(STEPS + 1))
+    n_agents = av["agent_id"].nunique()
     assert n_agents > len(SECTORS)
-    per_step = av.groupby("Step")["AgentID"].agg(["size", "nunique"])
+    per_step = av.groupby("step")["agent_id"].agg(["size", "nunique"])
     assert (per_step["size"] == n_agents).all()
     assert (per_step["nunique"] == n_agents).all()
     assert len(av) == n_agents * (STEPS + 1)
@@ -179,7 +180,7 @@ def test_agent_count_matches_model(run_dir):
     _, out_dir, _, _ = run_dir
     av = pd.read_parquet(out_dir / "agent_vars.parquet")
     model = AIEconomyModel("baseline", seed=SEED, collect_agents=False, steps=STEPS)
-    assert av["AgentID"].nunique() == len(model.agents)
+    assert av["agent_id"].nunique() == len(model.agents)
 
 
 def test_printed_summary_mentions_every_sector(run_dir):
@@ -298,37 +299,8 @@ def test_bad_steps_or_seed(capsys, args, names):
     assert_usage_error(code, out, err, *names, one_line=False)
 
 
-def test_out_dir_with_results_is_refused_then_force(capsys, tmp_path):
-    out_dir = tmp_path / "results"
-    out_dir.mkdir()
-    summary = out_dir / "summary.json"
-    summary.write_text('{"precious": true}\n')
-    stat = summary.stat()
-    code, out, err = run_main(["run", "--steps", 2, "--out", out_dir, "--quiet"], capsys)
-    assert_usage_error(code, out, err, str(out_dir), "summary.json", "--force")
-    assert summary.read_text() == '{"precious": true}\n'
-    assert summary.stat().st_mtime_ns == stat.st_mtime_ns
-    assert not (out_dir / "model_vars.parquet").exists()
-
-    code, out, err = run_main(["run", "--steps", 2, "--out", out_dir, "--quiet", "--force",
-                               "--no-agent-data"], capsys)
-    assert code == 0, err
-    s = json.loads(summary.read_text())
-    assert "precious" not in s
-    assert s["steps"] == 2
-    assert len(pd.read_parquet(out_dir / "model_vars.parquet")) == 3
-
-
-def test_out_dir_without_summary_is_used(capsys, tmp_path):
-    out_dir = tmp_path / "existing"
-    out_dir.mkdir()
-    (out_dir / "notes.txt").write_text("keep")
-    code, out, err = run_main(["run", "--steps", 1, "--out", out_dir, "--quiet",
-                               "--no-agent-data", "--set", "n_saver_cohorts=10"], capsys)
-    assert code == 0, err
-    assert (out_dir / "notes.txt").read_text() == "keep"
-    s = json.loads((out_dir / "summary.json").read_text())
-    assert s["steps"] == 1
+# what --out accepts (absent, empty, an earlier run's results with --force) and the rest of
+# the output directory's rules: tests/test_run_outputs.py
 
 
 @pytest.mark.parametrize("args", [["--steps", "0"], ["--seed", "-1"], ["--seed", "x"]])

@@ -28,6 +28,7 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from abm.exposures import open_exposures  # noqa: E402
 from visualization.charts import (  # noqa: E402  (re-exported: defined once there)
     CHARTS,
     LOSS_LABELS,
@@ -135,20 +136,8 @@ def exposure_graph(model, *, recent_months: int = 3) -> nx.DiGraph:
             g.add_edge(u, v, exposure_usd=0.0, loss_usd=0.0, recent_loss_usd=0.0)
             g[u][v][key] = amount
 
-    for c in model.claims.all:
-        if c.closed:
-            continue
-        add(_node_key(c.holder), _node_key(c.issuer), "exposure_usd", float(c.value_usd()))
-    book = getattr(model, "gpu_loans", None)
-    if book is not None and len(book.active):
-        funds, neoclouds = model.funds, model.neoclouds
-        act = np.flatnonzero(book.active & (book.lender < len(funds)))
-        if act.size:
-            key = book.lender[act].astype(np.int64) * len(neoclouds) + book.borrower[act]
-            sums = np.bincount(key, weights=book.debt[act], minlength=len(funds) * len(neoclouds))
-            for k in np.flatnonzero(sums > 0):
-                add(funds[k // len(neoclouds)].name, neoclouds[k % len(neoclouds)].name,
-                    "exposure_usd", float(sums[k]))
+    for e in open_exposures(model):
+        add(_node_key(e.holder), _node_key(e.issuer), "exposure_usd", e.value_usd)
     by_name = {a.name: a for a in model.institutions}
     for e in model.losses.events:
         holder = SAVERS_NODE if e["holder_sector"] == "saver_401k" else (
