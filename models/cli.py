@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario parameter (repeatable)")
     run.add_argument("--force", action="store_true", help="overwrite results already in --out")
+    run.add_argument("--format", choices=("png", "pdf", "svg"), default="png",
+                     help="file format of the report figure overview.FORMAT (default png)")
     run.add_argument("--no-agent-data", action="store_true",
                      help="skip per-agent data (agent_vars.parquet); faster for large economies")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -106,7 +108,7 @@ def cmd_run(args) -> int:
                   unit="month", disable=args.quiet, file=sys.stderr):
         model.step()
     if args.out is not None:
-        s = write_outputs(model, args.out)
+        s = write_outputs(model, args.out, figure_format=args.format)
     else:
         from models.report import summary
         s = summary(model)
