@@ -380,13 +380,16 @@ def _args(*argv):
 def test_viz_command_serves_the_app_on_loopback(monkeypatch):
     from visualization import server
     calls = []
-    monkeypatch.setattr(server.subprocess, "call", lambda cmd, env: calls.append((cmd, env)) or 0)
+    monkeypatch.setattr(server, "_serve", lambda cmd, env: calls.append((cmd, env)) or 0)
     assert server.run(_args("--port", "18999")) == 0
     cmd, env = calls[0]
     assert cmd[1:4] == ["-m", "solara", "run"] and cmd[4].endswith("visualization/app.py")
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and cmd[cmd.index("--port") + 1] == "18999"
-    assert "--production" in cmd and "--no-open" in cmd
+    assert "--production" in cmd and "--no-open" in cmd and "--no-check-version" in cmd
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
+    assert "AICREDIT_VIZ_ALLOW_LARGE" not in env
+    server.run(_args("--port", "18999", "--allow-large"))
+    assert calls[1][1]["AICREDIT_VIZ_ALLOW_LARGE"] == "1"
 
 
 @pytest.mark.parametrize("argv, message", [
