@@ -170,18 +170,6 @@ def figure_title(model, width: int = 140) -> str:
     return "\n".join([head, *textwrap.wrap(tail, width)])
 
 
-def _legend_columns(labels, width_pt: float = 330.0, fontsize: float = 7.0) -> int:
-    """As many legend columns as fit under a panel ``width_pt`` wide. Matplotlib fills the
-    columns top to bottom, each as wide as its longest entry (a character about 0.6 of the
-    font size, handle and spacing about 4.5 font sizes)."""
-    widths = [(0.6 * len(lab) + 4.5) * fontsize for lab in labels]
-    for ncol in range(len(widths), 1, -1):
-        rows = -(-len(widths) // ncol)
-        if sum(max(widths[i:i + rows]) for i in range(0, len(widths), rows)) <= width_pt:
-            return ncol
-    return 1
-
-
 def overview_figure(model):
     """The report figure: every chart of the browser (:data:`visualization.charts.CHARTS`
     and :data:`~visualization.charts.LOSSES`, defined once there) on a grid of two columns,
@@ -189,7 +177,7 @@ def overview_figure(model):
     :func:`figure_title` on top."""
     from matplotlib.figure import Figure
 
-    from visualization.charts import CHARTS, LOSSES, chart_legend
+    from visualization.charts import CHARTS, LOSSES, chart_legend, legend_columns
 
     df = model.datacollector.get_model_vars_dataframe()
     ncols = 2
@@ -202,7 +190,7 @@ def overview_figure(model):
         ax.set_title(chart.title, fontsize=10)
         labels = [lab for a in drawn for lab in a.get_legend_handles_labels()[1]]
         chart_legend(drawn, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-                     borderaxespad=2.2, ncol=_legend_columns(labels), frameon=False,
+                     borderaxespad=2.2, ncol=legend_columns(labels, 330.0, 7.0), frameon=False,
                      handlelength=1.8, columnspacing=1.2)
     LOSSES.draw(axes[len(CHARTS)], model.losses.by_category)
     axes[len(CHARTS)].set_title(LOSSES.title, fontsize=10)

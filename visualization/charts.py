@@ -7,11 +7,18 @@ them on a matplotlib axes over the calendar month axis (:func:`month_axis`, buil
 :data:`CHARTS` lists them; :data:`LOSSES` is the panel of who lost what, drawn from
 ``model.losses.by_category`` rather than the frame.
 
+Conventions every chart keeps, for the page and for a paper: counts (defaults, margin calls,
+units fire-sold) on whole-number axes from 0 that never read ``-0``; no offset or scientific
+notation over an axis (``1e6``); a panel where nothing happened says so in words (``none:
+...``, :data:`NONE_PREFIX`) rather than showing empty axes; thresholds drawn dotted and
+named in the legend; a twin axis only where two counts share a month (margin calls and
+units fire-sold), both named in one legend.
+
 The browser (:mod:`visualization.live`, :mod:`visualization.components`) shows each chart as
-its own figure (:meth:`Chart.figure`); the run report (:func:`models.report.plot_run`) lays
-:data:`CHARTS` and :data:`LOSSES` out on one grid. This module needs matplotlib, numpy and
-pandas only (no Solara, no networkx), so ``aicredit run`` draws its report without the
-viz extras installed.
+its own figure (:meth:`Chart.figure`); the run report (:func:`models.report.overview_figure`)
+lays :data:`CHARTS` and :data:`LOSSES` out on one grid under the run's title. This module
+needs matplotlib, numpy and pandas only (no Solara, no networkx), so ``aicredit run`` draws
+its report without the viz extras installed.
 """
 from __future__ import annotations
 
@@ -37,7 +44,7 @@ from abm.units import BN, MONTHS_PER_YEAR, month_label
 
 __all__ = ["SECTOR_ORDER", "SECTOR_COLORS", "SECTOR_LABELS", "fmt_usd", "month_axis",
            "chart_legend", "Chart", "CHARTS", "chart", "LossesChart", "LOSSES", "LOSS_LABELS",
-           "losses_figure", "losses_summary", "NONE_PREFIX"]
+           "losses_figure", "losses_summary", "NONE_PREFIX", "legend_columns"]
 
 #: Sectors in the order the money goes round the circle [F10-F14].
 SECTOR_ORDER = ("chipmaker", "ai_lab", "hyperscaler", "neocloud", "spv", "private_credit",
@@ -175,6 +182,18 @@ def _threshold(ax, y: float, color: str, label: str) -> None:
     ax.axhline(y, color=color, lw=1.0, ls=":", label=label)
 
 
+def legend_columns(labels, width_pt: float, fontsize: float) -> int:
+    """As many legend columns as fit in ``width_pt`` points. Matplotlib fills the columns
+    top to bottom, each as wide as its longest entry (a character about 0.6 of the font size,
+    handle and spacing about 4.5 font sizes)."""
+    widths = [(0.6 * len(lab) + 4.5) * fontsize for lab in labels]
+    for ncol in range(len(widths), 1, -1):
+        rows = -(-len(widths) // ncol)
+        if sum(max(widths[i:i + rows]) for i in range(0, len(widths), rows)) <= width_pt:
+            return ncol
+    return 1
+
+
 def chart_legend(axes, **kwargs):
     """One legend on ``axes[0]`` for the series of all ``axes`` (a chart and its twin);
     None when nothing is labelled."""
@@ -250,10 +269,10 @@ class Chart:
         if title:
             ax.set_title(self.title, fontsize=10, pad=24)          # above the legend strip
         axes = self.draw(ax, df, x_max=x_max, **options)
-        n = sum(len(a.get_legend_handles_labels()[0]) for a in axes)
-        width = sum(len(lab) for a in axes for lab in a.get_legend_handles_labels()[1])
+        labels = [lab for a in axes for lab in a.get_legend_handles_labels()[1]]
         chart_legend(axes, fontsize=6.5, loc="lower left", frameon=False,
-                     bbox_to_anchor=(-0.01, 1.0), ncol=n if width <= 60 else math.ceil(n / 2),
+                     bbox_to_anchor=(-0.01, 1.0),
+                     ncol=legend_columns(labels, 0.86 * 72 * figsize[0], 6.5),
                      handlelength=1.5, columnspacing=1.0, borderaxespad=0.2)
         if snap:
             for a in axes:
