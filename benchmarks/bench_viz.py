@@ -53,8 +53,7 @@ def _old_way(m) -> dict[str, float]:
     out["losses"] = time.perf_counter() - t0
     df = m.datacollector.get_model_vars_dataframe()
     for c in F.CHARTS:
-        opts = dict(bank_min=m.p.bank_capital_min, insurer_min=m.p.insurer_solvency_min) \
-            if c.key == "capital" else {}
+        opts = c.options(m)
         t0 = time.perf_counter()
         save(c.figure(df, **opts), "svg")
         out[c.key] = time.perf_counter() - t0

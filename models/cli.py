@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario parameter (repeatable)")
     run.add_argument("--force", action="store_true", help="overwrite results already in --out")
+    run.add_argument("--format", choices=("png", "pdf", "svg"), default="png",
+                     help="file format of the report figure overview.FORMAT (default png)")
     run.add_argument("--no-agent-data", action="store_true",
                      help="skip per-agent data (agent_vars.parquet); faster for large economies")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -147,7 +149,7 @@ def cmd_run(args) -> int:
         model.step()
     if args.out is not None:
         s = write_outputs(model, args.out, force=args.force, command=run_command(args),
-                          option_names=("--out", "--force"))
+                          option_names=("--out", "--force"), figure_format=args.format)
     else:
         s = run_summary(model)
     print(format_summary(s))

@@ -54,7 +54,8 @@ from models.outdir import MARKER, WRITTEN_BY, check_out_dir, write_atomically
 from models.version import __version__
 
 __all__ = ["summary", "run_summary", "provenance", "run_label", "format_overrides", "git_state",
-           "write_outputs", "format_summary", "plot_run", "max_drawdown", "DEFAULT_COLUMNS",
+           "write_outputs", "format_summary", "plot_run", "overview_figure", "figure_title",
+           "run_overrides", "FIGURE_FORMATS", "max_drawdown", "DEFAULT_COLUMNS",
            "LOSS_EVENT_COLUMNS"]
 
 #: Part of every sweep run's identity: bump it whenever a change alters results, so sweeps
@@ -243,32 +244,110 @@ def format_summary(s: dict) -> str:
     return "\n".join(lines)
 
 
-def plot_run(model, out_dir: Path) -> list[Path]:
-    """Write the run's PNG plots; returns their paths.
+#: Formats ``aicredit run --format`` can write the report figure in (matplotlib backends).
+FIGURE_FORMATS = ("png", "pdf", "svg")
+#: Resolution of the PNG report figure (PDF and SVG are vector).
+FIGURE_DPI = 150
 
-    ``overview.png`` lays out the charts the browser shows (:data:`visualization.charts.CHARTS`
-    and :data:`~visualization.charts.LOSSES`, defined once there) on one grid.
-    """
+
+def run_overrides(model) -> dict | None:
+    """The parameters this run set on top of its scenario: the model's ``overrides`` when it
+    records them, else every field of ``model.p`` that differs from the scenario as loaded
+    without overrides; None when the scenario cannot be loaded again to compare."""
+    recorded = getattr(model, "overrides", None)
+    if recorded is not None:
+        return dict(recorded)
+    import dataclasses
+
+    from models.scenario import ScenarioError, load_scenario
+    try:
+        base = load_scenario(model.scenario_name)
+    except (ScenarioError, OSError):
+        return None
+    return {f.name: getattr(model.p, f.name) for f in dataclasses.fields(model.p)
+            if getattr(model.p, f.name) != getattr(base, f.name)}
+
+
+def _toml_text(value) -> str:
+    """A parameter value as it would be written after ``--set key=`` (``false``, ``0.3``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml_text(v) for v in value) + "]"
+    return str(value)
+
+
+def figure_title(model, width: int = 140) -> str:
+    """The report figure's title: scenario, seed, months simulated (with their dates), model
+    version, and the overrides on top of the scenario (wrapped to ``width`` characters), e.g.
+    ``Scenario ai_winter, seed 0, 72 months (2025-01 to 2030-12), model 0.3.0`` and
+    ``Overrides: gpu_loan_haircut=0.3, c3_collateral_spiral=false``."""
+    import textwrap
+
+    from abm.units import month_label
+    months = int(model.steps)
+    seed = model.seed_value if model.seed_value is not None else "not recorded"
+    head = (f"Scenario {Path(str(model.scenario_name)).stem}, seed {seed}, {months} months"
+            + (f" ({month_label(0)} to {month_label(months - 1)})" if months else "")
+            + f", model {MODEL_VERSION}")
+    overrides = run_overrides(model)
+    if overrides is None:
+        tail = "Overrides: not known"
+    elif not overrides:
+        tail = "No overrides"
+    else:
+        tail = "Overrides: " + ", ".join(f"{k}={_toml_text(v)}" for k, v in overrides.items())
+    return "\n".join([head, *textwrap.wrap(tail, width)])
+
+
+def overview_figure(model):
+    """The report figure: every chart of the browser (:data:`visualization.charts.CHARTS`
+    and :data:`~visualization.charts.LOSSES`, defined once there) on a grid of two columns,
+    each panel titled (with units) and with its legend under the axes, and the run's
+    :func:`figure_title` on top."""
     from matplotlib.figure import Figure
 
-    from visualization.charts import CHARTS, LOSSES, chart_legend
+    from visualization.charts import CHARTS, LOSSES, chart_legend, legend_columns
 
     df = model.datacollector.get_model_vars_dataframe()
-    ncols = 3
+    ncols = 2
     nrows = -(-(len(CHARTS) + 1) // ncols)
-    fig = Figure(figsize=(5 * ncols, 11 / 3 * nrows))
+    fig = Figure(figsize=(11.0, 3.4 * nrows + 0.6), layout="constrained")
+    fig.get_layout_engine().set(h_pad=0.08, hspace=0.04, wspace=0.04)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, chart in zip(axes, CHARTS, strict=False):
-        drawn = chart.draw(ax, df, x_max=model.p.steps, **chart.options(model.p))
+        drawn = chart.draw(ax, df, x_max=model.p.steps, **chart.options(model))
         ax.set_title(chart.title, fontsize=10)
-        chart_legend(drawn, fontsize=7)
+        labels = [lab for a in drawn for lab in a.get_legend_handles_labels()[1]]
+        chart_legend(drawn, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                     borderaxespad=2.2, ncol=legend_columns(labels, 330.0, 7.0), frameon=False,
+                     handlelength=1.8, columnspacing=1.2)
     LOSSES.draw(axes[len(CHARTS)], model.losses.by_category)
     axes[len(CHARTS)].set_title(LOSSES.title, fontsize=10)
     for ax in axes[len(CHARTS) + 1:]:
         ax.set_axis_off()
-    fig.tight_layout()
-    path = out_dir / "overview.png"
-    fig.savefig(path, dpi=90)
+    fig.suptitle(figure_title(model), fontsize=11)
+    return fig
+
+
+def plot_run(model, out_dir: Path, fmt: str = "png") -> list[Path]:
+    """Write the run's report figure, ``overview.<fmt>`` (:func:`overview_figure`; ``fmt``
+    one of :data:`FIGURE_FORMATS`), to ``out_dir``; returns its path. The file records its
+    title, and PDF and SVG carry no creation date (the same run gives the same file)."""
+    import matplotlib
+
+    if fmt not in FIGURE_FORMATS:
+        raise ValueError(f"figure format must be one of {', '.join(FIGURE_FORMATS)}, got {fmt!r}")
+    fig = overview_figure(model)
+    title = fig.get_suptitle().replace("\n", "; ")
+    metadata = {"png": {"Title": title, "Software": f"aicredit {MODEL_VERSION}"},
+                "pdf": {"Title": title, "Creator": f"aicredit {MODEL_VERSION}", "CreationDate": None},
+                "svg": {"Title": title, "Creator": f"aicredit {MODEL_VERSION}", "Date": None}}[fmt]
+    path = out_dir / f"overview.{fmt}"
+    with matplotlib.rc_context({"pdf.fonttype": 42, "svg.hashsalt": "aicredit"}):
+        fig.savefig(path, format=fmt, dpi=FIGURE_DPI, metadata=metadata)
     return [path]
 
 
@@ -291,12 +370,14 @@ def _write_json(path: Path, record: dict) -> None:
 
 
 def write_outputs(model, out_dir, *, force: bool = False, command: str | None = None,
-                  option_names: tuple[str, str] = ("out_dir", "force=True")) -> dict:
+                  option_names: tuple[str, str] = ("out_dir", "force=True"),
+                  figure_format: str = "png") -> dict:
     """Write the run's results to ``out_dir``; returns :func:`run_summary`.
 
     Files: ``summary.json``, ``params.json`` (:func:`provenance`), ``model_vars.parquet``,
     ``agent_vars.parquet`` (when the model collected per-agent data), ``defaults.csv``,
-    ``loss_events.csv``, ``exposures.csv`` and the plots. Every time-indexed file has the
+    ``loss_events.csv``, ``exposures.csv`` and the report figure (``overview.<figure_format>``,
+    :func:`plot_run`). Every time-indexed file has the
     columns ``step`` and ``date``. ``out_dir`` must be absent or empty, or an earlier run's
     results when ``force`` (:func:`models.outdir.check_out_dir`, which raises
     :class:`models.outdir.OutputDirError` otherwise, naming the directory and the override
@@ -318,7 +399,7 @@ def write_outputs(model, out_dir, *, force: bool = False, command: str | None = 
                                                                 index=False)
         rows = model.exposures_start + (exposure_table(model) if model.steps else [])
         _events(rows, EXPOSURE_COLUMNS).to_csv(tmp / "exposures.csv", index=False)
-        plot_run(model, tmp)
+        plot_run(model, tmp, figure_format)
         _write_json(tmp / "summary.json", s)
         files = sorted([*(p.name for p in tmp.iterdir()), MARKER])
         _write_json(tmp / MARKER, {**provenance(model, command=command, git=git), "files": files})

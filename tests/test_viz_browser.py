@@ -1,10 +1,12 @@
 """The app in a real browser: Solara serves it, headless Chromium (Debian's) drives it.
 
 Steps the model, checks the step count and the charts moved and no error is shown, saves a
-screenshot to ``test-artifacts/viz.png``, logs the time a step takes to render, then moves
-a lever, resets and checks the change took effect; finally a value the model rejects is
-shown on the page while the server keeps running. Set AICREDIT_SKIP_BROWSER=1 to skip on a
-machine without Chromium; otherwise a missing browser fails the test with a clear message.
+screenshot to ``test-artifacts/viz.png``, logs the time a step takes to render, reads the
+page title and a slider's shown value, then moves a lever, resets and checks the change
+took effect; finally a value the model rejects is shown on the page while the server keeps
+running. The server is started as ``aicredit viz`` starts it (command and environment).
+Set AICREDIT_SKIP_BROWSER=1 to skip on a machine without Chromium; otherwise a missing
+browser fails the test with a clear message.
 """
 from __future__ import annotations
 
@@ -12,11 +14,12 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from visualization import PAGE_TITLE
 
 pytestmark = pytest.mark.browser
 
@@ -53,13 +56,11 @@ def server():
     if SKIP:
         pytest.skip("AICREDIT_SKIP_BROWSER=1")
     port = _free_port()
-    env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false",
-               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    from visualization.server import server_env, solara_command
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "viz-server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "solara", "run", str(ROOT / "visualization" / "app.py"),
-                             "--host", "127.0.0.1", "--port", str(port), "--production", "--no-open"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(solara_command("127.0.0.1", port), cwd=ROOT, env=server_env(),
+                            stdout=log, stderr=subprocess.STDOUT)
     yield f"http://127.0.0.1:{port}/", proc
     proc.terminate()
     try:
@@ -110,7 +111,7 @@ def _assert_no_error(pg):
 def test_steps_redraw_and_show_no_error(page, server):
     pg = page
     n_charts = pg.locator(".aicredit-chart").count()
-    assert n_charts == 10, f"expected network, losses and 8 charts, found {n_charts}"
+    assert n_charts == 11, f"expected network, losses and 9 charts, found {n_charts}"
     before_text, before_img = _latest(pg), _images(pg)
     assert len(before_img) == n_charts and all(before_img)
     times = []
@@ -134,6 +135,26 @@ def test_steps_redraw_and_show_no_error(page, server):
     print(f"\nbrowser step render times (click to new text, baseline): "
           f"{', '.join(f'{t:.2f}s' for t in times)}; median {sorted(times)[len(times) // 2]:.2f}s")
     (ARTIFACTS / "viz-step-times.txt").write_text(" ".join(f"{t:.3f}" for t in times) + "\n")
+
+
+def test_page_is_titled_and_sliders_show_their_values(page):
+    """The tab says what the page is; each slider shows its value (not only while dragged),
+    and the shown value follows the slider."""
+    pg = page
+    assert pg.title() == PAGE_TITLE
+    slider = pg.locator(".v-input__slider").filter(has_text="AI demand growth")
+    value = slider.locator(".v-slider__thumb-label")
+    assert value.is_visible() and value.inner_text() == "0.8"
+    months = pg.locator(".v-input__slider").filter(has_text="Months between GPU generations")
+    assert months.locator(".v-slider__thumb-label").inner_text() == "12"
+    thumb = slider.locator(".v-slider__thumb-container")
+    thumb.focus()
+    pg.keyboard.press("ArrowRight")
+    pg.wait_for_function("el => el.innerText === '0.85'", arg=value.element_handle(), timeout=5000)
+    pg.keyboard.press("ArrowLeft")                   # back to the default: no override left
+    pg.wait_for_function("el => el.innerText === '0.8'", arg=value.element_handle(), timeout=5000)
+    thumb.blur()
+    time.sleep(0.8)                                  # reaches the server async
 
 
 def test_lever_change_takes_effect_after_reset(page):

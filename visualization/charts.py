@@ -7,11 +7,18 @@ them on a matplotlib axes over the calendar month axis (:func:`month_axis`, buil
 :data:`CHARTS` lists them; :data:`LOSSES` is the panel of who lost what, drawn from
 ``model.losses.by_category`` rather than the frame.
 
+Conventions every chart keeps, for the page and for a paper: counts (defaults, margin calls,
+units fire-sold) on whole-number axes from 0 that never read ``-0``; no offset or scientific
+notation over an axis (``1e6``); a panel where nothing happened says so in words (``none:
+...``, :data:`NONE_PREFIX`) rather than showing empty axes; thresholds drawn dotted and
+named in the legend; a twin axis only where two counts share a month (margin calls and
+units fire-sold), both named in one legend.
+
 The browser (:mod:`visualization.live`, :mod:`visualization.components`) shows each chart as
-its own figure (:meth:`Chart.figure`); the run report (:func:`models.report.plot_run`) lays
-:data:`CHARTS` and :data:`LOSSES` out on one grid. This module needs matplotlib, numpy and
-pandas only (no Solara, no networkx), so ``aicredit run`` draws its report without the
-viz extras installed.
+its own figure (:meth:`Chart.figure`); the run report (:func:`models.report.overview_figure`)
+lays :data:`CHARTS` and :data:`LOSSES` out on one grid under the run's title. This module
+needs matplotlib, numpy and pandas only (no Solara, no networkx), so ``aicredit run`` draws
+its report without the viz extras installed.
 """
 from __future__ import annotations
 
@@ -24,13 +31,20 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
+from matplotlib.ticker import (
+    FuncFormatter,
+    LogLocator,
+    MaxNLocator,
+    MultipleLocator,
+    NullFormatter,
+    ScalarFormatter,
+)
 
-from abm.units import BN, month_label
+from abm.units import BN, MONTHS_PER_YEAR, month_label
 
 __all__ = ["SECTOR_ORDER", "SECTOR_COLORS", "SECTOR_LABELS", "fmt_usd", "month_axis",
            "chart_legend", "Chart", "CHARTS", "chart", "LossesChart", "LOSSES", "LOSS_LABELS",
-           "losses_figure", "losses_summary"]
+           "losses_figure", "losses_summary", "NONE_PREFIX", "legend_columns"]
 
 #: Sectors in the order the money goes round the circle [F10-F14].
 SECTOR_ORDER = ("chipmaker", "ai_lab", "hyperscaler", "neocloud", "spv", "private_credit",
@@ -60,8 +74,44 @@ def _usd_tick(v, _=None) -> str:
 
 
 def _count_tick(v, _=None) -> str:
-    """A y tick counting things, short: ``450k``, ``1.2m``, ``300``."""
-    return re.sub(r"\.0(?=[a-z])", "", fmt_usd(v))[1:] if abs(v) >= 1e4 else f"{v:,.0f}"
+    """A y tick counting things, short: ``450k``, ``1.2m``, ``300``; never ``-0``."""
+    if abs(v) >= 1e4:
+        return re.sub(r"\.0(?=[a-z])", "", fmt_usd(v))[1:]
+    return f"{round(v) + 0:,.0f}"           # + 0: -0.0 (a tick a hair below zero) prints as 0
+
+
+def _multiple_tick(v, _=None) -> str:
+    """A tick on a log axis of multiples: ``0.02``, ``0.5``, ``1``, ``20``, ``5,000``."""
+    return f"{v:,.0f}" if v >= 1 else f"{v:.3g}"
+
+
+#: Text drawn in a panel where nothing happened (instead of empty axes); it starts every such
+#: note, so a reader (and a test) can tell an empty panel from a missing one.
+NONE_PREFIX = "none"
+
+
+def _none(ax, what: str) -> None:
+    """Say in the middle of the panel that nothing happened (``none: no ...``)."""
+    ax.text(0.5, 0.5, f"{NONE_PREFIX}: {what}", transform=ax.transAxes, ha="center",
+            va="center", fontsize=9, color="#666666")
+
+
+def _count_axis(ax, values) -> None:
+    """A y axis of counts: whole-number ticks, from 0, at least 0..1 (never an empty
+    ``-0.04..0.04`` axis), and short labels (``450k``) without an offset."""
+    v = np.asarray(values, dtype=float)
+    top = float(np.nanmax(v)) if v.size and np.isfinite(v).any() else 0.0
+    ax.yaxis.set_major_locator(MaxNLocator(5, integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(_count_tick))
+    ax.set_ylim(0, top * 1.05 if top >= 1 else 1)
+
+
+def _plain_ticks(ax) -> None:
+    """Plain tick labels: no ``1e6`` offset or scientific notation above the axis."""
+    fmt = ax.yaxis.get_major_formatter()
+    if isinstance(fmt, ScalarFormatter):
+        fmt.set_useOffset(False)
+        fmt.set_scientific(False)
 
 
 # --- the month axis -----------------------------------------------------------------------
@@ -72,11 +122,15 @@ MONTH_TICKS = 6
 
 def month_axis(ax, months: float) -> None:
     """The x axis of every chart: model steps (``0..months``) labelled with their calendar
-    month (``YYYY-MM``, :func:`abm.units.month_label`), ticks every 1, 2, 3, 6, 12... months
-    (a whole year apart on a run of several years)."""
+    date, ticks every 1, 2, 3, 6, 12... months. Ticks a whole number of years apart fall on
+    Januaries (step 0 is January, :mod:`abm.units`) and are labelled with the year
+    (``2027``); closer ticks with the month (``YYYY-MM``, :func:`abm.units.month_label`)."""
     spacing = next((s for s in _TICK_MONTHS if months <= MONTH_TICKS * s), _TICK_MONTHS[-1])
     ax.xaxis.set_major_locator(MultipleLocator(spacing))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: month_label(round(x))))
+    if spacing % MONTHS_PER_YEAR == 0:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: month_label(round(x))[:4]))
+    else:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: month_label(round(x))))
 
 
 def _x(df):
@@ -87,11 +141,18 @@ def _last(df, col):
     return float(df[col].iloc[-1]) if col in df and len(df) else float("nan")
 
 
-def _auto_log(ax, values):
+def _auto_log(ax, values, tick=_multiple_tick) -> None:
+    """A log y axis when the values span more than 1000x, its ticks labelled by ``tick`` in
+    plain numbers (``300``, not ``10^2.5``): at 1 and 3 times each power of ten up to a span
+    of 10^4.5 (so a short span still shows several), at the powers of ten beyond."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v) & (v > 0)]
     if v.size and v.max() / max(v.min(), 1e-300) > 1e3:
+        decades = math.log10(v.max() / v.min())
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 3.0) if decades <= 4.5 else (1.0,)))
+        ax.yaxis.set_major_formatter(FuncFormatter(tick))
+        ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def _snap_ylim(ax) -> None:
@@ -116,6 +177,23 @@ def _twin(ax, ylabel: str):
     return ax2
 
 
+def _threshold(ax, y: float, color: str, label: str) -> None:
+    """A threshold as a dotted line, named in the legend."""
+    ax.axhline(y, color=color, lw=1.0, ls=":", label=label)
+
+
+def legend_columns(labels, width_pt: float, fontsize: float) -> int:
+    """As many legend columns as fit in ``width_pt`` points. Matplotlib fills the columns
+    top to bottom, each as wide as its longest entry (a character about 0.6 of the font size,
+    handle and spacing about 4.5 font sizes)."""
+    widths = [(0.6 * len(lab) + 4.5) * fontsize for lab in labels]
+    for ncol in range(len(widths), 1, -1):
+        rows = -(-len(widths) // ncol)
+        if sum(max(widths[i:i + rows]) for i in range(0, len(widths), rows)) <= width_pt:
+            return ncol
+    return 1
+
+
 def chart_legend(axes, **kwargs):
     """One legend on ``axes[0]`` for the series of all ``axes`` (a chart and its twin);
     None when nothing is labelled."""
@@ -134,7 +212,8 @@ class Chart:
 
     ``plot(ax, frame, **options)`` draws the series and returns any twin axes it made;
     ``params`` maps ``plot``'s options to the model parameters they come from (thresholds
-    drawn as dotted lines), see :meth:`options`.
+    drawn as dotted lines), and ``model_options`` gives any options read from the model
+    itself (e.g. the vintages' release months), see :meth:`options`.
     """
 
     key: str
@@ -144,10 +223,15 @@ class Chart:
     latest: Callable[[pd.DataFrame], str]
     columns: tuple[str, ...] = ()
     params: tuple[tuple[str, str], ...] = ()
+    model_options: Callable[..., dict] | None = None
 
-    def options(self, p) -> dict:
-        """The drawing options this chart takes from the model parameters ``p``."""
-        return {opt: getattr(p, name) for opt, name in self.params}
+    def options(self, model) -> dict:
+        """The drawing options this chart takes from ``model`` (its parameters ``model.p``
+        and, through ``model_options``, the model itself)."""
+        out = {opt: getattr(model.p, name) for opt, name in self.params}
+        if self.model_options is not None:
+            out.update(self.model_options(model))
+        return out
 
     def draw(self, ax, df: pd.DataFrame, x_max: float | None = None, **options) -> list:
         """Draw the chart on ``ax``; returns the axes drawn on (``ax`` and any twin).
@@ -161,6 +245,8 @@ class Chart:
         ax.set_axisbelow(True)
         twins = self.plot(ax, df, **options) or []
         ax.set_ylabel(self.ylabel, fontsize=7)
+        for a in (ax, *twins):
+            _plain_ticks(a)
         last = float(_x(df).max()) if len(df) else 0.0
         if x_max is not None:
             ax.set_xlim(-0.5, max(float(x_max), last) + 0.5)
@@ -183,10 +269,10 @@ class Chart:
         if title:
             ax.set_title(self.title, fontsize=10, pad=24)          # above the legend strip
         axes = self.draw(ax, df, x_max=x_max, **options)
-        n = sum(len(a.get_legend_handles_labels()[0]) for a in axes)
-        width = sum(len(lab) for a in axes for lab in a.get_legend_handles_labels()[1])
+        labels = [lab for a in axes for lab in a.get_legend_handles_labels()[1]]
         chart_legend(axes, fontsize=6.5, loc="lower left", frameon=False,
-                     bbox_to_anchor=(-0.01, 1.0), ncol=n if width <= 60 else math.ceil(n / 2),
+                     bbox_to_anchor=(-0.01, 1.0),
+                     ncol=legend_columns(labels, 0.86 * 72 * figsize[0], 6.5),
                      handlelength=1.5, columnspacing=1.0, borderaxespad=0.2)
         if snap:
             for a in axes:
@@ -198,7 +284,9 @@ def _price_cols(df):
     return sorted((c for c in df if c.startswith("gpu_price_v")), key=lambda c: int(c[11:]))
 
 
-def _plot_gpu_prices(ax, df, **_):
+def _plot_gpu_prices(ax, df, release_steps=None, **_):
+    """One line per released vintage, named ``v3 (2025-10)`` by its release month when
+    ``release_steps`` (the model's ``gpu_market.release_step``) is given."""
     x = _x(df)
     newest = df["gpu_newest_vintage"].to_numpy() if "gpu_newest_vintage" in df else None
     cmap = matplotlib.colormaps["viridis"]
@@ -209,7 +297,14 @@ def _plot_gpu_prices(ax, df, **_):
         if newest is not None:
             y = np.where(newest >= v, y, np.nan)       # not released yet
         if np.isfinite(y).any():
-            ax.plot(x, y, color=cmap(i / max(len(cols) - 1, 1)), lw=1.3, label=f"v{v}")
+            label = (f"v{v} ({month_label(release_steps[v])})"
+                     if release_steps is not None and v < len(release_steps) else f"v{v}")
+            ax.plot(x, y, color=cmap(i / max(len(cols) - 1, 1)), lw=1.3, label=label)
+    ax.set_ylim(bottom=0)
+
+
+def _gpu_release_steps(model) -> dict:
+    return {"release_steps": tuple(int(s) for s in model.gpu_market.release_step)}
 
 
 def _latest_gpu(df):
@@ -224,10 +319,16 @@ def _latest_gpu(df):
 
 def _plot_fire_sale(ax, df, **_):
     x = _x(df)
-    ax.bar(x, df["margin_calls"], color="#ff9900", width=0.9, label="margin calls")
+    calls = df["margin_calls"].to_numpy(dtype=float)
+    sold = df["units_fire_sold"].to_numpy(dtype=float)
+    ax.bar(x, calls, color="#ff9900", width=0.9, label="margin calls (loans, left)")
     ax2 = _twin(ax, "units fire-sold")
-    ax2.plot(x, df["units_fire_sold"], color="#d62728", lw=1.4, label="units fire-sold")
-    ax2.yaxis.set_major_formatter(FuncFormatter(_count_tick))
+    ax2.plot(x, sold, color="#d62728", lw=1.4,
+             label="units fire-sold (right)" + ("" if sold.max(initial=0) > 0 else ": none"))
+    _count_axis(ax, calls)
+    _count_axis(ax2, sold)
+    if calls.max(initial=0) <= 0 and sold.max(initial=0) <= 0:
+        _none(ax, "no margin calls, no fire sales")
     return [ax2]
 
 
@@ -240,15 +341,13 @@ def _plot_defaults(ax, df, **_):
     x = _x(df)
     cols = [f"defaults_{s}" for s in SECTOR_ORDER if f"defaults_{s}" in df]
     ys = [df[c].to_numpy(dtype=float) for c in cols]
-    any_default = any(y.max() > 0 for y in ys) if ys else False
-    if any_default:
-        keep = [(c, y) for c, y in zip(cols, ys, strict=True) if y.max() > 0]
+    keep = [(c, y) for c, y in zip(cols, ys, strict=True) if y.max(initial=0) > 0]
+    if keep:
         ax.stackplot(x, [y for _, y in keep], colors=[SECTOR_COLORS[c[9:]] for c, _ in keep],
                      labels=[SECTOR_LABELS[c[9:]] for c, _ in keep], alpha=0.85)
     else:
-        ax.plot(x, np.zeros(len(x)), color="grey", lw=1, label="no defaults yet")
-    ax.yaxis.set_major_locator(MaxNLocator(5, integer=True))
-    ax.set_ylim(0, None if any_default else 1)
+        _none(ax, "no institution defaulted")
+    _count_axis(ax, np.sum([y for _, y in keep], axis=0) if keep else [0.0])
 
 
 def _latest_defaults(df):
@@ -258,24 +357,31 @@ def _latest_defaults(df):
         ": " + ", ".join(parts) if parts else " (none)")
 
 
-def _plot_capital(ax, df, bank_min=None, insurer_min=None, **_):
+def _plot_bank_capital(ax, df, bank_min=None, **_):
     x = _x(df)
-    ax.plot(x, df["bank_capital_ratio_mean"] * 100, color="#2ca02c", lw=1.4, label="bank CET1 mean")
-    ax.plot(x, df["bank_capital_ratio_min"] * 100, color="#2ca02c", lw=1, ls="--", label="bank CET1 min")
-    ax2 = _twin(ax, "insurer solvency (x required)")
-    ax2.plot(x, df["insurer_solvency_mean"], color="#e377c2", lw=1.4, label="insurer solvency mean")
-    ax2.plot(x, df["insurer_solvency_min"], color="#e377c2", lw=1, ls="--", label="insurer solvency min")
+    ax.plot(x, df["bank_capital_ratio_mean"] * 100, color="#2ca02c", lw=1.4, label="mean")
+    ax.plot(x, df["bank_capital_ratio_min"] * 100, color="#2ca02c", lw=1, ls="--", label="lowest bank")
     if bank_min is not None:
-        ax.axhline(bank_min * 100, color="#2ca02c", lw=0.8, ls=":")
+        _threshold(ax, bank_min * 100, "#d62728", f"minimum + conservation buffer ({bank_min:.1%})")
+
+
+def _latest_bank_capital(df):
+    return (f"Bank CET1 ratio mean {_last(df, 'bank_capital_ratio_mean'):.2%}, lowest "
+            f"{_last(df, 'bank_capital_ratio_min'):.2%}")
+
+
+def _plot_insurer_rbc(ax, df, insurer_min=None, **_):
+    x = _x(df)
+    ax.plot(x, df["insurer_solvency_mean"] * 100, color="#e377c2", lw=1.4, label="mean")
+    ax.plot(x, df["insurer_solvency_min"] * 100, color="#e377c2", lw=1, ls="--",
+            label="lowest insurer")
     if insurer_min is not None:
-        ax2.axhline(insurer_min, color="#e377c2", lw=0.8, ls=":")
-    return [ax2]
+        _threshold(ax, insurer_min * 100, "#d62728", f"company action level ({insurer_min:.0%})")
 
 
-def _latest_capital(df):
-    return (f"Bank capital ratio mean {_last(df, 'bank_capital_ratio_mean'):.2%} / min "
-            f"{_last(df, 'bank_capital_ratio_min'):.2%}; insurer solvency mean "
-            f"{_last(df, 'insurer_solvency_mean'):.2f} / min {_last(df, 'insurer_solvency_min'):.2f}")
+def _latest_insurer_rbc(df):
+    return (f"Insurer RBC ratio mean {_last(df, 'insurer_solvency_mean'):.0%}, lowest "
+            f"{_last(df, 'insurer_solvency_min'):.0%} of authorised control level")
 
 
 def _plot_nav(ax, df, **_):
@@ -293,10 +399,10 @@ def _latest_nav(df):
 def _plot_savers(ax, df, **_):
     x = _x(df)
     ax.fill_between(x, df["savers_401k_p10_usd"], df["savers_401k_p90_usd"], color="#7f7f7f",
-                    alpha=0.3, label="p10-p90")
+                    alpha=0.3, label="p10-p90 of cohorts")
     ax.plot(x, df["savers_401k_mean_usd"], color="black", lw=1.5, label="mean")
-    _auto_log(ax, np.r_[df["savers_401k_p10_usd"], df["savers_401k_p90_usd"]])
     ax.yaxis.set_major_formatter(FuncFormatter(_usd_tick))
+    _auto_log(ax, np.r_[df["savers_401k_p10_usd"], df["savers_401k_p90_usd"]], tick=_usd_tick)
 
 
 def _latest_savers(df):
@@ -316,7 +422,7 @@ def _plot_ai(ax, df, **_):
     ax.plot(x, df["ai_index"], color="#9467bd", lw=1.5, label="AI index")
     ax.plot(x, df["ai_sentiment"], color="#1f77b4", lw=1.2, ls="--", label="sentiment")
     ax.plot(x, demand, color="#76b900", lw=1.2, label="AI demand")
-    ax.axhline(1.0, color="grey", lw=0.7, ls=":")
+    ax.axhline(1.0, color="grey", lw=0.8, ls=":", label="month 0 level")
     _auto_log(ax, np.r_[df["ai_index"], df["ai_sentiment"], demand])
 
 
@@ -342,18 +448,21 @@ def _latest_leverage(df):
 
 
 CHARTS: tuple[Chart, ...] = (
-    Chart("gpu_prices", "GPU price per vintage (k USD per unit)", "k USD per unit",
-          _plot_gpu_prices, _latest_gpu, ("gpu_newest_vintage", "gpu_price_v0")),
+    Chart("gpu_prices", "GPU price per vintage, by release month (k USD per unit)",
+          "k USD per unit", _plot_gpu_prices, _latest_gpu, ("gpu_newest_vintage", "gpu_price_v0"),
+          model_options=_gpu_release_steps),
     Chart("fire_sale", "Margin calls (loans) and units fire-sold per month",
           "margin calls (loans)", _plot_fire_sale, _latest_fire_sale,
           ("margin_calls", "units_fire_sold")),
-    Chart("defaults", "Defaults by sector (institutions, cumulative)", "institutions failed",
+    Chart("defaults", "Defaults by sector (institutions, cumulative)", "institutions defaulted",
           _plot_defaults, _latest_defaults, ("defaults_total",)),
-    Chart("capital", "Bank capital ratio (%) and insurer solvency (x required)",
-          "bank capital ratio (%)", _plot_capital, _latest_capital,
-          ("bank_capital_ratio_min", "bank_capital_ratio_mean", "insurer_solvency_min",
-           "insurer_solvency_mean"),
-          (("bank_min", "bank_capital_min"), ("insurer_min", "insurer_solvency_min"))),
+    Chart("bank_capital", "Bank CET1 capital ratio (% of risk-weighted assets) [R10]",
+          "% of risk-weighted assets", _plot_bank_capital, _latest_bank_capital,
+          ("bank_capital_ratio_min", "bank_capital_ratio_mean"), (("bank_min", "bank_capital_min"),)),
+    Chart("insurer_rbc", "Insurer RBC ratio (% of authorised control level) [R18]",
+          "% of authorised control level", _plot_insurer_rbc, _latest_insurer_rbc,
+          ("insurer_solvency_min", "insurer_solvency_mean"),
+          (("insurer_min", "insurer_solvency_min"),)),
     Chart("nav", "Private credit NAV: reported vs true (bn USD) [F30]", "bn USD", _plot_nav,
           _latest_nav, ("pc_reported_nav_usd", "pc_true_nav_usd")),
     Chart("savers", "401(k) balance per saver cohort (USD)", "USD per cohort", _plot_savers,
@@ -402,8 +511,7 @@ class LossesChart:
         ax.grid(axis="x", alpha=0.3)
         if vals.max() <= 0:
             ax.set_xlim(0, 1)
-            ax.text(0.5, len(cats) / 2, "no losses yet", ha="center", va="center", fontsize=9,
-                    color="grey")
+            _none(ax, "no losses")
         else:
             for yi, v in zip(y, vals, strict=True):
                 if v > 0:

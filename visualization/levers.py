@@ -10,22 +10,31 @@ from a text box, per-agent data is not collected (the page does not need it), eq
 step 0 is recorded (to mark distressed institutions), and a value the model rejects does
 not break the page: the message is kept in ``param_error`` and the model is built from
 the session's last accepted parameters instead.
+
+Large economies (the ``synthetic`` scenario: more than :data:`LARGE_ECONOMY_AGENTS` agents)
+take minutes and gigabytes per session, so a visitor can choose them only when the server
+was started with ``aicredit viz --allow-large`` (:func:`large_allowed`); otherwise they are
+not offered (:func:`page_scenarios`) and :class:`VizModel` refuses them.
 """
 from __future__ import annotations
 
 import dataclasses
 import itertools
 import math
+import os
 from dataclasses import dataclass, field
 
 from models import AIEconomyModel, ScenarioError, load_scenario, scenario_names
 from models.scenario import Scenario
+from visualization import ALLOW_LARGE_ENV
 
 __all__ = ["LEVERS", "CHANNELS", "VizSession", "VizModel", "lever_overrides", "parse_seed",
-           "model_params", "lever_summary"]
+           "model_params", "lever_summary", "economy_size", "large_allowed", "page_scenarios",
+           "LARGE_ECONOMY_AGENTS"]
 
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Scenario)}
 _DOCS = {f.name: f.metadata.get("doc", "") for f in dataclasses.fields(Scenario)}
+_META = {f.name: f.metadata for f in dataclasses.fields(Scenario)}
 
 #: The channel switches C1..C11, labelled from their documentation.
 CHANNELS = [n for n in _DEFAULTS if n[:1] == "c" and n[1:].split("_")[0].isdigit()]
@@ -37,26 +46,71 @@ def _channel_label(name: str) -> str:
     return head if len(head) <= 48 else head[:46] + "..."
 
 
-#: Lever name -> widget (Mesa SolaraViz model_params format); ``value`` is the default.
+def _slider(kind: str, name: str, label: str, lo: float, hi: float, step: float) -> dict:
+    """A slider for the Scenario field ``name``: its range ``lo..hi`` lies inside the field's
+    valid range and holds the field's default strictly inside (not at an end), so the slider
+    starts where a user can move it both ways and never offers a value the model rejects."""
+    meta = _META[name]
+    if (meta["low"] is not None and lo < meta["low"]) or (meta["high"] is not None and hi > meta["high"]):
+        raise ValueError(f"lever {name}: {lo}..{hi} leaves the valid range {meta['low']}..{meta['high']}")
+    if not lo < _DEFAULTS[name] < hi:
+        raise ValueError(f"lever {name}: default {_DEFAULTS[name]} not inside {lo}..{hi}")
+    return dict(type=kind, label=label, min=lo, max=hi, step=step)
+
+
+#: Lever name -> widget (Mesa SolaraViz model_params format); ``value`` is the default. The
+#: slider ranges cover the values worth exploring (the shipped scenarios' and sweeps' among
+#: them) within each parameter's valid range (:func:`_slider`); the origination LTV stops at
+#: the maintenance LTV (``gpu_loan_margin_ltv``), above which the model rejects it.
 LEVERS: dict[str, dict] = {
-    "demand_growth_per_year": dict(type="SliderFloat", label="AI demand growth (initial, per year)",
-                                   min=-0.5, max=3.0, step=0.05),
-    "gpu_generation_months": dict(type="SliderInt", label="Months between GPU generations",
-                                  min=3, max=36, step=1),
-    "gpu_loan_max_ltv": dict(type="SliderFloat", label="GPU-loan origination LTV", min=0.3, max=0.99,
-                             step=0.01),
-    "bank_pc_lending_share": dict(type="SliderFloat", label="Bank lending share to private credit",
-                                  min=0.0, max=1.0, step=0.05),
+    "demand_growth_per_year": _slider("SliderFloat", "demand_growth_per_year",
+                                      "AI demand growth (initial, per year)", -0.5, 3.0, 0.05),
+    "gpu_generation_months": _slider("SliderInt", "gpu_generation_months",
+                                     "Months between GPU generations", 3, 36, 1),
+    "gpu_loan_max_ltv": _slider("SliderFloat", "gpu_loan_max_ltv", "GPU-loan origination LTV",
+                                0.3, _DEFAULTS["gpu_loan_margin_ltv"], 0.01),
+    "bank_pc_lending_share": _slider("SliderFloat", "bank_pc_lending_share",
+                                     "Bank lending share to private credit", 0.0, 1.0, 0.05),
     "allow_401k_alternatives": dict(type="Checkbox", label="401(k) access to alternatives"),
-    "saver_pc_target_share": dict(type="SliderFloat", label="401(k) share in private credit",
-                                  min=0.0, max=0.3, step=0.01),
+    "saver_pc_target_share": _slider("SliderFloat", "saver_pc_target_share",
+                                     "401(k) share in private credit", 0.0, 0.3, 0.01),
     "spv_consolidation": dict(type="Checkbox", label="SPV consolidation (lenders see SPV debt)"),
-    "fire_sale_depth_share": dict(type="SliderFloat", label="Fire-sale market depth (x tradable units)",
-                                  min=0.05, max=5.0, step=0.05),
+    "fire_sale_depth_share": _slider("SliderFloat", "fire_sale_depth_share",
+                                     "Fire-sale market depth (x tradable units)", 0.05, 5.0, 0.05),
     **{c: dict(type="Checkbox", label=_channel_label(c)) for c in CHANNELS},
 }
 for _name, _w in LEVERS.items():
     _w["value"] = _DEFAULTS[_name]
+
+#: An economy with more agents than this (institutions and saver cohorts, plus GPU loans) is
+#: large: minutes to build and step and gigabytes per browser session.
+LARGE_ECONOMY_AGENTS = 10_000
+
+
+def economy_size(scenario: Scenario) -> int:
+    """Agents of an economy, roughly: every counted sector (``n_*`` fields: institutions and
+    saver cohorts) plus the small neoclouds' GPU-backed loans."""
+    counts = sum(int(getattr(scenario, f)) for f in _DEFAULTS if f.startswith("n_"))
+    return counts + int(scenario.gpu_loans_per_neocloud) * int(scenario.n_small_neoclouds)
+
+
+def large_allowed() -> bool:
+    """Whether the server was started with ``aicredit viz --allow-large``."""
+    return os.environ.get(ALLOW_LARGE_ENV) == "1"
+
+
+def check_size(scenario: Scenario, name: str) -> None:
+    """Refuse (ScenarioError) a large economy unless the server allows them."""
+    if economy_size(scenario) > LARGE_ECONOMY_AGENTS and not large_allowed():
+        raise ScenarioError(f"scenario {name!r} is a large economy (~{economy_size(scenario):,} "
+                            f"agents); the server must be started with aicredit viz --allow-large")
+
+
+def page_scenarios() -> list[str]:
+    """The scenarios a visitor can choose: the shipped ones, without the large economies
+    unless the server allows them."""
+    return [n for n in scenario_names()
+            if large_allowed() or economy_size(load_scenario(n)) <= LARGE_ECONOMY_AGENTS]
 
 
 def parse_seed(value) -> int:
@@ -111,7 +165,7 @@ class VizModel(AIEconomyModel):
             seed_value = parse_seed(seed)
             overrides = {**lever_overrides(kwargs),
                          **{k: v for k, v in kwargs.items() if k not in LEVERS}}
-            load_scenario(scenario, **overrides)           # validate before building
+            check_size(load_scenario(scenario, **overrides), str(scenario))  # validate first
         except ScenarioError as exc:
             error = str(exc)
             scenario, seed_value, overrides = session.scenario, session.seed, dict(session.overrides)
@@ -125,7 +179,7 @@ class VizModel(AIEconomyModel):
 
 def model_params(session: VizSession | None = None) -> dict:
     """SolaraViz ``model_params``: scenario, seed, the levers, and the session (fixed)."""
-    names = scenario_names()
+    names = page_scenarios()
     params = {
         "scenario": dict(type="Select", label="Scenario", value="baseline", values=names),
         "seed": dict(type="InputText", label="Seed (whole number; Enter to apply)", value="0"),

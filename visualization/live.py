@@ -204,7 +204,7 @@ class LivePage:
 
         def build():
             fig = chart.figure(self.frame(), figsize=CHART_SIZE, x_max=m.p.steps, snap=True,
-                               **chart.options(m.p))
+                               **chart.options(m))
             return self._blit(key, fig, CHART_DPI)
         return self._memo("chart_" + key, m.steps, build)
 
