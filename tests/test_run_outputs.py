@@ -208,7 +208,7 @@ def test_a_failure_while_writing_leaves_the_folder_as_it_was(previous, capsys, t
         _previous_run(capsys, out)
     before = snapshot(tmp_path)
 
-    def broken_plot(model, out_dir):
+    def broken_plot(model, out_dir, fmt="png"):
         raise OSError("disk full")
     monkeypatch.setattr("models.report.plot_run", broken_plot)
     with pytest.raises(OSError, match="disk full"):
