@@ -280,9 +280,11 @@ def _toml_text(value) -> str:
 
 
 def figure_title(model, width: int = 140) -> str:
-    """The report figure's title: scenario, seed, months simulated (with their dates), model
-    version, and the overrides on top of the scenario (wrapped to ``width`` characters), e.g.
-    ``Scenario ai_winter, seed 0, 72 months (2025-01 to 2030-12), model 0.3.0`` and
+    """The report figure's title: scenario, seed, months simulated (the dates of the first and
+    last rows: step 0 is the opening, 2025-01, and step ``t`` is month :func:`month_label`
+    ``(t)``, as on the axes and in the terminal), model version, and the overrides on top of
+    the scenario (wrapped to ``width`` characters), e.g.
+    ``Scenario ai_winter, seed 0, 72 months (2025-01 to 2031-01), model 0.4.0`` and
     ``Overrides: gpu_loan_haircut=0.3, c3_collateral_spiral=false``."""
     import textwrap
 
@@ -290,7 +292,7 @@ def figure_title(model, width: int = 140) -> str:
     months = int(model.steps)
     seed = model.seed_value if model.seed_value is not None else "not recorded"
     head = (f"Scenario {Path(str(model.scenario_name)).stem}, seed {seed}, {months} months"
-            + (f" ({month_label(0)} to {month_label(months - 1)})" if months else "")
+            + (f" ({month_label(0)} to {month_label(months)})" if months else "")
             + f", model {MODEL_VERSION}")
     overrides = run_overrides(model)
     if overrides is None:
