@@ -62,6 +62,33 @@ class SlowModel(AIEconomyModel):
         super().step()
 
 
+#: The test models under the names a sweep file gives them (registered by :func:`custom_models`).
+TEST_MODELS = {"failing": "tests.test_sweep:FailingModel", "flaky": "tests.test_sweep:FlakyModel",
+               "crashing": "tests.test_sweep:CrashingModel", "slow": "tests.test_sweep:SlowModel"}
+
+
+def register_models(site: Path, models: dict[str, str]) -> Path:
+    """An installed package, as far as ``importlib.metadata`` can tell (its metadata only, in
+    ``site``), that registers ``models`` in the ``aicredit.models`` entry-point group."""
+    dist = site / "aicredit_test_models-0.dist-info"
+    dist.mkdir(parents=True, exist_ok=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: aicredit-test-models\nVersion: 0\n")
+    (dist / "entry_points.txt").write_text(
+        "[aicredit.models]\n" + "".join(f"{n} = {t}\n" for n, t in models.items()))
+    return site
+
+
+@pytest.fixture
+def custom_models(tmp_path, monkeypatch):
+    """The test models registered for sweeps, in this process, its spawned workers and any
+    subprocess (sweep command, Dask scheduler and workers) the test starts."""
+    site = register_models(tmp_path / "site", TEST_MODELS)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(site), str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    return TEST_MODELS
+
+
 def small(**over) -> dict:
     d = {"scenario": "baseline", "steps": STEPS, "replications": 2,
          "outputs": ["defaults_total", "defaults_by_sector.neocloud", "savers_401k_loss_fraction",
@@ -200,8 +227,8 @@ def _without(d, key):
     return d
 
 
-def test_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
-    spec = small(model="tests.test_sweep:FailingModel")
+def test_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, custom_models):
+    spec = small(model="failing")
     for workers in (1, 2):
         df = run_sweep(spec, tmp_path / f"w{workers}", workers=workers, progress=False)
         assert len(df) == 8
@@ -215,12 +242,12 @@ def test_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
         assert (good["traceback"] == "").all()
 
 
-def test_retry_failed_runs_them_again_and_replaces_their_rows(one_process, tmp_path,
+def test_retry_failed_runs_them_again_and_replaces_their_rows(one_process, tmp_path, custom_models,
                                                               monkeypatch, capsys):
     out = tmp_path / "flaky"
     path = tmp_path / "flaky.toml"
     path.write_text('scenario = "baseline"\nsteps = 6\nseeds = [0, 1, 2]\n'
-                    'model = "tests.test_sweep:FlakyModel"\noutputs = ["defaults_total"]\n'
+                    'model = "flaky"\noutputs = ["defaults_total"]\n'
                     '[parameters]\ngpu_loan_max_ltv = [0.5, 0.7]\n')
     # parts: the first holds failed and good runs, the second only failed ones
     import tomllib
@@ -251,8 +278,8 @@ def test_retry_failed_runs_them_again_and_replaces_their_rows(one_process, tmp_p
 
 
 @pytest.mark.slow
-def test_a_run_that_kills_its_worker_is_recorded_and_others_finish(tmp_path):
-    spec = small(model="tests.test_sweep:CrashingModel")
+def test_a_run_that_kills_its_worker_is_recorded_and_others_finish(tmp_path, custom_models):
+    spec = small(model="crashing")
     t0 = time.monotonic()
     df = run_sweep(spec, tmp_path / "crash", workers=2, progress=False)
     assert time.monotonic() - t0 < 90
@@ -266,7 +293,7 @@ def test_a_run_that_kills_its_worker_is_recorded_and_others_finish(tmp_path):
 def _slow_sweep_file(tmp_path) -> Path:
     path = tmp_path / "slow.toml"
     path.write_text(
-        'scenario = "baseline"\nsteps = 6\nreplications = 15\nmodel = "tests.test_sweep:SlowModel"\n'
+        'scenario = "baseline"\nsteps = 6\nreplications = 15\nmodel = "slow"\n'
         'outputs = ["defaults_total", "ai_index:min", "series:ai_index"]\n'
         "[parameters]\ngpu_loan_max_ltv = [0.5, 0.6, 0.7]\n")
     return path
@@ -274,7 +301,7 @@ def _slow_sweep_file(tmp_path) -> Path:
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
 @pytest.mark.slow
-def test_kill_and_resume_every_run_exactly_once(tmp_path, sig):
+def test_kill_and_resume_every_run_exactly_once(tmp_path, sig, custom_models):
     path, out = _slow_sweep_file(tmp_path), tmp_path / "out"
     total = 45
     cmd = [sys.executable, "-m", "models.cli", "sweep", str(path), "--out", str(out),
@@ -355,7 +382,7 @@ def _sweep_until_first_part(cmd, out):
 
 @pytest.mark.timeout(240)
 @pytest.mark.cluster
-def test_killed_dask_scheduler_exits_1_keeps_finished_runs_and_resume_completes(tmp_path):
+def test_killed_dask_scheduler_exits_1_keeps_finished_runs_and_resume_completes(tmp_path, custom_models):
     """The issue's "a killed scheduler loses no finished run": the scheduler SIGKILLed
     part-way through a sweep on a real cluster."""
     path, out = _slow_sweep_file(tmp_path), tmp_path / "out"
@@ -385,7 +412,7 @@ def test_killed_dask_scheduler_exits_1_keeps_finished_runs_and_resume_completes(
 
 @pytest.mark.timeout(240)
 @pytest.mark.cluster
-def test_killed_dask_worker_its_runs_move_to_another_and_the_sweep_completes(tmp_path):
+def test_killed_dask_worker_its_runs_move_to_another_and_the_sweep_completes(tmp_path, custom_models):
     """A Dask worker SIGKILLed part-way: Dask reruns its runs on the other worker; every run
     ends up in the results exactly once, none marked failed."""
     path, out = _slow_sweep_file(tmp_path), tmp_path / "out"

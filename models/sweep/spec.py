@@ -15,6 +15,7 @@ from models.sweep.common import (
     SweepSpec,
     key_label,
     param_kind,
+    resolve_model,
     spec_error,
     where,
 )
@@ -167,8 +168,9 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
     raw = dict(raw)
     methods = SAMPLE_METHODS if kind == "sweep" else ("sobol", "morris")
     for key in raw:
-        if key not in TOP_KEYS:
-            raise spec_error(source, key, raw[key], f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
+        if key not in TOP_KEYS:       # its value is not shown: this may be no sweep file at all
+            raise SweepError(f"{where(source)}: unknown {key_label(source, key)} "
+                             f"(known: {', '.join(sorted(TOP_KEYS))})")
     for key in ("scenario", "steps", "outputs"):
         if key not in raw:
             raise _missing(source, key)
@@ -231,8 +233,8 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
             raise spec_error(source, "sample", table, "must be a table with method, n and ranges")
         for key in table:
             if key not in SAMPLE_KEYS:
-                raise spec_error(source, f"sample.{key}", table[key],
-                           f"unknown key (known: {', '.join(sorted(SAMPLE_KEYS))})")
+                raise SweepError(f"{where(source)}: unknown {key_label(source, f'sample.{key}')} "
+                                 f"(known: {', '.join(sorted(SAMPLE_KEYS))})")
         method = table.get("method", methods[0] if kind == "sensitivity" else None)
         if method is None:
             raise _missing(source, "sample.method", f" ({' or '.join(methods)})")
@@ -276,9 +278,7 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
         raise spec_error(source, "outputs", outputs, "must be a non-empty list of output names")
     if len(set(outputs)) != len(outputs):
         raise spec_error(source, "outputs", outputs, "lists an output twice")
-    model = raw.get("model", DEFAULT_MODEL)
-    if not isinstance(model, str) or ":" not in model:
-        raise spec_error(source, "model", model, "must be 'package.module:ClassName'")
+    model = resolve_model(source, raw.get("model", DEFAULT_MODEL))
     name = str(raw.get("name", Path(source).stem if source not in ("<dict>", CLI_SOURCE)
                        else "sweep"))
     spec = SweepSpec(scenarios=scenarios, steps=steps, seeds=seeds, outputs=list(outputs),
