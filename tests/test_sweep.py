@@ -20,7 +20,7 @@ import pytest
 
 from models import AIEconomyModel
 from models.cli import main
-from models.report import summary
+from models.report import MODEL_VERSION, summary
 from models.sweep import SweepError, build_runs, load_spec, load_sweep, run_sweep, spec_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,9 +115,13 @@ def test_rows_columns_and_outputs_match_a_direct_run(one_process):
     raw = pd.read_parquet(out)                       # the documented way to read results
     assert len(raw) == len(df) == 8
     assert raw["run_id"].is_unique
-    assert list(raw.columns[:3]) == ["gpu_loan_max_ltv", "fire_sale_depth_share", "seed"]
-    for col in small()["outputs"] + ["run_id", "error", "traceback", "duration_s"]:
+    assert list(raw.columns[:5]) == ["scenario", "steps", "gpu_loan_max_ltv",
+                                     "fire_sale_depth_share", "seed"]
+    for col in small()["outputs"] + ["model_version", "run_id", "error", "traceback", "duration_s"]:
         assert col in raw.columns
+    # every row says what it ran: scenario, months and the model version
+    assert (raw["scenario"] == "baseline").all() and (raw["steps"] == STEPS).all()
+    assert (raw["model_version"] == MODEL_VERSION).all()
     assert (raw["error"] == "").all()
     assert sorted(raw["seed"].unique()) == [0, 1]
     row = df[(df.gpu_loan_max_ltv == 0.7) & (df.fire_sale_depth_share == 0.1) & (df.seed == 1)]
@@ -601,7 +605,7 @@ def test_a_sweep_over_several_scenarios_equals_one_sweep_per_scenario(tmp_path):
     custom.write_text('base = "ai_winter"\ndemand_shock_size = 0.2\n')
     both = run_sweep({**spec, "scenario": ["baseline", str(custom)]}, tmp_path / "both",
                      workers=1, progress=False)
-    assert list(both.columns[:3]) == ["scenario", "gpu_loan_max_ltv", "seed"]
+    assert list(both.columns[:4]) == ["scenario", "steps", "gpu_loan_max_ltv", "seed"]
     assert len(both) == 8 and both["run_id"].is_unique
     assert sorted(set(both["scenario"])) == ["baseline", "mild_winter"]
     cols = ["gpu_loan_max_ltv", "seed", "defaults_total", "ai_index:min"]

@@ -10,7 +10,8 @@ from typing import Any
 
 from models.scenario import Scenario, ScenarioError, load_scenario
 
-__all__ = ["DEFAULT_MODEL", "AGGREGATORS", "SAMPLE_METHODS", "MANIFEST", "LOCK", "MAX_ATTEMPTS",
+__all__ = ["DEFAULT_MODEL", "AGGREGATORS", "HEADLINE_OUTPUTS", "HEADLINE_SERIES", "DEFAULT_OUTPUTS",
+           "SAMPLE_METHODS", "MANIFEST", "LOCK", "MAX_ATTEMPTS",
            "EXIT_INTERRUPTED", "EXIT_ABORTED", "CLI_SOURCE", "RESULT_COLUMNS", "SweepError",
            "SweepInterrupted", "SweepAborted", "SweepSpec", "param_kind", "where", "key_label",
            "spec_error", "import_model", "base_params", "jsonable", "MODEL_GROUP", "BUILTIN_MODELS",
@@ -22,14 +23,26 @@ MODEL_GROUP = "aicredit.models"
 #: The project's own model under its registered name (``setup.py`` registers it too).
 BUILTIN_MODELS = {"aicredit": DEFAULT_MODEL}
 AGGREGATORS = ("end", "max", "min", "mean", "sum", "first_step")
+#: The headline numbers of a run (``summary.json`` keys): what a sweep records when it names
+#: no outputs, and what ``aicredit compare`` tabulates with confidence intervals.
+HEADLINE_OUTPUTS = ("defaults_total", "first_default_step", "losses_total_usd",
+                    "gpu_price_max_drawdown", "ai_index_max_drawdown", "savers_401k_loss_fraction",
+                    "peak_margin_calls", "insurer_solvency_min")
+#: Monthly series (reporters) a sweep records when it names no outputs: what ``aicredit
+#: compare`` draws, as fan charts for sweeps.
+HEADLINE_SERIES = ("ai_index", "gpu_price_index", "defaults_total", "losses_total_usd",
+                   "savers_401k_return_index")
+DEFAULT_OUTPUTS = HEADLINE_OUTPUTS + tuple(f"series:{s}" for s in HEADLINE_SERIES)
 SAMPLE_METHODS = ("lhs", "sobol")
 MANIFEST = "_sweep.json"
 LOCK = "_sweep.lock"
 MAX_ATTEMPTS = 2             # a run that kills its worker process this often is recorded as failed
 EXIT_INTERRUPTED = 130
 EXIT_ABORTED = 1
-#: Columns every result row has besides the swept parameters and the outputs.
-RESULT_COLUMNS = ("scenario", "seed", "run_id", "error", "traceback", "duration_s")
+#: Columns every result row has besides the swept parameters and the outputs: what the run
+#: was (its scenario, months and seed, the model version that ran it) and how it went.
+RESULT_COLUMNS = ("scenario", "steps", "seed", "model_version", "run_id", "error", "traceback",
+                  "duration_s")
 
 
 class SweepError(ScenarioError):

@@ -15,7 +15,8 @@ from models.scenario import Scenario, ScenarioError, validate_params
 from models.sweep.common import SweepError, SweepSpec, base_params, import_model, jsonable, param_kind, where
 from models.sweep.outputs import extract_outputs
 
-__all__ = ["build_runs", "run_identity", "validate_all", "run_model", "run_one", "failed_row"]
+__all__ = ["build_runs", "run_identity", "validate_all", "run_model", "run_one", "failed_row",
+           "scenario_label"]
 
 
 def _points(spec: SweepSpec) -> list[dict]:
@@ -66,7 +67,7 @@ def build_runs(spec: SweepSpec) -> list[dict]:
     points = _points(spec)
     for scenario in spec.scenarios:
         base = base_params(spec, scenario)
-        tag = _scenario_label(scenario) if spec.multi_scenario else None
+        tag = scenario_label(scenario) if spec.multi_scenario else None
         for point in points:
             merged = {**base, **point}
             try:
@@ -74,7 +75,7 @@ def build_runs(spec: SweepSpec) -> list[dict]:
             except ScenarioError as exc:
                 raise SweepError(f"{where(spec.source)}: the point {point}"
                                  f"{f' in {tag}' if tag else ''} is invalid: {exc}") from None
-            columns = {"scenario": tag, **point} if tag else dict(point)
+            columns = {"scenario": scenario_label(scenario), "steps": spec.steps, **point}
             for seed in spec.seeds:
                 # with several scenarios the name is part of the identity: two scenarios
                 # with equal parameters are still two rows
@@ -88,7 +89,7 @@ def build_runs(spec: SweepSpec) -> list[dict]:
     return runs
 
 
-def _scenario_label(scenario: str) -> str:
+def scenario_label(scenario: str) -> str:
     """The ``scenario`` column's value: a shipped name, or a .toml file's stem."""
     return Path(scenario).stem if scenario.endswith(".toml") else scenario
 
@@ -129,9 +130,15 @@ def run_one(run: dict) -> dict:
         error = f"{type(exc).__name__}: {exc}"
         tb = "".join(_traceback.format_exception(exc, limit=-8))[-4000:]
     row.update(outs)
-    row.update(run_id=run["run_id"], error=error, traceback=tb,
+    row.update(model_version=_model_version(), run_id=run["run_id"], error=error, traceback=tb,
                duration_s=time.perf_counter() - t0)
     return row
+
+
+def _model_version() -> str:
+    """The model version of the code running the run (a Dask worker's installed one)."""
+    from models.report import MODEL_VERSION
+    return MODEL_VERSION
 
 
 def failed_row(run: dict, error: str) -> dict:
@@ -139,5 +146,6 @@ def failed_row(run: dict, error: str) -> dict:
     row = dict(run["columns"])
     row["seed"] = run["seed"]
     row.update({o: (None if o.startswith("series:") else math.nan) for o in run["outputs"]})
-    row.update(run_id=run["run_id"], error=error, traceback="", duration_s=math.nan)
+    row.update(model_version=_model_version(), run_id=run["run_id"], error=error, traceback="",
+               duration_s=math.nan)
     return row

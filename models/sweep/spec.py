@@ -9,6 +9,7 @@ from models.scenario import ScenarioError, load_scenario, read_toml, validate_pa
 from models.sweep.common import (
     CLI_SOURCE,
     DEFAULT_MODEL,
+    DEFAULT_OUTPUTS,
     FIELDS,
     SAMPLE_METHODS,
     SweepError,
@@ -133,6 +134,15 @@ def _check_scenarios(source, value, base_dir, kind) -> list[str]:
     return out
 
 
+def _scenario_steps(source, scenarios: list[str]) -> int:
+    """The months of a sweep that gives none: its scenarios', when they agree."""
+    steps = {load_scenario(s).steps for s in scenarios}
+    if len(steps) > 1:
+        raise SweepError(f"{where(source)}: the scenarios run for different months "
+                         f"({', '.join(map(str, sorted(steps)))}); give {key_label(source, 'steps')}")
+    return steps.pop()
+
+
 def _check_int(source, key, value, low=None):
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
@@ -171,11 +181,12 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
         if key not in TOP_KEYS:       # its value is not shown: this may be no sweep file at all
             raise SweepError(f"{where(source)}: unknown {key_label(source, key)} "
                              f"(known: {', '.join(sorted(TOP_KEYS))})")
-    for key in ("scenario", "steps", "outputs"):
+    for key in ("scenario",) + (("outputs",) if kind == "sensitivity" else ()):
         if key not in raw:
             raise _missing(source, key)
     scenarios = _check_scenarios(source, raw["scenario"], base_dir, kind)
-    steps = _check_int(source, "steps", raw["steps"], 1)
+    steps = _check_int(source, "steps", raw["steps"] if "steps" in raw
+                       else _scenario_steps(source, scenarios), 1)
     f = FIELDS["steps"].metadata
     if steps > f["high"]:
         raise spec_error(source, "steps", steps, f"must be <= {f['high']}")
@@ -207,12 +218,14 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
     if kind == "sensitivity" and not has_sample:
         raise SweepError(f"{where(source)}: a sensitivity analysis needs a [sample] table "
                          "with n and [sample.ranges] (options --n and --range)")
-    if has_grid == has_sample:
+    if has_grid and has_sample:
         raise SweepError(f"{where(source)}: give either a [parameters] table (a grid; option "
                          f"--param) or a [sample] table (options --sample, --n, --range), "
-                         f"{'not both' if has_grid else 'not neither'}")
-    grid = sample = None
-    if has_grid:
+                         "not both")
+    grid = sample = points = None
+    if not has_grid and not has_sample:
+        points = [{}]             # the scenarios as they are: a Monte Carlo over the seeds
+    elif has_grid:
         table = raw["parameters"]
         if not isinstance(table, dict) or not table:
             raise spec_error(source, "parameters", table, "must be a table of parameter = [values]")
@@ -273,7 +286,7 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
         if method == "morris":
             sample["num_levels"] = num_levels
 
-    outputs = raw["outputs"]
+    outputs = raw.get("outputs", list(DEFAULT_OUTPUTS))
     if not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs):
         raise spec_error(source, "outputs", outputs, "must be a non-empty list of output names")
     if len(set(outputs)) != len(outputs):
@@ -282,7 +295,7 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
     name = str(raw.get("name", Path(source).stem if source not in ("<dict>", CLI_SOURCE)
                        else "sweep"))
     spec = SweepSpec(scenarios=scenarios, steps=steps, seeds=seeds, outputs=list(outputs),
-                     grid=grid, sample=sample, fixed=dict(fixed), model=model, name=name,
+                     grid=grid, sample=sample, points=points, fixed=dict(fixed), model=model, name=name,
                      source=source)
     validate_outputs(spec, kind)
     return spec
