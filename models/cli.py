@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-agent-data", action="store_true",
                      help="skip per-agent data (agent_vars.parquet); faster for large economies")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--allow-large", action="store_true",
+                     help="build an economy larger than the memory available (models/size.py)")
     sub.add_parser("scenarios", help="list the shipped scenarios")
     # subcommands that live in their own modules: each has add_arguments(parser) and run(args)
     for name, module, help_text in EXTENSIONS:
@@ -101,7 +103,7 @@ def cmd_run(args) -> int:
         raise UsageError(f"--out {args.out} already holds results (summary.json); "
                          f"choose another directory or pass --force to overwrite")
     model = AIEconomyModel(args.scenario, seed=args.seed, collect_agents=not args.no_agent_data,
-                           **overrides)
+                           allow_large=args.allow_large, **overrides)
     for _ in tqdm(range(scenario.steps), desc=f"aicredit {scenario_label(args.scenario)}",
                   unit="month", disable=args.quiet, file=sys.stderr):
         model.step()

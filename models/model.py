@@ -57,6 +57,7 @@ from abm.units import BN, MONTHS_PER_YEAR
 from models.calibration import build_economy
 from models.reporters import add_price_reporters, agent_reporters, model_reporters
 from models.scenario import Scenario, load_scenario
+from models.size import check_economy_size
 
 __all__ = ["AIEconomyModel"]
 
@@ -74,11 +75,13 @@ class AIEconomyModel(mesa.Model):
     applied over the named ``scenario`` file, so ``mesa.batch_run`` can sweep any of them.
     ``seed`` seeds both ``self.random`` and ``self.rng``: same seed, same results.
     ``collect_agents`` switches per-agent data collection (costly at 100k cohorts).
+    ``allow_large`` builds an economy whose estimated memory exceeds what the machine has
+    (:mod:`models.size`); without it such an economy is refused before anything is built.
     It satisfies :class:`abm.economy.Economy`, what the engine needs from a model.
     """
 
     def __init__(self, scenario: str = "baseline", seed: int | None = None, *,
-                 collect_agents: bool = True, **params):
+                 collect_agents: bool = True, allow_large: bool = False, **params):
         super().__init__(seed=seed)
         # AI demand draws from its own stream, seeded from the run's: the exogenous shock path
         # is the same whatever the other mechanisms draw, so paired comparisons of channels and
@@ -92,6 +95,7 @@ class AIEconomyModel(mesa.Model):
         self.scenario_name = str(scenario)
         self.seed_value = seed
         self.p: Scenario = load_scenario(scenario, **params)
+        check_economy_size(self.p, collect_agents, allow_large)      # before anything is built
         p = self.p
         # --- the books -------------------------------------------------------------------
         self.ledger = Ledger()

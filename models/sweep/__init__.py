@@ -66,7 +66,16 @@ from models.sweep.common import (
 from models.sweep.dataset import Dataset, load_sweep
 from models.sweep.execute import run_sweep, worker_init
 from models.sweep.outputs import extract_outputs, parse_output, validate_outputs
-from models.sweep.runs import build_runs, run_identity, run_model, run_one, validate_all
+from models.sweep.runs import (
+    MAX_RUNS,
+    build_runs,
+    check_run_count,
+    count_runs,
+    run_identity,
+    run_model,
+    run_one,
+    validate_all,
+)
 from models.sweep.spec import load_spec, spec_from_cli, spec_from_dict, validate_one
 
 __all__ = ["SweepError", "SweepSpec", "load_spec", "spec_from_dict", "spec_from_cli", "build_runs",

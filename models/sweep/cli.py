@@ -37,6 +37,9 @@ def add_common_arguments(parser) -> None:
                         help="seconds between writes of finished runs (default 2)")
     parser.add_argument("--retry-failed", action="store_true",
                         help="run again the runs recorded with an error, replacing their rows")
+    parser.add_argument("--allow-large", action="store_true",
+                        help="run more than 50,000 runs, or economies larger than the memory "
+                             "available (refused otherwise)")
 
 
 def add_description_arguments(parser, kind: str = "sweep") -> None:
@@ -102,7 +105,8 @@ def execute_cli(spec: SweepSpec, args, what: str = "sweep") -> tuple[int, dict]:
         with _TermAsInterrupt():
             run_sweep(spec, args.out, workers=args.workers, scheduler=args.scheduler,
                       progress=not args.quiet, flush_every=args.flush_every,
-                      retry_failed=args.retry_failed, report=report)
+                      retry_failed=args.retry_failed, report=report,
+                      allow_large=args.allow_large)
     except KeyboardInterrupt:
         print(f"\naicredit {what}: interrupted; {report['skipped'] + report['new']} of "
               f"{report['total']} runs are in {args.out}; run the same command again to resume",
@@ -119,7 +123,7 @@ def execute_cli(spec: SweepSpec, args, what: str = "sweep") -> tuple[int, dict]:
 def run(args) -> int:
     spec = spec_from_cli(args)
     if args.dry_run:
-        runs = build_runs(spec)
+        runs = build_runs(spec, allow_large=args.allow_large)
         print(f"{spec.name}: {len(runs)} runs ({len(runs) // len(spec.seeds)} points x "
               f"{len(spec.seeds)} seeds), outputs: {', '.join(spec.outputs)}")
         return 0
