@@ -25,6 +25,7 @@ EXTENSIONS = [
     ("viz", "visualization.server", "open the model in the browser (SolaraViz)"),
     ("sweep", "models.sweep", "run a parameter sweep (parallel processes or a Dask cluster)"),
     ("sensitivity", "models.sensitivity", "Sobol or Morris sensitivity analysis of outputs"),
+    ("compare", "models.compare", "compare runs and sweeps: figure and table with 95% CIs"),
 ]
 
 

@@ -136,4 +136,19 @@ def run(args) -> int:
         print(f"{report['total']} runs in {args.out} ({report['new']} new{retried}, "
               f"{report['skipped']} already there{failed}); read them with "
               f"pandas.read_parquet({str(args.out)!r})")
+        if not spec.param_names:          # a Monte Carlo: its headline numbers, with CIs
+            _print_headlines(args.out)
     return code
+
+
+def _print_headlines(out: Path) -> None:
+    """The headline outputs a sweep recorded, mean and 95% CI over its seeds per scenario
+    (:mod:`models.compare`; nothing when it recorded none of them)."""
+    from models.compare import format_table, headline_table, load_entries
+    from models.options import UsageError
+    try:
+        table = headline_table(load_entries([out]))
+    except UsageError:                    # e.g. every run failed: the line above says so
+        return
+    if not table.empty:
+        print("\n" + format_table(table) + f"\n\n(aicredit compare {out} --out DIR draws them)")
