@@ -11,8 +11,9 @@ import time
 import traceback as _traceback
 from pathlib import Path
 
+from models import size as _size
 from models.scenario import Scenario, ScenarioError, validate_params
-from models.size import EconomyTooLarge, available_memory_bytes, check_economy_size
+from models.size import EconomyTooLarge, check_economy_size
 from models.sweep.common import SweepError, SweepSpec, base_params, import_model, jsonable, param_kind, where
 from models.sweep.outputs import extract_outputs
 
@@ -105,7 +106,7 @@ def build_runs(spec: SweepSpec, allow_large: bool = False) -> list[dict]:
     runs = []
     seen = set()
     points = _points(spec)
-    room = available_memory_bytes()
+    room = _size.available_memory_bytes()          # read once for every point
     for scenario in spec.scenarios:
         base = base_params(spec, scenario)
         tag = scenario_label(scenario) if spec.multi_scenario else None
