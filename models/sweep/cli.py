@@ -65,7 +65,7 @@ def add_description_arguments(parser, kind: str = "sweep") -> None:
     g.add_argument("--range", action="append", default=[], metavar="NAME=LOW,HIGH",
                    help="a sampled parameter's range (repeatable)")
     g.add_argument("--name", help="the sweep's name (default: the file's name)")
-    g.add_argument("--model", metavar="PACKAGE.MODULE:CLASS", help=argparse.SUPPRESS)
+    g.add_argument("--model", metavar="NAME", help=argparse.SUPPRESS)   # a registered model
 
 
 def add_arguments(parser) -> None:
