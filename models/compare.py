@@ -129,7 +129,7 @@ def _swept_names(manifest: dict) -> list[str]:
 
 
 def _read_sweep(path: Path) -> list[Entry]:
-    from models.sweep import load_sweep
+    from models.sweep.dataset import load_sweep
     try:
         manifest = json.loads((path / MANIFEST).read_text())
         df = load_sweep(path)
