@@ -96,7 +96,7 @@ def _error(msg: str) -> UsageError:
     return UsageError(f"compare: {msg}")
 
 
-def _read_run(path: Path) -> list[Entry]:
+def _read_run(path: Path, prefix: str) -> list[Entry]:
     import pandas as pd
     try:
         summ = json.loads((path / "summary.json").read_text())
@@ -114,7 +114,7 @@ def _read_run(path: Path) -> list[Entry]:
         mv = mv.sort_values("step")
     series = {name: mv[name].to_numpy(dtype=float)[None, :] for name in HEADLINE_SERIES
               if name in mv.columns}
-    label = f"{path.name}: {summ.get('scenario', '?')}, seed {summ.get('seed', '?')}"
+    label = f"{prefix}{summ.get('scenario', '?')}, seed {summ.get('seed', '?')}"
     return [Entry(label, "run", path, values, series)]
 
 
@@ -128,7 +128,7 @@ def _swept_names(manifest: dict) -> list[str]:
     return list(points[0])
 
 
-def _read_sweep(path: Path) -> list[Entry]:
+def _read_sweep(path: Path, prefix: str) -> list[Entry]:
     from models.sweep.dataset import load_sweep
     try:
         manifest = json.loads((path / MANIFEST).read_text())
@@ -143,15 +143,12 @@ def _read_sweep(path: Path) -> list[Entry]:
     keys = [k for k in ["scenario", *_swept_names(manifest)] if k in df.columns]
     entries = []
     groups = df.groupby(keys, sort=False, dropna=False) if keys else [((), df)]
-    several_scenarios = "scenario" in df.columns and df["scenario"].nunique() > 1
     for key, rows in groups:
         key = key if isinstance(key, tuple) else (key,)
         parts = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                  for k, v in zip(keys, key, strict=True) if k != "scenario"]
         scenario = str(rows["scenario"].iloc[0]) if "scenario" in rows.columns else manifest.get("name")
-        label = f"{path.name}: {scenario}" + (f" ({', '.join(parts)})" if parts else "")
-        if several_scenarios and not parts:
-            label = f"{path.name}: {scenario}"
+        label = f"{prefix}{scenario}" + (f" ({', '.join(parts)})" if parts else "")
         values = {name: rows[name].to_numpy(dtype=float) for name in HEADLINE_OUTPUTS
                   if name in rows.columns}
         series = {}
@@ -165,8 +162,9 @@ def _read_sweep(path: Path) -> list[Entry]:
     return entries
 
 
-def load_entries(paths) -> list[Entry]:
-    """The entries of run and sweep folders, in the order given (:class:`Entry`).
+def load_entries(paths, prefix: bool = True) -> list[Entry]:
+    """The entries of run and sweep folders, in the order given (:class:`Entry`), labelled
+    ``folder: scenario ...`` (``prefix=False``: without the folder's name).
 
     Raises :class:`models.options.UsageError` (one line) for a missing path, a path that is
     not a folder, a folder that is neither a run nor a sweep, or one that cannot be read.
@@ -179,10 +177,11 @@ def load_entries(paths) -> list[Entry]:
         if not path.is_dir():
             raise _error(f"{path} is not a folder (give the folders aicredit run --out and "
                          "aicredit sweep --out wrote)")
+        head = f"{path.name}: " if prefix else ""
         if (path / MANIFEST).exists():
-            entries += _read_sweep(path)
+            entries += _read_sweep(path, head)
         elif (path / "summary.json").exists() and (path / "model_vars.parquet").exists():
-            entries += _read_run(path)
+            entries += _read_run(path, head)
         else:
             raise _error(f"{path} is neither a run (summary.json and model_vars.parquet, from "
                          f"aicredit run --out) nor a sweep ({MANIFEST}, from aicredit sweep --out)")

@@ -65,6 +65,12 @@ def test_a_monte_carlo_of_one_scenario(folders, tmp_path, capsys):
                "--fixed", "n_saver_cohorts=20", "--workers", "1", "--quiet",
                "--out", folders / "mc"], capsys)
     assert "0 new, 3 already there" in out and "ai_winter  (3 runs; mean [95% CI])" in out
+    # without --out: the numbers are printed, the runs not kept; a grid needs --out
+    out = _ok(["sweep", "--scenario", "ai_winter", "--replications", "2", "--steps", "2",
+               "--fixed", "n_saver_cohorts=20", "--workers", "1", "--quiet"], capsys)
+    assert "2 runs; not kept" in out and "\nai_winter  (2 runs; mean [95% CI])" in out
+    _refused(["sweep", "--scenario", "ai_winter", "--steps", "2", "--param",
+              "n_banks=3,4"], capsys, "--out DIR is needed")
     # the same seed in a run and in the sweep: the same numbers
     run = json.loads((folders / "run" / "summary.json").read_text())
     seed1 = df[df["seed"] == 1].iloc[0]
