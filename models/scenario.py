@@ -724,6 +724,8 @@ def read_toml(path: Path, what: str = "scenario file", error=ScenarioError) -> d
     is not TOML (the parser's message gives only line and column).
     """
     path = Path(path)
+    if "\x00" in str(path):
+        raise error(f"{what} {str(path)!r}: not a valid path (it holds a NUL character)")
     try:
         if path.exists() and not path.is_file():
             raise error(f"{what} {path}: not a regular file")
@@ -770,6 +772,8 @@ def scenario_path(name_or_path: str | Path, relative_to: Path | None = None) -> 
     ``../../x`` is no way to reach ``x.toml`` elsewhere: any other file is given by its path.
     """
     text = str(name_or_path)
+    if "\x00" in text:
+        raise ScenarioError("a scenario name or path cannot hold a NUL character")
     if text.endswith(".toml"):
         path = Path(text)
         if not path.is_absolute() and relative_to is not None:

@@ -66,6 +66,7 @@ def _malformed(folder: Path) -> dict[str, tuple[Path, str]]:
         "base-number": (write("base5.toml", "base = 5\n"), "'base'"),
         "base-list": (write("baselist.toml", 'base = ["baseline"]\n'), "'base'"),
         "name-number": (write("name5.toml", "name = 5\n"), "'name'"),
+        "base-nul": (write("basenul.toml", 'base = "x\\u0000.toml"\n'), "NUL"),
         "wrong-type-overridden": (write("steps.toml", 'steps = "many"\n'), "'steps'"),
         "date": (write("date.toml", "n_banks = 1979-05-27\n"), "'n_banks'"),
         "deep": (write("deep.toml", "x = " + "[" * 50_000 + "]" * 50_000 + "\n"), "TOML"),
@@ -75,8 +76,8 @@ def _malformed(folder: Path) -> dict[str, tuple[Path, str]]:
 
 
 @pytest.mark.parametrize("case", ["binary", "latin-1", "cycle", "self-by-path", "base-number",
-                                  "base-list", "name-number", "wrong-type-overridden", "date",
-                                  "deep", "folder", "secret"])
+                                  "base-list", "name-number", "base-nul", "wrong-type-overridden",
+                                  "date", "deep", "folder", "secret"])
 def test_malformed_scenario_files_one_line_exit_2_for_run_and_sweep(tmp_path, capsys, case):
     (tmp_path / "dir.toml").mkdir()
     path, word = _malformed(tmp_path)[case]
@@ -107,6 +108,8 @@ def test_malformed_scenario_files_one_line_exit_2_for_run_and_sweep(tmp_path, ca
     (b'scenario = "baseline"\nsteps = 1\n[fixed]\nn_banks = [3]\n', "'fixed.n_banks'"),
     (b'scenario = "baseline"\nsteps = 1\nseeds = 3\n', "'seeds'"),
     (b'scenario = "baseline"\nsteps = 1\nparameters = 3\n', "'parameters'"),
+    (b'scenario = "a\\u0000.toml"\nsteps = 1\n', "'scenario'"),
+    (b'scenario = "baseline"\nsteps = 1\nname = [1]\n', "'name'"),
 ])
 def test_malformed_sweep_files_one_line_exit_2(tmp_path, capsys, text, word):
     path = tmp_path / "sweep.toml"

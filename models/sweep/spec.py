@@ -115,7 +115,7 @@ def _check_scenarios(source, value, base_dir, kind) -> list[str]:
     point in; .toml paths are resolved relative to the sweep file."""
     many = isinstance(value, list)
     names = value if many else [value]
-    if not names or not all(isinstance(v, str) and v for v in names):
+    if not names or not all(isinstance(v, str) and v and "\x00" not in v for v in names):
         raise spec_error(source, "scenario", value, "must be a scenario name or a .toml path, or a "
                    "non-empty list of them")
     if many and kind == "sensitivity" and len(names) > 1:
@@ -184,6 +184,9 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
     for key in ("scenario",) + (("outputs",) if kind == "sensitivity" else ()):
         if key not in raw:
             raise _missing(source, key)
+    for key in ("name", "description"):
+        if key in raw and not (isinstance(raw[key], str) and raw[key]):
+            raise spec_error(source, key, raw[key], "must be a non-empty string")
     scenarios = _check_scenarios(source, raw["scenario"], base_dir, kind)
     steps = _check_int(source, "steps", raw["steps"] if "steps" in raw
                        else _scenario_steps(source, scenarios), 1)
