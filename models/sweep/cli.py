@@ -52,10 +52,11 @@ def add_description_arguments(parser, kind: str = "sweep") -> None:
         "describing the sweep on the command line (each replaces the file's key)")
     g.add_argument("--scenario", metavar="NAME[,NAME...]",
                    help="a shipped scenario or a scenario .toml; several run every point in each")
-    g.add_argument("--steps", metavar="N", help="months per run")
+    g.add_argument("--steps", metavar="N", help="months per run (default: the scenario's)")
     g.add_argument("--replications", metavar="K", help="seeds 0..K-1")
     g.add_argument("--seeds", metavar="S1,S2,...", help="explicit seeds")
-    g.add_argument("--outputs", metavar="O1,O2,...", help="outputs to record (docs/sweeps.md)")
+    g.add_argument("--outputs", metavar="O1,O2,...", help="outputs to record (docs/sweeps.md)"
+                   + ("; default: the headline outputs" if kind == "sweep" else ""))
     g.add_argument("--fixed", action="append", default=[], metavar="NAME=VALUE",
                    help="a parameter held at a value (repeatable)")
     if kind == "sweep":
