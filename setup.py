@@ -61,5 +61,9 @@ setup(
                  "dask[distributed]>=2024.1", "SALib>=1.5",
                  "nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6"],
     },
-    entry_points={"console_scripts": ["aicredit=models.cli:main"]},
+    entry_points={
+        "console_scripts": ["aicredit=models.cli:main"],
+        # models a sweep file's `model` key may name (models/sweep/common.py: MODEL_GROUP)
+        "aicredit.models": ["aicredit = models.model:AIEconomyModel"],
+    },
 )

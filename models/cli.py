@@ -32,6 +32,7 @@ EXTENSIONS = [
     ("viz", "visualization.server", "open the model in the browser (SolaraViz)"),
     ("sweep", "models.sweep", "run a parameter sweep (parallel processes or a Dask cluster)"),
     ("sensitivity", "models.sensitivity", "Sobol or Morris sensitivity analysis of outputs"),
+    ("compare", "models.compare", "compare runs and sweeps: a figure and a table with confidence intervals"),
 ]
 
 
@@ -105,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-agent-data", action="store_true",
                      help="skip per-agent data (agent_vars.parquet); faster for large economies")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--allow-large", action="store_true",
+                     help="build an economy larger than the memory available (models/size.py)")
     sub.add_parser("scenarios", help="list the shipped scenarios")
     # subcommands that live in their own modules: each has add_arguments(parser) and run(args)
     for name, module, help_text in EXTENSIONS:
@@ -143,7 +146,7 @@ def cmd_run(args) -> int:
     if args.out is not None:
         check_out_dir(args.out, force=args.force)             # before the simulation too
     model = AIEconomyModel(args.scenario, seed=args.seed, collect_agents=not args.no_agent_data,
-                           **overrides)
+                           allow_large=args.allow_large, **overrides)
     for _ in tqdm(range(scenario.steps), desc=f"aicredit {scenario_label(args.scenario)}",
                   unit="month", disable=args.quiet, file=sys.stderr):
         model.step()

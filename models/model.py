@@ -62,6 +62,7 @@ from abm.units import BN, MONTHS_PER_YEAR
 from models.calibration import build_economy
 from models.reporters import add_price_reporters, agent_reporters, model_reporters
 from models.scenario import Scenario, ScenarioError, load_scenario, read_scenario_file, scenario_dir
+from models.size import check_economy_size
 
 __all__ = ["AIEconomyModel"]
 
@@ -106,11 +107,13 @@ class AIEconomyModel(mesa.Model):
     from and ``overrides`` which of them the keyword arguments replaced.
     ``collect_agents`` switches per-agent data collection (costly at 100k cohorts).
     ``exposures_start`` is the exposure table at step 0 (:func:`abm.exposures.exposure_table`).
+    ``allow_large`` builds an economy whose estimated memory exceeds what the machine has
+    (:mod:`models.size`); without it such an economy is refused before anything is built.
     It satisfies :class:`abm.economy.Economy`, what the engine needs from a model.
     """
 
     def __init__(self, scenario: str = "baseline", seed: int | None = None, *,
-                 collect_agents: bool = True, **params):
+                 collect_agents: bool = True, allow_large: bool = False, **params):
         seed, self.seed_drawn = check_seed(seed)
         super().__init__(seed=seed)
         # AI demand draws from its own stream, seeded from the run's: the exogenous shock path
@@ -124,6 +127,7 @@ class AIEconomyModel(mesa.Model):
         self.equity_rng = np.random.default_rng([stream_seed, EQUITY_STREAM])
         self.seed_value = seed
         self.p: Scenario = load_scenario(scenario, **params)
+        check_economy_size(self.p, collect_agents, allow_large)      # before anything is built
         p = self.p
         self.scenario_name, self.scenario_file = scenario_source(scenario)
         self.overrides = {k: getattr(p, k) for k in params}     # as validated

@@ -738,48 +738,138 @@ def scenario_names() -> list[str]:
     return sorted(f.stem for f in scenario_dir().glob("*.toml"))
 
 
+#: Largest scenario or sweep file read, in bytes. Both are short text files (the largest shipped
+#: one is under 2 kB); anything bigger is not one, and reading it whole could exhaust memory.
+MAX_FILE_BYTES = 1 << 20
+#: Longest chain of ``base`` files (a scenario based on one based on one ...).
+MAX_BASE_DEPTH = 32
+
+
 def read_toml(path: Path, what: str = "scenario file", error=ScenarioError) -> dict:
     """A TOML file's content; a file that cannot be read or parsed raises ``error`` naming
-    ``what`` and the path (never a traceback for a user's typo)."""
+    ``what`` and the path (never a traceback for a user's typo).
+
+    Refused, each in one line that shows nothing of the file's content: a missing or
+    unreadable file, a folder or device (not a regular file), a file larger than
+    :data:`MAX_FILE_BYTES`, bytes that are not UTF-8 text (e.g. a binary file), and text that
+    is not TOML (the parser's message gives only line and column).
+    """
+    path = Path(path)
+    if "\x00" in str(path):
+        raise error(f"{what} {str(path)!r}: not a valid path (it holds a NUL character)")
     try:
+        if path.exists() and not path.is_file():
+            raise error(f"{what} {path}: not a regular file")
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise error(f"{what} {path}: not valid TOML ({exc})") from None
+            data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise error(f"{what} {path}: cannot be read ({exc.strerror})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise error(f"{what} {path}: larger than {MAX_FILE_BYTES >> 10} kB, so not a {what}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{what} {path}: not UTF-8 text (byte {exc.start} is not), so not a "
+                    f"{what}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{what} {path}: not valid TOML ({exc})") from None
+    except RecursionError:                               # arrays nested thousands deep
+        raise error(f"{what} {path}: not valid TOML (nested too deeply)") from None
 
 
-def read_scenario_file(name_or_path: str | Path, relative_to: Path | None = None) -> tuple[dict, str, str]:
+def _value_kind(value) -> str:
+    """A TOML value's type in words: how a message names a value it must not show."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date or time"
+
+
+def scenario_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    """The file of a scenario: a shipped scenario's name, or an explicit path ending in
+    ``.toml`` (read as given, or relative to ``relative_to``: the folder of the file naming it
+    as its ``base``).
+
+    A name resolves only among the shipped scenarios (``models/scenarios/*.toml``), so
+    ``../../x`` is no way to reach ``x.toml`` elsewhere: any other file is given by its path.
+    """
+    text = str(name_or_path)
+    if "\x00" in text:
+        raise ScenarioError("a scenario name or path cannot hold a NUL character")
+    if text.endswith(".toml"):
+        path = Path(text)
+        if not path.is_absolute() and relative_to is not None:
+            path = Path(relative_to) / path
+        return path
+    names = scenario_names()
+    if text not in names:
+        raise ScenarioError(f"unknown scenario {text!r}{did_you_mean(text, names)} (shipped: "
+                            f"{', '.join(names)}); give any other scenario file as a path ending "
+                            f"in .toml, e.g. {text}.toml")
+    return scenario_dir() / f"{text}.toml"
+
+
+def _check_file_keys(label: str, raw: dict) -> None:
+    """Refuse a scenario file holding keys that are not scenario keys, or values of the wrong
+    shape, naming only the key: until every key is known the file may be no scenario file at
+    all (a credentials file given by mistake), so none of its values is shown."""
+    for key in raw:
+        if key not in _FIELDS and key not in ("name", "description", "base"):
+            raise ScenarioError(f"{label}: unknown scenario key '{key}'{unknown_key_hint(key)}")
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            raise ScenarioError(f"{label}: key '{key}' is a table; scenario files are flat "
+                                f"(key = value)")
+        if key in ("name", "description") and not isinstance(value, str):
+            raise ScenarioError(f"{label}: key '{key}' must be a string, got {_value_kind(value)}")
+        if key == "base" and not (isinstance(value, str) and value):
+            raise ScenarioError(f"{label}: key 'base' must be a shipped scenario's name or a path "
+                                f"ending in .toml, got {_value_kind(value)}")
+
+
+def read_scenario_file(name_or_path: str | Path, relative_to: Path | None = None,
+                       _chain: tuple[Path, ...] = ()) -> tuple[dict, str, str]:
     """Raw parameters, name and description of a shipped scenario or a TOML file.
 
-    A ``.toml`` path is read as given, or relative to ``relative_to`` (the folder of the
-    file that names it as its ``base``).
+    ``name_or_path`` is resolved by :func:`scenario_path`. A file may name a ``base``
+    scenario (a shipped name, or a ``.toml`` path relative to the file) whose values it
+    changes; a chain of bases that comes back to a file already in it is refused, naming the
+    files of the cycle.
     """
-    path = Path(name_or_path)
-    if path.suffix == ".toml" and not path.is_absolute() and relative_to is not None:
-        path = relative_to / path
-    if not path.suffix == ".toml":
-        candidate = scenario_dir() / f"{name_or_path}.toml"
-        if not candidate.exists():
-            raise ScenarioError(f"unknown scenario '{name_or_path}'"
-                                f"{did_you_mean(name_or_path, scenario_names())} (known: "
-                                f"{', '.join(scenario_names())}; or give a path to a .toml file)")
-        path = candidate
+    path = scenario_path(name_or_path, relative_to)
+    label = f"scenario file {path}"
+    here = path.resolve()
+    if here in _chain:
+        cycle = " -> ".join(p.name for p in _chain[_chain.index(here):] + (here,))
+        raise ScenarioError(f"scenario file {_chain[-1]}: key 'base' makes a cycle ({cycle})")
+    if len(_chain) >= MAX_BASE_DEPTH:
+        raise ScenarioError(f"{label}: more than {MAX_BASE_DEPTH} files deep in 'base' chains")
     raw = read_toml(path)
+    _check_file_keys(label, raw)
     name = raw.pop("name", path.stem)
     description = raw.pop("description", "")
     base = raw.pop("base", None)
     params = {}
     if base is not None:
-        if base == path.stem:
-            raise ScenarioError(f"scenario key 'base' = {base!r} refers to itself")
-        params, _, _ = read_scenario_file(base, relative_to=path.parent)
-    for key, value in raw.items():
-        if isinstance(value, dict):
-            raise ScenarioError(f"scenario key '{key}' is a table; scenario files are flat "
-                                f"(key = value)")
-        params[key] = value
+        if not base.endswith(".toml") and base not in scenario_names():
+            raise ScenarioError(f"{label}: key 'base' = {base!r} names no shipped scenario ("
+                                f"{', '.join(scenario_names())}) and is not a path ending in .toml")
+        params, _, _ = read_scenario_file(base, relative_to=path.parent, _chain=_chain + (here,))
+    params.update(raw)
+    if not _chain:              # the file with its bases is a scenario on its own, whatever
+        try:                    # overrides come on top (they cannot hide a bad value in it)
+            validate_params(params)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{label}: {exc}") from None
     return params, str(name), str(description)
 
 

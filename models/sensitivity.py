@@ -23,6 +23,7 @@ from models.sweep import (
     SweepError,
     SweepSpec,
     base_params,
+    check_run_count,
     jsonable,
     key_label,
     load_spec,
@@ -87,11 +88,19 @@ def _int_params(spec: SweepSpec) -> set[str]:
     return {n for n in spec.sample["ranges"] if param_kind(n) == "int"}
 
 
-def design(spec: SweepSpec, method: str) -> tuple[dict, np.ndarray, SweepSpec]:
-    """The SALib problem, its sample matrix and the sweep that runs it (explicit points)."""
+def design(spec: SweepSpec, method: str, allow_large: bool = False
+           ) -> tuple[dict, np.ndarray, SweepSpec]:
+    """The SALib problem, its sample matrix and the sweep that runs it (explicit points).
+
+    The runs are counted before sampling (``n * (D + 2)`` points for Sobol', ``n * (D + 1)``
+    for Morris, times the seeds) and refused beyond :data:`models.sweep.runs.MAX_RUNS` unless
+    ``allow_large``.
+    """
     import dataclasses
     if method not in METHODS:
         raise SweepError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
+    n_points = spec.sample["n"] * (len(spec.sample["ranges"]) + (2 if method == "sobol" else 1))
+    check_run_count(spec, allow_large, runs=n_points * len(spec.seeds), points=n_points)
     if method == "sobol" and spec.sample["n"] & (spec.sample["n"] - 1):
         raise SweepError(f"{where(spec.source)}: {key_label(spec.source, 'sample.n')} = "
                          f"{spec.sample['n']}: "
@@ -136,22 +145,23 @@ def results_per_point(sweep: SweepSpec, df) -> np.ndarray:
 def run_sensitivity(spec_or_path, out: str | Path, method: str = "sobol",
                     workers: int | None = None, scheduler=None, progress: bool = True,
                     flush_every: float = 2.0, plot: bool = True, retry_failed: bool = False,
-                    report: dict | None = None):
+                    report: dict | None = None, allow_large: bool = False):
     """Sample, run (resumable, in ``out/runs``) and analyse; returns the indices DataFrame.
 
     Writes ``out/indices.csv`` and (``plot=True``) ``out/indices.png``. ``retry_failed``
-    runs again the runs recorded with an error and ``report`` collects the counts of runs (see
-    :func:`models.sweep.run_sweep`).
+    runs again the runs recorded with an error, ``report`` collects the counts of runs and
+    ``allow_large`` lifts the size guards (see :func:`models.sweep.run_sweep`).
     """
     import pandas as pd
     spec = spec_or_path if isinstance(spec_or_path, SweepSpec) else (
         _from_dict(spec_or_path) if isinstance(spec_or_path, dict)
         else load_spec(spec_or_path, kind="sensitivity"))
-    problem, X, sweep = design(spec, method)
+    problem, X, sweep = design(spec, method, allow_large)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     df = run_sweep(sweep, out / "runs", workers=workers, scheduler=scheduler, progress=progress,
-                   flush_every=flush_every, retry_failed=retry_failed, report=report)
+                   flush_every=flush_every, retry_failed=retry_failed, report=report,
+                   allow_large=allow_large)
     Y = results_per_point(sweep, df)
     tables = []
     for j, name in enumerate(sweep.outputs):
@@ -217,7 +227,7 @@ def run(args) -> int:
     from models.sweep import execute_cli, spec_from_cli
     spec = spec_from_cli(args, kind="sensitivity")
     method = args.method or spec.sample["method"]
-    problem, X, sweep = design(spec, method)
+    problem, X, sweep = design(spec, method, args.allow_large)
     args.out.mkdir(parents=True, exist_ok=True)
     out_runs = args.out
     args.out = out_runs / "runs"
@@ -225,7 +235,8 @@ def run(args) -> int:
     args.out = out_runs
     if code:
         return code
-    indices = run_sensitivity(spec, out_runs, method, workers=1, progress=False)  # all runs done
+    indices = run_sensitivity(spec, out_runs, method, workers=1, progress=False,  # all runs done
+                              allow_large=args.allow_large)
     import pandas as pd
     with pd.option_context("display.width", 120, "display.max_rows", 200,
                            "display.float_format", "{:.3f}".format):

@@ -254,7 +254,7 @@ def test_ltv_checked_against_file_values(tmp_path):
 
 
 FILE_BAD = [
-    ("not_a_key = 3\n", "not_a_key", "3"),
+    # (an unknown key is named without its value: tests/test_inputs.py)
     ('gpu_loan_rate_per_year = "high"\n', "gpu_loan_rate_per_year", "'high'"),
     ("c9_spvs = 0\n", "c9_spvs", "0"),
     ("n_banks = 2.5\n", "n_banks", "2.5"),

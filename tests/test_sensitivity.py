@@ -10,6 +10,7 @@ import pytest
 from models.cli import main
 from models.sensitivity import analyze, run_sensitivity, sample_points
 from models.sweep import SweepError, spec_from_dict
+from tests.test_sweep import custom_models  # noqa: F401 - a fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -121,11 +122,12 @@ def test_example_sensitivity_file_is_valid():
         spec_from_dict({**SPEC, "outputs": ["series:ai_index"]}, kind="sensitivity")
 
 
+@pytest.mark.usefixtures("custom_models")
 def test_failed_runs_stop_the_analysis_until_retried(tmp_path, capsys, monkeypatch):
     from tests.test_sweep import FlakyModel
     path = tmp_path / "s.toml"
     path.write_text('scenario = "baseline"\nsteps = 6\nreplications = 2\n'
-                    'model = "tests.test_sweep:FlakyModel"\noutputs = ["ai_index:min"]\n'
+                    'model = "flaky"\noutputs = ["ai_index:min"]\n'
                     '[sample]\nn = 2\n[sample.ranges]\ngpu_loan_max_ltv = [0.5, 0.8]\n'
                     'demand_growth_per_year = [0.2, 1.2]\n')
     cmd = ["sensitivity", str(path), "--out", str(tmp_path / "o"), "--workers", "1", "--quiet"]

@@ -28,11 +28,20 @@ Outputs name ``summary.json`` keys (``defaults_total``; dotted keys into its tab
 AGG one of ``end, max, min, mean, sum, first_step``: ``first_step`` is the first month the
 reporter is above 0, NaN if never) and whole series (``series:ai_index``, a list column).
 
+Without ``[parameters]`` and ``[sample]`` a sweep is a Monte Carlo of its scenario over the
+seeds; without ``steps`` it runs the scenario's months, without ``outputs`` the headline
+outputs (:data:`~models.sweep.common.DEFAULT_OUTPUTS`). ``model`` names a model registered in
+the ``aicredit.models`` entry-point group (default: the project's own, ``aicredit``); nothing
+else is imported.
+
 Results stream into ``--out DIR`` as Parquet part files (``pandas.read_parquet(DIR)``): one row
-per run with a column per swept parameter, ``seed``, a column per output, ``run_id`` (a hash of
-the run's full parameters, seed and model version), ``error`` (empty when the run succeeded),
-``traceback`` and ``duration_s`` (the only column that differs between identical runs).
-Running the same sweep again skips the runs already in ``DIR``.
+per run with ``scenario``, ``steps``, a column per swept parameter, ``seed``, a column per
+output, ``model_version``, ``run_id`` (a hash of the run's full parameters, seed and model
+version), ``error`` (empty when the run succeeded), ``traceback`` and ``duration_s`` (the only
+column that differs between identical runs). Running the same sweep again skips the runs
+already in ``DIR``; running it with other settings (scenario, steps, fixed values, model,
+model version) on the same ``DIR`` is refused. More than 50,000 runs, or an economy larger
+than the memory available, are refused unless ``allow_large``.
 
 Executors (one code path, identical results): one process (``workers=1``), local processes
 (default: all cores; spawn context) or an existing Dask cluster (``scheduler="tcp://HOST:PORT"``
@@ -66,7 +75,16 @@ from models.sweep.common import (
 from models.sweep.dataset import Dataset, load_sweep
 from models.sweep.execute import run_sweep, worker_init
 from models.sweep.outputs import extract_outputs, parse_output, validate_outputs
-from models.sweep.runs import build_runs, run_identity, run_model, run_one, validate_all
+from models.sweep.runs import (
+    MAX_RUNS,
+    build_runs,
+    check_run_count,
+    count_runs,
+    run_identity,
+    run_model,
+    run_one,
+    validate_all,
+)
 from models.sweep.spec import load_spec, spec_from_cli, spec_from_dict, validate_one
 
 __all__ = ["SweepError", "SweepSpec", "load_spec", "spec_from_dict", "spec_from_cli", "build_runs",

@@ -10,21 +10,39 @@ from typing import Any
 
 from models.scenario import Scenario, ScenarioError, load_scenario
 
-__all__ = ["DEFAULT_MODEL", "AGGREGATORS", "SAMPLE_METHODS", "MANIFEST", "LOCK", "MAX_ATTEMPTS",
+__all__ = ["DEFAULT_MODEL", "AGGREGATORS", "HEADLINE_OUTPUTS", "HEADLINE_SERIES", "DEFAULT_OUTPUTS",
+           "SAMPLE_METHODS", "MANIFEST", "LOCK", "MAX_ATTEMPTS",
            "EXIT_INTERRUPTED", "EXIT_ABORTED", "CLI_SOURCE", "RESULT_COLUMNS", "SweepError",
            "SweepInterrupted", "SweepAborted", "SweepSpec", "param_kind", "where", "key_label",
-           "spec_error", "import_model", "base_params", "jsonable"]
+           "spec_error", "import_model", "base_params", "jsonable", "MODEL_GROUP", "BUILTIN_MODELS",
+           "registered_models", "resolve_model"]
 
 DEFAULT_MODEL = "models.model:AIEconomyModel"
+#: The entry-point group in which installed packages register model classes for sweeps.
+MODEL_GROUP = "aicredit.models"
+#: The project's own model under its registered name (``setup.py`` registers it too).
+BUILTIN_MODELS = {"aicredit": DEFAULT_MODEL}
 AGGREGATORS = ("end", "max", "min", "mean", "sum", "first_step")
+#: The headline numbers of a run (``summary.json`` keys): what a sweep records when it names
+#: no outputs, and what ``aicredit compare`` tabulates with confidence intervals.
+HEADLINE_OUTPUTS = ("defaults_total", "first_default_step", "losses_total_usd",
+                    "gpu_price_max_drawdown", "ai_index_max_drawdown", "savers_401k_loss_fraction",
+                    "peak_margin_calls", "insurer_solvency_min")
+#: Monthly series (reporters) a sweep records when it names no outputs: what ``aicredit
+#: compare`` draws, as fan charts for sweeps.
+HEADLINE_SERIES = ("ai_index", "gpu_price_index", "defaults_total", "losses_total_usd",
+                   "savers_401k_return_index")
+DEFAULT_OUTPUTS = HEADLINE_OUTPUTS + tuple(f"series:{s}" for s in HEADLINE_SERIES)
 SAMPLE_METHODS = ("lhs", "sobol")
 MANIFEST = "_sweep.json"
 LOCK = "_sweep.lock"
 MAX_ATTEMPTS = 2             # a run that kills its worker process this often is recorded as failed
 EXIT_INTERRUPTED = 130
 EXIT_ABORTED = 1
-#: Columns every result row has besides the swept parameters and the outputs.
-RESULT_COLUMNS = ("scenario", "seed", "run_id", "error", "traceback", "duration_s")
+#: Columns every result row has besides the swept parameters and the outputs: what the run
+#: was (its scenario, months and seed, the model version that ran it) and how it went.
+RESULT_COLUMNS = ("scenario", "steps", "seed", "model_version", "run_id", "error", "traceback",
+                  "duration_s")
 
 
 class SweepError(ScenarioError):
@@ -123,13 +141,60 @@ def spec_error(source: str, key: str, value: Any, why: str) -> SweepError:
     return SweepError(f"{where(source)}: {key_label(source, key)} = {value!r}: {why}")
 
 
-def import_model(path: str):
-    """The model class named ``package.module:ClassName``."""
-    module, _, attr = path.partition(":")
+def registered_models() -> dict[str, str]:
+    """Every model a sweep may run: ``{name: "package.module:Class"}``.
+
+    The project's own model (:data:`BUILTIN_MODELS`, known without reading any package
+    metadata, so an editable install made before the entry point existed still finds it) and
+    the models installed packages register in the :data:`MODEL_GROUP` entry-point group, e.g.
+    in a package's ``setup.py``::
+
+        entry_points={"aicredit.models": ["mymodel = mypackage.model:MyModel"]}
+
+    Reading the group imports nothing: entry points are read from the installed packages'
+    metadata. A name registered twice keeps the project's own model.
+    """
+    from importlib.metadata import entry_points
+    found = {ep.name: ep.value for ep in entry_points(group=MODEL_GROUP)}
+    return {**found, **BUILTIN_MODELS}
+
+
+def resolve_model(source: str, value) -> str:
+    """The ``"package.module:Class"`` of the sweep's ``model`` key: a registered model's name
+    (or the target a registered name points to, as older sweep files wrote it). Anything
+    else is refused before anything is imported: a sweep file cannot run code."""
+    models = registered_models()
+    if isinstance(value, str):
+        if value in models:
+            return models[value]
+        if value in models.values():
+            return value
+    listed = ", ".join(f"{n} ({t})" for n, t in sorted(models.items()))
+    raise spec_error(source, "model", value, f"not a registered model (registered: {listed}; a "
+                     f"package registers its model class in the '{MODEL_GROUP}' entry-point "
+                     "group, see docs/sweeps.md); nothing was imported")
+
+
+_LOADED: dict[str, type] = {}
+
+
+def import_model(target: str):
+    """The class of a registered model (``"package.module:Class"`` as :func:`resolve_model`
+    returns it); imports nothing for a target no installed package registered."""
+    if target in _LOADED:
+        return _LOADED[target]
+    if target not in registered_models().values():
+        raise SweepError(f"model {target!r} is not a registered model; nothing was imported "
+                         f"(see the '{MODEL_GROUP}' entry-point group in docs/sweeps.md)")
+    module, _, attr = target.partition(":")
     try:
-        return getattr(importlib.import_module(module), attr)
+        obj = importlib.import_module(module)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
     except (ImportError, AttributeError) as exc:
-        raise SweepError(f"sweep key 'model' = {path!r}: cannot import it ({exc})") from None
+        raise SweepError(f"model {target!r} is registered but cannot be imported ({exc})") from None
+    _LOADED[target] = obj
+    return obj
 
 
 def base_params(spec: SweepSpec, scenario: str | None = None) -> dict:

@@ -16,15 +16,47 @@ __all__ = ["Dataset", "load_sweep"]
 def _schema(spec: SweepSpec):
     import pyarrow as pa
     types = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
-    fields = [pa.field("scenario", pa.string())] if spec.multi_scenario else []
+    fields = [pa.field("scenario", pa.string()), pa.field("steps", pa.int64())]
     fields += [pa.field(n, types[param_kind(n)]) for n in spec.param_names]
     fields.append(pa.field("seed", pa.int64()))
     for o in spec.outputs:
         fields.append(pa.field(o, pa.list_(pa.float64()) if o.startswith("series:")
                                else pa.float64()))
-    fields += [pa.field("run_id", pa.string()), pa.field("error", pa.string()),
-               pa.field("traceback", pa.string()), pa.field("duration_s", pa.float64())]
+    fields += [pa.field("model_version", pa.string()), pa.field("run_id", pa.string()),
+               pa.field("error", pa.string()), pa.field("traceback", pa.string()),
+               pa.field("duration_s", pa.float64())]
     return pa.schema(fields)
+
+
+#: The manifest's format: 2 since rows carry scenario, steps and model version and the
+#: manifest the settings a resumed sweep must share (:func:`settings`).
+FORMAT = 2
+
+
+def settings(spec: SweepSpec) -> dict:
+    """What every run of a results folder shares and no row can tell apart by its swept
+    parameters and seed: the scenarios (their names and a hash of their resolved parameters,
+    so an edited scenario file counts as another scenario), months, fixed values, model and
+    model version. Seeds and the swept values may grow between runs of a sweep; these may not.
+    """
+    import hashlib
+
+    from models.report import MODEL_VERSION
+    from models.sweep.common import base_params
+    from models.sweep.runs import scenario_label
+
+    def digest(scenario):
+        blob = json.dumps(base_params(spec, scenario), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return {"scenario": [scenario_label(s) for s in spec.scenarios], "steps": spec.steps,
+            "fixed": spec.fixed, "model": spec.model, "model_version": MODEL_VERSION,
+            "scenario_parameters": {scenario_label(s): digest(s) for s in spec.scenarios}}
+
+
+#: How a refusal names each setting.
+_SETTING_NAMES = {"scenario": "scenario", "steps": "steps", "fixed": "fixed parameters",
+                  "model": "model", "model_version": "model version",
+                  "scenario_parameters": "scenario parameters"}
 
 
 def _fsync_dir(path: Path) -> None:
@@ -75,16 +107,46 @@ class Dataset:
             tmp.unlink()
         manifest = self.out / MANIFEST
         if manifest.exists():
-            old = json.loads(manifest.read_text())
+            try:
+                old = json.loads(manifest.read_text())
+            except (OSError, ValueError) as exc:
+                raise SweepError(f"--out {self.out}: its {MANIFEST} cannot be read ({exc}); "
+                                 "give a new folder") from None
+            self._check_settings(old)
             if old.get("schema") != self._schema_desc():
-                raise SweepError(f"--out {self.out} holds a different sweep (its columns "
-                                 f"{[c for c, _ in old.get('schema', [])]} differ from this "
-                                 "sweep's); choose another directory")
+                theirs = [c for c, _ in old.get("schema", [])]
+                mine = [c for c, _ in self._schema_desc()]
+                diff = "; ".join(f"{label}: {', '.join(cols)}" for label, cols in (
+                    ("only there", [c for c in theirs if c not in mine]),
+                    ("only here", [c for c in mine if c not in theirs])) if cols)
+                raise SweepError(f"--out {self.out} holds a different sweep (its columns differ "
+                                 f"from this sweep's: {diff or 'their types or order'}); choose "
+                                 "another directory")
         elif any(self.out.iterdir()):
             if any(p.name != LOCK for p in self.out.iterdir()):
                 raise SweepError(f"--out {self.out} is not empty and holds no sweep "
                                  f"({MANIFEST}); choose another directory")
         return self.finished_ids()
+
+    def _check_settings(self, old: dict) -> None:
+        """Refuse to resume a folder whose runs had other settings (one line naming the first
+        that differs), so its rows never mix runs that nothing tells apart."""
+        if not isinstance(old, dict) or old.get("format") != FORMAT:
+            raise SweepError(f"--out {self.out} holds a sweep written by an older aicredit "
+                             "(before rows recorded scenario, steps and model version); give a "
+                             "new folder")
+        mine = settings(self.spec)
+        theirs = old.get("settings") or {}
+        for key, value in mine.items():
+            if theirs.get(key) != json.loads(json.dumps(value)):
+                if key == "scenario_parameters":
+                    what = ("the scenario's parameters differ (its file changed since those "
+                            "runs)")
+                else:
+                    what = (f"{_SETTING_NAMES[key]} {_show(theirs.get(key))} there, "
+                            f"{_show(value)} here")
+                raise SweepError(f"--out {self.out} holds runs of another sweep: {what}; "
+                                 "resume it with the same settings or give a new folder")
 
     def _schema_desc(self):
         return [[f.name, str(f.type)] for f in self.schema]
@@ -146,8 +208,9 @@ class Dataset:
 
     def write_manifest(self, **info):
         from models.report import MODEL_VERSION
-        data = {"format": 1, "name": self.spec.name, "spec": self.spec.to_dict(),
-                "model_version": MODEL_VERSION, "schema": self._schema_desc(), **info,
+        data = {"format": FORMAT, "name": self.spec.name, "spec": self.spec.to_dict(),
+                "model_version": MODEL_VERSION, "settings": settings(self.spec),
+                "schema": self._schema_desc(), **info,
                 "updated": time.strftime("%Y-%m-%dT%H:%M:%S")}
         text = json.dumps(data, indent=2, default=str) + "\n"
         _atomic_write(self.out / MANIFEST, lambda p: p.write_text(text))
@@ -162,6 +225,15 @@ class Dataset:
         _atomic_write(path, lambda p: pq.write_table(table, p))
         self.written.update(r["run_id"] for r in rows)
         return path
+
+
+def _show(value) -> str:
+    """A setting in a message: lists joined by commas, tables as key=value."""
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items()) or "none"
+    return str(value)
 
 
 def load_sweep(path: str | Path):

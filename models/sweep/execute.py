@@ -185,7 +185,7 @@ def _default_workers() -> int:
 
 def run_sweep(spec_or_path, out: str | Path | None = None, workers: int | None = None,
               scheduler=None, progress: bool = True, flush_every: float = 2.0,
-              retry_failed: bool = False, report: dict | None = None):
+              retry_failed: bool = False, report: dict | None = None, allow_large: bool = False):
     """Run a sweep and return its results as a DataFrame (one row per run).
 
     ``spec_or_path``: a sweep TOML path, a dict (:func:`spec_from_dict`) or a :class:`SweepSpec`.
@@ -197,7 +197,9 @@ def run_sweep(spec_or_path, out: str | Path | None = None, workers: int | None =
     files. ``retry_failed``: run again the runs of ``out`` recorded with an error (e.g.
     ``WorkerLost`` after running out of memory), replacing their rows. ``report``: a dict
     filled with the counts of runs (``total``, ``skipped``, ``new``, ``failed``, ``retried``,
-    ``failed_total``) as the sweep goes. Ctrl-C writes the finished runs and raises
+    ``failed_total``) as the sweep goes. ``allow_large``: run more than
+    :data:`models.sweep.runs.MAX_RUNS` runs or economies larger than the memory available
+    (refused otherwise, before anything runs). Ctrl-C writes the finished runs and raises
     ``KeyboardInterrupt``.
     """
     spec = _as_spec(spec_or_path)
@@ -205,10 +207,10 @@ def run_sweep(spec_or_path, out: str | Path | None = None, workers: int | None =
         import tempfile
         with tempfile.TemporaryDirectory(prefix="aicredit-sweep-") as tmp:
             return run_sweep(spec, tmp, workers, scheduler, progress, flush_every,
-                             retry_failed, report)
+                             retry_failed, report, allow_large)
     if workers is not None and workers < 1:
         raise SweepError(f"workers must be >= 1, got {workers}")
-    runs = build_runs(spec)
+    runs = build_runs(spec, allow_large)
     ds = Dataset(Path(out), spec)
     done_ids = ds.open()
     try:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import math
 
-from models.sweep.common import AGGREGATORS, RESULT_COLUMNS, SweepSpec, base_params, import_model, spec_error
+from models.size import SIZE_PARAMETERS
+from models.sweep.common import (
+    AGGREGATORS,
+    FIELDS,
+    RESULT_COLUMNS,
+    SweepSpec,
+    base_params,
+    import_model,
+    spec_error,
+)
 
 __all__ = ["parse_output", "validate_outputs", "extract_outputs"]
 
@@ -24,6 +33,12 @@ def _probe(spec: SweepSpec):
     from models.report import summary
     cls = import_model(spec.model)
     base = base_params(spec)
+    # an economy of the same shape at no more than the default sizes: the outputs' names do
+    # not depend on its size, and the probe stays quick (and within the size guard) however
+    # large the sweep's economies are
+    for name in SIZE_PARAMETERS:
+        if name != "steps":
+            base[name] = min(base[name], FIELDS[name].default)
     model = cls("baseline", seed=0, collect_agents=False, **base)
     reporters = list(model.datacollector.model_reporters)
     return summary(model), reporters

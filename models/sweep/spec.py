@@ -9,12 +9,14 @@ from models.scenario import ScenarioError, load_scenario, read_toml, unknown_key
 from models.sweep.common import (
     CLI_SOURCE,
     DEFAULT_MODEL,
+    DEFAULT_OUTPUTS,
     FIELDS,
     SAMPLE_METHODS,
     SweepError,
     SweepSpec,
     key_label,
     param_kind,
+    resolve_model,
     spec_error,
     where,
 )
@@ -113,7 +115,7 @@ def _check_scenarios(source, value, base_dir, kind) -> list[str]:
     point in; .toml paths are resolved relative to the sweep file."""
     many = isinstance(value, list)
     names = value if many else [value]
-    if not names or not all(isinstance(v, str) and v for v in names):
+    if not names or not all(isinstance(v, str) and v and "\x00" not in v for v in names):
         raise spec_error(source, "scenario", value, "must be a scenario name or a .toml path, or a "
                    "non-empty list of them")
     if many and kind == "sensitivity" and len(names) > 1:
@@ -130,6 +132,15 @@ def _check_scenarios(source, value, base_dir, kind) -> list[str]:
             raise spec_error(source, "scenario", value, str(exc)) from None
         out.append(name)
     return out
+
+
+def _scenario_steps(source, scenarios: list[str]) -> int:
+    """The months of a sweep that gives none: its scenarios', when they agree."""
+    steps = {load_scenario(s).steps for s in scenarios}
+    if len(steps) > 1:
+        raise SweepError(f"{where(source)}: the scenarios run for different months "
+                         f"({', '.join(map(str, sorted(steps)))}); give {key_label(source, 'steps')}")
+    return steps.pop()
 
 
 def _check_int(source, key, value, low=None):
@@ -167,14 +178,18 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
     raw = dict(raw)
     methods = SAMPLE_METHODS if kind == "sweep" else ("sobol", "morris")
     for key in raw:
-        if key not in TOP_KEYS:
-            raise spec_error(source, key, raw[key], f"unknown key{did_you_mean(key, TOP_KEYS)} "
-                             f"(known: {', '.join(sorted(TOP_KEYS))})")
-    for key in ("scenario", "steps", "outputs"):
+        if key not in TOP_KEYS:       # its value is not shown: this may be no sweep file at all
+            raise SweepError(f"{where(source)}: unknown {key_label(source, key)}"
+                             f"{did_you_mean(key, TOP_KEYS)} (known: {', '.join(sorted(TOP_KEYS))})")
+    for key in ("scenario",) + (("outputs",) if kind == "sensitivity" else ()):
         if key not in raw:
             raise _missing(source, key)
+    for key in ("name", "description"):
+        if key in raw and not (isinstance(raw[key], str) and raw[key]):
+            raise spec_error(source, key, raw[key], "must be a non-empty string")
     scenarios = _check_scenarios(source, raw["scenario"], base_dir, kind)
-    steps = _check_int(source, "steps", raw["steps"], 1)
+    steps = _check_int(source, "steps", raw["steps"] if "steps" in raw
+                       else _scenario_steps(source, scenarios), 1)
     f = FIELDS["steps"].metadata
     if steps > f["high"]:
         raise spec_error(source, "steps", steps, f"must be <= {f['high']}")
@@ -206,12 +221,14 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
     if kind == "sensitivity" and not has_sample:
         raise SweepError(f"{where(source)}: a sensitivity analysis needs a [sample] table "
                          "with n and [sample.ranges] (options --n and --range)")
-    if has_grid == has_sample:
+    if has_grid and has_sample:
         raise SweepError(f"{where(source)}: give either a [parameters] table (a grid; option "
                          f"--param) or a [sample] table (options --sample, --n, --range), "
-                         f"{'not both' if has_grid else 'not neither'}")
-    grid = sample = None
-    if has_grid:
+                         "not both")
+    grid = sample = points = None
+    if not has_grid and not has_sample:
+        points = [{}]             # the scenarios as they are: a Monte Carlo over the seeds
+    elif has_grid:
         table = raw["parameters"]
         if not isinstance(table, dict) or not table:
             raise spec_error(source, "parameters", table, "must be a table of parameter = [values]")
@@ -232,8 +249,8 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
             raise spec_error(source, "sample", table, "must be a table with method, n and ranges")
         for key in table:
             if key not in SAMPLE_KEYS:
-                raise spec_error(source, f"sample.{key}", table[key],
-                           f"unknown key (known: {', '.join(sorted(SAMPLE_KEYS))})")
+                raise SweepError(f"{where(source)}: unknown {key_label(source, f'sample.{key}')} "
+                                 f"(known: {', '.join(sorted(SAMPLE_KEYS))})")
         method = table.get("method", methods[0] if kind == "sensitivity" else None)
         if method is None:
             raise _missing(source, "sample.method", f" ({' or '.join(methods)})")
@@ -272,18 +289,16 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
         if method == "morris":
             sample["num_levels"] = num_levels
 
-    outputs = raw["outputs"]
+    outputs = raw.get("outputs", list(DEFAULT_OUTPUTS))
     if not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs):
         raise spec_error(source, "outputs", outputs, "must be a non-empty list of output names")
     if len(set(outputs)) != len(outputs):
         raise spec_error(source, "outputs", outputs, "lists an output twice")
-    model = raw.get("model", DEFAULT_MODEL)
-    if not isinstance(model, str) or ":" not in model:
-        raise spec_error(source, "model", model, "must be 'package.module:ClassName'")
+    model = resolve_model(source, raw.get("model", DEFAULT_MODEL))
     name = str(raw.get("name", Path(source).stem if source not in ("<dict>", CLI_SOURCE)
                        else "sweep"))
     spec = SweepSpec(scenarios=scenarios, steps=steps, seeds=seeds, outputs=list(outputs),
-                     grid=grid, sample=sample, fixed=dict(fixed), model=model, name=name,
+                     grid=grid, sample=sample, points=points, fixed=dict(fixed), model=model, name=name,
                      source=source)
     validate_outputs(spec, kind)
     return spec
