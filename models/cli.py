@@ -32,7 +32,7 @@ EXTENSIONS = [
     ("viz", "visualization.server", "open the model in the browser (SolaraViz)"),
     ("sweep", "models.sweep", "run a parameter sweep (parallel processes or a Dask cluster)"),
     ("sensitivity", "models.sensitivity", "Sobol or Morris sensitivity analysis of outputs"),
-    ("compare", "models.compare", "compare runs and sweeps: a figure and a table with confidence intervals"),
+    ("compare", "models.compare", "overlay runs or sweeps: a figure and a table with CIs"),
 ]
 
 
