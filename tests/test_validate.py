@@ -150,3 +150,18 @@ def test_explanations_name_known_experiments_and_outputs():
     for (exp, key), text in v.EXPLANATIONS.items():
         assert exp in names and key in keys, (exp, key)
         assert "model " in text, f"{exp}/{key}: say which model version the explanation is for"
+
+
+def test_a_cache_of_other_settings_is_one_line_and_exit_2(tmp_path, capsys):
+    """A --cache written with other settings (here other months) is refused in one line with
+    exit 2, not a traceback, and the report is not written."""
+    cache, out = tmp_path / "cache", tmp_path / "validation.md"
+    common = ["--seeds", "2", "--workers", "1", "--quiet", "--cache", str(cache), "--out", str(out),
+              "--only", "winter_vs_baseline"]
+    assert v.main(common + ["--steps", "2"]) == 0
+    out.unlink()
+    capsys.readouterr()
+    assert v.main(common + ["--steps", "3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("validate: error:") and "\n" not in err and "--cache" in err
+    assert not out.exists()
