@@ -180,6 +180,21 @@ def test_income_is_reported_at_once():
     assert driven(f, path) == pytest.approx(path, rel=1e-12)
 
 
+@pytest.mark.parametrize("true_share, loss_share", [(0.5, 1.3), (1.01, 0.6)])
+def test_losses_offset_by_new_money_are_never_reported_as_a_gain(true_share, loss_share):
+    """Regression (seed 8 of ai_winter, model 0.4.0): a BDC whose month's losses exceeded its
+    NAV (or were offset by new money at a stale price) reported the difference between its
+    return and the floored mark as income, a gain of up to 10^18. The reported NAV now moves
+    no further up than the true one, and the loss is still reported in full after K months."""
+    m = fresh()
+    f = m.funds[-1]
+    assert f.vehicle == "bdc"
+    nav0 = f.reported_nav_usd
+    rep = driven(f, [nav0 * true_share] * 40, [loss_share * nav0] + [0.0] * 39)
+    assert max(rep) <= max(nav0, nav0 * true_share) * (1 + 1e-9)
+    assert rep[-1] == pytest.approx(nav0 * true_share, rel=1e-9)
+
+
 def test_disclosure_reports_true_nav():
     m = fresh(pc_disclosure=True)
     f = m.funds[0]

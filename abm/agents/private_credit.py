@@ -26,7 +26,8 @@ Rules, each month:
   equity. The true log return per unit (distributions added back) is split into income
   (interest, costs: cash, reported at once) and marks ``m(t) = log(1 - losses / NAV_prev)``
   from the credit losses booked on the fund (write-offs, default shortfalls, sale
-  discounts) and the fair-value impairments of its tech loans (:mod:`abm.tech_credit`).
+  discounts) and the fair-value impairments of its tech loans (:mod:`abm.tech_credit`),
+  kept between the month's whole return (when negative) and zero.
   The marks are smoothed: ``r_rep(t) = income(t) + sum_k theta_k m(t-k)``,
   ``k = 0..K`` (``K = pc_nav_smoothing_lags``), ``theta_k`` proportional to ``w**k``
   (``w = pc_nav_smoothing``), summing to 1; marks before step 0 are zero (reported = true
@@ -160,7 +161,13 @@ class PrivateCreditFund(Institution):
         prev = self._true_px_prev
         gross = (true_px + dist) / prev if prev > 0 else 1.0
         total = math.log(max(gross, MIN_GROSS_RETURN))       # log returns: a loss adds up exactly
-        marks = math.log(max(1.0 - loss / prev, MIN_GROSS_RETURN)) if prev > 0 else 0.0
+        share_lost = loss / prev if prev > 0 else 0.0
+        marks = math.log(max(1.0 - share_lost, MIN_GROSS_RETURN))
+        # the marks lie between the month's whole return (when it is a loss) and zero, so the
+        # income part (total - marks) is never a gain larger than the month's return: a BDC whose
+        # losses were offset by new money at a stale price, or exceeded its NAV, would otherwise
+        # report a huge gain (seed 8 of ai_winter, model 0.4.0 before this fix)
+        marks = min(0.0, max(marks, min(total, 0.0)))
         self._true_px_prev = true_px
         lags = p.pc_nav_smoothing_lags
         # before step 0 the reported NAV was the true one: no unreported marks (zeros)
