@@ -468,17 +468,17 @@ EXPLANATIONS: dict[tuple[str, str], str] = {
         "sixth of their NAV against a 25% covenant, and their losses are spread over 1.4-2 tn of "
         "LP equity, so none comes near failure and the Merton PD on those lines stays near zero. "
         "Their facilities to the BDCs [R15] are not: a BDC at about 1x debt/equity fails when its "
-        "tech loans lose half their value, as 1.7 of 3 do in an average winter, and banks lose "
-        "14.7 bn on them (0.8 bn without BDCs; `bdc_channel`: lowest ratio -0.18 pp; "
-        "`bdc_leverage`, 1.4x: +0.72 BDC failures, +7.4 bn of bank losses, -0.10 pp; C6 off, no "
-        "lines at all: -13.9 bn of bank losses, +0.05 pp). `bank_exposure` raises banks' share "
+        "tech loans lose half their value, as 2.1 of 3 do in an average winter, and banks lose "
+        "14.0 bn on them (0.8 bn without BDCs; `bdc_channel`: lowest ratio -0.18 pp; "
+        "`bdc_leverage`, 1.4x: +0.53 BDC failures, +5.8 bn of bank losses, -0.05 pp; C6 off, no "
+        "lines at all: -13.2 bn of bank losses, +0.04 pp). `bank_exposure` raises banks' share "
         "of non-bank lending by half, and the extra 150 bn goes to the LP-owned funds (the BDCs "
-        "are financed at their own leverage first), so bank losses do not change (-0.16 bn, "
+        "are financed at their own leverage first), so bank losses do not change (+0.03 bn, "
         "n.s.); banks' balance sheets are calibrated to a fixed total, so the extra lines replace "
         "other loans, whose provision rises with the AI index's drawdown (the macro satellite of "
         "`abm/agents/bank.py`), and the lowest ratio rises by 0.04 pp. The cap of `bank_pc_limit` "
         "(1% of non-bank lending) binds on the BDCs first: none fails and bank losses fall by "
-        "13.9 bn, but the ratio moves by +0.04 pp, not significant, for the same reason: what is "
+        "13.2 bn, but the ratio moves by +0.04 pp, not significant, for the same reason: what is "
         "not lent to private credit is lent to others who suffer in the same downturn.",
     ("c6_bank_credit_lines", "losses_total_usd"):
         "Finding (model 0.3.0): without bank lines (C6 off) the funds' opening NAV is larger by "
@@ -487,18 +487,30 @@ EXPLANATIONS: dict[tuple[str, str], str] = {
         "401(k) -2 bn), and a larger NAV keeps lending appetite higher (appetite falls with "
         "losses over NAV), so the funds grow their tech book further into the winter and lose "
         "4.6 bn more in all. No fund fails in either arm, so the lines never cost the banks.",
+    ("c4_rollover_risk", "defaults_total"):
+        "Open finding (model 0.4.0; the mechanism is not established): with C4 on, 0.38 fewer "
+        "neoclouds fail a run [-0.70, -0.05] (on 0.3.0: -0.31 [-0.65, 0.02], not significant). "
+        "C4 makes lenders roll over only `rollover_base_share` (0.95) times their appetite of "
+        "maturing GPU loans, so the rest falls due; its direct effect should be more defaults. "
+        "Measured on seeds 0-11: with C4 on the neoclouds owe no less GPU debt at the demand "
+        "shock (6.5 against 5.9 bn in month 18; 19.6 against 20.1 bn in month 12), but fewer "
+        "GPU units are fire-sold up to the shock (1.01 against 1.18 million) and fewer loans are "
+        "margin-called over the run (1144 against 1188): the loans that are not rolled are repaid "
+        "and leave the book before the shock's margin calls, and the fire sales those calls "
+        "would bring, hit them. Which neoclouds this saves, and whether the sign survives more "
+        "seeds, has not been checked; read C4's effect on defaults as not established.",
     ("c5_pc_losses_to_lps", "defaults_total"):
         "Finding (model 0.4.0): C5 off freezes the NAV that LPs and banks see (fund losses are "
         "then borne outside), so a BDC's covenant, measured on that NAV, never trips: it does "
         "not sell loans to delever and keeps lending and growing at its target leverage into "
         "the downturn, until its assets no longer cover its debt. With C5 off 2.75 BDCs fail a "
-        "run against 1.69 with it on, and banks lose 24.6 bn against 14.7 bn; the other sectors' "
+        "run against 2.13 with it on, and banks lose 24.6 bn against 14.0 bn; the other sectors' "
         "defaults do not move. The marks that carry losses to LPs are also what makes levered "
         "vehicles delever in time: disclosure of true NAV (`pc_disclosure`), which brings the "
-        "marks forward, has the mirror effect (-0.28 BDC failures, -9.2 bn of bank losses, "
-        "+0.16 pp on the lowest bank ratio).",
+        "marks forward, has the mirror effect (-0.72 BDC failures, -8.6 bn of bank losses, "
+        "+0.15 pp on the lowest bank ratio).",
     ("c9_spvs", "losses_total_usd"):
-        "Finding (model 0.3.0; the signs re-checked on 0.4.0: AI index +0.004 at its minimum and "
+        "Finding (model 0.3.0; the signs re-checked on 0.4.0: AI index +0.006 at its minimum and "
         "+0.005 at the end with SPVs, 32 seeds): the calibration keeps private credit's tech "
         "lending at [F28]'s "
         "450 bn, so without SPVs (C9 off) the funds' SPV loans become tech-pool loans, whose "
@@ -511,8 +523,9 @@ EXPLANATIONS: dict[tuple[str, str], str] = {
         "more (553 against 464 bn; hyperscalers 49 bn less), and at the end hyperscalers are "
         "worth 84 bn more, the leases spreading what owning would have cost (seeds 0-7).",
     ("c3_collateral_spiral", "gpu_price_index"):
-        "Finding (model 0.3.0; the sign re-checked on 0.4.0: GPU index at the end +0.008 with "
-        "half the market depth, 32 seeds): capacity exit. With C3 on more neoclouds fail (2.67 against 2.17 "
+        "Finding (model 0.3.0; the sign re-checked on 0.4.0: GPU index at the end +0.009 with "
+        "half the market depth and +0.007 with C3 on, 32 seeds): capacity exit. With C3 on "
+        "more neoclouds fail (2.67 against 2.17 "
         "a run, seeds 0-5) and the collateral sold out of their estates leaves the modelled "
         "fleet (147 thousand fewer GPU units installed at the end), so the survivors' "
         "utilisation is higher (0.7343 against 0.7320) and so are rents and GPU values at the "
