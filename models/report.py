@@ -399,8 +399,10 @@ def write_outputs(model, out_dir, *, force: bool = False, command: str | None = 
         _events(model.default_events, DEFAULT_COLUMNS).to_csv(tmp / "defaults.csv", index=False)
         _events(model.losses.events, LOSS_EVENT_COLUMNS).to_csv(tmp / "loss_events.csv",
                                                                 index=False)
-        rows = model.exposures_start + (exposure_table(model) if model.steps else [])
-        _events(rows, EXPOSURE_COLUMNS).to_csv(tmp / "exposures.csv", index=False)
+        end = pd.DataFrame(exposure_table(model) if model.steps else [], columns=list(EXPOSURE_COLUMNS))
+        frames = [f for f in (model.exposures_start, end) if len(f)]
+        rows = pd.concat(frames, ignore_index=True) if frames else model.exposures_start
+        with_date(rows).to_csv(tmp / "exposures.csv", index=False)
         plot_run(model, tmp, figure_format)
         _write_json(tmp / "summary.json", s)
         files = sorted([*(p.name for p in tmp.iterdir()), MARKER])
