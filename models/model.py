@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import secrets
 from numbers import Integral
-from pathlib import Path
 
 import mesa
 import numpy as np
@@ -62,7 +61,7 @@ from abm.tech_credit import lend_to_tech, tech_credit_month
 from abm.units import BN, MONTHS_PER_YEAR
 from models.calibration import build_economy
 from models.reporters import add_price_reporters, agent_reporters, model_reporters
-from models.scenario import Scenario, ScenarioError, load_scenario, read_scenario_file, scenario_dir
+from models.scenario import Scenario, ScenarioError, load_scenario, read_scenario_file, scenario_path
 from models.size import check_economy_size
 
 __all__ = ["AIEconomyModel"]
@@ -89,12 +88,9 @@ def check_seed(seed) -> tuple[int, bool]:
 
 def scenario_source(scenario) -> tuple[str, str]:
     """The name a run reports for ``scenario`` (its file's ``name`` key, else the file's stem)
-    and the file it came from (absolute path)."""
-    path = Path(scenario)
-    if path.suffix != ".toml":
-        path = scenario_dir() / f"{scenario}.toml"
+    and the file it came from (absolute path, :func:`models.scenario.scenario_path`)."""
     _, name, _ = read_scenario_file(scenario)
-    return name, str(path.resolve())
+    return name, str(scenario_path(scenario).resolve())
 
 
 class AIEconomyModel(mesa.Model):

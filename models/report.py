@@ -55,7 +55,7 @@ from models.version import __version__
 
 __all__ = ["summary", "run_summary", "provenance", "run_label", "format_overrides", "git_state",
            "write_outputs", "format_summary", "plot_run", "overview_figure", "figure_title",
-           "run_overrides", "FIGURE_FORMATS", "max_drawdown", "DEFAULT_COLUMNS",
+           "FIGURE_FORMATS", "max_drawdown", "DEFAULT_COLUMNS",
            "LOSS_EVENT_COLUMNS"]
 
 #: Part of every sweep run's identity: bump it whenever a change alters results, so sweeps
@@ -250,35 +250,6 @@ FIGURE_FORMATS = ("png", "pdf", "svg")
 FIGURE_DPI = 150
 
 
-def run_overrides(model) -> dict | None:
-    """The parameters this run set on top of its scenario: the model's ``overrides`` when it
-    records them, else every field of ``model.p`` that differs from the scenario as loaded
-    without overrides; None when the scenario cannot be loaded again to compare."""
-    recorded = getattr(model, "overrides", None)
-    if recorded is not None:
-        return dict(recorded)
-    import dataclasses
-
-    from models.scenario import ScenarioError, load_scenario
-    try:
-        base = load_scenario(model.scenario_name)
-    except (ScenarioError, OSError):
-        return None
-    return {f.name: getattr(model.p, f.name) for f in dataclasses.fields(model.p)
-            if getattr(model.p, f.name) != getattr(base, f.name)}
-
-
-def _toml_text(value) -> str:
-    """A parameter value as it would be written after ``--set key=`` (``false``, ``0.3``)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(_toml_text(v) for v in value) + "]"
-    return str(value)
-
-
 def figure_title(model, width: int = 140) -> str:
     """The report figure's title: scenario, seed, months simulated (the dates of the first and
     last rows: step 0 is the opening, 2025-01, and step ``t`` is month :func:`month_label`
@@ -288,19 +259,11 @@ def figure_title(model, width: int = 140) -> str:
     ``Overrides: gpu_loan_haircut=0.3, c3_collateral_spiral=false``."""
     import textwrap
 
-    from abm.units import month_label
     months = int(model.steps)
-    seed = model.seed_value if model.seed_value is not None else "not recorded"
-    head = (f"Scenario {Path(str(model.scenario_name)).stem}, seed {seed}, {months} months"
+    head = (f"Scenario {model.scenario_name}, seed {model.seed_value}, {months} months"
             + (f" ({month_label(0)} to {month_label(months)})" if months else "")
             + f", model {MODEL_VERSION}")
-    overrides = run_overrides(model)
-    if overrides is None:
-        tail = "Overrides: not known"
-    elif not overrides:
-        tail = "No overrides"
-    else:
-        tail = "Overrides: " + ", ".join(f"{k}={_toml_text(v)}" for k, v in overrides.items())
+    tail = f"Overrides: {format_overrides(model.overrides)}" if model.overrides else "No overrides"
     return "\n".join([head, *textwrap.wrap(tail, width)])
 
 

@@ -263,17 +263,10 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float, float]:
 
 
 def mean_ci(x, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean with a Student-t confidence interval (NaN half-width for fewer than 2 values)."""
-    from scipy import stats
-    x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    m = float(x.mean())
-    if x.size < 2:
-        return m, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-    return m, m - half, m + half
+    """Mean with a Student-t confidence interval (NaN half-width for fewer than 2 values):
+    :func:`models.compare.mean_ci` without the count."""
+    from models.compare import mean_ci as _mean_ci
+    return _mean_ci(x, level)[1:]
 
 
 def paired_diff(summary: pd.DataFrame, metric: str, arm: str, control: str,
