@@ -5,6 +5,7 @@ import numpy as np
 
 from abm.agents import PrivateCreditFund
 from abm.claims import CreditLine, Debt, LoanPool
+from abm.tech_credit import BDC_SHAREHOLDERS, NEW_LPS
 from abm.units import BN, MONTHS_PER_YEAR
 from models.calibration._common import endow, stake
 from models.calibration.neoclouds import neocloud_scales
@@ -143,7 +144,7 @@ def build_fund_balance_sheets(model) -> list[tuple]:
                                   principal_usd=other, rate_per_month=other_rate))
         assets = tech + other + ai_lending[f.index]
         endow(model, f, p.pc_cash_reserve_share * assets,
-              "outside_investors" if f.vehicle == "bdc" else "pensions_endowments")
+              BDC_SHAREHOLDERS if f.vehicle == "bdc" else NEW_LPS)
         if f.vehicle == "bdc" and lines_total > 0:      # debt D = (D/E) E, D + E = assets + cash
             lev = f.debt_to_equity_target
             lines[f.index] = lev / (1.0 + lev) * f.total_assets_usd()
@@ -172,7 +173,7 @@ def build_fund_balance_sheets(model) -> list[tuple]:
         f.shares_outstanding = 1.0
         f.open_books()
         if f.vehicle == "bdc":
-            stake(model, out("outside_investors"), f, 1.0, "fund_share")      # listed [R15]
+            stake(model, out(BDC_SHAREHOLDERS), f, 1.0, "fund_share")      # listed [R15]
             continue
         ins_share = min(1.0, weights[f.index] * insurer_pc / max(nav, 1.0))
         fund_lp_split.append((f, ins_share))
