@@ -16,7 +16,7 @@ VERSION = re.search(r'^__version__ = "([^"]+)"$',
 
 extensions = [
     Extension(
-        "abm.market._fire_sale",
+        "aicredit.abm.market._fire_sale",
         ["abm/market/_fire_sale.pyx"],
         include_dirs=[np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
@@ -29,8 +29,14 @@ setup(
     version=VERSION,
     description="Agent-based simulation of how the financing of the AI build-out could unravel",
     python_requires=">=3.11",
-    packages=find_packages(include=["abm", "abm.*", "models", "models.*", "visualization"]),
-    package_data={"models": ["scenarios/*.toml"], "abm.market": ["*.pyx"]},
+    # One installed namespace, ``aicredit``: the repository keeps its folders abm/, models/ and
+    # visualization/ at the top, installed as aicredit.abm, aicredit.models and
+    # aicredit.visualization, so a user's own ``models/`` folder never shadows them.
+    packages=["aicredit"] + [f"aicredit.{p}" for p in find_packages(
+        include=["abm", "abm.*", "models", "models.*", "visualization"])],
+    package_dir={"aicredit": "aicredit", "aicredit.abm": "abm", "aicredit.models": "models",
+                 "aicredit.visualization": "visualization"},
+    package_data={"aicredit.models": ["scenarios/*.toml"], "aicredit.abm.market": ["*.pyx"]},
     ext_modules=cythonize(
         extensions,
         compiler_directives={"language_level": 3, "boundscheck": False, "wraparound": False,
@@ -62,8 +68,8 @@ setup(
                  "nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6"],
     },
     entry_points={
-        "console_scripts": ["aicredit=models.cli:main"],
+        "console_scripts": ["aicredit=aicredit.models.cli:main"],
         # models a sweep file's `model` key may name (models/sweep/common.py: MODEL_GROUP)
-        "aicredit.models": ["aicredit = models.model:AIEconomyModel"],
+        "aicredit.models": ["aicredit = aicredit.models.model:AIEconomyModel"],
     },
 )

@@ -30,8 +30,8 @@ senior unsecured, pari passu with the payer's other unsecured debt, and paid in
 """
 from __future__ import annotations
 
-from abm.claims import Contract
-from abm.units import MONTHS_PER_YEAR
+from aicredit.abm.claims import Contract
+from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["renew_contracts", "close_expired_contracts", "rejection_damages_usd", "SPOT_BUYERS"]
 

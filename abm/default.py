@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.claims import PAYMENT_ORDER, Contract, Debt, EquityClaim
-from abm.contracts import rejection_damages_usd
-from abm.gpu_loans import MARKET_ACCOUNT
-from abm.gpu_market import market_depth
-from abm.sectors import FINANCIAL_SECTORS
+from aicredit.abm.claims import PAYMENT_ORDER, Contract, Debt, EquityClaim
+from aicredit.abm.contracts import rejection_damages_usd
+from aicredit.abm.gpu_loans import MARKET_ACCOUNT
+from aicredit.abm.gpu_market import market_depth
+from aicredit.abm.sectors import FINANCIAL_SECTORS
 
 __all__ = ["resolve_default", "resolve_failures", "default_stress"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from abm.units import MONTHS_PER_YEAR
+from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["AIDemand"]
 

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:                      # imported for the annotations only (no import cycle)
     import numpy as np
 
-    from abm.agents.base import Institution, OutsideParty
-    from abm.claims import ClaimBook
-    from abm.demand import AIDemand
-    from abm.equity_market import EquityMarket
-    from abm.gpu_loans import GPULoanBook
-    from abm.gpu_market import GPUMarket
-    from abm.ledger import Ledger
-    from abm.losses import LossBook
+    from aicredit.abm.agents.base import Institution, OutsideParty
+    from aicredit.abm.claims import ClaimBook
+    from aicredit.abm.demand import AIDemand
+    from aicredit.abm.equity_market import EquityMarket
+    from aicredit.abm.gpu_loans import GPULoanBook
+    from aicredit.abm.gpu_market import GPUMarket
+    from aicredit.abm.ledger import Ledger
+    from aicredit.abm.losses import LossBook
 
 __all__ = ["Economy", "MonthTally"]
 

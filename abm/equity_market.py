@@ -47,8 +47,8 @@ import math
 
 import numpy as np
 
-from abm.claims import EquityClaim
-from abm.units import MONTHS_PER_YEAR
+from aicredit.abm.claims import EquityClaim
+from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["EquityMarket"]
 

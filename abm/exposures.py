@@ -14,8 +14,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from abm.claims import Contract, CreditLine
-from abm.gpu_loans import MARKET_ACCOUNT, MARKET_LENDER
+from aicredit.abm.claims import Contract, CreditLine
+from aicredit.abm.gpu_loans import MARKET_ACCOUNT, MARKET_LENDER
 
 __all__ = ["GPU_LOAN_KIND", "SAVERS_HOLDER", "EXPOSURE_COLUMNS", "Exposure", "open_exposures",
            "exposure_table"]

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.gpu_lending import procyclical_ltv_factor
-from abm.gpu_loans import lender_accounts
-from abm.gpu_market import market_depth
-from abm.market import clear_fire_sale
+from aicredit.abm.gpu_lending import procyclical_ltv_factor
+from aicredit.abm.gpu_loans import lender_accounts
+from aicredit.abm.gpu_market import market_depth
+from aicredit.abm.market import clear_fire_sale
 
 __all__ = ["clear_month_fire_sale"]
 

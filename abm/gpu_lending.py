@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.gpu_loans import MARKET_LENDER
-from abm.units import MONTHS_PER_YEAR
+from aicredit.abm.gpu_loans import MARKET_LENDER
+from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["lend_to_neoclouds", "roll_over_maturing", "procyclical_ltv_factor", "origination_ltv"]
 

@@ -69,7 +69,7 @@ import math
 
 import numpy as np
 
-from abm.units import MONTHS_PER_YEAR
+from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["GPUMarket", "units_outstanding", "market_depth", "HOURS_PER_MONTH", "NO_IMPACT_DEPTH"]
 

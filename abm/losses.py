@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from abm.sectors import HOLDER_CATEGORIES
+from aicredit.abm.sectors import HOLDER_CATEGORIES
 
 __all__ = ["LossBook", "HOLDER_CATEGORIES"]
 

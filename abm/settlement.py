@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from abm.clearing import clear_payments
-from abm.gpu_lending import roll_over_maturing
-from abm.gpu_loans import lender_accounts
+from aicredit.abm.clearing import clear_payments
+from aicredit.abm.gpu_lending import roll_over_maturing
+from aicredit.abm.gpu_loans import lender_accounts
 
 __all__ = ["settle_month"]
 

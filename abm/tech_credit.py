@@ -53,7 +53,7 @@ import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
-from abm.units import BN, MONTHS_PER_YEAR
+from aicredit.abm.units import BN, MONTHS_PER_YEAR
 
 __all__ = ["vasicek_pd", "unconditional_pd", "monthly_pd", "ai_credit_factor", "CreditConditions",
            "credit_conditions", "default_tech_loans", "mark_tech_loans", "lend_to_tech",

@@ -18,8 +18,8 @@ from collections import defaultdict
 
 import mesa
 
-from abm import fire_sale, settlement
-from models import AIEconomyModel
+from aicredit.abm import fire_sale, settlement
+from aicredit.models import AIEconomyModel
 
 TIMERS: dict[str, float] = defaultdict(float)
 

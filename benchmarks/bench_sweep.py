@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     import pandas as pd
     from distributed import Client, LocalCluster
 
-    from models.sweep import run_sweep, worker_init
+    from aicredit.models.sweep import run_sweep, worker_init
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"baseline sweep: {runs} runs x {steps} months per sweep; speed-up over "

@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from visualization import figures as F  # noqa: E402
-from visualization import live as L  # noqa: E402
-from visualization.levers import VizModel  # noqa: E402
+from aicredit.visualization import figures as F  # noqa: E402
+from aicredit.visualization import live as L  # noqa: E402
+from aicredit.visualization.levers import VizModel  # noqa: E402
 
 _DONE = ("([text, n]) => document.querySelectorAll('.aicredit-latest').length >= n && "
     "[...document.querySelectorAll('.aicredit-step')].some(e => e.innerText.includes(text))")
@@ -100,7 +100,7 @@ def in_process(steps: int) -> None:
     import ipyvuetify as v
     import solara
 
-    from visualization.app import Page
+    from aicredit.visualization.app import Page
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)

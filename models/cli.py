@@ -19,8 +19,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from models.options import UsageError, did_you_mean, int_arg, positive_int, toml_value
-from models.version import __version__
+from aicredit.models.options import UsageError, did_you_mean, int_arg, positive_int, toml_value
+from aicredit.models.version import __version__
 
 __all__ = ["main"]
 
@@ -28,11 +28,11 @@ EXIT_USAGE = 2
 
 #: (subcommand, module, help): modules providing ``add_arguments(parser)`` and ``run(args)``.
 EXTENSIONS = [
-    ("params", "models.params", "list the parameters with unit, range, default and source"),
-    ("viz", "visualization.server", "open the model in the browser (SolaraViz)"),
-    ("sweep", "models.sweep", "run a parameter sweep (parallel processes or a Dask cluster)"),
-    ("sensitivity", "models.sensitivity", "Sobol or Morris sensitivity analysis of outputs"),
-    ("compare", "models.compare", "overlay runs or sweeps: a figure and a table with CIs"),
+    ("params", "aicredit.models.params", "list the parameters with unit, range, default and source"),
+    ("viz", "aicredit.visualization.server", "open the model in the browser (SolaraViz)"),
+    ("sweep", "aicredit.models.sweep", "run a parameter sweep (parallel processes or a Dask cluster)"),
+    ("sensitivity", "aicredit.models.sensitivity", "Sobol or Morris sensitivity analysis of outputs"),
+    ("compare", "aicredit.models.compare", "overlay runs or sweeps: a figure and a table with CIs"),
 ]
 
 
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_scenarios() -> int:
-    from models.scenario import describe_scenario, scenario_names
+    from aicredit.models.scenario import describe_scenario, scenario_names
     for name in scenario_names():
         print(f"{name:<24}{describe_scenario(name)}")
     return 0
@@ -131,10 +131,10 @@ def cmd_scenarios() -> int:
 def cmd_run(args) -> int:
     from tqdm import tqdm
 
-    from models.model import AIEconomyModel
-    from models.outdir import check_out_dir
-    from models.report import format_summary, run_summary, write_outputs
-    from models.scenario import load_scenario
+    from aicredit.models.model import AIEconomyModel
+    from aicredit.models.outdir import check_out_dir
+    from aicredit.models.report import format_summary, run_summary, write_outputs
+    from aicredit.models.scenario import load_scenario
 
     overrides = parse_set(args.set)
     if args.steps is not None:
@@ -183,7 +183,7 @@ def scenario_label(name) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from models.scenario import ScenarioError
+    from aicredit.models.scenario import ScenarioError
 
     parser = build_parser()
     try:

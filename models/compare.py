@@ -39,9 +39,9 @@ from pathlib import Path
 
 import numpy as np
 
-from abm.units import BN, MONTHS_PER_YEAR, month_label
-from models.options import UsageError
-from models.sweep.common import HEADLINE_OUTPUTS, HEADLINE_SERIES, MANIFEST
+from aicredit.abm.units import BN, MONTHS_PER_YEAR, month_label
+from aicredit.models.options import UsageError
+from aicredit.models.sweep.common import HEADLINE_OUTPUTS, HEADLINE_SERIES, MANIFEST
 
 __all__ = ["Entry", "load_entries", "mean_ci", "headline_table", "format_table", "plot_entries",
            "add_arguments", "run", "MAX_PLOTTED", "FORMATS"]
@@ -129,7 +129,7 @@ def _swept_names(manifest: dict) -> list[str]:
 
 
 def _read_sweep(path: Path, prefix: str) -> list[Entry]:
-    from models.sweep.dataset import load_sweep
+    from aicredit.models.sweep.dataset import load_sweep
     try:
         manifest = json.loads((path / MANIFEST).read_text())
         df = load_sweep(path)

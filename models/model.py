@@ -40,29 +40,29 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from abm.agents import Institution, OutsideParty
-from abm.agents.spv import finance_new_spvs
-from abm.claims import ClaimBook
-from abm.contracts import close_expired_contracts, renew_contracts
-from abm.default import default_stress, resolve_failures
-from abm.demand import AIDemand
-from abm.economy import MonthTally
-from abm.equity_market import EquityMarket
-from abm.exposures import EXPOSURE_COLUMNS, exposure_table
-from abm.fire_sale import clear_month_fire_sale
-from abm.funding import backstop_labs, fund_equity_rounds
-from abm.gpu_lending import lend_to_neoclouds
-from abm.gpu_loans import GPULoanBook
-from abm.gpu_market import GPUMarket, units_outstanding
-from abm.ledger import Ledger
-from abm.losses import LossBook
-from abm.settlement import settle_month
-from abm.tech_credit import lend_to_tech, tech_credit_month
-from abm.units import BN, MONTHS_PER_YEAR
-from models.calibration import build_economy
-from models.reporters import add_price_reporters, agent_reporters, model_reporters
-from models.scenario import Scenario, ScenarioError, load_scenario, read_scenario_file, scenario_path
-from models.size import check_economy_size
+from aicredit.abm.agents import Institution, OutsideParty
+from aicredit.abm.agents.spv import finance_new_spvs
+from aicredit.abm.claims import ClaimBook
+from aicredit.abm.contracts import close_expired_contracts, renew_contracts
+from aicredit.abm.default import default_stress, resolve_failures
+from aicredit.abm.demand import AIDemand
+from aicredit.abm.economy import MonthTally
+from aicredit.abm.equity_market import EquityMarket
+from aicredit.abm.exposures import EXPOSURE_COLUMNS, exposure_table
+from aicredit.abm.fire_sale import clear_month_fire_sale
+from aicredit.abm.funding import backstop_labs, fund_equity_rounds
+from aicredit.abm.gpu_lending import lend_to_neoclouds
+from aicredit.abm.gpu_loans import GPULoanBook
+from aicredit.abm.gpu_market import GPUMarket, units_outstanding
+from aicredit.abm.ledger import Ledger
+from aicredit.abm.losses import LossBook
+from aicredit.abm.settlement import settle_month
+from aicredit.abm.tech_credit import lend_to_tech, tech_credit_month
+from aicredit.abm.units import BN, MONTHS_PER_YEAR
+from aicredit.models.calibration import build_economy
+from aicredit.models.reporters import add_price_reporters, agent_reporters, model_reporters
+from aicredit.models.scenario import Scenario, ScenarioError, load_scenario, read_scenario_file, scenario_path
+from aicredit.models.size import check_economy_size
 
 __all__ = ["AIEconomyModel"]
 

@@ -22,8 +22,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from models.options import UsageError
-from models.sweep.common import LOCK, MANIFEST
+from aicredit.models.options import UsageError
+from aicredit.models.sweep.common import LOCK, MANIFEST
 
 __all__ = ["OutputDirError", "MARKER", "WRITTEN_BY", "check_out_dir", "run_files",
            "write_atomically"]

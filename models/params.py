@@ -20,8 +20,8 @@ import io
 import json
 import sys
 
-from models.docs import format_range, format_value
-from models.options import UsageError, did_you_mean
+from aicredit.models.docs import format_range, format_value
+from aicredit.models.options import UsageError, did_you_mean
 
 __all__ = ["FORMATS", "add_arguments", "parameter_rows", "render", "run"]
 
@@ -47,7 +47,7 @@ def parameter_rows(scenario: str | None = None, overrides: dict | None = None) -
     default when neither is given), ``default``, ``changed``, ``unit``, ``low``, ``high``,
     ``source`` and ``meaning``. Raises :class:`~models.scenario.ScenarioError` on a bad
     scenario or override, as :func:`~models.scenario.load_scenario` does."""
-    from models.scenario import PARAMETER_TABLE, load_scenario
+    from aicredit.models.scenario import PARAMETER_TABLE, load_scenario
 
     resolved = None
     if scenario is not None or overrides:
@@ -110,7 +110,7 @@ def _plain(value):
 
 
 def run(args) -> int:
-    from models.cli import parse_set, scenario_label
+    from aicredit.models.cli import parse_set, scenario_label
 
     overrides = parse_set(args.set)
     if args.changed and args.scenario is None and not overrides:

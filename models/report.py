@@ -47,11 +47,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from abm.exposures import EXPOSURE_COLUMNS, exposure_table
-from abm.sectors import HOLDER_CATEGORIES, SECTORS
-from abm.units import BN, month_label
-from models.outdir import MARKER, WRITTEN_BY, check_out_dir, write_atomically
-from models.version import __version__
+from aicredit.abm.exposures import EXPOSURE_COLUMNS, exposure_table
+from aicredit.abm.sectors import HOLDER_CATEGORIES, SECTORS
+from aicredit.abm.units import BN, month_label
+from aicredit.models.outdir import MARKER, WRITTEN_BY, check_out_dir, write_atomically
+from aicredit.models.version import __version__
 
 __all__ = ["summary", "run_summary", "provenance", "run_label", "format_overrides", "git_state",
            "write_outputs", "format_summary", "plot_run", "overview_figure", "figure_title",
@@ -274,7 +274,7 @@ def overview_figure(model):
     :func:`figure_title` on top."""
     from matplotlib.figure import Figure
 
-    from visualization.charts import CHARTS, LOSSES, chart_legend, legend_columns
+    from aicredit.visualization.charts import CHARTS, LOSSES, chart_legend, legend_columns
 
     df = model.datacollector.get_model_vars_dataframe()
     ncols = 2

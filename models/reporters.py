@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.agents.hyperscaler import aggregate_leverage
-from abm.gpu_market import units_outstanding
-from abm.sectors import SECTORS
-from abm.units import MONTHS_PER_YEAR
+from aicredit.abm.agents.hyperscaler import aggregate_leverage
+from aicredit.abm.gpu_market import units_outstanding
+from aicredit.abm.sectors import SECTORS
+from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["model_reporters", "agent_reporters"]
 

@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from models.options import did_you_mean
+from aicredit.models.options import did_you_mean
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "scenario_names", "validate_params",
            "unknown_key_hint", "PARAMETER_TABLE"]
@@ -730,7 +730,7 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def scenario_dir() -> Path:
-    return Path(str(resources.files("models") / "scenarios"))
+    return Path(str(resources.files("aicredit.models") / "scenarios"))
 
 
 def scenario_names() -> list[str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.sweep import (
+from aicredit.models.sweep import (
     SweepError,
     SweepSpec,
     base_params,
@@ -125,7 +125,7 @@ def results_per_point(sweep: SweepSpec, df) -> np.ndarray:
     """
     import dataclasses
 
-    from models.scenario import Scenario
+    from aicredit.models.scenario import Scenario
     failed = df[df["error"] != ""]
     if len(failed):
         raise SweepError(f"{len(failed)} of {len(df)} runs failed (first: "
@@ -177,7 +177,7 @@ def run_sensitivity(spec_or_path, out: str | Path, method: str = "sobol",
 
 
 def _from_dict(raw: dict) -> SweepSpec:
-    from models.sweep import spec_from_dict
+    from aicredit.models.sweep import spec_from_dict
     return spec_from_dict(raw, kind="sensitivity")
 
 
@@ -212,7 +212,7 @@ def plot_indices(indices, method: str, path: Path) -> Path:
 
 
 def add_arguments(parser) -> None:
-    from models.sweep import add_common_arguments, add_description_arguments
+    from aicredit.models.sweep import add_common_arguments, add_description_arguments
     parser.add_argument("spec", type=Path, nargs="?", metavar="SPEC.toml",
                         help="a sweep file with [sample] n and [sample.ranges] (optional when "
                              "the options describe it)")
@@ -224,7 +224,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from models.sweep import execute_cli, spec_from_cli
+    from aicredit.models.sweep import execute_cli, spec_from_cli
     spec = spec_from_cli(args, kind="sensitivity")
     method = args.method or spec.sample["method"]
     problem, X, sweep = design(spec, method, args.allow_large)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from models.scenario import Scenario, ScenarioError
+from aicredit.models.scenario import Scenario, ScenarioError
 
 __all__ = ["EconomyTooLarge", "estimate_economy_bytes", "available_memory_bytes",
            "check_economy_size", "SIZE_PARAMETERS", "BYTES"]

@@ -1,7 +1,7 @@
 """The validation report: does every channel, policy lever and core mechanism move the outputs
 the way economics says it should?
 
-``python -m models.validate --seeds 32 [--workers N] [--out docs/validation.md]`` runs every
+``python -m aicredit.models.validate --seeds 32 [--workers N] [--out docs/validation.md]`` runs every
 experiment of :data:`EXPERIMENTS` (two arms, A and B, the same seeds in both), computes for
 each output the paired-seed mean difference B - A with its 95% confidence interval
 (t distribution) and compares its sign with the expected one, and writes ``docs/validation.md``.
@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from abm.sectors import HOLDER_CATEGORIES, SECTORS
-from models.scenario import ScenarioError, load_scenario
+from aicredit.abm.sectors import HOLDER_CATEGORIES, SECTORS
+from aicredit.models.scenario import ScenarioError, load_scenario
 
 __all__ = ["Arm", "Expect", "Experiment", "EXPERIMENTS", "OUTPUTS", "KEY_OUTPUTS", "EXPLANATIONS",
            "paired_stats", "verdict", "run_experiments", "analyse", "render", "main"]
@@ -676,13 +676,13 @@ def run_experiments(experiments, seeds: list[int], steps: int | None = None, wor
     import concurrent.futures as cf
     import multiprocessing
 
-    from models.sweep import SweepSpec, build_runs, run_sweep, validate_outputs, worker_init
+    from aicredit.models.sweep import SweepSpec, build_runs, run_sweep, validate_outputs, worker_init
 
     keys = [o.key for o in OUTPUTS]
     arms = arms_of(experiments)
     specs = {arm: SweepSpec(scenarios=[arm.scenario], steps=_steps(arm, steps), seeds=list(seeds),
                             outputs=keys, points=[{}], fixed=dict(arm.overrides),
-                            name=arm.slug(), source="models.validate") for arm in arms}
+                            name=arm.slug(), source="aicredit.models.validate") for arm in arms}
     validate_outputs(specs[arms[0]], "sweep")
     n = workers or len(os.sched_getaffinity(0))
     pool = None
@@ -781,7 +781,7 @@ def headline_table(experiments, rows) -> str:
 def render(experiments, rows, *, command: str, seeds: list[int], steps: int | None,
            run_time_s: float, workers: int, model_time_s: float | None = None,
            cached: int = 0) -> str:
-    from models.report import MODEL_VERSION
+    from aicredit.models.report import MODEL_VERSION
     by = {(r["experiment"], r["output"]): r for r in rows}
     now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     seed_text = f"{len(seeds)} ({seeds[0]}..{seeds[-1]})" if seeds == list(range(seeds[0], seeds[-1] + 1)) \
@@ -904,7 +904,8 @@ def render(experiments, rows, *, command: str, seeds: list[int], steps: int | No
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m models.validate", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m aicredit.models.validate",
+                                 description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=32, help="seeds 0..N-1 in every arm (default 32)")
     ap.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "validation.md")
@@ -956,7 +957,7 @@ def main(argv=None) -> int:
             signal.signal(signal.SIGTERM, old)
     rows = analyse(experiments, results)
     elapsed = time.perf_counter() - t0
-    command = "python -m models.validate " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python -m aicredit.models.validate " + " ".join(sys.argv[1:] if argv is None else argv)
     model_time = float(sum(df["duration_s"].sum() for df in results.values()))
     text = render(experiments, rows, command=command.strip(), seeds=seeds, steps=args.steps,
                   run_time_s=elapsed, workers=workers, model_time_s=model_time,

@@ -34,9 +34,9 @@ REPO = HERE.parent
 if str(REPO) not in sys.path:               # the package is installed with -e; this is a fallback
     sys.path.insert(0, str(REPO))
 
-from abm.sectors import HOLDER_CATEGORIES as HOLDERS  # noqa: E402  (after the path fallback)
-from abm.sectors import SECTORS  # noqa: E402
-from abm.units import BN, month_label  # noqa: E402
+from aicredit.abm.sectors import HOLDER_CATEGORIES as HOLDERS  # noqa: E402  (after the path fallback)
+from aicredit.abm.sectors import SECTORS  # noqa: E402
+from aicredit.abm.units import BN, month_label  # noqa: E402
 
 __all__ = ["QUICK", "BN", "HOLDERS", "SECTORS", "DEFAULT_SERIES", "months", "neocloud_cascade",
            "simulate", "MonteCarlo", "monte_carlo", "wilson", "mean_ci", "paired_diff",
@@ -99,8 +99,8 @@ def _outputs(series) -> list[str]:
 
 def _arm_sweep(label: str, scenario: str, overrides: dict, steps, seeds, series):
     """The sweep of one arm: its scenario with the overrides fixed, every seed, one point."""
-    from models.scenario import load_scenario
-    from models.sweep import SweepSpec
+    from aicredit.models.scenario import load_scenario
+    from aicredit.models.sweep import SweepSpec
     overrides = dict(overrides or {})
     given_steps = overrides.pop("steps", None)
     steps = int(steps or given_steps or load_scenario(scenario, **overrides).steps)
@@ -156,7 +156,7 @@ def simulate(task: dict) -> dict:
     ``task``: ``arm`` (a label), ``scenario``, ``seed``, ``overrides`` (parameters),
     ``steps`` (None: the scenario's), ``series`` (reporters to keep whole).
     """
-    from models.sweep import build_runs, run_one
+    from aicredit.models.sweep import build_runs, run_one
     series = tuple(task.get("series") or DEFAULT_SERIES)
     sweep = _arm_sweep(task["arm"], task["scenario"], task.get("overrides"), task.get("steps"),
                        [task["seed"]], series)
@@ -203,7 +203,7 @@ def monte_carlo(arms, seeds, steps: int | None = None, series=DEFAULT_SERIES,
     spawn-context process pool shared by the arms, ``workers=1`` runs here. A failed run
     raises, with its traceback.
     """
-    from models.sweep import run_sweep, worker_init
+    from aicredit.models.sweep import run_sweep, worker_init
     if not isinstance(arms, dict):
         arms = {a: a for a in arms}
     seeds = [int(s) for s in seeds]
@@ -265,7 +265,7 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float, float]:
 def mean_ci(x, level: float = 0.95) -> tuple[float, float, float]:
     """Mean with a Student-t confidence interval (NaN half-width for fewer than 2 values):
     :func:`models.compare.mean_ci` without the count."""
-    from models.compare import mean_ci as _mean_ci
+    from aicredit.models.compare import mean_ci as _mean_ci
     return _mean_ci(x, level)[1:]
 
 

@@ -21,8 +21,8 @@ SEEDS = range(4)
 
 
 def _run(job):
-    from models.model import AIEconomyModel
-    from models.report import summary
+    from aicredit.models.model import AIEconomyModel
+    from aicredit.models.report import summary
     scenario, seed = job
     model = AIEconomyModel(scenario, seed=seed, collect_agents=False)
     while model.running:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from abm.gpu_market import GPUMarket
-from abm.units import BN  # noqa: F401  (re-exported for the tests)
-from models import AIEconomyModel
-from models.report import max_drawdown
+from aicredit.abm.gpu_market import GPUMarket
+from aicredit.abm.units import BN  # noqa: F401  (re-exported for the tests)
+from aicredit.models import AIEconomyModel
+from aicredit.models.report import max_drawdown
 
 #: Markers that make a test slow whatever its own duration.
 IMPLY_SLOW = ("browser", "notebooks", "cluster")

@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from abm.agents.bank import merton_pd
-from models import AIEconomyModel
+from aicredit.abm.agents.bank import merton_pd
+from aicredit.models import AIEconomyModel
 from tests.conftest import run, write_off_loan_book
 
 SEEDS = range(8)
@@ -172,7 +172,7 @@ def test_a_bank_below_its_buffer_buys_no_new_abs():
     n = len(m.spvs)
     pipeline = sum(h.spv_pipeline_usd for h in m.hyperscalers)
     assert pipeline > 0
-    from abm.agents.spv import finance_new_spvs
+    from aicredit.abm.agents.spv import finance_new_spvs
     finance_new_spvs(m)
     assert len(m.spvs) == n
 

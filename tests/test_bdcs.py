@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.tech_credit import lend_to_tech
-from models import AIEconomyModel
-from models.calibration.private_credit import bdc_leverage, lp_funds
-from models.scenario import ScenarioError, load_scenario
+from aicredit.abm.tech_credit import lend_to_tech
+from aicredit.models import AIEconomyModel
+from aicredit.models.calibration.private_credit import bdc_leverage, lp_funds
+from aicredit.models.scenario import ScenarioError, load_scenario
 from tests.conftest import run
 
 BN = 1e9

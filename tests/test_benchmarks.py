@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from abm import fire_sale, settlement
+from aicredit.abm import fire_sale, settlement
 
 ROOT = Path(__file__).resolve().parents[1]
 

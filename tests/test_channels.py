@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.default import resolve_default
-from models import AIEconomyModel
+from aicredit.abm.default import resolve_default
+from aicredit.models import AIEconomyModel
 from tests.conftest import frame, gpu_drawdown, run, write_off_loan_book
 
 
@@ -99,7 +99,7 @@ def test_every_ablation_runs_the_whole_winter(channel):
 
 def test_every_channel_switch_has_an_ablation_run():
     """The list above is every ``cN_`` switch of the scenario."""
-    from models.scenario import Scenario
+    from aicredit.models.scenario import Scenario
     switches = {f for f in Scenario.__dataclass_fields__ if f[0] == "c" and f[1].isdigit()}
     assert switches == set(CHANNELS)
 

@@ -13,8 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import abm.clearing as clearing
-from abm.clearing import PaymentClearingResult, _clear_payments_iterative, clear_payments, received_payments
+import aicredit.abm.clearing as clearing
+from aicredit.abm.clearing import (
+    PaymentClearingResult,
+    _clear_payments_iterative,
+    clear_payments,
+    received_payments,
+)
 
 # ----------------------------------------------------------------------------- helpers
 

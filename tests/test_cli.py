@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from abm.agents import SECTORS
-from abm.losses import HOLDER_CATEGORIES
-from models.cli import main
-from models.scenario import scenario_names
+from aicredit.abm.agents import SECTORS
+from aicredit.abm.losses import HOLDER_CATEGORIES
+from aicredit.models.cli import main
+from aicredit.models.scenario import scenario_names
 
 REPO = Path(__file__).resolve().parents[1]
 STEPS = 6
@@ -40,7 +40,7 @@ def run_main(argv, capsys):
 
 def cli_command() -> list[str]:
     exe = shutil.which("aicredit")
-    return [exe] if exe else [sys.executable, "-m", "models.cli"]
+    return [exe] if exe else [sys.executable, "-m", "aicredit.models.cli"]
 
 
 def run_subprocess(args, cwd):
@@ -104,8 +104,8 @@ def test_run_exit_code_and_files(run_dir):
 
 
 def test_default_shares_are_defaults_over_the_institutions_of_each_sector():
-    from models import AIEconomyModel
-    from models.report import summary
+    from aicredit.models import AIEconomyModel
+    from aicredit.models.report import summary
     m = AIEconomyModel("ai_winter", seed=0, collect_agents=False)
     for _ in range(48):
         m.step()
@@ -176,7 +176,7 @@ def test_agent_vars_parquet(run_dir):
 
 
 def test_agent_count_matches_model(run_dir):
-    from models.model import AIEconomyModel
+    from aicredit.models.model import AIEconomyModel
     _, out_dir, _, _ = run_dir
     av = pd.read_parquet(out_dir / "agent_vars.parquet")
     model = AIEconomyModel("baseline", seed=SEED, collect_agents=False, steps=STEPS)
@@ -318,8 +318,8 @@ def test_steps_and_set_steps_must_agree(capsys):
 
 
 def test_version_prints_the_one_version_and_exits_0(capsys):
-    from models.report import MODEL_VERSION
-    from models.version import __version__
+    from aicredit.models.report import MODEL_VERSION
+    from aicredit.models.version import __version__
     code, out, err = run_main(["--version"], capsys)
     assert code == 0, err
     assert out.strip() == f"aicredit {__version__}" == f"aicredit {MODEL_VERSION}"

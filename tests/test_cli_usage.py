@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from models.cli import EXTENSIONS
-from models.docs import format_range
-from models.scenario import PARAMETER_TABLE, Scenario, load_scenario, read_scenario_file
+from aicredit.models.cli import EXTENSIONS
+from aicredit.models.docs import format_range
+from aicredit.models.scenario import PARAMETER_TABLE, Scenario, load_scenario, read_scenario_file
 from tests.test_cli import assert_usage_error, run_main
 
 PARAMETERS = [row["name"] for row in PARAMETER_TABLE()]

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from models.cli import main
-from models.compare import load_entries, mean_ci
-from models.sweep.common import HEADLINE_OUTPUTS
+from aicredit.models.cli import main
+from aicredit.models.compare import load_entries, mean_ci
+from aicredit.models.sweep.common import HEADLINE_OUTPUTS
 
 SMALL = ["--steps", "3", "--set", "n_saver_cohorts=20"]
 

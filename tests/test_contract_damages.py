@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-import abm.default
-from abm.claims import Contract, Debt, Seniority
-from abm.contracts import rejection_damages_usd
-from abm.default import resolve_default
+import aicredit.abm.default
+from aicredit.abm.claims import Contract, Debt, Seniority
+from aicredit.abm.contracts import rejection_damages_usd
+from aicredit.abm.default import resolve_default
 from tests.conftest import BN, run
 
 CAP = SimpleNamespace(contract_damages_cap_years_min=1.0, contract_damages_cap_term_share=0.15,
@@ -165,7 +165,7 @@ def test_spv_tranches_lose_by_seniority_and_insurers_differ_from_outside_investo
     above is paid in full; insurers (mezzanine) and outside ABS investors (senior and junior)
     no longer lose identical amounts (they split one mezzanine tranche before)."""
     recoveries = []
-    original = abm.default.resolve_default
+    original = aicredit.abm.default.resolve_default
 
     def spy(model, inst, reason):
         claims = {c: c.value_usd() for c in model.claims.issued(inst) if c.is_liability}
@@ -177,7 +177,7 @@ def test_spv_tranches_lose_by_seniority_and_insurers_differ_from_outside_investo
                 by_rank[c.seniority] = (paid + c.value_usd(), total + owed)   # value after = paid
             recoveries.append({r: paid / total for r, (paid, total) in by_rank.items() if total > 0})
 
-    monkeypatch.setattr(abm.default, "resolve_default", spy)
+    monkeypatch.setattr(aicredit.abm.default, "resolve_default", spy)
     order = (Seniority.SECURED, Seniority.MEZZANINE, Seniority.JUNIOR, Seniority.SUBORDINATED)
     for seed in range(8):
         m = run("ai_winter", steps=48, seed=seed, spv_walkaway_threshold=5.0)

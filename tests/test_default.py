@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from abm.claims import Debt, Seniority
-from abm.default import resolve_default
-from abm.gpu_market import market_depth
+from aicredit.abm.claims import Debt, Seniority
+from aicredit.abm.default import resolve_default
+from aicredit.abm.gpu_market import market_depth
 from tests.conftest import BN, run
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.model import AIEconomyModel
-from models.report import summary
+from aicredit.models.model import AIEconomyModel
+from aicredit.models.report import summary
 from tests.conftest import frame
 
 STEPS = 24

@@ -6,18 +6,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from models.docs import parameters_markdown
+from aicredit.models.docs import parameters_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_parameter_page_is_current():
     page = (ROOT / "docs" / "parameters.md").read_text()
-    assert page == parameters_markdown(), "run: python -m models.docs > docs/parameters.md"
+    assert page == parameters_markdown(), "run: python -m aicredit.models.docs > docs/parameters.md"
 
 
 def test_every_parameter_has_a_source_and_meaning():
-    from models.scenario import PARAMETER_TABLE
+    from aicredit.models.scenario import PARAMETER_TABLE
     for row in PARAMETER_TABLE():
         assert row["doc"], row["name"]
         assert row["source"], row["name"]
@@ -36,7 +36,7 @@ def test_readme_batch_run_example_returns_one_row_per_run_and_month():
     """Run as written, the example gives one row per (run, step), Step 0..72 for every run,
     no per-agent rows, and its last row is the state at the end of the 72 months (what the
     README says it is: the same as a plain 72-month run's last collected row)."""
-    from models import AIEconomyModel
+    from aicredit.models import AIEconomyModel
 
     namespace = {}
     exec(compile(readme_python_block("mesa.batch_run"), "README.md", "exec"), namespace)

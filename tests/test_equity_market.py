@@ -9,10 +9,10 @@ import math
 import numpy as np
 import pytest
 
-from abm.claims import EquityClaim
-from abm.default import resolve_default
-from abm.equity_market import EquityMarket
-from models.model import AIEconomyModel
+from aicredit.abm.claims import EquityClaim
+from aicredit.abm.default import resolve_default
+from aicredit.abm.equity_market import EquityMarket
+from aicredit.models.model import AIEconomyModel
 
 
 class _Firm:

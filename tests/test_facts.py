@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from abm.claims import Contract
+from aicredit.abm.claims import Contract
 from tests.conftest import BN, run
 
 

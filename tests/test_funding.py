@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from abm.funding import round_open
-from models import AIEconomyModel
+from aicredit.abm.funding import round_open
+from aicredit.models import AIEconomyModel
 
 
 def test_round_open_waits_the_interval_after_any_round():

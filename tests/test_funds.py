@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.agents.private_credit import smoothing_weights
-from abm.claims import CreditLine
-from abm.default import resolve_failures
-from models import AIEconomyModel
+from aicredit.abm.agents.private_credit import smoothing_weights
+from aicredit.abm.claims import CreditLine
+from aicredit.abm.default import resolve_failures
+from aicredit.models import AIEconomyModel
 from tests.conftest import run
 
 BN = 1e9

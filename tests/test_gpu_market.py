@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.gpu_market import HOURS_PER_MONTH
-from models.scenario import Scenario
+from aicredit.abm.gpu_market import HOURS_PER_MONTH
+from aicredit.models.scenario import Scenario
 from tests.conftest import gpu_market as market
 from tests.conftest import run
 

@@ -16,6 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 #: Packages whose import graph must have no cycle.
 PACKAGES = ("abm", "models", "visualization")
+#: The installed namespace the packages live in (setup.py maps each folder into it).
+NAMESPACE = "aicredit"
 #: Where no private name of those packages may be imported from another module.
 CLIENTS = ("benchmarks", "notebooks")
 
@@ -28,13 +30,16 @@ def _modules(dirs) -> dict[str, Path]:
             parts = list(path.relative_to(ROOT).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts = parts[:-1]
-            out[".".join(parts)] = path
+            out[".".join([NAMESPACE, *parts])] = path
     return out
 
 
 def _is_module(dotted: str) -> bool:
     """A module or package of the project (a .py file, a package or a compiled extension)."""
-    path = ROOT.joinpath(*dotted.split("."))
+    parts = dotted.split(".")
+    if parts[0] != NAMESPACE:
+        return False
+    path = ROOT.joinpath(*parts[1:])
     return path.with_suffix(".py").exists() or (path / "__init__.py").exists() or \
         any(path.parent.glob(path.name + ".*.so")) or any(path.parent.glob(path.name + ".*.pyd"))
 
@@ -62,7 +67,7 @@ def scan() -> tuple[dict[str, set[str]], list[str]]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for a in node.names:
-                    if a.name.split(".")[0] not in PACKAGES:
+                    if a.name.split(".")[0] != NAMESPACE:
                         continue
                     t = target(a.name)
                     if t and t != mod and mod in edges:
@@ -76,7 +81,7 @@ def scan() -> tuple[dict[str, set[str]], list[str]]:
                     src = ".".join(base + ([node.module] if node.module else []))
                 else:
                     src = node.module or ""
-                if src.split(".")[0] not in PACKAGES:
+                if src.split(".")[0] != NAMESPACE:
                     continue
                 for a in node.names:
                     sub = f"{src}.{a.name}"
@@ -150,8 +155,9 @@ def test_no_import_cycles():
 def test_the_cycle_check_and_the_sweep_package_layers():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     edges, _ = scan()
-    assert "models.sweep.common" in edges["models.sweep.spec"]
-    assert edges["models.sweep.common"].isdisjoint(m for m in edges if m.startswith("models.sweep"))
+    assert "aicredit.models.sweep.common" in edges["aicredit.models.sweep.spec"]
+    sweep = [m for m in edges if m.startswith("aicredit.models.sweep")]
+    assert edges["aicredit.models.sweep.common"].isdisjoint(sweep)
 
 
 if __name__ == "__main__":

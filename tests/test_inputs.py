@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from models.cli import main
-from models.scenario import ScenarioError, load_scenario
-from models.sweep import SweepError, load_spec, run_sweep, spec_from_dict
+from aicredit.models.cli import main
+from aicredit.models.scenario import ScenarioError, load_scenario
+from aicredit.models.sweep import SweepError, load_spec, run_sweep, spec_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "hunter2-do-not-print"
@@ -164,7 +164,7 @@ def test_a_sweep_file_naming_an_unregistered_model_imports_nothing(tmp_path, cap
     assert "marker_mod" not in sys.modules
     # a subprocess too: the folder is the working directory of a fresh interpreter
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(folder)]))
-    proc = subprocess.run([sys.executable, "-m", "models.cli", "sweep", "sweep.toml", "--out",
+    proc = subprocess.run([sys.executable, "-m", "aicredit.models.cli", "sweep", "sweep.toml", "--out",
                            str(tmp_path / "o3"), "--dry-run"], cwd=folder, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "not a registered model" in proc.stderr, proc.stderr
@@ -172,7 +172,7 @@ def test_a_sweep_file_naming_an_unregistered_model_imports_nothing(tmp_path, cap
 
 
 def test_registered_models_are_accepted_by_name_and_by_target():
-    for model in ("aicredit", "models.model:AIEconomyModel"):
+    for model in ("aicredit", "aicredit.models.model:AIEconomyModel"):
         spec = spec_from_dict({"scenario": "baseline", "steps": 1, "model": model,
                                "outputs": ["defaults_total"]})
-        assert spec.model == "models.model:AIEconomyModel"
+        assert spec.model == "aicredit.models.model:AIEconomyModel"

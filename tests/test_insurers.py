@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.agents.insurer import ABSMarket
-from abm.constraints import payout_usd
-from models import AIEconomyModel
+from aicredit.abm.agents.insurer import ABSMarket
+from aicredit.abm.constraints import payout_usd
+from aicredit.models import AIEconomyModel
 
 #: Few seeds: the effects below are large against the noise between seeds.
 SEEDS = range(3)

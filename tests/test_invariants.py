@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.gpu_loans import MARKET_LENDER
-from models import AIEconomyModel
-from models.scenario import scenario_names
+from aicredit.abm.gpu_loans import MARKET_LENDER
+from aicredit.models import AIEconomyModel
+from aicredit.models.scenario import scenario_names
 
 SCENARIOS = [s for s in scenario_names() if s != "synthetic"]
 

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from abm.claims import Claim, ClaimBook, Contract, CreditLine, Debt, EquityClaim, Seniority
-from abm.ledger import OUTSIDE_ACCOUNTS, InsufficientFunds, Ledger
+from aicredit.abm.claims import Claim, ClaimBook, Contract, CreditLine, Debt, EquityClaim, Seniority
+from aicredit.abm.ledger import OUTSIDE_ACCOUNTS, InsufficientFunds, Ledger
 
 
 # --------------------------------------------------------------------------------------

@@ -59,8 +59,8 @@ def test_monte_carlo_runs_through_the_sweep_and_matches_a_direct_run(monkeypatch
     run of the model gives: its summary, reporters, default events and series."""
     import numpy as np
 
-    from models import AIEconomyModel
-    from models.report import summary
+    from aicredit.models import AIEconomyModel
+    from aicredit.models.report import summary
     monkeypatch.syspath_prepend(str(NB_DIR))
     import _helpers as H
 

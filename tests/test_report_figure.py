@@ -12,10 +12,10 @@ import re
 import numpy as np
 import pytest
 
-from models import AIEconomyModel
-from models.cli import main
-from models.report import FIGURE_FORMATS, figure_title, overview_figure
-from visualization import charts as C
+from aicredit.models import AIEconomyModel
+from aicredit.models.cli import main
+from aicredit.models.report import FIGURE_FORMATS, figure_title, overview_figure
+from aicredit.visualization import charts as C
 
 #: A year (``2027``) or a month (``2025-03``): how the x axes are labelled.
 DATE = re.compile(r"^\d{4}(-\d{2})?$")
@@ -135,7 +135,7 @@ def test_run_writes_the_figure_in_the_format_asked(tmp_path):
 
 
 def test_plot_run_writes_svg_and_names_a_wrong_format(calm_fig, tmp_path):
-    from models.report import plot_run
+    from aicredit.models.report import plot_run
     m, _ = calm_fig
     assert plot_run(m, tmp_path, "svg") == [tmp_path / "overview.svg"]
     assert (tmp_path / "overview.svg").read_bytes().startswith(b"<?xml")
@@ -148,6 +148,6 @@ def test_unknown_format_is_refused_before_running(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--format" in err and "'jpg'" in err
     assert not (tmp_path / "x").exists()
-    from models.cli import build_parser
+    from aicredit.models.cli import build_parser
     run = build_parser()._subparsers._group_actions[0].choices["run"]
     assert tuple(next(a for a in run._actions if a.dest == "format").choices) == FIGURE_FORMATS

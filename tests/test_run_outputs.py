@@ -17,12 +17,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import models.model
-from abm.units import month_label
-from models.model import AIEconomyModel
-from models.outdir import OutputDirError
-from models.report import format_summary, git_state, run_label, run_summary, write_outputs
-from models.scenario import Scenario, ScenarioError
+import aicredit.models.model
+from aicredit.abm.units import month_label
+from aicredit.models.model import AIEconomyModel
+from aicredit.models.outdir import OutputDirError
+from aicredit.models.report import format_summary, git_state, run_label, run_summary, write_outputs
+from aicredit.models.scenario import Scenario, ScenarioError
 from tests.test_cli import REPO, assert_usage_error, run_main
 
 #: A tiny run's options (the overrides every run here records).
@@ -73,7 +73,7 @@ def test_a_run_records_its_parameters_overrides_seed_and_versions(capsys, tmp_pa
     expected = Scenario(**params["params"])
     assert set(params["params"]) == {f.name for f in dataclasses.fields(Scenario)}
     assert expected.gpu_loan_haircut == 0.3 and expected.c3_collateral_spiral is False
-    assert expected.demand_shock_step == models.model.load_scenario("ai_winter").demand_shock_step
+    assert expected.demand_shock_step == aicredit.models.model.load_scenario("ai_winter").demand_shock_step
     git = params["git"]
     assert git is None or (re.fullmatch(r"[0-9a-f]{40}", git["commit"]) and
                            isinstance(git["dirty"], bool))
@@ -124,7 +124,7 @@ def test_a_seed_that_is_not_a_whole_number_is_refused(seed):
 
 def test_git_is_optional(capsys, tmp_path, monkeypatch):
     assert git_state(tmp_path) is None                       # not a checkout
-    monkeypatch.setattr("models.report.shutil.which", lambda name: None)   # no git at all
+    monkeypatch.setattr("aicredit.models.report.shutil.which", lambda name: None)   # no git at all
     assert git_state() is None
     code, _, err = tiny_run(capsys, tmp_path / "r")
     assert code == 0, err
@@ -179,7 +179,7 @@ def test_a_bad_out_is_refused_before_the_simulation_and_left_as_it_was(case, cap
         parent.chmod(0o500)
         out = parent / "out"
     before = snapshot(tmp_path)
-    monkeypatch.setattr(models.model.AIEconomyModel, "step",
+    monkeypatch.setattr(aicredit.models.model.AIEconomyModel, "step",
                         lambda self: pytest.fail("the simulation started before --out was checked"))
     code, stdout, err = tiny_run(capsys, out, *force)
     assert_usage_error(code, stdout, err, "--out", str(out))
@@ -210,7 +210,7 @@ def test_a_failure_while_writing_leaves_the_folder_as_it_was(previous, capsys, t
 
     def broken_plot(model, out_dir, fmt="png"):
         raise OSError("disk full")
-    monkeypatch.setattr("models.report.plot_run", broken_plot)
+    monkeypatch.setattr("aicredit.models.report.plot_run", broken_plot)
     with pytest.raises(OSError, match="disk full"):
         tiny_run(capsys, out, "--force")
     assert snapshot(tmp_path) == before
@@ -219,20 +219,20 @@ def test_a_failure_while_writing_leaves_the_folder_as_it_was(previous, capsys, t
 KILLER = """
 import os, signal, sys
 import pandas as pd
-import models.model
+import aicredit.models.model
 when = sys.argv[1]
 if when == "writing":       # killed after the first files of the results are written
     def to_csv(self, *a, **k):
         os.kill(os.getpid(), signal.SIGKILL)
     pd.DataFrame.to_csv = to_csv
 else:                       # killed in the second month of the simulation
-    step = models.model.AIEconomyModel.step
+    step = aicredit.models.model.AIEconomyModel.step
     def killing_step(self):
         if self.steps == 1:
             os.kill(os.getpid(), signal.SIGKILL)
         step(self)
-    models.model.AIEconomyModel.step = killing_step
-from models.cli import main
+    aicredit.models.model.AIEconomyModel.step = killing_step
+from aicredit.models.cli import main
 sys.exit(main(sys.argv[2:]))
 """
 
@@ -299,11 +299,11 @@ def test_empty_event_files_have_their_header(written):
 
 def test_the_event_headers_are_the_events_keys():
     """The headers written for empty files are the keys the engine's events carry."""
-    from models.report import DEFAULT_COLUMNS, LOSS_EVENT_COLUMNS
+    from aicredit.models.report import DEFAULT_COLUMNS, LOSS_EVENT_COLUMNS
     m = AIEconomyModel("ai_winter", seed=0, collect_agents=False, steps=1, n_saver_cohorts=10)
     m.step()
     assert m.losses.events and tuple(m.losses.events[0]) == LOSS_EVENT_COLUMNS
-    from abm.default import resolve_default
+    from aicredit.abm.default import resolve_default
     resolve_default(m, m.neoclouds[-1], "test")
     assert tuple(m.default_events[-1]) == DEFAULT_COLUMNS
 
@@ -373,9 +373,9 @@ def test_without_out_the_terminal_says_no_files_were_written(capsys, tmp_path, m
 
 
 def test_gpu_loans_sold_to_the_market_are_exposures_of_the_market_and_do_not_break_the_graph():
-    from abm.exposures import open_exposures
-    from abm.gpu_loans import MARKET_ACCOUNT, MARKET_LENDER
-    from visualization.figures import exposure_graph
+    from aicredit.abm.exposures import open_exposures
+    from aicredit.abm.gpu_loans import MARKET_ACCOUNT, MARKET_LENDER
+    from aicredit.visualization.figures import exposure_graph
     m = AIEconomyModel(seed=0, collect_agents=False, n_saver_cohorts=10)
     book = m.gpu_loans
     row = int(book.rows()[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.report import summary
+from aicredit.models.report import summary
 from tests.conftest import run
 
 SEEDS = range(8)

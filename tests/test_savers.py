@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.claims import EquityClaim
-from abm.default import resolve_default
-from models import AIEconomyModel
-from models.report import summary
+from aicredit.abm.claims import EquityClaim
+from aicredit.abm.default import resolve_default
+from aicredit.models import AIEconomyModel
+from aicredit.models.report import summary
 from tests.conftest import run
 
 SEEDS = range(8)

@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from models.scenario import (
+from aicredit.models.scenario import (
     Scenario,
     ScenarioError,
     load_scenario,

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.cli import main
-from models.sensitivity import analyze, run_sensitivity, sample_points
-from models.sweep import SweepError, spec_from_dict
+from aicredit.models.cli import main
+from aicredit.models.sensitivity import analyze, run_sensitivity, sample_points
+from aicredit.models.sweep import SweepError, spec_from_dict
 from tests.test_sweep import custom_models  # noqa: F401 - a fixture
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,8 +111,8 @@ def test_sensitivity_cli_and_bad_specs(tmp_path, capsys):
 
 
 def test_example_sensitivity_file_is_valid():
-    from models.sensitivity import design
-    from models.sweep import load_spec
+    from aicredit.models.sensitivity import design
+    from aicredit.models.sweep import load_spec
     spec = load_spec(ROOT / "examples" / "sweeps" / "sensitivity.toml", kind="sensitivity")
     problem, X, sweep = design(spec, "sobol")
     assert X.shape == (16 * 7, 5) and len(sweep.points) == 112

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-import models.size
-from models import AIEconomyModel
-from models.cli import main
-from models.scenario import load_scenario
-from models.size import EconomyTooLarge, check_economy_size, estimate_economy_bytes
-from models.sweep import SweepError, build_runs, count_runs, spec_from_dict
+import aicredit.models.size
+from aicredit.models import AIEconomyModel
+from aicredit.models.cli import main
+from aicredit.models.scenario import load_scenario
+from aicredit.models.size import EconomyTooLarge, check_economy_size, estimate_economy_bytes
+from aicredit.models.sweep import SweepError, build_runs, count_runs, spec_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 GB = 10 ** 9
@@ -45,7 +45,7 @@ def test_an_economy_too_large_for_a_4_gb_limit_is_refused_before_it_is_built(tmp
     """The issue's cases: 10^7 cohorts under a 4 GB limit (a MemoryError after 47 s before)
     and 10^10 GPU loans. Refused at once, with the estimate and the override."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
-    argv = [sys.executable, "-m", "models.cli", "run", "--steps", "2", "--quiet",
+    argv = [sys.executable, "-m", "aicredit.models.cli", "run", "--steps", "2", "--quiet",
             "--no-agent-data", "--out", str(tmp_path / "out")]
     for s in sets:
         argv += ["--set", s]
@@ -60,7 +60,7 @@ def test_an_economy_too_large_for_a_4_gb_limit_is_refused_before_it_is_built(tmp
 
 def test_the_model_refuses_and_allow_large_builds(monkeypatch, capsys):
     """One guard in the model's constructor, shared by the Python API and aicredit run."""
-    monkeypatch.setattr(models.size, "available_memory_bytes", lambda: 10 ** 6)  # 1 MB left
+    monkeypatch.setattr(aicredit.models.size, "available_memory_bytes", lambda: 10 ** 6)  # 1 MB left
     with pytest.raises(EconomyTooLarge, match="allow_large=True"):
         AIEconomyModel("baseline", n_saver_cohorts=2000)
     model = AIEconomyModel("baseline", n_saver_cohorts=2000, allow_large=True, steps=1)
@@ -109,7 +109,7 @@ def test_a_sweep_is_counted_without_building_it_and_refused_beyond_the_limit(tmp
 
 
 def test_a_sweep_point_too_large_is_refused_before_anything_runs(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(models.size, "available_memory_bytes", lambda: 4 * GB)
+    monkeypatch.setattr(aicredit.models.size, "available_memory_bytes", lambda: 4 * GB)
     argv = ["sweep", "--scenario", "baseline", "--steps", "1", "--param",
             "n_saver_cohorts=200,10000000", "--out", str(tmp_path / "o"), "--workers", "1",
             "--quiet"]

@@ -13,9 +13,9 @@ import math
 import numpy as np
 import pytest
 
-from abm.constraints import DebtToCashFlow
-from abm.units import BN
-from models.scenario import Scenario
+from aicredit.abm.constraints import DebtToCashFlow
+from aicredit.abm.units import BN
+from aicredit.models.scenario import Scenario
 from tests.conftest import run
 
 
@@ -66,7 +66,7 @@ def test_ratio_and_room(rule):
 def test_lenders_see_spv_debt_only_when_consolidated(baseline0):
     """[F20] Meta's SPV debt is off its balance sheet: its visible leverage, spread and room
     ignore it; [F21] under the policy they count it."""
-    from models import AIEconomyModel
+    from aicredit.models import AIEconomyModel
     consolidated = AIEconomyModel("baseline", seed=0, spv_consolidation=True)
     for model, sees_spv in ((baseline0, False), (consolidated, True)):
         meta = next(h for h in model.hyperscalers if h.name == "Meta")

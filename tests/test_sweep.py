@@ -18,10 +18,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from models import AIEconomyModel
-from models.cli import main
-from models.report import MODEL_VERSION, summary
-from models.sweep import SweepError, build_runs, load_spec, load_sweep, run_sweep, spec_from_dict
+from aicredit.models import AIEconomyModel
+from aicredit.models.cli import main
+from aicredit.models.report import MODEL_VERSION, summary
+from aicredit.models.sweep import SweepError, build_runs, load_spec, load_sweep, run_sweep, spec_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 6
@@ -308,7 +308,7 @@ def _slow_sweep_file(tmp_path) -> Path:
 def test_kill_and_resume_every_run_exactly_once(tmp_path, sig, custom_models):
     path, out = _slow_sweep_file(tmp_path), tmp_path / "out"
     total = 45
-    cmd = [sys.executable, "-m", "models.cli", "sweep", str(path), "--out", str(out),
+    cmd = [sys.executable, "-m", "aicredit.models.cli", "sweep", str(path), "--out", str(out),
            "--workers", "2", "--quiet", "--flush-every", "0.2"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -391,7 +391,7 @@ def test_killed_dask_scheduler_exits_1_keeps_finished_runs_and_resume_completes(
     part-way through a sweep on a real cluster."""
     path, out = _slow_sweep_file(tmp_path), tmp_path / "out"
     cluster = _DaskProcesses(1)
-    cmd = [sys.executable, "-m", "models.cli", "sweep", str(path), "--out", str(out),
+    cmd = [sys.executable, "-m", "aicredit.models.cli", "sweep", str(path), "--out", str(out),
            "--quiet", "--flush-every", "0.2"]
     try:
         proc = _sweep_until_first_part(cmd + ["--scheduler", cluster.address], out)
@@ -421,7 +421,7 @@ def test_killed_dask_worker_its_runs_move_to_another_and_the_sweep_completes(tmp
     ends up in the results exactly once, none marked failed."""
     path, out = _slow_sweep_file(tmp_path), tmp_path / "out"
     cluster = _DaskProcesses(2)
-    cmd = [sys.executable, "-m", "models.cli", "sweep", str(path), "--out", str(out),
+    cmd = [sys.executable, "-m", "aicredit.models.cli", "sweep", str(path), "--out", str(out),
            "--quiet", "--flush-every", "0.2", "--scheduler", cluster.address]
     try:
         proc = _sweep_until_first_part(cmd, out)
@@ -548,9 +548,9 @@ def test_run_set_and_sweep_options_read_values_with_one_parser():
     """``aicredit run --set`` and the sweep's options read values alike: TOML, else the text."""
     import argparse
 
-    from models.cli import parse_set
-    from models.options import toml_value
-    from models.sweep import add_arguments, spec_from_cli
+    from aicredit.models.cli import parse_set
+    from aicredit.models.options import toml_value
+    from aicredit.models.sweep import add_arguments, spec_from_cli
     texts = ["0.5", "3", "true", "[1, 2]", "1e3", "'quoted'", "plain text", "0.5,"]
     assert parse_set([f"k={t}" for t in texts[:1]]) == {"k": 0.5}
     assert [parse_set([f"k= {t} "])["k"] for t in texts] == [toml_value(t) for t in texts] == \
@@ -645,7 +645,7 @@ def test_dry_run_and_example_files(capsys):
 
 
 def test_load_sweep_before_any_run_finished(tmp_path):
-    from models.sweep import Dataset
+    from aicredit.models.sweep import Dataset
     spec = spec_from_dict(small())
     ds = Dataset(tmp_path / "empty", spec)
     ds.open()

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import models.report
-from models.cli import main
-from models.report import MODEL_VERSION
+import aicredit.models.report
+from aicredit.models.cli import main
+from aicredit.models.report import MODEL_VERSION
 
 BASE = ["--steps", "2", "--replications", "2", "--outputs", "defaults_total,ai_index:min",
         "--workers", "1", "--quiet"]
@@ -75,7 +75,7 @@ def test_an_edited_scenario_file_or_another_model_version_is_refused(tmp_path, c
     scenario.write_text('base = "baseline"\nn_banks = 5\n')       # same name, other economy
     _refused(argv, capsys, "scenario's parameters differ")
     scenario.write_text('base = "baseline"\nn_banks = 4\n')
-    monkeypatch.setattr(models.report, "MODEL_VERSION", "9.9.9")   # the code changed results
+    monkeypatch.setattr(aicredit.models.report, "MODEL_VERSION", "9.9.9")   # the code changed results
     _refused(argv, capsys, f"model version {MODEL_VERSION} there, 9.9.9 here")
     assert _snapshot(out) == before
     monkeypatch.undo()

@@ -11,10 +11,16 @@ import math
 import numpy as np
 import pytest
 
-from abm.claims import ClaimBook, LoanPool
-from abm.tech_credit import ai_credit_factor, credit_conditions, monthly_pd, unconditional_pd, vasicek_pd
-from abm.units import BN
-from models.scenario import load_scenario
+from aicredit.abm.claims import ClaimBook, LoanPool
+from aicredit.abm.tech_credit import (
+    ai_credit_factor,
+    credit_conditions,
+    monthly_pd,
+    unconditional_pd,
+    vasicek_pd,
+)
+from aicredit.abm.units import BN
+from aicredit.models.scenario import load_scenario
 from tests.conftest import run
 
 

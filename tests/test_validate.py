@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from models import validate as v
-from models.scenario import Scenario, load_scenario, scenario_names
+from aicredit.models import validate as v
+from aicredit.models.scenario import Scenario, load_scenario, scenario_names
 
 
 def test_known_difference_lies_in_its_interval():
@@ -95,7 +95,7 @@ def test_every_policy_scenario_is_an_experiment():
 
 
 def load_scenario_base(name: str) -> str | None:
-    from models.scenario import read_toml, scenario_dir
+    from aicredit.models.scenario import read_toml, scenario_dir
     return read_toml(scenario_dir() / f"{name}.toml").get("base")
 
 
@@ -121,7 +121,7 @@ def test_every_expected_sign_has_a_mechanism():
 
 
 def test_outputs_are_valid_sweep_outputs():
-    from models.sweep import SweepSpec, validate_outputs
+    from aicredit.models.sweep import SweepSpec, validate_outputs
     spec = SweepSpec(scenarios=["ai_winter"], steps=2, seeds=[0], outputs=[o.key for o in v.OUTPUTS],
                      points=[{}])
     validate_outputs(spec, "sweep")

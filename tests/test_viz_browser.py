@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from visualization import PAGE_TITLE
+from aicredit.visualization import PAGE_TITLE
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +56,7 @@ def server():
     if SKIP:
         pytest.skip("AICREDIT_SKIP_BROWSER=1")
     port = _free_port()
-    from visualization.server import server_env, solara_command
+    from aicredit.visualization.server import server_env, solara_command
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "viz-server.log", "w")
     proc = subprocess.Popen(solara_command("127.0.0.1", port), cwd=ROOT, env=server_env(),

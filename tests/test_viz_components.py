@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from models import AIEconomyModel
-from visualization import charts as C
-from visualization import figures as F
-from visualization.levers import (
+from aicredit.models import AIEconomyModel
+from aicredit.visualization import charts as C
+from aicredit.visualization import figures as F
+from aicredit.visualization.levers import (
     LEVERS,
     VizModel,
     VizSession,
@@ -141,9 +141,9 @@ def test_report_and_browser_draw_the_same_charts(winter, tmp_path, monkeypatch):
     """The run report and the page draw the one set of charts of visualization.charts:
     each panel of ``overview.png`` and each picture on the page is drawn by the same
     :class:`~visualization.charts.Chart` object (or :data:`~visualization.charts.LOSSES`)."""
-    from models.report import plot_run
-    from visualization import live as L
-    from visualization.components import COMPONENTS
+    from aicredit.models.report import plot_run
+    from aicredit.visualization import live as L
+    from aicredit.visualization.components import COMPONENTS
 
     drawn = []
     for cls in (C.Chart, C.LossesChart):
@@ -349,7 +349,7 @@ def test_page_steps_and_resets_in_process():
     import ipyvuetify as v
     import solara
 
-    from visualization.app import Page
+    from aicredit.visualization.app import Page
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -371,14 +371,14 @@ def test_page_steps_and_resets_in_process():
 
 # --- the aicredit viz command -----------------------------------------------------------------
 def _args(*argv):
-    from visualization import server
+    from aicredit.visualization import server
     p = argparse.ArgumentParser()
     server.add_arguments(p)
     return p.parse_args(list(argv))
 
 
 def test_viz_command_serves_the_app_on_loopback(monkeypatch):
-    from visualization import server
+    from aicredit.visualization import server
     calls = []
     monkeypatch.setattr(server, "_serve", lambda cmd, env: calls.append((cmd, env)) or 0)
     assert server.run(_args("--port", "18999")) == 0
@@ -398,7 +398,7 @@ def test_viz_command_serves_the_app_on_loopback(monkeypatch):
     (["viz", "--host", "no.such.host.invalid"], "--host 'no.such.host.invalid'"),
 ])
 def test_viz_command_user_mistakes_exit_2(argv, message, capsys):
-    from models.cli import main
+    from aicredit.models.cli import main
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
@@ -407,7 +407,7 @@ def test_viz_command_user_mistakes_exit_2(argv, message, capsys):
 def test_viz_command_reports_a_busy_port(capsys):
     import socket
 
-    from models.cli import main
+    from aicredit.models.cli import main
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
@@ -425,7 +425,7 @@ def test_live_pictures_equal_a_full_draw_and_reuse_the_static_layer():
 
     from PIL import Image
 
-    from visualization import live as L
+    from aicredit.visualization import live as L
     m = VizModel("ai_winter", seed=0)
     page = L.live_page(m)
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from models import ScenarioError, load_scenario, scenario_names
-from models.scenario import Scenario
-from visualization import ALLOW_LARGE_ENV, PAGE_TITLE
-from visualization.levers import LEVERS, VizModel, VizSession, model_params, page_scenarios
+from aicredit.models import ScenarioError, load_scenario, scenario_names
+from aicredit.models.scenario import Scenario
+from aicredit.visualization import ALLOW_LARGE_ENV, PAGE_TITLE
+from aicredit.visualization.levers import LEVERS, VizModel, VizSession, model_params, page_scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +44,7 @@ def test_viz_starts_quietly_titled_and_sigterm_stops_the_whole_server(tmp_path):
     port = _free_port()
     log = tmp_path / "viz.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "models.cli", "viz", "--port", str(port)],
+        proc = subprocess.Popen([sys.executable, "-m", "aicredit.models.cli", "viz", "--port", str(port)],
                                 cwd=tmp_path, env=_env(), stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)        # its own group, to clean up after
     try:
@@ -77,14 +77,14 @@ def test_viz_starts_quietly_titled_and_sigterm_stops_the_whole_server(tmp_path):
 
 def test_viz_mistake_prints_one_line_and_no_warning():
     """``aicredit viz --port abc`` says what is wrong in one line (no hooks warning first)."""
-    out = subprocess.run([sys.executable, "-m", "models.cli", "viz", "--port", "abc"],
+    out = subprocess.run([sys.executable, "-m", "aicredit.models.cli", "viz", "--port", "abc"],
                          cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert out.stderr == "aicredit: error: --port must be a whole number, got 'abc'\n"
 
 
 def test_solara_runs_offline_and_titled():
-    from visualization import server
+    from aicredit.visualization import server
     assert "--no-check-version" in server.solara_command("127.0.0.1", 8765)
     env = server.server_env(base={"PYTHONPATH": "x"})
     assert env["SOLARA_THEME_TITLE"] == PAGE_TITLE
@@ -122,7 +122,7 @@ def test_large_economy_only_with_the_server_flag(monkeypatch):
     assert len(m.institutions) < 100
     monkeypatch.setenv(ALLOW_LARGE_ENV, "1")
     assert "synthetic" in model_params()["scenario"]["values"]
-    from visualization.levers import check_size
+    from aicredit.visualization.levers import check_size
     check_size(load_scenario("synthetic"), "synthetic")  # allowed now: no error
     monkeypatch.delenv(ALLOW_LARGE_ENV)
     with pytest.raises(ScenarioError, match="large economy"):

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import solara
 
-from visualization import PAGE_TITLE
-from visualization.components import COMPONENTS
-from visualization.levers import VizModel, VizSession, model_params
+from aicredit.visualization import PAGE_TITLE
+from aicredit.visualization.components import COMPONENTS
+from aicredit.visualization.levers import VizModel, VizSession, model_params
 
 TITLE = PAGE_TITLE
 

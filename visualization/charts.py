@@ -40,7 +40,7 @@ from matplotlib.ticker import (
     ScalarFormatter,
 )
 
-from abm.units import BN, MONTHS_PER_YEAR, month_label
+from aicredit.abm.units import BN, MONTHS_PER_YEAR, month_label
 
 __all__ = ["SECTOR_ORDER", "SECTOR_COLORS", "SECTOR_LABELS", "fmt_usd", "month_axis",
            "chart_legend", "Chart", "CHARTS", "chart", "LossesChart", "LOSSES", "LOSS_LABELS",

@@ -14,11 +14,11 @@ import solara
 from mesa.visualization.utils import update_counter
 from solara.alias import rw
 
-from abm.units import month_label
-from visualization import charts as C
-from visualization import figures as F
-from visualization.levers import lever_summary
-from visualization.live import live_page
+from aicredit.abm.units import month_label
+from aicredit.visualization import charts as C
+from aicredit.visualization import figures as F
+from aicredit.visualization.levers import lever_summary
+from aicredit.visualization.live import live_page
 
 __all__ = ["StatusPanel", "NetworkView", "LossesView", "make_chart_component", "COMPONENTS",
            "model_frame"]

@@ -28,8 +28,8 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from abm.exposures import open_exposures  # noqa: E402
-from visualization.charts import (  # noqa: E402  (re-exported: defined once there)
+from aicredit.abm.exposures import open_exposures  # noqa: E402
+from aicredit.visualization.charts import (  # noqa: E402  (re-exported: defined once there)
     CHARTS,
     LOSS_LABELS,
     SECTOR_COLORS,

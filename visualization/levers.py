@@ -24,9 +24,9 @@ import math
 import os
 from dataclasses import dataclass, field
 
-from models import AIEconomyModel, ScenarioError, load_scenario, scenario_names
-from models.scenario import Scenario
-from visualization import ALLOW_LARGE_ENV
+from aicredit.models import AIEconomyModel, ScenarioError, load_scenario, scenario_names
+from aicredit.models.scenario import Scenario
+from aicredit.visualization import ALLOW_LARGE_ENV
 
 __all__ = ["LEVERS", "CHANNELS", "VizSession", "VizModel", "lever_overrides", "parse_seed",
            "model_params", "lever_summary", "economy_size", "large_allowed", "page_scenarios",

@@ -25,8 +25,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from visualization import charts as C
-from visualization import figures as F
+from aicredit.visualization import charts as C
+from aicredit.visualization import figures as F
 
 __all__ = ["Blitter", "LivePage", "live_page", "encode_png", "CHART_DPI", "NETWORK_DPI",
            "CHART_SIZE", "NETWORK_SIZE"]

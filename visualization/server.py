@@ -22,7 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from visualization import ALLOW_LARGE_ENV, PAGE_TITLE
+from aicredit.visualization import ALLOW_LARGE_ENV, PAGE_TITLE
 
 __all__ = ["APP", "add_arguments", "run", "solara_command", "server_env"]
 
@@ -43,7 +43,7 @@ def add_arguments(parser) -> None:
 
 
 def _port(text) -> int:
-    from models.cli import UsageError
+    from aicredit.models.cli import UsageError
     try:
         port = int(str(text))
     except ValueError:
@@ -54,7 +54,7 @@ def _port(text) -> int:
 
 
 def _check_free(host: str, port: int) -> None:
-    from models.cli import UsageError
+    from aicredit.models.cli import UsageError
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -108,7 +108,7 @@ def _serve(cmd: list[str], env: dict) -> int:
 
 
 def run(args) -> int:
-    from models.cli import UsageError
+    from aicredit.models.cli import UsageError
     port = _port(args.port)
     for name in ("solara", "mesa.visualization"):
         if importlib.util.find_spec(name.split(".")[0]) is None or importlib.util.find_spec(name) is None:

@@ -14,9 +14,9 @@ Rules, each month:
 """
 from __future__ import annotations
 
-from abm.agents.base import Institution
-from abm.funding import round_open
-from abm.units import MONTHS_PER_YEAR
+from aicredit.abm.agents.base import Institution
+from aicredit.abm.funding import round_open
+from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["AILab"]
 

@@ -48,10 +48,10 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
-from abm.agents.base import Institution
-from abm.claims import Seniority
-from abm.constraints import BankCapitalRatio
-from abm.units import MONTHS_PER_YEAR
+from aicredit.abm.agents.base import Institution
+from aicredit.abm.claims import Seniority
+from aicredit.abm.constraints import BankCapitalRatio
+from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["Bank", "merton_pd"]
 

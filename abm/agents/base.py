@@ -14,8 +14,8 @@ from operator import attrgetter
 import mesa
 import numpy as np
 
-from abm.claims import Contract, Debt, EquityClaim
-from abm.units import MONTHS_PER_YEAR
+from aicredit.abm.claims import Contract, Debt, EquityClaim
+from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["Institution", "OutsideParty"]
 

@@ -11,8 +11,8 @@ Rules, each month:
 """
 from __future__ import annotations
 
-from abm.agents.base import Institution
-from abm.units import BN
+from aicredit.abm.agents.base import Institution
+from aicredit.abm.units import BN
 
 __all__ = ["Chipmaker"]
 

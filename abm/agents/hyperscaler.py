@@ -26,10 +26,10 @@ import math
 
 import numpy as np
 
-from abm.agents.base import Institution
-from abm.claims import Contract, Debt
-from abm.constraints import DebtToCashFlow
-from abm.units import MONTHS_PER_YEAR
+from aicredit.abm.agents.base import Institution
+from aicredit.abm.claims import Contract, Debt
+from aicredit.abm.constraints import DebtToCashFlow
+from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["Hyperscaler", "mean_expected_demand_ratio", "aggregate_leverage"]
 

@@ -86,8 +86,8 @@ sales documented by Ellul, Jotikasthira and Lundblad (2011, JFE 101) for downgra
 """
 from __future__ import annotations
 
-from abm.agents.base import Institution
-from abm.constraints import InsurerSolvency, payout_usd
+from aicredit.abm.agents.base import Institution
+from aicredit.abm.constraints import InsurerSolvency, payout_usd
 
 __all__ = ["Insurer", "ABSMarket"]
 

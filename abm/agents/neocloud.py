@@ -16,10 +16,10 @@ Rules, each month:
 """
 from __future__ import annotations
 
-from abm.agents.base import Institution
-from abm.agents.hyperscaler import mean_expected_demand_ratio
-from abm.gpu_lending import origination_ltv
-from abm.units import MONTHS_PER_YEAR
+from aicredit.abm.agents.base import Institution
+from aicredit.abm.agents.hyperscaler import mean_expected_demand_ratio
+from aicredit.abm.gpu_lending import origination_ltv
+from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["Neocloud"]
 

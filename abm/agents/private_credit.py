@@ -63,8 +63,8 @@ import math
 
 import numpy as np
 
-from abm.agents.base import Institution
-from abm.claims import EquityClaim
+from aicredit.abm.agents.base import Institution
+from aicredit.abm.claims import EquityClaim
 
 #: Months in a quarter (calendar): the redemption gate is stated per quarter [R13].
 MONTHS_PER_QUARTER = 3

@@ -32,8 +32,8 @@ import math
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
 
-from abm.agents.base import Institution
-from abm.claims import EquityClaim
+from aicredit.abm.agents.base import Institution
+from aicredit.abm.claims import EquityClaim
 
 __all__ = ["SaverCohort", "IndexPool"]
 

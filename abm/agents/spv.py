@@ -27,9 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from abm.agents.base import Institution
-from abm.claims import Contract, Debt, EquityClaim, Seniority
-from abm.units import MONTHS_PER_YEAR, START_YEAR
+from aicredit.abm.agents.base import Institution
+from aicredit.abm.claims import Contract, Debt, EquityClaim, Seniority
+from aicredit.abm.units import MONTHS_PER_YEAR, START_YEAR
 
 __all__ = ["SPV", "SPVTerms", "open_spv", "finance_new_spvs"]
 

@@ -11,7 +11,7 @@ for tests and readers), sharing the same validation.
 from __future__ import annotations
 
 try:
-    from abm.market import _fire_sale as _kernel
+    from aicredit.abm.market import _fire_sale as _kernel
 except ImportError as exc:  # pragma: no cover - exercised by a test that hides the module
     raise ImportError(
         "abm.market needs its compiled fire-sale kernel (abm.market._fire_sale), which is not "
@@ -22,8 +22,8 @@ except ImportError as exc:  # pragma: no cover - exercised by a test that hides 
 
 import numpy as np
 
-from abm.market._reference import clear_fire_sale_reference
-from abm.market._validation import FireSaleResult, validate_inputs
+from aicredit.abm.market._reference import clear_fire_sale_reference
+from aicredit.abm.market._validation import FireSaleResult, validate_inputs
 
 __all__ = ["FireSaleResult", "clear_fire_sale", "clear_fire_sale_reference"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.market._validation import FireSaleResult, validate_inputs
+from aicredit.abm.market._validation import FireSaleResult, validate_inputs
 
 __all__ = ["clear_fire_sale_numpy"]
 

@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from abm.market._validation import FireSaleResult, validate_inputs
+from aicredit.abm.market._validation import FireSaleResult, validate_inputs
 
 __all__ = ["clear_fire_sale_reference"]
 

@@ -12,15 +12,19 @@ already holds).
 """
 from __future__ import annotations
 
-from models.calibration.banks import build_bank_balance_sheets, build_banks
-from models.calibration.chipmaker import build_chipmaker
-from models.calibration.hyperscalers import HYPERSCALERS, build_hyperscalers
-from models.calibration.insurers import build_insurer_balance_sheets, build_insurers
-from models.calibration.labs import LABS, build_labs
-from models.calibration.neoclouds import build_neoclouds, set_neocloud_opex
-from models.calibration.private_credit import build_fund_balance_sheets, build_funds, build_opening_gpu_loans
-from models.calibration.savers import build_savers
-from models.calibration.spvs import build_opening_spvs
+from aicredit.models.calibration.banks import build_bank_balance_sheets, build_banks
+from aicredit.models.calibration.chipmaker import build_chipmaker
+from aicredit.models.calibration.hyperscalers import HYPERSCALERS, build_hyperscalers
+from aicredit.models.calibration.insurers import build_insurer_balance_sheets, build_insurers
+from aicredit.models.calibration.labs import LABS, build_labs
+from aicredit.models.calibration.neoclouds import build_neoclouds, set_neocloud_opex
+from aicredit.models.calibration.private_credit import (
+    build_fund_balance_sheets,
+    build_funds,
+    build_opening_gpu_loans,
+)
+from aicredit.models.calibration.savers import build_savers
+from aicredit.models.calibration.spvs import build_opening_spvs
 
 __all__ = ["build_economy", "HYPERSCALERS", "LABS"]
 

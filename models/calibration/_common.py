@@ -1,7 +1,7 @@
 """Helpers shared by the sector builders: opening cash, equity stakes, contracts."""
 from __future__ import annotations
 
-from abm.claims import Contract, EquityClaim
+from aicredit.abm.claims import Contract, EquityClaim
 
 __all__ = ["endow", "stake", "contract", "OPEN_ENDED_MONTHS"]
 

@@ -1,10 +1,10 @@
 """Banks at step 0 [F31, R10]."""
 from __future__ import annotations
 
-from abm.agents import Bank
-from abm.claims import Debt
-from abm.units import BN, MONTHS_PER_YEAR
-from models.calibration._common import endow
+from aicredit.abm.agents import Bank
+from aicredit.abm.claims import Debt
+from aicredit.abm.units import BN, MONTHS_PER_YEAR
+from aicredit.models.calibration._common import endow
 
 __all__ = ["build_banks", "build_bank_balance_sheets"]
 

@@ -1,9 +1,9 @@
 """The chipmaker (Nvidia) at step 0 [F10, F13]."""
 from __future__ import annotations
 
-from abm.agents import Chipmaker
-from abm.units import BN
-from models.calibration._common import endow
+from aicredit.abm.agents import Chipmaker
+from aicredit.abm.units import BN
+from aicredit.models.calibration._common import endow
 
 __all__ = ["build_chipmaker"]
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.agents import Hyperscaler
-from abm.claims import Debt
-from abm.units import BN, MONTHS_PER_YEAR
-from models.calibration._common import endow
+from aicredit.abm.agents import Hyperscaler
+from aicredit.abm.claims import Debt
+from aicredit.abm.units import BN, MONTHS_PER_YEAR
+from aicredit.models.calibration._common import endow
 
 __all__ = ["build_hyperscalers", "HYPERSCALERS"]
 

@@ -1,12 +1,12 @@
 """Life insurers at step 0 [F32]."""
 from __future__ import annotations
 
-from abm.agents import Insurer
-from abm.agents.insurer import ABSMarket
-from abm.claims import Debt
-from abm.constraints import InsurerSolvency
-from abm.units import BN, MONTHS_PER_YEAR
-from models.calibration._common import endow, stake
+from aicredit.abm.agents import Insurer
+from aicredit.abm.agents.insurer import ABSMarket
+from aicredit.abm.claims import Debt
+from aicredit.abm.constraints import InsurerSolvency
+from aicredit.abm.units import BN, MONTHS_PER_YEAR
+from aicredit.models.calibration._common import endow, stake
 
 __all__ = ["build_insurers", "build_insurer_balance_sheets"]
 

@@ -1,9 +1,9 @@
 """The AI labs at step 0: compute contracts, cash, shareholders [F13-F16]."""
 from __future__ import annotations
 
-from abm.agents import AILab
-from abm.units import BN, MONTHS_PER_YEAR
-from models.calibration._common import contract, endow, stake
+from aicredit.abm.agents import AILab
+from aicredit.abm.units import BN, MONTHS_PER_YEAR
+from aicredit.models.calibration._common import contract, endow, stake
 
 __all__ = ["build_labs", "LABS"]
 

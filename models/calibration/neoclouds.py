@@ -1,9 +1,9 @@
 """The neoclouds at step 0: CoreWeave [F1-F10] and smaller ones like it."""
 from __future__ import annotations
 
-from abm.agents import Neocloud
-from abm.units import BN, MONTHS_PER_YEAR
-from models.calibration._common import OPEN_ENDED_MONTHS, contract, endow, stake
+from aicredit.abm.agents import Neocloud
+from aicredit.abm.units import BN, MONTHS_PER_YEAR
+from aicredit.models.calibration._common import OPEN_ENDED_MONTHS, contract, endow, stake
 
 __all__ = ["build_neoclouds", "neocloud_scales", "neocloud_opex_usd_per_month",
            "set_neocloud_opex", "ANCHOR_HYPERSCALERS"]

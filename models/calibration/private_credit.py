@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.agents import PrivateCreditFund
-from abm.claims import CreditLine, Debt, LoanPool
-from abm.tech_credit import BDC_SHAREHOLDERS, NEW_LPS
-from abm.units import BN, MONTHS_PER_YEAR
-from models.calibration._common import endow, stake
-from models.calibration.neoclouds import neocloud_scales
+from aicredit.abm.agents import PrivateCreditFund
+from aicredit.abm.claims import CreditLine, Debt, LoanPool
+from aicredit.abm.tech_credit import BDC_SHAREHOLDERS, NEW_LPS
+from aicredit.abm.units import BN, MONTHS_PER_YEAR
+from aicredit.models.calibration._common import endow, stake
+from aicredit.models.calibration.neoclouds import neocloud_scales
 
 __all__ = ["fund_weights", "build_funds", "lp_funds", "bdc_leverage", "build_opening_gpu_loans",
            "build_fund_balance_sheets"]

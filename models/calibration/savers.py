@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.agents import SaverCohort
-from abm.agents.saver import IndexPool
-from abm.claims import Debt
-from abm.units import BN, MONTHS_PER_YEAR
-from models.calibration.private_credit import lp_funds
+from aicredit.abm.agents import SaverCohort
+from aicredit.abm.agents.saver import IndexPool
+from aicredit.abm.claims import Debt
+from aicredit.abm.units import BN, MONTHS_PER_YEAR
+from aicredit.models.calibration.private_credit import lp_funds
 
 __all__ = ["build_savers"]
 

@@ -1,8 +1,8 @@
 """SPVs open at step 0: Meta's Louisiana data centre and others like it [F20-F22]."""
 from __future__ import annotations
 
-from abm.agents.spv import open_spv
-from abm.units import BN, MONTHS_PER_YEAR
+from aicredit.abm.agents.spv import open_spv
+from aicredit.abm.units import BN, MONTHS_PER_YEAR
 
 __all__ = ["build_opening_spvs", "ARTICLE_OTHER_SPVS"]
 

@@ -55,8 +55,14 @@ validation), :mod:`.runs` (identities, :func:`run_model` and :func:`run_one`), :
 """
 from __future__ import annotations
 
-from models.sweep.cli import add_arguments, add_common_arguments, add_description_arguments, execute_cli, run
-from models.sweep.common import (
+from aicredit.models.sweep.cli import (
+    add_arguments,
+    add_common_arguments,
+    add_description_arguments,
+    execute_cli,
+    run,
+)
+from aicredit.models.sweep.common import (
     AGGREGATORS,
     CLI_SOURCE,
     DEFAULT_MODEL,
@@ -72,10 +78,10 @@ from models.sweep.common import (
     param_kind,
     where,
 )
-from models.sweep.dataset import Dataset, load_sweep
-from models.sweep.execute import run_sweep, worker_init
-from models.sweep.outputs import extract_outputs, parse_output, validate_outputs
-from models.sweep.runs import (
+from aicredit.models.sweep.dataset import Dataset, load_sweep
+from aicredit.models.sweep.execute import run_sweep, worker_init
+from aicredit.models.sweep.outputs import extract_outputs, parse_output, validate_outputs
+from aicredit.models.sweep.runs import (
     MAX_RUNS,
     build_runs,
     check_run_count,
@@ -85,7 +91,7 @@ from models.sweep.runs import (
     run_one,
     validate_all,
 )
-from models.sweep.spec import load_spec, spec_from_cli, spec_from_dict, validate_one
+from aicredit.models.sweep.spec import load_spec, spec_from_cli, spec_from_dict, validate_one
 
 __all__ = ["SweepError", "SweepSpec", "load_spec", "spec_from_dict", "spec_from_cli", "build_runs",
            "run_one", "run_model", "run_sweep", "load_sweep", "add_arguments", "run",

@@ -7,8 +7,8 @@ import sys
 import threading
 from pathlib import Path
 
-from models.options import positive_int
-from models.sweep.common import (
+from aicredit.models.options import positive_int
+from aicredit.models.sweep.common import (
     EXIT_ABORTED,
     EXIT_INTERRUPTED,
     SAMPLE_METHODS,
@@ -16,9 +16,9 @@ from models.sweep.common import (
     SweepError,
     SweepSpec,
 )
-from models.sweep.execute import run_sweep
-from models.sweep.runs import build_runs
-from models.sweep.spec import spec_from_cli
+from aicredit.models.sweep.execute import run_sweep
+from aicredit.models.sweep.runs import build_runs
+from aicredit.models.sweep.spec import spec_from_cli
 
 __all__ = ["add_common_arguments", "add_description_arguments", "add_arguments", "execute_cli",
            "run"]
@@ -174,8 +174,8 @@ def _run_unkept(spec: SweepSpec, args) -> int:
 def _print_headlines(out: Path, kept: bool = True) -> None:
     """The headline outputs a sweep recorded, mean and 95% CI over its seeds per scenario
     (:mod:`models.compare`; nothing when it recorded none of them)."""
-    from models.compare import format_table, headline_table, load_entries
-    from models.options import UsageError
+    from aicredit.models.compare import format_table, headline_table, load_entries
+    from aicredit.models.options import UsageError
     try:
         table = headline_table(load_entries([out], prefix=kept))
     except UsageError:                    # e.g. every run failed: the line above says so

@@ -8,7 +8,7 @@ import dataclasses
 import importlib
 from typing import Any
 
-from models.scenario import Scenario, ScenarioError, load_scenario
+from aicredit.models.scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = ["DEFAULT_MODEL", "AGGREGATORS", "HEADLINE_OUTPUTS", "HEADLINE_SERIES", "DEFAULT_OUTPUTS",
            "SAMPLE_METHODS", "MANIFEST", "LOCK", "MAX_ATTEMPTS",
@@ -17,7 +17,7 @@ __all__ = ["DEFAULT_MODEL", "AGGREGATORS", "HEADLINE_OUTPUTS", "HEADLINE_SERIES"
            "spec_error", "import_model", "base_params", "jsonable", "MODEL_GROUP", "BUILTIN_MODELS",
            "registered_models", "resolve_model"]
 
-DEFAULT_MODEL = "models.model:AIEconomyModel"
+DEFAULT_MODEL = "aicredit.models.model:AIEconomyModel"
 #: The entry-point group in which installed packages register model classes for sweeps.
 MODEL_GROUP = "aicredit.models"
 #: The project's own model under its registered name (``setup.py`` registers it too).

@@ -8,7 +8,7 @@ import secrets
 import time
 from pathlib import Path
 
-from models.sweep.common import LOCK, MANIFEST, SweepError, SweepSpec, param_kind
+from aicredit.models.sweep.common import LOCK, MANIFEST, SweepError, SweepSpec, param_kind
 
 __all__ = ["Dataset", "load_sweep"]
 
@@ -41,9 +41,9 @@ def settings(spec: SweepSpec) -> dict:
     """
     import hashlib
 
-    from models.report import MODEL_VERSION
-    from models.sweep.common import base_params
-    from models.sweep.runs import scenario_label
+    from aicredit.models.report import MODEL_VERSION
+    from aicredit.models.sweep.common import base_params
+    from aicredit.models.sweep.runs import scenario_label
 
     def digest(scenario):
         blob = json.dumps(base_params(spec, scenario), sort_keys=True, default=str)
@@ -207,7 +207,7 @@ class Dataset:
         return dropped
 
     def write_manifest(self, **info):
-        from models.report import MODEL_VERSION
+        from aicredit.models.report import MODEL_VERSION
         data = {"format": FORMAT, "name": self.spec.name, "spec": self.spec.to_dict(),
                 "model_version": MODEL_VERSION, "settings": settings(self.spec),
                 "schema": self._schema_desc(), **info,

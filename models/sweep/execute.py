@@ -12,10 +12,10 @@ from collections import deque
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from models.sweep.common import MAX_ATTEMPTS, SweepAborted, SweepError, SweepSpec
-from models.sweep.dataset import Dataset, load_sweep
-from models.sweep.runs import build_runs, failed_row, run_one
-from models.sweep.spec import load_spec, spec_from_dict
+from aicredit.models.sweep.common import MAX_ATTEMPTS, SweepAborted, SweepError, SweepSpec
+from aicredit.models.sweep.dataset import Dataset, load_sweep
+from aicredit.models.sweep.runs import build_runs, failed_row, run_one
+from aicredit.models.sweep.spec import load_spec, spec_from_dict
 
 __all__ = ["run_sweep", "worker_init"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from models.size import SIZE_PARAMETERS
-from models.sweep.common import (
+from aicredit.models.size import SIZE_PARAMETERS
+from aicredit.models.sweep.common import (
     AGGREGATORS,
     FIELDS,
     RESULT_COLUMNS,
@@ -30,7 +30,7 @@ def parse_output(name: str) -> tuple[str, str, str | None]:
 
 def _probe(spec: SweepSpec):
     """A step-0 model of the sweep's base scenario: the names its outputs may use."""
-    from models.report import summary
+    from aicredit.models.report import summary
     cls = import_model(spec.model)
     base = base_params(spec)
     # an economy of the same shape at no more than the default sizes: the outputs' names do
@@ -89,7 +89,7 @@ def validate_outputs(spec: SweepSpec, kind: str) -> None:
 def extract_outputs(model, outputs: list[str]) -> dict:
     """The values of ``outputs`` (names as :func:`parse_output` reads them) from a finished
     model: floats, NaN for a missing summary value, lists of floats for series."""
-    from models.report import summary
+    from aicredit.models.report import summary
     out = {}
     summ = None
     df = model.datacollector.get_model_vars_dataframe()

@@ -11,11 +11,19 @@ import time
 import traceback as _traceback
 from pathlib import Path
 
-from models import size as _size
-from models.scenario import Scenario, ScenarioError, validate_params
-from models.size import EconomyTooLarge, check_economy_size
-from models.sweep.common import SweepError, SweepSpec, base_params, import_model, jsonable, param_kind, where
-from models.sweep.outputs import extract_outputs
+from aicredit.models import size as _size
+from aicredit.models.scenario import Scenario, ScenarioError, validate_params
+from aicredit.models.size import EconomyTooLarge, check_economy_size
+from aicredit.models.sweep.common import (
+    SweepError,
+    SweepSpec,
+    base_params,
+    import_model,
+    jsonable,
+    param_kind,
+    where,
+)
+from aicredit.models.sweep.outputs import extract_outputs
 
 __all__ = ["build_runs", "run_identity", "validate_all", "run_model", "run_one", "failed_row",
            "scenario_label", "count_runs", "check_run_count", "MAX_RUNS"]
@@ -51,7 +59,7 @@ def _points(spec: SweepSpec) -> list[dict]:
 def run_identity(model: str, params: dict, seed: int, scenario: str | None = None) -> str:
     """The run's id: sha256 of its model class, full parameters, seed and model version (and
     its scenario's name in a sweep over several scenarios)."""
-    from models.report import MODEL_VERSION
+    from aicredit.models.report import MODEL_VERSION
     ident = {"model": model, "params": params, "seed": int(seed), "model_version": MODEL_VERSION}
     if scenario is not None:
         ident["scenario"] = scenario
@@ -184,7 +192,7 @@ def run_one(run: dict) -> dict:
 
 def _model_version() -> str:
     """The model version of the code running the run (a Dask worker's installed one)."""
-    from models.report import MODEL_VERSION
+    from aicredit.models.report import MODEL_VERSION
     return MODEL_VERSION
 
 

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models.options import did_you_mean, toml_value
-from models.scenario import ScenarioError, load_scenario, read_toml, unknown_key_hint, validate_params
-from models.sweep.common import (
+from aicredit.models.options import did_you_mean, toml_value
+from aicredit.models.scenario import (
+    ScenarioError,
+    load_scenario,
+    read_toml,
+    unknown_key_hint,
+    validate_params,
+)
+from aicredit.models.sweep.common import (
     CLI_SOURCE,
     DEFAULT_MODEL,
     DEFAULT_OUTPUTS,
@@ -20,7 +26,7 @@ from models.sweep.common import (
     spec_error,
     where,
 )
-from models.sweep.outputs import validate_outputs
+from aicredit.models.sweep.outputs import validate_outputs
 
 TOP_KEYS = {"name", "description", "scenario", "steps", "replications", "seeds", "outputs",
             "parameters", "sample", "fixed", "model"}
