@@ -182,47 +182,16 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
     Raises :class:`SweepError` naming the first bad key and its value.
     """
     raw = dict(raw)
-    methods = SAMPLE_METHODS if kind == "sweep" else ("sobol", "morris")
-    for key in raw:
-        if key not in TOP_KEYS:       # its value is not shown: this may be no sweep file at all
-            raise SweepError(f"{where(source)}: unknown {key_label(source, key)}"
-                             f"{did_you_mean(key, TOP_KEYS)} (known: {', '.join(sorted(TOP_KEYS))})")
-    for key in ("scenario",) + (("outputs",) if kind == "sensitivity" else ()):
-        if key not in raw:
-            raise _missing(source, key)
-    for key in ("name", "description"):
-        if key in raw and not (isinstance(raw[key], str) and raw[key]):
-            raise spec_error(source, key, raw[key], "must be a non-empty string")
+    _check_top_keys(source, raw, kind)
     scenarios = _check_scenarios(source, raw["scenario"], base_dir, kind)
     steps = _check_int(source, "steps", raw["steps"] if "steps" in raw
                        else _scenario_steps(source, scenarios), 1)
     f = FIELDS["steps"].metadata
     if steps > f["high"]:
         raise spec_error(source, "steps", steps, f"must be <= {f['high']}")
-
-    # seeds
-    if "seeds" in raw and "replications" in raw:
-        raise SweepError(f"{where(source)}: give {key_label(source, 'replications')} or "
-                         f"{key_label(source, 'seeds')}, not both")
-    if "seeds" in raw:
-        seeds = raw["seeds"]
-        if not isinstance(seeds, list) or not seeds:
-            raise spec_error(source, "seeds", seeds, "must be a non-empty list of whole numbers")
-        seeds = [_check_int(source, "seeds", s, 0) for s in seeds]
-        if len(set(seeds)) != len(seeds):
-            raise spec_error(source, "seeds", raw["seeds"], "lists a seed twice")
-    else:
-        seeds = list(range(_check_int(source, "replications", raw.get("replications", 1), 1)))
-
-    # fixed overrides
-    fixed = raw.get("fixed", {})
-    if not isinstance(fixed, dict):
-        raise spec_error(source, "fixed", fixed, "must be a table of parameter = value")
-    for name, value in fixed.items():
-        _check_param_name(source, f"fixed.{name}", name, value)
-        _check_value(source, f"fixed.{name}", name, value)
-
-    # parameters: grid or sample
+    seeds = _check_seeds(source, raw)
+    fixed = _check_fixed(source, raw)
+    grid = sample = points = None
     has_grid, has_sample = "parameters" in raw, "sample" in raw
     if kind == "sensitivity" and not has_sample:
         raise SweepError(f"{where(source)}: a sensitivity analysis needs a [sample] table "
@@ -231,70 +200,12 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
         raise SweepError(f"{where(source)}: give either a [parameters] table (a grid; option "
                          f"--param) or a [sample] table (options --sample, --n, --range), "
                          "not both")
-    grid = sample = points = None
-    if not has_grid and not has_sample:
-        points = [{}]             # the scenarios as they are: a Monte Carlo over the seeds
-    elif has_grid:
-        table = raw["parameters"]
-        if not isinstance(table, dict) or not table:
-            raise spec_error(source, "parameters", table, "must be a table of parameter = [values]")
-        grid = {}
-        for name, values in table.items():
-            key = f"parameters.{name}"
-            _check_param_name(source, key, name, values)
-            if name in fixed:
-                raise spec_error(source, key, values, "is also in [fixed]")
-            if not isinstance(values, list) or not values:
-                raise spec_error(source, key, values, "must be a non-empty list of values")
-            grid[name] = [_check_value(source, key, name, v) for v in values]
-            if len(set(map(repr, grid[name]))) != len(values):
-                raise spec_error(source, key, values, "lists a value twice")
+    if has_grid:
+        grid = _check_grid(source, raw["parameters"], fixed)
+    elif has_sample:
+        sample = _check_sample(source, raw["sample"], fixed, kind)
     else:
-        table = raw["sample"]
-        if not isinstance(table, dict):
-            raise spec_error(source, "sample", table, "must be a table with method, n and ranges")
-        for key in table:
-            if key not in SAMPLE_KEYS:
-                raise SweepError(f"{where(source)}: unknown {key_label(source, f'sample.{key}')} "
-                                 f"(known: {', '.join(sorted(SAMPLE_KEYS))})")
-        method = table.get("method", methods[0] if kind == "sensitivity" else None)
-        if method is None:
-            raise _missing(source, "sample.method", f" ({' or '.join(methods)})")
-        if method not in methods:
-            raise spec_error(source, "sample.method", method, f"must be one of {', '.join(methods)}")
-        if "n" not in table:
-            raise _missing(source, "sample.n")
-        n = _check_int(source, "sample.n", table["n"], 1)
-        if method == "sobol" and n & (n - 1):
-            lo = 1 << (n.bit_length() - 1)
-            raise spec_error(source, "sample.n", n, f"Sobol' samples need a power of 2 (e.g. {lo} or "
-                       f"{lo * 2})")
-        seed = _check_int(source, "sample.seed", table.get("seed", 0), 0)
-        num_levels = _check_int(source, "sample.num_levels", table.get("num_levels", 4), 2)
-        ranges = table.get("ranges")
-        if not isinstance(ranges, dict) or not ranges:
-            raise SweepError(f"{where(source)}: missing table [sample.ranges] of "
-                             "parameter = [low, high] (option --range NAME=LOW,HIGH)")
-        clean = {}
-        for name, rng in ranges.items():
-            key = f"sample.ranges.{name}"
-            _check_param_name(source, key, name, rng, sampled=True)
-            if name in fixed:
-                raise spec_error(source, key, rng, "is also in [fixed]")
-            if (not isinstance(rng, list) or len(rng) != 2
-                    or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in rng)):
-                raise spec_error(source, key, rng, "must be [low, high]")
-            lo, hi = (_check_value(source, key, name, v) for v in rng)
-            if not lo < hi:
-                raise spec_error(source, key, rng, "low must be below high")
-            clean[name] = [float(lo), float(hi)]
-        if kind == "sensitivity" and len(clean) < 2:
-            raise spec_error(source, "sample.ranges", ranges, "a sensitivity analysis needs at least "
-                       "2 parameters")
-        sample = dict(method=method, n=n, seed=seed, ranges=clean)
-        if method == "morris":
-            sample["num_levels"] = num_levels
-
+        points = [{}]             # the scenarios as they are: a Monte Carlo over the seeds
     outputs = raw.get("outputs", list(DEFAULT_OUTPUTS))
     if not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs):
         raise spec_error(source, "outputs", outputs, "must be a non-empty list of output names")
@@ -308,6 +219,119 @@ def spec_from_dict(raw: dict, *, source: str = "<dict>", base_dir: str | Path | 
                      source=source)
     validate_outputs(spec, kind)
     return spec
+
+
+def _check_top_keys(source, raw: dict, kind: str) -> None:
+    """Only known top-level keys; the required ones present; name and description strings."""
+    for key in raw:
+        if key not in TOP_KEYS:       # its value is not shown: this may be no sweep file at all
+            raise SweepError(f"{where(source)}: unknown {key_label(source, key)}"
+                             f"{did_you_mean(key, TOP_KEYS)} (known: {', '.join(sorted(TOP_KEYS))})")
+    for key in ("scenario",) + (("outputs",) if kind == "sensitivity" else ()):
+        if key not in raw:
+            raise _missing(source, key)
+    for key in ("name", "description"):
+        if key in raw and not (isinstance(raw[key], str) and raw[key]):
+            raise spec_error(source, key, raw[key], "must be a non-empty string")
+
+
+def _check_seeds(source, raw: dict) -> list[int]:
+    """The seeds: an explicit list of distinct whole numbers, or 0..replications-1."""
+    if "seeds" in raw and "replications" in raw:
+        raise SweepError(f"{where(source)}: give {key_label(source, 'replications')} or "
+                         f"{key_label(source, 'seeds')}, not both")
+    if "seeds" not in raw:
+        return list(range(_check_int(source, "replications", raw.get("replications", 1), 1)))
+    seeds = raw["seeds"]
+    if not isinstance(seeds, list) or not seeds:
+        raise spec_error(source, "seeds", seeds, "must be a non-empty list of whole numbers")
+    seeds = [_check_int(source, "seeds", s, 0) for s in seeds]
+    if len(set(seeds)) != len(seeds):
+        raise spec_error(source, "seeds", raw["seeds"], "lists a seed twice")
+    return seeds
+
+
+def _check_fixed(source, raw: dict) -> dict:
+    """The [fixed] table: overrides held constant in every run, each checked."""
+    fixed = raw.get("fixed", {})
+    if not isinstance(fixed, dict):
+        raise spec_error(source, "fixed", fixed, "must be a table of parameter = value")
+    for name, value in fixed.items():
+        _check_param_name(source, f"fixed.{name}", name, value)
+        _check_value(source, f"fixed.{name}", name, value)
+    return fixed
+
+
+def _check_grid(source, table, fixed: dict) -> dict:
+    """The [parameters] table of a full grid: ``{name: [distinct checked values]}``."""
+    if not isinstance(table, dict) or not table:
+        raise spec_error(source, "parameters", table, "must be a table of parameter = [values]")
+    grid = {}
+    for name, values in table.items():
+        key = f"parameters.{name}"
+        _check_param_name(source, key, name, values)
+        if name in fixed:
+            raise spec_error(source, key, values, "is also in [fixed]")
+        if not isinstance(values, list) or not values:
+            raise spec_error(source, key, values, "must be a non-empty list of values")
+        grid[name] = [_check_value(source, key, name, v) for v in values]
+        if len(set(map(repr, grid[name]))) != len(values):
+            raise spec_error(source, key, values, "lists a value twice")
+    return grid
+
+
+def _check_sample(source, table, fixed: dict, kind: str) -> dict:
+    """The [sample] table: method, n (a power of 2 for Sobol'), seed, Morris levels, ranges."""
+    methods = SAMPLE_METHODS if kind == "sweep" else ("sobol", "morris")
+    if not isinstance(table, dict):
+        raise spec_error(source, "sample", table, "must be a table with method, n and ranges")
+    for key in table:
+        if key not in SAMPLE_KEYS:
+            raise SweepError(f"{where(source)}: unknown {key_label(source, f'sample.{key}')} "
+                             f"(known: {', '.join(sorted(SAMPLE_KEYS))})")
+    method = table.get("method", methods[0] if kind == "sensitivity" else None)
+    if method is None:
+        raise _missing(source, "sample.method", f" ({' or '.join(methods)})")
+    if method not in methods:
+        raise spec_error(source, "sample.method", method, f"must be one of {', '.join(methods)}")
+    if "n" not in table:
+        raise _missing(source, "sample.n")
+    n = _check_int(source, "sample.n", table["n"], 1)
+    if method == "sobol" and n & (n - 1):
+        lo = 1 << (n.bit_length() - 1)
+        raise spec_error(source, "sample.n", n, f"Sobol' samples need a power of 2 (e.g. {lo} or "
+                   f"{lo * 2})")
+    seed = _check_int(source, "sample.seed", table.get("seed", 0), 0)
+    num_levels = _check_int(source, "sample.num_levels", table.get("num_levels", 4), 2)
+    sample = dict(method=method, n=n, seed=seed, ranges=_check_ranges(source, table, fixed, kind))
+    if method == "morris":
+        sample["num_levels"] = num_levels
+    return sample
+
+
+def _check_ranges(source, table: dict, fixed: dict, kind: str) -> dict:
+    """[sample.ranges]: ``{name: [low, high]}`` with low < high, each bound a valid value."""
+    ranges = table.get("ranges")
+    if not isinstance(ranges, dict) or not ranges:
+        raise SweepError(f"{where(source)}: missing table [sample.ranges] of "
+                         "parameter = [low, high] (option --range NAME=LOW,HIGH)")
+    clean = {}
+    for name, rng in ranges.items():
+        key = f"sample.ranges.{name}"
+        _check_param_name(source, key, name, rng, sampled=True)
+        if name in fixed:
+            raise spec_error(source, key, rng, "is also in [fixed]")
+        if (not isinstance(rng, list) or len(rng) != 2
+                or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in rng)):
+            raise spec_error(source, key, rng, "must be [low, high]")
+        lo, hi = (_check_value(source, key, name, v) for v in rng)
+        if not lo < hi:
+            raise spec_error(source, key, rng, "low must be below high")
+        clean[name] = [float(lo), float(hi)]
+    if kind == "sensitivity" and len(clean) < 2:
+        raise spec_error(source, "sample.ranges", ranges, "a sensitivity analysis needs at least "
+                   "2 parameters")
+    return clean
 
 
 def _check_value(source, key, name, value):
