@@ -1,5 +1,5 @@
-"""The documentation matches the code: the generated parameter page, and the README's
-``mesa.batch_run`` example run as written."""
+"""The documentation matches the code: the generated parameter page, and the
+``mesa.batch_run`` example of docs/sweeps.md run as written."""
 import re
 from pathlib import Path
 
@@ -23,23 +23,23 @@ def test_every_parameter_has_a_source_and_meaning():
         assert row["source"], row["name"]
 
 
-def readme_python_block(containing: str) -> str:
-    """The README's one ```python block whose code contains ``containing``."""
-    blocks = re.findall(r"^```python\n(.*?)^```", (ROOT / "README.md").read_text(), re.M | re.S)
+def python_block(page: str, containing: str) -> str:
+    """The one ```python block of ``page`` (a path from the root) whose code contains ``containing``."""
+    blocks = re.findall(r"^```python\n(.*?)^```", (ROOT / page).read_text(), re.M | re.S)
     found = [b for b in blocks if containing in b]
-    assert len(found) == 1, f"{len(found)} README python blocks contain {containing!r}"
+    assert len(found) == 1, f"{len(found)} python blocks of {page} contain {containing!r}"
     return found[0]
 
 
 @pytest.mark.slow
-def test_readme_batch_run_example_returns_one_row_per_run_and_month():
+def test_batch_run_example_returns_one_row_per_run_and_month():
     """Run as written, the example gives one row per (run, step), Step 0..72 for every run,
     no per-agent rows, and its last row is the state at the end of the 72 months (what the
-    README says it is: the same as a plain 72-month run's last collected row)."""
+    page says it is: the same as a plain 72-month run's last collected row)."""
     from aicredit.models import AIEconomyModel
 
     namespace = {}
-    exec(compile(readme_python_block("mesa.batch_run"), "README.md", "exec"), namespace)
+    exec(compile(python_block("docs/sweeps.md", "mesa.batch_run"), "docs/sweeps.md", "exec"), namespace)
     df = pd.DataFrame(namespace["rows"])
     assert "AgentID" not in df.columns                       # model-level rows only
     assert not df.duplicated(["RunId", "Step"]).any()        # one row per run and step
