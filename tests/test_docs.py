@@ -55,3 +55,33 @@ def test_batch_run_example_returns_one_row_per_run_and_month():
     assert model.steps == 72 and last["Step"] == 72
     for col in ("ai_index", "gpu_price_index", "defaults_total", "losses_total_usd"):
         assert last[col] == final[col], col
+
+
+def _contributing_section(start: str, end: str) -> str:
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    return text[text.index(start):text.index(end)]
+
+
+def test_contributing_layout_names_every_engine_module():
+    """CONTRIBUTING's layout names every module of the engine (abm/, its markets and agents),
+    so that a reader finds each from the folder names alone (issue 17)."""
+    layout = _contributing_section("## Where things live", "### Where is the rule for X")
+    missing = [path.relative_to(ROOT).as_posix() for path in sorted((ROOT / "abm").rglob("*.py"))
+               if not path.name.startswith("_")
+               and not re.search(rf"(?<![\w.]){re.escape(path.stem)}\b", layout)]
+    assert not missing, f"not in CONTRIBUTING.md's layout: {missing}"
+
+
+def test_contributing_maps_every_section_of_the_model_description():
+    """Every numbered section of docs/model.md with rules (3, 5, 7.x) has a row in
+    CONTRIBUTING's "where is the rule for X" table, and every module the table names exists."""
+    table = _contributing_section("### Where is the rule for X", "## Extending the model")
+    rows = [ln.split("|")[1:4] for ln in table.splitlines() if ln.startswith("| ") and "---" not in ln]
+    sections = {part.strip() for cell, _, _ in rows for part in cell.split(",")}
+    model = (ROOT / "docs" / "model.md").read_text()
+    wanted = set(re.findall(r"^### (7\.\d+a?) ", model, re.M)) | {"3", "5"}
+    assert wanted <= sections, f"sections without a row: {sorted(wanted - sections)}"
+    named = {m for _, _, cell in rows for m in re.findall(r"`((?:abm|models)/[\w/<>.]+?)`", cell)}
+    assert named, "the table names no module"
+    absent = sorted(m for m in named if "<" not in m and not (ROOT / m).exists())
+    assert not absent, f"CONTRIBUTING's map names modules that do not exist: {absent}"
