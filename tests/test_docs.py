@@ -85,3 +85,18 @@ def test_contributing_maps_every_section_of_the_model_description():
     assert named, "the table names no module"
     absent = sorted(m for m in named if "<" not in m and not (ROOT / m).exists())
     assert not absent, f"CONTRIBUTING's map names modules that do not exist: {absent}"
+
+
+def test_readme_is_the_first_page_not_the_manual():
+    """The README stays short (about 150 lines): what the model is, the two commands (install
+    and run the baseline; the test suite), what a run tells you and where to go next; the
+    manual's parts live under docs/ and the README links them."""
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 170, "the README grew past a first page: move detail to docs/"
+    first_block = re.search(r"^```sh\n(.*?)^```", readme, re.M | re.S).group(1).splitlines()
+    assert first_block == ["pip install -e . && aicredit run --scenario baseline --out results/baseline",
+                           "sh scripts/test.sh"]
+    for page in ("docs/outputs.md", "docs/overview.md", "docs/model.md", "docs/troubleshooting.md",
+                 "docs/benchmarks.md", "docs/api.md", "CONTRIBUTING.md"):
+        assert f"]({page}" in readme, f"the README does not link {page}"
+    assert "import aicredit\n" in python_block("README.md", "aicredit.run(")
