@@ -19,10 +19,13 @@ ageing and releases, which lenders price in, do not tighten terms). A falling ma
 shrinks new loans and makes cures sell more: credit tightens as collateral falls. The
 trigger m is not haircut.
 
-New loans: each month neoclouds ask for ``ltv * capex``; requests are filled pro rata to
-the funds' lending capacity (cash plus undrawn bank lines above a reserve, times their
-appetite), at a rate that widens as appetite falls after losses (credit supply). Maturing
-loans are rolled over with each lender's rollover share, a random draw per loan [F6].
+New loans: each month neoclouds ask for ``ltv * capex``; the fill ratio is the funds'
+lending capacity (cash plus undrawn bank lines above a reserve, times their appetite) over
+the requests, at a rate that widens as appetite falls after losses (credit supply). The fill
+is pro rata in the aggregate only: borrowers are served in creation order and each chosen
+lender lends at most the capacity it has left, so when a lender's capacity runs out the
+earlier-created borrower is served first (:func:`lend_to_neoclouds`; ``docs/model.md``, 7.3).
+Maturing loans are rolled over with each lender's rollover share, a random draw per loan [F6].
 """
 from __future__ import annotations
 
@@ -51,12 +54,16 @@ def origination_ltv(economy) -> float:
 
 
 def lend_to_neoclouds(economy) -> None:
-    """New GPU-backed loans: requests filled pro rata to funds' lending capacity.
+    """New GPU-backed loans: requests scaled by the funds' total lending capacity.
 
     The fill ratio is total capacity over total requests (at most 1); each borrower's loan
     is split among up to ``gpu_loan_lenders_per_loan`` funds drawn with probability
     proportional to their capacity, so the book grows by a few loans per borrower a month.
-    Each borrower then buys GPUs with the loan and its own cash (:meth:`Neocloud.invest`).
+    Borrowers are served in creation order (CoreWeave first) and a lender lends each at most
+    the capacity it has left, so where several draw the same lender and its capacity runs
+    out, the later borrowers get less than the fill ratio: pro rata in the aggregate, first
+    come first served per lender. Each borrower then buys GPUs with the loan and its own cash
+    (:meth:`Neocloud.invest`).
     """
     p = economy.p
     live = [n for n in economy.neoclouds if not n.defaulted]

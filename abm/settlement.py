@@ -4,18 +4,25 @@ Obligations come from three places: the claims book (compute contracts, leases, 
 and principal of debt, credit lines called), the GPU-loan book (interest and amortisation,
 and whole balances at maturity once the lenders' rollover decisions are made) and costs
 owed to outside accounts (operating costs). They form one liabilities matrix between
-ledger accounts, cleared simultaneously by :func:`abm.clearing.clear_payments` (Eisenberg
-and Noe 2001, with default costs; contract in ``docs/spec/payment-clearing.md``): each
-debtor pays the same fraction of everything it owes. The result is executed through the
-ledger, and every claim and GPU loan records what it was paid. The outside world always
-pays its dues in full, outside the clearing.
+ledger accounts, cleared simultaneously by :func:`abm.clearing.clear_payments` (contract in
+``docs/spec/payment-clearing.md``): each debtor pays the same fraction of everything it
+owes. The result is executed through the ledger, and every claim and GPU loan records what
+it was paid. The outside world always pays its dues in full, outside the clearing.
+
+Default costs (Rogers and Veraart 2013, ``[R28]``): a debtor that cannot pay in full
+realises only ``default_cost_alpha`` of its cash and ``default_cost_beta`` of what it is
+paid in the clearing; the rest is lost to the administration of its failure (paid to the
+outside ``suppliers`` account, memo ``default_costs``) before its estate is shared out by
+seniority (:mod:`abm.default`). Both default to 1: **no default costs**, plain Eisenberg and
+Noe (2001), the calibration the shipped results use; the literature has no estimate for
+the firms of this economy, so costs are an option for sensitivity analysis, not a default.
 """
 from __future__ import annotations
 
 import numpy as np
 from scipy import sparse
 
-from aicredit.abm.clearing import clear_payments
+from aicredit.abm.clearing import clear_payments, received_payments
 from aicredit.abm.gpu_lending import roll_over_maturing
 from aicredit.abm.gpu_loans import lender_accounts
 
@@ -95,7 +102,8 @@ def settle_month(economy) -> None:
     liab.setdiag(0.0)
     names = list(node.index)
     cash = np.array([0.0 if ledger.is_outside(nm) else max(ledger.balance(nm), 0.0) for nm in names])
-    result = clear_payments(liab, cash)
+    alpha, beta = economy.p.default_cost_alpha, economy.p.default_cost_beta
+    result = clear_payments(liab, cash, alpha=alpha, beta=beta)
     pbar = np.asarray(liab.sum(axis=1)).ravel()
     frac = np.where(pbar > 0, result.payments / np.where(pbar > 0, pbar, 1.0), 1.0)
     frac = np.minimum(frac, 1.0)
@@ -103,6 +111,9 @@ def settle_month(economy) -> None:
     # execute all payments simultaneously through the ledger
     idx = np.array([ledger.index(nm) for nm in names], dtype=np.int64)
     ledger.transfer_many(idx[all_rows], idx[all_cols], all_vals * frac[all_rows], "clearing")
+    if alpha < 1.0 or beta < 1.0:
+        _charge_default_costs(ledger, names, result, cash, received_payments(liab, result.payments),
+                              alpha, beta)
     due_by_kind: dict[str, float] = {}
     paid_by_kind: dict[str, float] = {}
     for c, i, due in items:
@@ -114,3 +125,17 @@ def settle_month(economy) -> None:
     paid_fraction[live_rows] = frac[gl_nodes_i]
     book.pay(paid_fraction, t)
     economy.month.payment_defaulters = [names[i] for i in np.flatnonzero(result.defaulted)]
+
+
+def _charge_default_costs(ledger, names, result, cash, received, alpha, beta) -> None:
+    """Pay each defaulter's default costs to the outside world (Rogers and Veraart 2013).
+
+    A defaulter had ``cash + received`` and paid ``alpha * cash + beta * received`` in the
+    clearing; the difference, ``(1 - alpha) * cash + (1 - beta) * received``, is the cost of
+    its failure and leaves the economy, so that its creditors recover only what it paid.
+    """
+    for i in np.flatnonzero(result.defaulted):
+        cost = (1.0 - alpha) * cash[i] + (1.0 - beta) * received[i]
+        left = max(ledger.balance(names[i]), 0.0)
+        if cost > 0 and left > 0:
+            ledger.transfer(names[i], "suppliers", min(cost, left), "default_costs")

@@ -101,8 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario parameter (repeatable)")
     run.add_argument("--force", action="store_true", help="overwrite results already in --out")
-    run.add_argument("--format", choices=("png", "pdf", "svg"), default="png",
-                     help="file format of the report figure overview.FORMAT (default png)")
+    run.add_argument("--format", choices=("png", "pdf", "svg"), default=None,
+                     help="file format of the report figure overview.FORMAT in --out (default png)")
     run.add_argument("--no-agent-data", action="store_true",
                      help="skip per-agent data (agent_vars.parquet); faster for large economies")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -136,6 +136,9 @@ def cmd_run(args) -> int:
     from aicredit.models.report import format_summary, run_summary, write_outputs
     from aicredit.models.scenario import load_scenario
 
+    if args.format is not None and args.out is None:      # the figure is drawn only into --out
+        raise UsageError(f"--format {args.format} needs --out DIR: the figure overview.{args.format} "
+                         f"is written with the results, and nothing is written without --out")
     overrides = parse_set(args.set)
     if args.steps is not None:
         if "steps" in overrides and overrides["steps"] != args.steps:
@@ -152,7 +155,7 @@ def cmd_run(args) -> int:
         model.step()
     if args.out is not None:
         s = write_outputs(model, args.out, force=args.force, command=run_command(args),
-                          option_names=("--out", "--force"), figure_format=args.format)
+                          option_names=("--out", "--force"), figure_format=args.format or "png")
     else:
         s = run_summary(model)
     print(format_summary(s))

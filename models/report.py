@@ -1,6 +1,6 @@
 """Headline results of a run: the summary table, ``summary.json``, Parquet frames and plots.
 
-Headline numbers (keys of ``summary.json``, documented in the README):
+Headline numbers (keys of ``summary.json``, documented in ``docs/outputs.md``):
 
 - ``defaults_by_sector``: {sector: number of institutions that defaulted}, every sector listed.
 - ``default_share_by_sector``: {sector: defaulted / institutions of that sector in the run

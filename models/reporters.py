@@ -79,7 +79,7 @@ def _price(v):
 
 
 def model_reporters() -> dict:
-    """Per-step outputs (see README, 'Outputs')."""
+    """Per-step outputs (see ``docs/outputs.md``)."""
     r = {
         "step": lambda m: m.steps,
         "ai_demand_usd_per_month": lambda m: m.demand.usd_per_month,

@@ -143,3 +143,18 @@ def test_set_seed_points_at_the_seed_option_and_set_steps_is_a_parameter(capsys,
     code, out, err = run_main(["run", "--set", "steps=1", "--set", "n_saver_cohorts=10", "--quiet",
                                "--no-agent-data"], capsys)
     assert code == 0, err
+
+
+# --------------------------------------------------------------------------------------
+# --format without --out
+# --------------------------------------------------------------------------------------
+def test_format_without_out_is_refused_before_the_run(capsys, monkeypatch):
+    """``--format`` only chooses the format of the figure written into ``--out``; alone it
+    would be ignored, so it is refused in one line naming it, before anything is simulated."""
+    import aicredit.models.model as model_module
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was built: the mistake should stop the run first")
+    monkeypatch.setattr(model_module, "AIEconomyModel", no_model)
+    code, out, err = run_main(["run", "--scenario", "ai_winter", "--format", "pdf"], capsys)
+    assert_usage_error(code, out, err, "--format pdf", "--out")

@@ -452,3 +452,23 @@ def test_live_pictures_equal_a_full_draw_and_reuse_the_static_layer():
     full = sum(b.full_draws for b in page.blitters.values())
     assert blits > 2 * full, (blits, full)
     assert pixels(page.losses_png()).shape == (240, 480, 3)
+
+
+@pytest.mark.slow
+def test_mesa_hooks_warning_does_not_show_even_after_filters_are_reset():
+    """Solara's rules-of-hooks warning about Mesa's own ``ComponentsView`` is raised once, at
+    the first import of Mesa's visualization. pytest restores the warning filters after
+    collecting a module, which dropped the filter the package installs at its import, and
+    the warning showed. In a fresh process: import the package, let every warning through
+    (as a reset of the filters would), then import the page's components: nothing about
+    ``ComponentsView`` may show (a UserWarning from Solara's hooks check fails the test)."""
+    import subprocess
+    import sys
+    code = ("import warnings\n"
+            "import aicredit.visualization\n"
+            "with warnings.catch_warnings(record=True) as caught:\n"
+            "    warnings.simplefilter('always')\n"
+            "    import aicredit.visualization.app\n"
+            "print('\\n'.join(str(w.message) for w in caught if 'ComponentsView' in str(w.message)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "ComponentsView" not in out.stdout, out.stdout

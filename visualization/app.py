@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import solara
 
-from aicredit.visualization import PAGE_TITLE
+from aicredit.visualization import PAGE_TITLE, mesa_hooks_warning_silenced
 from aicredit.visualization.components import COMPONENTS
 from aicredit.visualization.levers import VizModel, VizSession, model_params
 
@@ -31,7 +31,8 @@ SLIDER_CSS = """
 
 @solara.component
 def Page():
-    from mesa.visualization import SolaraViz  # after `visualization` (see its docstring)
+    with mesa_hooks_warning_silenced():      # see the package docstring
+        from mesa.visualization import SolaraViz
 
     session = solara.use_memo(VizSession, [])
     model = solara.use_memo(lambda: VizModel(session=session), [])

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import pandas as pd
 import solara
-from mesa.visualization.utils import update_counter
 from solara.alias import rw
 
 from aicredit.abm.units import month_label
 from aicredit.visualization import charts as C
 from aicredit.visualization import figures as F
+from aicredit.visualization import mesa_hooks_warning_silenced
 from aicredit.visualization.levers import lever_summary
 from aicredit.visualization.live import live_page
+
+with mesa_hooks_warning_silenced():       # Mesa's first import raises Solara's hooks warning
+    from mesa.visualization.utils import update_counter
 
 __all__ = ["StatusPanel", "NetworkView", "LossesView", "make_chart_component", "COMPONENTS",
            "model_frame"]

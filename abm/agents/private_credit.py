@@ -257,8 +257,12 @@ class PrivateCreditFund(Institution):
 
     # --- actions ---------------------------------------------------------------------------
     def draw_credit_lines(self, gap_usd: float) -> float:
-        """Draw bank facilities, in order, for up to ``gap_usd`` (each bank lends what is undrawn
-        and what it has in cash), never beyond the covenant; returns the gap left."""
+        """Draw bank facilities for up to ``gap_usd``, never beyond the covenant; returns the gap left.
+
+        The lines are drawn one after another in the order they were opened (creation order),
+        each up to its undrawn limit and what its bank has in cash: the first bank lends
+        first, not pro rata across the banks (repayments are pro rata,
+        :meth:`repay_facilities`)."""
         room = self.covenant_room_usd()
         for line in self.credit_lines():
             if gap_usd <= 0 or room <= 0:

@@ -248,6 +248,14 @@ class IndexPool:
 
 
 class SaverCohort(Institution):
+    """A cohort of 401(k) savers, one Mesa agent standing for many households.
+
+    An :class:`~aicredit.abm.agents.base.Institution` so that it shares the ledger account
+    and the claims book (bonds, fund shares), but it holds no GPUs or real assets, issues no
+    claims and owes nothing, so it never fails. Its index units are a share of the
+    :class:`IndexPool` (an outside account, not an agent). Rules: the module docstring.
+    """
+
     sector = "saver_401k"
 
     def __init__(self, model, name: str, contribution_usd_per_month: float,
