@@ -9,7 +9,7 @@ ledger accounts, cleared simultaneously by :func:`abm.clearing.clear_payments` (
 owes. The result is executed through the ledger, and every claim and GPU loan records what
 it was paid. The outside world always pays its dues in full, outside the clearing.
 
-Default costs (Rogers and Veraart 2013, ``[R28]``): a debtor that cannot pay in full
+Default costs (Rogers and Veraart 2013, ``[R35]``): a debtor that cannot pay in full
 realises only ``default_cost_alpha`` of its cash and ``default_cost_beta`` of what it is
 paid in the clearing; the rest is lost to the administration of its failure (paid to the
 outside ``suppliers`` account, memo ``default_costs``) before its estate is shared out by

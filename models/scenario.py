@@ -583,10 +583,10 @@ class Scenario:
                                           "Yield of outside bonds bought with spare cash and of savers' bond holdings.")
     distress_discount: float = p(0.2, 0, 1, "fraction", "assumption",
                                  "Discount at which a failed institution's financial claims are sold.")
-    default_cost_alpha: float = p(1.0, 0.01, 1, "fraction", "[R28] alpha; 1 = no default costs (assumption)",
+    default_cost_alpha: float = p(1.0, 0.01, 1, "fraction", "[R35] alpha; 1 = no default costs (assumption)",
                                   "Share of its cash a debtor that cannot pay in full realises in the month's "
                                   "clearing (Rogers-Veraart alpha); the rest is lost to its failure.")
-    default_cost_beta: float = p(1.0, 0.01, 1, "fraction", "[R28] beta; 1 = no default costs (assumption)",
+    default_cost_beta: float = p(1.0, 0.01, 1, "fraction", "[R35] beta; 1 = no default costs (assumption)",
                                  "Share of what it is paid in the clearing that a debtor that cannot pay in "
                                  "full realises (Rogers-Veraart beta); the rest is lost to its failure.")
 

@@ -1,4 +1,4 @@
-"""Default costs in the month's settlement (Rogers and Veraart 2013, ``docs/sources.md#r28``):
+"""Default costs in the month's settlement (Rogers and Veraart 2013, ``docs/sources.md#r35``):
 off by default, and when on, a failing debtor's creditors recover less."""
 from __future__ import annotations
 
