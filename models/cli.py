@@ -5,11 +5,11 @@ its results (:func:`models.report.write_outputs`: ``summary.json``, ``params.jso
 Parquet frames, the event and exposure tables, the plots) to ``--out``, atomically.
 ``aicredit scenarios`` lists the shipped scenarios, ``aicredit params`` the parameters
 (:mod:`models.params`); ``viz``, ``sweep`` and ``sensitivity`` live in their own modules
-(:data:`EXTENSIONS`), each imported only when its command is given. A bare ``aicredit`` prints the usage and the commands (on stderr, exit
-code 2: a command is missing). A user's mistake (unknown command, scenario or key, a bad
-value, an output directory that holds anything but an earlier run's results) prints one
-message naming what is wrong, with the closest names for a misspelling, and exits with code
-2, before the simulation starts.
+(:data:`EXTENSIONS`), each imported only when its command is given. A bare ``aicredit``
+prints the usage and the commands (on stderr, exit code 2: a command is missing). A user's
+mistake (unknown command, scenario or key, a bad value, an output directory that holds
+anything but an earlier run's results) prints one message naming what is wrong, with the
+closest names for a misspelling, and exits with code 2, before the simulation starts.
 """
 from __future__ import annotations
 
