@@ -1,6 +1,6 @@
 """Build and install aicredit: the AI-credit agent-based model.
 
-``pip install -e .`` compiles the Cython fire-sale kernel (``abm/market/_fire_sale.pyx``)
+``pip install -e .`` compiles the Cython fire-sale kernel (``abm/markets/fire_sale_kernel/_fire_sale.pyx``)
 and installs the ``aicredit`` command.
 """
 import re
@@ -16,8 +16,8 @@ VERSION = re.search(r'^__version__ = "([^"]+)"$',
 
 extensions = [
     Extension(
-        "aicredit.abm.market._fire_sale",
-        ["abm/market/_fire_sale.pyx"],
+        "aicredit.abm.markets.fire_sale_kernel._fire_sale",
+        ["abm/markets/fire_sale_kernel/_fire_sale.pyx"],
         include_dirs=[np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=["-O3"],
@@ -36,7 +36,8 @@ setup(
         include=["abm", "abm.*", "models", "models.*", "visualization"])],
     package_dir={"aicredit": "aicredit", "aicredit.abm": "abm", "aicredit.models": "models",
                  "aicredit.visualization": "visualization"},
-    package_data={"aicredit.models": ["scenarios/*.toml"], "aicredit.abm.market": ["*.pyx"]},
+    package_data={"aicredit.models": ["scenarios/*.toml"],
+                  "aicredit.abm.markets.fire_sale_kernel": ["*.pyx"]},
     ext_modules=cythonize(
         extensions,
         compiler_directives={"language_level": 3, "boundscheck": False, "wraparound": False,

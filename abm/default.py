@@ -24,7 +24,7 @@ import numpy as np
 from aicredit.abm.claims import PAYMENT_ORDER, Contract, Debt, EquityClaim
 from aicredit.abm.contracts import rejection_damages_usd
 from aicredit.abm.gpu_loans import MARKET_ACCOUNT
-from aicredit.abm.gpu_market import market_depth
+from aicredit.abm.markets.gpu import market_depth
 from aicredit.abm.sectors import FINANCIAL_SECTORS
 
 __all__ = ["resolve_default", "resolve_failures", "default_stress"]

@@ -1,6 +1,6 @@
 """What the engine needs from the model that composes it, declared once.
 
-The engine's mechanics (:mod:`abm.settlement`, :mod:`abm.fire_sale`, :mod:`abm.gpu_lending`,
+The engine's mechanics (:mod:`abm.settlement`, :mod:`abm.markets.fire_sale`, :mod:`abm.gpu_lending`,
 :mod:`abm.contracts`, :mod:`abm.default`, the agents) take an :class:`Economy`: the books
 (ledger, claims, GPU-backed loans, losses), the markets, the sector lists and the month's
 tallies. :class:`models.model.AIEconomyModel` is one; a test can build another. ``abm``
@@ -18,11 +18,13 @@ if TYPE_CHECKING:                      # imported for the annotations only (no i
     from aicredit.abm.agents.base import Institution, OutsideParty
     from aicredit.abm.claims import ClaimBook
     from aicredit.abm.demand import AIDemand
-    from aicredit.abm.equity_market import EquityMarket
     from aicredit.abm.gpu_loans import GPULoanBook
-    from aicredit.abm.gpu_market import GPUMarket
     from aicredit.abm.ledger import Ledger
     from aicredit.abm.losses import LossBook
+    from aicredit.abm.markets.abs import ABSMarket
+    from aicredit.abm.markets.equity import EquityMarket
+    from aicredit.abm.markets.gpu import GPUMarket
+    from aicredit.abm.markets.index_pool import IndexPool
 
 __all__ = ["Economy", "MonthTally"]
 
@@ -72,8 +74,10 @@ class Economy(Protocol):
     gpu_loans: GPULoanBook
     losses: LossBook
     listed_prices_version: int  # bumped when a listed firm's price per unit may have changed
-    gpu_market: GPUMarket
+    gpu_market: GPUMarket       # the markets (abm/markets/), each created by the model
     equity_market: EquityMarket
+    abs_market: ABSMarket       # the data-centre ABS mark insurers' forced sales move (C7)
+    index_pool: IndexPool       # the 401(k) index, traded with the outside investors
     demand: AIDemand
     month: MonthTally
     default_events: list[dict]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from aicredit.abm.claims import Debt, Seniority
-from aicredit.abm.gpu_market import market_depth
+from aicredit.abm.markets.gpu import market_depth
 
 __all__ = ["GPULoanBook", "MARKET_LENDER", "MARKET_ACCOUNT", "lender_accounts"]
 

@@ -36,8 +36,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from _instances import make_instance  # noqa: E402
 
-from aicredit.abm.market import clear_fire_sale, clear_fire_sale_reference  # noqa: E402
-from aicredit.abm.market._numpy_impl import clear_fire_sale_numpy  # noqa: E402
+from aicredit.abm.markets.fire_sale_kernel import clear_fire_sale, clear_fire_sale_reference  # noqa: E402
+from aicredit.abm.markets.fire_sale_kernel._numpy_impl import clear_fire_sale_numpy  # noqa: E402
 
 BYTES_PER_LOAN = 48
 

@@ -5,11 +5,11 @@ its results (:func:`models.report.write_outputs`: ``summary.json``, ``params.jso
 Parquet frames, the event and exposure tables, the plots) to ``--out``, atomically.
 ``aicredit scenarios`` lists the shipped scenarios, ``aicredit params`` the parameters
 (:mod:`models.params`); ``viz``, ``sweep`` and ``sensitivity`` live in their own modules
-(:data:`EXTENSIONS`). A bare ``aicredit`` prints the usage and the commands (on stderr, exit
-code 2: a command is missing). A user's mistake (unknown command, scenario or key, a bad
-value, an output directory that holds anything but an earlier run's results) prints one
-message naming what is wrong, with the closest names for a misspelling, and exits with code
-2, before the simulation starts.
+(:data:`EXTENSIONS`), each imported only when its command is given. A bare ``aicredit``
+prints the usage and the commands (on stderr, exit code 2: a command is missing). A user's
+mistake (unknown command, scenario or key, a bad value, an output directory that holds
+anything but an earlier run's results) prints one message naming what is wrong, with the
+closest names for a misspelling, and exits with code 2, before the simulation starts.
 """
 from __future__ import annotations
 
@@ -82,7 +82,10 @@ class _CommandListFormatter(argparse.HelpFormatter):
         self._action_max_length = 4 + max(map(len, names))     # 4: the subcommands' indent
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``aicredit`` parser. Of the subcommands in their own modules (:data:`EXTENSIONS`)
+    only ``command``'s module is imported (for its options): ``aicredit run`` never loads the
+    browser app's package, and ``aicredit viz`` loads its server module only when asked for."""
     parser = _Parser(prog="aicredit", description=(
         "Agent-based simulation of how the financing of the AI build-out could unravel."),
         epilog="'aicredit COMMAND --help' gives a command's options.",
@@ -111,14 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("scenarios", help="list the shipped scenarios")
     # subcommands that live in their own modules: each has add_arguments(parser) and run(args)
     for name, module, help_text in EXTENSIONS:
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
-                continue                      # the module is not part of this checkout yet
-            raise
-        mod.add_arguments(sub.add_parser(name, help=help_text))
+        command_parser = sub.add_parser(name, help=help_text)
+        if name == command:
+            importlib.import_module(module).add_arguments(command_parser)
     return parser
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The subcommand named in ``argv``: its first word that is not an option (the top-level
+    options, ``--help`` and ``--version``, take no value)."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def cmd_scenarios() -> int:
@@ -188,7 +193,7 @@ def scenario_label(name) -> str:
 def main(argv: list[str] | None = None) -> int:
     from aicredit.models.scenario import ScenarioError
 
-    parser = build_parser()
+    parser = build_parser(command_of(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
         if args.command is None:          # bare `aicredit`: the usage and the commands

@@ -6,8 +6,8 @@ the engine (``abm/``): it owns the books, the markets and the institutions, and 
 engine module named; within a stage no result depends on which institution acts first):
 
 1. **Environment.** AI demand moves (:mod:`abm.demand`); utilisation of installed compute
-   sets the GPU rental rate and GPU values (:mod:`abm.gpu_market`); AI sentiment and listed
-   firms' values are updated (:mod:`abm.equity_market`); private credit's tech borrowers
+   sets the GPU rental rate and GPU values (:mod:`abm.markets.gpu`); AI sentiment and listed
+   firms' values are updated (:mod:`abm.markets.equity`); private credit's tech borrowers
    default given the AI index and the tech loans are marked to fair value (a scheduled
    write-off may strike first) (:mod:`abm.tech_credit`).
 2. **Decide.** Every live institution reads the state at the start of the month and writes
@@ -19,13 +19,13 @@ engine module named; within a stage no result depends on which institution acts 
    and new tech loans (:func:`abm.tech_credit.lend_to_tech`).
 4. **Payment settlement.** Everything that falls due is settled at once
    (:mod:`abm.settlement`, Eisenberg and Noe 2001).
-5. **GPU fire sale.** Margin calls on GPU-backed loans are cleared (:mod:`abm.fire_sale`, C3).
+5. **GPU fire sale.** Margin calls on GPU-backed loans are cleared (:mod:`abm.markets.fire_sale`, C3).
 6. **Defaults.** Every institution that could not pay, whose GPU loan defaulted, or (for
    financial institutions) whose equity turned negative is resolved by seniority, and the
    cascade is followed within the month (:mod:`abm.default`).
 7. **Act.** Institutions carry out their plans (banks cut lines, insurers de-risk, savers
    invest); the 401(k) index pool trades the savers' net order with the outside investors,
-   one trade per listed firm (:meth:`abm.agents.saver.IndexPool.settle`); renewable
+   one trade per listed firm (:meth:`abm.markets.index_pool.IndexPool.settle`); renewable
    contracts are renewed or lapse (:mod:`abm.contracts`); funds pay gated redemptions,
    delever when their loan-to-NAV covenant is breached, draw their bank facilities when
    short of cash and distribute.
@@ -47,15 +47,17 @@ from aicredit.abm.contracts import close_expired_contracts, renew_contracts
 from aicredit.abm.default import default_stress, resolve_failures
 from aicredit.abm.demand import AIDemand
 from aicredit.abm.economy import MonthTally
-from aicredit.abm.equity_market import EquityMarket
 from aicredit.abm.exposures import EXPOSURE_COLUMNS, exposure_table
-from aicredit.abm.fire_sale import clear_month_fire_sale
 from aicredit.abm.funding import backstop_labs, fund_equity_rounds
 from aicredit.abm.gpu_lending import lend_to_neoclouds
 from aicredit.abm.gpu_loans import GPULoanBook
-from aicredit.abm.gpu_market import GPUMarket, units_outstanding
 from aicredit.abm.ledger import Ledger
 from aicredit.abm.losses import LossBook
+from aicredit.abm.markets.abs import ABSMarket
+from aicredit.abm.markets.equity import EquityMarket
+from aicredit.abm.markets.fire_sale import clear_month_fire_sale
+from aicredit.abm.markets.gpu import GPUMarket, units_outstanding
+from aicredit.abm.markets.index_pool import IndexPool
 from aicredit.abm.settlement import settle_month
 from aicredit.abm.tech_credit import lend_to_tech, tech_credit_month
 from aicredit.abm.units import BN, MONTHS_PER_YEAR
@@ -170,6 +172,8 @@ class AIEconomyModel(mesa.Model):
             long_run_growth_per_year=p.equity_long_run_growth_per_year,
             growth_persistence_per_year=p.equity_growth_persistence_per_year,
             smoothing_months=p.equity_earnings_smoothing_months)
+        self.abs_market = ABSMarket(p.abs_price_impact_depth_share, p.abs_mark_persistence)
+        self.index_pool = IndexPool(self)          # its step-0 holdings: models/calibration/savers.py
         # --- the month's tallies and the run's record -------------------------------------
         self.month = MonthTally()
         self.default_events: list[dict] = []

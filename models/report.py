@@ -268,13 +268,13 @@ def figure_title(model, width: int = 140) -> str:
 
 
 def overview_figure(model):
-    """The report figure: every chart of the browser (:data:`visualization.charts.CHARTS`
-    and :data:`~visualization.charts.LOSSES`, defined once there) on a grid of two columns,
+    """The report figure: every chart of the browser (:data:`models.charts.CHARTS`
+    and :data:`~models.charts.LOSSES`, defined once there) on a grid of two columns,
     each panel titled (with units) and with its legend under the axes, and the run's
     :func:`figure_title` on top."""
     from matplotlib.figure import Figure
 
-    from aicredit.visualization.charts import CHARTS, LOSSES, chart_legend, legend_columns
+    from aicredit.models.charts import CHARTS, LOSSES, chart_legend, legend_columns
 
     df = model.datacollector.get_model_vars_dataframe()
     ncols = 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from aicredit.abm.agents.hyperscaler import aggregate_leverage
-from aicredit.abm.gpu_market import units_outstanding
+from aicredit.abm.markets.gpu import units_outstanding
 from aicredit.abm.sectors import SECTORS
 from aicredit.abm.units import MONTHS_PER_YEAR
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from aicredit.abm.gpu_market import GPUMarket
+from aicredit.abm.markets.gpu import GPUMarket
 from aicredit.abm.units import BN  # noqa: F401  (re-exported for the tests)
 from aicredit.models import AIEconomyModel
 from aicredit.models.report import max_drawdown

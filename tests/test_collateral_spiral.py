@@ -11,9 +11,9 @@ import math
 import numpy as np
 import pytest
 
-import aicredit.abm.fire_sale
+import aicredit.abm.markets.fire_sale
 from aicredit.abm.gpu_lending import origination_ltv, procyclical_ltv_factor
-from aicredit.abm.gpu_market import NO_IMPACT_DEPTH, market_depth, units_outstanding
+from aicredit.abm.markets.gpu import NO_IMPACT_DEPTH, market_depth, units_outstanding
 from aicredit.models import AIEconomyModel
 from tests.conftest import frame, gpu_drawdown, gpu_market, run
 
@@ -105,13 +105,13 @@ def test_procyclical_haircut_lowers_the_cure_target_passed_to_the_clearing(monke
     """A vintage trading below its scheduled path: the cure LTV the clearing is asked to
     restore is each loan's contractual cure times 1 - k * gap; the trigger is unchanged."""
     seen = {}
-    real = aicredit.abm.fire_sale.clear_fire_sale
+    real = aicredit.abm.markets.fire_sale.clear_fire_sale
 
     def spy(*args, **kw):
         seen["vintage"], seen["margin"], seen["target"] = args[3], args[7], args[8]
         return real(*args, **kw)
 
-    monkeypatch.setattr(aicredit.abm.fire_sale, "clear_fire_sale", spy)
+    monkeypatch.setattr(aicredit.abm.markets.fire_sale, "clear_fire_sale", spy)
     m = AIEconomyModel("baseline", seed=0, collect_agents=False, gpu_loan_procyclical_haircut=1.0)
     m.gpu_market.dislocation[0] = 0.16          # next reference: 0.4 x its value (persistence 0.5)
     m.step()

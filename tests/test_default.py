@@ -6,7 +6,7 @@ import pytest
 
 from aicredit.abm.claims import Debt, Seniority
 from aicredit.abm.default import resolve_default
-from aicredit.abm.gpu_market import market_depth
+from aicredit.abm.markets.gpu import market_depth
 from tests.conftest import BN, run
 
 

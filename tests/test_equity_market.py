@@ -11,7 +11,7 @@ import pytest
 
 from aicredit.abm.claims import EquityClaim
 from aicredit.abm.default import resolve_default
-from aicredit.abm.equity_market import EquityMarket
+from aicredit.abm.markets.equity import EquityMarket
 from aicredit.models.model import AIEconomyModel
 
 

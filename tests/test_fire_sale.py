@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aicredit.abm.market import FireSaleResult, clear_fire_sale, clear_fire_sale_reference
-from aicredit.abm.market._numpy_impl import clear_fire_sale_numpy
+from aicredit.abm.markets.fire_sale_kernel import FireSaleResult, clear_fire_sale, clear_fire_sale_reference
+from aicredit.abm.markets.fire_sale_kernel._numpy_impl import clear_fire_sale_numpy
 
 ARGS = ("ref_price", "depth", "exog_sales", "loan_vintage", "loan_borrower", "loan_units",
         "loan_debt", "loan_margin_ltv", "loan_target_ltv", "borrower_cash")
@@ -373,10 +373,10 @@ def test_bad_tol_and_max_iter(kw, value):
 
 
 def test_import_without_extension_says_how_to_build(monkeypatch):
-    monkeypatch.delitem(sys.modules, "aicredit.abm.market")
-    monkeypatch.setitem(sys.modules, "aicredit.abm.market._fire_sale", None)
+    monkeypatch.delitem(sys.modules, "aicredit.abm.markets.fire_sale_kernel")
+    monkeypatch.setitem(sys.modules, "aicredit.abm.markets.fire_sale_kernel._fire_sale", None)
     with pytest.raises(ImportError, match=r"pip install -e \.") as info:
-        importlib.import_module("aicredit.abm.market")
+        importlib.import_module("aicredit.abm.markets.fire_sale_kernel")
     assert "build_ext --inplace" in str(info.value)
 
 

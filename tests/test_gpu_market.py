@@ -1,4 +1,4 @@
-"""GPU prices from fundamentals (abm/gpu_market.py): capacity, utilisation, rental rates and
+"""GPU prices from fundamentals (abm/markets/gpu.py): capacity, utilisation, rental rates and
 the present value of a used GPU, on small constructed cases; the step-0 calibration; and,
 over paired seeds (slow), the signs of demand and capex on GPU prices."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aicredit.abm.gpu_market import HOURS_PER_MONTH
+from aicredit.abm.markets.gpu import HOURS_PER_MONTH
 from aicredit.models.scenario import Scenario
 from tests.conftest import gpu_market as market
 from tests.conftest import run

@@ -4,18 +4,27 @@ The import graph is read from the source with :mod:`ast` (every ``import``, also
 functions, which run later but still tie the modules together). A private name (one leading
 underscore) belongs to its module: importing it from another module (``from m import _x``, or
 ``m._x`` on an imported module) is an error; a package's private submodules
-(``abm.market._reference``) are modules of their own and may be imported. ``python
-tests/test_imports.py`` prints the findings.
+(``abm.markets.fire_sale_kernel._reference``) are modules of their own and may be imported.
+
+At the level of packages (each module counted in the deepest package that holds it), imports
+point one way, ``visualization`` -> ``models`` -> ``abm`` (:data:`LAYERS`), and no two
+packages of which neither holds the other import each other, directly or round a cycle.
+``python tests/test_imports.py`` prints the findings.
 """
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Packages whose import graph must have no cycle.
 PACKAGES = ("abm", "models", "visualization")
+#: The layers, top first: a package may import the packages below it, never those above.
+LAYERS = ("visualization", "models", "abm")
 #: The installed namespace the packages live in (setup.py maps each folder into it).
 NAMESPACE = "aicredit"
 #: Where no private name of those packages may be imported from another module.
@@ -141,6 +150,57 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def package_of(module: str) -> str:
+    """The package a module belongs to: the deepest folder with an ``__init__.py`` that holds it
+    (a package's ``__init__`` belongs to the package itself)."""
+    parts = module.split(".")
+    for n in range(len(parts), 1, -1):
+        if (ROOT.joinpath(*parts[1:n]) / "__init__.py").exists():
+            return ".".join(parts[:n])
+    return ".".join(parts[:2])
+
+
+def package_edges(edges: dict[str, set[str]]) -> dict[str, dict[str, list[str]]]:
+    """The import graph collapsed to packages: ``{package: {imported package: [module edges]}}``
+    (imports within one package left out), each edge with the module imports behind it."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for mod, targets in edges.items():
+        a = package_of(mod)
+        for t in sorted(targets):
+            b = package_of(t)
+            if a != b:
+                out.setdefault(a, {}).setdefault(b, []).append(f"{mod} -> {t}")
+    return out
+
+
+def layer_violations(pkg_edges) -> list[str]:
+    """Imports that point up the layers: ``abm`` imports neither ``models`` nor
+    ``visualization``, and ``models`` does not import ``visualization`` (LAYERS)."""
+    rank = {f"{NAMESPACE}.{name}": i for i, name in enumerate(LAYERS)}
+    found = []
+    for a, targets in sorted(pkg_edges.items()):
+        for b, why in sorted(targets.items()):
+            top_a, top_b = ".".join(a.split(".")[:2]), ".".join(b.split(".")[:2])
+            if top_a in rank and top_b in rank and rank[top_b] < rank[top_a]:
+                found.append(f"{top_a} imports {top_b}: {'; '.join(why)}")
+    return found
+
+
+def _nested(a: str, b: str) -> bool:
+    """One package is the other or holds it (``aicredit.abm`` and ``aicredit.abm.markets``)."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def package_cycles(pkg_edges) -> list[list[str]]:
+    """Cycles among packages that do not hold one another: between the top-level packages and
+    between subpackages (``abm.agents`` and ``abm.markets``, ``models.calibration`` and
+    ``models.sweep``, or a subpackage of one top-level package and another). A subpackage
+    and its parent's own modules are one layer (the parent's stages use the subpackage, and
+    the subpackage uses the parent's books and units), so imports between them are left out."""
+    graph = {a: {b for b in targets if not _nested(a, b)} for a, targets in pkg_edges.items()}
+    return cycles(graph)
+
+
 def test_no_private_name_is_imported_across_modules():
     _, problems = scan()
     assert not problems, "\n".join(problems)
@@ -160,11 +220,67 @@ def test_the_cycle_check_and_the_sweep_package_layers():
     assert edges["aicredit.models.sweep.common"].isdisjoint(sweep)
 
 
+def test_layers_point_one_way():
+    """``visualization`` -> ``models`` -> ``abm``: never the other way (the run report draws the
+    chart catalogue of ``models.charts``, not the app's)."""
+    found = layer_violations(package_edges(scan()[0]))
+    assert not found, "\n".join(found)
+
+
+def test_no_package_level_cycles():
+    found = package_cycles(package_edges(scan()[0]))
+    assert not found, "package cycles: " + "; ".join(" <-> ".join(c) for c in found)
+
+
+def test_the_package_checks_can_fail():
+    """An import up the layers and a cycle between sibling subpackages are both reported."""
+    up = {"aicredit.models.report": {"aicredit.visualization.figures"},
+          "aicredit.abm.default": {"aicredit.models.scenario"}}
+    found = layer_violations(package_edges(up))
+    assert len(found) == 2
+    assert found[0].startswith("aicredit.abm imports aicredit.models: aicredit.abm.default ->")
+    assert found[1].startswith("aicredit.models imports aicredit.visualization")
+    siblings = {"aicredit.abm.agents.saver": {"aicredit.abm.markets.index_pool"},
+                "aicredit.abm.markets.index_pool": {"aicredit.abm.agents.base"}}
+    assert package_cycles(package_edges(siblings)) == [["aicredit.abm.agents", "aicredit.abm.markets"]]
+    across = {"aicredit.models.calibration.savers": {"aicredit.models.sweep.common"},
+              "aicredit.models.sweep.runs": {"aicredit.models.calibration"}}
+    assert package_cycles(package_edges(across)) == [["aicredit.models.calibration",
+                                                      "aicredit.models.sweep"]]
+    # a subpackage and its parent's modules are one layer: not a cycle
+    nested = {"aicredit.abm.markets.fire_sale": {"aicredit.abm.gpu_lending"},
+              "aicredit.abm.gpu_lending": {"aicredit.abm.markets.gpu"}}
+    assert package_cycles(package_edges(nested)) == []
+    assert package_of("aicredit.abm.markets.fire_sale_kernel._reference") == \
+        "aicredit.abm.markets.fire_sale_kernel"
+    assert package_of("aicredit.models") == "aicredit.models"
+
+
+@pytest.mark.parametrize("argv", [["scenarios"], ["--help"], ["vizz"], ["viz", "--port", "0"]])
+def test_the_command_line_loads_the_app_only_for_aicredit_viz(argv):
+    """``models.cli`` names ``aicredit.visualization.server`` as a string (the one way the model
+    layer reaches the app): imported for ``aicredit viz`` and for no other command."""
+    code = ("import sys\nfrom aicredit.models.cli import main\n"
+            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('aicredit.visualization')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    loaded = ast.literal_eval(out.stdout.strip().splitlines()[-1])
+    if argv[0] == "viz":
+        assert "aicredit.visualization.server" in loaded, out.stderr
+    else:
+        assert loaded == [], (argv, loaded)
+
+
 if __name__ == "__main__":
     edges, problems = scan()
     for p in problems:
         print(p)
     for c in cycles(edges):
         print("cycle:", " <-> ".join(c))
+    pkg = package_edges(edges)
+    for line in layer_violations(pkg):
+        print("layer:", line)
+    for c in package_cycles(pkg):
+        print("package cycle:", " <-> ".join(c))
     print(f"{len(edges)} modules, {sum(map(len, edges.values()))} imports, {len(problems)} "
           "private imports")

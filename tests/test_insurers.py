@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aicredit.abm.agents.insurer import ABSMarket
 from aicredit.abm.constraints import payout_usd
+from aicredit.abm.markets.abs import ABSMarket
 from aicredit.models import AIEconomyModel
 
 #: Few seeds: the effects below are large against the noise between seeds.

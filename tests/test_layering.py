@@ -56,3 +56,36 @@ def test_the_model_satisfies_the_economy_protocol(baseline0):
         n for n in vars(Economy) if not n.startswith("_") and callable(getattr(Economy, n))}
     missing = sorted(n for n in declared if not hasattr(baseline0, n))
     assert not missing, missing
+
+
+#: Every market of the economy (``abm/markets/``): its attribute on the model and its class.
+MARKETS = {"gpu_market": "GPUMarket", "equity_market": "EquityMarket", "abs_market": "ABSMarket",
+           "index_pool": "IndexPool"}
+
+
+def created_in_init(path: Path) -> dict[str, str]:
+    """``{attribute: class}`` for each ``self.<attribute> = <Class>(...)`` in ``__init__``."""
+    tree = ast.parse(path.read_text(), str(path))
+    init = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    return {t.attr: n.value.func.id for n in ast.walk(init) if isinstance(n, ast.Assign)
+            and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name)
+            for t in n.targets if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+            and t.value.id == "self"}
+
+
+def test_every_market_lives_in_markets_is_declared_and_created_by_the_model(tmp_path):
+    """Each market's class is in ``abm/markets/``, its attribute is declared on
+    :class:`abm.economy.Economy` and the model's ``__init__`` creates it (not the calibration)."""
+    from aicredit.abm.economy import Economy
+    declared = {k: str(Economy.__annotations__.get(k)).rsplit(".", 1)[-1] for k in MARKETS}
+    assert declared == MARKETS
+    created = created_in_init(ROOT / "models" / "model.py")
+    assert {k: created.get(k) for k in MARKETS} == MARKETS
+    defined = {n.name for f in (ROOT / "abm" / "markets").glob("*.py")
+               for n in ast.walk(ast.parse(f.read_text())) if isinstance(n, ast.ClassDef)}
+    assert set(MARKETS.values()) <= defined
+    # the check itself can fail: a market made elsewhere is not seen as created in __init__
+    other = tmp_path / "m.py"
+    other.write_text("class M:\n    def __init__(self):\n        self.x = 1\n\n"
+                     "def build(model):\n    model.abs_market = ABSMarket(0.1, 0.5)\n")
+    assert created_in_init(other) == {}

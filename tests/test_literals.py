@@ -1,9 +1,9 @@
 """Every number that drives behaviour is a documented scenario parameter (docs/parameters.md).
 
-Behaviour code of the agents (``abm/agents``), the equity market and the calibration
-(``models/calibration``) may use numeric literals only from a small allow-list: 0 and 1
-(identities, empty sums, shares and complements), -1 (last element, "none" sentinels) and 2
-(halves: the two tranches of an SPV's ABS). Any other number must be a field of
+Behaviour code of the agents (``abm/agents``), the equity, ABS and index-pool markets and the
+calibration (``models/calibration``) may use numeric literals only from a small allow-list: 0
+and 1 (identities, empty sums, shares and complements), -1 (last element, "none" sentinels)
+and 2 (halves: the two tranches of an SPV's ABS). Any other number must be a field of
 :class:`models.scenario.Scenario` or a named module-level constant with a comment saying
 what it is and where it comes from (``NAME = 3  # ...`` or a ``#`` comment just above).
 """
@@ -16,7 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ALLOWED = {0, 1, -1, 2}
-FILES = sorted([*ROOT.glob("abm/agents/*.py"), ROOT / "abm" / "equity_market.py",
+FILES = sorted([*ROOT.glob("abm/agents/*.py"),
+                *(ROOT / "abm" / "markets" / f for f in ("equity.py", "abs.py", "index_pool.py")),
                 *ROOT.glob("models/calibration/*.py")])
 
 

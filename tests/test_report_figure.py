@@ -1,6 +1,6 @@
 """The run report's figure (``overview.<format>``): fit for a paper, and in the format asked for.
 
-The figure is built from the browser's chart definitions (``visualization.charts``); these
+The figure is built from the browser's chart definitions (``models.charts``); these
 tests read the matplotlib Figure itself: its title names the run, every panel has a title
 and legend, counts have whole-number ticks from 0 and never a ``-0``, thresholds are named,
 axes are dated, and a panel where nothing happened says "none".
@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from aicredit.models import AIEconomyModel
+from aicredit.models import charts as C
 from aicredit.models.cli import main
 from aicredit.models.report import FIGURE_FORMATS, figure_title, overview_figure
-from aicredit.visualization import charts as C
 
 #: A year (``2027``) or a month (``2025-03``): how the x axes are labelled.
 DATE = re.compile(r"^\d{4}(-\d{2})?$")

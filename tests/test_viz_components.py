@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from aicredit.models import AIEconomyModel
-from aicredit.visualization import charts as C
+from aicredit.models import charts as C
 from aicredit.visualization import figures as F
 from aicredit.visualization.levers import (
     LEVERS,
@@ -138,9 +138,9 @@ def test_month_axis_shows_calendar_months(calm):
 
 @pytest.mark.slow
 def test_report_and_browser_draw_the_same_charts(winter, tmp_path, monkeypatch):
-    """The run report and the page draw the one set of charts of visualization.charts:
+    """The run report and the page draw the one set of charts of models.charts:
     each panel of ``overview.png`` and each picture on the page is drawn by the same
-    :class:`~visualization.charts.Chart` object (or :data:`~visualization.charts.LOSSES`)."""
+    :class:`~models.charts.Chart` object (or :data:`~models.charts.LOSSES`)."""
     from aicredit.models.report import plot_run
     from aicredit.visualization import live as L
     from aicredit.visualization.components import COMPONENTS

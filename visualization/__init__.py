@@ -1,9 +1,9 @@
 """The browser view of the model (Mesa SolaraViz): ``aicredit viz`` serves ``visualization/app.py``.
 
-:mod:`visualization.charts` holds the chart definitions the run report shares and
-:mod:`visualization.figures` the network figure (no Solara needed);
-:mod:`visualization.components` the Solara components; :mod:`visualization.server` the
-``aicredit viz`` subcommand.
+The chart definitions it shares with the run report are :mod:`models.charts` (in the model
+layer, so the report never imports the app); :mod:`visualization.figures` holds the network
+figure (no Solara needed); :mod:`visualization.components` the Solara components;
+:mod:`visualization.server` the ``aicredit viz`` subcommand.
 
 Importing the package silences two known warnings, and only them, which a user of the
 page can do nothing about: Solara's check of the rules of hooks flags Mesa 3.3.1's own

@@ -3,7 +3,7 @@
 Every component calls ``update_counter.get()`` first (Mesa's signal that the model moved),
 gets its picture as PNG bytes from the model's :class:`visualization.live.LivePage` (built
 with the pure builders of :mod:`visualization.figures` and the chart definitions of
-:mod:`visualization.charts`, shared with the run report, once per model step, redrawing only
+:mod:`models.charts`, shared with the run report, once per model step, redrawing only
 the data over cached axes, labels and legends), and shows a plain text line with its
 newest values under the picture (readable, and what the browser test checks).
 """
@@ -14,7 +14,7 @@ import solara
 from solara.alias import rw
 
 from aicredit.abm.units import month_label
-from aicredit.visualization import charts as C
+from aicredit.models import charts as C
 from aicredit.visualization import figures as F
 from aicredit.visualization import mesa_hooks_warning_silenced
 from aicredit.visualization.levers import lever_summary
@@ -97,7 +97,7 @@ def LossesView(model):
 
 
 def make_chart_component(chart: C.Chart):
-    """A component showing one time-series :class:`~visualization.charts.Chart` (the
+    """A component showing one time-series :class:`~models.charts.Chart` (the
     component's ``chart`` attribute)."""
 
     @solara.component

@@ -11,7 +11,7 @@ browser. The Solara components in :mod:`visualization.components` wrap these.
   loans aggregated per fund and neocloud) weighted by exposure; red edges are losses booked
   from a failed issuer onto its holders, so a failure is seen travelling along the web.
 - The time series (:data:`CHARTS`) and who lost what (:func:`losses_figure`) are defined
-  once in :mod:`visualization.charts`, which the run report draws too; they are
+  once in :mod:`models.charts`, which the run report draws too; they are
   re-exported here.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from aicredit.abm.exposures import open_exposures  # noqa: E402
-from aicredit.visualization.charts import (  # noqa: E402  (re-exported: defined once there)
+from aicredit.models.charts import (  # noqa: E402  (re-exported: defined once there)
     CHARTS,
     LOSS_LABELS,
     SECTOR_COLORS,

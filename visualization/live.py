@@ -25,7 +25,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from aicredit.visualization import charts as C
+from aicredit.models import charts as C
 from aicredit.visualization import figures as F
 
 __all__ = ["Blitter", "LivePage", "live_page", "encode_png", "CHART_DPI", "NETWORK_DPI",

@@ -43,7 +43,7 @@ def _price_input(name: str, doc: str) -> property:
     """An attribute that sets the price per unit of the institution's equity.
 
     Setting it on a listed firm bumps ``model.listed_prices_version``: the 401(k) index pool
-    (:class:`abm.agents.saver.IndexPool`) caches its unit price, a sum over every listed firm,
+    (:class:`abm.markets.index_pool.IndexPool`) caches its unit price, a sum over every listed firm,
     and reuses it while that counter and its own holdings are unchanged.
     """
     private = "_" + name

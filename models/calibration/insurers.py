@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from aicredit.abm.agents import Insurer
-from aicredit.abm.agents.insurer import ABSMarket
 from aicredit.abm.claims import Debt
 from aicredit.abm.constraints import InsurerSolvency
 from aicredit.abm.units import BN, MONTHS_PER_YEAR
@@ -12,13 +11,12 @@ __all__ = ["build_insurers", "build_insurer_balance_sheets"]
 
 
 def build_insurers(model) -> None:
-    """Create ``n_insurers`` life insurers with their RBC rule [R18] and fire-sale discount, and
-    the ABS market whose mark their forced sales move.
+    """Create ``n_insurers`` life insurers with their RBC rule [R18] and fire-sale discount.
 
-    Sets ``model.insurers`` and ``model.abs_market``.
+    Sets ``model.insurers``; the ABS market whose mark their forced sales move
+    (``model.abs_market``) is the model's.
     """
     p = model.p
-    model.abs_market = ABSMarket(p.abs_price_impact_depth_share, p.abs_mark_persistence)
     charges = {"fund_share": p.insurer_charge_fund_interest, "abs": p.insurer_charge_abs,
                "bond_holding": p.insurer_charge_bond}
     model.insurers = [Insurer(model, f"Insurer {k + 1}",

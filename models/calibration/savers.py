@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 
 from aicredit.abm.agents import SaverCohort
-from aicredit.abm.agents.saver import IndexPool
 from aicredit.abm.claims import Debt
 from aicredit.abm.units import BN, MONTHS_PER_YEAR
 from aicredit.models.calibration.private_credit import lp_funds
@@ -23,9 +22,9 @@ def build_savers(model) -> None:
     preserving) and clipped. Each cohort holds the AI index [F18] and outside bonds; it buys
     into a private-credit fund (in turn) once policy allows [F34]. These are the run's second
     random draws, after the opening GPU loans. The index units are claims on the listed
-    firms: ``model.index_pool`` takes the savers' index value as a fraction of every listed
-    firm's equity from the outside investors. Needs the funds and the listed firms; sets
-    ``model.savers`` and ``model.index_pool``.
+    firms: the model's ``model.index_pool`` takes the savers' index value as a fraction of
+    every listed firm's equity from the outside investors. Needs the funds and the listed
+    firms; sets ``model.savers`` and the pool's step-0 holdings and units.
     """
     p = model.p
     rng = model.rng
@@ -54,10 +53,9 @@ def build_savers(model) -> None:
         sc.pc_fund = funds[i % nf]
         savers.append(sc)
     model.savers = savers
-    pool = IndexPool(model)
+    pool = model.index_pool
     listed = [a for a in model.agents if a.listed and not a.defaulted]
     cap = sum(f.valuation_usd for f in listed)
     units = sum(sc.index_units for sc in savers)
     pool.carve_out(listed, min(1.0, units * INDEX_LEVEL_0 / cap) if cap > 0 else 0.0)
     pool.units = units
-    model.index_pool = pool

@@ -16,9 +16,11 @@ units fire-sold), both named in one legend.
 
 The browser (:mod:`visualization.live`, :mod:`visualization.components`) shows each chart as
 its own figure (:meth:`Chart.figure`); the run report (:func:`models.report.overview_figure`)
-lays :data:`CHARTS` and :data:`LOSSES` out on one grid under the run's title. This module
-needs matplotlib, numpy and pandas only (no Solara, no networkx), so ``aicredit run`` draws
-its report without the viz extras installed.
+lays :data:`CHARTS` and :data:`LOSSES` out on one grid under the run's title. The catalogue
+lives in the model layer, below both, so imports point one way (``visualization`` ->
+``models`` -> ``abm``) and the headless report never imports the app. This module needs
+matplotlib, numpy and pandas only (no Solara, no networkx), so ``aicredit run`` draws its
+report without the viz extras installed.
 """
 from __future__ import annotations
 

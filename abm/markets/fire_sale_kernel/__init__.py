@@ -2,8 +2,8 @@
 
 :func:`clear_fire_sale` clears one step of the market (contract:
 ``docs/spec/fire-sale-clearing.md``). It runs a compiled Cython kernel,
-``abm.market._fire_sale``; there is no silent pure-Python fallback. Importing this package
-without the built kernel raises ImportError saying how to build it.
+``abm.markets.fire_sale_kernel._fire_sale``; there is no silent pure-Python fallback.
+Importing this package without the built kernel raises ImportError saying how to build it.
 
 :func:`clear_fire_sale_reference` is the pure-Python literal reading of the contract (slow;
 for tests and readers), sharing the same validation.
@@ -11,19 +11,20 @@ for tests and readers), sharing the same validation.
 from __future__ import annotations
 
 try:
-    from aicredit.abm.market import _fire_sale as _kernel
+    from aicredit.abm.markets.fire_sale_kernel import _fire_sale as _kernel
 except ImportError as exc:  # pragma: no cover - exercised by a test that hides the module
     raise ImportError(
-        "abm.market needs its compiled fire-sale kernel (abm.market._fire_sale), which is not "
-        "built. Build it from the repository root with `pip install -e .` "
+        "abm.markets.fire_sale_kernel needs its compiled fire-sale kernel "
+        "(abm.markets.fire_sale_kernel._fire_sale), which is not built. Build it from the "
+        "repository root with `pip install -e .` "
         "(or `python setup.py build_ext --inplace`). "
         f"Original error: {exc}"
     ) from exc
 
 import numpy as np
 
-from aicredit.abm.market._reference import clear_fire_sale_reference
-from aicredit.abm.market._validation import FireSaleResult, validate_inputs
+from aicredit.abm.markets.fire_sale_kernel._reference import clear_fire_sale_reference
+from aicredit.abm.markets.fire_sale_kernel._validation import FireSaleResult, validate_inputs
 
 __all__ = ["FireSaleResult", "clear_fire_sale", "clear_fire_sale_reference"]
 

@@ -4,13 +4,14 @@ What a competent NumPy user would write: one evaluation of the price map is a do
 whole-array operations plus two ``np.bincount`` reductions (need per borrower, sales per
 vintage). Used by the benchmark as the baseline the compiled kernel must beat and by the
 tests as a third cross-check. Same validation, same plain iteration from ``ref_price``, same
-outputs as :func:`abm.market.clear_fire_sale` (formulas: see :mod:`abm.market._reference`).
+outputs as :func:`abm.markets.fire_sale_kernel.clear_fire_sale` (formulas: see
+:mod:`abm.markets.fire_sale_kernel._reference`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from aicredit.abm.market._validation import FireSaleResult, validate_inputs
+from aicredit.abm.markets.fire_sale_kernel._validation import FireSaleResult, validate_inputs
 
 __all__ = ["clear_fire_sale_numpy"]
 
@@ -40,7 +41,7 @@ def _evaluate(p, vin, bor, units, debt, mltv, tltv, one_minus_h, cash, exog, ful
 def clear_fire_sale_numpy(ref_price, depth, exog_sales, loan_vintage, loan_borrower,
                           loan_units, loan_debt, loan_margin_ltv, loan_target_ltv,
                           borrower_cash, *, tol=1e-12, max_iter=10_000) -> FireSaleResult:
-    """Vectorised NumPy version of :func:`abm.market.clear_fire_sale` (same contract)."""
+    """Vectorised NumPy version of :func:`abm.markets.fire_sale_kernel.clear_fire_sale` (same contract)."""
     a = validate_inputs(ref_price, depth, exog_sales, loan_vintage, loan_borrower, loan_units,
                         loan_debt, loan_margin_ltv, loan_target_ltv, borrower_cash, tol,
                         max_iter)

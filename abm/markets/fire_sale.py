@@ -1,20 +1,20 @@
 """The month's GPU fire sale (C3, [F23]-[F25]): margin calls, forced sales, loans that default.
 
 After the month's payments, every live GPU-backed loan is checked against its vintage's
-market price. :func:`abm.market.clear_fire_sale` (contract: ``docs/spec/fire-sale-clearing.md``)
-finds the greatest price vector consistent with the sales it forces: a loan whose LTV
-exceeds its trigger is margin-called; the borrower posts cash, then sells pledged units,
-to restore the loan's target LTV; sales move prices down by exponential impact with the
-month's market depth, which triggers further calls (Brunnermeier and Pedersen 2009's loss
-spiral). This module executes the clearing's result: cash posted and sale proceeds go to
-the lenders through the ledger, the loan book carries the new debt and collateral
-(:meth:`abm.gpu_loans.GPULoanBook.apply_fire_sale`), and loans that cannot be cured default
-with a deficiency claim.
+market price. :func:`abm.markets.fire_sale_kernel.clear_fire_sale` (contract:
+``docs/spec/fire-sale-clearing.md``) finds the greatest price vector consistent with the
+sales it forces: a loan whose LTV exceeds its trigger is margin-called; the borrower posts
+cash, then sells pledged units, to restore the loan's target LTV; sales move prices down by
+exponential impact with the month's market depth, which triggers further calls (Brunnermeier
+and Pedersen 2009's loss spiral). This module executes the clearing's result: cash posted
+and sale proceeds go to the lenders through the ledger, the loan book carries the new debt
+and collateral (:meth:`abm.gpu_loans.GPULoanBook.apply_fire_sale`), and loans that cannot be
+cured default with a deficiency claim.
 
 The loan terms are the book's: each loan's maintenance (trigger) LTV and its contractual
 cure LTV, the latter times this month's procyclical factor of its vintage when haircuts
 are procyclical [R4] (:func:`abm.gpu_lending.procyclical_ltv_factor`). Market depth comes
-from what can trade (:func:`abm.gpu_market.market_depth`). With C3 off the covenants are
+from what can trade (:func:`abm.markets.gpu.market_depth`). With C3 off the covenants are
 still enforced (cash posted, units sold to cure, loans that cannot be cured default) but
 sales have no price impact: the depth is effectively infinite, so every call is cleared
 at reference prices and there is no spiral.
@@ -25,8 +25,8 @@ import numpy as np
 
 from aicredit.abm.gpu_lending import procyclical_ltv_factor
 from aicredit.abm.gpu_loans import lender_accounts
-from aicredit.abm.gpu_market import market_depth
-from aicredit.abm.market import clear_fire_sale
+from aicredit.abm.markets.fire_sale_kernel import clear_fire_sale
+from aicredit.abm.markets.gpu import market_depth
 
 __all__ = ["clear_month_fire_sale"]
 

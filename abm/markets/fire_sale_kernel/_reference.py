@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from aicredit.abm.market._validation import FireSaleResult, validate_inputs
+from aicredit.abm.markets.fire_sale_kernel._validation import FireSaleResult, validate_inputs
 
 __all__ = ["clear_fire_sale_reference"]
 
@@ -91,7 +91,8 @@ def _evaluate(p, vin, bor, units, debt, mltv, tltv, cash, exog):
 def clear_fire_sale_reference(ref_price, depth, exog_sales, loan_vintage, loan_borrower,
                               loan_units, loan_debt, loan_margin_ltv, loan_target_ltv,
                               borrower_cash, *, tol=1e-12, max_iter=10_000) -> FireSaleResult:
-    """Pure-Python reference of :func:`abm.market.clear_fire_sale` (same validation, outputs)."""
+    """Pure-Python reference of :func:`abm.markets.fire_sale_kernel.clear_fire_sale` (same validation and
+    outputs)."""
     args = validate_inputs(ref_price, depth, exog_sales, loan_vintage, loan_borrower,
                            loan_units, loan_debt, loan_margin_ltv, loan_target_ltv,
                            borrower_cash, tol, max_iter)

@@ -1,8 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Compiled kernel of the fire-sale clearing (contract: docs/spec/fire-sale-clearing.md).
 
-Call it through :func:`abm.market.clear_fire_sale`, which validates and converts the inputs;
-this module trusts them.
+Call it through :func:`abm.markets.fire_sale_kernel.clear_fire_sale`, which validates and
+converts the inputs; this module trusts them.
 
 Algorithm: the contract's plain iteration ``p(k+1) = P(p(k))`` from ``ref_price`` (so the
 iterates, and the iteration count, are the reference's up to the rounding of sums), but each
