@@ -1,18 +1,20 @@
-"""Shared helpers for the notebooks in this folder.
+"""Monte Carlo experiments over scenarios and seeds, and the statistics and figures the
+notebooks quote: the notebooks' toolkit (``from aicredit.models import experiments``).
 
-The notebooks' experiments run through the sweep machinery (:mod:`models.sweep`), the
-project's one experiment runner: :func:`simulate` is one :func:`models.sweep.run_one`,
-:func:`monte_carlo` one :func:`models.sweep.run_sweep` per arm. Worker processes use the spawn
+The experiments run through the sweep machinery (:mod:`aicredit.models.sweep`), the project's
+one experiment runner: :func:`simulate` is one :func:`~aicredit.models.sweep.run_one`,
+:func:`monte_carlo` one :func:`~aicredit.run_sweep` per arm. Worker processes use the spawn
 context, because ``import mesa`` switches multiprocessing to *spawn* (a worker function
 defined in a notebook cell cannot be pickled into a spawned process and the pool hangs;
 ``docs/sweeps.md``, "With Mesa's own batch_run").
 
-- :data:`QUICK` is true when ``AICREDIT_QUICK=1``: the test suite's reduced size.
 - :func:`monte_carlo` runs arms (a scenario plus overrides) over seeds in parallel and returns
   a :class:`MonteCarlo` with one summary row per run, per-month series per arm and every
   default event.
-- :func:`neocloud_cascade`, :func:`wilson`, :func:`mean_ci`, :func:`paired_diff` are the
-  statistics the notebooks quote; :func:`fan_chart` and :func:`months` draw the figures.
+- :func:`neocloud_cascade`, :func:`wilson`, :func:`mean_ci`, :func:`paired_diff` and
+  :func:`table_by_arm` are the statistics the notebooks quote; :func:`fan_chart` and
+  :func:`months` draw the figures, :func:`setup_matplotlib` sizes them.
+- :data:`HOLDERS` and :data:`SECTORS` are the loss holders and the sectors, in report order.
 """
 from __future__ import annotations
 
@@ -20,28 +22,21 @@ import concurrent.futures as cf
 import math
 import multiprocessing
 import os
-import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-QUICK = os.environ.get("AICREDIT_QUICK") == "1"
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-if str(REPO) not in sys.path:               # the package is installed with -e; this is a fallback
-    sys.path.insert(0, str(REPO))
+from aicredit.abm.sectors import HOLDER_CATEGORIES as HOLDERS
+from aicredit.abm.sectors import SECTORS
+from aicredit.abm.units import month_label
 
-from aicredit.abm.sectors import HOLDER_CATEGORIES as HOLDERS  # noqa: E402  (after the path fallback)
-from aicredit.abm.sectors import SECTORS  # noqa: E402
-from aicredit.abm.units import BN, month_label  # noqa: E402
-
-__all__ = ["QUICK", "BN", "HOLDERS", "SECTORS", "DEFAULT_SERIES", "months", "neocloud_cascade",
+__all__ = ["HOLDERS", "SECTORS", "DEFAULT_SERIES", "months", "neocloud_cascade",
            "simulate", "MonteCarlo", "monte_carlo", "wilson", "mean_ci", "paired_diff",
            "table_by_arm", "fan_chart", "setup_matplotlib"]
 
+#: Reporters :func:`monte_carlo` keeps whole (per month) unless told otherwise.
 DEFAULT_SERIES = ("gpu_price_index", "defaults_total", "defaults_neocloud", "margin_calls",
                   "units_fire_sold", "losses_total_usd", "savers_401k_total_usd",
                   "savers_401k_return_index", "savers_401k_mean_usd", "ai_index",
