@@ -46,17 +46,24 @@ def test_a_public_name_without_a_docstring_is_found(monkeypatch):
     assert apidoc.missing_docstrings("aicredit.models.experiments") == ["undocumented"]
 
 
-@pytest.mark.parametrize("name", sorted(aicredit.__all__))
-def test_the_top_level_names_have_numpydoc_sections(name):
-    """Each function documents its parameters and what it returns, numpydoc style."""
+PUBLIC = [(module, name) for module in MODULES for name, obj in apidoc.public_names(module)
+          if apidoc.documented(obj)]
+
+
+@pytest.mark.parametrize("module, name", PUBLIC, ids=[f"{m}.{n}" for m, n in PUBLIC])
+def test_public_names_have_numpydoc_sections(module, name):
+    """Each public function documents its parameters and what it returns, numpydoc style
+    (a class its parameters or attributes)."""
+    import importlib
     import inspect
-    obj = getattr(aicredit, name)
+    obj = getattr(importlib.import_module(module), name)
     doc = inspect.getdoc(obj)
     assert doc and doc.splitlines()[0].strip(), name
     if inspect.isclass(obj) and issubclass(obj, BaseException):
         return
     if inspect.signature(obj).parameters:
-        assert "Parameters\n----------" in doc, name
+        assert "Parameters\n----------" in doc or (
+            inspect.isclass(obj) and "Attributes\n----------" in doc), name
     if inspect.isfunction(obj):
         assert "Returns\n-------" in doc, name
 
