@@ -99,7 +99,8 @@ def run(scenario="baseline", seeds=(0,), steps: int | None = None, *, workers: i
         A shipped scenario name (``aicredit.scenario_names()``) or a scenario TOML file.
     seeds : int or iterable of int, default ``(0,)``
         The seeds to run, distinct and non-negative; the same seed gives the same rows, bit
-        for bit (and, across scenarios, the same demand path: common random numbers).
+        for bit (and, in two runs that differ only in a lever, the same demand shocks:
+        common random numbers).
     steps : int, optional
         Months to run; None runs the scenario's own (72 for the shipped ones).
     workers : int, default 1
@@ -117,7 +118,7 @@ def run(scenario="baseline", seeds=(0,), steps: int | None = None, *, workers: i
         ``seed``, ``step``, ``date`` (``YYYY-MM``; step 0 is January 2025), then every
         model reporter (the columns of ``model.datacollector.get_model_vars_dataframe()``).
         ``df.attrs["summary"]`` holds the headline numbers of each run: a list with one
-        dict per seed, in the same order, :func:`flat_summary` of the run (``scenario``,
+        dict per seed, in the same order, ``aicredit.models.api.flat_summary`` of the run (``scenario``,
         ``seed``, ``steps``, ``model_version``, the headline numbers, the tables as dotted
         keys such as ``defaults_by_sector.neocloud``); ``pd.DataFrame(df.attrs["summary"])``
         makes it a table. (A list rather than a DataFrame, so that ``pd.concat`` of two runs
@@ -127,8 +128,9 @@ def run(scenario="baseline", seeds=(0,), steps: int | None = None, *, workers: i
     Raises
     ------
     ValueError
-        A bad ``seeds``, ``steps`` or ``workers``, in one line naming it; a bad scenario or
-        override raises :class:`aicredit.ScenarioError` (a ValueError) naming the key.
+        A bad ``seeds``, ``steps`` or ``workers`` (or ``seed=``, ``collect_agents=`` given as
+        overrides), in one line naming it; a bad scenario or override raises
+        :class:`aicredit.ScenarioError` (a ValueError) naming the key.
 
     Examples
     --------
@@ -138,6 +140,11 @@ def run(scenario="baseline", seeds=(0,), steps: int | None = None, *, workers: i
     """
     seeds = _check_seeds(seeds)
     steps = _check_steps(steps)
+    if "seed" in overrides:
+        raise ValueError(f"run takes seeds=, not seed= (got seed={overrides['seed']!r})")
+    if "collect_agents" in overrides:
+        raise ValueError("run collects model-level rows only (collect_agents is not an option): "
+                         "use AIEconomyModel(..., collect_agents=True) for per-agent data")
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
     if workers == 1 or len(seeds) == 1:

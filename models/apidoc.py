@@ -43,8 +43,9 @@ BATCH_RUN = """\
 The model takes its parameters as keyword arguments, so `mesa.batch_run` drives it, but not
 without a step-count workaround: Mesa 3.3.1's `batch_run` reads the collected rows by position
 and stops at `Step = model.steps - 1`, so it leaves out the last month of every run (Mesa issue
-#2514, fixed after 3.3), and a 72-month run must be given `steps=73` and `max_steps=73` to
-return its end state. `aicredit.run` returns every month, step 0 to the last, without it:
+#2514), and a 72-month run must be given `steps=73` and `max_steps=73` to return its end state
+(the extra month is simulated, not returned; a test checks this against the installed Mesa).
+`aicredit.run` returns every month, step 0 to the last, without it:
 
 ```python
 import mesa

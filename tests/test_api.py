@@ -125,6 +125,8 @@ def test_run_in_processes_gives_the_same_rows():
     ({"steps": 0}, "steps must be a positive int"),
     ({"steps": 2.5}, "steps must be a positive int"),
     ({"workers": 0}, "workers must be a positive int"),
+    ({"seed": 3}, "run takes seeds=, not seed="),
+    ({"collect_agents": True}, "run collects model-level rows only"),
 ])
 def test_run_refuses_bad_arguments_in_one_line(kwargs, message):
     with pytest.raises(ValueError, match=message) as err:
