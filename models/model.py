@@ -96,20 +96,43 @@ def scenario_source(scenario) -> tuple[str, str]:
 
 
 class AIEconomyModel(mesa.Model):
-    """The AI-credit economy of one scenario.
+    """The AI-credit economy of one scenario, a Mesa model: one ``step()`` is one month.
 
-    Keyword arguments are the scenario's parameters (:class:`models.scenario.Scenario`),
-    applied over the named ``scenario`` file, so ``mesa.batch_run`` can sweep any of them.
-    ``seed`` seeds both ``self.random`` and ``self.rng``: same seed, same results; without
-    one a seed is drawn and kept in ``seed_value`` (``seed_drawn`` is then True), so every run
-    can be repeated. ``scenario_name`` and ``scenario_file`` say where the parameters came
-    from and ``overrides`` which of them the keyword arguments replaced.
-    ``collect_agents`` switches per-agent data collection (costly at 100k cohorts).
-    ``exposures_start`` is the exposure table at step 0 (:func:`abm.exposures.exposure_table`),
-    as a DataFrame.
-    ``allow_large`` builds an economy whose estimated memory exceeds what the machine has
-    (:mod:`models.size`); without it such an economy is refused before anything is built.
-    It satisfies :class:`abm.economy.Economy`, what the engine needs from a model.
+    It satisfies :class:`abm.economy.Economy`, what the engine needs from a model. Run it with
+    ``while model.running: model.step()`` (it stops after the scenario's ``steps``) and read
+    ``model.datacollector`` (a row per month from step 0, the opening state), or use
+    :func:`aicredit.run` for a tidy table over seeds.
+
+    Parameters
+    ----------
+    scenario : str or path, default ``"baseline"``
+        A shipped scenario name (:func:`aicredit.scenario_names`) or a scenario TOML file.
+    seed : int, optional
+        Seeds both ``self.random`` and ``self.rng``: same seed, same results. Without one a
+        seed is drawn and kept in ``seed_value`` (``seed_drawn`` is then True), so every run
+        can be repeated.
+    collect_agents : bool, default True
+        Collect per-agent data each month (costly at 100k saver cohorts).
+    allow_large : bool, default False
+        Build an economy whose estimated memory exceeds what the machine has
+        (:mod:`models.size`); without it such an economy is refused before anything is built.
+    **params
+        The scenario's parameters (:class:`models.scenario.Scenario`, ``docs/parameters.md``),
+        applied over the ``scenario`` file, so ``mesa.batch_run`` can sweep any of them.
+
+    Attributes
+    ----------
+    scenario_name, scenario_file : str
+        Where the parameters came from; ``overrides`` (dict) which of them ``params`` replaced.
+    seed_value : int
+        The seed the run used.
+    exposures_start : pandas.DataFrame
+        The exposure table at step 0 (:func:`abm.exposures.exposure_table`).
+
+    Raises
+    ------
+    ScenarioError
+        An unknown scenario, parameter or value, in one line naming it.
     """
 
     def __init__(self, scenario: str = "baseline", seed: int | None = None, *,

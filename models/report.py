@@ -90,7 +90,24 @@ def max_drawdown(series) -> float:
 
 
 def summary(model) -> dict:
-    """The run's headline numbers (see module docstring)."""
+    """The headline numbers of a run: who failed, who lost what, how far prices fell.
+
+    Parameters
+    ----------
+    model : AIEconomyModel
+        A model that has run (any number of months).
+
+    Returns
+    -------
+    dict
+        ``scenario``, ``seed``, ``steps``, ``model_version``; ``defaults_by_sector`` and
+        ``default_share_by_sector`` ({sector: count or share}), ``defaults_total``,
+        ``first_default_step`` (None when nothing failed), ``losses_by_holder_usd`` ({ultimate
+        holder: USD}), ``losses_total_usd``, drawdowns (0..1) of the GPU price index, the
+        401(k) return index and balances and the AI index, ``peak_margin_calls`` and more:
+        each key is explained in the module docstring of :mod:`aicredit.models.report`
+        (the keys of ``summary.json``).
+    """
     df = model.datacollector.get_model_vars_dataframe()
     defaults = {s: 0 for s in SECTORS}
     defaults.update(model.defaults_by_sector())

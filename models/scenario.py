@@ -27,7 +27,10 @@ __all__ = ["Scenario", "ScenarioError", "load_scenario", "scenario_names", "vali
 
 
 class ScenarioError(ValueError):
-    """A scenario file or parameter override is invalid; the message names key and value."""
+    """A scenario file or parameter override is invalid; the message names key and value.
+
+    A :class:`ValueError`; sweeps raise a subclass, ``SweepError``, for a bad sweep file.
+    """
 
 
 def p(default, low=None, high=None, unit="", source="assumption", doc=""):
@@ -740,7 +743,14 @@ def scenario_dir() -> Path:
 
 
 def scenario_names() -> list[str]:
-    """Names of the scenarios shipped with the package."""
+    """The names of the scenarios shipped with the package.
+
+    Returns
+    -------
+    list of str
+        Sorted names (``ai_boom``, ``ai_winter``, ``baseline``, the policy scenarios...), each
+        accepted wherever a scenario is (:func:`load_scenario`, :class:`AIEconomyModel`).
+    """
     return sorted(f.stem for f in scenario_dir().glob("*.toml"))
 
 
@@ -880,10 +890,25 @@ def read_scenario_file(name_or_path: str | Path, relative_to: Path | None = None
 
 
 def load_scenario(name_or_path: str | Path = "baseline", **overrides) -> Scenario:
-    """Return the validated :class:`Scenario` for a shipped name or a TOML path.
+    """The validated parameters of a scenario, with overrides.
 
-    ``overrides`` replace file values (same validation). A file may name a ``base``
-    scenario whose values it changes.
+    Parameters
+    ----------
+    name_or_path : str or path, default ``"baseline"``
+        A shipped scenario name (:func:`scenario_names`) or a scenario TOML file; a file may
+        name a ``base`` scenario whose values it changes.
+    **overrides
+        Parameters replacing the file's values, validated the same way.
+
+    Returns
+    -------
+    Scenario
+        A frozen dataclass with every parameter (``docs/parameters.md``).
+
+    Raises
+    ------
+    ScenarioError
+        An unknown scenario, key or value, in one line naming it.
     """
     params, _, _ = read_scenario_file(name_or_path)
     params.update(overrides)

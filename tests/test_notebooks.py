@@ -1,12 +1,19 @@
-"""The notebooks in ``notebooks/`` run top to bottom at reduced size (``AICREDIT_QUICK=1``).
+"""The notebooks in ``notebooks/`` run top to bottom at reduced size (``AICREDIT_QUICK=1``)
+and still reach their headline conclusions.
 
 Each notebook is executed from a fresh copy of its cells (committed outputs are dropped) with
-nbclient and the ``python3`` kernel, working directory ``notebooks/`` so ``_helpers`` imports;
-any error in any cell fails the test. Each notebook must open with its question and close with
-its answer. The full-size outputs committed in the notebooks are not checked here.
+nbclient and the ``python3`` kernel, working directory ``notebooks/``; any error in any cell
+fails the test. The notebooks import only the installed package (``aicredit``, its toolkit
+``aicredit.models.experiments``): no path insertion, no helper file beside them. After the
+last cell the test runs one more, :data:`HEADLINES`, which reads the variables the notebook
+computed and prints the quantities behind its answer; :data:`CHECKS` asserts the answer's
+qualitative claims on them (directions and orders, not the full-size numbers, which a
+4-seed, 36-month run does not reproduce). Each notebook must open with its question and
+close with its answer. The full-size outputs committed in the notebooks are not checked here.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -20,6 +27,118 @@ NB_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = ["01_quickstart", "02_boom_or_winter", "03_who_holds_the_losses",
             "04_collateral_spiral", "05_policy", "06_what_matters_most"]
+
+#: Per notebook: an expression, evaluated in the executed notebook's kernel, whose value (JSON)
+#: holds the quantities behind the notebook's answer, read from the variables it computed.
+HEADLINES = {
+    "01_quickstart": """{
+        "rows": len(mv), "steps": STEPS,
+        "defaults": [s0["defaults_total"], s1["defaults_total"]],
+        "losses_usd": [s0["losses_total_usd"], s1["losses_total_usd"]],
+        "loss_by_holder_usd": s0["losses_by_holder_usd"]}""",
+    "02_boom_or_winter": """{arm: {
+        "defaults": S[S.arm == arm].defaults_total.mean(),
+        "defaults_neocloud": S[S.arm == arm].defaults_neocloud.mean(),
+        "losses_usd": S[S.arm == arm].losses_total_usd.mean(),
+        "losses_min_usd": S[S.arm == arm].losses_total_usd.min(),
+        "gpu_drawdown": S[S.arm == arm].gpu_price_max_drawdown.mean(),
+        "cascade": S[S.arm == arm].neocloud_cascade.mean()} for arm in ARMS}""",
+    "03_who_holds_the_losses": """{
+        "total_usd": W.losses_total_usd.mean(),
+        "by_holder_usd": {h: W[f"loss_{h}_usd"].mean() for h in H.HOLDERS},
+        "nav_gap_max": S.groupby("arm").pc_nav_gap_max.max().to_dict(),
+        "leverage_gap_median": S.groupby("arm").leverage_gap_max.median().to_dict()}""",
+    "04_collateral_spiral": """{
+        "offsets": offsets.tolist(),
+        "margin_calls": {arm: study[(arm, "margin_calls")].tolist() for arm in ("baseline", "ai_winter")},
+        "c3": out.to_dict()}""",
+    "05_policy": """{
+        "effects": {f"{r.policy}|{r.metric}": [r.effect, r["ci low"], r["ci high"]] for _, r in E.iterrows()},
+        "lp_401k_loss_bn": S.groupby("arm").lp_401k_loss_bn.agg(["min", "max"]).T.to_dict(),
+        "insurer_solvency_min": S.insurer_solvency_min.min()}""",
+    "06_what_matters_most": """{"mu_star": st.to_dict(), "failed": int((runs.error != "").sum())}""",
+}
+
+
+def _check_quickstart(h):
+    """The calibrated baseline: the frame has a row per month from step 0; no institution
+    fails, with or without slower demand growth; losses are not zero, and the private-credit
+    LPs and shareholders bear them."""
+    assert h["rows"] == h["steps"] + 1
+    assert h["defaults"] == [0, 0], "no institution fails in the baseline, at either growth rate"
+    assert min(h["losses_usd"]) > 0, "the baseline is not loss-free"
+    by = h["loss_by_holder_usd"]
+    lp_and_shareholders = sum(by[k] for k in by if k.startswith("lp_") or k == "firm_shareholders")
+    assert lp_and_shareholders > 0.9 * sum(by.values())
+
+
+def _check_boom_or_winter(h):
+    """The winter is what breaks things: more failures, neocloud failures and cascades, larger
+    losses and a deeper GPU price fall than the baseline and the boom; losses are never zero."""
+    boom, base, winter = h["ai_boom"], h["baseline"], h["ai_winter"]
+    for key in ("defaults", "defaults_neocloud", "losses_usd", "gpu_drawdown"):
+        assert winter[key] > max(base[key], boom[key]), key
+    assert winter["cascade"] >= max(base["cascade"], boom["cascade"])
+    assert winter["losses_usd"] > 2 * base["losses_usd"]
+    assert min(arm["losses_min_usd"] for arm in h.values()) > 0, "losses are never zero"
+
+
+def _check_who_holds(h):
+    """The winter's losses: LPs and firm shareholders carry most of them, banks a few percent,
+    deposit insurance nothing; SPVs hide hyperscaler leverage except under
+    ``spv_consolidation``; NAV is overstated except under ``pc_disclosure``."""
+    by, total = h["by_holder_usd"], h["total_usd"]
+    assert total > 0
+    lp_and_shareholders = sum(by[k] for k in by if k.startswith("lp_") or k == "firm_shareholders")
+    assert lp_and_shareholders > 0.75 * total
+    assert by["banks"] < 0.1 * total
+    assert by["deposit_insurance"] == 0
+    assert h["leverage_gap_median"]["ai_winter"] > 0, "consolidated leverage above reported"
+    assert h["leverage_gap_median"]["spv_consolidation"] < 1e-9, "consolidation closes the gap"
+    assert h["nav_gap_max"]["ai_winter"] > 0.01, "reported NAV overstates true NAV"
+    assert h["nav_gap_max"]["pc_disclosure"] < 1e-9, "disclosure closes the NAV gap"
+
+
+def _check_collateral_spiral(h):
+    """Margin calls burst at a generation release and fall back within a month (in every
+    scenario the release month has at least the calls of the months around it, and in one at
+    least three times as many: the early releases of a 36-month baseline call no loans);
+    switching the spiral (C3) off does not deepen the GPU price fall."""
+    at = {o: i for i, o in enumerate(h["offsets"])}
+    bursts = []
+    for arm, calls in h["margin_calls"].items():
+        around = max(calls[at[-1]], calls[at[1]])
+        assert calls[at[0]] >= around, (arm, calls)
+        bursts.append(calls[at[0]] > 3 * max(around, 1.0))
+    assert any(bursts), h["margin_calls"]
+    c3 = h["c3"]
+    off = c3.pop("c3 off")
+    for on in c3.values():                      # the default depth and LTV, if in the grid
+        assert off["gpu_price_max_drawdown"] <= on["gpu_price_max_drawdown"] + 0.02
+
+
+def _check_policy(h):
+    """No 401(k) access to alternatives removes the savers' LP losses; the bank lending cap
+    cuts bank and insurer losses; disclosure cuts losses; insurers stay far from the company
+    action level (200%)."""
+    lp = h["lp_401k_loss_bn"]
+    assert lp["no_401k_alternatives"]["max"] == 0 and lp["ai_winter"]["min"] > 0
+    e = h["effects"]
+    assert e["bank_pc_limit|bank + insurer losses (bn)"][0] < 0
+    assert e["pc_disclosure|bank + insurer losses (bn)"][0] < 0
+    assert h["insurer_solvency_min"] > 2.0
+
+
+def _check_what_matters(h):
+    """How hard AI demand falls matters most: ``demand_shock_size`` is first for most outputs."""
+    assert h["failed"] == 0
+    firsts = [max(mu, key=lambda p: mu[p] if mu[p] == mu[p] else -1.0) for mu in h["mu_star"].values()]
+    assert firsts.count("demand_shock_size") >= len(firsts) / 2, firsts
+
+
+CHECKS = {"01_quickstart": _check_quickstart, "02_boom_or_winter": _check_boom_or_winter,
+          "03_who_holds_the_losses": _check_who_holds, "04_collateral_spiral": _check_collateral_spiral,
+          "05_policy": _check_policy, "06_what_matters_most": _check_what_matters}
 
 
 def test_the_six_notebooks_exist():
@@ -44,6 +163,9 @@ def test_notebook_runs_quick(path, monkeypatch):
     for cell in nb.cells:                       # run a clean copy, not the committed outputs
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import json as _json\n"
+        f"print('HEADLINE ' + _json.dumps({HEADLINES[path.stem]}, default=float))"))
     client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
                                      resources={"metadata": {"path": str(NB_DIR)}})
     client.execute()                            # raises CellExecutionError on any error
@@ -52,17 +174,19 @@ def test_notebook_runs_quick(path, monkeypatch):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.get("output_type") == "error"]
     assert not errors
+    headline = json.loads(text.rsplit("HEADLINE ", 1)[1].splitlines()[0])
+    print(path.stem, headline)
+    CHECKS[path.stem](headline)
 
 
 def test_monte_carlo_runs_through_the_sweep_and_matches_a_direct_run(monkeypatch):
-    """``_helpers.monte_carlo`` (one ``models.sweep.run_sweep`` per arm) reports what a direct
+    """``experiments.monte_carlo`` (one ``models.sweep.run_sweep`` per arm) reports what a direct
     run of the model gives: its summary, reporters, default events and series."""
     import numpy as np
 
     from aicredit.models import AIEconomyModel
+    from aicredit.models import experiments as H
     from aicredit.models.report import summary
-    monkeypatch.syspath_prepend(str(NB_DIR))
-    import _helpers as H
 
     overrides = {"gpu_loan_max_ltv": 0.8}
     mc = H.monte_carlo({"w": ("ai_winter", overrides)}, [3], steps=30, workers=1,
@@ -83,3 +207,21 @@ def test_monte_carlo_runs_through_the_sweep_and_matches_a_direct_run(monkeypatch
         sorted(zip(mc.events["step"], mc.events["sector"], strict=True))
     assert len(m.default_events) > 0
     np.testing.assert_array_equal(mc.series["margin_calls"]["w"][0], df["margin_calls"])
+
+
+def test_headline_checks_fail_on_the_opposite_conclusion():
+    """The checks can fail: a boom that breaks more than the winter, or banks that carry the
+    winter's losses, are refused."""
+    arm = {"defaults": 1.0, "defaults_neocloud": 1.0, "losses_usd": 1e11, "losses_min_usd": 1e10,
+           "gpu_drawdown": 0.2, "cascade": 0.1}
+    worse = {k: 5 * v for k, v in arm.items()} | {"cascade": 0.5}
+    _check_boom_or_winter({"ai_boom": arm, "baseline": arm, "ai_winter": worse})
+    with pytest.raises(AssertionError):
+        _check_boom_or_winter({"ai_boom": worse, "baseline": arm, "ai_winter": arm})
+    holders = {"firm_shareholders": 40.0, "lp_insurers": 40.0, "banks": 5.0, "deposit_insurance": 0.0}
+    h = {"total_usd": 85.0, "by_holder_usd": holders,
+         "leverage_gap_median": {"ai_winter": 0.1, "spv_consolidation": 0.0},
+         "nav_gap_max": {"ai_winter": 0.1, "pc_disclosure": 0.0}}
+    _check_who_holds(h)
+    with pytest.raises(AssertionError):
+        _check_who_holds(h | {"by_holder_usd": holders | {"banks": 60.0}, "total_usd": 140.0})

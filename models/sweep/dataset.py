@@ -237,8 +237,24 @@ def _show(value) -> str:
 
 
 def load_sweep(path: str | Path):
-    """The results of a sweep directory as a DataFrame, one row per run (sorted by parameters
-    and seed). An empty frame with the sweep's columns when no run has finished yet."""
+    """The results of a sweep directory as a DataFrame.
+
+    Parameters
+    ----------
+    path : str or path
+        The ``out`` directory of :func:`run_sweep` (or ``aicredit sweep --out``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per finished run, sorted by parameters and seed (columns in
+        ``docs/sweeps.md``); an empty frame with the sweep's columns when no run has finished.
+
+    Raises
+    ------
+    SweepError
+        ``path`` holds no sweep results.
+    """
     import pandas as pd
     import pyarrow.parquet as pq
     path = Path(path)

@@ -186,21 +186,45 @@ def _default_workers() -> int:
 def run_sweep(spec_or_path, out: str | Path | None = None, workers: int | None = None,
               scheduler=None, progress: bool = True, flush_every: float = 2.0,
               retry_failed: bool = False, report: dict | None = None, allow_large: bool = False):
-    """Run a sweep and return its results as a DataFrame (one row per run).
+    """Run a sweep (a grid, a sample or a Monte Carlo over seeds) and return its results.
 
-    ``spec_or_path``: a sweep TOML path, a dict (:func:`spec_from_dict`) or a :class:`SweepSpec`.
-    ``out``: the results directory (Parquet parts; resumable). Without it the results go to a
-    temporary directory that is removed afterwards. ``workers``: local processes (default all
-    cores; 1 runs in this process). ``scheduler``: a Dask scheduler address ``tcp://HOST:PORT``,
-    a ``distributed.Client`` or any ``concurrent.futures.Executor`` the caller owns (e.g. a
-    warm process pool); overrides ``workers``. ``flush_every``: seconds between part
-    files. ``retry_failed``: run again the runs of ``out`` recorded with an error (e.g.
-    ``WorkerLost`` after running out of memory), replacing their rows. ``report``: a dict
-    filled with the counts of runs (``total``, ``skipped``, ``new``, ``failed``, ``retried``,
-    ``failed_total``) as the sweep goes. ``allow_large``: run more than
-    :data:`models.sweep.runs.MAX_RUNS` runs or economies larger than the memory available
-    (refused otherwise, before anything runs). Ctrl-C writes the finished runs and raises
-    ``KeyboardInterrupt``.
+    Parameters
+    ----------
+    spec_or_path : str, path, dict or SweepSpec
+        A sweep TOML file, a dict of the same keys (:func:`spec_from_dict`) or a
+        :class:`SweepSpec` (``docs/sweeps.md``).
+    out : str or path, optional
+        The results directory (Parquet parts; resumable: runs already there are skipped).
+        Without it the results go to a temporary directory that is removed afterwards.
+    workers : int, optional
+        Local processes (default all cores; 1 runs in this process).
+    scheduler : str, distributed.Client or concurrent.futures.Executor, optional
+        A Dask scheduler address ``tcp://HOST:PORT``, a ``distributed.Client`` or an executor
+        the caller owns (e.g. a warm process pool); overrides ``workers``.
+    progress : bool, default True
+        Show a progress bar.
+    flush_every : float, default 2.0
+        Seconds between part files.
+    retry_failed : bool, default False
+        Run again the runs of ``out`` recorded with an error (e.g. ``WorkerLost`` after
+        running out of memory), replacing their rows.
+    report : dict, optional
+        Filled with the counts of runs (``total``, ``skipped``, ``new``, ``failed``,
+        ``retried``, ``failed_total``) as the sweep goes.
+    allow_large : bool, default False
+        Run more than :data:`models.sweep.runs.MAX_RUNS` runs or economies larger than the
+        memory available (refused otherwise, before anything runs).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run (:func:`load_sweep` of ``out``); a failed run has its ``error``.
+
+    Raises
+    ------
+    SweepError
+        A bad sweep file or argument, in one line naming it. Ctrl-C writes the finished runs
+        and raises ``KeyboardInterrupt``.
     """
     spec = _as_spec(spec_or_path)
     if out is None:

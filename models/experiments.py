@@ -1,18 +1,20 @@
-"""Shared helpers for the notebooks in this folder.
+"""Monte Carlo experiments over scenarios and seeds, and the statistics and figures the
+notebooks quote: the notebooks' toolkit (``from aicredit.models import experiments``).
 
-The notebooks' experiments run through the sweep machinery (:mod:`models.sweep`), the
-project's one experiment runner: :func:`simulate` is one :func:`models.sweep.run_one`,
-:func:`monte_carlo` one :func:`models.sweep.run_sweep` per arm. Worker processes use the spawn
+The experiments run through the sweep machinery (:mod:`aicredit.models.sweep`), the project's
+one experiment runner: :func:`simulate` is one :func:`~aicredit.models.sweep.run_one`,
+:func:`monte_carlo` one :func:`~aicredit.run_sweep` per arm. Worker processes use the spawn
 context, because ``import mesa`` switches multiprocessing to *spawn* (a worker function
 defined in a notebook cell cannot be pickled into a spawned process and the pool hangs;
 ``docs/sweeps.md``, "With Mesa's own batch_run").
 
-- :data:`QUICK` is true when ``AICREDIT_QUICK=1``: the test suite's reduced size.
 - :func:`monte_carlo` runs arms (a scenario plus overrides) over seeds in parallel and returns
   a :class:`MonteCarlo` with one summary row per run, per-month series per arm and every
   default event.
-- :func:`neocloud_cascade`, :func:`wilson`, :func:`mean_ci`, :func:`paired_diff` are the
-  statistics the notebooks quote; :func:`fan_chart` and :func:`months` draw the figures.
+- :func:`neocloud_cascade`, :func:`wilson`, :func:`mean_ci`, :func:`paired_diff` and
+  :func:`table_by_arm` are the statistics the notebooks quote; :func:`fan_chart` and
+  :func:`months` draw the figures, :func:`setup_matplotlib` sizes them.
+- :data:`HOLDERS` and :data:`SECTORS` are the loss holders and the sectors, in report order.
 """
 from __future__ import annotations
 
@@ -20,28 +22,21 @@ import concurrent.futures as cf
 import math
 import multiprocessing
 import os
-import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-QUICK = os.environ.get("AICREDIT_QUICK") == "1"
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-if str(REPO) not in sys.path:               # the package is installed with -e; this is a fallback
-    sys.path.insert(0, str(REPO))
+from aicredit.abm.sectors import HOLDER_CATEGORIES as HOLDERS
+from aicredit.abm.sectors import SECTORS
+from aicredit.abm.units import month_label
 
-from aicredit.abm.sectors import HOLDER_CATEGORIES as HOLDERS  # noqa: E402  (after the path fallback)
-from aicredit.abm.sectors import SECTORS  # noqa: E402
-from aicredit.abm.units import BN, month_label  # noqa: E402
-
-__all__ = ["QUICK", "BN", "HOLDERS", "SECTORS", "DEFAULT_SERIES", "months", "neocloud_cascade",
+__all__ = ["HOLDERS", "SECTORS", "DEFAULT_SERIES", "months", "neocloud_cascade",
            "simulate", "MonteCarlo", "monte_carlo", "wilson", "mean_ci", "paired_diff",
            "table_by_arm", "fan_chart", "setup_matplotlib"]
 
+#: Reporters :func:`monte_carlo` keeps whole (per month) unless told otherwise.
 DEFAULT_SERIES = ("gpu_price_index", "defaults_total", "defaults_neocloud", "margin_calls",
                   "units_fire_sold", "losses_total_usd", "savers_401k_total_usd",
                   "savers_401k_return_index", "savers_401k_mean_usd", "ai_index",
@@ -56,12 +51,38 @@ CASCADE_WINDOW = 6
 
 
 def months(n: int) -> pd.DatetimeIndex:
-    """Month-start dates of steps 0..n-1 (step 0 is January 2025)."""
+    """The month-start dates of steps ``0..n-1``, the x axis of a run's series.
+
+    Parameters
+    ----------
+    n : int
+        Number of months (a series' length).
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        The first day of each month; step 0 is January 2025.
+    """
     return pd.period_range(month_label(0), periods=n, freq="M").to_timestamp()
 
 
 def neocloud_cascade(steps, k: int = CASCADE_MIN, window: int = CASCADE_WINDOW) -> bool:
-    """True when at least ``k`` of the given neocloud default steps fall within ``window`` months."""
+    """Whether neocloud defaults form a cascade: ``k`` of them within ``window`` months.
+
+    Parameters
+    ----------
+    steps : iterable of int
+        The months in which neoclouds defaulted (one entry per default).
+    k : int, default 2
+        Defaults that make a cascade.
+    window : int, default 6
+        Consecutive months they must fall within (first and last at most ``window - 1``
+        months apart).
+
+    Returns
+    -------
+    bool
+    """
     s = np.sort(np.asarray(list(steps), dtype=int))
     if s.size < k:
         return False
@@ -150,11 +171,25 @@ def _raise_failed(rows) -> None:
 
 
 def simulate(task: dict) -> dict:
-    """Run one model to its last step (:func:`models.sweep.run_one`); return its headline
-    numbers, series and default events.
+    """Run one model to its last step (:func:`aicredit.models.sweep.run_one`).
 
-    ``task``: ``arm`` (a label), ``scenario``, ``seed``, ``overrides`` (parameters),
-    ``steps`` (None: the scenario's), ``series`` (reporters to keep whole).
+    Parameters
+    ----------
+    task : dict
+        ``arm`` (a label), ``scenario``, ``seed``, ``overrides`` (parameters, optional),
+        ``steps`` (None: the scenario's), ``series`` (reporters to keep whole; default
+        :data:`DEFAULT_SERIES`).
+
+    Returns
+    -------
+    dict
+        ``row`` (the run's row of :attr:`MonteCarlo.summary`), ``events`` (its defaults:
+        arm, seed, step, sector) and ``series`` ({reporter: array by month}).
+
+    Raises
+    ------
+    RuntimeError
+        The run failed; the message holds its traceback.
     """
     from aicredit.models.sweep import build_runs, run_one
     series = tuple(task.get("series") or DEFAULT_SERIES)
@@ -171,10 +206,23 @@ def simulate(task: dict) -> dict:
 
 @dataclass
 class MonteCarlo:
-    """Results of :func:`monte_carlo`.
+    """The results of :func:`monte_carlo`.
 
-    ``summary``: one row per (arm, seed). ``series[column][arm]``: array (seeds x months) in
-    seed order. ``events``: every default (arm, seed, step, sector), by month within a run.
+    Attributes
+    ----------
+    summary : pandas.DataFrame
+        One row per (arm, seed): ``arm``, ``scenario``, ``seed``, ``defaults_<sector>``,
+        ``loss_<holder>_usd``, the headline numbers of ``summary.json``, ``neocloud_cascade``,
+        ``first_neocloud_default_step``, ``margin_calls_total``, ``gpu_price_index_min``,
+        ``savers_401k_total_end_usd``, ``pc_nav_gap_max`` (largest overstatement of true
+        private-credit NAV), ``leverage_gap_max`` (largest consolidated minus reported
+        hyperscaler leverage) and ``duration_s``.
+    series : dict
+        ``series[reporter][arm]``: an array (seeds x months), seeds in the order given.
+    events : pandas.DataFrame
+        Every default: ``arm``, ``seed``, ``step``, ``sector``, by month within a run.
+    elapsed_s : float
+        Wall-clock seconds the experiment took.
     """
     summary: pd.DataFrame
     series: dict = field(default_factory=dict)
@@ -183,6 +231,7 @@ class MonteCarlo:
 
     @property
     def arms(self) -> list[str]:
+        """The arm labels, in the order they ran."""
         return list(dict.fromkeys(self.summary["arm"]))
 
 
@@ -195,13 +244,35 @@ def _arm_spec(spec) -> tuple[str, dict]:
 
 def monte_carlo(arms, seeds, steps: int | None = None, series=DEFAULT_SERIES,
                 workers: int = 2, verbose: bool = True) -> MonteCarlo:
-    """Run every arm for every seed (common random numbers: the same seeds in every arm).
+    """Run every arm for every seed, with common random numbers (the same seeds in every arm).
 
-    ``arms``: a list of scenario names, or a dict ``{label: scenario}`` or
-    ``{label: (scenario, {parameter: value})}``. Each arm is one :func:`models.sweep.run_sweep`
-    (its scenario, the overrides fixed, every seed); ``workers > 1`` runs them in one
-    spawn-context process pool shared by the arms, ``workers=1`` runs here. A failed run
-    raises, with its traceback.
+    Parameters
+    ----------
+    arms : list of str or dict
+        Scenario names, or ``{label: scenario}``, or ``{label: (scenario, {parameter:
+        value})}``. Each arm is one :func:`aicredit.run_sweep` (its scenario, the overrides
+        fixed, every seed).
+    seeds : iterable of int
+        Distinct seeds, run in every arm.
+    steps : int, optional
+        Months per run; None runs each scenario's own.
+    series : iterable of str, default :data:`DEFAULT_SERIES`
+        Reporters kept whole (per month) in :attr:`MonteCarlo.series`.
+    workers : int, default 2
+        Processes, in one spawn-context pool shared by the arms; 1 runs here.
+    verbose : bool, default True
+        Print the number of runs and the time they took.
+
+    Returns
+    -------
+    MonteCarlo
+
+    Raises
+    ------
+    ValueError
+        A seed listed twice.
+    RuntimeError
+        A run failed; the message holds its traceback.
     """
     from aicredit.models.sweep import run_sweep, worker_init
     if not isinstance(arms, dict):
@@ -252,7 +323,20 @@ def monte_carlo(arms, seeds, steps: int | None = None, series=DEFAULT_SERIES,
 # ---------------------------------------------------------------------------------------------
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float, float]:
-    """Share ``k/n`` with its Wilson score interval (95% by default)."""
+    """A share with its Wilson score interval.
+
+    Parameters
+    ----------
+    k, n : int
+        Successes and trials.
+    z : float, default 1.96
+        Normal quantile of the interval (1.96: 95%).
+
+    Returns
+    -------
+    tuple of float
+        ``(k / n, low, high)``; NaNs when ``n`` is 0.
+    """
     if n == 0:
         return float("nan"), float("nan"), float("nan")
     p = k / n
@@ -263,15 +347,46 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float, float]:
 
 
 def mean_ci(x, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean with a Student-t confidence interval (NaN half-width for fewer than 2 values):
-    :func:`models.compare.mean_ci` without the count."""
+    """The mean of the finite values with a Student-t confidence interval.
+
+    Parameters
+    ----------
+    x : array-like of float
+        Values; NaNs and infinities are left out.
+    level : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    tuple of float
+        ``(mean, low, high)``: :func:`aicredit.models.compare.mean_ci` without the count;
+        NaN bounds for fewer than 2 values.
+    """
     from aicredit.models.compare import mean_ci as _mean_ci
     return _mean_ci(x, level)[1:]
 
 
 def paired_diff(summary: pd.DataFrame, metric: str, arm: str, control: str,
                 level: float = 0.95) -> tuple[float, float, float]:
-    """Mean of ``arm - control`` over common seeds, with a paired t interval."""
+    """The effect of an arm against a control, paired by seed.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :attr:`MonteCarlo.summary` (columns ``arm``, ``seed`` and ``metric``).
+    metric : str
+        The column compared.
+    arm, control : str
+        Arm labels.
+    level : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    tuple of float
+        ``(mean, low, high)`` of ``arm - control`` over the seeds both have, with a paired
+        Student-t interval (:func:`mean_ci` of the differences).
+    """
     a = summary[summary["arm"] == arm].set_index("seed")[metric]
     c = summary[summary["arm"] == control].set_index("seed")[metric]
     common = a.index.intersection(c.index)
@@ -279,7 +394,23 @@ def paired_diff(summary: pd.DataFrame, metric: str, arm: str, control: str,
 
 
 def table_by_arm(summary: pd.DataFrame, metrics: dict, scale: dict | None = None) -> pd.DataFrame:
-    """Mean [95% CI] of each metric by arm, formatted as strings ``metrics = {column: label}``."""
+    """A table of each metric's mean and 95% interval by arm, as text.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :attr:`MonteCarlo.summary`.
+    metrics : dict
+        ``{column: label}``: the columns shown, under their labels.
+    scale : dict, optional
+        ``{column: factor}`` applied before formatting (e.g. ``1e-9`` for bn USD).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per arm, one column per label, cells ``"mean [low, high]"`` (the mean alone
+        when there is no interval).
+    """
     scale = scale or {}
     rows = {}
     for arm in dict.fromkeys(summary["arm"]):
@@ -298,7 +429,29 @@ def table_by_arm(summary: pd.DataFrame, metrics: dict, scale: dict | None = None
 # ---------------------------------------------------------------------------------------------
 
 def fan_chart(ax, arr, color="C0", label=None, x=None, quantiles=(5, 25, 50, 75, 95), scale=1.0):
-    """Median line with shaded 25-75 and 5-95 percentile bands across runs (rows of ``arr``)."""
+    """Draw a fan chart: the median across runs with shaded percentile bands.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    arr : array-like
+        Runs x months (a :attr:`MonteCarlo.series` entry).
+    color : str, default ``"C0"``
+    label : str, optional
+        Legend label of the median line.
+    x : array-like, optional
+        The x values; default :func:`months` of the series' length.
+    quantiles : tuple of float, default ``(5, 25, 50, 75, 95)``
+        Percentiles: the outer and inner bands and the line.
+    scale : float, default 1.0
+        Factor applied to the values (e.g. ``1e-9`` for bn USD).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
+    """
     arr = np.asarray(arr, dtype=float) * scale
     x = months(arr.shape[1]) if x is None else x
     q = np.nanpercentile(arr, quantiles, axis=0)
@@ -309,7 +462,13 @@ def fan_chart(ax, arr, color="C0", label=None, x=None, quantiles=(5, 25, 50, 75,
 
 
 def setup_matplotlib():
-    """Modest figure size and resolution so executed notebooks stay small."""
+    """Set a modest figure size and resolution, so executed notebooks stay small.
+
+    Returns
+    -------
+    module
+        ``matplotlib.pyplot``, configured (and PNG figures inline under IPython).
+    """
     import matplotlib.pyplot as plt
     plt.rcParams.update({"figure.dpi": 72, "savefig.dpi": 72, "figure.figsize": (9, 4),
                          "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
