@@ -23,6 +23,7 @@ import numpy as np
 
 from aicredit.abm.claims import PAYMENT_ORDER, Contract, Debt, EquityClaim
 from aicredit.abm.contracts import rejection_damages_usd
+from aicredit.abm.economy import Economy
 from aicredit.abm.gpu_loans import MARKET_ACCOUNT
 from aicredit.abm.gpu_market import market_depth
 from aicredit.abm.sectors import FINANCIAL_SECTORS
@@ -30,7 +31,7 @@ from aicredit.abm.sectors import FINANCIAL_SECTORS
 __all__ = ["resolve_default", "resolve_failures", "default_stress"]
 
 
-def _wipe_out_equity(model, inst) -> None:
+def _wipe_out_equity(model: Economy, inst) -> None:
     """Equity holders lose their stake's value just before the failure."""
     for c in list(model.claims.issued(inst)):
         if isinstance(c, EquityClaim):
@@ -43,7 +44,7 @@ def _wipe_out_equity(model, inst) -> None:
             model.losses.record(c.holder, value, inst, "equity_wiped_out", model.steps)
 
 
-def _sell_assets(model, inst) -> None:
+def _sell_assets(model: Economy, inst) -> None:
     """Turn everything the institution owns into cash (secured GPU loans first)."""
     if inst.sector == "neocloud":
         model.gpu_loans.liquidate_borrower(model, inst)
@@ -71,7 +72,7 @@ def _sell_assets(model, inst) -> None:
         model.gpu_loans.sell_lender_book(inst, 1.0 - discount)
 
 
-def _reject_contracts(model, inst) -> None:
+def _reject_contracts(model: Economy, inst) -> None:
     """The contracts ``inst`` pays for end; each holder still in business claims damages [R23]."""
     for c in model.claims.issued(inst):
         if isinstance(c, Contract) and not c.closed:
@@ -86,7 +87,7 @@ def _losses_by_kind(c, shortfall: float) -> list[tuple[str, float]]:
     return [(c.kind, shortfall)]
 
 
-def _pay_creditors(model, inst) -> None:
+def _pay_creditors(model: Economy, inst) -> None:
     """Pay liabilities class by class, pro rata within a class; book the shortfalls."""
     _reject_contracts(model, inst)
     liabilities = [c for c in model.claims.issued(inst) if c.is_liability]
@@ -126,7 +127,7 @@ def _pay_creditors(model, inst) -> None:
         inst.pay("outside_investors", leftover, "estate_residual")
 
 
-def resolve_default(model, inst, reason: str) -> None:
+def resolve_default(model: Economy, inst, reason: str) -> None:
     """Resolve ``inst``'s failure; record it in ``model.default_events``."""
     if inst.defaulted:
         return
@@ -141,7 +142,7 @@ def resolve_default(model, inst, reason: str) -> None:
     _pay_creditors(model, inst)
 
 
-def resolve_failures(economy) -> None:
+def resolve_failures(economy: Economy) -> None:
     """The month's default stage: resolve this month's failures, then the cascade.
 
     First those that could not pay in full in the clearing and the borrowers of GPU loans
@@ -162,7 +163,7 @@ def resolve_failures(economy) -> None:
             break
 
 
-def default_stress(economy) -> float:
+def default_stress(economy: Economy) -> float:
     """Liabilities of the institutions that failed last month over the listed AI firms' value.
 
     The size of last month's failures relative to the listed universe: the equity market's

@@ -4,18 +4,32 @@ The engine's mechanics (:mod:`abm.settlement`, :mod:`abm.fire_sale`, :mod:`abm.g
 :mod:`abm.contracts`, :mod:`abm.default`, the agents) take an :class:`Economy`: the books
 (ledger, claims, GPU-backed loans, losses), the markets, the sector lists and the month's
 tallies. :class:`models.model.AIEconomyModel` is one; a test can build another. ``abm``
-never imports ``models``: it reads the scenario's parameters through ``economy.p``, whose
-fields are documented in ``docs/parameters.md``.
+never imports ``models``: it reads the scenario's parameters through ``economy.p``, typed by
+:class:`abm.parameters.Parameters` (the fields of the scenario the engine reads, documented in
+``docs/parameters.md``).
+
+Every function of the engine that takes the model takes ``economy: Economy``, and every
+institution's ``model`` is one, so the type checker (``scripts/typecheck.py``) checks each
+use of the economy's books, markets, sectors and parameters against the declarations below.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:                      # imported for the annotations only (no import cycle)
     import numpy as np
 
+    from aicredit.abm.agents.ai_lab import AILab
+    from aicredit.abm.agents.bank import Bank
     from aicredit.abm.agents.base import Institution, OutsideParty
+    from aicredit.abm.agents.chipmaker import Chipmaker
+    from aicredit.abm.agents.hyperscaler import Hyperscaler
+    from aicredit.abm.agents.insurer import ABSMarket, Insurer
+    from aicredit.abm.agents.neocloud import Neocloud
+    from aicredit.abm.agents.private_credit import PrivateCreditFund
+    from aicredit.abm.agents.saver import IndexPool, SaverCohort
+    from aicredit.abm.agents.spv import SPV
     from aicredit.abm.claims import ClaimBook
     from aicredit.abm.demand import AIDemand
     from aicredit.abm.equity_market import EquityMarket
@@ -23,6 +37,7 @@ if TYPE_CHECKING:                      # imported for the annotations only (no i
     from aicredit.abm.gpu_market import GPUMarket
     from aicredit.abm.ledger import Ledger
     from aicredit.abm.losses import LossBook
+    from aicredit.abm.parameters import Parameters
 
 __all__ = ["Economy", "MonthTally"]
 
@@ -62,7 +77,10 @@ class MonthTally:
 class Economy(Protocol):
     """The state the engine reads and changes (an :class:`models.model.AIEconomyModel`)."""
 
-    p: Any                      # the scenario's parameters (``models.scenario.Scenario``)
+    @property
+    def p(self) -> Parameters:
+        """The scenario's parameters (a ``models.scenario.Scenario``; read-only)."""
+
     steps: int                  # the current month (step 0 = January 2025)
     rng: np.random.Generator    # the run's source of randomness (mechanisms' own draws)
     credit_rng: np.random.Generator   # tech borrowers' default draws, seeded from the run's seed
@@ -74,20 +92,22 @@ class Economy(Protocol):
     listed_prices_version: int  # bumped when a listed firm's price per unit may have changed
     gpu_market: GPUMarket
     equity_market: EquityMarket
+    abs_market: ABSMarket       # the insurers' ABS holdings are marked and sold here (C7)
+    index_pool: IndexPool       # the 401(k) savers' index fund of the listed AI firms (C10)
     demand: AIDemand
     month: MonthTally
     default_events: list[dict]
     institutions: list[Institution]
     gpu_supplier: Institution | None   # the chipmaker that sells every new GPU [F10]
-    chipmakers: list
-    hyperscalers: list
-    labs: list
-    neoclouds: list
-    funds: list
-    banks: list
-    insurers: list
-    savers: list
-    spvs: list
+    chipmakers: list[Chipmaker]
+    hyperscalers: list[Hyperscaler]
+    labs: list[AILab]
+    neoclouds: list[Neocloud]
+    funds: list[PrivateCreditFund]
+    banks: list[Bank]
+    insurers: list[Insurer]
+    savers: list[SaverCohort]
+    spvs: list[SPV]
 
     def outside(self, name: str) -> OutsideParty:
         """The outside-world party of the ledger account ``name``."""

@@ -34,6 +34,7 @@ from itertools import accumulate
 
 from aicredit.abm.agents.base import Institution
 from aicredit.abm.claims import EquityClaim
+from aicredit.abm.economy import Economy
 
 __all__ = ["SaverCohort", "IndexPool"]
 
@@ -62,7 +63,7 @@ class IndexPool:
     a firm than the outside investors' stake still holds (:meth:`_spend_usd`).
     """
 
-    def __init__(self, model):
+    def __init__(self, model: Economy):
         self.model = model
         self.holder = model.outside(INDEX_ACCOUNT)
         self.units = 0.0              # units the cohorts hold, unsettled orders included
@@ -71,9 +72,10 @@ class IndexPool:
         self._events_seen = 0
         self._growth = 0.0            # the unsettled net order, as a share of every holding
         self._version = 0             # bumped when the pool's own holdings change
-        self._cache_key = None
+        self._cache_key: tuple[int, int, int] | None = None
         self._holdings_usd = 0.0      # the holdings' value at _cache_key
-        self._caps = None             # what _spend_usd needs, at _cache_key (made on demand)
+        # what _spend_usd needs, at _cache_key (made on demand)
+        self._caps: tuple[list[float], list[float], list[float]] | None = None
 
     def claims(self):
         return self.model.claims.held(self.holder)
@@ -250,7 +252,7 @@ class IndexPool:
 class SaverCohort(Institution):
     sector = "saver_401k"
 
-    def __init__(self, model, name: str, contribution_usd_per_month: float,
+    def __init__(self, model: Economy, name: str, contribution_usd_per_month: float,
                  panic_drawdown: float):
         super().__init__(model, name)
         self.contribution_usd_per_month = contribution_usd_per_month
@@ -363,7 +365,7 @@ class SaverCohort(Institution):
         self.pay("securities_market", spent, "401k_index_purchase")
         self.index_units += units
         self.index_cost_usd += spent
-        if pc_share > 0:
+        if pc_share > 0 and self.pc_fund is not None:     # (pc_share is 0 without a fund)
             self.pc_fund.subscribe(self, pc_share * cash + self._rebalance_usd())
         rest = self.cash_usd
         self.buy_bonds(rest)

@@ -27,8 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from aicredit.abm.agents.bank import Bank
 from aicredit.abm.agents.base import Institution
 from aicredit.abm.claims import Contract, Debt, EquityClaim, Seniority
+from aicredit.abm.economy import Economy
+from aicredit.abm.parameters import Parameters
 from aicredit.abm.units import MONTHS_PER_YEAR, START_YEAR
 
 __all__ = ["SPV", "SPVTerms", "open_spv", "finance_new_spvs"]
@@ -37,7 +40,7 @@ __all__ = ["SPV", "SPVTerms", "open_spv", "finance_new_spvs"]
 class SPV(Institution):
     sector = "spv"
 
-    def __init__(self, model, name: str, lessee, data_centre_usd: float):
+    def __init__(self, model: Economy, name: str, lessee, data_centre_usd: float):
         super().__init__(model, name)
         self.lessee = lessee
         self.real_assets_usd = data_centre_usd
@@ -82,7 +85,7 @@ class SPVTerms:
     """
 
     size_usd: float
-    p: Any
+    p: Parameters
 
     @property
     def rate_per_month(self) -> float:
@@ -146,7 +149,7 @@ class SPVTerms:
         return [x for x in parts if x[1] > 0]
 
 
-def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list, start_step: int,
+def open_spv(model: Economy, name: str, lessee, size_usd: float, fund, abs_holders: list, start_step: int,
              lease_months: int, paid: bool) -> SPV:
     """Create an SPV that owns a ``size_usd`` data centre leased to ``lessee`` [F20].
 
@@ -187,7 +190,7 @@ def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list,
     return spv
 
 
-def finance_new_spvs(economy) -> None:
+def finance_new_spvs(economy: Economy) -> None:
     """Once a year each hyperscaler's off-balance-sheet data-centre capex becomes an SPV [F20].
 
     The private-credit fund with the most cash lends the subordinated loan and takes the
@@ -229,7 +232,7 @@ def finance_new_spvs(economy) -> None:
                 or h.cash_usd - economy.p.hyperscaler_dues_cover * h.dues_usd() < terms.lessee_pays_usd
                 or any(x.cash_usd < amount for x, amount, _ in terms.abs_parts(*holders)
                        if x.sector != "outside")
-                or any(x.sector == "bank" and x.cutting for x in holders)):   # a bank in a crunch (C6)
+                or any(isinstance(x, Bank) and x.cutting for x in holders)):   # a bank in a crunch (C6)
             economy.month.spv_dropped_usd += size
             continue            # not financed: the project is dropped
         spv = open_spv(economy, f"SPV {h.name} {START_YEAR + year}", h, size, fund, holders,
