@@ -364,5 +364,5 @@ class ClaimBook:
 
 
 #: The class of every claim of these kinds (the overloads of :meth:`ClaimBook.held` and
-#: :meth:`ClaimBook.issued` rely on it; ``tests/test_parameters.py`` checks it on a run).
+#: :meth:`ClaimBook.issued` rely on it; ``tests/test_types.py`` checks it on a calibrated economy).
 KIND_CLASSES: dict[str, type[Claim]] = {"fund_share": EquityClaim, "bond_holding": Debt}

@@ -98,7 +98,7 @@ class Economy(Protocol):
     month: MonthTally
     default_events: list[dict]
     institutions: list[Institution]
-    gpu_supplier: Institution | None   # the chipmaker that sells every new GPU [F10]
+    gpu_supplier: Chipmaker | None   # the chipmaker that sells every new GPU [F10]
     chipmakers: list[Chipmaker]
     hyperscalers: list[Hyperscaler]
     labs: list[AILab]

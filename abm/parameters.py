@@ -9,7 +9,7 @@ the type of every ``economy.p.<name>`` in ``abm/`` and rejects a name not declar
 
 Members are read-only properties because the scenario is a frozen dataclass (a plain
 annotation would promise an attribute the engine could set). The sections follow the
-scenario's. ``tests/test_parameters.py`` checks the two lists agree: every member is a field
+scenario's. ``tests/test_types.py`` checks the two lists agree: every member is a field
 (or property) of ``Scenario`` with the same type, every ``.p.<name>`` the engine reads is a
 member, and every member is read somewhere in ``abm/``.
 

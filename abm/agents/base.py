@@ -68,7 +68,9 @@ class Institution(mesa.Agent):
 
     sector = "institution"
     listed = False
-    model: Economy                # the economy it belongs to (mesa.Agent.__init__ sets it)
+    # The economy it belongs to (mesa.Agent.__init__ sets it). Mesa types it as a mesa.Model;
+    # the engine reads only what the Economy protocol declares (the model is both).
+    model: Economy                # type: ignore[assignment]
     # what price_per_unit_usd reads; setting one of them on a listed firm is seen by the index pool
     defaulted = _price_input("defaulted", "True once the institution has failed.")
     shares_outstanding = _price_input("shares_outstanding", "Units of its equity outstanding.")
@@ -76,7 +78,7 @@ class Institution(mesa.Agent):
         "valuation_usd", "Market cap (listed) or last round's valuation (private), USD.")
 
     def __init__(self, model: Economy, name: str):
-        super().__init__(model)
+        super().__init__(model)   # type: ignore[arg-type]  # a mesa.Model in the app (see `model`)
         self.name = name
         if not model.ledger.has(name):     # saver cohorts' accounts are opened in bulk
             model.ledger.open(name)
