@@ -149,7 +149,7 @@ class SPVTerms:
         return [x for x in parts if x[1] > 0]
 
 
-def open_spv(model: Economy, name: str, lessee, size_usd: float, fund, abs_holders: list, start_step: int,
+def open_spv(economy: Economy, name: str, lessee, size_usd: float, fund, abs_holders: list, start_step: int,
              lease_months: int, paid: bool) -> SPV:
     """Create an SPV that owns a ``size_usd`` data centre leased to ``lessee`` [F20].
 
@@ -161,32 +161,32 @@ def open_spv(model: Economy, name: str, lessee, size_usd: float, fund, abs_holde
     claims are opening positions at step 0. Amounts follow :class:`SPVTerms`; the SPV keeps
     ``spv_reserve_months`` of lease as cash.
     """
-    spv = SPV(model, name, lessee, size_usd)
-    terms = SPVTerms(size_usd, model.p)
-    fund_equity_share = model.p.spv_fund_equity_share
+    spv = SPV(economy, name, lessee, size_usd)
+    terms = SPVTerms(size_usd, economy.p)
+    fund_equity_share = economy.p.spv_fund_equity_share
     fund_loan, equity = terms.fund_loan_usd, terms.equity_usd
     lease = terms.lease_usd_per_month
     spv.valuation_usd = equity
     parts = terms.abs_parts(*abs_holders)
     for holder, amount, rank in parts:
-        model.claims.add(Debt(holder=holder, issuer=spv, kind="abs", seniority=rank,
-                              principal_usd=amount, rate_per_month=terms.rate_per_month,
-                              collateral="data_centre"))
-    model.claims.add(Debt(holder=fund, issuer=spv, kind="spv_loan", seniority=Seniority.SUBORDINATED,
-                          principal_usd=fund_loan, rate_per_month=terms.fund_loan_rate_per_month))
+        economy.claims.add(Debt(holder=holder, issuer=spv, kind="abs", seniority=rank,
+                                principal_usd=amount, rate_per_month=terms.rate_per_month,
+                                collateral="data_centre"))
+    economy.claims.add(Debt(holder=fund, issuer=spv, kind="spv_loan", seniority=Seniority.SUBORDINATED,
+                            principal_usd=fund_loan, rate_per_month=terms.fund_loan_rate_per_month))
     for holder, units in ((fund, fund_equity_share), (lessee, 1 - fund_equity_share)):
-        model.claims.add(EquityClaim(holder=holder, issuer=spv, kind="spv_equity", units=units,
-                                     cost_usd=units * equity))
-    model.claims.add(Contract(holder=spv, issuer=lessee, kind="lease", payment_usd_per_month=lease,
-                              start_step=start_step, end_step=start_step + lease_months))
+        economy.claims.add(EquityClaim(holder=holder, issuer=spv, kind="spv_equity", units=units,
+                                       cost_usd=units * equity))
+    economy.claims.add(Contract(holder=spv, issuer=lessee, kind="lease", payment_usd_per_month=lease,
+                                start_step=start_step, end_step=start_step + lease_months))
     if paid:
         for holder, amount in [(h, a) for h, a, _ in parts] + [
                 (fund, terms.fund_pays_usd), (lessee, (1 - fund_equity_share) * equity)]:
-            model.ledger.transfer(holder.name, spv.name, amount, "spv_financing")
+            economy.ledger.transfer(holder.name, spv.name, amount, "spv_financing")
         spv.pay("suppliers", size_usd, "data_centre_capex")
-    model.ledger.transfer("outside_investors" if not paid else lessee.name, spv.name,
-                          model.p.spv_reserve_months * lease, "spv_reserve")
-    model.spvs.append(spv)
+    economy.ledger.transfer("outside_investors" if not paid else lessee.name, spv.name,
+                            economy.p.spv_reserve_months * lease, "spv_reserve")
+    economy.spvs.append(spv)
     return spv
 
 
