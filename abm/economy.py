@@ -6,7 +6,8 @@ The engine's mechanics (:mod:`abm.settlement`, :mod:`abm.fire_sale`, :mod:`abm.g
 tallies. :class:`models.model.AIEconomyModel` is one; a test can build another. ``abm``
 never imports ``models``: it reads the scenario's parameters through ``economy.p``, typed by
 :class:`abm.parameters.Parameters` (the fields of the scenario the engine reads, documented in
-``docs/parameters.md``).
+``docs/parameters.md``; why a protocol of its own rather than the scenario's class: see
+that module).
 
 Every function of the engine that takes the model takes ``economy: Economy``, and every
 institution's ``model`` is one, so the type checker (``scripts/typecheck.py``) checks each
@@ -50,14 +51,14 @@ class MonthTally:
     """
 
     margin_calls: int = 0                       # GPU-backed loans margin-called (C3)
-    margin_called_names: set = field(default_factory=set)   # their borrowers
+    margin_called_names: set[str] = field(default_factory=set)   # their borrowers
     gpu_loan_defaults: int = 0                  # GPU-backed loans that could not be cured
-    gpu_loan_failures: list = field(default_factory=list)   # names of their borrowers
+    gpu_loan_failures: list[str] = field(default_factory=list)   # names of their borrowers
     units_fire_sold: float = 0.0                # GPU units sold in the clearing
     gpu_principal_due_usd: float = 0.0          # GPU-loan principal falling due
-    payment_defaulters: list = field(default_factory=list)  # names that could not pay in full
-    due_by_kind: dict = field(default_factory=dict)         # claim kind -> USD due
-    paid_by_kind: dict = field(default_factory=dict)        # claim kind -> USD paid
+    payment_defaulters: list[str] = field(default_factory=list)  # names that could not pay in full
+    due_by_kind: dict[str, float] = field(default_factory=dict)   # claim kind -> USD due
+    paid_by_kind: dict[str, float] = field(default_factory=dict)  # claim kind -> USD paid
     redemptions_usd: float = 0.0                # private-credit redemptions paid (C5)
     stale_nav_transfer_usd: float = 0.0         # paid to redeeming LPs above true NAV [R22]
     covenant_breaches: int = 0                  # funds above their maximum loan-to-NAV
