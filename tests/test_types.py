@@ -2,11 +2,13 @@
 
 The type checker (``scripts/typecheck.py``) reads only ``abm/``: it trusts
 :class:`abm.parameters.Parameters` to describe the scenario and :data:`abm.claims.KIND_CLASSES`
-to describe the claims of a kind. These tests hold those declarations to
-:class:`models.scenario.Scenario` and to a calibrated economy.
+to describe the claims of a kind, and it can check only what is annotated. These tests hold
+those declarations to :class:`models.scenario.Scenario` and to a calibrated economy, and
+check that every engine function that takes the economy is annotated ``Economy``.
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 from pathlib import Path
@@ -76,6 +78,31 @@ def test_every_declared_parameter_is_read_by_the_engine():
     source = engine_source().replace((ENGINE / "parameters.py").read_text(), "")
     unread = [name for name in declared(Parameters) if not re.search(rf"\bp\.{name}\b", source)]
     assert not unread
+
+
+def untyped_economies(source: str, where: str = "") -> list[str]:
+    """Parameters called ``economy`` (or, in agents, Mesa's ``model``) not annotated ``Economy``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for a in node.args.args + node.args.kwonlyargs:
+                if a.arg in ("economy", "model") and (a.annotation is None
+                                                      or ast.unparse(a.annotation) != "Economy"):
+                    found.append(f"{where}:{node.lineno} {node.name}({a.arg})")
+    return found
+
+
+def test_every_engine_function_that_takes_the_economy_is_typed():
+    """So that the type checker sees what each stage does with it (an untyped one is Any)."""
+    found = [f for path in sorted(ENGINE.rglob("*.py"))
+             for f in untyped_economies(path.read_text(), str(path.relative_to(ENGINE.parent)))]
+    assert not found
+
+
+def test_the_check_sees_an_untyped_economy():
+    """The check itself can fail."""
+    source = "def a(economy): ...\ndef b(economy: Economy): ...\ndef c(x, model=None): ...\n"
+    assert untyped_economies(source) == [":1 a(economy)", ":3 c(model)"]
 
 
 def test_claims_of_a_declared_kind_are_of_its_class(baseline0):
