@@ -62,7 +62,8 @@ setup(
         "notebooks": ["nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6", "nbconvert>=7",
                       "dask[distributed]>=2024.1", "SALib>=1.5"],
         # ruff pinned to a minor release: its rules change between minors, and CI fails on lint
-        "test": ["pytest>=8", "ruff~=0.17.6", "hypothesis>=6.100", "pytest-timeout>=2.2",
+        # mypy pinned exactly: each release changes what it infers, and CI fails on its errors
+        "test": ["pytest>=8", "ruff~=0.17.6", "mypy==2.4.1", "hypothesis>=6.100", "pytest-timeout>=2.2",
                  "playwright>=1.40",
                  "solara==1.58.2", "solara-assets==1.58.2", "ipyvuetify<3", "altair>=5",
                  "dask[distributed]>=2024.1", "SALib>=1.5",

@@ -17,12 +17,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from itertools import count
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 
 __all__ = ["Seniority", "PAYMENT_ORDER", "Claim", "Debt", "LoanPool", "CreditLine", "Contract",
            "EquityClaim", "ClaimBook"]
 
 _ids = count()
+_C = TypeVar("_C", bound="Claim")
 
 
 class Seniority(IntEnum):
@@ -298,7 +299,7 @@ class ClaimBook:
         self.by_issuer: dict[Any, list[Claim]] = defaultdict(list)
         self.all: list[Claim] = []
 
-    def add(self, claim: Claim) -> Claim:
+    def add(self, claim: _C) -> _C:
         self.all.append(claim)
         self.by_holder[claim.holder].append(claim)
         self.by_issuer[claim.issuer].append(claim)
@@ -339,8 +340,29 @@ class ClaimBook:
         """Drop closed claims from the master list."""
         self.all = [c for c in self.all if not c.closed]
 
-    def held(self, holder, kind: str | None = None) -> list[Claim]:
+    # A kind of claim is always made by the same class (KIND_CLASSES): the type checker then
+    # knows that, for example, the fund shares a fund has issued have units.
+    @overload
+    def held(self, holder: Any, kind: Literal["fund_share"]) -> list[EquityClaim]: ...
+    @overload
+    def held(self, holder: Any, kind: Literal["bond_holding"]) -> list[Debt]: ...
+    @overload
+    def held(self, holder: Any, kind: str | None = None) -> list[Claim]: ...
+
+    def held(self, holder: Any, kind: str | None = None) -> list[Any]:
         return [c for c in self.by_holder.get(holder, ()) if kind is None or c.kind == kind]
 
-    def issued(self, issuer, kind: str | None = None) -> list[Claim]:
+    @overload
+    def issued(self, issuer: Any, kind: Literal["fund_share"]) -> list[EquityClaim]: ...
+    @overload
+    def issued(self, issuer: Any, kind: Literal["bond_holding"]) -> list[Debt]: ...
+    @overload
+    def issued(self, issuer: Any, kind: str | None = None) -> list[Claim]: ...
+
+    def issued(self, issuer: Any, kind: str | None = None) -> list[Any]:
         return [c for c in self.by_issuer.get(issuer, ()) if kind is None or c.kind == kind]
+
+
+#: The class of every claim of these kinds (the overloads of :meth:`ClaimBook.held` and
+#: :meth:`ClaimBook.issued` rely on it; ``tests/test_types.py`` checks it on a calibrated economy).
+KIND_CLASSES: dict[str, type[Claim]] = {"fund_share": EquityClaim, "bond_holding": Debt}

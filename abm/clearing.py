@@ -364,8 +364,8 @@ def _validate(liabilities, external_assets, alpha, beta, tol, max_iter):
 
     alpha = _real_in(alpha, "alpha", 0.0, 1.0)
     beta = _real_in(beta, "beta", 0.0, 1.0)
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol > 0 \
-            or not np.isfinite(tol):
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not float(tol) > 0 \
+            or not np.isfinite(float(tol)):
         raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")

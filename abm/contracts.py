@@ -31,6 +31,7 @@ senior unsecured, pari passu with the payer's other unsecured debt, and paid in
 from __future__ import annotations
 
 from aicredit.abm.claims import Contract
+from aicredit.abm.economy import Economy
 from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["renew_contracts", "close_expired_contracts", "rejection_damages_usd", "SPOT_BUYERS"]
@@ -48,7 +49,7 @@ def rejection_damages_usd(contract: Contract, step: int, p) -> float:
     return contract.payment_usd_per_month * min(float(months_left), cap)
 
 
-def renew_contracts(economy) -> None:
+def renew_contracts(economy: Economy) -> None:
     """Renewable contracts ending this month: the payer renews them or lets them lapse (C2)."""
     t = economy.steps
     p = economy.p
@@ -69,7 +70,7 @@ def renew_contracts(economy) -> None:
                                     renewable=True))
 
 
-def close_expired_contracts(economy) -> None:
+def close_expired_contracts(economy: Economy) -> None:
     """Contracts whose term is over and on which nobody owes anything leave the books."""
     t = economy.steps
     for c in [c for c in economy.claims.all if isinstance(c, Contract) and not c.closed

@@ -23,6 +23,7 @@ import numpy as np
 
 from aicredit.abm.claims import PAYMENT_ORDER, Contract, Debt, EquityClaim
 from aicredit.abm.contracts import rejection_damages_usd
+from aicredit.abm.economy import Economy
 from aicredit.abm.gpu_loans import MARKET_ACCOUNT
 from aicredit.abm.markets.gpu import market_depth
 from aicredit.abm.sectors import FINANCIAL_SECTORS
@@ -30,52 +31,52 @@ from aicredit.abm.sectors import FINANCIAL_SECTORS
 __all__ = ["resolve_default", "resolve_failures", "default_stress"]
 
 
-def _wipe_out_equity(model, inst) -> None:
+def _wipe_out_equity(economy: Economy, inst) -> None:
     """Equity holders lose their stake's value just before the failure."""
-    for c in list(model.claims.issued(inst)):
+    for c in list(economy.claims.issued(inst)):
         if isinstance(c, EquityClaim):
             if inst.sector == "private_credit":
                 per_unit = max(inst.true_nav_usd(), 0.0) / max(inst.shares_outstanding, 1e-12)
                 value = c.units * per_unit
             else:
                 value = c.value_usd()
-            model.claims.close(c)
-            model.losses.record(c.holder, value, inst, "equity_wiped_out", model.steps)
+            economy.claims.close(c)
+            economy.losses.record(c.holder, value, inst, "equity_wiped_out", economy.steps)
 
 
-def _sell_assets(model, inst) -> None:
+def _sell_assets(economy: Economy, inst) -> None:
     """Turn everything the institution owns into cash (secured GPU loans first)."""
     if inst.sector == "neocloud":
-        model.gpu_loans.liquidate_borrower(model, inst)
+        economy.gpu_loans.liquidate_borrower(economy, inst)
     units = inst.gpu_units
-    depth = market_depth(model)
+    depth = market_depth(economy)
     for v in np.flatnonzero(units > 0):
-        price = model.gpu_market.liquidation_price(int(v), float(units[v]), depth[v],
-                                                   moves_market=model.p.c3_collateral_spiral)
+        price = economy.gpu_market.liquidation_price(int(v), float(units[v]), depth[v],
+                                                     moves_market=economy.p.c3_collateral_spiral)
         inst.receive("gpu_buyers", float(units[v]) * price, "estate_gpu_sale")
     inst.gpu_units = np.zeros_like(units)
     if inst.real_assets_usd > 0:
-        inst.receive("suppliers", inst.real_assets_usd * model.p.dc_resale_share, "estate_real_asset_sale")
+        inst.receive("suppliers", inst.real_assets_usd * economy.p.dc_resale_share, "estate_real_asset_sale")
         inst.real_assets_usd = 0.0
-    buyer = model.outside(MARKET_ACCOUNT)
-    discount = model.p.distress_discount
-    for c in list(model.claims.held(inst)):
+    buyer = economy.outside(MARKET_ACCOUNT)
+    discount = economy.p.distress_discount
+    for c in list(economy.claims.held(inst)):
         if isinstance(c, Contract):
-            model.claims.close(c)        # services it provided end with it
+            economy.claims.close(c)        # services it provided end with it
             continue
         value = c.value_usd()
-        model.claims.transfer(c, buyer)
+        economy.claims.transfer(c, buyer)
         if value > 0:
             inst.receive(MARKET_ACCOUNT, value * (1.0 - discount), "estate_claim_sale")
     if inst.sector == "private_credit":
-        model.gpu_loans.sell_lender_book(inst, 1.0 - discount)
+        economy.gpu_loans.sell_lender_book(inst, 1.0 - discount)
 
 
-def _reject_contracts(model, inst) -> None:
+def _reject_contracts(economy: Economy, inst) -> None:
     """The contracts ``inst`` pays for end; each holder still in business claims damages [R23]."""
-    for c in model.claims.issued(inst):
+    for c in economy.claims.issued(inst):
         if isinstance(c, Contract) and not c.closed:
-            c.reject(rejection_damages_usd(c, model.steps, model.p), model.steps)
+            c.reject(rejection_damages_usd(c, economy.steps, economy.p), economy.steps)
 
 
 def _losses_by_kind(c, shortfall: float) -> list[tuple[str, float]]:
@@ -86,16 +87,16 @@ def _losses_by_kind(c, shortfall: float) -> list[tuple[str, float]]:
     return [(c.kind, shortfall)]
 
 
-def _pay_creditors(model, inst) -> None:
+def _pay_creditors(economy: Economy, inst) -> None:
     """Pay liabilities class by class, pro rata within a class; book the shortfalls."""
-    _reject_contracts(model, inst)
-    liabilities = [c for c in model.claims.issued(inst) if c.is_liability]
+    _reject_contracts(economy, inst)
+    liabilities = [c for c in economy.claims.issued(inst) if c.is_liability]
     for cls in PAYMENT_ORDER:
         claims = [c for c in liabilities if c.seniority == cls]
         total = sum(c.value_usd() for c in claims)
         if total <= 0:
             for c in claims:
-                model.claims.close(c)
+                economy.claims.close(c)
             continue
         available = max(0.0, inst.cash_usd)
         ratio = min(1.0, available / total)
@@ -108,40 +109,40 @@ def _pay_creditors(model, inst) -> None:
             losses = _losses_by_kind(c, shortfall)
             if isinstance(c, (Debt, Contract)):
                 c.write_down(shortfall)
-            model.claims.close(c)
+            economy.claims.close(c)
             if shortfall > 0:
                 if c.holder.sector == "outside" and c.holder.name == "depositors":
                     # deposit insurance makes depositors whole and bears the loss
-                    model.ledger.transfer("deposit_insurance", "depositors", shortfall,
-                                          "deposit_insurance_payout")
-                    model.losses.record(model.outside("deposit_insurance"), shortfall, inst,
-                                        c.kind, model.steps)
+                    economy.ledger.transfer("deposit_insurance", "depositors", shortfall,
+                                            "deposit_insurance_payout")
+                    economy.losses.record(economy.outside("deposit_insurance"), shortfall, inst,
+                                          c.kind, economy.steps)
                 else:
                     for kind, amount in losses:
-                        model.losses.record(c.holder, amount, inst, kind, model.steps)
-    for c in list(model.claims.issued(inst)):
-        model.claims.close(c)                # remaining executory contracts end
+                        economy.losses.record(c.holder, amount, inst, kind, economy.steps)
+    for c in list(economy.claims.issued(inst)):
+        economy.claims.close(c)                # remaining executory contracts end
     leftover = inst.cash_usd
     if leftover > 0:
         inst.pay("outside_investors", leftover, "estate_residual")
 
 
-def resolve_default(model, inst, reason: str) -> None:
-    """Resolve ``inst``'s failure; record it in ``model.default_events``."""
+def resolve_default(economy: Economy, inst, reason: str) -> None:
+    """Resolve ``inst``'s failure; record it in ``economy.default_events``."""
     if inst.defaulted:
         return
     debt = inst.total_liabilities_usd()
-    _wipe_out_equity(model, inst)
+    _wipe_out_equity(economy, inst)
     inst.defaulted = True
-    inst.default_step = model.steps
+    inst.default_step = economy.steps
     inst.valuation_usd = 0.0
-    model.default_events.append(dict(step=model.steps, sector=inst.sector, name=inst.name,
-                                     reason=reason, liabilities_usd=debt))
-    _sell_assets(model, inst)
-    _pay_creditors(model, inst)
+    economy.default_events.append(dict(step=economy.steps, sector=inst.sector, name=inst.name,
+                                       reason=reason, liabilities_usd=debt))
+    _sell_assets(economy, inst)
+    _pay_creditors(economy, inst)
 
 
-def resolve_failures(economy) -> None:
+def resolve_failures(economy: Economy) -> None:
     """The month's default stage: resolve this month's failures, then the cascade.
 
     First those that could not pay in full in the clearing and the borrowers of GPU loans
@@ -162,7 +163,7 @@ def resolve_failures(economy) -> None:
             break
 
 
-def default_stress(economy) -> float:
+def default_stress(economy: Economy) -> float:
     """Liabilities of the institutions that failed last month over the listed AI firms' value.
 
     The size of last month's failures relative to the listed universe: the equity market's

@@ -4,18 +4,33 @@ The engine's mechanics (:mod:`abm.settlement`, :mod:`abm.markets.fire_sale`, :mo
 :mod:`abm.contracts`, :mod:`abm.default`, the agents) take an :class:`Economy`: the books
 (ledger, claims, GPU-backed loans, losses), the markets, the sector lists and the month's
 tallies. :class:`models.model.AIEconomyModel` is one; a test can build another. ``abm``
-never imports ``models``: it reads the scenario's parameters through ``economy.p``, whose
-fields are documented in ``docs/parameters.md``.
+never imports ``models``: it reads the scenario's parameters through ``economy.p``, typed by
+:class:`abm.parameters.Parameters` (the fields of the scenario the engine reads, documented in
+``docs/parameters.md``; why a protocol of its own rather than the scenario's class: see
+that module).
+
+Every function of the engine that takes the model takes ``economy: Economy``, and every
+institution's ``model`` is one, so the type checker (``scripts/typecheck.py``) checks each
+use of the economy's books, markets, sectors and parameters against the declarations below.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:                      # imported for the annotations only (no import cycle)
     import numpy as np
 
+    from aicredit.abm.agents.ai_lab import AILab
+    from aicredit.abm.agents.bank import Bank
     from aicredit.abm.agents.base import Institution, OutsideParty
+    from aicredit.abm.agents.chipmaker import Chipmaker
+    from aicredit.abm.agents.hyperscaler import Hyperscaler
+    from aicredit.abm.agents.insurer import Insurer
+    from aicredit.abm.agents.neocloud import Neocloud
+    from aicredit.abm.agents.private_credit import PrivateCreditFund
+    from aicredit.abm.agents.saver import SaverCohort
+    from aicredit.abm.agents.spv import SPV
     from aicredit.abm.claims import ClaimBook
     from aicredit.abm.demand import AIDemand
     from aicredit.abm.gpu_loans import GPULoanBook
@@ -25,6 +40,7 @@ if TYPE_CHECKING:                      # imported for the annotations only (no i
     from aicredit.abm.markets.equity import EquityMarket
     from aicredit.abm.markets.gpu import GPUMarket
     from aicredit.abm.markets.index_pool import IndexPool
+    from aicredit.abm.parameters import Parameters
 
 __all__ = ["Economy", "MonthTally"]
 
@@ -37,14 +53,14 @@ class MonthTally:
     """
 
     margin_calls: int = 0                       # GPU-backed loans margin-called (C3)
-    margin_called_names: set = field(default_factory=set)   # their borrowers
+    margin_called_names: set[str] = field(default_factory=set)   # their borrowers
     gpu_loan_defaults: int = 0                  # GPU-backed loans that could not be cured
-    gpu_loan_failures: list = field(default_factory=list)   # names of their borrowers
+    gpu_loan_failures: list[str] = field(default_factory=list)   # names of their borrowers
     units_fire_sold: float = 0.0                # GPU units sold in the clearing
     gpu_principal_due_usd: float = 0.0          # GPU-loan principal falling due
-    payment_defaulters: list = field(default_factory=list)  # names that could not pay in full
-    due_by_kind: dict = field(default_factory=dict)         # claim kind -> USD due
-    paid_by_kind: dict = field(default_factory=dict)        # claim kind -> USD paid
+    payment_defaulters: list[str] = field(default_factory=list)  # names that could not pay in full
+    due_by_kind: dict[str, float] = field(default_factory=dict)   # claim kind -> USD due
+    paid_by_kind: dict[str, float] = field(default_factory=dict)  # claim kind -> USD paid
     redemptions_usd: float = 0.0                # private-credit redemptions paid (C5)
     stale_nav_transfer_usd: float = 0.0         # paid to redeeming LPs above true NAV [R22]
     covenant_breaches: int = 0                  # funds above their maximum loan-to-NAV
@@ -64,7 +80,10 @@ class MonthTally:
 class Economy(Protocol):
     """The state the engine reads and changes (an :class:`models.model.AIEconomyModel`)."""
 
-    p: Any                      # the scenario's parameters (``models.scenario.Scenario``)
+    @property
+    def p(self) -> Parameters:
+        """The scenario's parameters (a ``models.scenario.Scenario``; read-only)."""
+
     steps: int                  # the current month (step 0 = January 2025)
     rng: np.random.Generator    # the run's source of randomness (mechanisms' own draws)
     credit_rng: np.random.Generator   # tech borrowers' default draws, seeded from the run's seed
@@ -82,16 +101,16 @@ class Economy(Protocol):
     month: MonthTally
     default_events: list[dict]
     institutions: list[Institution]
-    gpu_supplier: Institution | None   # the chipmaker that sells every new GPU [F10]
-    chipmakers: list
-    hyperscalers: list
-    labs: list
-    neoclouds: list
-    funds: list
-    banks: list
-    insurers: list
-    savers: list
-    spvs: list
+    gpu_supplier: Chipmaker | None   # the chipmaker that sells every new GPU [F10]
+    chipmakers: list[Chipmaker]
+    hyperscalers: list[Hyperscaler]
+    labs: list[AILab]
+    neoclouds: list[Neocloud]
+    funds: list[PrivateCreditFund]
+    banks: list[Bank]
+    insurers: list[Insurer]
+    savers: list[SaverCohort]
+    spvs: list[SPV]
 
     def outside(self, name: str) -> OutsideParty:
         """The outside-world party of the ledger account ``name``."""

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from aicredit.abm.claims import Contract, CreditLine
+from aicredit.abm.economy import Economy
 from aicredit.abm.gpu_loans import MARKET_ACCOUNT, MARKET_LENDER
 
 __all__ = ["GPU_LOAN_KIND", "SAVERS_HOLDER", "EXPOSURE_COLUMNS", "Exposure", "open_exposures",
@@ -56,7 +57,7 @@ def _commitment_usd(claim, step: int) -> float:
     return 0.0
 
 
-def open_exposures(economy) -> Iterator[Exposure]:
+def open_exposures(economy: Economy) -> Iterator[Exposure]:
     """Every open claim, then the GPU-backed loans summed per lender and borrower (loans a
     failed fund's estate sold are held by the securities market, an outside party)."""
     step = economy.steps
@@ -80,7 +81,7 @@ def open_exposures(economy) -> Iterator[Exposure]:
         yield Exposure(holder, neoclouds[borrower], GPU_LOAN_KIND, float(debt[k]), 0.0, int(count[k]))
 
 
-def exposure_table(economy) -> list[dict]:
+def exposure_table(economy: Economy) -> list[dict]:
     """:func:`open_exposures` summed per holder, issuer and claim kind at the current step:
     one dict per row with the keys of :data:`EXPOSURE_COLUMNS`. Every 401(k) saver cohort
     is one holder, :data:`SAVERS_HOLDER`."""

@@ -9,13 +9,15 @@ outside backstop pays whatever a lab cannot, so demand does not reach compute co
 """
 from __future__ import annotations
 
+from aicredit.abm.economy import Economy
+
 __all__ = ["investor_appetite", "round_open", "fund_equity_rounds", "backstop_labs"]
 
 #: The outside account of equity investors (venture funds, the public market).
 OUTSIDE_INVESTORS = "outside_investors"
 
 
-def investor_appetite(economy, revenue_usd: float, costs_usd: float) -> float:
+def investor_appetite(economy: Economy, revenue_usd: float, costs_usd: float) -> float:
     """Share of a planned equity round outside investors fund (0..1).
 
     ``a * min(1, s)^2 * min(1, c * revenue / costs)``: appetite ``a`` follows AI sentiment
@@ -28,7 +30,7 @@ def investor_appetite(economy, revenue_usd: float, costs_usd: float) -> float:
     return min(1.0, p.outside_investor_appetite * s * s * cover)
 
 
-def round_open(economy, lab) -> bool:
+def round_open(economy: Economy, lab) -> bool:
     """Whether ``lab`` may plan an equity round this month.
 
     A round is one event, not a standing offer: after one (funded in full, in part or not at
@@ -39,7 +41,7 @@ def round_open(economy, lab) -> bool:
     return last is None or economy.steps - last >= economy.p.lab_round_interval_months
 
 
-def fund_equity_rounds(economy) -> None:
+def fund_equity_rounds(economy: Economy) -> None:
     """Carry out the labs' and neoclouds' planned equity rounds."""
     p = economy.p
     for lab in economy.labs:
@@ -58,7 +60,7 @@ def fund_equity_rounds(economy) -> None:
             n.issue_equity(OUTSIDE_INVESTORS, amount, "equity_round")
 
 
-def backstop_labs(economy) -> None:
+def backstop_labs(economy: Economy) -> None:
     """C1 off: an outside backstop pays what a lab's cash cannot cover of this month's costs."""
     for lab in economy.labs:
         if not lab.defaulted:

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from aicredit.abm.economy import Economy
 from aicredit.abm.gpu_loans import MARKET_LENDER
 from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["lend_to_neoclouds", "roll_over_maturing", "procyclical_ltv_factor", "origination_ltv"]
 
 
-def procyclical_ltv_factor(economy) -> np.ndarray:
+def procyclical_ltv_factor(economy: Economy) -> np.ndarray:
     """Per vintage, ``1 - min(1, k * price_gap)``: the factor procyclical haircuts [R4]
     apply to origination and cure LTVs this month (all ones when k = 0)."""
     gm = economy.gpu_market
@@ -47,13 +48,13 @@ def procyclical_ltv_factor(economy) -> np.ndarray:
     return 1.0 - np.minimum(1.0, k * gm.price_gap(economy.steps))
 
 
-def origination_ltv(economy) -> float:
+def origination_ltv(economy: Economy) -> float:
     """LTV a new GPU loan is made at this month (newest vintage; module docstring)."""
     v = economy.gpu_market.newest(economy.steps)
     return float(economy.p.effective_gpu_ltv * procyclical_ltv_factor(economy)[v])
 
 
-def lend_to_neoclouds(economy) -> None:
+def lend_to_neoclouds(economy: Economy) -> None:
     """New GPU-backed loans: requests scaled by the funds' total lending capacity.
 
     The fill ratio is total capacity over total requests (at most 1); each borrower's loan
@@ -79,7 +80,7 @@ def lend_to_neoclouds(economy) -> None:
     v = economy.gpu_market.newest(economy.steps)
     price = economy.gpu_market.ref_price[v]
     k = min(p.gpu_loan_lenders_per_loan, int((weights > 0).sum()))
-    cols = {"lender": [], "borrower": [], "debt": []}
+    cols: dict[str, list] = {"lender": [], "borrower": [], "debt": []}
     for n, req in zip(borrowers, requests, strict=True):
         chosen = economy.rng.choice(len(funds), size=k, replace=False, p=weights)
         split = weights[chosen] / weights[chosen].sum()
@@ -104,7 +105,7 @@ def lend_to_neoclouds(economy) -> None:
                                 p.gpu_loan_amortisation_months)
 
 
-def roll_over_maturing(economy) -> None:
+def roll_over_maturing(economy: Economy) -> None:
     """Lenders decide which GPU loans maturing now they roll over (C4, [F6]).
 
     A loan held by a live fund is rolled over with that fund's rollover share; one held by

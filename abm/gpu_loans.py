@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from aicredit.abm.claims import Debt, Seniority
+from aicredit.abm.economy import Economy
 from aicredit.abm.markets.gpu import market_depth
 
 __all__ = ["GPULoanBook", "MARKET_LENDER", "MARKET_ACCOUNT", "lender_accounts"]
@@ -149,7 +150,7 @@ class GPULoanBook:
         self.units[rows] = self.units[rows] - units_sold
         self.touch()
 
-    def default_loans(self, economy, rows: np.ndarray) -> None:
+    def default_loans(self, economy: Economy, rows: np.ndarray) -> None:
         """Loans that could not be cured default: what is still owed becomes a deficiency
         claim of the lender on the borrower, and the loans close."""
         for r in rows:
@@ -157,7 +158,7 @@ class GPULoanBook:
                                  economy.neoclouds[self.borrower[r]])
         self.close(rows)
 
-    def book_deficiency(self, economy, row: int, amount_usd: float, borrower) -> None:
+    def book_deficiency(self, economy: Economy, row: int, amount_usd: float, borrower) -> None:
         """What a GPU loan's collateral did not cover becomes a senior unsecured claim."""
         if amount_usd <= 1e-6:
             return
@@ -166,7 +167,7 @@ class GPULoanBook:
         economy.claims.add(Debt(holder=holder, issuer=borrower, kind="gpu_loan_deficiency",
                                 seniority=Seniority.SENIOR, principal_usd=amount_usd))
 
-    def liquidate_borrower(self, economy, borrower) -> None:
+    def liquidate_borrower(self, economy: Economy, borrower) -> None:
         """A failed neocloud's lenders sell their collateral through the GPU market and keep a
         deficiency claim for the rest ([F25]; with C3 on the dump moves the market price)."""
         rows = self.rows(borrower=borrower.index)

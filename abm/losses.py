@@ -70,7 +70,7 @@ class LossBook:
         total = sum(c.units for c in shares)
         if total <= 0:
             return
-        split = defaultdict(float)
+        split: defaultdict[str, float] = defaultdict(float)
         for c in shares:
             key = c.holder.name if c.holder.sector == "outside" else c.holder.sector
             split[_LP.get(key, _OUTSIDE.get(key, "other_outside"))] += c.units / total

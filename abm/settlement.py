@@ -23,6 +23,7 @@ import numpy as np
 from scipy import sparse
 
 from aicredit.abm.clearing import clear_payments, received_payments
+from aicredit.abm.economy import Economy
 from aicredit.abm.gpu_lending import roll_over_maturing
 from aicredit.abm.gpu_loans import lender_accounts
 
@@ -41,7 +42,7 @@ class _Nodes:
         return self.index[name]
 
 
-def settle_month(economy) -> None:
+def settle_month(economy: Economy) -> None:
     """Settle everything due this month at once; record it in ``economy.month``.
 
     Sets ``month.due_by_kind``/``paid_by_kind`` (claims by kind), ``month.gpu_principal_due_usd``

@@ -53,6 +53,7 @@ import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
+from aicredit.abm.economy import Economy
 from aicredit.abm.units import BN, MONTHS_PER_YEAR
 
 __all__ = ["vasicek_pd", "unconditional_pd", "monthly_pd", "ai_credit_factor", "CreditConditions",
@@ -137,14 +138,14 @@ def credit_conditions(p, drawdown: float) -> CreditConditions:
                             impairment_rate=min(extra, 1.0 - recovery))
 
 
-def _funds_pools(economy):
+def _funds_pools(economy: Economy):
     for f in economy.funds:
         if not f.defaulted:
             for c in f.claims_held(KIND):
                 yield f, c
 
 
-def default_tech_loans(economy, cond: CreditConditions) -> None:
+def default_tech_loans(economy: Economy, cond: CreditConditions) -> None:
     """This month's defaults in each fund's tech pool: binomial given the AI factor."""
     rng = economy.credit_rng
     q = cond.pd_per_month
@@ -163,14 +164,14 @@ def default_tech_loans(economy, cond: CreditConditions) -> None:
         economy.month.tech_loan_defaults += n
 
 
-def mark_tech_loans(economy, cond: CreditConditions) -> None:
+def mark_tech_loans(economy: Economy, cond: CreditConditions) -> None:
     """Mark each fund's tech pool to fair value; the change is a mark in the fund's NAV."""
     for f, pool in _funds_pools(economy):
         change = pool.mark(pool.principal_usd * cond.impairment_rate)
         f.record_mark(-change)
 
 
-def lend_to_tech(economy) -> None:
+def lend_to_tech(economy: Economy) -> None:
     """New tech loans [F28], funded by new commitments of pension and endowment LPs to the
     funds and, in a BDC, by new shares sold to the public and bank debt at its target
     leverage [R15] (:meth:`PrivateCreditFund.borrow_to_grow`)."""
@@ -200,7 +201,7 @@ def lend_to_tech(economy) -> None:
         pool.lend(amount, size)
 
 
-def write_off_tech_loans(economy, share: float) -> None:
+def write_off_tech_loans(economy: Economy, share: float) -> None:
     """A scripted shock: ``share`` of every fund's tech book is lost at once [F28].
 
     The scenario's ``tech_credit_loss_step`` and ``tech_credit_loss_share``; each fund books
@@ -215,7 +216,7 @@ def write_off_tech_loans(economy, share: float) -> None:
         f.record_mark(-released)
 
 
-def tech_credit_month(economy) -> CreditConditions:
+def tech_credit_month(economy: Economy) -> CreditConditions:
     """Stage 1's credit step: the scripted write-off if due, defaults, then fair-value marks."""
     p = economy.p
     if economy.steps == p.tech_credit_loss_step:

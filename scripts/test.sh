@@ -17,5 +17,7 @@ fi
 python -m pip install -q -e ".[test]"
 # lint first (configured in pyproject.toml): a lint error fails the script, and CI, before any test
 python -m ruff check .
+# the type checker on the engine (configured in pyproject.toml; the script maps abm/ to aicredit.abm)
+python scripts/typecheck.py
 # every test, slow ones included (the quick loop is `python -m pytest -m "not slow"`)
 exec python -m pytest "$@"

@@ -1,7 +1,10 @@
 """The project's modules import each other through public names only, and without cycles.
 
 The import graph is read from the source with :mod:`ast` (every ``import``, also those inside
-functions, which run later but still tie the modules together). A private name (one leading
+functions, which run later but still tie the modules together), except those under
+``if TYPE_CHECKING:``: they are never executed and only name types for annotations, so a
+protocol and the classes it names (``abm.economy`` and the agents) may refer to each other.
+A private name (one leading
 underscore) belongs to its module: importing it from another module (``from m import _x``, or
 ``m._x`` on an imported module) is an error; a package's private submodules
 (``abm.markets.fire_sale_kernel._reference``) are modules of their own and may be imported.
@@ -53,6 +56,15 @@ def _is_module(dotted: str) -> bool:
         any(path.parent.glob(path.name + ".*.so")) or any(path.parent.glob(path.name + ".*.pyd"))
 
 
+def _type_checking_only(tree: ast.AST) -> set[int]:
+    """``id`` of every node under ``if TYPE_CHECKING:`` (or ``if typing.TYPE_CHECKING:``)."""
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            inside.update(id(n) for stmt in node.body for n in ast.walk(stmt))
+    return inside
+
+
 def _private(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__")
 
@@ -64,6 +76,7 @@ def scan() -> tuple[dict[str, set[str]], list[str]]:
     problems = []
     for mod, path in {**project, **_modules(CLIENTS)}.items():
         tree = ast.parse(path.read_text(), filename=str(path))
+        typing_only = _type_checking_only(tree)     # imports for annotations: not edges
         is_pkg = path.name == "__init__.py"
         aliases: dict[str, str] = {}                 # local name -> project module it binds
         where = f"{path.relative_to(ROOT)}"
@@ -79,7 +92,7 @@ def scan() -> tuple[dict[str, set[str]], list[str]]:
                     if a.name.split(".")[0] != NAMESPACE:
                         continue
                     t = target(a.name)
-                    if t and t != mod and mod in edges:
+                    if t and t != mod and mod in edges and id(node) not in typing_only:
                         edges[mod].add(t)
                     aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else \
                         a.name.split(".")[0]
@@ -102,7 +115,7 @@ def scan() -> tuple[dict[str, set[str]], list[str]]:
                         if _private(a.name) and src != mod:
                             problems.append(f"{where}:{node.lineno}: imports private name "
                                             f"{a.name} from {src}")
-                    if t and t != mod and mod in edges:
+                    if t and t != mod and mod in edges and id(node) not in typing_only:
                         edges[mod].add(t)
         for node in ast.walk(tree):
             if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
@@ -214,6 +227,9 @@ def test_no_import_cycles():
 
 def test_the_cycle_check_and_the_sweep_package_layers():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    guarded = ast.parse("from typing import TYPE_CHECKING\nimport x\nif TYPE_CHECKING:\n    import y\n")
+    assert [n.names[0].name for n in ast.walk(guarded) if isinstance(n, ast.Import)
+            and id(n) in _type_checking_only(guarded)] == ["y"]
     edges, _ = scan()
     assert "aicredit.models.sweep.common" in edges["aicredit.models.sweep.spec"]
     sweep = [m for m in edges if m.startswith("aicredit.models.sweep")]

@@ -53,7 +53,9 @@ def test_the_model_satisfies_the_economy_protocol(baseline0):
     """Every attribute and method :class:`abm.economy.Economy` declares exists on the model."""
     from aicredit.abm.economy import Economy
     declared = set(Economy.__annotations__) | {
-        n for n in vars(Economy) if not n.startswith("_") and callable(getattr(Economy, n))}
+        n for n, v in vars(Economy).items()
+        if not n.startswith("_") and (callable(v) or isinstance(v, property))}
+    assert {"p", "ledger", "outside"} <= declared
     missing = sorted(n for n in declared if not hasattr(baseline0, n))
     assert not missing, missing
 

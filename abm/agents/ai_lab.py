@@ -15,6 +15,7 @@ Rules, each month:
 from __future__ import annotations
 
 from aicredit.abm.agents.base import Institution
+from aicredit.abm.economy import Economy
 from aicredit.abm.funding import round_open
 from aicredit.abm.units import MONTHS_PER_YEAR
 
@@ -24,7 +25,7 @@ __all__ = ["AILab"]
 class AILab(Institution):
     sector = "ai_lab"
 
-    def __init__(self, model, name: str, demand_share: float, opex_share: float,
+    def __init__(self, model: Economy, name: str, demand_share: float, opex_share: float,
                  valuation_usd: float):
         super().__init__(model, name)
         self.demand_share = demand_share

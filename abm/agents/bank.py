@@ -47,10 +47,12 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
+from typing import Any
 
 from aicredit.abm.agents.base import Institution
 from aicredit.abm.claims import Seniority
 from aicredit.abm.constraints import BankCapitalRatio
+from aicredit.abm.economy import Economy
 from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["Bank", "merton_pd"]
@@ -80,7 +82,7 @@ def merton_pd(assets_usd: float, debt_usd: float, sigma: float) -> float:
 class Bank(Institution):
     sector = "bank"
 
-    def __init__(self, model, name: str, capital_min: float):
+    def __init__(self, model: Economy, name: str, capital_min: float):
         super().__init__(model, name)
         self.capital = BankCapitalRatio(minimum=capital_min)
         self.cutting = False
@@ -113,7 +115,7 @@ class Bank(Institution):
     def total_assets_usd(self) -> float:
         return super().total_assets_usd() - self.allowance_total_usd()
 
-    def balance_sheet(self) -> dict:
+    def balance_sheet(self) -> dict[str, Any]:
         bs = super().balance_sheet()
         a = self.allowance_total_usd()
         bs["assets"]["loan_loss_allowance"] = -a

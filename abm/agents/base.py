@@ -10,11 +10,13 @@ claims but never defaults.
 from __future__ import annotations
 
 from operator import attrgetter
+from typing import Any
 
 import mesa
 import numpy as np
 
 from aicredit.abm.claims import Contract, Debt, EquityClaim
+from aicredit.abm.economy import Economy
 from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["Institution", "OutsideParty"]
@@ -66,14 +68,17 @@ class Institution(mesa.Agent):
 
     sector = "institution"
     listed = False
+    # The economy it belongs to (mesa.Agent.__init__ sets it). Mesa types it as a mesa.Model;
+    # the engine reads only what the Economy protocol declares (the model is both).
+    model: Economy                # type: ignore[assignment]
     # what price_per_unit_usd reads; setting one of them on a listed firm is seen by the index pool
     defaulted = _price_input("defaulted", "True once the institution has failed.")
     shares_outstanding = _price_input("shares_outstanding", "Units of its equity outstanding.")
     valuation_usd = _price_input(
         "valuation_usd", "Market cap (listed) or last round's valuation (private), USD.")
 
-    def __init__(self, model, name: str):
-        super().__init__(model)
+    def __init__(self, model: Economy, name: str):
+        super().__init__(model)   # type: ignore[arg-type]  # a mesa.Model in the app (see `model`)
         self.name = name
         if not model.ledger.has(name):     # saver cohorts' accounts are opened in bulk
             model.ledger.open(name)
@@ -131,8 +136,8 @@ class Institution(mesa.Agent):
         return (sum(c.value_usd() for c in self.claims_issued()
                     if c.is_liability and not isinstance(c, Contract)) + self.gpu_loans_owed_usd())
 
-    def balance_sheet(self) -> dict[str, float]:
-        """Assets, liabilities and equity by line, in USD."""
+    def balance_sheet(self) -> dict[str, Any]:
+        """Assets and liabilities by line (dicts) and their totals and equity, in USD."""
         held: dict[str, float] = {}
         for c in self.claims_held():
             held[c.kind] = held.get(c.kind, 0.0) + c.value_usd()

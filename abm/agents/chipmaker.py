@@ -12,6 +12,7 @@ Rules, each month:
 from __future__ import annotations
 
 from aicredit.abm.agents.base import Institution
+from aicredit.abm.economy import Economy
 from aicredit.abm.units import BN
 
 __all__ = ["Chipmaker"]
@@ -21,7 +22,7 @@ class Chipmaker(Institution):
     sector = "chipmaker"
     listed = True
 
-    def __init__(self, model, name: str, market_cap_usd: float, gross_margin: float):
+    def __init__(self, model: Economy, name: str, market_cap_usd: float, gross_margin: float):
         super().__init__(model, name)
         self.valuation_usd = market_cap_usd
         self.gross_margin = gross_margin

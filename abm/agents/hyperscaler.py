@@ -29,6 +29,7 @@ import numpy as np
 from aicredit.abm.agents.base import Institution
 from aicredit.abm.claims import Contract, Debt
 from aicredit.abm.constraints import DebtToCashFlow
+from aicredit.abm.economy import Economy
 from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["Hyperscaler", "mean_expected_demand_ratio", "aggregate_leverage"]
@@ -38,7 +39,7 @@ class Hyperscaler(Institution):
     sector = "hyperscaler"
     listed = True
 
-    def __init__(self, model, name: str, capex_usd_per_month: float, legacy_usd_per_month: float,
+    def __init__(self, model: Economy, name: str, capex_usd_per_month: float, legacy_usd_per_month: float,
                  ai_service_share: float, market_cap_usd: float):
         super().__init__(model, name)
         self.capex0_usd_per_month = capex_usd_per_month

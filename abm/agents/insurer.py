@@ -88,6 +88,7 @@ from __future__ import annotations
 
 from aicredit.abm.agents.base import Institution
 from aicredit.abm.constraints import InsurerSolvency, payout_usd
+from aicredit.abm.economy import Economy
 
 __all__ = ["Insurer"]
 
@@ -95,7 +96,7 @@ __all__ = ["Insurer"]
 class Insurer(Institution):
     sector = "insurer"
 
-    def __init__(self, model, name: str, solvency: InsurerSolvency, discount: float):
+    def __init__(self, model: Economy, name: str, solvency: InsurerSolvency, discount: float):
         super().__init__(model, name)
         self.solvency = solvency
         self.discount = discount

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from aicredit.abm.agents.base import Institution
 from aicredit.abm.agents.hyperscaler import mean_expected_demand_ratio
+from aicredit.abm.economy import Economy
 from aicredit.abm.gpu_lending import origination_ltv
 from aicredit.abm.units import MONTHS_PER_YEAR
 
@@ -31,7 +32,7 @@ class Neocloud(Institution):
     sector = "neocloud"
     listed = True
 
-    def __init__(self, model, name: str, index: int, capex_usd_per_month: float,
+    def __init__(self, model: Economy, name: str, index: int, capex_usd_per_month: float,
                  opex_usd_per_unit_month: float, market_cap_usd: float):
         super().__init__(model, name)
         self.index = index                # position in the GPU-loan book's borrower axis

@@ -65,6 +65,7 @@ import numpy as np
 
 from aicredit.abm.agents.base import Institution
 from aicredit.abm.claims import EquityClaim
+from aicredit.abm.economy import Economy
 
 #: Months in a quarter (calendar): the redemption gate is stated per quarter [R13].
 MONTHS_PER_QUARTER = 3
@@ -95,7 +96,7 @@ class PrivateCreditFund(Institution):
         """Cash kept as a share of reported NAV (``pc_cash_reserve_share``)."""
         return self.model.p.pc_cash_reserve_share
 
-    def __init__(self, model, name: str, index: int, vehicle: str = "fund"):
+    def __init__(self, model: Economy, name: str, index: int, vehicle: str = "fund"):
         super().__init__(model, name)
         if vehicle not in VEHICLES:
             raise ValueError(f"vehicle must be one of {VEHICLES}, got {vehicle!r}")

@@ -30,6 +30,7 @@ One agent per cohort. Rules, each month:
 from __future__ import annotations
 
 from aicredit.abm.agents.base import Institution
+from aicredit.abm.economy import Economy
 
 __all__ = ["SaverCohort"]
 
@@ -45,7 +46,7 @@ class SaverCohort(Institution):
 
     sector = "saver_401k"
 
-    def __init__(self, model, name: str, contribution_usd_per_month: float,
+    def __init__(self, model: Economy, name: str, contribution_usd_per_month: float,
                  panic_drawdown: float):
         super().__init__(model, name)
         self.contribution_usd_per_month = contribution_usd_per_month
@@ -158,7 +159,7 @@ class SaverCohort(Institution):
         self.pay("securities_market", spent, "401k_index_purchase")
         self.index_units += units
         self.index_cost_usd += spent
-        if pc_share > 0:
+        if pc_share > 0 and self.pc_fund is not None:     # (pc_share is 0 without a fund)
             self.pc_fund.subscribe(self, pc_share * cash + self._rebalance_usd())
         rest = self.cash_usd
         self.buy_bonds(rest)

@@ -27,8 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from aicredit.abm.agents.bank import Bank
 from aicredit.abm.agents.base import Institution
 from aicredit.abm.claims import Contract, Debt, EquityClaim, Seniority
+from aicredit.abm.economy import Economy
+from aicredit.abm.parameters import Parameters
 from aicredit.abm.units import MONTHS_PER_YEAR, START_YEAR
 
 __all__ = ["SPV", "SPVTerms", "open_spv", "finance_new_spvs"]
@@ -37,7 +40,7 @@ __all__ = ["SPV", "SPVTerms", "open_spv", "finance_new_spvs"]
 class SPV(Institution):
     sector = "spv"
 
-    def __init__(self, model, name: str, lessee, data_centre_usd: float):
+    def __init__(self, model: Economy, name: str, lessee, data_centre_usd: float):
         super().__init__(model, name)
         self.lessee = lessee
         self.real_assets_usd = data_centre_usd
@@ -82,7 +85,7 @@ class SPVTerms:
     """
 
     size_usd: float
-    p: Any
+    p: Parameters
 
     @property
     def rate_per_month(self) -> float:
@@ -146,7 +149,7 @@ class SPVTerms:
         return [x for x in parts if x[1] > 0]
 
 
-def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list, start_step: int,
+def open_spv(economy: Economy, name: str, lessee, size_usd: float, fund, abs_holders: list, start_step: int,
              lease_months: int, paid: bool) -> SPV:
     """Create an SPV that owns a ``size_usd`` data centre leased to ``lessee`` [F20].
 
@@ -158,36 +161,36 @@ def open_spv(model, name: str, lessee, size_usd: float, fund, abs_holders: list,
     claims are opening positions at step 0. Amounts follow :class:`SPVTerms`; the SPV keeps
     ``spv_reserve_months`` of lease as cash.
     """
-    spv = SPV(model, name, lessee, size_usd)
-    terms = SPVTerms(size_usd, model.p)
-    fund_equity_share = model.p.spv_fund_equity_share
+    spv = SPV(economy, name, lessee, size_usd)
+    terms = SPVTerms(size_usd, economy.p)
+    fund_equity_share = economy.p.spv_fund_equity_share
     fund_loan, equity = terms.fund_loan_usd, terms.equity_usd
     lease = terms.lease_usd_per_month
     spv.valuation_usd = equity
     parts = terms.abs_parts(*abs_holders)
     for holder, amount, rank in parts:
-        model.claims.add(Debt(holder=holder, issuer=spv, kind="abs", seniority=rank,
-                              principal_usd=amount, rate_per_month=terms.rate_per_month,
-                              collateral="data_centre"))
-    model.claims.add(Debt(holder=fund, issuer=spv, kind="spv_loan", seniority=Seniority.SUBORDINATED,
-                          principal_usd=fund_loan, rate_per_month=terms.fund_loan_rate_per_month))
+        economy.claims.add(Debt(holder=holder, issuer=spv, kind="abs", seniority=rank,
+                                principal_usd=amount, rate_per_month=terms.rate_per_month,
+                                collateral="data_centre"))
+    economy.claims.add(Debt(holder=fund, issuer=spv, kind="spv_loan", seniority=Seniority.SUBORDINATED,
+                            principal_usd=fund_loan, rate_per_month=terms.fund_loan_rate_per_month))
     for holder, units in ((fund, fund_equity_share), (lessee, 1 - fund_equity_share)):
-        model.claims.add(EquityClaim(holder=holder, issuer=spv, kind="spv_equity", units=units,
-                                     cost_usd=units * equity))
-    model.claims.add(Contract(holder=spv, issuer=lessee, kind="lease", payment_usd_per_month=lease,
-                              start_step=start_step, end_step=start_step + lease_months))
+        economy.claims.add(EquityClaim(holder=holder, issuer=spv, kind="spv_equity", units=units,
+                                       cost_usd=units * equity))
+    economy.claims.add(Contract(holder=spv, issuer=lessee, kind="lease", payment_usd_per_month=lease,
+                                start_step=start_step, end_step=start_step + lease_months))
     if paid:
         for holder, amount in [(h, a) for h, a, _ in parts] + [
                 (fund, terms.fund_pays_usd), (lessee, (1 - fund_equity_share) * equity)]:
-            model.ledger.transfer(holder.name, spv.name, amount, "spv_financing")
+            economy.ledger.transfer(holder.name, spv.name, amount, "spv_financing")
         spv.pay("suppliers", size_usd, "data_centre_capex")
-    model.ledger.transfer("outside_investors" if not paid else lessee.name, spv.name,
-                          model.p.spv_reserve_months * lease, "spv_reserve")
-    model.spvs.append(spv)
+    economy.ledger.transfer("outside_investors" if not paid else lessee.name, spv.name,
+                            economy.p.spv_reserve_months * lease, "spv_reserve")
+    economy.spvs.append(spv)
     return spv
 
 
-def finance_new_spvs(economy) -> None:
+def finance_new_spvs(economy: Economy) -> None:
     """Once a year each hyperscaler's off-balance-sheet data-centre capex becomes an SPV [F20].
 
     The private-credit fund with the most cash lends the subordinated loan and takes the
@@ -229,7 +232,7 @@ def finance_new_spvs(economy) -> None:
                 or h.cash_usd - economy.p.hyperscaler_dues_cover * h.dues_usd() < terms.lessee_pays_usd
                 or any(x.cash_usd < amount for x, amount, _ in terms.abs_parts(*holders)
                        if x.sector != "outside")
-                or any(x.sector == "bank" and x.cutting for x in holders)):   # a bank in a crunch (C6)
+                or any(isinstance(x, Bank) and x.cutting for x in holders)):   # a bank in a crunch (C6)
             economy.month.spv_dropped_usd += size
             continue            # not financed: the project is dropped
         spv = open_spv(economy, f"SPV {h.name} {START_YEAR + year}", h, size, fund, holders,

@@ -44,6 +44,7 @@ not move.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -108,7 +109,7 @@ class EquityMarket:
         self._firms: dict[str, _Firm] = {}
         self._base_cap = 1.0
 
-    def register(self, firms: list, private: list = ()) -> None:
+    def register(self, firms: list, private: Iterable = ()) -> None:
         """Fix the index constituents, their step-0 total value and their stakes' marks.
 
         ``private`` firms (AI labs) are not in the index; their round valuations move with
@@ -168,7 +169,7 @@ class EquityMarket:
         if parts is None:
             return 0.0
         log_e, log_m = parts
-        d = 0.0 if st.log_e is None else (log_e - st.log_e) + (log_m - st.log_m)
+        d = 0.0 if st.log_e is None or st.log_m is None else (log_e - st.log_e) + (log_m - st.log_m)
         st.log_e, st.log_m = log_e, log_m
         return d
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from aicredit.abm.economy import Economy
 from aicredit.abm.gpu_lending import procyclical_ltv_factor
 from aicredit.abm.gpu_loans import lender_accounts
 from aicredit.abm.markets.fire_sale_kernel import clear_fire_sale
@@ -31,7 +32,7 @@ from aicredit.abm.markets.gpu import market_depth
 __all__ = ["clear_month_fire_sale"]
 
 
-def clear_month_fire_sale(economy) -> None:
+def clear_month_fire_sale(economy: Economy) -> None:
     """Clear this month's margin calls on GPU-backed loans; record them in ``economy.month``."""
     gm = economy.gpu_market
     book = economy.gpu_loans

@@ -69,6 +69,7 @@ import math
 
 import numpy as np
 
+from aicredit.abm.economy import Economy
 from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["GPUMarket", "units_outstanding", "market_depth", "HOURS_PER_MONTH", "NO_IMPACT_DEPTH"]
@@ -87,7 +88,7 @@ def units_outstanding(institutions) -> np.ndarray:
     return np.sum([a.gpu_units for a in institutions], axis=0)
 
 
-def market_depth(economy) -> np.ndarray:
+def market_depth(economy: Economy) -> np.ndarray:
     """This month's market depth per vintage (units that cut its price by a factor e):
     from the levered holders' (neoclouds') units and the other fleets' turnover (module
     docstring); :data:`NO_IMPACT_DEPTH` with C3 off (sales move no price)."""

@@ -17,6 +17,7 @@ from bisect import bisect_left, bisect_right
 from itertools import accumulate
 
 from aicredit.abm.claims import EquityClaim
+from aicredit.abm.economy import Economy
 
 __all__ = ["IndexPool", "INDEX_ACCOUNT"]
 
@@ -45,7 +46,7 @@ class IndexPool:
     a firm than the outside investors' stake still holds (:meth:`_spend_usd`).
     """
 
-    def __init__(self, model):
+    def __init__(self, model: Economy):
         self.model = model
         self.holder = model.outside(INDEX_ACCOUNT)
         self.units = 0.0              # units the cohorts hold, unsettled orders included
@@ -54,9 +55,10 @@ class IndexPool:
         self._events_seen = 0
         self._growth = 0.0            # the unsettled net order, as a share of every holding
         self._version = 0             # bumped when the pool's own holdings change
-        self._cache_key = None
+        self._cache_key: tuple[int, int, int] | None = None
         self._holdings_usd = 0.0      # the holdings' value at _cache_key
-        self._caps = None             # what _spend_usd needs, at _cache_key (made on demand)
+        # what _spend_usd needs, at _cache_key (made on demand)
+        self._caps: tuple[list[float], list[float], list[float]] | None = None
 
     def claims(self):
         return self.model.claims.held(self.holder)
