@@ -18,7 +18,8 @@ from collections import defaultdict
 
 import mesa
 
-from aicredit.abm import fire_sale, settlement
+from aicredit.abm import settlement
+from aicredit.abm.markets import fire_sale
 from aicredit.models import AIEconomyModel
 
 TIMERS: dict[str, float] = defaultdict(float)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from aicredit.abm import fire_sale, settlement
+from aicredit.abm import settlement
+from aicredit.abm.markets import fire_sale
 
 ROOT = Path(__file__).resolve().parents[1]
 
