@@ -2,7 +2,8 @@
 
 Obligations come from three places: the claims book (compute contracts, leases, interest
 and principal of debt, credit lines called), the GPU-loan book (interest and amortisation,
-and whole balances at maturity once the lenders' rollover decisions are made) and costs
+and whole balances at maturity: the lenders' rollover decisions are the stage before,
+:mod:`abm.rollover`) and costs
 owed to outside accounts (operating costs). They form one liabilities matrix between
 ledger accounts, cleared simultaneously by :func:`abm.clearing.clear_payments` (Eisenberg
 and Noe 2001, with default costs; contract in ``docs/spec/payment-clearing.md``): each
@@ -16,7 +17,6 @@ import numpy as np
 from scipy import sparse
 
 from aicredit.abm.clearing import clear_payments
-from aicredit.abm.gpu_lending import roll_over_maturing
 from aicredit.abm.gpu_loans import lender_accounts
 
 __all__ = ["settle_month"]
@@ -41,7 +41,6 @@ def settle_month(economy) -> None:
     and ``month.payment_defaulters`` (names of those that could not pay in full).
     """
     t = economy.steps
-    roll_over_maturing(economy)
     ledger = economy.ledger
     node = _Nodes()
 

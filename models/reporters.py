@@ -36,7 +36,7 @@ def _min(values):
 
 def _saver_balances(m):
     """401(k) balances at the last collection (computed once per step by the model)."""
-    return m.saver_balances
+    return m.saver_returns.balances_usd
 
 
 def _insurer_ratios(m) -> list[float]:
@@ -125,7 +125,7 @@ def model_reporters() -> dict:
         "savers_401k_p10_usd": _pct(10),
         "savers_401k_p50_usd": _pct(50),
         "savers_401k_p90_usd": _pct(90),
-        "savers_401k_return_index": lambda m: m.saver_return_index,
+        "savers_401k_return_index": lambda m: m.saver_returns.index,
         "savers_401k_total_usd": lambda m: float(_saver_balances(m).sum()),
         "savers_panicking": lambda m: m.month.panic_cohorts,
         "savers_401k_realised_loss_usd": lambda m: sum(s.realised_loss_usd for s in m.savers),
