@@ -263,12 +263,9 @@ class PrivateCreditFund(Institution):
         for line in self.credit_lines():
             if gap_usd <= 0 or room <= 0:
                 break
-            draw = min(gap_usd, room, line.undrawn_usd(), max(0.0, line.holder.cash_usd))
-            if draw > 0:
-                line.holder.pay(self, draw, "credit_line_draw")
-                line.principal_usd += draw
-                gap_usd -= draw
-                room -= draw
+            drawn = line.draw(min(gap_usd, room))
+            gap_usd -= drawn
+            room -= drawn
         return gap_usd
 
     def disburse(self, borrower, amount_usd: float) -> float:
@@ -294,9 +291,7 @@ class PrivateCreditFund(Institution):
         if amount_usd <= 0:
             return 0.0
         for line in lines:
-            part = amount_usd * line.principal_usd / drawn
-            self.pay(line.holder, part, "credit_line_repay")
-            line.repay(part)
+            line.repay(amount_usd * line.principal_usd / drawn)
         return amount_usd
 
     def delever(self) -> None:
@@ -359,10 +354,7 @@ class PrivateCreditFund(Institution):
         if short > 0:
             self.sell_loans(short / (1.0 - self.model.p.pc_loan_sale_discount))
         for line in lines:
-            pay = min(line.excess_usd(), max(0.0, self.cash_usd))
-            if pay > 0:
-                self.pay(line.holder, pay, "credit_line_repay")
-                line.principal_usd -= pay
+            line.repay_excess()
 
     def pay_redemptions(self) -> None:
         """Pay redemption requests pro rata up to the gate [R13] (C5), at the NAV LPs see; the
@@ -411,7 +403,6 @@ class PrivateCreditFund(Institution):
             part = min(want * line.principal_usd / drawn, max(0.0, bank.cash_usd))
             if bank.defaulted or bank.cutting or part <= 0:
                 continue
-            bank.pay(self, part, "credit_line_draw")
             line.upsize(part)
             borrowed += part
         return borrowed
