@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aicredit.abm.agents.private_credit import smoothing_weights
+from aicredit.abm.agents.private_credit import BDC, smoothing_weights
 from aicredit.abm.claims import CreditLine
 from aicredit.abm.default import resolve_failures
 from aicredit.models import AIEconomyModel
@@ -92,7 +92,7 @@ def test_facilities_still_drawn_when_losses_arrive():
     assert sum(f.drawn_usd() for f in opening.funds) == pytest.approx(
         m.p.effective_bank_pc_share * m.p.bank_nbfi_loans_bn * BN, rel=1e-9)       # [F31]
     for f0, f in zip(opening.funds, m.funds, strict=True):
-        if f.vehicle == "fund":
+        if not isinstance(f, BDC):
             assert f.drawn_usd() == pytest.approx(f0.drawn_usd(), rel=0.05)
         elif not f.defaulted:
             assert f.drawn_usd() > f0.drawn_usd()
@@ -219,7 +219,7 @@ def test_losses_offset_by_new_money_are_never_reported_as_a_gain(true_share, los
     no further up than the true one, and the loss is still reported in full after K months."""
     m = fresh()
     f = m.funds[-1]
-    assert f.vehicle == "bdc"
+    assert isinstance(f, BDC)
     nav0 = f.reported_nav_usd
     rep = driven(f, [nav0 * true_share] * 40, [loss_share * nav0] + [0.0] * 39)
     assert max(rep) <= max(nav0, nav0 * true_share) * (1 + 1e-9)
