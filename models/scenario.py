@@ -62,6 +62,11 @@ class Deal:
     kind: str
     channel: str = ""
 
+    def toml(self) -> str:
+        """The deal as a TOML inline table, as ``--set deals=[...]`` reads it."""
+        keys = [k for k in DEAL_KEYS if k != "channel" or self.channel]
+        return "{" + ", ".join(f"{k} = {getattr(self, k)!r}".replace("'", '"') for k in keys) + "}"
+
     def __str__(self) -> str:
         switch = f" if {self.channel} is on" if self.channel else ""
         return f"step {self.step}: {self.investor} buys {self.amount_bn:g} bn of {self.issuer} ({self.kind}{switch})"

@@ -91,3 +91,21 @@ def test_the_engine_names_no_firm():
     named = {str(path): firms & _string_constants(path)
              for path in Path(aicredit.abm.__file__).parent.rglob("*.py")}
     assert {k: v for k, v in named.items() if v} == {}
+
+
+def test_aicredit_params_lists_the_deals_in_a_form_set_reads_back():
+    """``aicredit params``: the table lists each deal under it; the CSV value, pasted into
+    ``--set deals=...``, gives the same deals back."""
+    import csv
+    import io
+
+    from aicredit.models.cli import parse_set
+    from aicredit.models.params import parameter_rows, render
+    rows = [r for r in parameter_rows() if r["parameter"] == "deals"]
+    table = render(rows)
+    assert "3 deals, listed below" in table and all(str(d) in table for d in DEALS_2025)
+    value = list(csv.reader(io.StringIO(render(rows, "csv"))))[1][1]
+    assert load_scenario("baseline", **parse_set([f"deals={value}"])).deals == DEALS_2025
+    changed = parameter_rows("baseline", {"deals": []})
+    assert [r["parameter"] for r in changed if r["changed"]] == ["deals"]
+    assert not any(r["changed"] for r in parameter_rows("baseline"))
