@@ -183,12 +183,21 @@ class CreditLine(Debt):
     ``amortisation_usd_per_month`` (repaid principal cannot be drawn again: the limit falls
     with it) and any drawn amount above a limit the bank has cut (:meth:`excess_usd`). The
     undrawn part (``limit - principal``) is a revolver the fund may draw.
+
+    The line carries out its own draws and repayments (:meth:`draw`, :meth:`repay`,
+    :meth:`repay_excess`, :meth:`upsize`): each moves the cash between the bank (``holder``)
+    and the fund (``issuer``) through their ledger accounts and updates principal and limit.
+    The bank's side is :meth:`cut`.
     """
 
     limit_usd: float = 0.0
 
     def undrawn_usd(self) -> float:
         return max(0.0, self.limit_usd - self.principal_usd)
+
+    def available_usd(self) -> float:
+        """What a draw can get now: the undrawn part, as far as the bank has the cash."""
+        return min(self.undrawn_usd(), max(0.0, self.holder.cash_usd))
 
     def excess_usd(self) -> float:
         """Drawn amount above the (possibly cut) limit, due for repayment."""
@@ -210,18 +219,45 @@ class CreditLine(Debt):
         amortised = max(0.0, before - self.principal_usd - excess)
         self.limit_usd = max(0.0, self.limit_usd - amortised)
 
+    def draw(self, amount_usd: float) -> float:
+        """The fund draws up to ``amount_usd`` (at most :meth:`available_usd`): the bank pays it
+        out and the principal rises. Returns what was drawn."""
+        drawn = min(amount_usd, self.available_usd())
+        if drawn <= 0:
+            return 0.0
+        self.holder.pay(self.issuer, drawn, "credit_line_draw")
+        self.principal_usd += drawn
+        return drawn
+
     def upsize(self, amount_usd: float) -> None:
-        """Lend ``amount_usd`` more on new terms: principal and limit rise together (an
-        accordion), so the revolving part is unchanged. The cash moves in the ledger."""
+        """The bank lends ``amount_usd`` more on new terms (an accordion): it pays it out, and
+        principal and limit rise together, so the revolving part is unchanged."""
+        self.holder.pay(self.issuer, amount_usd, "credit_line_draw")
         self.principal_usd += amount_usd
         self.limit_usd += amount_usd
 
     def repay(self, amount_usd: float) -> None:
-        """Record a repayment of principal outside the schedule (a covenant cure); the
-        facility's limit falls with it, as for amortisation."""
-        amount_usd = min(amount_usd, self.principal_usd)
-        self.principal_usd -= amount_usd
-        self.limit_usd = max(0.0, self.limit_usd - amount_usd)
+        """The fund repays ``amount_usd`` of principal outside the schedule (a covenant cure):
+        it pays the bank, and the limit falls with the principal, as for amortisation."""
+        self.issuer.pay(self.holder, amount_usd, "credit_line_repay")
+        repaid = min(amount_usd, self.principal_usd)      # a rounding excess is not principal
+        self.principal_usd -= repaid
+        self.limit_usd = max(0.0, self.limit_usd - repaid)
+
+    def repay_excess(self) -> float:
+        """The fund repays what a cut limit made excess, as far as its cash goes (the limit
+        stays where the bank cut it). Returns what was repaid."""
+        paid = min(self.excess_usd(), max(0.0, self.issuer.cash_usd))
+        if paid <= 0:
+            return 0.0
+        self.issuer.pay(self.holder, paid, "credit_line_repay")
+        self.principal_usd -= paid
+        return paid
+
+    def cut(self, share: float) -> None:
+        """The bank cuts the limit to ``1 - share`` of the smaller of limit and drawn amount
+        (C6): what is drawn above it falls due (:meth:`excess_usd`)."""
+        self.limit_usd = (1.0 - share) * min(self.limit_usd, self.principal_usd)
 
 
 @dataclass(eq=False)

@@ -86,6 +86,7 @@ class Economy(Protocol):
 
     steps: int                  # the current month (step 0 = January 2025)
     rng: np.random.Generator    # the run's source of randomness (mechanisms' own draws)
+    demand_rng: np.random.Generator   # AI demand's shocks (:mod:`abm.environment`), likewise
     credit_rng: np.random.Generator   # tech borrowers' default draws, seeded from the run's seed
     equity_rng: np.random.Generator   # equity-market noise, likewise
     ledger: Ledger

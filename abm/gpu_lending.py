@@ -1,4 +1,4 @@
-"""Lenders' decisions on GPU-backed loans [F23]: LTVs, new loans to neoclouds and rollover (C4).
+"""Lenders' decisions on GPU-backed loans [F23]: LTVs and new loans to neoclouds.
 
 LTVs (the collateral terms of Geanakoplos 2010's leverage cycle and Brunnermeier and
 Pedersen 2009's margin spiral). Three separate levels: a new loan is made at the
@@ -25,17 +25,16 @@ the requests, at a rate that widens as appetite falls after losses (credit suppl
 is pro rata in the aggregate only: borrowers are served in creation order and each chosen
 lender lends at most the capacity it has left, so when a lender's capacity runs out the
 earlier-created borrower is served first (:func:`lend_to_neoclouds`; ``docs/model.md``, 7.3).
-Maturing loans are rolled over with each lender's rollover share, a random draw per loan [F6].
+Which maturing loans are rolled over is decided in its own stage (:mod:`abm.rollover`).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from aicredit.abm.economy import Economy
-from aicredit.abm.gpu_loans import MARKET_LENDER
 from aicredit.abm.units import MONTHS_PER_YEAR
 
-__all__ = ["lend_to_neoclouds", "roll_over_maturing", "procyclical_ltv_factor", "origination_ltv"]
+__all__ = ["lend_to_neoclouds", "procyclical_ltv_factor", "origination_ltv"]
 
 
 def procyclical_ltv_factor(economy: Economy) -> np.ndarray:
@@ -103,24 +102,3 @@ def lend_to_neoclouds(economy: Economy) -> None:
                                 p.gpu_loan_margin_ltv, p.effective_gpu_cure_ltv, rate,
                                 economy.steps + p.gpu_loan_new_maturity_months,
                                 p.gpu_loan_amortisation_months)
-
-
-def roll_over_maturing(economy: Economy) -> None:
-    """Lenders decide which GPU loans maturing now they roll over (C4, [F6]).
-
-    A loan held by a live fund is rolled over with that fund's rollover share; one held by
-    the securities market or a failed fund with the base share (1 with C4 off).
-    """
-    p = economy.p
-    book = economy.gpu_loans
-    t = economy.steps
-    rows = np.flatnonzero(book.active & (book.maturity_step <= t))
-    if rows.size == 0:
-        return
-    draws = economy.rng.random(rows.size)
-    outside_share = p.rollover_base_share if p.c4_rollover_risk else 1.0
-    shares = np.array([economy.funds[k].rollover_share()
-                       if k != MARKET_LENDER and not economy.funds[k].defaulted else outside_share
-                       for k in book.lender[rows]])
-    roll = rows[draws < shares]
-    book.roll_over(roll, t, p.gpu_loan_rollover_months)

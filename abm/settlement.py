@@ -2,7 +2,8 @@
 
 Obligations come from three places: the claims book (compute contracts, leases, interest
 and principal of debt, credit lines called), the GPU-loan book (interest and amortisation,
-and whole balances at maturity once the lenders' rollover decisions are made) and costs
+and whole balances at maturity: the lenders' rollover decisions are the stage before,
+:mod:`abm.rollover`) and costs
 owed to outside accounts (operating costs). They form one liabilities matrix between
 ledger accounts, cleared simultaneously by :func:`abm.clearing.clear_payments` (contract in
 ``docs/spec/payment-clearing.md``): each debtor pays the same fraction of everything it
@@ -24,7 +25,6 @@ from scipy import sparse
 
 from aicredit.abm.clearing import clear_payments, received_payments
 from aicredit.abm.economy import Economy
-from aicredit.abm.gpu_lending import roll_over_maturing
 from aicredit.abm.gpu_loans import lender_accounts
 
 __all__ = ["settle_month"]
@@ -49,7 +49,6 @@ def settle_month(economy: Economy) -> None:
     and ``month.payment_defaulters`` (names of those that could not pay in full).
     """
     t = economy.steps
-    roll_over_maturing(economy)
     ledger = economy.ledger
     node = _Nodes()
 

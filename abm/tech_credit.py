@@ -183,19 +183,13 @@ def lend_to_tech(economy: Economy) -> None:
     if book <= 0:
         return
     monthly = p.tech_loan_growth_bn_per_year * BN / MONTHS_PER_YEAR
-    lps = economy.outside(NEW_LPS)
     size = p.tech_loan_size_bn * BN
-    public = economy.outside(BDC_SHAREHOLDERS)
     for f, pool in pools:
         amount = monthly * pool.principal_usd / book * f.appetite
         if amount <= 0:
             continue
-        if f.vehicle == "bdc":
-            equity = amount / (1.0 + f.target_loan_to_nav)
-            if f.subscribe(public, equity) is None:
-                continue
-            amount = equity + f.borrow_to_grow(equity)
-        elif f.subscribe(lps, amount) is None:
+        amount = f.finance_growth(amount)          # new shares (and, for a BDC, bank debt)
+        if amount <= 0:
             continue
         f.pay(BORROWERS, amount, "tech_loan_disbursement")
         pool.lend(amount, size)

@@ -5,31 +5,34 @@ the engine (``abm/``): it owns the books, the markets and the institutions, and 
 :meth:`AIEconomyModel.step` runs the month's stages in this order (each stage lives in the
 engine module named; within a stage no result depends on which institution acts first):
 
-1. **Environment.** AI demand moves (:mod:`abm.demand`); utilisation of installed compute
-   sets the GPU rental rate and GPU values (:mod:`abm.markets.gpu`); AI sentiment and listed
-   firms' values are updated (:mod:`abm.markets.equity`); private credit's tech borrowers
-   default given the AI index and the tech loans are marked to fair value (a scheduled
-   write-off may strike first) (:mod:`abm.tech_credit`).
+1. **Environment** (:mod:`abm.environment`). AI demand moves (:mod:`abm.demand`); utilisation
+   of installed compute sets the GPU rental rate and GPU values (:mod:`abm.markets.gpu`); AI
+   sentiment and listed firms' values are updated on the month's news (:mod:`abm.markets.equity`);
+   private credit's tech borrowers default given the AI index and the tech loans are marked
+   to fair value (a scheduled write-off may strike first) (:mod:`abm.tech_credit`).
 2. **Decide.** Every live institution reads the state at the start of the month and writes
    its plans (capex, equity rounds, rollover, line cuts, de-risking, panic). No payments.
 3. **Income and financing.** Outside accounts pay revenues, contributions and legacy cash
-   flows; planned equity rounds (:mod:`abm.funding`), the calibration's scheduled deals and
-   the chipmaker's vendor financing, hyperscalers' bonds and capex, new SPVs
+   flows; planned equity rounds (:mod:`abm.funding`), the chipmaker's vendor financing and
+   the scenario's dated deals (:mod:`abm.deals`), hyperscalers' bonds and capex, new SPVs
    (:func:`abm.agents.spv.finance_new_spvs`), new GPU-backed loans (:mod:`abm.gpu_lending`)
    and new tech loans (:func:`abm.tech_credit.lend_to_tech`).
-4. **Payment settlement.** Everything that falls due is settled at once
+4. **Rollover.** Lenders decide which GPU-backed loans maturing now they roll over
+   (:mod:`abm.rollover`, C4).
+5. **Payment settlement.** Everything that falls due is settled at once
    (:mod:`abm.settlement`, Eisenberg and Noe 2001).
-5. **GPU fire sale.** Margin calls on GPU-backed loans are cleared (:mod:`abm.markets.fire_sale`, C3).
-6. **Defaults.** Every institution that could not pay, whose GPU loan defaulted, or (for
+6. **GPU fire sale.** Margin calls on GPU-backed loans are cleared (:mod:`abm.markets.fire_sale`, C3).
+7. **Defaults.** Every institution that could not pay, whose GPU loan defaulted, or (for
    financial institutions) whose equity turned negative is resolved by seniority, and the
    cascade is followed within the month (:mod:`abm.default`).
-7. **Act.** Institutions carry out their plans (banks cut lines, insurers de-risk, savers
+8. **Act.** Institutions carry out their plans (banks cut lines, insurers de-risk, savers
    invest); the 401(k) index pool trades the savers' net order with the outside investors,
    one trade per listed firm (:meth:`abm.markets.index_pool.IndexPool.settle`); renewable
    contracts are renewed or lapse (:mod:`abm.contracts`); funds pay gated redemptions,
    delever when their loan-to-NAV covenant is breached, draw their bank facilities when
    short of cash and distribute.
-8. **Revalue and collect.** Funds update reported NAVs; the DataCollector records.
+9. **Revalue and collect.** Funds update reported NAVs; the savers' return index
+   compounds (:mod:`abm.saver_returns`); the DataCollector records.
 """
 from __future__ import annotations
 
@@ -44,9 +47,11 @@ from aicredit.abm.agents import Institution, OutsideParty
 from aicredit.abm.agents.spv import finance_new_spvs
 from aicredit.abm.claims import ClaimBook
 from aicredit.abm.contracts import close_expired_contracts, renew_contracts
-from aicredit.abm.default import default_stress, resolve_failures
+from aicredit.abm.deals import scheduled_financing
+from aicredit.abm.default import resolve_failures
 from aicredit.abm.demand import AIDemand
 from aicredit.abm.economy import MonthTally
+from aicredit.abm.environment import environment_month
 from aicredit.abm.exposures import EXPOSURE_COLUMNS, exposure_table
 from aicredit.abm.funding import backstop_labs, fund_equity_rounds
 from aicredit.abm.gpu_lending import lend_to_neoclouds
@@ -58,8 +63,10 @@ from aicredit.abm.markets.equity import EquityMarket
 from aicredit.abm.markets.fire_sale import clear_month_fire_sale
 from aicredit.abm.markets.gpu import GPUMarket, units_outstanding
 from aicredit.abm.markets.index_pool import IndexPool
+from aicredit.abm.rollover import roll_over_maturing
+from aicredit.abm.saver_returns import SaverReturns
 from aicredit.abm.settlement import settle_month
-from aicredit.abm.tech_credit import lend_to_tech, tech_credit_month
+from aicredit.abm.tech_credit import lend_to_tech
 from aicredit.abm.units import BN, MONTHS_PER_YEAR
 from aicredit.models.calibration import build_economy
 from aicredit.models.reporters import add_price_reporters, agent_reporters, model_reporters
@@ -68,9 +75,6 @@ from aicredit.models.size import check_economy_size
 
 __all__ = ["AIEconomyModel"]
 
-#: The institutions the calibration's scheduled deals name: CoreWeave's IPO [F1]; Nvidia's
-#: and Microsoft's investment in Anthropic [F13]; Nvidia as the only GPU supplier [F10].
-COREWEAVE, ANTHROPIC, NVIDIA, MICROSOFT = "CoreWeave", "Anthropic", "Nvidia", "Microsoft"
 #: Keys that tell the credit and equity streams' seeds from the demand stream's (any constants).
 CREDIT_STREAM, EQUITY_STREAM = 1, 2
 #: A seed drawn when none is given lies below this (short enough to type back as ``--seed``).
@@ -210,18 +214,16 @@ class AIEconomyModel(mesa.Model):
         self.insurers: list = []
         self.spvs: list = []
         self.savers: list = []
+        self.gpu_supplier = None              # the chipmaker that sells new GPUs (the calibration's)
         build_economy(self)
         self.institutions: list[Institution] = [a for a in self.agents if a.sector != "saver_401k"]
         self.gpu_market.calibrate_compute_demand(units_outstanding(self.institutions),
                                                  self.demand.usd_per_month)
         self._by_name = {a.name: a for a in self.institutions}
-        self.gpu_supplier = self._by_name.get(NVIDIA)
         self.equity_market.register([a for a in self.institutions if a.listed], private=self.labs)
         # step 0's utilisation of the opening fleets (their prices are at the reference one)
         self.gpu_market.observe(0, units_outstanding(self.institutions), self.demand.usd_per_month)
-        # --- 401(k) savers' balances and time-weighted return ------------------------------
-        self.saver_balances = np.array([s.balance_usd() for s in self.savers])
-        self.saver_return_index = 1.0     # contributions do not count as returns
+        self.saver_returns = SaverReturns(self.savers)   # balances and time-weighted return
         self.datacollector = mesa.DataCollector(
             model_reporters=add_price_reporters(model_reporters(), self.gpu_market.n_vintages),
             agent_reporters=agent_reporters() if collect_agents else None)
@@ -246,9 +248,10 @@ class AIEconomyModel(mesa.Model):
     def step(self) -> None:
         """One month: the stages of the module docstring, in order."""
         self._start_month()
-        self._environment()
+        environment_month(self)
         self._each_live("decide")
         self._income_and_financing()
+        roll_over_maturing(self)
         settle_month(self)
         clear_month_fire_sale(self)
         resolve_failures(self)
@@ -277,26 +280,11 @@ class AIEconomyModel(mesa.Model):
         for chip in self.chipmakers:
             chip.gpu_revenue_usd = 0.0
 
-    def _environment(self) -> None:
-        """Demand, GPU reference prices, sentiment and equity values, tech credit."""
-        t = self.steps
-        self.demand.step(t, self.demand_rng)
-        utilisation = self.gpu_market.observe(t, units_outstanding(self.institutions),
-                                              self.demand.usd_per_month)
-        self.gpu_market.update_reference(t, utilisation)
-        expected = [h.expected_growth for h in self.hyperscalers if not h.defaulted]
-        news = self.demand.log_growth_last_month() - (
-            float(np.mean(expected)) / MONTHS_PER_YEAR if expected else 0.0)
-        believed = float(np.expm1(np.mean(expected))) if expected else 0.0      # [F17]
-        self.equity_market.update(news, default_stress(self), believed, self.equity_rng)
-        self.gpu_market.price = self.gpu_market.ref_price.copy()
-        tech_credit_month(self)
-
     def _income_and_financing(self) -> None:
         """Income, equity rounds, scheduled deals, hyperscaler capex, SPVs and new GPU loans."""
         self._each_live("month_income")
         fund_equity_rounds(self)
-        self._scheduled_deals()
+        scheduled_financing(self)
         for h in self.hyperscalers:
             if not h.defaulted:
                 h.finance()
@@ -307,27 +295,6 @@ class AIEconomyModel(mesa.Model):
         lend_to_tech(self)
         if not self.p.c1_demand_to_compute:
             backstop_labs(self)
-
-    def _scheduled_deals(self) -> None:
-        """The calibration's dated deals and the chipmaker's commitments [F1, F13].
-
-        CoreWeave's IPO at ``coreweave_ipo_step``; the chipmaker's tranches to its customers;
-        with C8 on, Nvidia's and Microsoft's investment in Anthropic at ``anthropic_round_step``.
-        """
-        p = self.p
-        coreweave = self.institution(COREWEAVE)
-        if self.steps == p.coreweave_ipo_step and not coreweave.defaulted:             # [F1]
-            coreweave.issue_equity("outside_investors", p.coreweave_ipo_bn * BN, "ipo")
-        for chip in self.chipmakers:
-            if not chip.defaulted:
-                chip.invest_in_customers()
-        if p.c8_circular_financing and self.steps == p.anthropic_round_step:            # [F13]
-            anthropic = self.institution(ANTHROPIC)
-            if not anthropic.defaulted:
-                anthropic.issue_equity(self.institution(NVIDIA), p.nvidia_anthropic_investment_bn * BN,
-                                       "vendor_financing")
-                anthropic.issue_equity(self.institution(MICROSOFT),
-                                       p.microsoft_anthropic_investment_bn * BN, "strategic_investment")
 
     def _fund_housekeeping(self) -> None:
         """Funds pay gated redemptions (C5), repay what a bank's cut limit made excess (C6),
@@ -346,10 +313,7 @@ class AIEconomyModel(mesa.Model):
             if not f.defaulted:
                 f.update_nav()
         self.equity_market.close_month()
-        balances = np.array([s.balance_usd() for s in self.savers])
-        invested = balances.sum() - self.month.contributions_usd
-        self.saver_return_index *= invested / max(self.saver_balances.sum(), 1e-300)
-        self.saver_balances = balances
+        self.saver_returns.close_month(self.month.contributions_usd)
         close_expired_contracts(self)
         self.claims.compact()
         if self.steps % MONTHS_PER_YEAR == 0:

@@ -22,6 +22,7 @@ import sys
 
 from aicredit.models.docs import format_range, format_value
 from aicredit.models.options import UsageError, did_you_mean
+from aicredit.models.scenario import Deal
 
 __all__ = ["FORMATS", "add_arguments", "parameter_rows", "render", "run"]
 
@@ -51,19 +52,32 @@ def parameter_rows(scenario: str | None = None, overrides: dict | None = None) -
 
     resolved = None
     if scenario is not None or overrides:
-        resolved = dataclasses.asdict(load_scenario(scenario or "baseline", **(overrides or {})))
+        resolved = load_scenario(scenario or "baseline", **(overrides or {}))
     rows = []
     for row in PARAMETER_TABLE():
-        value = row["default"] if resolved is None else resolved[row["name"]]
+        value = row["default"] if resolved is None else getattr(resolved, row["name"])
         rows.append(dict(parameter=row["name"], value=value, default=row["default"],
                          changed=value != row["default"], unit=row["unit"], low=row["low"],
                          high=row["high"], source=row["source"], meaning=row["doc"]))
     return rows
 
 
+def _is_deals(value) -> bool:
+    return isinstance(value, tuple) and any(isinstance(v, Deal) for v in value)
+
+
 def _text(value) -> str:
-    """A value as ``--set`` reads it (TOML): lists in brackets."""
+    """A value as ``--set`` reads it (TOML): lists in brackets, deals as inline tables."""
+    if _is_deals(value):
+        return "[" + ", ".join(d.toml() for d in value) + "]"
     return f"[{format_value(value)}]" if isinstance(value, tuple) else format_value(value)
+
+
+def _cell(value) -> str:
+    """A value in the table: as :func:`_text`, but the deals are listed under the table."""
+    if _is_deals(value):
+        return f"{len(value)} deal{'' if len(value) == 1 else 's'}, listed below"
+    return _text(value)
 
 
 def render(rows: list[dict], fmt: str = "table", value_label: str | None = None) -> str:
@@ -90,14 +104,19 @@ def render(rows: list[dict], fmt: str = "table", value_label: str | None = None)
     table = [header]
     for r in rows:
         name = ("* " if r["changed"] else "  ") + r["parameter"] if value_label else r["parameter"]
-        values = [_text(r["value"]), _text(r["default"]) if r["changed"] else ""] if value_label \
-            else [_text(r["default"])]
+        values = [_cell(r["value"]), _cell(r["default"]) if r["changed"] else ""] if value_label \
+            else [_cell(r["default"])]
         table.append([name, *values, r["unit"], format_range(r), r["source"]])
     if value_label:
         table[0][0] = "  " + table[0][0]
     widths = [max(len(line[i]) for line in table) for i in range(len(header) - 1)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(line[:-1], widths, strict=True)) + "  " + line[-1]
              for line in table]
+    for r in rows:
+        if _is_deals(r["value"]) or (not value_label and _is_deals(r["default"])):
+            deals = r["value"] if value_label else r["default"]
+            lines.append(f"\n{r['parameter']} ({r['unit']}):")
+            lines.extend(f"  {d}" for d in deals)
     if value_label:
         n = sum(r["changed"] for r in rows)
         lines.append(f"\n*: differs from the default ({n} of {len(rows)} shown); "
@@ -106,6 +125,8 @@ def render(rows: list[dict], fmt: str = "table", value_label: str | None = None)
 
 
 def _plain(value):
+    if _is_deals(value):
+        return [dataclasses.asdict(d) for d in value]
     return list(value) if isinstance(value, tuple) else value
 
 

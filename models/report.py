@@ -141,9 +141,12 @@ def summary(model) -> dict:
 
 
 def _plain(value):
-    """A parameter value as JSON has it (tuples as lists, numpy scalars as numbers)."""
+    """A parameter value as JSON has it (tuples as lists, numpy scalars as numbers, a deal as
+    its table)."""
     if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
     return value.item() if isinstance(value, np.generic) else value
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from aicredit.abm.agents.hyperscaler import aggregate_leverage
+from aicredit.abm.agents.private_credit import BDC
 from aicredit.abm.markets.gpu import units_outstanding
 from aicredit.abm.sectors import SECTORS
 from aicredit.abm.units import MONTHS_PER_YEAR
@@ -20,9 +21,9 @@ def _alive(items):
     return [x for x in items if not x.defaulted]
 
 
-def _vehicles(m, vehicle: str):
-    """Live private-credit vehicles of one kind: ``"fund"`` or ``"bdc"`` [R15]."""
-    return [f for f in _alive(m.funds) if f.vehicle == vehicle]
+def _vehicles(m, bdcs: bool):
+    """Live private-credit vehicles of one kind: the BDCs [R15] (``bdcs``) or the LP-owned funds."""
+    return [f for f in _alive(m.funds) if isinstance(f, BDC) == bdcs]
 
 
 def _mean(values):
@@ -36,7 +37,7 @@ def _min(values):
 
 def _saver_balances(m):
     """401(k) balances at the last collection (computed once per step by the model)."""
-    return m.saver_balances
+    return m.saver_returns.balances_usd
 
 
 def _insurer_ratios(m) -> list[float]:
@@ -109,10 +110,10 @@ def model_reporters() -> dict:
         "pc_redemptions_usd": lambda m: m.month.redemptions_usd,
         "pc_stale_nav_transfer_usd": lambda m: m.month.stale_nav_transfer_usd,
         "pc_bank_facilities_drawn_usd": lambda m: sum(f.drawn_usd() for f in _alive(m.funds)),
-        "pc_loan_to_nav_max": lambda m: max((f.loan_to_nav() for f in _vehicles(m, "fund")), default=0.0),
-        "bdc_debt_to_equity_max": lambda m: max((f.loan_to_nav() for f in _vehicles(m, "bdc")), default=0.0),
-        "bdc_bank_debt_usd": lambda m: sum(f.drawn_usd() for f in _vehicles(m, "bdc")),
-        "bdc_true_nav_usd": lambda m: sum(f.true_nav_usd() for f in _vehicles(m, "bdc")),
+        "pc_loan_to_nav_max": lambda m: max((f.loan_to_nav() for f in _vehicles(m, False)), default=0.0),
+        "bdc_debt_to_equity_max": lambda m: max((f.loan_to_nav() for f in _vehicles(m, True)), default=0.0),
+        "bdc_bank_debt_usd": lambda m: sum(f.drawn_usd() for f in _vehicles(m, True)),
+        "bdc_true_nav_usd": lambda m: sum(f.true_nav_usd() for f in _vehicles(m, True)),
         "pc_covenant_breaches": lambda m: m.month.covenant_breaches,
         "bdc_covenant_breaches": lambda m: m.month.bdc_covenant_breaches,
         "pc_loans_sold_usd": lambda m: m.month.pc_loans_sold_usd,
@@ -125,7 +126,7 @@ def model_reporters() -> dict:
         "savers_401k_p10_usd": _pct(10),
         "savers_401k_p50_usd": _pct(50),
         "savers_401k_p90_usd": _pct(90),
-        "savers_401k_return_index": lambda m: m.saver_return_index,
+        "savers_401k_return_index": lambda m: m.saver_returns.index,
         "savers_401k_total_usd": lambda m: float(_saver_balances(m).sum()),
         "savers_panicking": lambda m: m.month.panic_cohorts,
         "savers_401k_realised_loss_usd": lambda m: sum(s.realised_loss_usd for s in m.savers),

@@ -6,7 +6,8 @@ explained in ``docs/sources.md``, or a stated assumption. Money in scenario file
 billions of USD (``_bn`` suffix); the model converts to USD. Time is in months (one step =
 one month, step 0 = January 2025).
 
-A scenario file is a flat TOML table of these keys plus ``name`` and ``description``.
+A scenario file is a flat TOML table of these keys plus ``name`` and ``description``, and
+one list, ``[[deals]]``: the dated deals of the calibration (:class:`Deal`), one table each.
 Values it omits take the defaults below (the calibrated 2025 baseline). Unknown keys, wrong
 types and out-of-range values raise :class:`ScenarioError` naming the key and the value.
 """
@@ -22,7 +23,7 @@ from typing import Any
 
 from aicredit.models.options import did_you_mean
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "scenario_names", "validate_params",
+__all__ = ["Scenario", "Deal", "DEALS_2025", "ScenarioError", "load_scenario", "scenario_names", "validate_params",
            "unknown_key_hint", "PARAMETER_TABLE"]
 
 
@@ -37,6 +38,55 @@ def p(default, low=None, high=None, unit="", source="assumption", doc=""):
     """A scenario field with its valid closed range [low, high], unit and source."""
     return field(default=default, metadata=dict(low=low, high=high, unit=unit, source=source,
                                                 doc=doc))
+
+
+#: The keys of a ``[[deals]]`` table, and which of them may be left out (with their default).
+DEAL_KEYS = ("step", "issuer", "investor", "amount_bn", "kind", "channel")
+DEAL_OPTIONAL = {"channel": ""}
+#: Valid range of a deal's step (months) and amount (bn USD).
+DEAL_STEP_RANGE = dict(low=0, high=600)
+DEAL_AMOUNT_RANGE = dict(low=0, high=1e5)
+
+
+@dataclass(frozen=True)
+class Deal:
+    """A dated deal of the calibration: at ``step`` (a month), ``issuer`` sells new equity worth
+    ``amount_bn`` (bn USD) to ``investor`` at its current price, the cash moving under the
+    memo ``kind``; only while the channel switch ``channel`` is on, if one is named.
+
+    ``issuer`` names an institution of the economy, ``investor`` an institution or an outside
+    account (``outside_investors``). Carried out by :func:`abm.deals.execute_deals`.
+    """
+
+    step: int
+    issuer: str
+    investor: str
+    amount_bn: float
+    kind: str
+    channel: str = ""
+
+    def toml(self) -> str:
+        """The deal as a TOML inline table, as ``--set deals=[...]`` reads it."""
+        keys = [k for k in DEAL_KEYS if k != "channel" or self.channel]
+        return "{" + ", ".join(f"{k} = {getattr(self, k)!r}".replace("'", '"') for k in keys) + "}"
+
+    def __str__(self) -> str:
+        switch = f" if {self.channel} is on" if self.channel else ""
+        return f"step {self.step}: {self.investor} buys {self.amount_bn:g} bn of {self.issuer} ({self.kind}{switch})"
+
+
+#: The 2025 baseline's dated deals: CoreWeave's IPO in March 2025 [F1] (proceeds: an assumption,
+#: rounded); with C8 on, Nvidia's 10 bn and Microsoft's 5 bn in Anthropic in November 2025 [F13].
+DEALS_2025 = (
+    Deal(2, "CoreWeave", "outside_investors", 1.5, "ipo"),
+    Deal(10, "Anthropic", "Nvidia", 10.0, "vendor_financing", "c8_circular_financing"),
+    Deal(10, "Anthropic", "Microsoft", 5.0, "strategic_investment", "c8_circular_financing"),
+)
+
+#: Parameters that became entries of ``deals`` (model 0.4.0 -> issue 17): where they went.
+RETIRED_KEYS = {k: "a [[deals]] entry" for k in (
+    "coreweave_ipo_step", "coreweave_ipo_bn", "anthropic_round_step",
+    "nvidia_anthropic_investment_bn", "microsoft_anthropic_investment_bn")}
 
 
 @dataclass(frozen=True)
@@ -138,9 +188,6 @@ class Scenario:
                                        "CoreWeave's market capitalisation at step 0 (smaller neoclouds: scaled).")
     coreweave_shareholders: tuple = p((0.93, 0.07), 0, 1, "fractions", "[F10] Nvidia a main investor (7%: assumption)",
                                       "Equity shares of CoreWeave at step 0: outside investors, Nvidia (C8 on).")
-    coreweave_ipo_step: int = p(2, -1, 600, "step", "[F1] March 2025", "Month of CoreWeave's IPO (-1: none).")
-    coreweave_ipo_bn: float = p(1.5, 0, 1e4, "bn USD", "assumption (IPO proceeds, rounded)",
-                                "New equity raised at the IPO.")
     n_small_neoclouds: int = p(3, 0, 10000, "count", "assumption", "Synthetic smaller neoclouds.")
     small_neocloud_scale: float = p(0.25, 0, 10, "x CoreWeave", "assumption",
                                     "Size of each smaller neocloud relative to CoreWeave.")
@@ -281,8 +328,6 @@ class Scenario:
                                     "Equal tranches in which Nvidia pays its OpenAI commitment.")
     nvidia_openai_first_tranche_step: int = p(9, 0, 600, "step", "assumption (October 2025)",
                                               "Month of the first tranche of Nvidia's OpenAI investment.")
-    nvidia_anthropic_investment_bn: float = p(10.0, 0, 1e5, "bn USD", "[F13] (15 with Microsoft)", "Nvidia's investment in Anthropic.")
-    microsoft_anthropic_investment_bn: float = p(5.0, 0, 1e5, "bn USD", "[F13]", "Microsoft's investment in Anthropic.")
     nvidia_cash_bn: float = p(60.0, 0, 1e5, "bn USD", "assumption (2025 filings, rounded)", "Nvidia cash at step 0.")
     nvidia_market_cap_bn: float = p(4300.0, 0, 1e6, "bn USD", "assumption (2025 price)", "Nvidia market cap at step 0.")
     nvidia_gross_margin: float = p(0.75, 0, 1, "fraction", "assumption (2025 filings)", "Gross margin on GPU sales.")
@@ -302,10 +347,12 @@ class Scenario:
                                                 "Outside investors fund rounds fully when revenue covers 1/x of costs: min(1, x * revenue / costs).")
     vendor_financing_share: float = p(0.1, 0, 1, "fraction", "[F10] (share: assumption)",
                                       "Share of a neocloud's equity round the chipmaker funds (C8).")
-    anthropic_round_step: int = p(10, -1, 600, "step", "[F13] November 2025",
-                                  "Month of Nvidia's and Microsoft's investment in Anthropic (-1: none).")
     chipmaker_real_assets_bn: float = p(50.0, 0, 1e5, "bn USD", "assumption (2025 filings, rounded)",
                                         "Nvidia's property, plant, inventory and other non-cash assets at step 0.")
+    deals: tuple = p(DEALS_2025, None, None, "step, bn USD",
+                     "[F1] IPO March 2025 (1.5 bn: assumption); [F13] November 2025",
+                     "Dated equity deals, a [[deals]] list of tables (step, issuer, investor, amount_bn, "
+                     "kind, optional channel): the issuer sells new equity to the investor.")
 
     # --- private credit (C5, C6) ----------------------------------------------------------
     pc_tech_lending_bn: float = p(450.0, 0, 1e5, "bn USD", "[F28]", "Private credit lent to the tech sector.")
@@ -683,10 +730,59 @@ def _check_number(key, value, kind, meta):
 def unknown_key_hint(key) -> str:
     """What follows "unknown scenario key": the closest keys (a misspelling), where the seed
     goes instead (it is a property of a run, not of a scenario), or where to find every key."""
+    if key in RETIRED_KEYS:
+        return f"; it is now {RETIRED_KEYS[key]} (step, issuer, investor, amount_bn, kind), see 'deals'"
     if key == "seed":
         return ("; the seed is not a scenario parameter: give it to the run (aicredit run --seed N, "
                 "AIEconomyModel(seed=N), a sweep's seeds)")
     return did_you_mean(key, _FIELDS) or "; 'aicredit params' lists every key"
+
+
+def _deal_text(key: str, value) -> str:
+    if not isinstance(value, str) or not value:
+        raise ScenarioError(f"scenario key '{key}' must be a non-empty string, got {value!r}")
+    return value
+
+
+def _channel_names() -> list[str]:
+    """The channel switches (``c1_...`` to ``c11_...``): what a deal may be conditioned on."""
+    return [k for k, f in _FIELDS.items() if f.type == "bool" and k[:1] == "c" and k[1:].split("_")[0].isdigit()]
+
+
+def parse_deal(i: int, value) -> Deal:
+    """The ``i``-th ``[[deals]]`` table as a :class:`Deal`; a bad one raises
+    :class:`ScenarioError` naming ``deals[i].key`` and the value."""
+    if isinstance(value, Deal):
+        value = dataclasses.asdict(value)
+    if not isinstance(value, dict):
+        raise ScenarioError(f"scenario key 'deals[{i}]' must be a table of {', '.join(DEAL_KEYS)}, "
+                            f"got {value!r}")
+    for k in value:
+        if k not in DEAL_KEYS:
+            raise ScenarioError(f"unknown key 'deals[{i}].{k}' (value {value[k]!r})"
+                                f"{did_you_mean(k, DEAL_KEYS) or '; a deal has ' + ', '.join(DEAL_KEYS)}")
+    missing = [k for k in DEAL_KEYS if k not in value and k not in DEAL_OPTIONAL]
+    if missing:
+        raise ScenarioError(f"scenario key 'deals[{i}]' lacks '{missing[0]}' (a deal has "
+                            f"{', '.join(DEAL_KEYS)}; channel may be left out)")
+    key = f"deals[{i}]."
+    fields = dict(step=_check_number(key + "step", value["step"], int, DEAL_STEP_RANGE),
+                  issuer=_deal_text(key + "issuer", value["issuer"]),
+                  investor=_deal_text(key + "investor", value["investor"]),
+                  amount_bn=_check_number(key + "amount_bn", value["amount_bn"], float, DEAL_AMOUNT_RANGE),
+                  kind=_deal_text(key + "kind", value["kind"]))
+    channel = value.get("channel", DEAL_OPTIONAL["channel"])
+    if channel != "" and channel not in _channel_names():
+        raise ScenarioError(f"scenario key '{key}channel' = {channel!r} is no channel switch"
+                            f"{did_you_mean(str(channel), _channel_names()) or ' (c1_... to c11_...)'}")
+    return Deal(**fields, channel=channel)
+
+
+def parse_deals(value) -> tuple[Deal, ...]:
+    """A ``[[deals]]`` list (tables or :class:`Deal`) as a tuple of deals, each checked."""
+    if not isinstance(value, (list, tuple)):
+        raise ScenarioError(f"scenario key 'deals' must be a list of tables ([[deals]]), got {value!r}")
+    return tuple(parse_deal(i, d) for i, d in enumerate(value))
 
 
 def validate_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -700,7 +796,9 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
             raise ScenarioError(f"unknown scenario key '{key}' (value {value!r}){unknown_key_hint(key)}")
         f = _FIELDS[key]
         kind = {"int": int, "float": float, "bool": bool, "tuple": tuple}[f.type]
-        if kind is tuple:
+        if key == "deals":
+            out[key] = parse_deals(value)
+        elif kind is tuple:
             if not isinstance(value, (list, tuple)) or len(value) != _TUPLE_LEN[key]:
                 raise ScenarioError(f"scenario key '{key}' must be a list of {_TUPLE_LEN[key]} "
                                     f"numbers, got {value!r}")

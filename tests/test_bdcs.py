@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from aicredit.abm.agents import BDC
 from aicredit.abm.tech_credit import lend_to_tech
 from aicredit.models import AIEconomyModel
 from aicredit.models.calibration.private_credit import bdc_leverage, lp_funds
@@ -24,7 +25,7 @@ def fresh(**params):
 
 
 def bdcs(m):
-    return [f for f in m.funds if f.vehicle == "bdc"]
+    return [f for f in m.funds if isinstance(f, BDC)]
 
 
 def test_step0_bdcs_at_their_target_leverage_within_the_article_totals():
@@ -130,3 +131,26 @@ def test_more_levered_bdcs_fail_more_and_cost_banks_more():
     assert d[:, 0].mean() > 0
     assert d[:, 1].mean() < 0
     assert d[:, 2].mean() > 0
+
+
+def test_a_bdc_is_a_kind_of_fund_with_its_own_rules():
+    """BDC subclasses the fund class [R15]: its covenant is the legal debt/equity cap and it
+    lends at its own target; it takes no part in SPVs and its shares belong to the public."""
+    from aicredit.abm.agents import PrivateCreditFund
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+    bdcs = [f for f in m.funds if isinstance(f, BDC)]
+    funds = lp_funds(m)
+    assert len(bdcs) == m.p.n_pc_bdcs and len(funds) == m.p.n_pc_funds
+    assert all(isinstance(f, PrivateCreditFund) for f in bdcs)
+    for f in bdcs:
+        assert f.max_loan_to_nav == m.p.pc_bdc_max_debt_to_equity
+        assert f.target_loan_to_nav == f.debt_to_equity_target > 0
+        assert not f.lends_to_spvs and f.equity_investors == "outside_investors"
+    for f in funds:
+        assert f.max_loan_to_nav == f.target_loan_to_nav == m.p.pc_max_loan_to_nav
+        assert f.lends_to_spvs
+    # the breach is counted in the tally of its kind
+    month = type(m.month)()
+    bdcs[0].count_breach(month)
+    funds[0].count_breach(month)
+    assert (month.bdc_covenant_breaches, month.covenant_breaches) == (1, 1)

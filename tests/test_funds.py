@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aicredit.abm.agents.private_credit import smoothing_weights
+from aicredit.abm.agents.private_credit import BDC, smoothing_weights
 from aicredit.abm.claims import CreditLine
 from aicredit.abm.default import resolve_failures
 from aicredit.models import AIEconomyModel
@@ -44,6 +44,37 @@ def test_credit_line_amortises_and_limit_falls_with_repaid_principal():
     assert line.principal_usd == pytest.approx(40.0) and line.limit_usd == pytest.approx(40.0)
 
 
+def test_a_credit_line_draws_repays_and_is_cut_by_itself():
+    """The contract carries out its mechanics: a draw moves the bank's cash to the fund (never
+    beyond the undrawn limit), a repayment moves it back and lowers the limit with the
+    principal, a cut leaves an excess the fund repays without the limit moving."""
+    m = fresh()
+    f = m.funds[0]
+    line = f.credit_lines()[0]
+    bank = line.holder
+    cash_f, cash_b, drawn, limit = f.cash_usd, bank.cash_usd, line.principal_usd, line.limit_usd
+    assert line.available_usd() == pytest.approx(min(limit - drawn, cash_b))
+    got = line.draw(limit + 1e3 * BN)                       # more than the line has
+    assert got == pytest.approx(min(limit - drawn, cash_b)) and got > 0
+    assert line.principal_usd == pytest.approx(drawn + got) and line.limit_usd == limit
+    assert f.cash_usd == pytest.approx(cash_f + got) and bank.cash_usd == pytest.approx(cash_b - got)
+    assert line.draw(1 * BN) == pytest.approx(min(line.undrawn_usd(), bank.cash_usd))
+    line.repay(got)
+    assert line.limit_usd == pytest.approx(limit - got)
+    assert bank.cash_usd == pytest.approx(cash_b - (line.principal_usd - drawn))
+    line.cut(0.5)
+    assert line.limit_usd == pytest.approx(0.5 * min(limit - got, line.principal_usd))
+    excess, cut_limit, cash_f = line.excess_usd(), line.limit_usd, f.cash_usd
+    assert excess > 0
+    assert line.repay_excess() == pytest.approx(min(excess, cash_f))
+    assert line.limit_usd == cut_limit and f.cash_usd == pytest.approx(cash_f - min(excess, cash_f))
+    before_b, principal = bank.cash_usd, line.principal_usd
+    line.upsize(2 * BN)                                     # an accordion: limit rises with it
+    assert line.principal_usd == pytest.approx(principal + 2 * BN)
+    assert line.limit_usd == pytest.approx(cut_limit + 2 * BN)
+    assert bank.cash_usd == pytest.approx(before_b - 2 * BN)
+
+
 def test_spare_cash_does_not_repay_the_facilities():
     m = fresh()
     f = m.funds[0]
@@ -61,7 +92,7 @@ def test_facilities_still_drawn_when_losses_arrive():
     assert sum(f.drawn_usd() for f in opening.funds) == pytest.approx(
         m.p.effective_bank_pc_share * m.p.bank_nbfi_loans_bn * BN, rel=1e-9)       # [F31]
     for f0, f in zip(opening.funds, m.funds, strict=True):
-        if f.vehicle == "fund":
+        if not isinstance(f, BDC):
             assert f.drawn_usd() == pytest.approx(f0.drawn_usd(), rel=0.05)
         elif not f.defaulted:
             assert f.drawn_usd() > f0.drawn_usd()
@@ -188,7 +219,7 @@ def test_losses_offset_by_new_money_are_never_reported_as_a_gain(true_share, los
     no further up than the true one, and the loss is still reported in full after K months."""
     m = fresh()
     f = m.funds[-1]
-    assert f.vehicle == "bdc"
+    assert isinstance(f, BDC)
     nav0 = f.reported_nav_usd
     rep = driven(f, [nav0 * true_share] * 40, [loss_share * nav0] + [0.0] * 39)
     assert max(rep) <= max(nav0, nav0 * true_share) * (1 + 1e-9)

@@ -11,6 +11,7 @@ from aicredit.models.scenario import (
     Scenario,
     ScenarioError,
     load_scenario,
+    parse_deals,
     read_scenario_file,
     scenario_dir,
     scenario_names,
@@ -19,7 +20,7 @@ from aicredit.models.scenario import (
 
 SHIPPED = sorted(p.stem for p in scenario_dir().glob("*.toml"))
 META_KEYS = {"name", "description", "base"}
-DEFAULTS = {f.name: f.default for f in dataclasses.fields(Scenario)}
+DEFAULTS = dataclasses.asdict(Scenario())          # deals as tables, as asdict gives them
 
 
 def raw_file(name: str) -> dict:
@@ -28,6 +29,9 @@ def raw_file(name: str) -> dict:
 
 
 def as_python(value):
+    """A TOML value as the Scenario holds it: lists as tuples, a [[deals]] list as Deals."""
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return parse_deals(value)
     return tuple(value) if isinstance(value, list) else value
 
 
@@ -52,7 +56,7 @@ def test_every_shipped_scenario_loads_and_validates(name):
     assert isinstance(s, Scenario)
     params = dataclasses.asdict(s)
     # Re-validating the loaded values is idempotent.
-    assert validate_params(params) == params
+    assert Scenario(**validate_params(params)) == s
     raw = raw_file(name)
     assert raw.get("name", name) == name
     assert isinstance(raw.get("description", ""), str) and raw.get("description")
@@ -163,6 +167,7 @@ def test_range_bounds_are_inclusive():
 # --------------------------------------------------------------------------------------
 # validation errors: each names the key and the value
 # --------------------------------------------------------------------------------------
+DEAL = dict(step=2, issuer="CoreWeave", investor="outside_investors", amount_bn=1.5, kind="ipo")
 BAD = [
     # (params, key named, value named)
     ({"not_a_key": 1.5}, "not_a_key", "1.5"),
@@ -198,6 +203,18 @@ BAD = [
     ({"gpu_loan_max_ltv": 0.9}, "gpu_loan_max_ltv", "0.9"),            # default margin 0.85
     ({"gpu_loan_margin_ltv": 0.6}, "gpu_loan_margin_ltv", "0.6"),      # default max 0.70
     ({"gpu_loan_cure_ltv": 0.9}, "gpu_loan_cure_ltv", "0.9"),          # default margin 0.85
+    # dated deals: each key of a [[deals]] table is named as deals[i].key
+    ({"deals": 5}, "deals", "5"),
+    ({"deals": [3]}, "deals[0]", "3"),
+    ({"deals": [dict(DEAL, amount_bn=-1.0)]}, "deals[0].amount_bn", "-1.0"),
+    ({"deals": [DEAL, dict(DEAL, step=2.5)]}, "deals[1].step", "2.5"),
+    ({"deals": [dict(DEAL, step=-1)]}, "deals[0].step", "-1"),
+    ({"deals": [dict(DEAL, issuer="")]}, "deals[0].issuer", "''"),
+    ({"deals": [dict(DEAL, investor=7)]}, "deals[0].investor", "7"),
+    ({"deals": [{k: v for k, v in DEAL.items() if k != "kind"}]}, "deals[0]", "'kind'"),
+    ({"deals": [dict(DEAL, stpe=3)]}, "deals[0].stpe", "'step'"),
+    ({"deals": [dict(DEAL, channel="c8_circular")]}, "deals[0].channel", "'c8_circular_financing'"),
+    ({"coreweave_ipo_step": 3}, "coreweave_ipo_step", "deals"),
 ]
 
 
@@ -206,6 +223,7 @@ def test_validate_params_errors_name_key_and_value(params, key, value):
     with pytest.raises(ScenarioError) as exc:
         validate_params(params)
     assert_names(exc, key, value)
+    assert "\n" not in str(exc.value)                  # one line
     assert isinstance(exc.value, ValueError)
 
 
@@ -338,6 +356,9 @@ def test_scenario_is_frozen():
 def test_defaults_are_valid_and_finite():
     s = Scenario()
     for key, value in dataclasses.asdict(s).items():
+        if key == "deals":
+            assert all(d["step"] >= 0 and math.isfinite(d["amount_bn"]) for d in value)
+            continue
         for v in (value if isinstance(value, tuple) else (value,)):
             assert isinstance(v, (bool, int, float))
             assert math.isfinite(v), key

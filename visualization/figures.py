@@ -122,8 +122,8 @@ def exposure_graph(model, *, recent_months: int = 3) -> nx.DiGraph:
                    equity_usd=float(a.equity_usd()), status=status[a.name])
     savers = getattr(model, "savers", [])
     if len(savers):
-        balances = getattr(model, "saver_balances", None)
-        total = float(np.sum(balances)) if balances is not None else 0.0
+        returns = getattr(model, "saver_returns", None)
+        total = float(np.sum(returns.balances_usd)) if returns is not None else 0.0
         g.add_node(SAVERS_NODE, sector="saver_401k", assets_usd=max(total, 0.0), equity_usd=total,
                    status="ok", cohorts=len(savers))
 

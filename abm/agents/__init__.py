@@ -6,11 +6,11 @@ from aicredit.abm.agents.chipmaker import Chipmaker
 from aicredit.abm.agents.hyperscaler import Hyperscaler
 from aicredit.abm.agents.insurer import Insurer
 from aicredit.abm.agents.neocloud import Neocloud
-from aicredit.abm.agents.private_credit import PrivateCreditFund
+from aicredit.abm.agents.private_credit import BDC, PrivateCreditFund
 from aicredit.abm.agents.saver import SaverCohort
 from aicredit.abm.agents.spv import SPV
 
-__all__ = ["AILab", "Bank", "Chipmaker", "Hyperscaler", "Insurer", "Institution", "Neocloud",
+__all__ = ["AILab", "BDC", "Bank", "Chipmaker", "Hyperscaler", "Insurer", "Institution", "Neocloud",
            "OutsideParty", "PrivateCreditFund", "SaverCohort", "SPV", "AGENT_TYPES", "SECTORS"]
 
 from aicredit.abm.sectors import SECTORS  # noqa: E402

@@ -233,7 +233,7 @@ class Bank(Institution):
             return
         p = self.model.p
         for line in self.claims_held("credit_line"):
-            line.limit_usd = (1.0 - p.bank_line_cut) * min(line.limit_usd, line.principal_usd)
+            line.cut(p.bank_line_cut)
         rw = self.capital.RISK_WEIGHTS["other_loan"]
         excess_rwa = self.capital.rwa_usd(self) - self.equity_usd() / self.capital.minimum
         for loan in self.claims_held("other_loan"):

@@ -44,10 +44,11 @@ Rules, each month:
 - A fund whose true NAV turns negative defaults and is resolved (:mod:`abm.default`): its
   bank facilities are senior claims on the estate, their shortfall the banks' loss.
 
-**Two kinds of vehicle.** *Funds* (``vehicle == "fund"``; drawdown and semi-liquid funds,
+**Two kinds of vehicle.** *Funds* (:class:`PrivateCreditFund`; drawdown and semi-liquid funds,
 Blue Owl first) borrow little (the covenant ``pc_max_loan_to_nav``, about a quarter of NAV
-[R16]) and are owned by insurers, pensions and, when policy allows, 401(k) savers. *BDCs*
-(``vehicle == "bdc"``; business development companies, listed) hold tech loans on bank
+[R16]), lend to SPVs [F20] and are owned by insurers, pensions and, when policy allows,
+401(k) savers. *BDCs* (:class:`BDC`, a kind of fund; business development companies,
+listed) hold tech loans on bank
 debt of about ``pc_bdc_debt_to_equity`` times their equity (0.94x on average [R15], spread
 by ``pc_bdc_leverage_spread`` across BDCs) under the
 legal cap of ``pc_bdc_max_debt_to_equity`` (2x: asset coverage of 150%); their shares are
@@ -66,6 +67,7 @@ import numpy as np
 from aicredit.abm.agents.base import Institution
 from aicredit.abm.claims import EquityClaim
 from aicredit.abm.economy import Economy
+from aicredit.abm.tech_credit import BDC_SHAREHOLDERS, NEW_LPS
 
 #: Months in a quarter (calendar): the redemption gate is stated per quarter [R13].
 MONTHS_PER_QUARTER = 3
@@ -76,10 +78,7 @@ MIN_GROSS_RETURN = 1e-12
 #: Debt claims a fund may sell to delever (its loan book outside the GPU-loan book).
 SALEABLE_LOANS = ("other_loan", "tech_loan", "spv_loan")
 
-#: Kinds of private-credit vehicle: funds (LP-owned, lightly levered) and BDCs [R15].
-VEHICLES = ("fund", "bdc")
-
-__all__ = ["PrivateCreditFund", "smoothing_weights", "VEHICLES"]
+__all__ = ["PrivateCreditFund", "BDC", "smoothing_weights"]
 
 
 def smoothing_weights(decay: float, lags: int) -> np.ndarray:
@@ -89,20 +88,23 @@ def smoothing_weights(decay: float, lags: int) -> np.ndarray:
 
 
 class PrivateCreditFund(Institution):
+    """An LP-owned private-credit fund (module docstring); :class:`BDC` is the levered, listed kind."""
+
     sector = "private_credit"
+    #: The outside account that buys the vehicle's new shares as its tech book grows, and its
+    #: opening cash comes from: pensions and endowments (LPs) for a fund.
+    equity_investors = NEW_LPS
+    #: Whether it lends to new SPVs (Blue Owl's kind of vehicle [F20]).
+    lends_to_spvs = True
 
     @property
     def reserve_share(self) -> float:
         """Cash kept as a share of reported NAV (``pc_cash_reserve_share``)."""
         return self.model.p.pc_cash_reserve_share
 
-    def __init__(self, model: Economy, name: str, index: int, vehicle: str = "fund"):
+    def __init__(self, model: Economy, name: str, index: int):
         super().__init__(model, name)
-        if vehicle not in VEHICLES:
-            raise ValueError(f"vehicle must be one of {VEHICLES}, got {vehicle!r}")
         self.index = index                   # position in the GPU-loan book's lender axis
-        self.vehicle = vehicle               # "fund" or "bdc" (a levered, listed vehicle [R15])
-        self.debt_to_equity_target = 0.0     # a BDC's own target leverage, set by the calibration
         self.reported_nav_usd = 0.0
         self.losses: list[float] = []        # credit losses per month (USD)
         self.month_loss_usd = 0.0
@@ -211,16 +213,13 @@ class PrivateCreditFund(Institution):
 
     @property
     def max_loan_to_nav(self) -> float:
-        """The covenant: ``pc_max_loan_to_nav`` for a fund, ``pc_bdc_max_debt_to_equity`` for a BDC."""
-        p = self.model.p
-        return p.pc_bdc_max_debt_to_equity if self.vehicle == "bdc" else p.pc_max_loan_to_nav
+        """The covenant: ``pc_max_loan_to_nav`` for a fund."""
+        return self.model.p.pc_max_loan_to_nav
 
     @property
     def target_loan_to_nav(self) -> float:
-        """The leverage it lends at: the covenant for a fund, its own target debt/equity for
-        a BDC (around ``pc_bdc_debt_to_equity``; it keeps the room up to the legal cap as a
-        buffer)."""
-        return self.debt_to_equity_target if self.vehicle == "bdc" else self.model.p.pc_max_loan_to_nav
+        """The leverage it lends at: the covenant for a fund."""
+        return self.model.p.pc_max_loan_to_nav
 
     def covenant_room_usd(self, loan_to_nav: float | None = None) -> float:
         """How much more the fund may draw before its loan-to-NAV passes ``loan_to_nav``
@@ -268,12 +267,9 @@ class PrivateCreditFund(Institution):
         for line in self.credit_lines():
             if gap_usd <= 0 or room <= 0:
                 break
-            draw = min(gap_usd, room, line.undrawn_usd(), max(0.0, line.holder.cash_usd))
-            if draw > 0:
-                line.holder.pay(self, draw, "credit_line_draw")
-                line.principal_usd += draw
-                gap_usd -= draw
-                room -= draw
+            drawn = line.draw(min(gap_usd, room))
+            gap_usd -= drawn
+            room -= drawn
         return gap_usd
 
     def disburse(self, borrower, amount_usd: float) -> float:
@@ -299,9 +295,7 @@ class PrivateCreditFund(Institution):
         if amount_usd <= 0:
             return 0.0
         for line in lines:
-            part = amount_usd * line.principal_usd / drawn
-            self.pay(line.holder, part, "credit_line_repay")
-            line.repay(part)
+            line.repay(amount_usd * line.principal_usd / drawn)
         return amount_usd
 
     def delever(self) -> None:
@@ -312,11 +306,7 @@ class PrivateCreditFund(Institution):
             self.in_breach = False
             return
         self.in_breach = True
-        month = self.model.month
-        if self.vehicle == "bdc":
-            month.bdc_covenant_breaches += 1
-        else:
-            month.covenant_breaches += 1
+        self.count_breach(self.model.month)
         target = p.pc_delever_target_share * self.max_loan_to_nav
         nav = max(self.nav_seen_usd(), 0.0)
         need = self.drawn_usd() - target * nav
@@ -328,6 +318,10 @@ class PrivateCreditFund(Institution):
         raised = self.sell_loans(need / denom if denom > 0 else math.inf)
         self.repay_facilities(raised)
         self.in_breach = self.breaches_covenant()
+
+    def count_breach(self, month) -> None:
+        """Count this month's covenant breach in the month's tally (funds and BDCs apart)."""
+        month.covenant_breaches += 1
 
     def sell_loans(self, face_usd: float) -> float:
         """Sell ``face_usd`` of loans (pro rata, at most all) to the securities market at
@@ -364,10 +358,7 @@ class PrivateCreditFund(Institution):
         if short > 0:
             self.sell_loans(short / (1.0 - self.model.p.pc_loan_sale_discount))
         for line in lines:
-            pay = min(line.excess_usd(), max(0.0, self.cash_usd))
-            if pay > 0:
-                self.pay(line.holder, pay, "credit_line_repay")
-                line.principal_usd -= pay
+            line.repay_excess()
 
     def pay_redemptions(self) -> None:
         """Pay redemption requests pro rata up to the gate [R13] (C5), at the NAV LPs see; the
@@ -416,10 +407,17 @@ class PrivateCreditFund(Institution):
             part = min(want * line.principal_usd / drawn, max(0.0, bank.cash_usd))
             if bank.defaulted or bank.cutting or part <= 0:
                 continue
-            bank.pay(self, part, "credit_line_draw")
             line.upsize(part)
             borrowed += part
         return borrowed
+
+    def finance_growth(self, amount_usd: float) -> float:
+        """Raise the money for ``amount_usd`` of new tech loans (:func:`abm.tech_credit.lend_to_tech`):
+        a fund sells new shares for all of it to its LPs (:attr:`equity_investors`). Returns
+        what it may lend (0 when no shares could be sold)."""
+        if self.subscribe(self.model.outside(self.equity_investors), amount_usd) is None:
+            return 0.0
+        return amount_usd
 
     def subscribe(self, investor, amount_usd: float):
         """Sell new fund shares at the NAV investors see (401(k) inflows, [F34])."""
@@ -460,3 +458,43 @@ class PrivateCreditFund(Institution):
         self.losses.append(self.month_loss_usd)
         self.month_loss_usd = 0.0
 
+
+class BDC(PrivateCreditFund):
+    """A business development company [R15]: a levered, listed private-credit vehicle.
+
+    A fund whose covenant is the legal cap ``pc_bdc_max_debt_to_equity`` on debt/equity, which
+    lends at its own target leverage ``debt_to_equity_target`` (around
+    ``pc_bdc_debt_to_equity``, set by the calibration; the room up to the cap is its buffer),
+    grows its tech book with new shares sold to the public and new bank debt at that target
+    (:meth:`finance_growth`), is owned by the public (``outside_investors``) and never
+    redeemed, and does not lend to SPVs.
+    """
+
+    equity_investors = BDC_SHAREHOLDERS
+    lends_to_spvs = False
+
+    def __init__(self, model: Economy, name: str, index: int):
+        super().__init__(model, name, index)
+        self.debt_to_equity_target = 0.0     # its own target leverage, set by the calibration
+
+    @property
+    def max_loan_to_nav(self) -> float:
+        """The covenant: the legal cap ``pc_bdc_max_debt_to_equity`` (asset coverage 150%)."""
+        return self.model.p.pc_bdc_max_debt_to_equity
+
+    @property
+    def target_loan_to_nav(self) -> float:
+        """Its own target debt/equity, ``debt_to_equity_target``."""
+        return self.debt_to_equity_target
+
+    def count_breach(self, month) -> None:
+        month.bdc_covenant_breaches += 1
+
+    def finance_growth(self, amount_usd: float) -> float:
+        """New shares sold to the public for the equity part ``amount / (1 + D/E)`` of the new
+        loans, and new bank debt for the rest at its target leverage (:meth:`borrow_to_grow`).
+        Returns what it may lend (0 when no shares could be sold)."""
+        equity = amount_usd / (1.0 + self.target_loan_to_nav)
+        if self.subscribe(self.model.outside(self.equity_investors), equity) is None:
+            return 0.0
+        return equity + self.borrow_to_grow(equity)

@@ -205,7 +205,7 @@ def finance_new_spvs(economy: Economy) -> None:
     the room left after the month's bonds, and the rest is dropped. Without it the SPV's debt
     is off balance sheet and needs no room [F20].
     """
-    funds = [f for f in economy.funds if not f.defaulted and f.vehicle == "fund"]   # Blue Owl's kind [F20]
+    funds = [f for f in economy.funds if not f.defaulted and f.lends_to_spvs]   # Blue Owl's kind [F20]
     banks = [b for b in economy.banks if not b.defaulted]
     insurers = [i for i in economy.insurers if not i.defaulted]
     year = economy.steps // MONTHS_PER_YEAR

@@ -25,6 +25,8 @@ from aicredit.models.calibration.private_credit import (
 )
 from aicredit.models.calibration.savers import build_savers
 from aicredit.models.calibration.spvs import build_opening_spvs
+from aicredit.models.options import did_you_mean
+from aicredit.models.scenario import ScenarioError
 
 __all__ = ["build_economy", "HYPERSCALERS", "LABS"]
 
@@ -50,3 +52,18 @@ def build_economy(model) -> None:
     build_insurer_balance_sheets(model, fund_lp_split)     # [F32]
     build_bank_balance_sheets(model)                       # [F31, R10]
     build_savers(model)                          # [F18, F34]: the second random draws
+    check_deal_parties(model)
+
+
+def check_deal_parties(model) -> None:
+    """Refuse a scenario deal whose issuer is no institution of the economy, or whose investor
+    is neither an institution nor an outside account, in one line naming ``deals[i].key``."""
+    names = [a.name for a in model.agents if a.sector != "saver_401k"]
+    for i, deal in enumerate(model.p.deals):
+        if deal.issuer not in names:
+            raise ScenarioError(f"scenario key 'deals[{i}].issuer' = {deal.issuer!r} names no institution"
+                                f"{did_you_mean(deal.issuer, names)}")
+        if deal.investor not in names and not (model.ledger.has(deal.investor)
+                                               and model.ledger.is_outside(deal.investor)):
+            raise ScenarioError(f"scenario key 'deals[{i}].investor' = {deal.investor!r} names no "
+                                f"institution or outside account{did_you_mean(deal.investor, names)}")

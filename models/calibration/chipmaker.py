@@ -11,7 +11,8 @@ __all__ = ["build_chipmaker"]
 def build_chipmaker(model) -> None:
     """Create Nvidia with its market cap, gross margin, cash and non-cash assets.
 
-    Sets ``model.chipmakers``. Its investments in customers are added by the labs' and
+    Sets ``model.chipmakers`` and ``model.gpu_supplier`` (Nvidia sells every new GPU [F10]).
+    Its investments in customers are added by the labs' and
     neoclouds' builders (C8, [F10, F13]).
     """
     p = model.p
@@ -19,3 +20,4 @@ def build_chipmaker(model) -> None:
     endow(model, nvidia, p.nvidia_cash_bn * BN)
     nvidia.real_assets_usd = p.chipmaker_real_assets_bn * BN
     model.chipmakers = [nvidia]
+    model.gpu_supplier = nvidia

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from aicredit.abm.agents import PrivateCreditFund
+from aicredit.abm.agents import BDC, PrivateCreditFund
 from aicredit.abm.claims import CreditLine, Debt, LoanPool
-from aicredit.abm.tech_credit import BDC_SHAREHOLDERS, NEW_LPS
 from aicredit.abm.units import BN, MONTHS_PER_YEAR
 from aicredit.models.calibration._common import endow, stake
 from aicredit.models.calibration.neoclouds import neocloud_scales
@@ -31,7 +30,7 @@ def build_funds(model) -> None:
     nf = p.n_pc_funds
     names = ["Blue Owl"] + [f"PC fund {k + 1}" for k in range(nf - 1)]
     funds = [PrivateCreditFund(model, names[k], k) for k in range(nf)]
-    bdcs = [PrivateCreditFund(model, f"BDC {j + 1}", nf + j, vehicle="bdc") for j in range(p.n_pc_bdcs)]
+    bdcs = [BDC(model, f"BDC {j + 1}", nf + j) for j in range(p.n_pc_bdcs)]
     for bdc, lev in zip(bdcs, bdc_leverage(p), strict=True):
         bdc.debt_to_equity_target = lev
     model.funds = funds + bdcs
@@ -48,7 +47,7 @@ def bdc_leverage(p) -> np.ndarray:
 
 def lp_funds(model) -> list:
     """The LP-owned funds (not the BDCs): where insurers, pensions and 401(k) savers invest."""
-    return [f for f in model.funds if f.vehicle == "fund"]
+    return [f for f in model.funds if not isinstance(f, BDC)]
 
 
 def build_opening_gpu_loans(model, price0) -> None:
@@ -117,7 +116,7 @@ def build_fund_balance_sheets(model) -> list[tuple]:
     p = model.p
     out = model.outside
     funds = lp_funds(model)
-    bdcs = [f for f in model.funds if f.vehicle == "bdc"]
+    bdcs = [f for f in model.funds if isinstance(f, BDC)]
     banks = model.banks
     nb = len(banks)
     weights = fund_weights(p)
@@ -131,7 +130,7 @@ def build_fund_balance_sheets(model) -> list[tuple]:
     bdc_share = p.pc_bdc_tech_share if bdcs else 0.0
     lines = np.zeros(len(model.funds))
     for f in model.funds:
-        if f.vehicle == "bdc":
+        if isinstance(f, BDC):
             tech, other = bdc_share * tech_other / len(bdcs), 0.0
         else:
             tech = weights[f.index] * (1.0 - bdc_share) * tech_other
@@ -143,9 +142,8 @@ def build_fund_balance_sheets(model) -> list[tuple]:
             model.claims.add(Debt(holder=f, issuer=out("other_borrowers"), kind="other_loan",
                                   principal_usd=other, rate_per_month=other_rate))
         assets = tech + other + ai_lending[f.index]
-        endow(model, f, p.pc_cash_reserve_share * assets,
-              BDC_SHAREHOLDERS if f.vehicle == "bdc" else NEW_LPS)
-        if f.vehicle == "bdc" and lines_total > 0:      # debt D = (D/E) E, D + E = assets + cash
+        endow(model, f, p.pc_cash_reserve_share * assets, f.equity_investors)
+        if isinstance(f, BDC) and lines_total > 0:      # debt D = (D/E) E, D + E = assets + cash
             lev = f.debt_to_equity_target
             lines[f.index] = lev / (1.0 + lev) * f.total_assets_usd()
     if lines.sum() > lines_total:       # banks lend less than the BDCs want (e.g. a cap, C11):
@@ -172,8 +170,8 @@ def build_fund_balance_sheets(model) -> list[tuple]:
         nav = f.equity_usd()
         f.shares_outstanding = 1.0
         f.open_books()
-        if f.vehicle == "bdc":
-            stake(model, out(BDC_SHAREHOLDERS), f, 1.0, "fund_share")      # listed [R15]
+        if isinstance(f, BDC):
+            stake(model, out(f.equity_investors), f, 1.0, "fund_share")      # listed [R15]
             continue
         ins_share = min(1.0, weights[f.index] * insurer_pc / max(nav, 1.0))
         fund_lp_split.append((f, ins_share))
