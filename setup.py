@@ -36,7 +36,8 @@ setup(
         include=["abm", "abm.*", "models", "models.*", "visualization"])],
     package_dir={"aicredit": "aicredit", "aicredit.abm": "abm", "aicredit.models": "models",
                  "aicredit.visualization": "visualization"},
-    package_data={"aicredit.models": ["scenarios/*.toml"], "aicredit.abm.market": ["*.pyx"]},
+    package_data={"aicredit.models": ["scenarios/*.toml"], "aicredit.abm.market": ["*.pyx"],
+                  "aicredit.models.validation": ["explanations.md"]},
     ext_modules=cythonize(
         extensions,
         compiler_directives={"language_level": 3, "boundscheck": False, "wraparound": False,
