@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 from aicredit.abm.sectors import HOLDER_CATEGORIES, SECTORS
-from aicredit.models.scenario import load_scenario
+from aicredit.models.scenario import CHANNELS, load_scenario
 
 __all__ = ["Output", "OUTPUTS", "OUTPUT_BY_KEY", "KEY_OUTPUTS", "SHORT", "STRESS_LINK", "Arm", "Expect",
            "SignTest", "Experiment", "EXPERIMENTS", "expectation", "arms_of"]
@@ -202,29 +202,28 @@ def _headline(add, w: str, winter) -> None:
 
 def _channels(add, w: str, winter) -> None:
     """Channels: A = the channel off, B = on (ai_winter); B - A is the channel's contribution."""
-    # (b) channels: A = the channel off, B = on (ai_winter); B - A is the channel's contribution
-    ch = "channel"
-    add("c1_demand_to_compute", ch, "C1 AI demand to compute payments",
-        Arm.of(w, c1_demand_to_compute=False), Arm.of(w),
+    def channel(name, title, mechanism, source, expect):
+        if name not in CHANNELS:
+            raise ValueError(f"validation experiment {name!r}: not a channel switch of the Scenario")
+        add(name, "channel", f"{CHANNELS[name].code} {title}", Arm.of(w, **{name: False}), Arm.of(w),
+            mechanism, source, expect)
+
+    channel("c1_demand_to_compute", "AI demand to compute payments",
         "labs pay their take-or-pay compute contracts out of AI revenue, so falling demand "
         "becomes unpaid compute and lost cloud revenue", "[F14, F15, F16]",
         _stress(+1, "lost lab revenue becomes unpaid compute and cloud revenue", "[F14]"))
-    add("c2_customer_concentration", ch, "C2 customer concentration",
-        Arm.of(w, c2_customer_concentration=False), Arm.of(w),
+    channel("c2_customer_concentration", "customer concentration",
         "a neocloud that loses its main customer loses most of its revenue", "[F9]",
         _stress(+1, "a neocloud losing its main customer loses most of its revenue", "[F9]"))
-    add("c3_collateral_spiral", ch, "C3 GPU collateral spiral",
-        Arm.of(w, c3_collateral_spiral=False), Arm.of(w),
+    channel("c3_collateral_spiral", "GPU collateral spiral",
         "falling GPU prices trigger margin calls, forced sales push prices down further, more "
         "calls follow (Brunnermeier and Pedersen 2009)", "[F24, F25, R1]",
         _stress(+1, "margin calls force GPU sales that depress prices and trigger more calls",
                 "[F25, R1]"))
-    add("c4_rollover_risk", ch, "C4 rollover risk",
-        Arm.of(w, c4_rollover_risk=False), Arm.of(w),
+    channel("c4_rollover_risk", "rollover risk",
         "short-dated neocloud debt must be refinanced when lenders' appetite has fallen", "[F6]",
         _stress(+1, "maturing debt that lenders will not roll over forces defaults", "[F6]"))
-    add("c5_pc_losses_to_lps", ch, "C5 private-credit losses to limited partners",
-        Arm.of(w, c5_pc_losses_to_lps=False), Arm.of(w),
+    channel("c5_pc_losses_to_lps", "private-credit losses to limited partners",
         "fund losses lower the NAV of LPs' shares and trigger redemptions, which drain funds' cash "
         "and lending", "[F30, R13]",
         {**_stress(+1, "fund losses pass to LPs and redemptions drain the funds", "[F30, R13]"),
@@ -237,8 +236,7 @@ def _channels(add, w: str, winter) -> None:
                                                     "through to the insurers that are LPs.", "[F32]"),
          "losses_by_holder_usd.lp_401k": Expect("+", "with C5 on, fund losses reach 401(k) "
                                                 "savers invested in private credit.", "[F34]")})
-    add("c6_bank_credit_lines", ch, "C6 bank credit lines to private credit",
-        Arm.of(w, c6_bank_credit_lines=False), Arm.of(w),
+    channel("c6_bank_credit_lines", "bank credit lines to private credit",
         "banks lend to private-credit funds; fund losses reach bank capital and banks below their "
         "minimum cut the lines (a credit crunch)", "[F31, F33, R10]",
         {**_stress(+1, "banks lose on their lines and cut them, a credit crunch", "[F31, F33]"),
@@ -248,8 +246,7 @@ def _channels(add, w: str, winter) -> None:
                      "insurers are reached only at second remove."),
          "losses_by_holder_usd.banks": Expect("+", "without lines to funds banks cannot lose on "
                                               "them.", "[F31]")})
-    add("c7_insurer_forced_sales", ch, "C7 insurer forced sales",
-        Arm.of(w, c7_insurer_forced_sales=False), Arm.of(w),
+    channel("c7_insurer_forced_sales", "insurer forced sales",
         "insurers below their solvency threshold sell private-credit shares and ABS at a discount "
         "(Ellul, Jotikasthira and Lundblad 2011)", "[F32, R17]",
         {**_stress(+1, "insurers' forced sales at a discount crystallise losses", "[F32]"),
@@ -261,14 +258,12 @@ def _channels(add, w: str, winter) -> None:
                      why="forced sales are of fund shares and ABS, not of GPUs or AI stocks."),
          "losses_by_holder_usd.insurers": Expect("+", "sales at a discount are losses to the "
                                                  "insurers that sell.", "[F32]")})
-    add("c8_circular_financing", ch, "C8 circular financing",
-        Arm.of(w, c8_circular_financing=False), Arm.of(w),
+    channel("c8_circular_financing", "circular financing",
         "the chipmaker holds equity in its customers and their purchases are its revenue, so "
         "their failures hit its value and sales", "[F10, F13]",
         _stress(+1, "circular stakes tie the chipmaker's value and sales to its failing customers",
                 "[F10, F13]"))
-    add("c9_spvs", ch, "C9 SPVs",
-        Arm.of(w, c9_spvs=False), Arm.of(w),
+    channel("c9_spvs", "SPVs",
         "hyperscalers finance data centres off balance sheet through SPVs, and walk away at "
         "renewal leaving lenders a building worth a fraction of its cost", "[F20, F21]",
         {**_stress(+1, "SPV walk-aways leave lenders with obsolete buildings", "[F20, F21]"),
@@ -278,15 +273,13 @@ def _channels(add, w: str, winter) -> None:
          "defaults_by_sector.spv": Expect("+", "without SPVs no SPV can default.", "[F20]"),
          "losses_by_holder_usd.bond_abs_investors": Expect("+", "SPV ABS holders lose when the "
                                                            "lessee walks away.", "[F22]")})
-    add("c10_equity_market", ch, "C10 equity market",
-        Arm.of(w, c10_equity_market=False), Arm.of(w),
+    channel("c10_equity_market", "equity market",
         "AI stocks fall with demand news; 401(k) balances and the sentiment that funds labs' "
         "equity rounds fall with them", "[F18]",
         {**_stress(+1, "falling AI stocks cut savers' balances and lab funding", "[F18]"),
          **_no_prior("bank_capital_ratio_min:min", "insurer_solvency_min:min",
                      why="banks and insurers hold no AI stocks in the model; only at second remove.")})
-    add("c11_policy", ch, "C11 policy levers (at ai_winter's settings)",
-        Arm.of(w, c11_policy=False), Arm.of(w),
+    channel("c11_policy", "policy levers (at ai_winter's settings)",
         "with C11 on, the levers at ai_winter's settings take effect; the one active there is "
         "the August 2025 order letting 401(k)s hold private credit", "[F34]",
         {**_no_prior(*STRESS_LINK, why="at ai_winter's settings C11 only opens 401(k)s to private "
