@@ -19,7 +19,14 @@ import shlex
 import sys
 from pathlib import Path
 
-from aicredit.models.options import UsageError, did_you_mean, int_arg, positive_int, toml_value
+from aicredit.models.options import (
+    FIGURE_FORMATS,
+    UsageError,
+    did_you_mean,
+    int_arg,
+    positive_int,
+    toml_value,
+)
 from aicredit.models.version import __version__
 
 __all__ = ["main"]
@@ -101,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario parameter (repeatable)")
     run.add_argument("--force", action="store_true", help="overwrite results already in --out")
-    run.add_argument("--format", choices=("png", "pdf", "svg"), default="png",
+    run.add_argument("--format", choices=FIGURE_FORMATS, default="png",
                      help="file format of the report figure overview.FORMAT (default png)")
     run.add_argument("--no-agent-data", action="store_true",
                      help="skip per-agent data (agent_vars.parquet); faster for large economies")

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from aicredit.abm.units import BN, MONTHS_PER_YEAR, month_label
-from aicredit.models.options import UsageError
+from aicredit.models.options import FIGURE_FORMATS, UsageError
 from aicredit.models.stats import mean_ci  # re-exported: the one implementation
 from aicredit.models.sweep.common import HEADLINE_OUTPUTS, HEADLINE_SERIES, MANIFEST
 
@@ -50,7 +50,7 @@ __all__ = ["Entry", "load_entries", "mean_ci", "headline_table", "format_table",
 #: Entries drawn in the figure at most (the table holds every one): more lines and bands
 #: than this cannot be told apart.
 MAX_PLOTTED = 10
-FORMATS = ("png", "pdf", "svg")
+FORMATS = FIGURE_FORMATS                 # the one list (models/options.py)
 #: The files compare writes into ``--out`` (``compare.<format>`` and the table).
 TABLE_FILE = "compare.csv"
 #: How the panels and the printed table name and scale each series and output:
