@@ -50,6 +50,7 @@ def test_every_channel_switch_is_an_experiment():
         assert e is not None, f"no validation experiment for the channel switch {sw}"
         assert dict(e.a.overrides) == {sw: False} and not e.b.overrides
         assert e.a.scenario == e.b.scenario == "ai_winter"
+        assert e.title.startswith(CHANNELS[sw].code + " ")
 
 
 def test_every_policy_scenario_is_an_experiment():
