@@ -37,7 +37,8 @@ setup(
     package_dir={"aicredit": "aicredit", "aicredit.abm": "abm", "aicredit.models": "models",
                  "aicredit.visualization": "visualization"},
     package_data={"aicredit.models": ["scenarios/*.toml"],
-                  "aicredit.abm.markets.fire_sale_kernel": ["*.pyx"]},
+                  "aicredit.abm.markets.fire_sale_kernel": ["*.pyx"],
+                  "aicredit.models.validation": ["explanations.md"]},
     ext_modules=cythonize(
         extensions,
         compiler_directives={"language_level": 3, "boundscheck": False, "wraparound": False,

@@ -19,7 +19,14 @@ import shlex
 import sys
 from pathlib import Path
 
-from aicredit.models.options import UsageError, did_you_mean, int_arg, positive_int, toml_value
+from aicredit.models.options import (
+    FIGURE_FORMATS,
+    UsageError,
+    did_you_mean,
+    int_arg,
+    positive_int,
+    toml_value,
+)
 from aicredit.models.version import __version__
 
 __all__ = ["main"]
@@ -104,7 +111,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario parameter (repeatable)")
     run.add_argument("--force", action="store_true", help="overwrite results already in --out")
-    run.add_argument("--format", choices=("png", "pdf", "svg"), default=None,
+    run.add_argument("--format", choices=FIGURE_FORMATS, default=None,
                      help="file format of the report figure overview.FORMAT in --out (default png)")
     run.add_argument("--no-agent-data", action="store_true",
                      help="skip per-agent data (agent_vars.parquet); faster for large economies")

@@ -40,7 +40,8 @@ from pathlib import Path
 import numpy as np
 
 from aicredit.abm.units import BN, MONTHS_PER_YEAR, month_label
-from aicredit.models.options import UsageError
+from aicredit.models.options import FIGURE_FORMATS, UsageError
+from aicredit.models.stats import mean_ci  # re-exported: the one implementation
 from aicredit.models.sweep.common import HEADLINE_OUTPUTS, HEADLINE_SERIES, MANIFEST
 
 __all__ = ["Entry", "load_entries", "mean_ci", "headline_table", "format_table", "plot_entries",
@@ -49,7 +50,7 @@ __all__ = ["Entry", "load_entries", "mean_ci", "headline_table", "format_table",
 #: Entries drawn in the figure at most (the table holds every one): more lines and bands
 #: than this cannot be told apart.
 MAX_PLOTTED = 10
-FORMATS = ("png", "pdf", "svg")
+FORMATS = FIGURE_FORMATS                 # the one list (models/options.py)
 #: The files compare writes into ``--out`` (``compare.<format>`` and the table).
 TABLE_FILE = "compare.csv"
 #: How the panels and the printed table name and scale each series and output:
@@ -186,21 +187,6 @@ def load_entries(paths, prefix: bool = True) -> list[Entry]:
             raise _error(f"{path} is neither a run (summary.json and model_vars.parquet, from "
                          f"aicredit run --out) nor a sweep ({MANIFEST}, from aicredit sweep --out)")
     return entries
-
-
-def mean_ci(values, level: float = 0.95) -> tuple[int, float, float, float]:
-    """``(n, mean, low, high)`` of the finite ``values``: the mean with Student's t confidence
-    interval (NaN bounds for fewer than 2 values)."""
-    from scipy import stats
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return 0, math.nan, math.nan, math.nan
-    m = float(x.mean())
-    if x.size < 2:
-        return int(x.size), m, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-    return int(x.size), m, m - half, m + half
 
 
 def headline_table(entries: list[Entry]):

@@ -1,6 +1,6 @@
 """Command-line building blocks shared by ``aicredit run`` (:mod:`models.cli`) and the sweep
 commands (:mod:`models.sweep`, :mod:`models.sensitivity`): the usage error, whole-number option
-types and the one reader of option values written as TOML.
+types, the one reader of option values written as TOML and the figure formats.
 
 A bottom module: it imports nothing from the project, so every command-line module can use it
 without an import cycle.
@@ -12,7 +12,11 @@ import difflib
 import tomllib
 from collections.abc import Iterable
 
-__all__ = ["UsageError", "did_you_mean", "int_arg", "positive_int", "toml_value"]
+__all__ = ["UsageError", "FIGURE_FORMATS", "did_you_mean", "int_arg", "positive_int", "toml_value"]
+
+#: The file formats of every figure the commands write (``aicredit run --format``, ``aicredit
+#: compare --format``, :func:`aicredit.models.report.plot_run`): the one list.
+FIGURE_FORMATS = ("png", "pdf", "svg")
 
 
 class UsageError(Exception):

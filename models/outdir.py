@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from aicredit.models.atomic import temp_path_beside
 from aicredit.models.options import UsageError
 from aicredit.models.sweep.common import LOCK, MANIFEST
 
@@ -123,7 +124,7 @@ def write_atomically(out_dir, write: Callable[[Path], object], *, force: bool = 
     """
     target = Path(out_dir).absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
+    tmp = temp_path_beside(target, "partial")
     tmp.mkdir()                   # as a plain mkdir would (the umask's permissions)
     try:
         result = write(tmp)
@@ -138,7 +139,7 @@ def write_atomically(out_dir, write: Callable[[Path], object], *, force: bool = 
         raise OutputDirError(f"{exc}; this run's results were written to {kept} instead") from None
     if target.exists():           # an empty directory, or an earlier run's results (checked)
         os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))      # keep the directory's permissions
-        old = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
+        old = temp_path_beside(target, "old")
         os.rename(target, old)
         try:
             os.rename(tmp, target)

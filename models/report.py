@@ -50,6 +50,7 @@ import pandas as pd
 from aicredit.abm.exposures import EXPOSURE_COLUMNS, exposure_table
 from aicredit.abm.sectors import HOLDER_CATEGORIES, SECTORS
 from aicredit.abm.units import BN, month_label
+from aicredit.models.options import FIGURE_FORMATS  # re-exported: the one list
 from aicredit.models.outdir import MARKER, WRITTEN_BY, check_out_dir, write_atomically
 from aicredit.models.version import __version__
 
@@ -264,8 +265,6 @@ def format_summary(s: dict) -> str:
     return "\n".join(lines)
 
 
-#: Formats ``aicredit run --format`` can write the report figure in (matplotlib backends).
-FIGURE_FORMATS = ("png", "pdf", "svg")
 #: Resolution of the PNG report figure (PDF and SVG are vector).
 FIGURE_DPI = 150
 

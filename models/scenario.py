@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -23,7 +24,8 @@ from typing import Any
 
 from aicredit.models.options import did_you_mean
 
-__all__ = ["Scenario", "Deal", "DEALS_2025", "ScenarioError", "load_scenario", "scenario_names", "validate_params",
+__all__ = ["Scenario", "Deal", "DEALS_2025", "ScenarioError", "Channel", "CHANNELS", "load_scenario",
+           "scenario_names", "economy_agents", "LARGE_ECONOMY_AGENTS", "validate_params",
            "unknown_key_hint", "PARAMETER_TABLE"]
 
 
@@ -697,6 +699,36 @@ class Scenario:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Scenario)}
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A channel switch of :class:`Scenario` (``c3_collateral_spiral``): its ``code``
+    (``C3``) and its ``doc``, the field's documentation (which starts with the code)."""
+
+    name: str
+    code: str
+    doc: str
+
+    @property
+    def label(self) -> str:
+        """The doc without its code and its sources: ``GPU collateral spiral: ...``."""
+        return self.doc.removeprefix(self.code).split(" [")[0].strip().rstrip(".")
+
+
+def _channels() -> dict[str, Channel]:
+    """Every boolean field named ``cN_...`` is a channel switch, in declaration order."""
+    out = {}
+    for f in dataclasses.fields(Scenario):
+        m = re.fullmatch(r"c(\d+)_[a-z0-9_]+", f.name)
+        if m is not None and isinstance(f.default, bool):
+            out[f.name] = Channel(f.name, f"C{m.group(1)}", f.metadata["doc"])
+    return out
+
+
+#: The channel switches C1..CN, ``{field name: Channel}``: the one list, read by the browser's
+#: levers, the validation table and the tests.
+CHANNELS: dict[str, Channel] = _channels()
 _TUPLE_LEN = {"lab_demand_shares": 4, "hyperscaler_capex_bn_per_year": 5,
               "hyperscaler_legacy_cash_bn_per_year": 5, "hyperscaler_cash_bn": 5,
               "hyperscaler_bonds_bn": 5, "hyperscaler_market_cap_bn": 5,
@@ -840,8 +872,27 @@ def scenario_dir() -> Path:
     return Path(str(resources.files("aicredit.models") / "scenarios"))
 
 
-def scenario_names() -> list[str]:
-    """The names of the scenarios shipped with the package.
+#: An economy with more agents than this is *large* (:func:`economy_agents`): the shipped
+#: ``synthetic`` scenario, which exists to test scale, not economics.
+LARGE_ECONOMY_AGENTS = 10_000
+
+
+def economy_agents(scenario: Scenario) -> int:
+    """Agents of an economy, roughly: every counted sector (``n_*`` fields: institutions and
+    saver cohorts) plus the small neoclouds' GPU-backed loans."""
+    counts = sum(int(getattr(scenario, f)) for f in _FIELDS if f.startswith("n_"))
+    return counts + int(scenario.gpu_loans_per_neocloud) * int(scenario.n_small_neoclouds)
+
+
+def scenario_names(*, large: bool = True) -> list[str]:
+    """The names of the scenarios shipped with the package: the one list of them.
+
+    Parameters
+    ----------
+    large : bool, default True
+        False leaves out the large economies (more than :data:`LARGE_ECONOMY_AGENTS` agents,
+        today ``synthetic``): the economic scenarios, which the results fingerprint, the
+        invariant runs and (unless the server allows large economies) the browser page use.
 
     Returns
     -------
@@ -849,7 +900,10 @@ def scenario_names() -> list[str]:
         Sorted names (``ai_boom``, ``ai_winter``, ``baseline``, the policy scenarios...), each
         accepted wherever a scenario is (:func:`load_scenario`, :class:`AIEconomyModel`).
     """
-    return sorted(f.stem for f in scenario_dir().glob("*.toml"))
+    names = sorted(f.stem for f in scenario_dir().glob("*.toml"))
+    if large:
+        return names
+    return [n for n in names if economy_agents(load_scenario(n)) <= LARGE_ECONOMY_AGENTS]
 
 
 #: Largest scenario or sweep file read, in bytes. Both are short text files (the largest shipped

@@ -2,7 +2,7 @@
 
 A restructure that must leave results unchanged is checked with it: record before, compare
 after. ``python scripts/fingerprint.py record DIR`` writes ``summary.json`` and
-``model_vars.parquet`` of each scenario (all but ``synthetic``) and seed 0-3 to ``DIR``;
+``model_vars.parquet`` of each scenario (all but the large ``synthetic``) and seed 0-3 to ``DIR``;
 ``python scripts/fingerprint.py compare DIR`` runs them again and lists every number that
 differs (exit 1 if any does).
 """
@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-SCENARIOS = ["baseline", "ai_boom", "ai_winter", "no_401k_alternatives", "gpu_haircuts",
-             "bank_pc_limit", "spv_consolidation", "pc_disclosure"]
+from aicredit.models.scenario import scenario_names
+
+#: Every shipped scenario but the large economies (``synthetic``, which tests scale): see
+#: :func:`aicredit.models.scenario.scenario_names`.
+SCENARIOS = scenario_names(large=False)
 SEEDS = range(4)
 
 

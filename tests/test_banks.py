@@ -8,13 +8,11 @@ private credit lowers the banks' losses when funds fail while their lines are dr
 """
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import pytest
 
 from aicredit.abm.agents.bank import merton_pd
 from aicredit.models import AIEconomyModel
+from aicredit.models.stats import paired_stats
 from tests.conftest import run, write_off_loan_book
 
 SEEDS = range(8)
@@ -183,11 +181,6 @@ def _min_ratio(m):
     return float(m.datacollector.get_model_vars_dataframe()["bank_capital_ratio_min"].min())
 
 
-def _paired(values_a, values_b):
-    d = np.array(values_b) - np.array(values_a)
-    return d.mean(), d.std(ddof=1) / math.sqrt(len(d))
-
-
 @pytest.mark.slow
 def test_a_deep_winter_lowers_bank_capital_below_its_opening_ratio():
     """Before provisions the lowest ratio equalled the opening one in every run; now a deep
@@ -198,8 +191,7 @@ def test_a_deep_winter_lowers_bank_capital_below_its_opening_ratio():
         deep.append(_min_ratio(run("ai_winter", steps=48, seed=s, demand_shock_size=0.6)))
     opening = AIEconomyModel("ai_winter", seed=0, collect_agents=False).p.bank_capital_ratio
     assert max(deep) < opening
-    mean, se = _paired(base, deep)
-    assert mean < 0 and mean + 2 * se < 0
+    assert paired_stats(base, deep).effect == -1          # the t interval lies below 0
 
 
 def fund_collapse(step, share=0.9):
@@ -221,6 +213,5 @@ def test_capping_bank_lending_to_private_credit_lowers_bank_losses_when_funds_fa
             m = run("ai_winter", steps=6, seed=s, before_step=fund_collapse(3), bank_pc_lending_limit=limit,
                     tech_loan_growth_bn_per_year=0.0)
             arm.append(m.losses.by_category.get("banks", 0.0))
-    mean, se = _paired(free, capped)
     assert min(free) > 0
-    assert mean < 0 and mean + 2 * se < 0
+    assert paired_stats(free, capped).effect == -1

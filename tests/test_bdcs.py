@@ -1,12 +1,11 @@
 """Levered private-credit vehicles (BDCs, [R15]): the bank channel of the private-credit layer
 (``abm/agents/private_credit.py``, ``models/calibration/private_credit.py``).
 
-Step-0 calibration and the mechanics on small cases first, then paired-seed sign tests in
-``ai_winter`` (same seeds in both arms; marked slow).
+Step-0 calibration and the mechanics on small cases; the paired-seed sign tests in
+``ai_winter`` are the validation table's (tests/test_experiments.py).
 """
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from aicredit.abm.agents import BDC
@@ -14,10 +13,8 @@ from aicredit.abm.tech_credit import lend_to_tech
 from aicredit.models import AIEconomyModel
 from aicredit.models.calibration.private_credit import bdc_leverage, lp_funds
 from aicredit.models.scenario import ScenarioError, load_scenario
-from tests.conftest import run
 
 BN = 1e9
-SEEDS = range(8)
 
 
 def fresh(**params):
@@ -101,36 +98,9 @@ def test_a_bdc_covenant_is_its_legal_cap_and_lending_room_stops_at_its_target():
     assert fund.target_loan_to_nav == fund.max_loan_to_nav == m.p.pc_max_loan_to_nav
 
 
-# --- paired-seed sign tests in ai_winter -----------------------------------------------------
-def _winter(seed, **params):
-    m = run("ai_winter", steps=48, seed=seed, **params)
-    df = m.datacollector.get_model_vars_dataframe()
-    return (m.losses.by_category["banks"], df["bank_capital_ratio_min"].min(),
-            m.defaults_by_sector().get("private_credit", 0))
-
-
-def _paired(arm_a: dict, arm_b: dict):
-    a = np.array([_winter(s, **arm_a) for s in SEEDS])
-    b = np.array([_winter(s, **arm_b) for s in SEEDS])
-    return b - a
-
-
-@pytest.mark.slow
-def test_bdcs_carry_the_winter_to_bank_capital():
-    """With BDCs banks lose on their facilities and the weakest bank's capital falls further
-    than when the same loans sit in the LP-owned funds (8 paired seeds, 48 months)."""
-    d = _paired(dict(n_pc_bdcs=0), dict())
-    assert d[:, 0].mean() > 0 and (d[:, 0] >= 0).all()             # bank losses
-    assert d[:, 1].mean() < 0                                       # lowest bank capital ratio
-    assert d[:, 2].sum() > 0                                        # vehicles fail
-
-
-@pytest.mark.slow
-def test_more_levered_bdcs_fail_more_and_cost_banks_more():
-    d = _paired(dict(), dict(pc_bdc_debt_to_equity=1.4))
-    assert d[:, 0].mean() > 0
-    assert d[:, 1].mean() < 0
-    assert d[:, 2].mean() > 0
+# The paired-seed sign tests in ai_winter (BDCs against none, more levered BDCs: bank losses up,
+# the lowest bank capital ratio down, more BDC failures, 8 seeds of 48 months) are the validation
+# table's experiments bdc_channel and bdc_leverage, run by tests/test_experiments.py.
 
 
 def test_a_bdc_is_a_kind_of_fund_with_its_own_rules():

@@ -10,6 +10,7 @@ import pytest
 
 from aicredit.abm.default import resolve_default
 from aicredit.models import AIEconomyModel
+from aicredit.models.scenario import CHANNELS
 from tests.conftest import frame, gpu_drawdown, run, write_off_loan_book
 
 
@@ -75,10 +76,6 @@ def test_C1_labs_fail_in_a_winter_only_with_the_channel_on(shock):
     assert sum(d > 0 for d in on) >= len(seeds) // 2      # not one seed's accident
 
 
-CHANNELS = ("c1_demand_to_compute", "c2_customer_concentration", "c3_collateral_spiral",
-            "c4_rollover_risk", "c5_pc_losses_to_lps", "c6_bank_credit_lines",
-            "c7_insurer_forced_sales", "c8_circular_financing", "c9_spvs", "c10_equity_market",
-            "c11_policy")
 
 
 @pytest.mark.slow
@@ -97,11 +94,17 @@ def test_every_ablation_runs_the_whole_winter(channel):
     assert abs(m.ledger.total() - money0) <= 1e-9 * m.ledger.scale()
 
 
-def test_every_channel_switch_has_an_ablation_run():
-    """The list above is every ``cN_`` switch of the scenario."""
+def test_the_channel_registry_is_every_switch_with_its_code():
+    """``CHANNELS`` (the one list the levers, the validation table and these tests read) is every
+    ``cN_`` boolean switch of the scenario, C1..CN in order, each documented from its code."""
     from aicredit.models.scenario import Scenario
-    switches = {f for f in Scenario.__dataclass_fields__ if f[0] == "c" and f[1].isdigit()}
-    assert switches == set(CHANNELS)
+    switches = [f for f in Scenario.__dataclass_fields__ if f[0] == "c" and f[1].isdigit()]
+    assert list(CHANNELS) == switches and len(switches) >= 11
+    assert [c.code for c in CHANNELS.values()] == [f"C{i}" for i in range(1, len(switches) + 1)]
+    for name, channel in CHANNELS.items():
+        assert channel.name == name and channel.doc.startswith(channel.code + " ")
+        assert channel.label and not channel.label.startswith(channel.code)
+        assert getattr(Scenario(), name) is True
 
 
 @pytest.mark.parametrize("on", [True, False])

@@ -43,10 +43,12 @@ def test_bare_aicredit_prints_the_usage_and_every_command_on_one_line(capsys, mo
 def test_params_lists_every_parameter_with_unit_range_default_and_source(capsys):
     code, out, err = run_main(["params"], capsys)
     assert code == 0, err
-    lines = out.splitlines()
+    table, _, below = out.partition("\n\n")            # the dated deals are listed below the table
+    lines = table.splitlines()
     assert lines[0].split() == ["parameter", "default", "unit", "range", "source"]
     by_name = {ln.split()[0]: ln for ln in lines[1:]}
     assert list(by_name) == PARAMETERS
+    assert below.startswith("deals (step, bn USD):\n  step ")
     for row in PARAMETER_TABLE():
         line = by_name[row["name"]]
         for text in (row["unit"], format_range(row), row["source"]):

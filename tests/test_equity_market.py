@@ -13,6 +13,7 @@ from aicredit.abm.claims import EquityClaim
 from aicredit.abm.default import resolve_default
 from aicredit.abm.markets.equity import EquityMarket
 from aicredit.models.model import AIEconomyModel
+from aicredit.models.stats import mean_ci, paired_stats
 
 
 class _Firm:
@@ -136,23 +137,17 @@ def _final(scenario, seed, steps=None, **kw):
     return m
 
 
-def _paired(a, b):
-    d = np.asarray(a) - np.asarray(b)
-    return d.mean(), d.std(ddof=1) / math.sqrt(len(d))
-
-
 @pytest.mark.slow
-def test_ai_index_winter_below_baseline_and_one_boom_above():
+def test_ai_index_winter_below_one_and_boom_above_baseline():
+    """(The winter's end below the baseline's, paired, is the validation table's
+    ``winter_vs_baseline`` sign test: tests/test_experiments.py.)"""
     base = [_final("baseline", s).equity_market.index_history for s in SEEDS]
     winter = [_final("ai_winter", s).equity_market.index_history for s in SEEDS]
     boom = [_final("ai_boom", s).equity_market.index_history for s in SEEDS]
-    mean, se = _paired([w[-1] for w in winter], [b[-1] for b in base])
-    assert mean + 2 * se < 0
     assert all(w[-1] < 1 for w in winter)
     # stays down while demand does: below 1 on average over the last three years, every seed
     assert all(np.mean(w[-36:]) < 1 for w in winter)
-    mean, se = _paired([b[-1] for b in boom], [b[-1] for b in base])
-    assert mean - 2 * se > 0
+    assert paired_stats([b[-1] for b in base], [b[-1] for b in boom]).effect == 1
 
 
 def _nvidia_with_and_without_coreweave(seed, steps, **kw):
@@ -182,8 +177,7 @@ def test_customer_failure_lowers_the_chipmakers_value():
         (v0, _, a0), (v1, _, a1) = _nvidia_with_and_without_coreweave(s, 7)
         assert a1 < a0
         rel.append(v1 / v0 - 1.0)
-    mean, se = np.mean(rel), np.std(rel, ddof=1) / math.sqrt(len(rel))
-    assert mean + 2 * se < 0
+    assert mean_ci(rel)[3] < 0              # the t interval of the relative change lies below 0
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ from aicredit.abm.agents.private_credit import BDC, smoothing_weights
 from aicredit.abm.claims import CreditLine
 from aicredit.abm.default import resolve_failures
 from aicredit.models import AIEconomyModel
+from aicredit.models.stats import paired_stats
 from tests.conftest import run
 
 BN = 1e9
@@ -257,18 +258,18 @@ def winter(seed, steps=48, **params):
 
 
 def paired(metric, arm_a: dict, arm_b: dict, seeds=SEEDS, **common):
-    d = np.array([metric(*winter(s, **common, **arm_b)) - metric(*winter(s, **common, **arm_a))
-                  for s in seeds])
-    return d.mean(), d.std(ddof=1) / np.sqrt(len(d)), d
+    """``metric`` per seed in arm A and in arm B (``ai_winter`` with ``common`` overrides)."""
+    a = np.array([metric(*winter(s, **common, **arm_a)) for s in seeds])
+    b = np.array([metric(*winter(s, **common, **arm_b)) for s in seeds])
+    return a, b
 
 
 @pytest.mark.slow
 def test_larger_bank_facilities_mean_larger_bank_exposure_when_losses_arrive():
     def exposure(m, df):                              # drawn facilities at the demand shock (18)
         return df["pc_bank_facilities_drawn_usd"].iloc[m.p.demand_shock_step]
-    mean, se, d = paired(exposure, dict(bank_pc_lending_share=0.08), dict(bank_pc_lending_share=0.25),
-                         steps=30)
-    assert (d > 0).all() and mean > 3 * se
+    a, b = paired(exposure, dict(bank_pc_lending_share=0.08), dict(bank_pc_lending_share=0.25), steps=30)
+    assert (b > a).all() and paired_stats(a, b).effect == 1
 
 
 @pytest.mark.slow
@@ -278,8 +279,8 @@ def test_deeper_shock_brings_covenant_breaches():
     def breaches(m, df):            # before the shock loan-to-NAV is highest at step 0 (LPs add money)
         shock = m.p.demand_shock_step
         return df["pc_covenant_breaches"].sum() + df["pc_loan_to_nav_max"].iloc[shock:].max()
-    mean, se, d = paired(breaches, dict(), dict(demand_shock_size=0.6))
-    assert (d > 0).all()
+    a, b = paired(breaches, dict(), dict(demand_shock_size=0.6))
+    assert (b > a).all()
 
 
 @pytest.mark.slow
@@ -295,8 +296,7 @@ def test_disclosure_brings_reported_nav_to_true_and_ends_the_stale_transfer():
         transfers.append([df["pc_stale_nav_transfer_usd"].sum() for df in arms])
         assert arms[0]["pc_redemptions_usd"].sum() > 0
     gaps, transfers = np.array(gaps), np.array(transfers)
-    d = gaps[:, 1] - gaps[:, 0]
-    assert (d < 0).all() and d.mean() < -3 * d.std(ddof=1) / np.sqrt(len(d))
+    assert (gaps[:, 1] < gaps[:, 0]).all() and paired_stats(gaps[:, 0], gaps[:, 1]).effect == -1
     assert (transfers[:, 0] > 0).all()
     assert np.abs(transfers[:, 1]).max() < 1e-6 * transfers[:, 0].min()
 

@@ -18,7 +18,7 @@ from aicredit.abm.gpu_loans import MARKET_LENDER
 from aicredit.models import AIEconomyModel
 from aicredit.models.scenario import scenario_names
 
-SCENARIOS = [s for s in scenario_names() if s != "synthetic"]
+SCENARIOS = scenario_names(large=False)           # synthetic (scale) is scaled down below
 
 
 def check_invariants(m, money0):

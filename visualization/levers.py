@@ -25,7 +25,8 @@ import os
 from dataclasses import dataclass, field
 
 from aicredit.models import AIEconomyModel, ScenarioError, load_scenario, scenario_names
-from aicredit.models.scenario import Scenario
+from aicredit.models.scenario import CHANNELS as SCENARIO_CHANNELS
+from aicredit.models.scenario import LARGE_ECONOMY_AGENTS, Scenario, economy_agents
 from aicredit.visualization import ALLOW_LARGE_ENV
 
 __all__ = ["LEVERS", "CHANNELS", "VizSession", "VizModel", "lever_overrides", "parse_seed",
@@ -33,15 +34,15 @@ __all__ = ["LEVERS", "CHANNELS", "VizSession", "VizModel", "lever_overrides", "p
            "LARGE_ECONOMY_AGENTS"]
 
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Scenario)}
-_DOCS = {f.name: f.metadata.get("doc", "") for f in dataclasses.fields(Scenario)}
 _META = {f.name: f.metadata for f in dataclasses.fields(Scenario)}
 
-#: The channel switches C1..C11, labelled from their documentation.
-CHANNELS = [n for n in _DEFAULTS if n[:1] == "c" and n[1:].split("_")[0].isdigit()]
+#: The channel switches C1..CN (the names of :data:`aicredit.models.scenario.CHANNELS`).
+CHANNELS = list(SCENARIO_CHANNELS)
 
 
 def _channel_label(name: str) -> str:
-    doc = _DOCS[name]
+    """The checkbox label: the switch's documentation without its sources, cut at 48 characters."""
+    doc = SCENARIO_CHANNELS[name].doc
     head = doc.split(" [")[0].rstrip(".")
     return head if len(head) <= 48 else head[:46] + "..."
 
@@ -82,16 +83,9 @@ LEVERS: dict[str, dict] = {
 for _name, _w in LEVERS.items():
     _w["value"] = _DEFAULTS[_name]
 
-#: An economy with more agents than this (institutions and saver cohorts, plus GPU loans) is
-#: large: minutes to build and step and gigabytes per browser session.
-LARGE_ECONOMY_AGENTS = 10_000
-
-
-def economy_size(scenario: Scenario) -> int:
-    """Agents of an economy, roughly: every counted sector (``n_*`` fields: institutions and
-    saver cohorts) plus the small neoclouds' GPU-backed loans."""
-    counts = sum(int(getattr(scenario, f)) for f in _DEFAULTS if f.startswith("n_"))
-    return counts + int(scenario.gpu_loans_per_neocloud) * int(scenario.n_small_neoclouds)
+#: An economy's agents (:func:`aicredit.models.scenario.economy_agents`); above
+#: LARGE_ECONOMY_AGENTS it is large: minutes to build and step and gigabytes per browser session.
+economy_size = economy_agents
 
 
 def large_allowed() -> bool:
@@ -109,8 +103,7 @@ def check_size(scenario: Scenario, name: str) -> None:
 def page_scenarios() -> list[str]:
     """The scenarios a visitor can choose: the shipped ones, without the large economies
     unless the server allows them."""
-    return [n for n in scenario_names()
-            if large_allowed() or economy_size(load_scenario(n)) <= LARGE_ECONOMY_AGENTS]
+    return scenario_names(large=large_allowed())
 
 
 def parse_seed(value) -> int:
@@ -192,7 +185,7 @@ def model_params(session: VizSession | None = None) -> dict:
 def lever_summary(model) -> str:
     """The values in force for the main levers, e.g. ``demand growth 0.8/yr, ...``."""
     p = model.p
-    off = [c.split("_")[0].upper() for c in CHANNELS if not getattr(p, c)]
+    off = [SCENARIO_CHANNELS[c].code for c in CHANNELS if not getattr(p, c)]
     return (f"demand growth {p.demand_growth_per_year:g}/yr; GPU generation every "
             f"{p.gpu_generation_months} months; GPU-loan origination LTV {p.gpu_loan_max_ltv:g}; "
             f"bank share to "

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import time
 from pathlib import Path
 
+from aicredit.models.atomic import fsync_dir, write_file_atomically
 from aicredit.models.sweep.common import LOCK, MANIFEST, SweepError, SweepSpec, param_kind
 
 __all__ = ["Dataset", "load_sweep"]
@@ -57,33 +57,6 @@ def settings(spec: SweepSpec) -> dict:
 _SETTING_NAMES = {"scenario": "scenario", "steps": "steps", "fixed": "fixed parameters",
                   "model": "model", "model_version": "model version",
                   "scenario_parameters": "scenario parameters"}
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Write via ``write(tmp_path)`` to a hidden temp file, fsync, and rename into place."""
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    _fsync_dir(path.parent)
 
 
 class Dataset:
@@ -199,10 +172,10 @@ class Dataset:
                 continue
             kept = table.filter(ok)
             if len(kept):
-                _atomic_write(part, lambda p, kept=kept: pq.write_table(kept, p))
+                write_file_atomically(part, lambda p, kept=kept: pq.write_table(kept, p))
             else:
                 part.unlink()
-                _fsync_dir(self.out)
+                fsync_dir(self.out)
             dropped += n_failed
         return dropped
 
@@ -213,7 +186,7 @@ class Dataset:
                 "schema": self._schema_desc(), **info,
                 "updated": time.strftime("%Y-%m-%dT%H:%M:%S")}
         text = json.dumps(data, indent=2, default=str) + "\n"
-        _atomic_write(self.out / MANIFEST, lambda p: p.write_text(text))
+        write_file_atomically(self.out / MANIFEST, lambda p: p.write_text(text))
 
     def write_part(self, rows: list[dict]) -> Path:
         import pyarrow as pa
@@ -222,7 +195,7 @@ class Dataset:
         index = max(existing, default=-1) + 1
         path = self.out / f"part-{index:06d}-{secrets.token_hex(3)}.parquet"
         table = pa.Table.from_pylist(rows, schema=self.schema)
-        _atomic_write(path, lambda p: pq.write_table(table, p))
+        write_file_atomically(path, lambda p: pq.write_table(table, p))
         self.written.update(r["run_id"] for r in rows)
         return path
 
