@@ -776,11 +776,6 @@ def _deal_text(key: str, value) -> str:
     return value
 
 
-def _channel_names() -> list[str]:
-    """The channel switches (``c1_...`` to ``c11_...``): what a deal may be conditioned on."""
-    return [k for k, f in _FIELDS.items() if f.type == "bool" and k[:1] == "c" and k[1:].split("_")[0].isdigit()]
-
-
 def parse_deal(i: int, value) -> Deal:
     """The ``i``-th ``[[deals]]`` table as a :class:`Deal`; a bad one raises
     :class:`ScenarioError` naming ``deals[i].key`` and the value."""
@@ -804,9 +799,9 @@ def parse_deal(i: int, value) -> Deal:
                   amount_bn=_check_number(key + "amount_bn", value["amount_bn"], float, DEAL_AMOUNT_RANGE),
                   kind=_deal_text(key + "kind", value["kind"]))
     channel = value.get("channel", DEAL_OPTIONAL["channel"])
-    if channel != "" and channel not in _channel_names():
+    if channel != "" and channel not in CHANNELS:
         raise ScenarioError(f"scenario key '{key}channel' = {channel!r} is no channel switch"
-                            f"{did_you_mean(str(channel), _channel_names()) or ' (c1_... to c11_...)'}")
+                            f"{did_you_mean(str(channel), list(CHANNELS)) or ' (c1_... to c11_...)'}")
     return Deal(**fields, channel=channel)
 
 
