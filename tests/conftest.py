@@ -1,17 +1,37 @@
-"""Shared fixtures: a baseline model at step 0, and small helpers for running scenarios.
+"""Shared fixtures: runs of the model cached for the whole session, with the accounting
+invariants checked in every month of every run, and a few small builders.
+
+Tests obtain everything here as fixtures (never ``from tests.conftest import ...``):
+
+- ``run(scenario="baseline", steps=12, seed=0, before_step=None, **overrides)`` builds and
+  steps a model. Without ``before_step`` the run is **cached** for the session, keyed by its
+  arguments, so a run the tests need in several places (the winter, baseline and boom arms)
+  is simulated once per session (once per worker under pytest-xdist). A cached model is
+  shared: a test must only read it. Each handed-out model is checked after the test, and a
+  test that changed one (stepped it, wrote a claim down, paid from an account) errors at
+  teardown; such a test asks for ``run(..., fresh=True)`` instead.
+- every run, cached or fresh, checks the invariants of ``tests/test_invariants.py`` (money
+  conserved, claims the same on both sides, balance sheets balance, ...) at step 0 and after
+  every month, so they hold in every simulation the suite makes.
+- ``frame(m)``: the model's DataCollector frame; ``make_gpu_market(**kw)``: a small GPU
+  market for unit tests; ``write_off_loan_book``: a shock several tests inject.
 
 Markers (registered in pyproject.toml): ``slow`` (more than ~2 s), ``browser``, ``notebooks``
 and ``cluster``. A test carrying one of the last three is slow too (added here), so the quick
 loop ``python -m pytest -m "not slow"`` skips them all; ``scripts/test.sh`` runs everything.
+Tests that start processes or bind ports carry an ``xdist_group`` so that, under
+``pytest -n 2 --dist loadgroup``, each group runs on one worker, one test at a time.
 """
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 
+from aicredit.abm.gpu_loans import MARKET_LENDER
 from aicredit.abm.gpu_market import GPUMarket
-from aicredit.abm.units import BN  # noqa: F401  (re-exported for the tests)
 from aicredit.models import AIEconomyModel
-from aicredit.models.report import max_drawdown
 
 #: Markers that make a test slow whatever its own duration.
 IMPLY_SLOW = ("browser", "notebooks", "cluster")
@@ -25,50 +45,176 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+# --------------------------------------------------------------------------------------
+# accounting invariants, checked in every run
+# --------------------------------------------------------------------------------------
+def check_invariants(m, money0: float) -> None:
+    """Assert the accounting invariants of ``m`` (``money0``: the ledger total at step 0).
+
+    - Money is conserved: the sum of all ledger balances, outside accounts included, stays
+      constant to 1e-9 relative to the sum of absolute balances.
+    - Every claim is one number on both sides: summing claim values over holders equals
+      summing them over issuers; GPU loans held by lenders equal those owed by borrowers.
+    - Every balance sheet balances: assets = liabilities + equity, line by line.
+    - No live claim points at a failed institution; inside accounts never go negative; a
+      neocloud never pledges more GPUs than it owns.
+    """
+    ledger = m.ledger
+    assert abs(ledger.total() - money0) <= 1e-9 * ledger.scale(), f"money not conserved in month {m.steps}"
+    by_holder = sum(c.value_usd() for cs in m.claims.by_holder.values() for c in cs if c.is_liability)
+    by_issuer = sum(c.value_usd() for cs in m.claims.by_issuer.values() for c in cs if c.is_liability)
+    assert by_holder == pytest.approx(by_issuer, rel=1e-12, abs=1e-3)
+    book = m.gpu_loans
+    held = sum(f.gpu_loans_held_usd() for f in m.funds) + float(
+        book.debt[book.active & (book.lender == MARKET_LENDER)].sum())    # sold to the market
+    owed = sum(n.gpu_loans_owed_usd() for n in m.neoclouds)
+    assert held == pytest.approx(owed, rel=1e-12, abs=1e-3)
+    for a in m.institutions:
+        bs = a.balance_sheet()
+        assert bs["total_assets"] == pytest.approx(sum(bs["assets"].values()))
+        equity = bs["total_assets"] - bs["total_liabilities"]
+        assert equity == pytest.approx(a.equity_usd(), rel=1e-9, abs=1e-3)
+        # never negative, up to float rounding of simultaneous settlement at this scale
+        assert a.cash_usd >= -1e-6 - 1e-12 * max(bs["total_assets"], 1e9)
+        if a.defaulted:
+            assert not m.claims.by_holder.get(a) and not m.claims.by_issuer.get(a)
+    for n in m.neoclouds:
+        if n.defaulted:
+            assert not book.rows(borrower=n.index).size
+            continue
+        pledged = book.units_pledged(len(m.neoclouds), m.gpu_market.n_vintages)[n.index]
+        assert np.all(pledged <= n.gpu_units * (1 + 1e-9) + 1e-6)
+    for c in m.claims.all:
+        if not c.closed:
+            assert not getattr(c.holder, "defaulted", False)
+            assert not getattr(c.issuer, "defaulted", False)
+
+
+def simulate(scenario="baseline", steps=12, seed=0, before_step=None, **overrides):
+    """Build a model and step it ``steps`` months (``None``: the scenario's own ``steps``),
+    checking the invariants at step 0 and after every month; ``before_step(model, t)`` may
+    inject a shock before month t."""
+    m = AIEconomyModel(scenario, seed=seed, collect_agents=False, **overrides)
+    money0 = m.ledger.total()
+    check_invariants(m, money0)
+    for t in range(1, (m.p.steps if steps is None else steps) + 1):
+        if before_step is not None:
+            before_step(m, t)
+        m.step()
+        check_invariants(m, money0)
+    return m
+
+
+# --------------------------------------------------------------------------------------
+# the session's run cache
+# --------------------------------------------------------------------------------------
+def state_digest(m) -> tuple:
+    """Numbers that change whenever a test changes a model: months stepped, money moved
+    (the sum of absolute balances), defaults, loss events and the claims' values."""
+    claims = [c for c in m.claims.all if not c.closed]
+    collected = len(next(iter(m.datacollector.model_vars.values()), ()))
+    return (m.steps, m.ledger.scale(), len(m.default_events), len(m.losses.events), len(claims),
+            math.fsum(c.value_usd() for c in claims), collected)
+
+
+class RunCache:
+    """The model runs of the session, keyed by (scenario, seed, steps, overrides), each with
+    the :func:`state_digest` it had when it was made."""
+
+    def __init__(self):
+        self.runs: dict = {}
+        self.made = 0
+
+    @staticmethod
+    def key(scenario, steps, seed, overrides) -> tuple:
+        return (str(scenario), steps, seed, tuple(sorted((k, repr(v)) for k, v in overrides.items())))
+
+    def get(self, scenario, steps, seed, overrides):
+        key = self.key(scenario, steps, seed, overrides)
+        if key not in self.runs:
+            m = simulate(scenario, steps, seed, **overrides)
+            self.runs[key] = (m, state_digest(m))
+            self.made += 1
+        return key, self.runs[key][0]
+
+    def changed(self, key) -> bool:
+        """Whether the run of ``key`` differs from what it was made (it is then dropped, so
+        that the next test gets it anew)."""
+        m, digest = self.runs.get(key, (None, None))
+        if m is None or state_digest(m) == digest:
+            return False
+        del self.runs[key]
+        return True
+
+
+@pytest.fixture(scope="session")
+def run_cache():
+    """The session's :class:`RunCache` (one per xdist worker)."""
+    return RunCache()
+
+
+@pytest.fixture
+def run(run_cache):
+    """``run(scenario="baseline", steps=12, seed=0, before_step=None, fresh=False, **overrides)``:
+    a model stepped ``steps`` months (``None``: the scenario's own), invariants checked every
+    month. Cached for the session unless ``before_step`` or ``fresh`` is given; a cached model
+    is shared, so the test must only read it (checked at teardown)."""
+    handed = []
+
+    def run_(scenario="baseline", steps=12, seed=0, before_step=None, fresh=False, **overrides):
+        if before_step is not None or fresh:
+            return simulate(scenario, steps, seed, before_step, **overrides)
+        key, m = run_cache.get(scenario, steps, seed, overrides)
+        handed.append(key)
+        return m
+
+    yield run_
+    changed = sorted({key for key in handed if run_cache.changed(key)})
+    if changed:
+        pytest.fail(f"the test changed the cached run(s) {changed}: use run(..., fresh=True) for a "
+                    "model the test steps or shocks", pytrace=False)
+
+
+@pytest.fixture
+def frame():
+    """``frame(m)``: the model's DataCollector frame (one row per month, step 0 included)."""
+    return lambda m: m.datacollector.get_model_vars_dataframe()
+
+
 @pytest.fixture(scope="module")
 def baseline0():
     """The calibrated baseline at step 0 (read-only: tests must not step it)."""
     return AIEconomyModel("baseline", seed=0)
 
 
-def run(scenario="baseline", steps=12, seed=0, before_step=None, **params):
-    """Build and step a model; ``before_step(model, t)`` may inject a shock before step t."""
-    m = AIEconomyModel(scenario, seed=seed, collect_agents=False, **params)
-    for t in range(1, steps + 1):
-        if before_step is not None:
-            before_step(m, t)
-        m.step()
-    return m
+@pytest.fixture
+def make_gpu_market():
+    """``make_gpu_market(**kw)``: a small GPU market for unit tests (24 months, yearly
+    generations from month 9); keyword arguments override its parameters."""
+    def make(**kw) -> GPUMarket:
+        args = dict(steps=24, generation_months=12, first_release_step=9, unit_price_usd=40e3,
+                    release_value_drop=0.25, useful_life_months=72, rental_usd_per_hour=2.0,
+                    reference_utilisation=0.8, utilisation_elasticity=0.5,
+                    operating_cost_usd_per_hour=0.35, discount_rate_per_year=0.12,
+                    compute_per_ai_usd=1.0, depth_share=0.5, impact_persistence=0.5)
+        args.update(kw)
+        return GPUMarket(**args)
+    return make
 
 
-def frame(m):
-    """The model's DataCollector frame (one row per month, step 0 included)."""
-    return m.datacollector.get_model_vars_dataframe()
-
-
-def gpu_drawdown(m) -> float:
-    """Largest fall of the GPU price index from its running peak over the run."""
-    return max_drawdown(frame(m)["gpu_price_index"])
-
-
-def gpu_market(**kw) -> GPUMarket:
-    """A small GPU market for unit tests (24 months, yearly generations from month 9);
-    keyword arguments override its parameters."""
-    args = dict(steps=24, generation_months=12, first_release_step=9, unit_price_usd=40e3,
-                release_value_drop=0.25, useful_life_months=72, rental_usd_per_hour=2.0,
-                reference_utilisation=0.8, utilisation_elasticity=0.5,
-                operating_cost_usd_per_hour=0.35, discount_rate_per_year=0.12,
-                compute_per_ai_usd=1.0, depth_share=0.5, impact_persistence=0.5)
-    args.update(kw)
-    return GPUMarket(**args)
-
-
-def write_off_loan_book(m, funds, share: float, step: int) -> None:
-    """A shock used by several tests: ``funds`` lose ``share`` of their non-AI loans (other and
-    tech loans), each loss booked on the fund in ``step``."""
+def _write_off_loan_book(m, funds, share: float, step: int) -> None:
+    """``funds`` lose ``share`` of their non-AI loans (other and tech loans), each loss booked
+    on the fund in ``step``."""
     for f in funds:
         for c in f.claims_held():
             if c.kind in ("other_loan", "tech_loan"):
                 loss = share * c.value_usd()
                 c.write_down(loss)
                 m.losses.record(f, loss, c.issuer, c.kind, step)
+
+
+@pytest.fixture
+def write_off_loan_book():
+    """``write_off_loan_book(m, funds, share, step)``: a shock several tests inject, ``funds``
+    losing ``share`` of their non-AI loans in ``step``."""
+    return _write_off_loan_book

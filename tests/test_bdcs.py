@@ -13,7 +13,6 @@ from aicredit.abm.tech_credit import lend_to_tech
 from aicredit.models import AIEconomyModel
 from aicredit.models.calibration.private_credit import bdc_leverage, lp_funds
 from aicredit.models.scenario import ScenarioError, load_scenario
-from tests.conftest import run
 
 BN = 1e9
 SEEDS = range(8)
@@ -101,32 +100,32 @@ def test_a_bdc_covenant_is_its_legal_cap_and_lending_room_stops_at_its_target():
 
 
 # --- paired-seed sign tests in ai_winter -----------------------------------------------------
-def _winter(seed, **params):
+def _winter(run, seed, **params):
     m = run("ai_winter", steps=48, seed=seed, **params)
     df = m.datacollector.get_model_vars_dataframe()
     return (m.losses.by_category["banks"], df["bank_capital_ratio_min"].min(),
             m.defaults_by_sector().get("private_credit", 0))
 
 
-def _paired(arm_a: dict, arm_b: dict):
-    a = np.array([_winter(s, **arm_a) for s in SEEDS])
-    b = np.array([_winter(s, **arm_b) for s in SEEDS])
+def _paired(run, arm_a: dict, arm_b: dict):
+    a = np.array([_winter(run, s, **arm_a) for s in SEEDS])
+    b = np.array([_winter(run, s, **arm_b) for s in SEEDS])
     return b - a
 
 
 @pytest.mark.slow
-def test_bdcs_carry_the_winter_to_bank_capital():
+def test_bdcs_carry_the_winter_to_bank_capital(run):
     """With BDCs banks lose on their facilities and the weakest bank's capital falls further
     than when the same loans sit in the LP-owned funds (8 paired seeds, 48 months)."""
-    d = _paired(dict(n_pc_bdcs=0), dict())
+    d = _paired(run, dict(n_pc_bdcs=0), dict())
     assert d[:, 0].mean() > 0 and (d[:, 0] >= 0).all()             # bank losses
     assert d[:, 1].mean() < 0                                       # lowest bank capital ratio
     assert d[:, 2].sum() > 0                                        # vehicles fail
 
 
 @pytest.mark.slow
-def test_more_levered_bdcs_fail_more_and_cost_banks_more():
-    d = _paired(dict(), dict(pc_bdc_debt_to_equity=1.4))
+def test_more_levered_bdcs_fail_more_and_cost_banks_more(run):
+    d = _paired(run, dict(), dict(pc_bdc_debt_to_equity=1.4))
     assert d[:, 0].mean() > 0
     assert d[:, 1].mean() < 0
     assert d[:, 2].mean() > 0

@@ -9,7 +9,6 @@ from aicredit.abm.claims import EquityClaim
 from aicredit.abm.default import resolve_default
 from aicredit.models import AIEconomyModel
 from aicredit.models.report import summary
-from tests.conftest import run
 
 SEEDS = range(8)
 
@@ -56,7 +55,7 @@ def test_a_listed_failure_is_split_between_savers_and_other_shareholders():
     assert sum(s.realised_loss_usd for s in m.savers) == pytest.approx(pool_part, rel=1e-6)
 
 
-def test_panic_turns_mark_to_market_losses_into_realised_ones():
+def test_panic_turns_mark_to_market_losses_into_realised_ones(run):
     m = run("baseline", steps=8, demand_shock_step=2, demand_shock_size=0.7,
             saver_panic_drawdown_mean=0.05)
     df = m.datacollector.get_model_vars_dataframe()
