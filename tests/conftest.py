@@ -15,6 +15,9 @@ Tests obtain everything here as fixtures (never ``from tests.conftest import ...
   every month, so they hold in every simulation the suite makes.
 - ``frame(m)``: the model's DataCollector frame; ``make_gpu_market(**kw)``: a small GPU
   market for unit tests; ``write_off_loan_book``: a shock several tests inject.
+- ``run_main(argv, capsys)`` runs the command line in-process; ``assert_usage_error`` checks
+  its one-line usage errors; ``custom_models`` registers the sweep tests' models
+  (``tests/sweep_models.py``) for a test and the processes it starts.
 
 Markers (registered in pyproject.toml): ``slow`` (more than ~2 s), ``browser``, ``notebooks``
 and ``cluster``. A test carrying one of the last three is slow too (added here), so the quick
@@ -25,6 +28,8 @@ Tests that start processes or bind ports carry an ``xdist_group`` so that, under
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,6 +37,11 @@ import pytest
 from aicredit.abm.gpu_loans import MARKET_LENDER
 from aicredit.abm.gpu_market import GPUMarket
 from aicredit.models import AIEconomyModel
+from aicredit.models.cli import main
+from tests.sweep_models import TEST_MODELS, register_models
+
+#: The checkout's root (the folder holding ``tests/``).
+ROOT = Path(__file__).resolve().parents[1]
 
 #: Markers that make a test slow whatever its own duration.
 IMPLY_SLOW = ("browser", "notebooks", "cluster")
@@ -175,7 +185,7 @@ def run(run_cache):
                     "model the test steps or shocks", pytrace=False)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def frame():
     """``frame(m)``: the model's DataCollector frame (one row per month, step 0 included)."""
     return lambda m: m.datacollector.get_model_vars_dataframe()
@@ -187,7 +197,7 @@ def baseline0():
     return AIEconomyModel("baseline", seed=0)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_gpu_market():
     """``make_gpu_market(**kw)``: a small GPU market for unit tests (24 months, yearly
     generations from month 9); keyword arguments override its parameters."""
@@ -213,8 +223,60 @@ def _write_off_loan_book(m, funds, share: float, step: int) -> None:
                 m.losses.record(f, loss, c.issuer, c.kind, step)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def write_off_loan_book():
     """``write_off_loan_book(m, funds, share, step)``: a shock several tests inject, ``funds``
     losing ``share`` of their non-AI loans in ``step``."""
     return _write_off_loan_book
+
+
+# --------------------------------------------------------------------------------------
+# the command line and the sweep tests' models
+# --------------------------------------------------------------------------------------
+def _run_main(argv, capsys):
+    """Run ``main`` in-process; return (exit code, stdout, stderr). argparse reports its own
+    errors with ``SystemExit(2)``; that is an exit code too."""
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="session")
+def run_main():
+    """``run_main(argv, capsys)``: the ``aicredit`` command run in-process, as
+    (exit code, stdout, stderr)."""
+    return _run_main
+
+
+def _assert_usage_error(code, out, err, *names, one_line=True):
+    """Exit code 2, no traceback, a single error line naming each of ``names``."""
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in err
+    lines = [ln for ln in err.splitlines() if "error:" in ln]
+    assert len(lines) == 1, err
+    for name in names:
+        assert str(name) in lines[0], f"{name!r} not in {lines[0]!r}"
+    if one_line:
+        assert err.strip() == lines[0].strip(), f"stderr is not one line: {err!r}"
+
+
+@pytest.fixture(scope="session")
+def assert_usage_error():
+    """``assert_usage_error(code, out, err, *names, one_line=True)``: exit code 2, no
+    traceback, a single error line naming each of ``names``."""
+    return _assert_usage_error
+
+
+@pytest.fixture
+def custom_models(tmp_path, monkeypatch):
+    """The test models of ``tests/sweep_models.py`` registered for sweeps, in this process, its
+    spawned workers and any subprocess (sweep command, Dask scheduler and workers) the test
+    starts."""
+    site = register_models(tmp_path / "site", TEST_MODELS)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(site), str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    return TEST_MODELS

@@ -1,8 +1,8 @@
 """Sweeps: outputs, samples, identical results on every executor, resume, failures, bad files.
 
-The model classes below are importable (``tests.test_sweep:...``) so spawned worker processes
-can build them: a failing model, one that kills its worker process, and a slow one for the
-kill-and-resume tests.
+The test models (a failing model, one that kills its worker process, a slow one for the
+kill-and-resume tests) are in ``tests/sweep_models.py``, registered by the ``custom_models``
+fixture of ``tests/conftest.py``.
 """
 from __future__ import annotations
 
@@ -22,71 +22,10 @@ from aicredit.models import AIEconomyModel
 from aicredit.models.cli import main
 from aicredit.models.report import MODEL_VERSION, summary
 from aicredit.models.sweep import SweepError, build_runs, load_spec, load_sweep, run_sweep, spec_from_dict
+from tests.sweep_models import FlakyModel
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 6
-
-
-class FailingModel(AIEconomyModel):
-    """Raises in its third month when the seed is 1."""
-
-    def step(self):
-        if self.seed_value == 1 and self.steps == 2:
-            raise RuntimeError("boom at month 3")
-        super().step()
-
-
-class FlakyModel(AIEconomyModel):
-    """Fails for seed 1 while ``FlakyModel.broken`` (a transient cause, e.g. memory)."""
-
-    broken = True
-
-    def step(self):
-        if self.broken and self.seed_value == 1:
-            raise MemoryError("out of memory")
-        super().step()
-
-
-class CrashingModel(AIEconomyModel):
-    """Kills its own process (as the OOM killer would) when the seed is 1."""
-
-    def step(self):
-        if self.seed_value == 1:
-            os._exit(3)
-        super().step()
-
-
-class SlowModel(AIEconomyModel):
-    def step(self):
-        time.sleep(0.03)
-        super().step()
-
-
-#: The test models under the names a sweep file gives them (registered by :func:`custom_models`).
-TEST_MODELS = {"failing": "tests.test_sweep:FailingModel", "flaky": "tests.test_sweep:FlakyModel",
-               "crashing": "tests.test_sweep:CrashingModel", "slow": "tests.test_sweep:SlowModel"}
-
-
-def register_models(site: Path, models: dict[str, str]) -> Path:
-    """An installed package, as far as ``importlib.metadata`` can tell (its metadata only, in
-    ``site``), that registers ``models`` in the ``aicredit.models`` entry-point group."""
-    dist = site / "aicredit_test_models-0.dist-info"
-    dist.mkdir(parents=True, exist_ok=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: aicredit-test-models\nVersion: 0\n")
-    (dist / "entry_points.txt").write_text(
-        "[aicredit.models]\n" + "".join(f"{n} = {t}\n" for n, t in models.items()))
-    return site
-
-
-@pytest.fixture
-def custom_models(tmp_path, monkeypatch):
-    """The test models registered for sweeps, in this process, its spawned workers and any
-    subprocess (sweep command, Dask scheduler and workers) the test starts."""
-    site = register_models(tmp_path / "site", TEST_MODELS)
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        [str(site), str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
-    return TEST_MODELS
 
 
 def small(**over) -> dict:
