@@ -22,8 +22,9 @@ Tests obtain everything here as fixtures (never ``from tests.conftest import ...
 Markers (registered in pyproject.toml): ``slow`` (more than ~2 s), ``browser``, ``notebooks``
 and ``cluster``. A test carrying one of the last three is slow too (added here), so the quick
 loop ``python -m pytest -m "not slow"`` skips them all; ``scripts/test.sh`` runs everything.
-Tests that start processes or bind ports carry an ``xdist_group`` so that, under
-``pytest -n 2 --dist loadgroup``, each group runs on one worker, one test at a time.
+Tests that start processes or bind ports carry an ``xdist_group`` (see ``GROUP_OF_MARKER``) so
+that, under ``pytest -n 2 --dist loadgroup`` (``scripts/test.sh``), each group runs on one
+worker, one test at a time.
 """
 from __future__ import annotations
 
@@ -46,13 +47,26 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Markers that make a test slow whatever its own duration.
 IMPLY_SLOW = ("browser", "notebooks", "cluster")
 
+#: The xdist group of the tests carrying a marker (unless they name one). Under
+#: ``pytest -n 2 --dist loadgroup`` a group runs on one worker, one test at a time:
+#: ``ports`` holds the tests that start a server, a browser, Jupyter kernels or a Dask
+#: scheduler (each picks a free port, and waits on it with a deadline that a second such test
+#: on two cores could break); ``pools`` (set in the test files) holds those that start pools
+#: of worker processes or kill and resume sweeps. Every other test is in its module's group,
+#: so a module's fixtures are built once, and its runs cached once, on one worker.
+GROUP_OF_MARKER = {"browser": "ports", "notebooks": "ports", "cluster": "ports"}
 
-@pytest.hookimpl(tryfirst=True)           # before `-m` deselects by marker
+
+@pytest.hookimpl(tryfirst=True)           # before `-m` deselects by marker, and before xdist groups
 def pytest_collection_modifyitems(config, items):
-    """Mark every browser, notebooks or cluster test slow as well."""
+    """Mark every browser, notebooks or cluster test slow as well, and put it in its xdist group."""
     for item in items:
         if any(item.get_closest_marker(name) for name in IMPLY_SLOW) and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
+        if not item.get_closest_marker("xdist_group"):
+            group = next((g for m, g in GROUP_OF_MARKER.items() if item.get_closest_marker(m)),
+                         item.nodeid.split("::")[0])
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 # --------------------------------------------------------------------------------------

@@ -13,7 +13,11 @@ import pytest
 
 from aicredit.models.scenario import scenario_names
 
-SCENARIOS = [s for s in scenario_names() if s != "synthetic"]
+#: The scenarios checked in the quick loop (the others in the full suite): the three arms most
+#: tests run; the quick loop's other runs are checked month by month all the same.
+QUICK = ("baseline", "ai_winter", "ai_boom")
+SCENARIOS = [s if s in QUICK else pytest.param(s, marks=pytest.mark.slow)
+             for s in scenario_names() if s != "synthetic"]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

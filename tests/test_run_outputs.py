@@ -41,6 +41,20 @@ def tiny_run(run_main):
     return tiny
 
 
+@pytest.fixture(autouse=True, scope="module")
+def placeholder_figure():
+    """A placeholder ``overview.<format>`` stands in for the report figure here, where the
+    output folder is what is tested (drawing the figure takes about a second; it is tested in
+    tests/test_report_figure.py and tests/test_cli.py)."""
+    def plot_run(model, out_dir, fmt="png"):
+        path = out_dir / f"overview.{fmt}"
+        path.write_bytes(b"placeholder")
+        return [path]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("aicredit.models.report.plot_run", plot_run)
+        yield
+
+
 def snapshot(folder: Path) -> dict:
     """Every entry under ``folder`` with its bytes and modification time (None if absent)."""
     if not folder.exists():

@@ -63,6 +63,7 @@ SPEC = {"scenario": "baseline", "steps": 8, "replications": 2,
 
 @pytest.mark.parametrize("method, points", [("sobol", 4 * (3 + 2)), ("morris", 4 * (3 + 1))])
 @pytest.mark.slow
+@pytest.mark.xdist_group("pools")          # a pool of worker processes (tests/conftest.py)
 def test_model_sensitivity_shapes_files_and_resume(tmp_path, method, points):
     report = {}
     t = run_sensitivity(SPEC, tmp_path, method, workers=2, progress=False, report=report)

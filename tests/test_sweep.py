@@ -170,6 +170,8 @@ def _without(d, key):
     return d
 
 
+@pytest.mark.slow                          # about 6 s: starts a pool of two worker processes
+@pytest.mark.xdist_group("pools")          # a pool of worker processes (tests/conftest.py)
 def test_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, custom_models):
     spec = small(model="failing")
     for workers in (1, 2):
@@ -221,6 +223,7 @@ def test_retry_failed_runs_them_again_and_replaces_their_rows(one_process, tmp_p
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pools")          # a pool of worker processes (tests/conftest.py)
 def test_a_run_that_kills_its_worker_is_recorded_and_others_finish(tmp_path, custom_models):
     spec = small(model="crashing")
     t0 = time.monotonic()
@@ -244,6 +247,7 @@ def _slow_sweep_file(tmp_path) -> Path:
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
 @pytest.mark.slow
+@pytest.mark.xdist_group("pools")          # a sweep command with two workers, killed on a deadline
 def test_kill_and_resume_every_run_exactly_once(tmp_path, sig, custom_models):
     path, out = _slow_sweep_file(tmp_path), tmp_path / "out"
     total = 45
