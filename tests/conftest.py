@@ -37,7 +37,7 @@ import pytest
 
 from aicredit.abm.gpu_loans import MARKET_LENDER
 from aicredit.abm.gpu_market import GPUMarket
-from aicredit.models import AIEconomyModel
+from aicredit.models import AIEconomyModel, load_scenario
 from aicredit.models.cli import main
 from tests.sweep_models import TEST_MODELS, register_models
 
@@ -52,7 +52,9 @@ IMPLY_SLOW = ("browser", "notebooks", "cluster")
 #: ``ports`` holds the tests that start a server, a browser, Jupyter kernels or a Dask
 #: scheduler (each picks a free port, and waits on it with a deadline that a second such test
 #: on two cores could break); ``pools`` (set in the test files) holds those that start pools
-#: of worker processes or kill and resume sweeps. Every other test is in its module's group,
+#: of worker processes or kill and resume sweeps; ``arms`` (in the test files) the paired-seed
+#: tests that share the full-horizon baseline, ``ai_winter`` and ``ai_boom`` runs of seeds 0-7,
+#: so that each is made once, on one worker. Every other test is in its module's group,
 #: so a module's fixtures are built once, and its runs cached once, on one worker.
 GROUP_OF_MARKER = {"browser": "ports", "notebooks": "ports", "cluster": "ports"}
 
@@ -154,6 +156,8 @@ class RunCache:
         return (str(scenario), steps, seed, tuple(sorted((k, repr(v)) for k, v in overrides.items())))
 
     def get(self, scenario, steps, seed, overrides):
+        if steps is None:            # the scenario's own horizon: the same run as asking for it
+            steps = load_scenario(scenario, **overrides).steps
         key = self.key(scenario, steps, seed, overrides)
         if key not in self.runs:
             m = simulate(scenario, steps, seed, **overrides)

@@ -148,7 +148,8 @@ def test_C3_collateral_spiral(on, frame):
 
 
 @pytest.mark.slow
-def test_C3_spiral_makes_the_winter_worse(frame):
+@pytest.mark.xdist_group("arms")           # shares the arms' cached runs (tests/conftest.py)
+def test_C3_spiral_makes_the_winter_worse(frame, run):
     """Paired seeds in ``ai_winter``: with the price impact of forced sales (C3 on) more
     neoclouds default than with covenants enforced at reference prices (C3 off): 2.67
     against 2.17 a run (seeds 0-5, model 0.3.0; +0.41 [0.13, 0.69] over 32 seeds in
@@ -160,12 +161,8 @@ def test_C3_spiral_makes_the_winter_worse(frame):
     the survivors' rents (capacity exit; the validation's C3 finding). Depth does show in the
     drawdown when the market is thin (``test_thinner_market_larger_drawdown``)."""
     seeds = range(6)
-    on = [AIEconomyModel("ai_winter", seed=s, collect_agents=False) for s in seeds]
-    off = [AIEconomyModel("ai_winter", seed=s, collect_agents=False, c3_collateral_spiral=False)
-           for s in seeds]
-    for m in on + off:
-        while m.running:
-            m.step()
+    on = [run("ai_winter", steps=None, seed=s) for s in seeds]
+    off = [run("ai_winter", steps=None, seed=s, c3_collateral_spiral=False) for s in seeds]
 
     def nc_defaults(m):
         return m.defaults_by_sector().get("neocloud", 0)

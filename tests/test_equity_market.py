@@ -129,11 +129,8 @@ def test_issued_equity_is_valued_like_the_business():
 SEEDS = range(8)
 
 
-def _final(scenario, seed, steps=None, **kw):
-    m = AIEconomyModel(scenario, seed=seed, collect_agents=False, **kw)
-    for _ in range(steps or m.p.steps):
-        m.step()
-    return m
+def _final(run, scenario, seed, steps=None, **kw):
+    return run(scenario, steps=steps, seed=seed, **kw)
 
 
 def _paired(a, b):
@@ -142,10 +139,11 @@ def _paired(a, b):
 
 
 @pytest.mark.slow
-def test_ai_index_winter_below_baseline_and_one_boom_above():
-    base = [_final("baseline", s).equity_market.index_history for s in SEEDS]
-    winter = [_final("ai_winter", s).equity_market.index_history for s in SEEDS]
-    boom = [_final("ai_boom", s).equity_market.index_history for s in SEEDS]
+@pytest.mark.xdist_group("arms")           # shares the arms' cached runs (tests/conftest.py)
+def test_ai_index_winter_below_baseline_and_one_boom_above(run):
+    base = [_final(run, "baseline", s).equity_market.index_history for s in SEEDS]
+    winter = [_final(run, "ai_winter", s).equity_market.index_history for s in SEEDS]
+    boom = [_final(run, "ai_boom", s).equity_market.index_history for s in SEEDS]
     mean, se = _paired([w[-1] for w in winter], [b[-1] for b in base])
     assert mean + 2 * se < 0
     assert all(w[-1] < 1 for w in winter)

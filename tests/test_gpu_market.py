@@ -104,6 +104,7 @@ SEEDS = range(8)
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("arms")           # shares the arms' cached runs (tests/conftest.py)
 def test_winter_lowers_gpu_prices_and_keeps_them_low(run):
     base = _index(run, "baseline", SEEDS, 72)
     winter = _index(run, "ai_winter", SEEDS, 72)

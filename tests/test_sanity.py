@@ -22,6 +22,7 @@ def outcomes(run, scenario):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("arms")           # shares the arms' cached runs (tests/conftest.py)
 def test_winter_has_more_defaults_and_larger_401k_losses_than_boom(run):
     boom, winter = outcomes(run, "ai_boom"), outcomes(run, "ai_winter")
     assert winter[:, 0].mean() > boom[:, 0].mean()

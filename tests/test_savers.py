@@ -167,18 +167,16 @@ def test_cached_unit_price_follows_listed_prices_and_wipe_outs():
     assert pool.price_usd() == fresh()
 
 
-def _winter(seed, **kw):
-    m = AIEconomyModel("ai_winter", seed=seed, collect_agents=False, **kw)
-    while m.running:
-        m.step()
-    return summary(m)
+def _winter(run, seed, **kw):
+    return summary(run("ai_winter", steps=None, seed=seed, **kw))
 
 
 @pytest.mark.slow
-def test_access_to_alternatives_raises_savers_private_credit_exposure_and_losses():
+@pytest.mark.xdist_group("arms")           # shares the arms' cached runs (tests/conftest.py)
+def test_access_to_alternatives_raises_savers_private_credit_exposure_and_losses(run):
     pc, lp = [], []
     for s in SEEDS:
-        on, off = _winter(s), _winter(s, allow_401k_alternatives=False)
+        on, off = _winter(run, s), _winter(run, s, allow_401k_alternatives=False)
         pc.append(on["savers_401k_pc_usd_end"] - off["savers_401k_pc_usd_end"])
         lp.append(on["losses_by_holder_usd"]["lp_401k"] - off["losses_by_holder_usd"]["lp_401k"])
     pc, lp = np.array(pc), np.array(lp)
