@@ -49,19 +49,25 @@ IMPLY_SLOW = ("browser", "notebooks", "cluster")
 
 #: The xdist group of the tests carrying a marker (unless they name one). Under
 #: ``pytest -n 2 --dist loadgroup`` a group runs on one worker, one test at a time:
-#: ``ports`` holds the tests that start a server, a browser, Jupyter kernels or a Dask
-#: scheduler (each picks a free port, and waits on it with a deadline that a second such test
-#: on two cores could break); ``pools`` (set in the test files) holds those that start pools
-#: of worker processes or kill and resume sweeps; ``arms`` (in the test files) the paired-seed
-#: tests that share the full-horizon baseline, ``ai_winter`` and ``ai_boom`` runs of seeds 0-7,
-#: so that each is made once, on one worker. Every other test is in its module's group,
-#: so a module's fixtures are built once, and its runs cached once, on one worker.
-GROUP_OF_MARKER = {"browser": "ports", "notebooks": "ports", "cluster": "ports"}
+#: ``ports`` holds the tests that start a server, a browser or a Dask scheduler (each picks a
+#: free port, and waits on it with a deadline that a second such test on two cores could
+#: break); ``notebooks`` the notebooks, whose Jupyter kernels take free ports from the OS too
+#: (a group of their own, so the two long chains run side by side); ``pools`` (set in the test
+#: files) the tests that start pools of worker processes or kill and resume sweeps; ``arms``
+#: (in the test files) the paired-seed tests that share the full-horizon baseline,
+#: ``ai_winter`` and ``ai_boom`` runs of seeds 0-7, so that each is made once, on one worker.
+#: Every other test is in its module's group, so a module's fixtures are built once, and its
+#: runs cached once, on one worker.
+GROUP_OF_MARKER = {"browser": "ports", "notebooks": "notebooks", "cluster": "ports"}
+
+#: The long groups, started first so that neither worker is left alone with one at the end.
+START_FIRST = ("notebooks", "ports", "pools", "arms")
 
 
 @pytest.hookimpl(tryfirst=True)           # before `-m` deselects by marker, and before xdist groups
 def pytest_collection_modifyitems(config, items):
-    """Mark every browser, notebooks or cluster test slow as well, and put it in its xdist group."""
+    """Mark every browser, notebooks or cluster test slow as well, put each test in its xdist
+    group, and start with the long groups."""
     for item in items:
         if any(item.get_closest_marker(name) for name in IMPLY_SLOW) and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
@@ -69,6 +75,9 @@ def pytest_collection_modifyitems(config, items):
             group = next((g for m, g in GROUP_OF_MARKER.items() if item.get_closest_marker(m)),
                          item.nodeid.split("::")[0])
             item.add_marker(pytest.mark.xdist_group(group))
+    first = {item: any(m.args and m.args[0] in START_FIRST for m in item.iter_markers("xdist_group"))
+             for item in items}
+    items.sort(key=lambda item: not first[item])          # stable: otherwise in collection order
 
 
 # --------------------------------------------------------------------------------------
