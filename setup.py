@@ -63,8 +63,10 @@ setup(
         "notebooks": ["nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6", "nbconvert>=7",
                       "dask[distributed]>=2024.1", "SALib>=1.5"],
         # ruff pinned to a minor release: its rules change between minors, and CI fails on lint
-        # mypy pinned exactly: each release changes what it infers, and CI fails on its errors
+        # mypy pinned exactly: each release changes what it infers, and CI fails on its errors;
+        # pytest-xdist runs the suite on two workers (scripts/test.sh: -n 2, groups by loadgroup)
         "test": ["pytest>=8", "ruff~=0.17.6", "mypy==2.4.1", "hypothesis>=6.100", "pytest-timeout>=2.2",
+                 "pytest-xdist~=3.8",
                  "playwright>=1.40",
                  "solara==1.58.2", "solara-assets==1.58.2", "ipyvuetify<3", "altair>=5",
                  "dask[distributed]>=2024.1", "SALib>=1.5",

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install everything the test suite needs, lint, and run every test: the README's test command.
-#  - the package with its test extras (pytest, ruff, hypothesis, playwright, solara, dask, SALib,
-#    nbclient)
+#  - the package with its test extras (pytest, pytest-xdist, ruff, hypothesis, playwright, solara,
+#    dask, SALib, nbclient)
 #  - Debian's Chromium for the real-browser test (Playwright's own browser download does not
 #    work on machines without internet access; it drives /usr/bin/chromium instead)
 set -eu
@@ -19,5 +19,7 @@ python -m pip install -q -e ".[test]"
 python -m ruff check .
 # the type checker on the engine (configured in pyproject.toml; the script maps abm/ to aicredit.abm)
 python scripts/typecheck.py
-# every test, slow ones included (the quick loop is `python -m pytest -m "not slow"`)
-exec python -m pytest "$@"
+# every test, slow ones included, on two pytest-xdist workers (pyproject.toml's `--dist loadgroup`
+# keeps the tests that bind ports or start process pools apart; tests/conftest.py). The quick
+# loop is `python -m pytest -n 2 -m "not slow"`; `sh scripts/test.sh -n 0` runs in one process.
+exec python -m pytest -n 2 "$@"

@@ -1,28 +1,221 @@
-"""Shared fixtures: a baseline model at step 0, and small helpers for running scenarios.
+"""Shared fixtures: runs of the model cached for the whole session, with the accounting
+invariants checked in every month of every run, and a few small builders.
+
+Tests obtain everything here as fixtures (never ``from tests.conftest import ...``):
+
+- ``run(scenario="baseline", steps=12, seed=0, before_step=None, **overrides)`` builds and
+  steps a model. Without ``before_step`` the run is **cached** for the session, keyed by its
+  arguments, so a run the tests need in several places (the winter, baseline and boom arms)
+  is simulated once per session (once per worker under pytest-xdist). A cached model is
+  shared: a test must only read it. Each handed-out model is checked after the test, and a
+  test that changed one (stepped it, wrote a claim down, paid from an account) errors at
+  teardown; such a test asks for ``run(..., fresh=True)`` instead.
+- every run, cached or fresh, checks the invariants of ``tests/test_invariants.py`` (money
+  conserved, claims the same on both sides, balance sheets balance, ...) at step 0 and after
+  every month, so they hold in every simulation the suite makes.
+- ``frame(m)``: the model's DataCollector frame; ``make_gpu_market(**kw)``: a small GPU
+  market for unit tests; ``write_off_loan_book``: a shock several tests inject.
+- ``run_main(argv, capsys)`` runs the command line in-process; ``assert_usage_error`` checks
+  its one-line usage errors; ``custom_models`` registers the sweep tests' models
+  (``tests/sweep_models.py``) for a test and the processes it starts.
 
 Markers (registered in pyproject.toml): ``slow`` (more than ~2 s), ``browser``, ``notebooks``
 and ``cluster``. A test carrying one of the last three is slow too (added here), so the quick
 loop ``python -m pytest -m "not slow"`` skips them all; ``scripts/test.sh`` runs everything.
+Tests that start processes or bind ports carry an ``xdist_group`` (see ``GROUP_OF_MARKER``) so
+that, under ``pytest -n 2 --dist loadgroup`` (``scripts/test.sh``), each group runs on one
+worker, one test at a time.
 """
 from __future__ import annotations
 
+import math
+import os
+from pathlib import Path
+
+import numpy as np
 import pytest
 
+from aicredit.abm.gpu_loans import MARKET_LENDER
 from aicredit.abm.markets.gpu import GPUMarket
-from aicredit.abm.units import BN  # noqa: F401  (re-exported for the tests)
-from aicredit.models import AIEconomyModel
-from aicredit.models.report import max_drawdown
+from aicredit.models import AIEconomyModel, load_scenario
+from aicredit.models.cli import main
+from tests.sweep_models import TEST_MODELS, register_models
+
+#: The checkout's root (the folder holding ``tests/``).
+ROOT = Path(__file__).resolve().parents[1]
 
 #: Markers that make a test slow whatever its own duration.
 IMPLY_SLOW = ("browser", "notebooks", "cluster")
 
+#: The xdist group of the tests carrying a marker (unless they name one). Under
+#: ``pytest -n 2 --dist loadgroup`` a group runs on one worker, one test at a time:
+#: ``ports`` holds the tests that start a server, a browser or a Dask scheduler (each picks a
+#: free port, and waits on it with a deadline that a second such test on two cores could
+#: break); ``notebooks`` the notebooks, whose Jupyter kernels take free ports from the OS too
+#: (a group of their own, so the two long chains run side by side); ``pools`` (set in the test
+#: files) the tests that start pools of worker processes or kill and resume sweeps; ``arms``
+#: (in the test files) the paired-seed tests that share the full-horizon baseline,
+#: ``ai_winter`` and ``ai_boom`` runs of seeds 0-7, so that each is made once, on one worker.
+#: Every other test is in its module's group, so a module's fixtures are built once, and its
+#: runs cached once, on one worker.
+GROUP_OF_MARKER = {"browser": "ports", "notebooks": "notebooks", "cluster": "ports"}
 
-@pytest.hookimpl(tryfirst=True)           # before `-m` deselects by marker
+#: The long groups, started first so that neither worker is left alone with one at the end.
+START_FIRST = ("notebooks", "ports", "pools", "arms")
+
+
+@pytest.hookimpl(tryfirst=True)           # before `-m` deselects by marker, and before xdist groups
 def pytest_collection_modifyitems(config, items):
-    """Mark every browser, notebooks or cluster test slow as well."""
+    """Mark every browser, notebooks or cluster test slow as well, put each test in its xdist
+    group, and start with the long groups."""
     for item in items:
         if any(item.get_closest_marker(name) for name in IMPLY_SLOW) and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
+        if not item.get_closest_marker("xdist_group"):
+            group = next((g for m, g in GROUP_OF_MARKER.items() if item.get_closest_marker(m)),
+                         item.nodeid.split("::")[0])
+            item.add_marker(pytest.mark.xdist_group(group))
+    first = {item: any(m.args and m.args[0] in START_FIRST for m in item.iter_markers("xdist_group"))
+             for item in items}
+    items.sort(key=lambda item: not first[item])          # stable: otherwise in collection order
+
+
+# --------------------------------------------------------------------------------------
+# accounting invariants, checked in every run
+# --------------------------------------------------------------------------------------
+def check_invariants(m, money0: float) -> None:
+    """Assert the accounting invariants of ``m`` (``money0``: the ledger total at step 0).
+
+    - Money is conserved: the sum of all ledger balances, outside accounts included, stays
+      constant to 1e-9 relative to the sum of absolute balances.
+    - Every claim is one number on both sides: summing claim values over holders equals
+      summing them over issuers; GPU loans held by lenders equal those owed by borrowers.
+    - Every balance sheet balances: assets = liabilities + equity, line by line.
+    - No live claim points at a failed institution; inside accounts never go negative; a
+      neocloud never pledges more GPUs than it owns.
+    """
+    ledger = m.ledger
+    assert abs(ledger.total() - money0) <= 1e-9 * ledger.scale(), f"money not conserved in month {m.steps}"
+    by_holder = sum(c.value_usd() for cs in m.claims.by_holder.values() for c in cs if c.is_liability)
+    by_issuer = sum(c.value_usd() for cs in m.claims.by_issuer.values() for c in cs if c.is_liability)
+    assert by_holder == pytest.approx(by_issuer, rel=1e-12, abs=1e-3)
+    book = m.gpu_loans
+    held = sum(f.gpu_loans_held_usd() for f in m.funds) + float(
+        book.debt[book.active & (book.lender == MARKET_LENDER)].sum())    # sold to the market
+    owed = sum(n.gpu_loans_owed_usd() for n in m.neoclouds)
+    assert held == pytest.approx(owed, rel=1e-12, abs=1e-3)
+    for a in m.institutions:
+        bs = a.balance_sheet()
+        assert bs["total_assets"] == pytest.approx(sum(bs["assets"].values()))
+        equity = bs["total_assets"] - bs["total_liabilities"]
+        assert equity == pytest.approx(a.equity_usd(), rel=1e-9, abs=1e-3)
+        # never negative, up to float rounding of simultaneous settlement at this scale
+        assert a.cash_usd >= -1e-6 - 1e-12 * max(bs["total_assets"], 1e9)
+        if a.defaulted:
+            assert not m.claims.by_holder.get(a) and not m.claims.by_issuer.get(a)
+    for n in m.neoclouds:
+        if n.defaulted:
+            assert not book.rows(borrower=n.index).size
+            continue
+        pledged = book.units_pledged(len(m.neoclouds), m.gpu_market.n_vintages)[n.index]
+        assert np.all(pledged <= n.gpu_units * (1 + 1e-9) + 1e-6)
+    for c in m.claims.all:
+        if not c.closed:
+            assert not getattr(c.holder, "defaulted", False)
+            assert not getattr(c.issuer, "defaulted", False)
+
+
+def simulate(scenario="baseline", steps=12, seed=0, before_step=None, **overrides):
+    """Build a model and step it ``steps`` months (``None``: the scenario's own ``steps``),
+    checking the invariants at step 0 and after every month; ``before_step(model, t)`` may
+    inject a shock before month t."""
+    m = AIEconomyModel(scenario, seed=seed, collect_agents=False, **overrides)
+    money0 = m.ledger.total()
+    check_invariants(m, money0)
+    for t in range(1, (m.p.steps if steps is None else steps) + 1):
+        if before_step is not None:
+            before_step(m, t)
+        m.step()
+        check_invariants(m, money0)
+    return m
+
+
+# --------------------------------------------------------------------------------------
+# the session's run cache
+# --------------------------------------------------------------------------------------
+def state_digest(m) -> tuple:
+    """Numbers that change whenever a test changes a model: months stepped, money moved
+    (the sum of absolute balances), defaults, loss events and the claims' values."""
+    claims = [c for c in m.claims.all if not c.closed]
+    collected = len(next(iter(m.datacollector.model_vars.values()), ()))
+    return (m.steps, m.ledger.scale(), len(m.default_events), len(m.losses.events), len(claims),
+            math.fsum(c.value_usd() for c in claims), collected)
+
+
+class RunCache:
+    """The model runs of the session, keyed by (scenario, seed, steps, overrides), each with
+    the :func:`state_digest` it had when it was made."""
+
+    def __init__(self):
+        self.runs: dict = {}
+        self.made = 0
+
+    @staticmethod
+    def key(scenario, steps, seed, overrides) -> tuple:
+        return (str(scenario), steps, seed, tuple(sorted((k, repr(v)) for k, v in overrides.items())))
+
+    def get(self, scenario, steps, seed, overrides):
+        if steps is None:            # the scenario's own horizon: the same run as asking for it
+            steps = load_scenario(scenario, **overrides).steps
+        key = self.key(scenario, steps, seed, overrides)
+        if key not in self.runs:
+            m = simulate(scenario, steps, seed, **overrides)
+            self.runs[key] = (m, state_digest(m))
+            self.made += 1
+        return key, self.runs[key][0]
+
+    def changed(self, key) -> bool:
+        """Whether the run of ``key`` differs from what it was made (it is then dropped, so
+        that the next test gets it anew)."""
+        m, digest = self.runs.get(key, (None, None))
+        if m is None or state_digest(m) == digest:
+            return False
+        del self.runs[key]
+        return True
+
+
+@pytest.fixture(scope="session")
+def run_cache():
+    """The session's :class:`RunCache` (one per xdist worker)."""
+    return RunCache()
+
+
+@pytest.fixture
+def run(run_cache):
+    """``run(scenario="baseline", steps=12, seed=0, before_step=None, fresh=False, **overrides)``:
+    a model stepped ``steps`` months (``None``: the scenario's own), invariants checked every
+    month. Cached for the session unless ``before_step`` or ``fresh`` is given; a cached model
+    is shared, so the test must only read it (checked at teardown)."""
+    handed = []
+
+    def run_(scenario="baseline", steps=12, seed=0, before_step=None, fresh=False, **overrides):
+        if before_step is not None or fresh:
+            return simulate(scenario, steps, seed, before_step, **overrides)
+        key, m = run_cache.get(scenario, steps, seed, overrides)
+        handed.append(key)
+        return m
+
+    yield run_
+    changed = sorted({key for key in handed if run_cache.changed(key)})
+    if changed:
+        pytest.fail(f"the test changed the cached run(s) {changed}: use run(..., fresh=True) for a "
+                    "model the test steps or shocks", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def frame():
+    """``frame(m)``: the model's DataCollector frame (one row per month, step 0 included)."""
+    return lambda m: m.datacollector.get_model_vars_dataframe()
 
 
 @pytest.fixture(scope="module")
@@ -31,44 +224,86 @@ def baseline0():
     return AIEconomyModel("baseline", seed=0)
 
 
-def run(scenario="baseline", steps=12, seed=0, before_step=None, **params):
-    """Build and step a model; ``before_step(model, t)`` may inject a shock before step t."""
-    m = AIEconomyModel(scenario, seed=seed, collect_agents=False, **params)
-    for t in range(1, steps + 1):
-        if before_step is not None:
-            before_step(m, t)
-        m.step()
-    return m
+@pytest.fixture(scope="session")
+def make_gpu_market():
+    """``make_gpu_market(**kw)``: a small GPU market for unit tests (24 months, yearly
+    generations from month 9); keyword arguments override its parameters."""
+    def make(**kw) -> GPUMarket:
+        args = dict(steps=24, generation_months=12, first_release_step=9, unit_price_usd=40e3,
+                    release_value_drop=0.25, useful_life_months=72, rental_usd_per_hour=2.0,
+                    reference_utilisation=0.8, utilisation_elasticity=0.5,
+                    operating_cost_usd_per_hour=0.35, discount_rate_per_year=0.12,
+                    compute_per_ai_usd=1.0, depth_share=0.5, impact_persistence=0.5)
+        args.update(kw)
+        return GPUMarket(**args)
+    return make
 
 
-def frame(m):
-    """The model's DataCollector frame (one row per month, step 0 included)."""
-    return m.datacollector.get_model_vars_dataframe()
-
-
-def gpu_drawdown(m) -> float:
-    """Largest fall of the GPU price index from its running peak over the run."""
-    return max_drawdown(frame(m)["gpu_price_index"])
-
-
-def gpu_market(**kw) -> GPUMarket:
-    """A small GPU market for unit tests (24 months, yearly generations from month 9);
-    keyword arguments override its parameters."""
-    args = dict(steps=24, generation_months=12, first_release_step=9, unit_price_usd=40e3,
-                release_value_drop=0.25, useful_life_months=72, rental_usd_per_hour=2.0,
-                reference_utilisation=0.8, utilisation_elasticity=0.5,
-                operating_cost_usd_per_hour=0.35, discount_rate_per_year=0.12,
-                compute_per_ai_usd=1.0, depth_share=0.5, impact_persistence=0.5)
-    args.update(kw)
-    return GPUMarket(**args)
-
-
-def write_off_loan_book(m, funds, share: float, step: int) -> None:
-    """A shock used by several tests: ``funds`` lose ``share`` of their non-AI loans (other and
-    tech loans), each loss booked on the fund in ``step``."""
+def _write_off_loan_book(m, funds, share: float, step: int) -> None:
+    """``funds`` lose ``share`` of their non-AI loans (other and tech loans), each loss booked
+    on the fund in ``step``."""
     for f in funds:
         for c in f.claims_held():
             if c.kind in ("other_loan", "tech_loan"):
                 loss = share * c.value_usd()
                 c.write_down(loss)
                 m.losses.record(f, loss, c.issuer, c.kind, step)
+
+
+@pytest.fixture(scope="session")
+def write_off_loan_book():
+    """``write_off_loan_book(m, funds, share, step)``: a shock several tests inject, ``funds``
+    losing ``share`` of their non-AI loans in ``step``."""
+    return _write_off_loan_book
+
+
+# --------------------------------------------------------------------------------------
+# the command line and the sweep tests' models
+# --------------------------------------------------------------------------------------
+def _run_main(argv, capsys):
+    """Run ``main`` in-process; return (exit code, stdout, stderr). argparse reports its own
+    errors with ``SystemExit(2)``; that is an exit code too."""
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="session")
+def run_main():
+    """``run_main(argv, capsys)``: the ``aicredit`` command run in-process, as
+    (exit code, stdout, stderr)."""
+    return _run_main
+
+
+def _assert_usage_error(code, out, err, *names, one_line=True):
+    """Exit code 2, no traceback, a single error line naming each of ``names``."""
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in err
+    lines = [ln for ln in err.splitlines() if "error:" in ln]
+    assert len(lines) == 1, err
+    for name in names:
+        assert str(name) in lines[0], f"{name!r} not in {lines[0]!r}"
+    if one_line:
+        assert err.strip() == lines[0].strip(), f"stderr is not one line: {err!r}"
+
+
+@pytest.fixture(scope="session")
+def assert_usage_error():
+    """``assert_usage_error(code, out, err, *names, one_line=True)``: exit code 2, no
+    traceback, a single error line naming each of ``names``."""
+    return _assert_usage_error
+
+
+@pytest.fixture
+def custom_models(tmp_path, monkeypatch):
+    """The test models of ``tests/sweep_models.py`` registered for sweeps, in this process, its
+    spawned workers and any subprocess (sweep command, Dask scheduler and workers) the test
+    starts."""
+    site = register_models(tmp_path / "site", TEST_MODELS)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(site), str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    return TEST_MODELS

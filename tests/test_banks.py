@@ -13,7 +13,6 @@ import pytest
 from aicredit.abm.agents.bank import merton_pd
 from aicredit.models import AIEconomyModel
 from aicredit.models.stats import paired_stats
-from tests.conftest import run, write_off_loan_book
 
 SEEDS = range(8)
 
@@ -161,9 +160,9 @@ def test_senior_abs_marked_down_when_the_lessee_walks_away():
     assert bank.allowance_usd["abs"] > 0
 
 
-def test_a_bank_below_its_buffer_buys_no_new_abs():
+def test_a_bank_below_its_buffer_buys_no_new_abs(run):
     """A bank in a credit crunch does not take the senior tranche of a new SPV (C6)."""
-    m = run("baseline", steps=11, seed=0)
+    m = run("baseline", steps=11, seed=0, fresh=True)
     for b in m.banks:
         push_below(b, 0.06)
         b.cutting = True
@@ -182,7 +181,7 @@ def _min_ratio(m):
 
 
 @pytest.mark.slow
-def test_a_deep_winter_lowers_bank_capital_below_its_opening_ratio():
+def test_a_deep_winter_lowers_bank_capital_below_its_opening_ratio(run):
     """Before provisions the lowest ratio equalled the opening one in every run; now a deep
     winter's provisions take it below, and lower than in the ordinary winter, seed by seed."""
     base, deep = [], []
@@ -194,16 +193,20 @@ def test_a_deep_winter_lowers_bank_capital_below_its_opening_ratio():
     assert paired_stats(base, deep).effect == -1          # the t interval lies below 0
 
 
-def fund_collapse(step, share=0.9):
-    """Every fund loses ``share`` of its non-AI loans at ``step``, while its lines are drawn."""
-    def shock(m, t):
-        if t == step:
-            write_off_loan_book(m, m.funds, share, t)
-    return shock
+@pytest.fixture
+def fund_collapse(write_off_loan_book):
+    """``fund_collapse(step, share=0.9)``: a shock, every fund losing ``share`` of its non-AI
+    loans at ``step``, while its lines are drawn."""
+    def collapse(step, share=0.9):
+        def shock(m, t):
+            if t == step:
+                write_off_loan_book(m, m.funds, share, t)
+        return shock
+    return collapse
 
 
 @pytest.mark.slow
-def test_capping_bank_lending_to_private_credit_lowers_bank_losses_when_funds_fail():
+def test_capping_bank_lending_to_private_credit_lowers_bank_losses_when_funds_fail(fund_collapse, run):
     """Funds fail while their lines are drawn (month 3): with the 1% cap [F31] the banks'
     losses are smaller, seed by seed. (The tech book does not grow here: its growth is paid
     for with new LP equity, which would cushion the funds against the constructed collapse.)"""

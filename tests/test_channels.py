@@ -10,8 +10,8 @@ import pytest
 
 from aicredit.abm.default import resolve_default
 from aicredit.models import AIEconomyModel
+from aicredit.models.report import max_drawdown
 from aicredit.models.scenario import CHANNELS
-from tests.conftest import frame, gpu_drawdown, run, write_off_loan_book
 
 
 def named(m, name):
@@ -26,19 +26,23 @@ def fail_at(step, name):
     return shock
 
 
-def loan_book_collapse(step, fund_name, share=0.95):
-    """A shock: ``share`` of a fund's non-AI loan book is lost at ``step`` (it turns insolvent)."""
-    def shock(m, t):
-        if t == step:
-            write_off_loan_book(m, [named(m, fund_name)], share, t)
-    return shock
+@pytest.fixture
+def loan_book_collapse(write_off_loan_book):
+    """``loan_book_collapse(step, fund_name, share=0.95)``: a shock, ``share`` of a fund's
+    non-AI loan book lost at ``step`` (it turns insolvent)."""
+    def collapse(step, fund_name, share=0.95):
+        def shock(m, t):
+            if t == step:
+                write_off_loan_book(m, [named(m, fund_name)], share, t)
+        return shock
+    return collapse
 
 
 TECH_LOSS = dict(tech_credit_loss_step=2, tech_credit_loss_share=0.5)
 
 
 @pytest.mark.parametrize("on", [True, False])
-def test_C1_demand_to_compute(on):
+def test_C1_demand_to_compute(on, frame, run):
     """C1: a demand collapse leaves labs unable to pay compute; clouds lose that revenue."""
     m = run("baseline", steps=30, demand_shock_step=2, demand_shock_size=0.95,
             outside_investor_appetite=0.0, c1_demand_to_compute=on)
@@ -52,7 +56,7 @@ def test_C1_demand_to_compute(on):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("shock", [0.3, 0.6])
-def test_C1_labs_fail_in_a_winter_only_with_the_channel_on(shock):
+def test_C1_labs_fail_in_a_winter_only_with_the_channel_on(shock, frame, run):
     """Paired seeds in ``ai_winter`` (demand falls 30% in month 18) and a deeper one (60%):
     with C1 on, labs whose revenue falls short of their take-or-pay compute contracts
     [F14, F15] and whose rounds investors no longer fill [F18] default, leaving their clouds
@@ -80,7 +84,7 @@ def test_C1_labs_fail_in_a_winter_only_with_the_channel_on(shock):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("channel", CHANNELS)
-def test_every_ablation_runs_the_whole_winter(channel):
+def test_every_ablation_runs_the_whole_winter(channel, frame):
     """Each channel switched off runs ``ai_winter``'s full horizon, money conserved.
 
     (With C2 off, spot buyers take over a lapsed contract; at its next renewal they are the
@@ -108,7 +112,7 @@ def test_the_channel_registry_is_every_switch_with_its_code():
 
 
 @pytest.mark.parametrize("on", [True, False])
-def test_C2_customer_concentration(on):
+def test_C2_customer_concentration(on, frame, run):
     """C2: hyperscalers let rented capacity lapse at renewal (step 12); the neoclouds lose
     their main customer's revenue (Microsoft is 70% of CoreWeave's [F9])."""
     m = run("baseline", steps=14, spv_walkaway_threshold=9.0, c9_spvs=False,
@@ -123,7 +127,7 @@ def test_C2_customer_concentration(on):
 
 
 @pytest.mark.parametrize("on", [True, False])
-def test_C3_collateral_spiral(on):
+def test_C3_collateral_spiral(on, frame):
     """C3: a generation release that cuts the rental rate of older GPUs by 60% brings margin
     calls, and borrowers short of cash for a strict cure (LTV 0.3) sell collateral, in both
     arms (the loan covenants are enforced either way); only with C3 on do the sales move
@@ -147,7 +151,8 @@ def test_C3_collateral_spiral(on):
 
 
 @pytest.mark.slow
-def test_C3_spiral_makes_the_winter_worse():
+@pytest.mark.xdist_group("arms")           # shares the arms' cached runs (tests/conftest.py)
+def test_C3_spiral_makes_the_winter_worse(frame, run):
     """Paired seeds in ``ai_winter``: with the price impact of forced sales (C3 on) more
     neoclouds default than with covenants enforced at reference prices (C3 off): 2.67
     against 2.17 a run (seeds 0-5, model 0.3.0; +0.41 [0.13, 0.69] over 32 seeds in
@@ -159,22 +164,21 @@ def test_C3_spiral_makes_the_winter_worse():
     the survivors' rents (capacity exit; the validation's C3 finding). Depth does show in the
     drawdown when the market is thin (``test_thinner_market_larger_drawdown``)."""
     seeds = range(6)
-    on = [AIEconomyModel("ai_winter", seed=s, collect_agents=False) for s in seeds]
-    off = [AIEconomyModel("ai_winter", seed=s, collect_agents=False, c3_collateral_spiral=False)
-           for s in seeds]
-    for m in on + off:
-        while m.running:
-            m.step()
+    on = [run("ai_winter", steps=None, seed=s) for s in seeds]
+    off = [run("ai_winter", steps=None, seed=s, c3_collateral_spiral=False) for s in seeds]
 
     def nc_defaults(m):
         return m.defaults_by_sector().get("neocloud", 0)
+
+    def gpu_drawdown(m):
+        return max_drawdown(frame(m)["gpu_price_index"])
 
     assert np.mean([nc_defaults(m) for m in on]) > np.mean([nc_defaults(m) for m in off])
     assert abs(np.mean([gpu_drawdown(m) for m in on]) - np.mean([gpu_drawdown(m) for m in off])) < 0.02
 
 
 @pytest.mark.parametrize("on", [True, False])
-def test_C4_rollover_risk(on):
+def test_C4_rollover_risk(on, frame, run):
     """C4: lenders refuse to roll maturing neocloud debt [F6]: principal falls due at once."""
     shocked = run("baseline", steps=12, rollover_base_share=0.0, c4_rollover_risk=on)
     calm = run("baseline", steps=12, c4_rollover_risk=False)
@@ -187,7 +191,7 @@ def test_C4_rollover_risk(on):
 
 
 @pytest.mark.parametrize("on", [True, False])
-def test_C5_private_credit_losses_reach_lps(on):
+def test_C5_private_credit_losses_reach_lps(on, run):
     """C5: a fund's credit losses reach its LPs' holdings and loss accounts."""
     m = run("baseline", steps=6, c5_pc_losses_to_lps=on, **TECH_LOSS)
     lp = sum(m.losses.by_category[k] for k in ("lp_insurers", "lp_pensions_endowments", "lp_401k"))
@@ -201,7 +205,7 @@ def test_C5_private_credit_losses_reach_lps(on):
 
 
 @pytest.mark.parametrize("on", [True, False])
-def test_C6_bank_credit_lines(on):
+def test_C6_bank_credit_lines(on, frame, loan_book_collapse, run):
     """C6: a failed fund's bank lines become bank losses; weak banks cut lines (crunch)."""
     m = run("baseline", steps=4, before_step=loan_book_collapse(2, "Blue Owl"),
             c6_bank_credit_lines=on)
@@ -217,7 +221,7 @@ def test_C6_bank_credit_lines(on):
 
 
 @pytest.mark.parametrize("on", [True, False])
-def test_C7_insurer_forced_sales(on):
+def test_C7_insurer_forced_sales(on, run):
     """C7: insurers below their solvency threshold sell private credit and ABS at a discount."""
     m = run("baseline", steps=1, insurer_solvency_min=5.0, c7_insurer_forced_sales=on)
     sold = sum(i.sold_usd for i in m.insurers)
@@ -230,7 +234,7 @@ def test_C7_insurer_forced_sales(on):
 
 
 @pytest.mark.parametrize("on", [True, False])
-def test_C8_circular_financing(on):
+def test_C8_circular_financing(on, run):
     """C8: Nvidia's stake in CoreWeave and its OpenAI tranches; a customer's failure is its loss."""
     m = run("baseline", steps=10, before_step=fail_at(4, "CoreWeave"), c8_circular_financing=on)
     nvidia_losses = sum(e["amount_usd"] for e in m.losses.events if e["holder"] == "Nvidia")
@@ -242,7 +246,7 @@ def test_C8_circular_financing(on):
 
 
 @pytest.mark.parametrize("on", [True, False])
-def test_C9_spvs(on):
+def test_C9_spvs(on, frame, run):
     """C9: a hyperscaler walks away from an SPV lease; the SPV's lenders take the loss."""
     m = run("baseline", steps=16, spv_walkaway_threshold=9.0, c2_customer_concentration=False,
             c9_spvs=on)
@@ -257,7 +261,7 @@ def test_C9_spvs(on):
 
 
 @pytest.mark.parametrize("on", [True, False])
-def test_C10_equity_market(on):
+def test_C10_equity_market(on, frame, run):
     """C10: a demand collapse moves AI stocks and, through the index, 401(k) balances."""
     m = run("baseline", steps=6, demand_shock_step=2, demand_shock_size=0.6, c10_equity_market=on)
     df = frame(m)
@@ -270,7 +274,7 @@ def test_C10_equity_market(on):
 
 
 @pytest.mark.parametrize("on", [True, False])
-def test_C11_policy_401k_access(on):
+def test_C11_policy_401k_access(on, run):
     """C11: with 401(k) access to alternatives [F34], a private-credit loss reaches savers."""
     m = run("baseline", steps=14, c11_policy=on, tech_credit_loss_step=12, tech_credit_loss_share=0.5)
     saver_pc = sum(c.value_usd() for c in m.claims.all if c.kind == "fund_share"
@@ -281,7 +285,7 @@ def test_C11_policy_401k_access(on):
         assert saver_pc == 0 and m.losses.by_category["lp_401k"] == 0
 
 
-def test_C11_gpu_haircut_lever_lowers_loan_to_value():
+def test_C11_gpu_haircut_lever_lowers_loan_to_value(run):
     """C11: a GPU-loan haircut lowers the LTV of new loans only while policy is on."""
     on = run("baseline", steps=3, gpu_loan_haircut=0.3)
     off = run("baseline", steps=3, gpu_loan_haircut=0.3, c11_policy=False)
@@ -291,7 +295,7 @@ def test_C11_gpu_haircut_lever_lowers_loan_to_value():
     assert np.allclose(new_on, 0.7 * 0.7) and np.allclose(new_off, 0.7)
 
 
-def test_credit_supply_tightens_after_losses():
+def test_credit_supply_tightens_after_losses(frame, run):
     """Credit supply: after private-credit losses, appetite falls and spreads on new GPU
     loans widen compared with the same run without the losses."""
     calm = run("baseline", steps=6)

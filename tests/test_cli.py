@@ -25,19 +25,6 @@ STEPS = 6
 SEED = 1
 
 
-def run_main(argv, capsys):
-    """Run ``main`` in-process; return (exit code, stdout, stderr).
-
-    argparse reports its own errors with ``SystemExit(2)``; that is an exit code too.
-    """
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def cli_command() -> list[str]:
     exe = shutil.which("aicredit")
     return [exe] if exe else [sys.executable, "-m", "aicredit.models.cli"]
@@ -49,22 +36,6 @@ def run_subprocess(args, cwd):
     env["MPLBACKEND"] = "Agg"
     return subprocess.run(cli_command() + [str(a) for a in args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
-
-
-def error_lines(err: str) -> list[str]:
-    return [ln for ln in err.splitlines() if "error:" in ln]
-
-
-def assert_usage_error(code, out, err, *names, one_line=True):
-    """Exit code 2, no traceback, a single error line naming each of ``names``."""
-    assert code == 2, (code, out, err)
-    assert "Traceback" not in err
-    lines = error_lines(err)
-    assert len(lines) == 1, err
-    for name in names:
-        assert str(name) in lines[0], f"{name!r} not in {lines[0]!r}"
-    if one_line:
-        assert err.strip() == lines[0].strip(), f"stderr is not one line: {err!r}"
 
 
 def reference_drawdown(values) -> float:
@@ -221,12 +192,12 @@ def test_subprocess_same_seed_as_in_process(tmp_path, run_dir):
                                   pd.read_parquet(in_dir / "model_vars.parquet"))
 
 
-def test_subprocess_usage_error(tmp_path):
+def test_subprocess_usage_error(tmp_path, assert_usage_error):
     proc = run_subprocess(["run", "--scenario", "no_such_scenario"], cwd=tmp_path)
     assert_usage_error(proc.returncode, proc.stdout, proc.stderr, "no_such_scenario")
 
 
-def test_scenarios_lists_every_shipped_scenario(capsys):
+def test_scenarios_lists_every_shipped_scenario(capsys, run_main):
     code, out, err = run_main(["scenarios"], capsys)
     assert code == 0
     listed = [ln.split()[0] for ln in out.splitlines() if ln.strip()]
@@ -237,12 +208,12 @@ def test_scenarios_lists_every_shipped_scenario(capsys):
 # --------------------------------------------------------------------------------------
 # user mistakes: exit code 2, one message naming the problem, no traceback
 # --------------------------------------------------------------------------------------
-def test_unknown_scenario(capsys):
+def test_unknown_scenario(capsys, assert_usage_error, run_main):
     code, out, err = run_main(["run", "--scenario", "atlantis", "--steps", 1], capsys)
     assert_usage_error(code, out, err, "atlantis")
 
 
-def test_bad_set_key(capsys):
+def test_bad_set_key(capsys, assert_usage_error, run_main):
     code, out, err = run_main(["run", "--steps", 1, "--set", "no_such_key=3"], capsys)
     assert_usage_error(code, out, err, "no_such_key")
 
@@ -255,31 +226,31 @@ def test_bad_set_key(capsys):
     ("c3_collateral_spiral=yes", "c3_collateral_spiral", "yes"),
     ("lab_demand_shares=[0.5, 0.5]", "lab_demand_shares", "[0.5, 0.5]"),
 ])
-def test_bad_set_value(capsys, item, key, value):
+def test_bad_set_value(capsys, item, key, value, assert_usage_error, run_main):
     code, out, err = run_main(["run", "--set", item], capsys)
     assert_usage_error(code, out, err, key, value)
 
 
-def test_set_without_equals(capsys):
+def test_set_without_equals(capsys, assert_usage_error, run_main):
     code, out, err = run_main(["run", "--steps", 1, "--set", "n_banks"], capsys)
     assert_usage_error(code, out, err, "--set", "n_banks")
 
 
-def test_bad_toml_file(capsys, tmp_path):
+def test_bad_toml_file(capsys, tmp_path, assert_usage_error, run_main):
     path = tmp_path / "broken.toml"
     path.write_text("steps = = 3\n")
     code, out, err = run_main(["run", "--scenario", path], capsys)
     assert_usage_error(code, out, err, str(path))
 
 
-def test_nested_table_file(capsys, tmp_path):
+def test_nested_table_file(capsys, tmp_path, assert_usage_error, run_main):
     path = tmp_path / "nested.toml"
     path.write_text("[banks]\nn = 3\n")
     code, out, err = run_main(["run", "--scenario", path], capsys)
     assert_usage_error(code, out, err, "banks")
 
 
-def test_missing_scenario_file(capsys, tmp_path):
+def test_missing_scenario_file(capsys, tmp_path, assert_usage_error, run_main):
     path = tmp_path / "nowhere.toml"
     code, out, err = run_main(["run", "--scenario", path], capsys)
     assert_usage_error(code, out, err, str(path))
@@ -294,7 +265,7 @@ def test_missing_scenario_file(capsys, tmp_path):
     (["--seed", "1.5"], ["--seed", "1.5"]),
     (["--seed", "abc"], ["--seed", "abc"]),
 ])
-def test_bad_steps_or_seed(capsys, args, names):
+def test_bad_steps_or_seed(capsys, args, names, assert_usage_error, run_main):
     code, out, err = run_main(["run"] + args, capsys)
     assert_usage_error(code, out, err, *names, one_line=False)
 
@@ -317,7 +288,7 @@ def test_steps_and_set_steps_must_agree(capsys):
     assert code == 2 and "--steps" in err and len(err.strip().splitlines()) == 1
 
 
-def test_version_prints_the_one_version_and_exits_0(capsys):
+def test_version_prints_the_one_version_and_exits_0(capsys, run_main):
     from aicredit.models.report import MODEL_VERSION
     from aicredit.models.version import __version__
     code, out, err = run_main(["--version"], capsys)

@@ -13,7 +13,6 @@ import pytest
 from aicredit.models.cli import EXTENSIONS
 from aicredit.models.docs import format_range
 from aicredit.models.scenario import PARAMETER_TABLE, Scenario, load_scenario, read_scenario_file
-from tests.test_cli import assert_usage_error, run_main
 
 PARAMETERS = [row["name"] for row in PARAMETER_TABLE()]
 
@@ -21,7 +20,7 @@ PARAMETERS = [row["name"] for row in PARAMETER_TABLE()]
 # --------------------------------------------------------------------------------------
 # a bare `aicredit`
 # --------------------------------------------------------------------------------------
-def test_bare_aicredit_prints_the_usage_and_every_command_on_one_line(capsys, monkeypatch):
+def test_bare_aicredit_prints_the_usage_and_every_command_on_one_line(capsys, monkeypatch, run_main):
     monkeypatch.setenv("COLUMNS", "80")             # argparse wraps help to the terminal width
     code, out, err = run_main([], capsys)
     assert code == 2, err                           # a command is missing: a usage error
@@ -40,7 +39,7 @@ def test_bare_aicredit_prints_the_usage_and_every_command_on_one_line(capsys, mo
 # --------------------------------------------------------------------------------------
 # aicredit params
 # --------------------------------------------------------------------------------------
-def test_params_lists_every_parameter_with_unit_range_default_and_source(capsys):
+def test_params_lists_every_parameter_with_unit_range_default_and_source(capsys, run_main):
     code, out, err = run_main(["params"], capsys)
     assert code == 0, err
     table, _, below = out.partition("\n\n")            # the dated deals are listed below the table
@@ -64,7 +63,7 @@ def test_params_lists_every_parameter_with_unit_range_default_and_source(capsys)
     assert (steps["default"], steps["unit"], steps["low"], steps["high"]) == ("72", "months", "1", "600")
 
 
-def test_params_scenario_shows_resolved_values_and_marks_the_changed_ones(capsys):
+def test_params_scenario_shows_resolved_values_and_marks_the_changed_ones(capsys, run_main):
     raw, _, _ = read_scenario_file("ai_winter")
     winter = load_scenario("ai_winter")
     changed_by_file = {k for k in raw if getattr(winter, k) != getattr(Scenario(), k)}
@@ -97,7 +96,7 @@ def test_params_scenario_shows_resolved_values_and_marks_the_changed_ones(capsys
     (["params", "--changed"], ["--changed", "--scenario"]),
     (["params", "--format", "tabel"], ["tabel", "did you mean 'table'?"]),
 ])
-def test_params_mistakes(capsys, argv, names):
+def test_params_mistakes(capsys, argv, names, assert_usage_error, run_main):
     code, out, err = run_main(argv, capsys)
     assert_usage_error(code, out, err, *names)
 
@@ -113,12 +112,13 @@ def test_params_mistakes(capsys, argv, names):
     (["run", "--set", "c3_colateral_spiral=false"], ["did you mean 'c3_collateral_spiral'?"]),
     (["run", "--set", "zzz=1"], ["unknown scenario key 'zzz'", "aicredit params"]),
 ])
-def test_did_you_mean_on_misspelt_commands_scenarios_and_keys(capsys, argv, names):
+def test_did_you_mean_on_misspelt_commands_scenarios_and_keys(capsys, argv, names, assert_usage_error,
+                                                              run_main):
     code, out, err = run_main(argv, capsys)
     assert_usage_error(code, out, err, *names)
 
 
-def test_did_you_mean_in_scenario_and_sweep_files(capsys, tmp_path):
+def test_did_you_mean_in_scenario_and_sweep_files(capsys, tmp_path, assert_usage_error, run_main):
     scenario = tmp_path / "typo.toml"
     scenario.write_text('base = "ai_winter"\ndemand_shok_size = 0.5\n')
     code, out, err = run_main(["run", "--scenario", scenario, "--steps", 1], capsys)
@@ -132,7 +132,8 @@ def test_did_you_mean_in_scenario_and_sweep_files(capsys, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_set_seed_points_at_the_seed_option_and_set_steps_is_a_parameter(capsys, tmp_path):
+def test_set_seed_points_at_the_seed_option_and_set_steps_is_a_parameter(capsys, tmp_path, assert_usage_error,
+                                                                         run_main):
     code, out, err = run_main(["run", "--set", "seed=3"], capsys)
     assert_usage_error(code, out, err, "--set seed=3", "--seed 3")
     assert "unknown" not in err
@@ -150,7 +151,7 @@ def test_set_seed_points_at_the_seed_option_and_set_steps_is_a_parameter(capsys,
 # --------------------------------------------------------------------------------------
 # --format without --out
 # --------------------------------------------------------------------------------------
-def test_format_without_out_is_refused_before_the_run(capsys, monkeypatch):
+def test_format_without_out_is_refused_before_the_run(capsys, monkeypatch, run_main, assert_usage_error):
     """``--format`` only chooses the format of the figure written into ``--out``; alone it
     would be ignored, so it is refused in one line naming it, before anything is simulated."""
     import aicredit.models.model as model_module

@@ -15,19 +15,21 @@ import aicredit.abm.markets.fire_sale
 from aicredit.abm.gpu_lending import origination_ltv, procyclical_ltv_factor
 from aicredit.abm.markets.gpu import NO_IMPACT_DEPTH, market_depth, units_outstanding
 from aicredit.models import AIEconomyModel
+from aicredit.models.report import max_drawdown
 from aicredit.models.stats import paired_stats
-from tests.conftest import frame, gpu_drawdown, gpu_market, run
 
 SEEDS = range(8)
 
 
-def market(**kw):
-    """The unit-test market with a depth worth testing (depth 2, turnover 0.1)."""
-    return gpu_market(**{**dict(compute_per_ai_usd=3.2, depth_share=2.0, turnover_per_month=0.1), **kw})
+@pytest.fixture
+def market(make_gpu_market):
+    """``market(**kw)``: the unit-test market with a depth worth testing (depth 2, turnover 0.1)."""
+    return lambda **kw: make_gpu_market(**{**dict(compute_per_ai_usd=3.2, depth_share=2.0,
+                                                  turnover_per_month=0.1), **kw})
 
 
 # --- market depth from what can trade --------------------------------------------------------
-def test_depth_is_levered_units_plus_turnover_of_the_rest():
+def test_depth_is_levered_units_plus_turnover_of_the_rest(market):
     gm = market()
     levered = np.array([100.0, 0.0, 50.0, 0, 0, 0, 0])[: gm.n_vintages]
     every = np.array([1100.0, 1000.0, 50.0, 0, 0, 0, 0])[: gm.n_vintages]
@@ -123,7 +125,7 @@ def test_procyclical_haircut_lowers_the_cure_target_passed_to_the_clearing(monke
     np.testing.assert_allclose(seen["margin"], m.p.gpu_loan_margin_ltv)
 
 
-def test_stricter_cure_sells_more_in_a_release_shock():
+def test_stricter_cure_sells_more_in_a_release_shock(run):
     """A release that cuts old GPUs' rental rate by 60% with cash-poor borrowers: a margin call
     that must restore LTV 0.3 sells more units than one that restores 0.6."""
     sold = {}
@@ -165,10 +167,10 @@ def paired(monkeypatch, a: dict, b: dict):
             while m.running:
                 m.step()
                 debt.append(float(m.gpu_loans.debt[m.gpu_loans.active].sum()))
-            df = frame(m)
+            df = m.datacollector.get_model_vars_dataframe()
             rows.append(dict(lent=total["usd"] / 1e9, calls=float(df["margin_calls"].sum()),
                              defaults=float(df["gpu_loan_defaults"].sum()),
-                             sold=float(df["units_fire_sold"].sum()), dd=gpu_drawdown(m),
+                             sold=float(df["units_fire_sold"].sum()), dd=max_drawdown(df["gpu_price_index"]),
                              debt=float(np.mean(debt)) / 1e9))
             monkeypatch.undo()
         out[name] = {k: np.array([r[k] for r in rows]) for k in rows[0]}

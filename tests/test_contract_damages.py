@@ -10,7 +10,7 @@ import aicredit.abm.default
 from aicredit.abm.claims import Contract, Debt, Seniority
 from aicredit.abm.contracts import rejection_damages_usd
 from aicredit.abm.default import resolve_default
-from tests.conftest import BN, run
+from aicredit.abm.units import BN
 
 CAP = SimpleNamespace(contract_damages_cap_years_min=1.0, contract_damages_cap_term_share=0.15,
                       contract_damages_cap_years_max=3.0)
@@ -43,12 +43,12 @@ def test_damages_of_a_contract_not_yet_started_and_the_no_damages_variant():
     assert rejection_damages_usd(c, 3, no_damages) == 0.0
 
 
-def test_failed_lab_leaves_its_cloud_a_capped_claim_paid_pro_rata():
+def test_failed_lab_leaves_its_cloud_a_capped_claim_paid_pro_rata(run):
     """xAI fails with a 60-month, 1 bn a month compute contract with Google and a 10 bn bond,
     and 4 bn in cash. Google's claim is a year of payments (12 bn: 15% of the 59 months left
     is less than a year), pari passu with the bond: both recover 4/22 of their claims and
     Google books the rest as a loss on the contract's damages."""
-    m = run(steps=1)
+    m = run(steps=1, fresh=True)
     lab, google = named(m, "xAI"), named(m, "Google")
     for c in list(m.claims.issued(lab)):
         m.claims.close(c)
@@ -69,9 +69,9 @@ def test_failed_lab_leaves_its_cloud_a_capped_claim_paid_pro_rata():
                                     ("bond_investors", "bond"): 10 * BN * (1 - ratio)})
 
 
-def test_no_damages_variant_ends_the_contract_without_a_claim():
+def test_no_damages_variant_ends_the_contract_without_a_claim(run):
     """With ``contract_damages_cap_years_max = 0`` the failed lab's contract just ends."""
-    m = run(steps=1, contract_damages_cap_years_max=0.0)
+    m = run(steps=1, contract_damages_cap_years_max=0.0, fresh=True)
     lab, google = named(m, "xAI"), named(m, "Google")
     for c in list(m.claims.issued(lab)):
         m.claims.close(c)
@@ -83,11 +83,11 @@ def test_no_damages_variant_ends_the_contract_without_a_claim():
     assert not [e for e in m.losses.events if e["holder"] == "Google"]
 
 
-def test_failed_neocloud_leaves_its_lessor_a_lease_damage_claim():
+def test_failed_neocloud_leaves_its_lessor_a_lease_damage_claim(run):
     """CoreWeave fails: its data-centre lessor (outside, ``suppliers``) claims its arrears and
     a capped year of rent [F8, R23], pari passu with CoreWeave's other unsecured creditors;
     what it does not recover would be booked on it; the lease's payments end."""
-    m = run(steps=3)
+    m = run(steps=3, fresh=True)
     cw = named(m, "CoreWeave")
     leases = [c for c in m.claims.issued(cw, "lease")]
     assert leases and all(c.holder.name == "suppliers" for c in leases)
@@ -104,10 +104,10 @@ def test_failed_neocloud_leaves_its_lessor_a_lease_damage_claim():
     assert {e["holder"] for e in m.losses.events if e["kind"] == "lease_damages"} <= {"suppliers"}
 
 
-def test_failed_hyperscaler_leaves_its_spv_a_lease_damage_claim():
+def test_failed_hyperscaler_leaves_its_spv_a_lease_damage_claim(run):
     """Meta fails: its Louisiana SPV's 48-month lease [F20] becomes the SPV's claim for a year
     of rent (15% of the term left is less), paid pro rata with Meta's other unsecured debt."""
-    m = run(steps=1)
+    m = run(steps=1, fresh=True)
     meta, spv = named(m, "Meta"), named(m, "Meta Louisiana SPV")
     lease = spv.lease()
     assert lease.issuer is meta
@@ -121,10 +121,10 @@ def test_failed_hyperscaler_leaves_its_spv_a_lease_damage_claim():
     assert spv.cash_usd > spv_cash
 
 
-def test_a_failed_provider_leaves_no_claim():
+def test_a_failed_provider_leaves_no_claim(run):
     """Google fails first: its contract with the lab ends with it; the lab's later failure
     gives Google nothing."""
-    m = run(steps=1)
+    m = run(steps=1, fresh=True)
     lab, google = named(m, "xAI"), named(m, "Google")
     contract = m.claims.add(Contract(holder=google, issuer=lab, kind="compute_contract",
                                      payment_usd_per_month=1 * BN, start_step=1, end_step=61))
@@ -140,7 +140,7 @@ def hyperscaler_contract_losses(m) -> float:
 
 
 @pytest.mark.slow
-def test_damages_raise_hyperscalers_contract_losses_when_openai_fails():
+def test_damages_raise_hyperscalers_contract_losses_when_openai_fails(run):
     """OpenAI fails in month 20 of a winter, in every paired seed: with damage claims Oracle
     and Amazon book a year of OpenAI's payments (less their recovery) instead of only the
     arrears. (Whether OpenAI fails of itself depends on the winter's depth; the failure is
@@ -158,7 +158,7 @@ def test_damages_raise_hyperscalers_contract_losses_when_openai_fails():
 
 
 @pytest.mark.slow
-def test_spv_tranches_lose_by_seniority_and_insurers_differ_from_outside_investors(monkeypatch):
+def test_spv_tranches_lose_by_seniority_and_insurers_differ_from_outside_investors(monkeypatch, run):
     """``ai_winter`` with hyperscalers walking away from every SPV lease: in each SPV default
     the senior tranche recovers at least as much (per dollar) as the mezzanine, the mezzanine
     as the junior, the junior as the fund loan, and a class recovers only once every class

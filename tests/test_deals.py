@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from aicredit.abm.units import BN
 from aicredit.models.model import AIEconomyModel
 from aicredit.models.scenario import DEALS_2025, ScenarioError, load_scenario
-from tests.conftest import BN, run
 
 IPO = dict(step=2, issuer="CoreWeave", investor="outside_investors", amount_bn=1.5, kind="ipo")
 
@@ -25,7 +25,7 @@ def test_baseline_file_lists_the_calibrated_deals():
 
 
 @pytest.mark.parametrize("step", [2, 4])
-def test_a_deal_moved_to_another_step_moves_the_issuance(step):
+def test_a_deal_moved_to_another_step_moves_the_issuance(step, run):
     deals = [dict(IPO, step=step)]
     before = run(steps=step - 1, deals=deals)
     assert ipo_claims(before) == []
@@ -33,11 +33,11 @@ def test_a_deal_moved_to_another_step_moves_the_issuance(step):
     assert len(ipo_claims(after)) == 1
 
 
-def test_without_the_deal_there_is_no_issuance():
+def test_without_the_deal_there_is_no_issuance(run):
     assert ipo_claims(run(steps=3, deals=[])) == []
 
 
-def test_a_deal_conditioned_on_a_channel_waits_for_the_switch():
+def test_a_deal_conditioned_on_a_channel_waits_for_the_switch(run):
     """The Anthropic round (C8): Nvidia holds Anthropic equity after step 10 only with C8 on."""
     def nvidia_stake(model):
         anthropic = model.institution("Anthropic")
@@ -79,7 +79,7 @@ def _string_constants(path):
             and id(n) not in docstrings}
 
 
-def test_the_engine_names_no_firm():
+def test_the_engine_names_no_firm(run):
     """Which firms deal, and which sells the GPUs, is scenario and calibration data: no string
     in the engine's code (abm/) is the name of a firm of the calibrated economy."""
     from pathlib import Path

@@ -7,7 +7,7 @@ import pytest
 from aicredit.abm.claims import Debt, Seniority
 from aicredit.abm.default import resolve_default
 from aicredit.abm.markets.gpu import market_depth
-from tests.conftest import BN, run
+from aicredit.abm.units import BN
 
 
 def named(m, name):
@@ -15,7 +15,7 @@ def named(m, name):
 
 
 @pytest.mark.parametrize("resale", [0.3, 0.45, 0.6])
-def test_spv_default_pays_tranches_by_strict_priority(resale):
+def test_spv_default_pays_tranches_by_strict_priority(resale, run):
     """An SPV whose lessee walked away: the building's sale pays the senior ABS tranche (the
     bank and outside investors pro rata), then the insurer's mezzanine tranche, then the
     outside investors' junior tranche, then the fund's subordinated loan [F22].
@@ -26,7 +26,7 @@ def test_spv_default_pays_tranches_by_strict_priority(resale):
     the senior tranche and part of the mezzanine, at 0.6 the ABS and part of the fund loan.
     Losses therefore fall on the fund loan first, then the junior, mezzanine and senior
     tranches, each on its holder."""
-    m = run(steps=1, dc_resale_share=resale)
+    m = run(steps=1, dc_resale_share=resale, fresh=True)
     spv = named(m, "Meta Louisiana SPV")
     claims = {c: c.value_usd() for c in m.claims.issued(spv) if c.is_liability}
     order = (Seniority.SECURED, Seniority.MEZZANINE, Seniority.JUNIOR, Seniority.SUBORDINATED)
@@ -67,9 +67,9 @@ def test_spv_default_pays_tranches_by_strict_priority(resale):
     assert spv.defaulted and m.default_events[-1]["name"] == spv.name
 
 
-def test_neocloud_default_liquidates_collateral_and_books_deficiency():
+def test_neocloud_default_liquidates_collateral_and_books_deficiency(run):
     """CoreWeave fails: its GPU loans are closed, collateral sold, shareholders wiped out."""
-    m = run(steps=3)
+    m = run(steps=3, fresh=True)
     cw = named(m, "CoreWeave")
     book = m.gpu_loans
     rows = book.rows(borrower=cw.index)
@@ -87,7 +87,7 @@ def test_neocloud_default_liquidates_collateral_and_books_deficiency():
             assert c.holder is not cw and c.issuer is not cw
 
 
-def test_dumps_outside_the_clearing_compound_and_persist_as_dislocation():
+def test_dumps_outside_the_clearing_compound_and_persist_as_dislocation(run):
     """GPUMarket.liquidation_price: two dumps of one vintage in a month fetch
     p0 e^(-a/d) and then p0 e^(-(a+b)/d); the market price and the dislocation carried into
     next month follow (C3 on). Without moving the market only the proceeds bear the impact."""
@@ -107,13 +107,13 @@ def test_dumps_outside_the_clearing_compound_and_persist_as_dislocation():
 
 
 @pytest.mark.parametrize("c3", [True, False])
-def test_collateral_dumped_after_a_default_moves_the_market_price(c3):
+def test_collateral_dumped_after_a_default_moves_the_market_price(c3, run):
     """CoreWeave fails: its collateral and then its other GPUs are sold; with C3 on each
     vintage's market price falls at least by the collateral's own impact
     p0 e^(-pledged/depth) (the estate's units and a thinner market after the sale push it
     further); with C3 off the market price does not move."""
     import numpy as np
-    m = run(steps=3, c3_collateral_spiral=c3)
+    m = run(steps=3, c3_collateral_spiral=c3, fresh=True)
     cw = named(m, "CoreWeave")
     book, gm = m.gpu_loans, m.gpu_market
     rows = book.rows(borrower=cw.index)
@@ -129,9 +129,9 @@ def test_collateral_dumped_after_a_default_moves_the_market_price(c3):
         np.testing.assert_array_equal(gm.price, p0)
 
 
-def test_pro_rata_within_a_class_and_losses_on_outside_holders():
+def test_pro_rata_within_a_class_and_losses_on_outside_holders(run):
     """Two senior creditors of equal claims recover the same amount from a thin estate."""
-    m = run(steps=1)
+    m = run(steps=1, fresh=True)
     lab = named(m, "xAI")
     for c in list(m.claims.issued(lab)):
         m.claims.close(c)
@@ -149,9 +149,9 @@ def test_pro_rata_within_a_class_and_losses_on_outside_holders():
     assert booked == pytest.approx({"bond_investors": 8e9, "Bank 1": 8e9})
 
 
-def test_failed_bank_depositors_made_whole_by_deposit_insurance():
+def test_failed_bank_depositors_made_whole_by_deposit_insurance(run):
     """A bank with negative equity fails; deposit insurance pays what depositors lose."""
-    m = run(steps=1)
+    m = run(steps=1, fresh=True)
     bank = named(m, "Bank 1")
     for c in bank.claims_held("other_loan"):
         c.write_down(0.9 * c.value_usd())
@@ -165,7 +165,7 @@ def test_failed_bank_depositors_made_whole_by_deposit_insurance():
     assert m.ledger.balance("depositors") > depositors_before
 
 
-def test_panic_sales_below_cost_are_savers_realised_losses():
+def test_panic_sales_below_cost_are_savers_realised_losses(run):
     """401(k) cohorts that panic-sell the AI index below what they paid book that loss; every
     loss on savers (panic sales, their share of a listed firm's wipe-out) is booked on them."""
     m = run(steps=6, demand_shock_step=2, demand_shock_size=0.6, saver_panic_drawdown_mean=0.03)
@@ -178,7 +178,7 @@ def test_panic_sales_below_cost_are_savers_realised_losses():
     assert calm.losses.by_category["savers_401k"] == 0.0
 
 
-def test_insurer_forced_sale_losses_carry_their_month():
+def test_insurer_forced_sale_losses_carry_their_month(run):
     """C7: an insurer below its threshold sells at a discount; the realised loss is booked in
     the month it happens (it was once logged as step -1)."""
     m = run("baseline", steps=3, insurer_solvency_min=50.0)

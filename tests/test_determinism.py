@@ -8,13 +8,17 @@ import pytest
 
 from aicredit.models.model import AIEconomyModel
 from aicredit.models.report import summary
-from tests.conftest import frame
 
 STEPS = 24
 
 
 def build(scenario, seed, steps=STEPS):
     return AIEconomyModel(scenario, seed=seed, collect_agents=False, steps=steps)
+
+
+def frame(m):
+    """The model's DataCollector frame, rebuilt from what the model collected."""
+    return m.datacollector.get_model_vars_dataframe()
 
 
 def run(scenario, seed, steps=STEPS):

@@ -130,20 +130,18 @@ def test_issued_equity_is_valued_like_the_business():
 SEEDS = range(8)
 
 
-def _final(scenario, seed, steps=None, **kw):
-    m = AIEconomyModel(scenario, seed=seed, collect_agents=False, **kw)
-    for _ in range(steps or m.p.steps):
-        m.step()
-    return m
+def _final(run, scenario, seed, steps=None, **kw):
+    return run(scenario, steps=steps, seed=seed, **kw)
 
 
 @pytest.mark.slow
-def test_ai_index_winter_below_one_and_boom_above_baseline():
+@pytest.mark.xdist_group("arms")           # shares the arms' cached runs (tests/conftest.py)
+def test_ai_index_winter_below_one_and_boom_above_baseline(run):
     """(The winter's end below the baseline's, paired, is the validation table's
     ``winter_vs_baseline`` sign test: tests/test_experiments.py.)"""
-    base = [_final("baseline", s).equity_market.index_history for s in SEEDS]
-    winter = [_final("ai_winter", s).equity_market.index_history for s in SEEDS]
-    boom = [_final("ai_boom", s).equity_market.index_history for s in SEEDS]
+    base = [_final(run, "baseline", s).equity_market.index_history for s in SEEDS]
+    winter = [_final(run, "ai_winter", s).equity_market.index_history for s in SEEDS]
+    boom = [_final(run, "ai_boom", s).equity_market.index_history for s in SEEDS]
     assert all(w[-1] < 1 for w in winter)
     # stays down while demand does: below 1 on average over the last three years, every seed
     assert all(np.mean(w[-36:]) < 1 for w in winter)

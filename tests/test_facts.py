@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from aicredit.abm.claims import Contract
-from tests.conftest import BN, run
+from aicredit.abm.units import BN
 
 
 def by_name(model, name):
@@ -25,7 +25,7 @@ def total(cs):
     return sum(c.payment_usd_per_month * (c.end_step - c.start_step) for c in cs)
 
 
-def test_F1_coreweave_ipo_in_march_2025():
+def test_F1_coreweave_ipo_in_march_2025(run):
     """[F1] CoreWeave's IPO in March 2025 (step 2) raises new equity from outside investors."""
     m = run(steps=2)
     cw = by_name(m, "CoreWeave")
@@ -133,7 +133,7 @@ def test_F16_ai_revenue_60bn(baseline0):
     assert 12 * baseline0.demand.usd_per_month == pytest.approx(60 * BN)
 
 
-def test_F17_F18_scenarios_bracket_the_baseline():
+def test_F17_F18_scenarios_bracket_the_baseline(run):
     """[F17] the boom grows demand several-fold in two years; [F18] the winter does not
     (the expected paths: demand shocks off, so a single seed's luck does not decide it)."""
     boom = run("ai_boom", steps=24, demand_volatility_per_month=0.0)
@@ -179,16 +179,16 @@ def test_F32_insurers_hold_a_trillion_of_private_credit(baseline0):
     assert held == pytest.approx(1000 * BN, rel=0.01)
 
 
-def test_F34_401k_access_from_august_2025():
+def test_F34_401k_access_from_august_2025(run):
     """[F34] 401(k)s hold no private credit before August 2025 (step 7), some after."""
-    m = run(steps=6)
+    m = run(steps=6, fresh=True)
     assert not any(c.holder.sector == "saver_401k" for c in m.claims.all if c.kind == "fund_share")
     m.step()
     m.step()
     assert any(c.holder.sector == "saver_401k" for c in m.claims.all if c.kind == "fund_share")
 
 
-def test_F24_generation_release_lowers_older_vintages():
+def test_F24_generation_release_lowers_older_vintages(run):
     """[F24] A new generation lowers the value of every older vintage by at least the fall of
     the rental rate per unit of compute, and the newest is no longer sold at list price."""
     m = run(steps=8)

@@ -14,7 +14,6 @@ from aicredit.abm.claims import CreditLine
 from aicredit.abm.default import resolve_failures
 from aicredit.models import AIEconomyModel
 from aicredit.models.stats import paired_stats
-from tests.conftest import run
 
 BN = 1e9
 SEEDS = range(8)
@@ -85,7 +84,7 @@ def test_spare_cash_does_not_repay_the_facilities():
     assert drawn > 0 and f.drawn_usd() == drawn
 
 
-def test_facilities_still_drawn_when_losses_arrive():
+def test_facilities_still_drawn_when_losses_arrive(run):
     """The diagnosis on main: lines were repaid before the winter's losses (month 24). The
     funds' facilities are still drawn then; the BDCs' have grown with their tech books."""
     opening = fresh()
@@ -252,45 +251,46 @@ def test_redemptions_at_stale_nav_transfer_value_to_leavers(disclose):
 
 
 # --- paired-seed sign tests in ai_winter -----------------------------------------------------
-def winter(seed, steps=48, **params):
+def winter(run, seed, steps=48, **params):
     m = run("ai_winter", steps=steps, seed=seed, **params)
     return m, m.datacollector.get_model_vars_dataframe()
 
 
-def paired(metric, arm_a: dict, arm_b: dict, seeds=SEEDS, **common):
+def paired(run, metric, arm_a: dict, arm_b: dict, seeds=SEEDS, **common):
     """``metric`` per seed in arm A and in arm B (``ai_winter`` with ``common`` overrides)."""
-    a = np.array([metric(*winter(s, **common, **arm_a)) for s in seeds])
-    b = np.array([metric(*winter(s, **common, **arm_b)) for s in seeds])
+    a = np.array([metric(*winter(run, s, **common, **arm_a)) for s in seeds])
+    b = np.array([metric(*winter(run, s, **common, **arm_b)) for s in seeds])
     return a, b
 
 
 @pytest.mark.slow
-def test_larger_bank_facilities_mean_larger_bank_exposure_when_losses_arrive():
+def test_larger_bank_facilities_mean_larger_bank_exposure_when_losses_arrive(run):
     def exposure(m, df):                              # drawn facilities at the demand shock (18)
         return df["pc_bank_facilities_drawn_usd"].iloc[m.p.demand_shock_step]
-    a, b = paired(exposure, dict(bank_pc_lending_share=0.08), dict(bank_pc_lending_share=0.25), steps=30)
+    a, b = paired(run, exposure, dict(bank_pc_lending_share=0.08), dict(bank_pc_lending_share=0.25),
+                  steps=30)
     assert (b > a).all() and paired_stats(a, b).effect == 1
 
 
 @pytest.mark.slow
-def test_deeper_shock_brings_covenant_breaches():
+def test_deeper_shock_brings_covenant_breaches(run):
     """A deeper demand fall (month 18) brings deeper AI drawdowns, more tech defaults and
     impairments, lower NAVs and higher loan-to-NAV (and breaches) from then on, seed by seed."""
     def breaches(m, df):            # before the shock loan-to-NAV is highest at step 0 (LPs add money)
         shock = m.p.demand_shock_step
         return df["pc_covenant_breaches"].sum() + df["pc_loan_to_nav_max"].iloc[shock:].max()
-    a, b = paired(breaches, dict(), dict(demand_shock_size=0.6))
+    a, b = paired(run, breaches, dict(), dict(demand_shock_size=0.6))
     assert (b > a).all()
 
 
 @pytest.mark.slow
-def test_disclosure_brings_reported_nav_to_true_and_ends_the_stale_transfer():
+def test_disclosure_brings_reported_nav_to_true_and_ends_the_stale_transfer(run):
     # a deep winter (savers panic at the demand shock, month 18, and redeem) whose credit
     # losses come in month 12: redemptions are paid while the reported NAV still hides them
     shock = dict(tech_credit_loss_step=12, tech_credit_loss_share=0.5, demand_shock_size=0.6)
     gaps, transfers = [], []
     for s in SEEDS:
-        arms = [winter(s, steps=30, pc_disclosure=d, **shock)[1] for d in (False, True)]
+        arms = [winter(run, s, steps=30, pc_disclosure=d, **shock)[1] for d in (False, True)]
         gaps.append([((df["pc_reported_nav_usd"] - df["pc_true_nav_usd"]).abs()
                       / df["pc_true_nav_usd"]).mean() for df in arms])
         transfers.append([df["pc_stale_nav_transfer_usd"].sum() for df in arms])
@@ -302,10 +302,10 @@ def test_disclosure_brings_reported_nav_to_true_and_ends_the_stale_transfer():
 
 
 @pytest.mark.slow
-def test_deep_winter_with_disclosure_runs_when_every_insurer_has_failed():
+def test_deep_winter_with_disclosure_runs_when_every_insurer_has_failed(run):
     """Regression: new SPVs were financed with ``k % len(insurers)`` after all insurers had
     failed (a deep winter under disclosure: insurers see the true fund NAV at once)."""
-    m, df = winter(0, steps=40, tech_credit_loss_step=24, tech_credit_loss_share=1.0, demand_shock_size=0.6,
-                   pc_disclosure=True)
+    m, df = winter(run, 0, steps=40, tech_credit_loss_step=24, tech_credit_loss_share=1.0,
+                   demand_shock_size=0.6, pc_disclosure=True)
     assert m.defaults_by_sector()["private_credit"] >= m.p.n_pc_bdcs     # the tech-only BDCs fail
     assert m.steps == 40

@@ -8,12 +8,10 @@ import pytest
 
 from aicredit.abm.markets.gpu import HOURS_PER_MONTH
 from aicredit.models.scenario import Scenario
-from tests.conftest import gpu_market as market
-from tests.conftest import run
 
 
-def test_capacity_counts_compute_per_unit_working_units_and_resold_units():
-    gm = market()
+def test_capacity_counts_compute_per_unit_working_units_and_resold_units(make_gpu_market):
+    gm = make_gpu_market()
     q = gm.compute_per_unit
     assert q[:3] == pytest.approx([1.0, 1 / 0.75, 1 / 0.75 ** 2])
     units = np.zeros(gm.n_vintages)
@@ -28,8 +26,8 @@ def test_capacity_counts_compute_per_unit_working_units_and_resold_units():
     assert gm.capacity == pytest.approx(units @ q)
 
 
-def test_utilisation_is_compute_demand_over_capacity_capped_at_one():
-    gm = market()
+def test_utilisation_is_compute_demand_over_capacity_capped_at_one(make_gpu_market):
+    gm = make_gpu_market()
     units = np.zeros(gm.n_vintages)
     units[0] = 1000.0                                       # 1000 H100s
     # demand for half their hours at step 0 (trend price = r0)
@@ -39,8 +37,8 @@ def test_utilisation_is_compute_demand_over_capacity_capped_at_one():
     assert gm.observe(0, units, 4 * demand_usd) == 1.0
 
 
-def test_rental_rate_falls_with_utilisation_and_steps_down_at_releases():
-    gm = market()
+def test_rental_rate_falls_with_utilisation_and_steps_down_at_releases(make_gpu_market):
+    gm = make_gpu_market()
     assert gm.rental_rate_at(0, 0.8) == pytest.approx(2.0)
     assert gm.rental_rate_at(0, 0.2) == pytest.approx(2.0 * 0.5)          # (0.2/0.8)^0.5
     assert gm.rental_rate_at(0, 3.0) == pytest.approx(gm.rental_rate_at(0, 1.0))
@@ -48,9 +46,9 @@ def test_rental_rate_falls_with_utilisation_and_steps_down_at_releases():
     assert gm.rental_rate_at(21, 0.8) == pytest.approx(0.75 ** 2 * 2.0)
 
 
-def test_present_value_by_hand():
+def test_present_value_by_hand(make_gpu_market):
     """One vintage, no releases, no opex, flat expectations: an annuity over the remaining life."""
-    gm = market(release_value_drop=0.0, operating_cost_usd_per_hour=0.0, steps=1,
+    gm = make_gpu_market(release_value_drop=0.0, operating_cost_usd_per_hour=0.0, steps=1,
                 first_release_step=100, useful_life_months=30)
     beta = 1.12 ** (-1 / 12)
     monthly = 2.0 * 0.8 * HOURS_PER_MONTH
@@ -61,19 +59,19 @@ def test_present_value_by_hand():
     assert gm.present_value(6, 0.8)[0] == 0.0                            # retired
 
 
-def test_values_rise_with_utilisation_and_a_unit_below_its_running_cost_is_worthless():
-    gm = market()
+def test_values_rise_with_utilisation_and_a_unit_below_its_running_cost_is_worthless(make_gpu_market):
+    gm = make_gpu_market()
     low, mid, high = (gm.present_value(12, u) for u in (0.3, 0.6, 0.9))
     assert (low[:4] < mid[:4]).all() and (mid[:4] < high[:4]).all()
-    pricey = market(operating_cost_usd_per_hour=100.0)
+    pricey = make_gpu_market(operating_cost_usd_per_hour=100.0)
     assert (pricey.present_value(0, 1.0) == 0.0).all()
     pricey.update_reference(0, 1.0)
     assert pricey.ref_price[0] == 1.0                                    # the positive floor
     assert pricey.ref_price[pricey.newest(0)] == pricey.unit_price_usd    # sold new at list
 
 
-def test_fire_sale_discount_persists_into_the_reference_price():
-    gm = market()
+def test_fire_sale_discount_persists_into_the_reference_price(make_gpu_market):
+    gm = make_gpu_market()
     gm.update_reference(1, 0.8)
     ref = gm.ref_price.copy()
     price = ref.copy()
@@ -94,7 +92,7 @@ def test_step0_calibration(baseline0):
     assert price[0] < price[1] < price[2] == p.gpu_unit_price_k * 1e3
 
 
-def _index(scenario, seeds, month, **params):
+def _index(run, scenario, seeds, month, **params):
     out = []
     for seed in seeds:
         df = run(scenario, steps=month, seed=seed, **params).datacollector.get_model_vars_dataframe()
@@ -106,9 +104,10 @@ SEEDS = range(8)
 
 
 @pytest.mark.slow
-def test_winter_lowers_gpu_prices_and_keeps_them_low():
-    base = _index("baseline", SEEDS, 72)
-    winter = _index("ai_winter", SEEDS, 72)
+@pytest.mark.xdist_group("arms")           # shares the arms' cached runs (tests/conftest.py)
+def test_winter_lowers_gpu_prices_and_keeps_them_low(run):
+    base = _index(run, "baseline", SEEDS, 72)
+    winter = _index(run, "ai_winter", SEEDS, 72)
     late = slice(24, 73)                                   # after the winter's demand shock
     diff = winter[:, late].mean(axis=1) - base[:, late].mean(axis=1)
     assert (diff < 0).all()
@@ -116,22 +115,22 @@ def test_winter_lowers_gpu_prices_and_keeps_them_low():
 
 
 @pytest.mark.slow
-def test_more_hyperscaler_capex_lowers_gpu_prices():
+def test_more_hyperscaler_capex_lowers_gpu_prices(run):
     """50% more hyperscaler capex from January 2025 on, over the same installed fleet (the
     opening fleet is 12 months of capex, so its stock months shrink by 1.5): more supply
     against the same demand lowers utilisation and GPU prices."""
     p = Scenario()
     capex = tuple(1.5 * x for x in p.hyperscaler_capex_bn_per_year)
-    base = _index("baseline", SEEDS, 36)
-    more = _index("baseline", SEEDS, 36, hyperscaler_capex_bn_per_year=capex,
+    base = _index(run, "baseline", SEEDS, 36)
+    more = _index(run, "baseline", SEEDS, 36, hyperscaler_capex_bn_per_year=capex,
                   hyperscaler_gpu_stock_months=p.hyperscaler_gpu_stock_months / 1.5)
     diff = more[:, 1:].mean(axis=1) - base[:, 1:].mean(axis=1)
     assert (diff < 0).all()
 
 
 @pytest.mark.slow
-def test_boom_raises_gpu_prices():
-    base = _index("baseline", SEEDS, 36)
-    boom = _index("ai_boom", SEEDS, 36)
+def test_boom_raises_gpu_prices(run):
+    base = _index(run, "baseline", SEEDS, 36)
+    boom = _index(run, "ai_boom", SEEDS, 36)
     diff = boom[:, 1:].mean(axis=1) - base[:, 1:].mean(axis=1)
     assert diff.mean() > 0 and (diff > 0).mean() >= 0.75

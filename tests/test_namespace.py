@@ -55,6 +55,7 @@ def test_a_decoy_is_what_it_claims(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pools")          # a spawned sweep with two workers (tests/conftest.py)
 def test_the_package_runs_beside_a_users_own_models_folder(tmp_path):
     """Model, shipped scenarios and a two-process sweep, from a folder with its own ``models/``."""
     folder = _decoy_folder(tmp_path)

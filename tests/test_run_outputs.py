@@ -23,18 +23,36 @@ from aicredit.models.model import AIEconomyModel
 from aicredit.models.outdir import OutputDirError
 from aicredit.models.report import format_summary, git_state, run_label, run_summary, write_outputs
 from aicredit.models.scenario import Scenario, ScenarioError
-from tests.test_cli import REPO, assert_usage_error, run_main
 
+REPO = Path(__file__).resolve().parents[1]
 #: A tiny run's options (the overrides every run here records).
 TINY = ["--quiet", "--set", "n_saver_cohorts=10"]
 DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
-def tiny_run(capsys, out=None, *extra, steps=1):
-    args = ["run", "--steps", steps, *TINY, *extra]
-    if out is not None:
-        args += ["--out", out]
-    return run_main(args, capsys)
+@pytest.fixture
+def tiny_run(run_main):
+    """``tiny_run(capsys, out=None, *extra, steps=1)``: ``aicredit run`` of a tiny economy."""
+    def tiny(capsys, out=None, *extra, steps=1):
+        args = ["run", "--steps", steps, *TINY, *extra]
+        if out is not None:
+            args += ["--out", out]
+        return run_main(args, capsys)
+    return tiny
+
+
+@pytest.fixture(autouse=True, scope="module")
+def placeholder_figure():
+    """A placeholder ``overview.<format>`` stands in for the report figure here, where the
+    output folder is what is tested (drawing the figure takes about a second; it is tested in
+    tests/test_report_figure.py and tests/test_cli.py)."""
+    def plot_run(model, out_dir, fmt="png"):
+        path = out_dir / f"overview.{fmt}"
+        path.write_bytes(b"placeholder")
+        return [path]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("aicredit.models.report.plot_run", plot_run)
+        yield
 
 
 def snapshot(folder: Path) -> dict:
@@ -53,7 +71,7 @@ def snapshot(folder: Path) -> dict:
 # --------------------------------------------------------------------------------------
 # 1. provenance
 # --------------------------------------------------------------------------------------
-def test_a_run_records_its_parameters_overrides_seed_and_versions(capsys, tmp_path):
+def test_a_run_records_its_parameters_overrides_seed_and_versions(capsys, tmp_path, run_main):
     out = tmp_path / "winter"
     code, stdout, err = run_main(["run", "--scenario", "ai_winter", "--steps", 2, "--seed", 3,
                                   "--set", "gpu_loan_haircut=0.3",
@@ -122,7 +140,7 @@ def test_a_seed_that_is_not_a_whole_number_is_refused(seed):
     assert "seed" in message and repr(seed) in message and "\n" not in message
 
 
-def test_git_is_optional(capsys, tmp_path, monkeypatch):
+def test_git_is_optional(capsys, tmp_path, monkeypatch, tiny_run):
     assert git_state(tmp_path) is None                       # not a checkout
     monkeypatch.setattr("aicredit.models.report.shutil.which", lambda name: None)   # no git at all
     assert git_state() is None
@@ -136,16 +154,21 @@ def test_git_is_optional(capsys, tmp_path, monkeypatch):
 # --------------------------------------------------------------------------------------
 # 2. the output directory: checked before the simulation, never clobbered or half-written
 # --------------------------------------------------------------------------------------
-def _previous_run(capsys, path):
-    code, _, err = tiny_run(capsys, path, "--no-agent-data")
-    assert code == 0, err
+@pytest.fixture
+def previous_run(tiny_run):
+    """``previous_run(capsys, path)``: a tiny run's results written to ``path``."""
+    def previous(capsys, path):
+        code, _, err = tiny_run(capsys, path, "--no-agent-data")
+        assert code == 0, err
+    return previous
 
 
 @pytest.mark.parametrize("case", ["other files", "old summary.json", "sweep dataset", "file",
                                   "parent is a file", "previous run", "previous run and a file",
                                   "unwritable parent"])
 def test_a_bad_out_is_refused_before_the_simulation_and_left_as_it_was(case, capsys, tmp_path,
-                                                                       monkeypatch):
+                                                                       monkeypatch, assert_usage_error,
+                                                                       previous_run, tiny_run):
     out = tmp_path / "out"
     force = []
     if case == "other files":
@@ -167,7 +190,7 @@ def test_a_bad_out_is_refused_before_the_simulation_and_left_as_it_was(case, cap
         (tmp_path / "f").write_text("a file\n")
         out = tmp_path / "f" / "out"
     elif case.startswith("previous run"):
-        _previous_run(capsys, out)
+        previous_run(capsys, out)
         if case.endswith("a file"):
             (out / "notes.txt").write_text("mine\n")
             force = ["--force"]
@@ -188,7 +211,7 @@ def test_a_bad_out_is_refused_before_the_simulation_and_left_as_it_was(case, cap
     assert snapshot(tmp_path) == before
 
 
-def test_force_replaces_an_earlier_run_as_a_whole(capsys, tmp_path):
+def test_force_replaces_an_earlier_run_as_a_whole(capsys, tmp_path, tiny_run):
     out = tmp_path / "out"
     code, _, err = tiny_run(capsys, out)                        # with agent data
     assert code == 0, err
@@ -202,10 +225,10 @@ def test_force_replaces_an_earlier_run_as_a_whole(capsys, tmp_path):
 
 @pytest.mark.parametrize("previous", [False, True], ids=["new", "replacing an earlier run"])
 def test_a_failure_while_writing_leaves_the_folder_as_it_was(previous, capsys, tmp_path,
-                                                             monkeypatch):
+                                                             monkeypatch, previous_run, tiny_run):
     out = tmp_path / "out"
     if previous:
-        _previous_run(capsys, out)
+        previous_run(capsys, out)
     before = snapshot(tmp_path)
 
     def broken_plot(model, out_dir, fmt="png"):
@@ -240,10 +263,10 @@ sys.exit(main(sys.argv[2:]))
 @pytest.mark.slow
 @pytest.mark.parametrize("previous", [False, True], ids=["new", "replacing an earlier run"])
 @pytest.mark.parametrize("when", ["simulation", "writing"])
-def test_sigkill_leaves_no_folder_that_looks_complete(when, previous, capsys, tmp_path):
+def test_sigkill_leaves_no_folder_that_looks_complete(when, previous, capsys, tmp_path, previous_run):
     out = tmp_path / "out"
     if previous:
-        _previous_run(capsys, out)
+        previous_run(capsys, out)
     before = snapshot(out)
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                MPLBACKEND="Agg")
@@ -363,7 +386,7 @@ def test_the_terminal_dates_the_first_default_and_explains_the_401k_lines(writte
     assert re.search(r"First default\s+none", format_summary(s))
 
 
-def test_without_out_the_terminal_says_no_files_were_written(capsys, tmp_path, monkeypatch):
+def test_without_out_the_terminal_says_no_files_were_written(capsys, tmp_path, monkeypatch, tiny_run):
     monkeypatch.chdir(tmp_path)
     code, stdout, err = tiny_run(capsys)
     assert code == 0, err
@@ -388,7 +411,7 @@ def test_gpu_loans_sold_to_the_market_are_exposures_of_the_market_and_do_not_bre
     assert exposure_graph(m).number_of_nodes() > 0
 
 
-def test_an_empty_out_keeps_its_permissions(capsys, tmp_path):
+def test_an_empty_out_keeps_its_permissions(capsys, tmp_path, tiny_run):
     out = tmp_path / "shared"
     out.mkdir()
     out.chmod(0o2775)                                  # e.g. a group-shared results folder

@@ -5,12 +5,11 @@ import numpy as np
 import pytest
 
 from aicredit.models.report import summary
-from tests.conftest import run
 
 SEEDS = range(8)
 
 
-def outcomes(scenario):
+def outcomes(run, scenario):
     rows = []
     for seed in SEEDS:
         m = run(scenario, steps=72, seed=seed)
@@ -23,8 +22,9 @@ def outcomes(scenario):
 
 
 @pytest.mark.slow
-def test_winter_has_more_defaults_and_larger_401k_losses_than_boom():
-    boom, winter = outcomes("ai_boom"), outcomes("ai_winter")
+@pytest.mark.xdist_group("arms")           # shares the arms' cached runs (tests/conftest.py)
+def test_winter_has_more_defaults_and_larger_401k_losses_than_boom(run):
+    boom, winter = outcomes(run, "ai_boom"), outcomes(run, "ai_winter")
     assert winter[:, 0].mean() > boom[:, 0].mean()
     assert winter[:, 1].mean() > boom[:, 1].mean()
     assert winter[:, 2].mean() > boom[:, 2].mean()
@@ -32,7 +32,7 @@ def test_winter_has_more_defaults_and_larger_401k_losses_than_boom():
     assert (winter[:, 0] >= boom[:, 0]).mean() >= 0.75
 
 
-def neocloud_failures(scenario, seeds, **params):
+def neocloud_failures(run, scenario, seeds, **params):
     """Per seed: (CoreWeave failed, neoclouds whose GPU-backed loans defaulted)."""
     out = []
     for seed in seeds:
@@ -44,14 +44,14 @@ def neocloud_failures(scenario, seeds, **params):
 
 
 @pytest.mark.slow
-def test_deeper_winter_fails_more_neoclouds_and_coreweave():
+def test_deeper_winter_fails_more_neoclouds_and_coreweave(run):
     """Paired seeds: neoclouds' GPU-backed loans [F23] default, and CoreWeave [F1-F10] fails,
     more often the deeper the winter: none in the baseline, some when demand falls 30% in
     month 18 (``ai_winter``), at least as many when it falls 60%."""
     seeds = range(4)
-    base = neocloud_failures("baseline", seeds, steps=30)
-    winter = neocloud_failures("ai_winter", seeds, steps=30)
-    deep = neocloud_failures("ai_winter", seeds, steps=30, demand_shock_size=0.6)
+    base = neocloud_failures(run, "baseline", seeds, steps=30)
+    winter = neocloud_failures(run, "ai_winter", seeds, steps=30)
+    deep = neocloud_failures(run, "ai_winter", seeds, steps=30, demand_shock_size=0.6)
     assert base.sum(axis=0).tolist() == [0, 0]
     assert deep[:, 1].sum() >= winter[:, 1].sum() > base[:, 1].sum()
     assert deep[:, 0].sum() >= winter[:, 0].sum()

@@ -9,7 +9,6 @@ from aicredit.abm.claims import EquityClaim
 from aicredit.abm.default import resolve_default
 from aicredit.models import AIEconomyModel
 from aicredit.models.report import summary
-from tests.conftest import run
 
 SEEDS = range(8)
 
@@ -56,7 +55,7 @@ def test_a_listed_failure_is_split_between_savers_and_other_shareholders():
     assert sum(s.realised_loss_usd for s in m.savers) == pytest.approx(pool_part, rel=1e-6)
 
 
-def test_panic_turns_mark_to_market_losses_into_realised_ones():
+def test_panic_turns_mark_to_market_losses_into_realised_ones(run):
     m = run("baseline", steps=8, demand_shock_step=2, demand_shock_size=0.7,
             saver_panic_drawdown_mean=0.05)
     df = m.datacollector.get_model_vars_dataframe()
@@ -168,18 +167,16 @@ def test_cached_unit_price_follows_listed_prices_and_wipe_outs():
     assert pool.price_usd() == fresh()
 
 
-def _winter(seed, **kw):
-    m = AIEconomyModel("ai_winter", seed=seed, collect_agents=False, **kw)
-    while m.running:
-        m.step()
-    return summary(m)
+def _winter(run, seed, **kw):
+    return summary(run("ai_winter", steps=None, seed=seed, **kw))
 
 
 @pytest.mark.slow
-def test_access_to_alternatives_raises_savers_private_credit_exposure_and_losses():
+@pytest.mark.xdist_group("arms")           # shares the arms' cached runs (tests/conftest.py)
+def test_access_to_alternatives_raises_savers_private_credit_exposure_and_losses(run):
     pc, lp = [], []
     for s in SEEDS:
-        on, off = _winter(s), _winter(s, allow_401k_alternatives=False)
+        on, off = _winter(run, s), _winter(run, s, allow_401k_alternatives=False)
         pc.append(on["savers_401k_pc_usd_end"] - off["savers_401k_pc_usd_end"])
         lp.append(on["losses_by_holder_usd"]["lp_401k"] - off["losses_by_holder_usd"]["lp_401k"])
     pc, lp = np.array(pc), np.array(lp)

@@ -10,7 +10,7 @@ import pytest
 from aicredit.models.cli import main
 from aicredit.models.sensitivity import analyze, run_sensitivity, sample_points
 from aicredit.models.sweep import SweepError, spec_from_dict
-from tests.test_sweep import custom_models  # noqa: F401 - a fixture
+from tests.sweep_models import FlakyModel
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,6 +63,7 @@ SPEC = {"scenario": "baseline", "steps": 8, "replications": 2,
 
 @pytest.mark.parametrize("method, points", [("sobol", 4 * (3 + 2)), ("morris", 4 * (3 + 1))])
 @pytest.mark.slow
+@pytest.mark.xdist_group("pools")          # a pool of worker processes (tests/conftest.py)
 def test_model_sensitivity_shapes_files_and_resume(tmp_path, method, points):
     report = {}
     t = run_sensitivity(SPEC, tmp_path, method, workers=2, progress=False, report=report)
@@ -124,7 +125,6 @@ def test_example_sensitivity_file_is_valid():
 
 @pytest.mark.usefixtures("custom_models")
 def test_failed_runs_stop_the_analysis_until_retried(tmp_path, capsys, monkeypatch):
-    from tests.test_sweep import FlakyModel
     path = tmp_path / "s.toml"
     path.write_text('scenario = "baseline"\nsteps = 6\nreplications = 2\n'
                     'model = "flaky"\noutputs = ["ai_index:min"]\n'

@@ -16,7 +16,6 @@ import pytest
 from aicredit.abm.constraints import DebtToCashFlow
 from aicredit.abm.units import BN
 from aicredit.models.scenario import Scenario
-from tests.conftest import run
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +95,7 @@ def test_new_bond_coupon_is_base_plus_spread_after_the_issue(baseline0):
         p.hyperscaler_new_bond_rate_per_year + 0.5 * p.hyperscaler_spread_per_leverage_turn)
 
 
-def test_new_spv_needs_borrowing_room_only_when_consolidated():
+def test_new_spv_needs_borrowing_room_only_when_consolidated(run):
     """At the first yearly SPV round (month 12) Oracle, above the 2.5x limit, opens an SPV off
     balance sheet, but not when lenders count SPV debt as its own [F21]."""
     def oracle_spvs(m):
@@ -118,7 +117,7 @@ def _series(m, name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_policy_in_the_winter_raises_spreads_and_cuts_spv_debt(seed):
+def test_policy_in_the_winter_raises_spreads_and_cuts_spv_debt(seed, run):
     """ai_winter against spv_consolidation (same seed, 36 months): the hyperscalers' credit spread
     is higher and their consolidated debt lower (fewer SPVs). Hyperscalers issue no bonds in the
     winter, so the coupon and capex do not move here (see the boom test)."""
@@ -134,7 +133,7 @@ def test_policy_in_the_winter_raises_spreads_and_cuts_spv_debt(seed):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_policy_in_a_boom_raises_funding_cost_and_cuts_capex(seed):
+def test_policy_in_a_boom_raises_funding_cost_and_cuts_capex(seed, run):
     """ai_boom with and without spv_consolidation (same seed, 36 months): the hyperscalers
     borrow, so the policy raises their credit spread and the coupon of their debt, and the
     smaller room cuts their bonds, capex, GPU purchases (chipmaker revenue) and SPV debt."""

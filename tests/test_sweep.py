@@ -1,8 +1,8 @@
 """Sweeps: outputs, samples, identical results on every executor, resume, failures, bad files.
 
-The model classes below are importable (``tests.test_sweep:...``) so spawned worker processes
-can build them: a failing model, one that kills its worker process, and a slow one for the
-kill-and-resume tests.
+The test models (a failing model, one that kills its worker process, a slow one for the
+kill-and-resume tests) are in ``tests/sweep_models.py``, registered by the ``custom_models``
+fixture of ``tests/conftest.py``.
 """
 from __future__ import annotations
 
@@ -22,71 +22,10 @@ from aicredit.models import AIEconomyModel
 from aicredit.models.cli import main
 from aicredit.models.report import MODEL_VERSION, summary
 from aicredit.models.sweep import SweepError, build_runs, load_spec, load_sweep, run_sweep, spec_from_dict
+from tests.sweep_models import FlakyModel
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 6
-
-
-class FailingModel(AIEconomyModel):
-    """Raises in its third month when the seed is 1."""
-
-    def step(self):
-        if self.seed_value == 1 and self.steps == 2:
-            raise RuntimeError("boom at month 3")
-        super().step()
-
-
-class FlakyModel(AIEconomyModel):
-    """Fails for seed 1 while ``FlakyModel.broken`` (a transient cause, e.g. memory)."""
-
-    broken = True
-
-    def step(self):
-        if self.broken and self.seed_value == 1:
-            raise MemoryError("out of memory")
-        super().step()
-
-
-class CrashingModel(AIEconomyModel):
-    """Kills its own process (as the OOM killer would) when the seed is 1."""
-
-    def step(self):
-        if self.seed_value == 1:
-            os._exit(3)
-        super().step()
-
-
-class SlowModel(AIEconomyModel):
-    def step(self):
-        time.sleep(0.03)
-        super().step()
-
-
-#: The test models under the names a sweep file gives them (registered by :func:`custom_models`).
-TEST_MODELS = {"failing": "tests.test_sweep:FailingModel", "flaky": "tests.test_sweep:FlakyModel",
-               "crashing": "tests.test_sweep:CrashingModel", "slow": "tests.test_sweep:SlowModel"}
-
-
-def register_models(site: Path, models: dict[str, str]) -> Path:
-    """An installed package, as far as ``importlib.metadata`` can tell (its metadata only, in
-    ``site``), that registers ``models`` in the ``aicredit.models`` entry-point group."""
-    dist = site / "aicredit_test_models-0.dist-info"
-    dist.mkdir(parents=True, exist_ok=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: aicredit-test-models\nVersion: 0\n")
-    (dist / "entry_points.txt").write_text(
-        "[aicredit.models]\n" + "".join(f"{n} = {t}\n" for n, t in models.items()))
-    return site
-
-
-@pytest.fixture
-def custom_models(tmp_path, monkeypatch):
-    """The test models registered for sweeps, in this process, its spawned workers and any
-    subprocess (sweep command, Dask scheduler and workers) the test starts."""
-    site = register_models(tmp_path / "site", TEST_MODELS)
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        [str(site), str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
-    return TEST_MODELS
 
 
 def small(**over) -> dict:
@@ -231,6 +170,8 @@ def _without(d, key):
     return d
 
 
+@pytest.mark.slow                          # about 6 s: starts a pool of two worker processes
+@pytest.mark.xdist_group("pools")          # a pool of worker processes (tests/conftest.py)
 def test_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, custom_models):
     spec = small(model="failing")
     for workers in (1, 2):
@@ -282,6 +223,7 @@ def test_retry_failed_runs_them_again_and_replaces_their_rows(one_process, tmp_p
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pools")          # a pool of worker processes (tests/conftest.py)
 def test_a_run_that_kills_its_worker_is_recorded_and_others_finish(tmp_path, custom_models):
     spec = small(model="crashing")
     t0 = time.monotonic()
@@ -305,6 +247,7 @@ def _slow_sweep_file(tmp_path) -> Path:
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
 @pytest.mark.slow
+@pytest.mark.xdist_group("pools")          # a sweep command with two workers, killed on a deadline
 def test_kill_and_resume_every_run_exactly_once(tmp_path, sig, custom_models):
     path, out = _slow_sweep_file(tmp_path), tmp_path / "out"
     total = 45

@@ -22,7 +22,6 @@ from aicredit.abm.tech_credit import (
 from aicredit.abm.units import BN
 from aicredit.models.scenario import load_scenario
 from aicredit.models.stats import paired_stats
-from tests.conftest import run
 
 
 # --- the formulas --------------------------------------------------------------------------
@@ -124,7 +123,7 @@ def test_step_zero_tech_book_is_the_articles_at_par(baseline0):
     assert sum(c.value_usd() for c in pools) + ai == pytest.approx(m.p.pc_tech_lending_bn * BN, rel=1e-9)
 
 
-def test_the_book_grows_with_new_commitments_then_stops():
+def test_the_book_grows_with_new_commitments_then_stops(run):
     """[F28]: about 400 bn a year of new tech loans for two years, paid by new LP money."""
     m = run("baseline", steps=30, tech_loan_pd_per_year=0.0)
     p = m.p
@@ -136,7 +135,7 @@ def test_the_book_grows_with_new_commitments_then_stops():
     assert 0.5 * two_years < grown <= two_years * (1 + 1e-9)
 
 
-def test_many_small_loans_default_at_the_conditional_rate():
+def test_many_small_loans_default_at_the_conditional_rate(run):
     """Idiosyncratic draws average out in a large pool: the month's default share is PD(z)'s
     monthly hazard within binomial noise (the Vasicek limit)."""
     m = run("ai_winter", steps=20, tech_loan_size_bn=0.002, tech_loan_growth_bn_per_year=0.0)
@@ -148,7 +147,7 @@ def test_many_small_loans_default_at_the_conditional_rate():
     assert m.month.tech_loan_defaults == pytest.approx(n * q, abs=5 * math.sqrt(n * q * (1 - q)))
 
 
-def test_impairment_moves_true_nav_and_the_reported_nav_lags_it():
+def test_impairment_moves_true_nav_and_the_reported_nav_lags_it(run):
     """A drawdown impairs the pools at once; the smoothed reported NAV follows over months."""
     m = run("ai_winter", steps=20, tech_loan_pd_per_year=0.0)   # marks only: PD 0 at any z
     f = m.funds[0]
@@ -165,27 +164,28 @@ def test_impairment_moves_true_nav_and_the_reported_nav_lags_it():
 SEEDS = range(6)
 
 
-def tech_defaults(scenario, seed, **params):
+def tech_defaults(run, scenario, seed, **params):
     m = run(scenario, steps=36, seed=seed, **params)
     return sum(e["amount_usd"] for e in m.losses.events if e["kind"] == "tech_loan_default")
 
 
 @pytest.mark.slow
-def test_the_winter_and_a_deeper_shock_bring_more_tech_credit_losses():
-    base = np.array([tech_defaults("baseline", s) for s in SEEDS])
-    winter = np.array([tech_defaults("ai_winter", s) for s in SEEDS])
-    deep = np.array([tech_defaults("ai_winter", s, demand_shock_size=0.6) for s in SEEDS])
+def test_the_winter_and_a_deeper_shock_bring_more_tech_credit_losses(run):
+    base = np.array([tech_defaults(run, "baseline", s) for s in SEEDS])
+    winter = np.array([tech_defaults(run, "ai_winter", s) for s in SEEDS])
+    deep = np.array([tech_defaults(run, "ai_winter", s, demand_shock_size=0.6) for s in SEEDS])
     assert paired_stats(base, winter).effect == 1
     assert (deep - winter).mean() > 0 and (deep >= winter).sum() >= len(SEEDS) - 1
 
 
 @pytest.mark.slow
-def test_without_correlation_the_winter_adds_no_tech_credit_losses_beyond_noise():
+def test_without_correlation_the_winter_adds_no_tech_credit_losses_beyond_noise(run):
     """rho = 0: defaults at the normal rate whatever the AI economy; the winter's extra tech
     losses come from the AI factor (same idiosyncratic stream in both arms)."""
     flat = dict(tech_loan_asset_correlation=0.0)
-    with_rho = np.array([tech_defaults("ai_winter", s) - tech_defaults("baseline", s) for s in SEEDS[:3]])
-    without = np.array([tech_defaults("ai_winter", s, **flat) - tech_defaults("baseline", s, **flat)
+    with_rho = np.array([tech_defaults(run, "ai_winter", s) - tech_defaults(run, "baseline", s)
+                         for s in SEEDS[:3]])
+    without = np.array([tech_defaults(run, "ai_winter", s, **flat) - tech_defaults(run, "baseline", s, **flat)
                         for s in SEEDS[:3]])
     assert with_rho.mean() > 0
     assert abs(without.mean()) < 0.25 * with_rho.mean()

@@ -38,6 +38,7 @@ def _env() -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("ports")          # serves the app on a port (tests/conftest.py)
 def test_viz_starts_quietly_titled_and_sigterm_stops_the_whole_server(tmp_path):
     """No warnings and no advice to upgrade Solara on start; the page is titled; a SIGTERM
     to ``aicredit viz`` leaves nothing listening (before, the Solara child kept serving)."""
