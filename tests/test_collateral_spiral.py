@@ -208,8 +208,19 @@ def test_thinner_market_larger_drawdown(monkeypatch):
     assert dd.effect == 1 and dd.diff > 0.03
 
 
+def _winter_arm(run, **kw):
+    """Per seed of the ``ai_winter`` arm with ``kw`` (full horizon, from the session cache):
+    margin calls and mean GPU debt outstanding (bn) over the run's months."""
+    frames = [run("ai_winter", steps=None, seed=s, **kw).datacollector.get_model_vars_dataframe()
+              for s in SEEDS]
+    return dict(calls=np.array([float(df["margin_calls"].sum()) for df in frames]),
+                debt=np.array([float(df["gpu_loans_outstanding_usd"].iloc[1:].mean()) / 1e9
+                               for df in frames]))
+
+
 @pytest.mark.slow
-def test_procyclical_haircuts_tighten_credit_in_a_winter(monkeypatch):
+@pytest.mark.xdist_group("arms")           # the plain winter arm is the arms' cached runs
+def test_procyclical_haircuts_tighten_credit_in_a_winter(run):
     """Procyclical haircuts shrink GPU-backed credit as prices fall below schedule (the
     leverage cycle's falling leverage). Measured on model 0.3.0 (seeds 0-5): mean GPU debt
     outstanding 5.9 vs 7.8 bn (lower in 5 of 6), margin calls 785 vs 1251.
@@ -221,7 +232,7 @@ def test_procyclical_haircuts_tighten_credit_in_a_winter(monkeypatch):
     literature would lead one to expect: fewer calls and no larger drawdown, because the price
     gap opens as demand disappoints, months before the demand shock, so lenders deleverage
     neoclouds early at high prices (docs/model.md, 7.3)."""
-    on, off = paired(monkeypatch, {"gpu_loan_procyclical_haircut": 2.0}, {})
+    on, off = _winter_arm(run, gpu_loan_procyclical_haircut=2.0), _winter_arm(run)
     debt = paired_stats(off["debt"], on["debt"])
     assert debt.effect == -1 and debt.diff < -1.0
     assert on["calls"].mean() < off["calls"].mean()        # the direction (the interval includes 0)

@@ -203,7 +203,8 @@ def _headline(add, w: str, winter) -> None:
                                                                "bear most of its losses.", "[F29]"),
          "losses_by_holder_usd.banks": Expect("+", "a large AI crash drags down the banks that "
                                               "lend to private credit.", "[F31, F33]")},
-        test=SignTest(seeds=8, outputs=("ai_index_end",)))
+        # 48 months, as the BDC experiments' tests: the winter arm is run once for all three
+        test=SignTest(seeds=8, steps=48, outputs=("ai_index_end",)))
 
 
 
