@@ -68,14 +68,15 @@ import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-__all__ = ["PaymentClearingResult", "clear_payments", "received_payments"]
+__all__ = ["PaymentClearingResult", "clear_payments", "received_payments", "solve_defaulters",
+           "DENSE_MAX", "KRYLOV_MAXITER", "KRYLOV_RTOL"]
 
 #: Default sets up to this size are solved with a dense LU factorisation.
-_DENSE_MAX = 1_000
+DENSE_MAX = 1_000
 #: Iterations BiCGSTAB may use before the sparse LU factorisation is tried instead.
-_KRYLOV_MAXITER = 300
+KRYLOV_MAXITER = 300
 #: Relative residual asked of BiCGSTAB.
-_KRYLOV_RTOL = 1e-13
+KRYLOV_RTOL = 1e-13
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ def clear_payments(liabilities, external_assets, *, alpha=1.0, beta=1.0, tol=1e-
             converged = True
             break
         D |= newly
-        x = _solve_defaulters(LT, pbar, e, alpha, beta, D, frac)
+        x = solve_defaulters(LT, pbar, e, alpha, beta, D, frac)
         if x is None:                   # numerically singular: plain iteration from here
             p, used, converged = _iterate_phi(LT, pbar, e, alpha, beta, pbar * frac, tol,
                                               max_iter - iterations)
@@ -202,7 +203,7 @@ def _result(p, pbar, iterations, converged) -> PaymentClearingResult:
                                  converged=bool(converged))
 
 
-def _solve_defaulters(LT, pbar, e, alpha, beta, D, frac):
+def solve_defaulters(LT, pbar, e, alpha, beta, D, frac):
     """Paid fractions ``x_D`` of the defaulters when everybody else pays in full.
 
     Solves ``(diag(pbar_D) - beta * L_DD.T) x_D = alpha * e_D + beta * (L.T @ 1_S)_D``.
@@ -214,7 +215,7 @@ def _solve_defaulters(LT, pbar, e, alpha, beta, D, frac):
     sub = LT[idx][:, idx]
     A = (sp.diags_array(pbar[idx]) - beta * sub).tocsr()
     x = None
-    if idx.size <= _DENSE_MAX:
+    if idx.size <= DENSE_MAX:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
@@ -236,10 +237,10 @@ def _solve_sparse(A, rhs, diag, x0):
         return np.zeros_like(rhs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        x, info = spla.bicgstab(A, rhs, x0=x0, rtol=_KRYLOV_RTOL, atol=0.0,
-                                maxiter=_KRYLOV_MAXITER, M=sp.diags_array(1.0 / diag))
+        x, info = spla.bicgstab(A, rhs, x0=x0, rtol=KRYLOV_RTOL, atol=0.0,
+                                maxiter=KRYLOV_MAXITER, M=sp.diags_array(1.0 / diag))
     if info == 0 and np.all(np.isfinite(x)) and \
-            np.linalg.norm(A @ x - rhs) <= 10 * _KRYLOV_RTOL * scale:
+            np.linalg.norm(A @ x - rhs) <= 10 * KRYLOV_RTOL * scale:
         return x
     try:
         with warnings.catch_warnings():

@@ -238,12 +238,12 @@ def test_sparse_solver_paths_agree_with_dense_solve(monkeypatch, seed):
     L, e = random_network(rng, 300, 0.02, 0.1)
     want = clear_payments(L, e).payments
     assert (want < np.asarray(L.sum(axis=1)).ravel()).sum() > 20
-    monkeypatch.setattr(clearing, "_DENSE_MAX", 0)
+    monkeypatch.setattr(clearing, "DENSE_MAX", 0)
     np.testing.assert_allclose(clear_payments(L, e).payments, want, rtol=1e-10, atol=1e-10)
-    monkeypatch.setattr(clearing, "_KRYLOV_MAXITER", 1)
-    monkeypatch.setattr(clearing, "_KRYLOV_RTOL", 1e-300)
+    monkeypatch.setattr(clearing, "KRYLOV_MAXITER", 1)
+    monkeypatch.setattr(clearing, "KRYLOV_RTOL", 1e-300)
     np.testing.assert_allclose(clear_payments(L, e).payments, want, rtol=1e-10, atol=1e-10)
-    monkeypatch.setattr(clearing, "_solve_defaulters", lambda *a, **k: None)
+    monkeypatch.setattr(clearing, "solve_defaulters", lambda *a, **k: None)
     res = clear_payments(L, e)
     assert res.converged
     np.testing.assert_allclose(res.payments, want, rtol=1e-9, atol=1e-9)

@@ -178,6 +178,7 @@ def paired(monkeypatch, a: dict, b: dict):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("spiral_ltv")     # its own runs: free to go to either worker
 def test_higher_origination_ltv_more_gpu_debt_and_more_margin_calls(monkeypatch):
     """Measured (8 seeds): lent 23.0 vs 17.9 bn (+5.1 +- 2.3), calls 1423 vs 1031 (+392 +- 85)."""
     hi, lo = paired(monkeypatch, {"gpu_loan_max_ltv": 0.8}, {"gpu_loan_max_ltv": 0.6})
@@ -187,6 +188,7 @@ def test_higher_origination_ltv_more_gpu_debt_and_more_margin_calls(monkeypatch)
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("spiral_cure")     # its own runs: free to go to either worker
 def test_stricter_cure_leaves_fewer_called_loans_to_default(monkeypatch):
     """A stricter cure (0.5 vs 0.8) delevers a called loan further, so it is less often called
     again into a default when prices keep falling. Measured on model 0.3.0 (seeds 0-3): 172
@@ -201,6 +203,7 @@ def test_stricter_cure_leaves_fewer_called_loans_to_default(monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("spiral_depth")     # its own runs: free to go to either worker
 def test_thinner_market_larger_drawdown(monkeypatch):
     """Measured (8 seeds): drawdown 0.488 at depth 1 vs 0.384 at depth 6 (+0.104 +- 0.051)."""
     thin, deep = paired(monkeypatch, {"fire_sale_depth_share": 1.0}, {"fire_sale_depth_share": 6.0})

@@ -158,7 +158,7 @@ def _nvidia_with_and_without_coreweave(seed, steps, **kw):
             m.step()
             if fail and m.steps == 6:
                 resolve_default(m, m.institution("CoreWeave"), "test")
-        st = m.equity_market._firms["Nvidia"]
+        st = m.equity_market.firms["Nvidia"]
         out.append((m.institution("Nvidia").valuation_usd, st.earnings, st.stakes))
     return out
 

@@ -88,18 +88,15 @@ def _pool_work(monkeypatch, n_cohorts: int, months: int = 4) -> tuple[dict, int]
             counts["values"] += 1
         return value_usd(claim)
 
-    def trade_counted(share):
-        counts["trades"] += 1
-        return trade(share)
-
-    value_usd, trade = EquityClaim.value_usd, pool._trade
+    value_usd = EquityClaim.value_usd
     monkeypatch.setattr(EquityClaim, "__setattr__", setattr_counted)
     monkeypatch.setattr(EquityClaim, "value_usd", value_counted)
-    monkeypatch.setattr(pool, "_trade", trade_counted)
     worst, panics = dict.fromkeys(counts, 0), 0
     for _ in range(months):
         counts.update(dict.fromkeys(counts, 0))
+        trades_before = pool.trades
         m.step()
+        counts["trades"] = pool.trades - trades_before
         worst = {k: max(worst[k], counts[k]) for k in counts}
         panics += m.month.panic_cohorts
     assert panics > 0

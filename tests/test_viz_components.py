@@ -382,7 +382,7 @@ def _args(*argv):
 def test_viz_command_serves_the_app_on_loopback(monkeypatch):
     from aicredit.visualization import server
     calls = []
-    monkeypatch.setattr(server, "_serve", lambda cmd, env: calls.append((cmd, env)) or 0)
+    monkeypatch.setattr(server, "serve", lambda cmd, env: calls.append((cmd, env)) or 0)
     assert server.run(_args("--port", "18999")) == 0
     cmd, env = calls[0]
     assert cmd[1:4] == ["-m", "solara", "run"] and cmd[4].endswith("visualization/app.py")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from aicredit.visualization import ALLOW_LARGE_ENV, PAGE_TITLE
 
-__all__ = ["APP", "add_arguments", "run", "solara_command", "server_env"]
+__all__ = ["APP", "add_arguments", "run", "serve", "solara_command", "server_env"]
 
 APP = Path(__file__).with_name("app.py")
 DEFAULT_PORT = 8765
@@ -94,7 +94,7 @@ def server_env(allow_large: bool = False, base: dict | None = None) -> dict:
     return env
 
 
-def _serve(cmd: list[str], env: dict) -> int:
+def serve(cmd: list[str], env: dict) -> int:
     """Run the server: in this process's place on POSIX (signals reach it directly), as a
     child elsewhere."""
     sys.stdout.flush()
@@ -117,5 +117,5 @@ def run(args) -> int:
     _check_free(args.host, port)
     print(f"aicredit viz: serving the model at http://{args.host}:{port}/ (Ctrl-C to stop)"
           + ("; large economies allowed" if args.allow_large else ""), file=sys.stderr)
-    return _serve(solara_command(args.host, port, args.open),
+    return serve(solara_command(args.host, port, args.open),
                   server_env(allow_large=args.allow_large))

@@ -51,7 +51,7 @@ import numpy as np
 from aicredit.abm.claims import EquityClaim
 from aicredit.abm.units import MONTHS_PER_YEAR
 
-__all__ = ["EquityMarket"]
+__all__ = ["EquityMarket", "FirmState"]
 
 #: Years of expected earnings summed in a firm's value (the tail beyond is negligible).
 HORIZON_YEARS = 300
@@ -59,7 +59,7 @@ HORIZON_YEARS = 300
 EARNINGS_FLOOR_USD = 1.0
 
 
-class _Firm:
+class FirmState:
     """What the market remembers about one firm between months."""
 
     __slots__ = ("earnings", "log_e", "log_m", "log_u", "stakes", "marks")
@@ -106,7 +106,7 @@ class EquityMarket:
         self.index_history = [1.0]          # the AI index at the end of each month
         self.listed: list = []
         self.private: list = []
-        self._firms: dict[str, _Firm] = {}
+        self.firms: dict[str, FirmState] = {}
         self._base_cap = 1.0
 
     def register(self, firms: list, private: Iterable = ()) -> None:
@@ -117,9 +117,9 @@ class EquityMarket:
         """
         self.listed = list(firms)
         self.private = list(private)
-        self._firms = {f.name: _Firm() for f in self.listed + self.private}
+        self.firms = {f.name: FirmState() for f in self.listed + self.private}
         for f in self.listed:
-            st = self._firms[f.name]
+            st = self.firms[f.name]
             st.marks = {c.id: c.value_usd() for c in self._stakes(f)}
             st.stakes = sum(st.marks.values())
         self._base_cap = sum(f.valuation_usd for f in self.listed) or 1.0
@@ -147,7 +147,7 @@ class EquityMarket:
 
     def _log_parts(self, firm) -> tuple[float, float] | None:
         """``(log E, log M(g))``; None before the firm's earnings are observed."""
-        st = self._firms[firm.name]
+        st = self.firms[firm.name]
         if st.earnings is None:
             return None
         return math.log(max(st.earnings, EARNINGS_FLOOR_USD)), self.log_multiple(self.expected_growth(firm))
@@ -157,14 +157,14 @@ class EquityMarket:
         for f in self.listed + self.private:
             if f.defaulted:
                 continue
-            st = self._firms[f.name]
+            st = self.firms[f.name]
             x = f.earnings_usd()
             st.earnings = x if st.earnings is None else st.earnings + (x - st.earnings) / self.smoothing
 
     def _dlog_fundamental(self, firm) -> float:
         """``dlog F`` since the last update; the first observed earnings only fix the firm's
         level (its multiple ``m_i`` absorbs them)."""
-        st = self._firms[firm.name]
+        st = self.firms[firm.name]
         parts = self._log_parts(firm)
         if parts is None:
             return 0.0
@@ -175,7 +175,7 @@ class EquityMarket:
 
     def _stake_mark_change(self, firm) -> float:
         """Change of the stakes' value since the last update (new stakes from their cost)."""
-        st = self._firms[firm.name]
+        st = self.firms[firm.name]
         now = {c.id: (c.value_usd(), c.cost_usd) for c in self._stakes(firm)}
         change = sum(v - st.marks.get(cid, cost) for cid, (v, cost) in now.items())
         change -= sum(v for cid, v in st.marks.items() if cid not in now)    # wiped out
@@ -207,7 +207,7 @@ class EquityMarket:
                 firm.valuation_usd *= math.exp(self._dlog_fundamental(firm) + self.beta * dlog_s)
         eps = rng.standard_normal(len(self.listed))
         for firm, e in zip(self.listed, eps, strict=True):
-            st = self._firms[firm.name]
+            st = self.firms[firm.name]
             if firm.defaulted:
                 firm.valuation_usd = 0.0
                 continue
@@ -218,7 +218,7 @@ class EquityMarket:
             firm.valuation_usd = operating * math.exp(dlog) + st.stakes
         for firm in self.listed:                # then the stakes at their new marks
             if not firm.defaulted:
-                st = self._firms[firm.name]
+                st = self.firms[firm.name]
                 change = self._stake_mark_change(firm)
                 st.stakes += change
                 firm.valuation_usd = max(firm.valuation_usd + change, 0.0)

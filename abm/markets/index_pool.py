@@ -55,6 +55,7 @@ class IndexPool:
         self._events_seen = 0
         self._growth = 0.0            # the unsettled net order, as a share of every holding
         self._version = 0             # bumped when the pool's own holdings change
+        self.trades = 0               # trades with the outside investors so far (one per settle)
         self._cache_key: tuple[int, int, int] | None = None
         self._holdings_usd = 0.0      # the holdings' value at _cache_key
         # what _spend_usd needs, at _cache_key (made on demand)
@@ -160,6 +161,7 @@ class IndexPool:
     def _trade(self, share: float) -> float:
         """Buy (share > 0) or sell (share < 0) ``|share|`` of each holding from or to the outside
         investors, of a firm no more than their stake; returns the market value traded."""
+        self.trades += 1
         out = self.model.outside("outside_investors")
         traded = 0.0
         for c in self.claims():
