@@ -75,9 +75,26 @@ def pytest_collection_modifyitems(config, items):
             group = next((g for m, g in GROUP_OF_MARKER.items() if item.get_closest_marker(m)),
                          item.nodeid.split("::")[0])
             item.add_marker(pytest.mark.xdist_group(group))
-    first = {item: any(m.args and m.args[0] in START_FIRST for m in item.iter_markers("xdist_group"))
-             for item in items}
-    items.sort(key=lambda item: not first[item])          # stable: otherwise in collection order
+    items.sort(key=_longest_group_first(items))           # stable within a group
+
+
+def _group(item) -> str:
+    return next(m.args[0] for m in item.iter_markers("xdist_group") if m.args)
+
+
+def _longest_group_first(items):
+    """A sort key that puts the groups in the order xdist should hand them out (it keeps this
+    order with ``--no-loadscope-reorder``, pyproject.toml; by default it would order them by
+    their number of tests, leaving the few long tests of the notebooks or the servers to the
+    end): :data:`START_FIRST` in its order, then the other groups by an estimate of their
+    length (a slow test counts as 20 quick ones), longest first, so that the last groups to
+    run are short and neither worker is left alone with a long one."""
+    weight: dict[str, int] = {}
+    for item in items:
+        g = _group(item)
+        weight[g] = weight.get(g, 0) + (20 if item.get_closest_marker("slow") else 1)
+    rank = {g: i for i, g in enumerate(START_FIRST)}
+    return lambda item: (rank.get(_group(item), len(rank)), -weight[_group(item)])
 
 
 # --------------------------------------------------------------------------------------
