@@ -32,7 +32,8 @@ from aicredit.abm.sectors import HOLDER_CATEGORIES as HOLDERS
 from aicredit.abm.sectors import SECTORS
 from aicredit.abm.units import month_label
 
-__all__ = ["HOLDERS", "SECTORS", "DEFAULT_SERIES", "months", "neocloud_cascade",
+__all__ = ["HOLDERS", "SECTORS", "DEFAULT_SERIES", "MAX_WORKERS_ENV", "capped_workers", "months",
+           "neocloud_cascade",
            "simulate", "MonteCarlo", "monte_carlo", "wilson", "mean_ci", "paired_diff",
            "table_by_arm", "fan_chart", "setup_matplotlib"]
 
@@ -242,6 +243,21 @@ def _arm_spec(spec) -> tuple[str, dict]:
     return scenario, dict(overrides)
 
 
+#: The environment variable that caps the processes of :func:`monte_carlo` (a whole number >= 1).
+MAX_WORKERS_ENV = "AICREDIT_MAX_WORKERS"
+
+
+def capped_workers(workers: int) -> int:
+    """``workers``, at most the whole number in ``$AICREDIT_MAX_WORKERS`` when it is set; a
+    value that is no whole number >= 1 raises ValueError naming the variable and the value."""
+    cap = os.environ.get(MAX_WORKERS_ENV)
+    if cap is None:
+        return workers
+    if not cap.strip().isdigit() or int(cap) < 1:
+        raise ValueError(f"{MAX_WORKERS_ENV} must be a whole number >= 1, got {cap!r}")
+    return min(workers, int(cap))
+
+
 def monte_carlo(arms, seeds, steps: int | None = None, series=DEFAULT_SERIES,
                 workers: int = 2, verbose: bool = True) -> MonteCarlo:
     """Run every arm for every seed, with common random numbers (the same seeds in every arm).
@@ -259,7 +275,10 @@ def monte_carlo(arms, seeds, steps: int | None = None, series=DEFAULT_SERIES,
     series : iterable of str, default :data:`DEFAULT_SERIES`
         Reporters kept whole (per month) in :attr:`MonteCarlo.series`.
     workers : int, default 2
-        Processes, in one spawn-context pool shared by the arms; 1 runs here.
+        Processes, in one spawn-context pool shared by the arms; 1 runs here. The environment
+        variable ``AICREDIT_MAX_WORKERS`` (:data:`MAX_WORKERS_ENV`) caps it, so a shared machine
+        (or the test suite, which runs the notebooks beside other tests) can keep a notebook's
+        runs in its own process without editing it; the results are the same either way.
     verbose : bool, default True
         Print the number of runs and the time they took.
 
@@ -282,6 +301,7 @@ def monte_carlo(arms, seeds, steps: int | None = None, series=DEFAULT_SERIES,
         raise ValueError(f"seeds {seeds} list a seed twice")
     series = tuple(series)
     n_runs = len(arms) * len(seeds)
+    workers = capped_workers(workers)
     t0 = time.perf_counter()
     pool = None
     if workers > 1 and n_runs > 1:

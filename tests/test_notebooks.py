@@ -158,6 +158,9 @@ def test_question_first_answer_last(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_quick(path, monkeypatch):
     monkeypatch.setenv("AICREDIT_QUICK", "1")
+    # the notebooks' Monte Carlos run in their kernel: no pool of spawned processes (each would
+    # import the model again) beside the other xdist worker; the results are the same
+    monkeypatch.setenv("AICREDIT_MAX_WORKERS", "1")
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:                       # run a clean copy, not the committed outputs
