@@ -248,8 +248,24 @@ MAX_WORKERS_ENV = "AICREDIT_MAX_WORKERS"
 
 
 def capped_workers(workers: int) -> int:
-    """``workers``, at most the whole number in ``$AICREDIT_MAX_WORKERS`` when it is set; a
-    value that is no whole number >= 1 raises ValueError naming the variable and the value."""
+    """The processes to use: ``workers``, capped by ``$AICREDIT_MAX_WORKERS`` when it is set.
+
+    Parameters
+    ----------
+    workers : int
+        The processes asked for.
+
+    Returns
+    -------
+    int
+        ``workers``, or the cap if that is smaller.
+
+    Raises
+    ------
+    ValueError
+        ``AICREDIT_MAX_WORKERS`` is set to something other than a whole number >= 1 (the
+        message names the variable and the value).
+    """
     cap = os.environ.get(MAX_WORKERS_ENV)
     if cap is None:
         return workers
