@@ -61,7 +61,7 @@ IMPLY_SLOW = ("browser", "notebooks", "cluster")
 GROUP_OF_MARKER = {"browser": "ports", "notebooks": "notebooks", "cluster": "ports"}
 
 #: The long groups, started first so that neither worker is left alone with one at the end.
-START_FIRST = ("notebooks", "ports", "pools", "arms")
+START_FIRST = ("notebooks-even", "ports", "notebooks-odd", "pools", "arms", "notebooks")
 
 
 @pytest.hookimpl(tryfirst=True)           # before `-m` deselects by marker, and before xdist groups
@@ -74,8 +74,21 @@ def pytest_collection_modifyitems(config, items):
         if not item.get_closest_marker("xdist_group"):
             group = next((g for m, g in GROUP_OF_MARKER.items() if item.get_closest_marker(m)),
                          item.nodeid.split("::")[0])
+            if group == "notebooks":
+                group = _notebook_group(item)
             item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=_longest_group_first(items))           # stable within a group
+
+
+def _notebook_group(item) -> str:
+    """The runs of the numbered notebooks in two groups, odd and even numbers (about 50 and 60 s
+    each), so that they run on both workers side by side with the other long groups; each
+    kernel takes its own free ports from the OS. Other notebook tests: ``notebooks``."""
+    name = getattr(getattr(item, "callspec", None), "params", {}).get("path")
+    stem = getattr(name, "stem", str(name or ""))
+    if stem[:2].isdigit():
+        return f"notebooks-{'odd' if int(stem[:2]) % 2 else 'even'}"
+    return "notebooks"
 
 
 def _group(item) -> str:
