@@ -14,9 +14,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from aicredit.abm.units import month_label
 from aicredit.models.model import AIEconomyModel
-from aicredit.models.report import summary
+from aicredit.models.report import summary, with_date
 
 __all__ = ["run", "flat_summary"]
 
@@ -84,9 +83,8 @@ def _run_seed(scenario, seed: int, steps: int | None, overrides: dict) -> tuple[
         model.step()
     frame = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     ids = pd.DataFrame({"scenario": model.scenario_name, "seed": seed,
-                        "step": frame["step"].astype(int),
-                        "date": [month_label(s) for s in frame["step"]]})
-    return pd.concat([ids, frame.drop(columns="step")], axis=1), flat_summary(model)
+                        "step": frame["step"].astype(int)})
+    return with_date(pd.concat([ids, frame.drop(columns="step")], axis=1)), flat_summary(model)
 
 
 def run(scenario="baseline", seeds=(0,), steps: int | None = None, *, workers: int = 1,
