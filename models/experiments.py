@@ -31,6 +31,7 @@ import pandas as pd
 from aicredit.abm.sectors import HOLDER_CATEGORIES as HOLDERS
 from aicredit.abm.sectors import SECTORS
 from aicredit.abm.units import month_label
+from aicredit.models import stats
 
 __all__ = ["HOLDERS", "SECTORS", "DEFAULT_SERIES", "MAX_WORKERS_ENV", "capped_workers", "months",
            "neocloud_cascade",
@@ -395,11 +396,10 @@ def mean_ci(x, level: float = 0.95) -> tuple[float, float, float]:
     Returns
     -------
     tuple of float
-        ``(mean, low, high)``: :func:`aicredit.models.compare.mean_ci` without the count;
+        ``(mean, low, high)``: :func:`aicredit.models.stats.mean_ci` without the count;
         NaN bounds for fewer than 2 values.
     """
-    from aicredit.models.compare import mean_ci as _mean_ci
-    return _mean_ci(x, level)[1:]
+    return stats.mean_ci(x, level)[1:]
 
 
 def paired_diff(summary: pd.DataFrame, metric: str, arm: str, control: str,
