@@ -41,6 +41,35 @@ def test_interval_including_zero_is_not_detected():
     assert v.verdict(const, "+") == v.AS_EXPECTED
 
 
+def test_a_sign_that_holds_by_construction_is_labelled_and_not_counted():
+    from aicredit.models.validation.experiments import Expect
+    from aicredit.models.validation.render import tally
+    from aicredit.models.validation.run import BY_CONSTRUCTION, judge
+    s = v.paired_stats([0.0, 0.0, 0.0], [1.0, 2.0, 1.5])
+    built = Expect("+", "without SPVs no SPV can default.", by_construction=True)
+    assert judge(s, built) == BY_CONSTRUCTION
+    assert judge(s, Expect("+", "a mechanism.")) == v.AS_EXPECTED
+    assert judge(s, Expect("-", "wrong.", by_construction=True)) == v.WRONG    # a bug stays a bug
+    rows = [dict(expected="+", verdict=BY_CONSTRUCTION, by_construction=True),
+            dict(expected="+", verdict=v.AS_EXPECTED, by_construction=False)]
+    assert tally(rows).startswith("Of 1 predicted signs (besides 1 that hold by construction): 1 as")
+    marked = [(e.name, k) for e in v.EXPERIMENTS for k, x in e.expect.items() if x.by_construction]
+    assert ("c9_spvs", "defaults_by_sector.spv") in marked
+
+
+def test_lowest_ratios_are_taken_from_the_shock_on(run):
+    """A ratio's minimum over the stress window leaves out step 0 and the months before the
+    shock: in ai_winter it is the minimum of the months from ``demand_shock_step`` on."""
+    from aicredit.models.sweep.outputs import extract_outputs, shock_window_start
+    m = run("ai_winter", steps=24, seed=0)
+    assert shock_window_start(m) == m.p.demand_shock_step == 18
+    col = m.datacollector.get_model_vars_dataframe()["bank_capital_ratio_min"].to_numpy()
+    out = extract_outputs(m, ["bank_capital_ratio_min:min_after_shock", "bank_capital_ratio_min:min"])
+    assert out["bank_capital_ratio_min:min_after_shock"] == col[18:].min()
+    assert out["bank_capital_ratio_min:min"] == col.min()
+    assert shock_window_start(run("baseline", steps=24, seed=0)) == 1
+
+
 def test_every_channel_switch_is_an_experiment():
     switches = list(CHANNELS)
     assert len(switches) >= 11

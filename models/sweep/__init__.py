@@ -25,8 +25,9 @@ A sweep is described by a TOML file (or a dict, :func:`spec_from_dict`)::
 
 Outputs name ``summary.json`` keys (``defaults_total``; dotted keys into its tables:
 ``defaults_by_sector.neocloud``), reporters (``ai_index`` is its end value; ``ai_index:AGG`` with
-AGG one of ``end, max, min, mean, sum, first_step``: ``first_step`` is the first month the
-reporter is above 0, NaN if never) and whole series (``series:ai_index``, a list column).
+AGG one of ``end, max, min, mean, sum, first_step, min_after_shock``: ``first_step`` is the
+first month the reporter is above 0, NaN if never; ``min_after_shock`` the minimum from the
+month of the demand shock) and whole series (``series:ai_index``, a list column).
 
 Without ``[parameters]`` and ``[sample]`` a sweep is a Monte Carlo of its scenario over the
 seeds; without ``steps`` it runs the scenario's months, without ``outputs`` the headline

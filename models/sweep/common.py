@@ -22,7 +22,7 @@ DEFAULT_MODEL = "aicredit.models.model:AIEconomyModel"
 MODEL_GROUP = "aicredit.models"
 #: The project's own model under its registered name (``setup.py`` registers it too).
 BUILTIN_MODELS = {"aicredit": DEFAULT_MODEL}
-AGGREGATORS = ("end", "max", "min", "mean", "sum", "first_step")
+AGGREGATORS = ("end", "max", "min", "mean", "sum", "first_step", "min_after_shock")
 #: The headline numbers of a run (``summary.json`` keys): what a sweep records when it names
 #: no outputs, and what ``aicredit compare`` tabulates with confidence intervals.
 HEADLINE_OUTPUTS = ("defaults_total", "first_default_step", "losses_total_usd",

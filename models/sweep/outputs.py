@@ -15,7 +15,16 @@ from aicredit.models.sweep.common import (
     spec_error,
 )
 
-__all__ = ["parse_output", "validate_outputs", "extract_outputs"]
+__all__ = ["parse_output", "validate_outputs", "extract_outputs", "shock_window_start"]
+
+
+def shock_window_start(model) -> int:
+    """The first month of the stress window: the month of the scenario's demand shock
+    (``demand_shock_step``) when it has one, else month 1. ``min_after_shock`` takes a
+    reporter's minimum from there, so a ratio that never falls below its opening value is not
+    reported as the opening value of step 0."""
+    shock = int(model.p.demand_shock_step)
+    return shock if 0 <= shock <= model.steps else 1
 
 
 def parse_output(name: str) -> tuple[str, str, str | None]:
@@ -114,6 +123,8 @@ def extract_outputs(model, outputs: list[str]) -> dict:
                 v = col.mean()
             elif agg == "sum":
                 v = col.sum()
+            elif agg == "min_after_shock":
+                v = col[shock_window_start(model):].min()
             else:                                  # first_step: first month above 0
                 hits = (col > 0).nonzero()[0]
                 v = float(df["step"].iloc[hits[0]]) if hits.size else math.nan

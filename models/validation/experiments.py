@@ -16,8 +16,8 @@ import dataclasses
 from aicredit.abm.sectors import HOLDER_CATEGORIES, SECTORS
 from aicredit.models.scenario import CHANNELS, load_scenario
 
-__all__ = ["Output", "OUTPUTS", "OUTPUT_BY_KEY", "KEY_OUTPUTS", "SHORT", "STRESS_LINK", "Arm", "Expect",
-           "SignTest", "Experiment", "EXPERIMENTS", "expectation", "arms_of"]
+__all__ = ["Output", "OUTPUTS", "BANK_MIN", "INSURER_MIN", "OUTPUT_BY_KEY", "KEY_OUTPUTS", "SHORT",
+           "STRESS_LINK", "Arm", "Expect", "SignTest", "Experiment", "EXPERIMENTS", "expectation", "arms_of"]
 
 # --- outputs -------------------------------------------------------------------------------
 
@@ -33,13 +33,19 @@ class Output:
 
 
 BN = 1e9
+#: The lowest capital ratio of live banks and the lowest solvency of live insurers, from the shock
+#: month on (:func:`aicredit.models.sweep.outputs.shock_window_start`).
+BANK_MIN = "bank_capital_ratio_min:min_after_shock"
+INSURER_MIN = "insurer_solvency_min:min_after_shock"
 OUTPUTS: list[Output] = [
     Output("defaults_total", "defaults, all sectors", "count"),
     *[Output(f"defaults_by_sector.{s}", f"defaults: {s}", "count") for s in SECTORS],
     Output("losses_total_usd", "losses, all holders", "bn USD", BN),
     *[Output(f"losses_by_holder_usd.{h}", f"losses: {h}", "bn USD", BN) for h in HOLDER_CATEGORIES],
-    Output("bank_capital_ratio_min:min", "lowest bank capital ratio (live banks, over the run)", "ratio"),
-    Output("insurer_solvency_min:min", "lowest insurer solvency (live insurers, over the run)", "ratio"),
+    Output(BANK_MIN, "lowest bank capital ratio (live banks, from the "
+           "shock on)", "ratio"),
+    Output(INSURER_MIN, "lowest insurer solvency (live insurers, from the "
+           "shock on)", "ratio"),
     Output("gpu_price_index", "GPU price index, end", "index"),
     Output("gpu_price_index:min", "GPU price index, min", "index"),
     Output("gpu_price_max_drawdown", "GPU price index, max drawdown", "fraction"),
@@ -56,11 +62,11 @@ OUTPUTS: list[Output] = [
 OUTPUT_BY_KEY = {o.key: o for o in OUTPUTS}
 
 #: The columns of the summary table: every experiment states an expected sign for each.
-KEY_OUTPUTS = ["defaults_total", "losses_total_usd", "bank_capital_ratio_min:min",
-               "insurer_solvency_min:min", "gpu_price_max_drawdown", "gpu_price_index:min",
+KEY_OUTPUTS = ["defaults_total", "losses_total_usd", BANK_MIN,
+               INSURER_MIN, "gpu_price_max_drawdown", "gpu_price_index:min",
                "ai_index:min", "savers_401k_loss_fraction"]
-SHORT = {"defaults_total": "defaults", "losses_total_usd": "losses", "bank_capital_ratio_min:min":
-         "bank cap. min", "insurer_solvency_min:min": "insurer solv. min", "gpu_price_max_drawdown":
+SHORT = {"defaults_total": "defaults", "losses_total_usd": "losses", BANK_MIN:
+         "bank cap. min", INSURER_MIN: "insurer solv. min", "gpu_price_max_drawdown":
          "GPU drawdown", "gpu_price_index:min": "GPU index min", "ai_index:min": "AI index min",
          "savers_401k_loss_fraction": "401(k) loss"}
 
@@ -73,9 +79,9 @@ AI = ("ai_index:min", "ai_index_end")
 STRESS_LINK = {
     "defaults_total": (+1, "more institutions run out of cash or equity and default"),
     "losses_total_usd": (+1, "defaults leave unpaid claims, booked as losses on their ultimate holders"),
-    "bank_capital_ratio_min:min": (-1, "losses reach banks through their lines to private credit and "
+    BANK_MIN: (-1, "losses reach banks through their lines to private credit and "
                                    "senior ABS and cut the weakest bank's capital [F22, F31, F33]"),
-    "insurer_solvency_min:min": (-1, "insurers' private-credit and ABS holdings lose value [F32, F33]"),
+    INSURER_MIN: (-1, "insurers' private-credit and ABS holdings lose value [F32, F33]"),
     "gpu_price_max_drawdown": (+1, "GPU rents fall and distressed owners sell GPUs, whose price "
                                "falls further [F24, F25]"),
     "gpu_price_index:min": (-1, "GPU rents fall and distressed owners sell GPUs, whose price "
@@ -125,11 +131,15 @@ def _value(v) -> str:
 @dataclasses.dataclass(frozen=True)
 class Expect:
     """An expected sign of B - A: ``+``, ``-``, ``0`` (no effect) or ``?`` (no prediction),
-    with the mechanism (one sentence) and its source."""
+    with the mechanism (one sentence) and its source.
+
+    ``by_construction``: the sign follows from what the arms are, not from a mechanism (without
+    SPVs no SPV can default): the page labels it so and does not count it as a finding."""
 
     sign: str
     why: str
     source: str = ""
+    by_construction: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -238,31 +248,33 @@ def _channels(add, w: str, winter) -> None:
          **_no_prior("losses_total_usd", why="C5 moves fund losses from 'other outside' holders to "
                      "the LPs; the total need not change."),
          **_no_prior(*GPU, *AI,
-                     "bank_capital_ratio_min:min", why="C5 acts on funds' LPs; GPU prices, "
+                     BANK_MIN, why="C5 acts on funds' LPs; GPU prices, "
                      "the AI index and banks are reached only at second remove."),
          "losses_by_holder_usd.lp_insurers": Expect("+", "with C5 on, fund losses are looked "
-                                                    "through to the insurers that are LPs.", "[F32]"),
+                                                    "through to the insurers that are LPs.", "[F32]",
+                                                    by_construction=True),
          "losses_by_holder_usd.lp_401k": Expect("+", "with C5 on, fund losses reach 401(k) "
-                                                "savers invested in private credit.", "[F34]")})
+                                                "savers invested in private credit.", "[F34]",
+                                                by_construction=True)})
     channel("c6_bank_credit_lines", "bank credit lines to private credit",
         "banks lend to private-credit funds; fund losses reach bank capital and banks below their "
         "minimum cut the lines (a credit crunch)", "[F31, F33, R10]",
         {**_stress(+1, "banks lose on their lines and cut them, a credit crunch", "[F31, F33]"),
          **_no_prior(*GPU, *AI,
-                     "savers_401k_loss_fraction", "insurer_solvency_min:min",
+                     "savers_401k_loss_fraction", INSURER_MIN,
                      why="C6 acts between funds and banks; GPU prices, the AI index, savers and "
                      "insurers are reached only at second remove."),
          "losses_by_holder_usd.banks": Expect("+", "without lines to funds banks cannot lose on "
-                                              "them.", "[F31]")})
+                                              "them.", "[F31]", by_construction=True)})
     channel("c7_insurer_forced_sales", "insurer forced sales",
         "insurers below their solvency threshold sell private-credit shares and ABS at a discount "
         "(Ellul, Jotikasthira and Lundblad 2011)", "[F32, R17]",
         {**_stress(+1, "insurers' forced sales at a discount crystallise losses", "[F32]"),
-         **_no_prior("insurer_solvency_min:min", why="selling risky assets at a discount both costs "
+         **_no_prior(INSURER_MIN, why="selling risky assets at a discount both costs "
                      "capital and lowers the capital required: the net effect on the ratio has no "
                      "sign a priori."),
          **_no_prior(*GPU, *AI,
-                     "bank_capital_ratio_min:min", "savers_401k_loss_fraction",
+                     BANK_MIN, "savers_401k_loss_fraction",
                      why="forced sales are of fund shares and ABS, not of GPUs or AI stocks."),
          "losses_by_holder_usd.insurers": Expect("+", "sales at a discount are losses to the "
                                                  "insurers that sell.", "[F32]")})
@@ -278,14 +290,15 @@ def _channels(add, w: str, winter) -> None:
          **_no_prior(*GPU, "savers_401k_loss_fraction",
                      why="SPVs own data-centre buildings, not GPUs traded in the fire sale; savers "
                      "are reached only at second remove."),
-         "defaults_by_sector.spv": Expect("+", "without SPVs no SPV can default.", "[F20]"),
+         "defaults_by_sector.spv": Expect("+", "without SPVs no SPV can default.", "[F20]",
+                                          by_construction=True),
          "losses_by_holder_usd.bond_abs_investors": Expect("+", "SPV ABS holders lose when the "
                                                            "lessee walks away.", "[F22]")})
     channel("c10_equity_market", "equity market",
         "AI stocks fall with demand news; 401(k) balances and the sentiment that funds labs' "
         "equity rounds fall with them", "[F18]",
         {**_stress(+1, "falling AI stocks cut savers' balances and lab funding", "[F18]"),
-         **_no_prior("bank_capital_ratio_min:min", "insurer_solvency_min:min",
+         **_no_prior(BANK_MIN, INSURER_MIN,
                      why="banks and insurers hold no AI stocks in the model; only at second remove.")})
     channel("c11_policy", "policy levers (at ai_winter's settings)",
         "with C11 on, the levers at ai_winter's settings take effect; the one active there is "
@@ -307,7 +320,7 @@ def _policies(add, w: str, winter) -> None:
         {**_no_prior(*STRESS_LINK, why="the order moves a small share of 401(k) money; no "
                      "prediction for the aggregates."),
          "losses_by_holder_usd.lp_401k": Expect("-", "savers without private credit cannot lose "
-                                                "on it.", "[F34]")})
+                                                "on it.", "[F34]", by_construction=True)})
     add("gpu_haircuts", po, "GPU-loan haircut (30%)",
         Arm.of(w), Arm.of("gpu_haircuts"),
         "a regulatory haircut lowers GPU-loan LTVs, so borrowers have more equity cushion, fewer "
@@ -321,7 +334,7 @@ def _policies(add, w: str, winter) -> None:
         "[F31, F33]",
         {**_no_prior(*STRESS_LINK, why="less bank funding also means less private-credit lending; "
                      "no prediction outside banks."),
-         "bank_capital_ratio_min:min": Expect("+", "banks with small lines to funds lose little "
+         BANK_MIN: Expect("+", "banks with small lines to funds lose little "
                                               "capital when funds fail.", "[F31, F33]"),
          "losses_by_holder_usd.banks": Expect("-", "banks with small lines to funds lose little "
                                               "on them.", "[F31, F33]")})
@@ -415,11 +428,11 @@ def _mechanisms(add, w: str, winter) -> None:
         "[F31, F33]",
         {**_no_prior(*STRESS_LINK, why="more bank funding also means more private-credit "
                      "lending; no prediction outside banks."),
-         "bank_capital_ratio_min:min": Expect("-", "larger lines to funds expose more bank capital "
+         BANK_MIN: Expect("-", "larger lines to funds expose more bank capital "
                                               "to fund losses.", "[F31, F33]"),
          "losses_by_holder_usd.banks": Expect("+", "larger lines to funds, larger bank losses when "
                                               "funds fail.", "[F31, F33]")})
-    bank_link = {"bank_capital_ratio_min:min": Expect("-", "levered vehicles' losses reach the banks "
+    bank_link = {BANK_MIN: Expect("-", "levered vehicles' losses reach the banks "
                                                       "that lend to them: provisions as their "
                                                       "leverage rises, write-offs when they fail.",
                                                       "[F31, F33, R15]"),
@@ -452,7 +465,7 @@ def _mechanisms(add, w: str, winter) -> None:
         Arm.of(w), Arm.of(w, insurer_pc_bn=ins * 1.5),
         "insurers hold half as much again in private credit", "[F32, F33]",
         {**_no_prior(*STRESS_LINK, why="no prediction outside insurers."),
-         "insurer_solvency_min:min": Expect("-", "more private credit on insurers' books, more "
+         INSURER_MIN: Expect("-", "more private credit on insurers' books, more "
                                             "capital lost when it falls.", "[F32, F33]"),
          "losses_by_holder_usd.lp_insurers": Expect("+", "insurers as LPs bear a larger share of "
                                                     "fund losses.", "[F32]")})
@@ -463,6 +476,9 @@ def _build() -> list[Experiment]:
     exps: list[Experiment] = []
 
     def add(name, group, title, a, b, mechanism, source, expect, test=None):
+        unknown = sorted(set(expect) - set(OUTPUT_BY_KEY))
+        if unknown:
+            raise ValueError(f"validation experiment {name!r}: {unknown[0]!r} is not an output")
         exps.append(Experiment(name, group, title, a, b, mechanism, source, expect, test))
 
     for part in (_headline, _channels, _policies, _mechanisms):

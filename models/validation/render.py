@@ -17,6 +17,7 @@ from aicredit.models.validation.experiments import KEY_OUTPUTS, OUTPUT_BY_KEY, O
 from aicredit.models.validation.explanations import explanation_for, load_explanations
 from aicredit.models.validation.run import (
     AS_EXPECTED,
+    BY_CONSTRUCTION,
     NA,
     NO_EFFECT,
     NO_PRIOR,
@@ -26,7 +27,7 @@ from aicredit.models.validation.run import (
     is_flagged,
 )
 
-__all__ = ["render", "headline_table", "PROVENANCE_PREFIXES", "git_commit_text"]
+__all__ = ["render", "headline_table", "tally", "PROVENANCE_PREFIXES", "git_commit_text"]
 
 #: The lines of the page that say how and when it was made, not what was found: a page rendered
 #: again from the same runs differs from the committed one in these lines only.
@@ -43,7 +44,7 @@ def git_commit_text() -> str:
 
 
 SYMBOL = {AS_EXPECTED: "ok", WRONG: "**WRONG**", NOT_DETECTED: "n.s.", NO_EFFECT: "none",
-          UNEXPECTED: "**unexp.**", NO_PRIOR: "(eff.)", NA: "n/a"}
+          UNEXPECTED: "**unexp.**", NO_PRIOR: "(eff.)", NA: "n/a", BY_CONSTRUCTION: "constr."}
 
 
 def _f(x: float) -> str:
@@ -81,6 +82,19 @@ def headline_table(experiments, rows) -> str:
 
 
 
+def tally(rows) -> str:
+    """One sentence counting the predictions and their verdicts (by-construction signs apart)."""
+    predicted = [r for r in rows if r["expected"] in ("+", "-")]
+    counted = [r for r in predicted if not r.get("by_construction")]
+    count = {v: sum(r["verdict"] == v for r in counted) for v in (AS_EXPECTED, NOT_DETECTED, WRONG,
+                                                                  NO_EFFECT, NA)}
+    unexpected = sum(r["verdict"] == UNEXPECTED for r in rows)
+    return (f"Of {len(counted)} predicted signs (besides {len(predicted) - len(counted)} that hold by "
+            f"construction): {count[AS_EXPECTED]} as expected, {count[NOT_DETECTED]} not detected, "
+            f"{count[WRONG]} wrong, {count[NO_EFFECT]} with no effect at all, {count[NA]} n/a; "
+            f"{unexpected} unexpected effects where none was predicted.")
+
+
 def _header(experiments, rows, *, command, seeds, steps, run_time_s, workers, model_time_s,
             cached) -> list[str]:
     """The title, provenance, the reading guide, the headline table and the summary table."""
@@ -116,14 +130,20 @@ def _header(experiments, rows, *, command, seeds, steps, run_time_s, workers, mo
         "expected** (the interval excludes 0 on the predicted side), **wrong sign** (it excludes 0 "
         "on the other side), **no effect detected** (it includes 0), **no effect** (every paired "
         "difference is exactly 0: the change does nothing to this output), **unexpected effect** "
-        "(an effect where none was predicted) and **effect (no prior)** (an effect on an output "
-        "no mechanism predicts). Channel experiments compare the channel off (A) with on (B), so "
+        "(an effect where none was predicted), **effect (no prior)** (an effect on an output "
+        "no mechanism predicts) and **holds by construction** (a predicted sign that follows from "
+        "what the arms are, e.g. no SPV can default without SPVs: shown, not counted as a "
+        "finding). Channel experiments compare the channel off (A) with on (B), so "
         "B - A is the channel's contribution; policy and mechanism experiments compare `ai_winter` "
         "(A) with the change (B).",
         "",
         "Bank capital and insurer solvency are the lowest ratio among the institutions still "
-        "alive in each month: a bank that fails leaves the minimum, so more failures can raise it. "
+        "alive in each month, taken from the month of the demand shock on (from month 1 in a "
+        "scenario without one), so an opening ratio that is never breached does not stand in for "
+        "the stress: a bank that fails leaves the minimum, so more failures can raise it. "
         "Money is in bn USD.",
+        "",
+        tally(rows),
         "",
         "## Headline: ai_winter against baseline",
         "",
@@ -174,7 +194,8 @@ def _flagged(rows, explanations) -> list[str]:
         out += ["", "By output: " + "; ".join(f"{_label(k)} in {len(x)} experiment"
                                                 f"{'s' if len(x) > 1 else ''}" for k, x in recap.items())
                 + "."]
-    missing = [r for r in rows if r["verdict"] == NOT_DETECTED and r["expected"] in ("+", "-")]
+    missing = [r for r in rows if r["verdict"] == NOT_DETECTED and r["expected"] in ("+", "-")
+               and not r.get("by_construction")]
     if missing:
         out += ["", "Predicted effects not detected at this number of seeds (the interval includes 0): "
                 + "; ".join(f"{r['experiment']}: `{r['output']}` ({r['expected']}, B - A = "
@@ -210,7 +231,8 @@ def _sections(experiments, by) -> list[str]:
                 ex = e.expect.get(o.key)
                 if ex is not None:
                     src = f" {ex.source}" if ex.source and ex.source not in ex.why else ""
-                    out.append(f"- {_label(o.key)} ({ex.sign}): {ex.why}{src}")
+                    how = f"{ex.sign}, by construction" if ex.by_construction else ex.sign
+                    out.append(f"- {_label(o.key)} ({how}): {ex.why}{src}")
     return out
 
 

@@ -10,8 +10,9 @@ Verdicts: ``as expected`` (the CI excludes 0 on the expected side), ``wrong sign
 excludes 0 on the other side), ``no effect detected`` (the CI includes 0), ``no effect``
 (every paired difference is exactly 0: the change does nothing to this output), ``unexpected
 effect`` (an effect where none was expected), ``effect (no prior)`` (an effect on an output no
-mechanism predicts) and ``n/a`` (fewer than 2 usable pairs). Whether a difference is an effect
-is :attr:`aicredit.models.stats.Stats.effect`'s rule.
+mechanism predicts), ``holds by construction`` (a predicted sign that follows from what the arms
+are, not from a mechanism; not counted as a finding) and ``n/a`` (fewer than 2 usable pairs).
+Whether a difference is an effect is :attr:`aicredit.models.stats.Stats.effect`'s rule.
 """
 from __future__ import annotations
 
@@ -25,10 +26,14 @@ from aicredit.models.stats import Stats, paired_stats
 from aicredit.models.validation.experiments import OUTPUTS, Arm, arms_of, expectation
 
 __all__ = ["AS_EXPECTED", "WRONG", "NOT_DETECTED", "NO_EFFECT", "UNEXPECTED", "NO_PRIOR", "NA",
+           "BY_CONSTRUCTION", "judge",
            "verdict", "is_flagged", "run_experiments", "analyse"]
 
 AS_EXPECTED, WRONG, NOT_DETECTED, NO_EFFECT = "as expected", "wrong sign", "no effect detected", "no effect"
 UNEXPECTED, NO_PRIOR, NA = "unexpected effect", "effect (no prior)", "n/a"
+#: A predicted sign that holds by construction of the arms (:attr:`Expect.by_construction`): shown,
+#: not counted as a finding.
+BY_CONSTRUCTION = "holds by construction"
 
 
 def verdict(s: Stats, expected: str) -> str:
@@ -45,6 +50,13 @@ def verdict(s: Stats, expected: str) -> str:
     if expected == "0":
         return UNEXPECTED
     return NO_PRIOR
+
+
+def judge(s: Stats, ex) -> str:
+    """The verdict on one output against its :class:`Expect`: :data:`BY_CONSTRUCTION` where the
+    sign holds by construction and the runs show it (a wrong sign there stays a wrong sign)."""
+    v = verdict(s, ex.sign)
+    return BY_CONSTRUCTION if ex.by_construction and v == AS_EXPECTED else v
 
 
 def is_flagged(v: str, expected: str) -> bool:
@@ -119,7 +131,7 @@ def analyse(experiments, results: dict) -> list[dict]:
             s = paired_stats(a, b)
             ex = expectation(e, o.key)
             rows.append(dict(experiment=e.name, output=o.key, stats=s, expected=ex.sign,
-                             verdict=verdict(s, ex.sign),
+                             verdict=judge(s, ex), by_construction=ex.by_construction,
                              failed=len(da) - len(ok_a) + len(db) - len(ok_b)))
     return rows
 
