@@ -19,7 +19,7 @@ from aicredit.models.atomic import write_file_atomically
 from aicredit.models.scenario import ScenarioError
 from aicredit.models.validation.experiments import EXPERIMENTS
 from aicredit.models.validation.render import render
-from aicredit.models.validation.run import analyse, run_experiments
+from aicredit.models.validation.run import analyse, baseline_ranges, run_experiments
 
 __all__ = ["main", "DEFAULT_OUT"]
 
@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     model_time = float(sum(df["duration_s"].sum() for df in results.values()))
     text = render(experiments, rows, command=command.strip(), seeds=seeds, steps=args.steps,
                   run_time_s=elapsed, workers=workers, model_time_s=model_time,
-                  cached=counts.get("cached", 0))
+                  cached=counts.get("cached", 0), ranges=baseline_ranges(results))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_file_atomically(args.out, lambda tmp: tmp.write_text(text))
     if not args.quiet:

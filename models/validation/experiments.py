@@ -212,7 +212,29 @@ def _headline(add, w: str, winter) -> None:
                                                                "most of private credit's LPs and "
                                                                "bear most of its losses.", "[F29]"),
          "losses_by_holder_usd.banks": Expect("+", "a large AI crash drags down the banks that "
-                                              "lend to private credit.", "[F31, F33]")},
+                                              "lend to private credit.", "[F31, F33]"),
+         "defaults_by_sector.private_credit": Expect("+", "BDCs, levered on bank debt, fail when "
+                                                     "their tech borrowers' cash flows fail.",
+                                                     "[F28, R15]"),
+         "losses_by_holder_usd.firm_shareholders": Expect("+", "the shareholders of failed labs, "
+                                                          "neoclouds and BDCs lose their equity.",
+                                                          "[F5, F14]"),
+         "losses_by_holder_usd.savers_401k": Expect("+", "savers hold the AI-heavy index and sell "
+                                                    "some of it below cost.", "[F18, R34]"),
+         "losses_by_holder_usd.insurers": Expect("+", "insurers hold ABS and fund interests that "
+                                                 "lose value.", "[F32]"),
+         "losses_by_holder_usd.bond_abs_investors": Expect("+", "SPV lessees walk away and ABS "
+                                                           "holders recover only the building's "
+                                                           "resale value.", "[F20, F22]"),
+         "hyperscaler_credit_spread:mean": Expect("+", "hyperscalers' equity falls and their "
+                                                  "leverage rises against shrinking cash flows, "
+                                                  "so their rating falls and spreads widen.",
+                                                  "[R27]"),
+         "hyperscaler_capex_usd:sum": Expect("-", "capex follows the demand hyperscalers expect "
+                                             "and their rating.", "[F19]"),
+         "chipmaker_gpu_revenue_usd:sum": Expect("-", "less capex buys fewer GPUs.", "[F12]"),
+         "spv_debt_usd": Expect("-", "less data-centre capex is financed through SPVs, and SPVs "
+                                "whose lessee walks away default.", "[F20]")},
         # 48 months, as the BDC experiments' tests: the winter arm is run once for all three
         test=SignTest(seeds=8, steps=48, outputs=("ai_index_end",)))
 

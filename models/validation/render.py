@@ -15,6 +15,7 @@ import math
 from aicredit.models.stats import Stats
 from aicredit.models.validation.experiments import KEY_OUTPUTS, OUTPUT_BY_KEY, OUTPUTS, SHORT, arms_of
 from aicredit.models.validation.explanations import explanation_for, load_explanations
+from aicredit.models.validation.ranges import render_ranges
 from aicredit.models.validation.run import (
     AS_EXPECTED,
     BY_CONSTRUCTION,
@@ -238,14 +239,21 @@ def _sections(experiments, by) -> list[str]:
 
 def render(experiments, rows, *, command: str, seeds: list[int], steps: int | None,
            run_time_s: float, workers: int, model_time_s: float | None = None,
-           cached: int = 0, explanations: dict | None = None) -> str:
+           cached: int = 0, explanations: dict | None = None, ranges: list | None = None) -> str:
     """The page. ``explanations``: ``{(experiment, output): Explanation}`` (default: the
-    shipped ``explanations.md``)."""
+    shipped ``explanations.md``); ``ranges``: the rows of the baseline-against-public-ranges
+    table (:func:`aicredit.models.validation.run.baseline_ranges`; no table when empty)."""
     if explanations is None:
         explanations = load_explanations()
     by = {(r["experiment"], r["output"]): r for r in rows}
     out = _header(experiments, rows, command=command, seeds=seeds, steps=steps, run_time_s=run_time_s,
                   workers=workers, model_time_s=model_time_s, cached=cached)
+    if ranges:
+        out += ["", "## The baseline against public ranges", "",
+                "The calibrated `baseline` (the runs of the headline's arm A) against what the "
+                "public record gives for the same quantities, 2023-2026; month 0 is January 2025 "
+                "(`models/validation/ranges.py`).", ""]
+        out += render_ranges(ranges)
     out += ["", "## Wrong signs and missing effects", ""]
     out += _flagged(rows, explanations)
     out += _sections(experiments, by)

@@ -24,9 +24,10 @@ from pathlib import Path
 from aicredit.models.scenario import load_scenario
 from aicredit.models.stats import Stats, paired_stats
 from aicredit.models.validation.experiments import OUTPUTS, Arm, arms_of, expectation
+from aicredit.models.validation.ranges import RANGE_REPORTERS, check_ranges
 
 __all__ = ["AS_EXPECTED", "WRONG", "NOT_DETECTED", "NO_EFFECT", "UNEXPECTED", "NO_PRIOR", "NA",
-           "BY_CONSTRUCTION", "judge",
+           "BY_CONSTRUCTION", "judge", "baseline_ranges",
            "verdict", "is_flagged", "run_experiments", "analyse"]
 
 AS_EXPECTED, WRONG, NOT_DETECTED, NO_EFFECT = "as expected", "wrong sign", "no effect detected", "no effect"
@@ -89,8 +90,9 @@ def run_experiments(experiments, seeds: list[int], steps: int | None = None, wor
     keys = [o.key for o in OUTPUTS]
     arms = arms_of(experiments)
     specs = {arm: SweepSpec(scenarios=[arm.scenario], steps=_steps(arm, steps), seeds=list(seeds),
-                            outputs=keys, points=[{}], fixed=dict(arm.overrides),
-                            name=arm.slug(), source="aicredit.models.validate") for arm in arms}
+                            outputs=keys + (RANGE_SERIES if arm == BASELINE else []), points=[{}],
+                            fixed=dict(arm.overrides), name=arm.slug(),
+                            source="aicredit.models.validate") for arm in arms}
     validate_outputs(specs[arms[0]], "sweep")
     n = workers or len(os.sched_getaffinity(0))
     pool = None
@@ -115,6 +117,21 @@ def run_experiments(experiments, seeds: list[int], steps: int | None = None, wor
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     return results
+
+
+#: The arm whose paths the public-ranges table reads, and the series it records for it.
+BASELINE = Arm.of("baseline")
+RANGE_SERIES = [f"series:{r}" for r in RANGE_REPORTERS]
+
+
+def baseline_ranges(results: dict) -> list[dict]:
+    """The public-ranges table (:func:`aicredit.models.validation.ranges.check_ranges`) on the
+    baseline arm's runs; empty when no experiment ran the baseline."""
+    df = results.get(BASELINE)
+    if df is None:
+        return []
+    ok = df[df["error"] == ""]
+    return check_ranges({r: list(ok[f"series:{r}"]) for r in RANGE_REPORTERS})
 
 
 def analyse(experiments, results: dict) -> list[dict]:
