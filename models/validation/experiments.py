@@ -39,6 +39,12 @@ OUTPUTS: list[Output] = [
     Output("losses_total_usd", "losses, all holders", "bn USD", BN),
     *[Output(f"losses_by_holder_usd.{h}", f"losses: {h}", "bn USD", BN) for h in HOLDER_CATEGORIES],
     Output("bank_capital_ratio_min:min", "lowest bank capital ratio (live banks, over the run)", "ratio"),
+    *[Output(f"bank_losses_by_channel_usd.{ch}", f"bank losses: {ch} channel", "bn USD", BN)
+      for ch in ("ai", "other")],
+    *[Output(f"bank_provisions_by_channel_usd.{ch}", f"bank allowance, end: {ch} channel", "bn USD", BN)
+      for ch in ("ai", "other")],
+    *[Output(f"bank_capital_use_by_channel_max.{ch}", f"bank capital used, max: {ch} channel", "ratio")
+      for ch in ("ai", "other")],
     Output("insurer_solvency_min:min", "lowest insurer solvency (live insurers, over the run)", "ratio"),
     Output("gpu_price_index", "GPU price index, end", "index"),
     Output("gpu_price_index:min", "GPU price index, min", "index"),
@@ -447,6 +453,27 @@ def _mechanisms(add, w: str, winter) -> None:
         {**_no_prior(*STRESS_LINK, why="more bank debt in the BDCs, less LP money; no prediction "
                      "outside banks and private credit."), **bank_link},
         test=bdc_test)
+    gpu_share = winter.bank_gpu_loan_share
+    add("bank_gpu_lending", me, "Banks in the GPU-loan syndicates",
+        Arm.of(w, bank_gpu_loan_share=0.0), Arm.of(w),
+        f"banks hold {gpu_share:.0%} of each new GPU-backed delayed-draw term loan (syndicated, "
+        "priced by the contracted customer's credit), funded by new deposits, instead of none",
+        "[R31]",
+        {**_no_prior(*STRESS_LINK, why="more GPU credit to neoclouds too; no prediction "
+                     "outside banks."),
+         "bank_losses_by_channel_usd.ai": Expect("+", "banks take their share of the GPU loans' "
+                                                 "losses when neoclouds default.", "[R31]"),
+         "bank_losses_by_channel_usd.other": Expect("0", "GPU loans are in the AI channel.", "[R31]")})
+    cons = winter.spv_bank_construction_loan_share
+    add("bank_construction_loans", me, "Bank construction loans to data-centre SPVs",
+        Arm.of(w, spv_bank_construction_loan_share=0.0), Arm.of(w),
+        f"banks lend {cons:.0%} of each data-centre SPV's debt as a construction loan secured on "
+        "the building, instead of none (the ABS and the fund loan take it)", "[R30]",
+        {**_no_prior(*STRESS_LINK, why="the same SPVs, financed by another lender; no prediction "
+                     "outside banks."),
+         "bank_provisions_by_channel_usd.ai": Expect("+", "a secured loan on a building whose "
+                                                     "lessee may walk away carries an allowance.",
+                                                     "[R30]")})
     ins = winter.insurer_pc_bn
     add("insurer_exposure", me, "Bigger insurer exposure to private credit",
         Arm.of(w), Arm.of(w, insurer_pc_bn=ins * 1.5),
