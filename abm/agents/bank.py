@@ -108,6 +108,30 @@ def gpu_loan_loss_rates(debt_usd, collateral_usd, pd) -> np.ndarray:
     return np.asarray(pd, float) * lgd
 
 
+def _gpu_expected_loss_by_bank(model) -> np.ndarray:
+    """``sum debt * PD * LGD`` of the banks' GPU loans, per bank, computed once per month,
+    book version and GPU prices for all banks (one pass over the book, not one per bank)."""
+    book = model.gpu_loans
+    key = (model.steps, book.version, model.gpu_market.price.tobytes())
+    memo = getattr(model, "_gpu_el_by_bank_memo", None)
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    rows = np.flatnonzero(book.active & (book.lender <= BANK_LENDER_0))
+    out: np.ndarray = np.zeros(len(model.banks))
+    if rows.size:
+        who = book.borrower[rows]
+        pd = np.zeros(len(model.neoclouds))
+        for b in np.unique(who):
+            pd[b] = model.banks[0].borrower_pd(model.neoclouds[int(b)])
+        debt = book.debt[rows]
+        collateral = book.units[rows] * model.gpu_market.price[book.vintage[rows]]
+        out = np.bincount(BANK_LENDER_0 - book.lender[rows],
+                          weights=debt * gpu_loan_loss_rates(debt, collateral, pd[who]),
+                          minlength=len(model.banks))
+    model._gpu_el_by_bank_memo = (key, out)
+    return out
+
+
 class Bank(Institution):
     sector = "bank"
 
@@ -206,17 +230,10 @@ class Bank(Institution):
     def gpu_loan_loss_rate(self) -> float:
         """Expected loss per USD of the bank's GPU loans: over its rows of the book,
         ``sum debt * PD_borrower * LGD / sum debt`` (:func:`gpu_loan_loss_rates`)."""
-        m = self.model
-        book = m.gpu_loans
-        rows = book.rows(lender=BANK_LENDER_0 - self.index)
-        debt = book.debt[rows]
-        if debt.sum() <= 0:
+        held = self.gpu_loans_held_usd()
+        if held <= 0:
             return 0.0
-        who = book.borrower[rows]
-        pd_by_borrower = {int(b): self.borrower_pd(m.neoclouds[int(b)]) for b in np.unique(who)}
-        pd = np.array([pd_by_borrower[int(b)] for b in who])
-        collateral = book.units[rows] * m.gpu_market.price[book.vintage[rows]]
-        return float((debt * gpu_loan_loss_rates(debt, collateral, pd)).sum() / debt.sum())
+        return float(_gpu_expected_loss_by_bank(self.model)[self.index] / held)
 
     def abs_loss_rate(self, claim) -> float:
         """Expected loss per USD of a senior ABS tranche or a construction loan (secured on the
@@ -234,8 +251,8 @@ class Bank(Institution):
         pd = 1.0 if walks else self.borrower_pd(lessee)
         if pd <= 0:
             return 0.0
-        secured = sum(c.value_usd() for c in self.model.claims.issued(spv)
-                      if c.kind in ("abs", "construction_loan") and c.seniority == Seniority.SECURED)
+        secured = sum(c.value_usd() for kind in ("abs", "construction_loan")
+                      for c in self.model.claims.issued(spv, kind) if c.seniority == Seniority.SECURED)
         ead = claim.value_usd()
         share = ead / secured if secured > 0 else 0.0
         recovery = min(ead, share * p.dc_resale_share * spv.real_assets_usd)
