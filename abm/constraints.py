@@ -36,14 +36,18 @@ def payout_usd(net_income_usd: float, tac_usd: float, required_usd: float, targe
 
 @dataclass
 class BankCapitalRatio:
-    """Equity / RWA with Basel-style risk weights per claim kind (assumptions, [R10])."""
+    """Equity / RWA with Basel-style risk weights per claim kind (assumptions, [R10]); a
+    construction loan to a data-centre SPV carries the 150% of Basel III's land acquisition,
+    development and construction exposures (CRE20.90); the bank's syndicate shares of GPU
+    loans (the vectorised book) 100%."""
 
     minimum: float
     RISK_WEIGHTS = {"credit_line": 1.0, "bank_loan": 1.0, "abs": 0.2, "other_loan": 0.75,
-                    "gpu_loan": 1.0}
+                    "gpu_loan": 1.0, "construction_loan": 1.5}
 
     def rwa_usd(self, bank) -> float:
-        return sum(self.RISK_WEIGHTS.get(c.kind, 1.0) * c.value_usd() for c in bank.claims_held())
+        return (sum(self.RISK_WEIGHTS.get(c.kind, 1.0) * c.value_usd() for c in bank.claims_held())
+                + self.RISK_WEIGHTS["gpu_loan"] * bank.gpu_loans_held_usd())
 
     def ratio(self, bank) -> float:
         rwa = self.rwa_usd(bank)

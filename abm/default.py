@@ -24,7 +24,7 @@ import numpy as np
 from aicredit.abm.claims import PAYMENT_ORDER, Contract, Debt, EquityClaim
 from aicredit.abm.contracts import rejection_damages_usd
 from aicredit.abm.economy import Economy
-from aicredit.abm.gpu_loans import MARKET_ACCOUNT
+from aicredit.abm.gpu_loans import MARKET_ACCOUNT, bank_lender_code
 from aicredit.abm.markets.gpu import market_depth
 from aicredit.abm.sectors import FINANCIAL_SECTORS
 
@@ -70,6 +70,8 @@ def _sell_assets(economy: Economy, inst) -> None:
             inst.receive(MARKET_ACCOUNT, value * (1.0 - discount), "estate_claim_sale")
     if inst.sector == "private_credit":
         economy.gpu_loans.sell_lender_book(inst, 1.0 - discount)
+    elif inst.sector == "bank":
+        economy.gpu_loans.sell_lender_book(inst, 1.0 - discount, bank_lender_code(inst.index))
 
 
 def _reject_contracts(economy: Economy, inst) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from aicredit.abm.claims import Contract, CreditLine
 from aicredit.abm.economy import Economy
-from aicredit.abm.gpu_loans import MARKET_ACCOUNT, MARKET_LENDER
+from aicredit.abm.gpu_loans import MARKET_ACCOUNT, lender_agent
 
 __all__ = ["GPU_LOAN_KIND", "SAVERS_HOLDER", "EXPOSURE_COLUMNS", "Exposure", "open_exposures",
            "exposure_table"]
@@ -70,14 +70,15 @@ def open_exposures(economy: Economy) -> Iterator[Exposure]:
     if not rows.size:
         return
     funds, neoclouds = economy.funds, economy.neoclouds
-    slot = np.where(book.lender[rows] == MARKET_LENDER, len(funds), book.lender[rows])
+    slot = book.lender_slots(len(funds), rows)
     key = slot * len(neoclouds) + book.borrower[rows]
-    size = (len(funds) + 1) * len(neoclouds)
+    size = (len(funds) + 1 + len(economy.banks)) * len(neoclouds)
     debt = np.bincount(key, weights=book.debt[rows], minlength=size)
     count = np.bincount(key, minlength=size)
     for k in np.flatnonzero(count):
         lender, borrower = divmod(int(k), len(neoclouds))
-        holder = funds[lender] if lender < len(funds) else economy.outside(MARKET_ACCOUNT)
+        code = lender if lender < len(funds) else len(funds) - 1 - lender
+        holder = lender_agent(economy, code) or economy.outside(MARKET_ACCOUNT)
         yield Exposure(holder, neoclouds[borrower], GPU_LOAN_KIND, float(debt[k]), 0.0, int(count[k]))
 
 

@@ -26,15 +26,28 @@ is pro rata in the aggregate only: borrowers are served in creation order and ea
 lender lends at most the capacity it has left, so when a lender's capacity runs out the
 earlier-created borrower is served first (:func:`lend_to_neoclouds`; ``docs/model.md``, 7.3).
 Which maturing loans are rolled over is decided in its own stage (:mod:`abm.rollover`).
+
+Banks in the syndicate [R31]: GPU-backed delayed-draw term loans are syndicated, arranged by
+banks, with banks and private-credit funds as lenders. Of each new loan a bank (one per
+borrower, rotating over the live banks not below their buffer) holds ``bank_gpu_loan_share``
+and the funds the rest: the funds' capacity fills their part, and the bank takes its share of
+what they lend. The bank funds its part with new deposits and wholesale funding
+(:meth:`abm.agents.bank.Bank.fund_new_lending`) and prices it by the credit of the borrower's
+contracted customers [R31] (:func:`customer_spread_per_year`): ``SOFR + spread``, the spread a
+contract-weighted mean of ``gpu_loan_ig_customer_spread_per_year`` for hyperscalers'
+contracts (investment grade), ``gpu_loan_lab_customer_spread_per_year`` for AI labs' and
+``gpu_loan_uncontracted_spread_per_year`` for the revenue no contract covers.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from aicredit.abm.economy import Economy
+from aicredit.abm.gpu_loans import bank_lender_code
 from aicredit.abm.units import MONTHS_PER_YEAR
 
-__all__ = ["lend_to_neoclouds", "procyclical_ltv_factor", "origination_ltv"]
+__all__ = ["lend_to_neoclouds", "procyclical_ltv_factor", "origination_ltv", "customer_spread_per_year",
+           "syndicate_banks"]
 
 
 def procyclical_ltv_factor(economy: Economy) -> np.ndarray:
@@ -51,6 +64,51 @@ def origination_ltv(economy: Economy) -> float:
     """LTV a new GPU loan is made at this month (newest vintage; module docstring)."""
     v = economy.gpu_market.newest(economy.steps)
     return float(economy.p.effective_gpu_ltv * procyclical_ltv_factor(economy)[v])
+
+
+def customer_spread_per_year(neocloud) -> float:
+    """Spread over SOFR of a GPU loan priced by the borrower's contracted customers [R31]:
+    ``H * s_ig + L * s_lab + max(0, 1 - H - L) * s_none``, with ``H`` and ``L`` the shares of
+    its active compute contracts' monthly payments owed by hyperscalers (investment grade) and
+    by AI labs; ``s_none`` when it has no contract."""
+    p = neocloud.model.p
+    step = neocloud.model.steps
+    by_sector = {"hyperscaler": 0.0, "ai_lab": 0.0}
+    total = 0.0
+    for c in neocloud.claims_held("compute_contract"):
+        if c.active(step):
+            total += c.payment_usd_per_month
+            if c.issuer.sector in by_sector:
+                by_sector[c.issuer.sector] += c.payment_usd_per_month
+    if total <= 0:
+        return p.gpu_loan_uncontracted_spread_per_year
+    h, lab = by_sector["hyperscaler"] / total, by_sector["ai_lab"] / total
+    return (h * p.gpu_loan_ig_customer_spread_per_year + lab * p.gpu_loan_lab_customer_spread_per_year
+            + max(0.0, 1.0 - h - lab) * p.gpu_loan_uncontracted_spread_per_year)
+
+
+def syndicate_banks(economy: Economy) -> list:
+    """Banks that join GPU-loan syndicates this month: live and not below their buffer (C6)."""
+    if economy.p.bank_gpu_loan_share <= 0:
+        return []
+    return [b for b in economy.banks if not b.defaulted and not b.cutting]
+
+
+def _bank_part(economy: Economy, banks: list, n, fund_part_usd: float, cols: dict) -> float:
+    """The syndicate bank's share of borrower ``n``'s loan, lent and booked; returns it."""
+    s = economy.p.bank_gpu_loan_share
+    if not banks or fund_part_usd <= 0 or s <= 0:
+        return 0.0
+    part = s / (1.0 - s) * fund_part_usd
+    bank = banks[n.index % len(banks)]
+    bank.fund_new_lending(part)
+    bank.pay(n, part, "gpu_loan_disbursement")
+    p = economy.p
+    cols["lender"].append(bank_lender_code(bank.index))
+    cols["borrower"].append(n.index)
+    cols["debt"].append(part)
+    cols["rate"].append(p.gpu_loan_sofr_per_year + customer_spread_per_year(n))
+    return part
 
 
 def lend_to_neoclouds(economy: Economy) -> None:
@@ -71,7 +129,10 @@ def lend_to_neoclouds(economy: Economy) -> None:
     funds = [f for f in economy.funds if not f.defaulted]
     capacity = np.array([f.lending_capacity_usd() for f in funds])
     requests = np.array([n.loan_request_usd for n in borrowers])
-    fill = min(1.0, capacity.sum() / requests.sum()) if borrowers and requests.sum() > 0 else 0.0
+    banks = syndicate_banks(economy)
+    fund_share = 1.0 - p.bank_gpu_loan_share if banks else 1.0
+    fill = (min(1.0, capacity.sum() / (fund_share * requests.sum()))
+            if borrowers and requests.sum() > 0 else 0.0)
     if fill <= 0:
         return
     weights = capacity / capacity.sum()
@@ -79,25 +140,27 @@ def lend_to_neoclouds(economy: Economy) -> None:
     v = economy.gpu_market.newest(economy.steps)
     price = economy.gpu_market.ref_price[v]
     k = min(p.gpu_loan_lenders_per_loan, int((weights > 0).sum()))
-    cols: dict[str, list] = {"lender": [], "borrower": [], "debt": []}
+    cols: dict[str, list] = {"lender": [], "borrower": [], "debt": [], "rate": []}
     for n, req in zip(borrowers, requests, strict=True):
         chosen = economy.rng.choice(len(funds), size=k, replace=False, p=weights)
         split = weights[chosen] / weights[chosen].sum()
         loan = 0.0
         for j, s in zip(chosen, split, strict=True):
-            part = min(fill * req * s, capacity[j])
+            part = min(fund_share * fill * req * s, capacity[j])
             part = funds[j].disburse(n, part) if part > 0 else 0.0
             capacity[j] -= part
             if part > 0:
                 cols["lender"].append(funds[j].index)
                 cols["borrower"].append(n.index)
                 cols["debt"].append(part)
+                # spreads widen as the fund's appetite falls after losses (credit supply)
+                cols["rate"].append(p.gpu_loan_rate_per_year
+                                    + p.credit_spread_per_appetite_loss * (1.0 - funds[j].appetite))
                 loan += part
+        loan += _bank_part(economy, banks, n, loan, cols)
         n.invest(loan)
     debt = np.array(cols["debt"])
-    # spreads widen as lenders' appetite falls after losses (credit supply)
-    appetite = np.array([economy.funds[k].appetite for k in cols["lender"]])
-    rate = (p.gpu_loan_rate_per_year + p.credit_spread_per_appetite_loss * (1.0 - appetite)) / MONTHS_PER_YEAR
+    rate = np.array(cols["rate"]) / MONTHS_PER_YEAR
     economy.gpu_loans.originate(cols["lender"], cols["borrower"], v, debt / ltv / price, debt,
                                 p.gpu_loan_margin_ltv, p.effective_gpu_cure_ltv, rate,
                                 economy.steps + p.gpu_loan_new_maturity_months,

@@ -8,8 +8,12 @@ rollover (C4, [F6]), the outcome of a fire-sale clearing (cash posted, units sol
 that default, C3, [F25]: :meth:`GPULoanBook.apply_fire_sale`), the liquidation of a failed
 borrower's collateral with a deficiency claim for what it does not cover, and the sale of a
 failed lender's book to the securities market. Borrowers are indices into the economy's
-neoclouds; lenders are indices into its funds, or :data:`MARKET_LENDER` once a loan has
-been sold to the securities market (outside the modelled economy).
+neoclouds; lenders are coded as integers: ``k >= 0`` is the economy's fund ``k``,
+:data:`MARKET_LENDER` (-1) the securities market (outside the modelled economy) once a failed
+lender's book has been sold, and ``-2 - b`` the economy's bank ``b`` (:func:`bank_lender_code`),
+a bank's syndicate share of a delayed-draw term loan [R31]. On the lender axis of the ledger
+(:meth:`GPULoanBook.lender_slots`, :func:`lender_accounts`) the slots are the funds, then the
+market, then the banks.
 """
 from __future__ import annotations
 
@@ -19,10 +23,27 @@ from aicredit.abm.claims import Debt, Seniority
 from aicredit.abm.economy import Economy
 from aicredit.abm.markets.gpu import market_depth
 
-__all__ = ["GPULoanBook", "MARKET_LENDER", "MARKET_ACCOUNT", "lender_accounts"]
+__all__ = ["GPULoanBook", "MARKET_LENDER", "MARKET_ACCOUNT", "BANK_LENDER_0", "bank_lender_code",
+           "lender_accounts", "lender_agent"]
 
 #: Lender code of a loan held by the securities market (sold by a failed fund).
 MARKET_LENDER = -1
+#: Lender code of the economy's first bank; bank ``b`` is ``BANK_LENDER_0 - b``.
+BANK_LENDER_0 = -2
+
+
+def bank_lender_code(bank_index: int) -> int:
+    """Lender code of bank ``bank_index`` in the book (``-2 - bank_index``)."""
+    return BANK_LENDER_0 - bank_index
+
+
+def lender_agent(economy: Economy, code: int):
+    """The fund or bank a lender code stands for, or None for the securities market."""
+    if code >= 0:
+        return economy.funds[code]
+    if code == MARKET_LENDER:
+        return None
+    return economy.banks[BANK_LENDER_0 - code]
 #: The ledger account of the securities market.
 MARKET_ACCOUNT = "securities_market"
 
@@ -126,20 +147,25 @@ class GPULoanBook:
         return np.flatnonzero(mask)
 
     def debt_by(self, who: str, n: int) -> np.ndarray:
-        """Outstanding debt per fund (``who='lender'``; loans held by the market excluded) or
-        per borrower, length ``n``."""
+        """Outstanding debt per fund (``who='lender'``; loans held by the market or by banks
+        excluded), per bank (``who='bank'``) or per borrower, length ``n``."""
         key = (who, n, self.version)
         if key not in self._cache:
-            idx = self.lender if who == "lender" else self.borrower
-            held = self.active & (idx != MARKET_LENDER) if who == "lender" else self.active
+            if who == "lender":
+                idx, held = self.lender, self.active & (self.lender >= 0)
+            elif who == "bank":
+                idx, held = BANK_LENDER_0 - self.lender, self.active & (self.lender <= BANK_LENDER_0)
+            else:
+                idx, held = self.borrower, self.active
             self._cache = {k: v for k, v in self._cache.items() if k[2] == self.version}
             self._cache[key] = np.bincount(idx[held], weights=self.debt[held], minlength=n)
         return self._cache[key]
 
     def lender_slots(self, n_funds: int, rows=slice(None)) -> np.ndarray:
-        """Lenders of ``rows`` as positions in :func:`lender_accounts` (the market last)."""
+        """Lenders of ``rows`` as positions in :func:`lender_accounts`: a fund's index, then
+        ``n_funds`` for the market and ``n_funds + 1 + b`` for bank ``b``."""
         lender = self.lender[rows]
-        return np.where(lender == MARKET_LENDER, n_funds, lender)
+        return np.where(lender >= 0, lender, n_funds - 1 - lender)
 
     # --- the fire sale and defaults ([F25], C3) -----------------------------------------------
     def apply_fire_sale(self, rows: np.ndarray, cash_posted_usd: np.ndarray,
@@ -162,8 +188,7 @@ class GPULoanBook:
         """What a GPU loan's collateral did not cover becomes a senior unsecured claim."""
         if amount_usd <= 1e-6:
             return
-        k = int(self.lender[row])
-        holder = economy.outside(MARKET_ACCOUNT) if k == MARKET_LENDER else economy.funds[k]
+        holder = lender_agent(economy, int(self.lender[row])) or economy.outside(MARKET_ACCOUNT)
         economy.claims.add(Debt(holder=holder, issuer=borrower, kind="gpu_loan_deficiency",
                                 seniority=Seniority.SENIOR, principal_usd=amount_usd))
 
@@ -172,7 +197,7 @@ class GPULoanBook:
         deficiency claim for the rest ([F25]; with C3 on the dump moves the market price)."""
         rows = self.rows(borrower=borrower.index)
         depth = market_depth(economy)
-        accounts = lender_accounts(economy.funds)
+        accounts = lender_accounts(economy.funds, economy.banks)
         slots = self.lender_slots(len(economy.funds))
         for r in rows:
             v = int(self.vintage[r])
@@ -188,12 +213,13 @@ class GPULoanBook:
             self.book_deficiency(economy, r, float(self.debt[r]) - proceeds, borrower)
             self.close([r])
 
-    def sell_lender_book(self, fund, price_share: float) -> None:
-        """A failed fund's GPU loans are sold to the securities market at ``price_share`` of face."""
-        rows = self.rows(lender=fund.index)
+    def sell_lender_book(self, lender, price_share: float, code: int | None = None) -> None:
+        """A failed lender's GPU loans are sold to the securities market at ``price_share`` of
+        face (``code``: the lender's code in the book, a fund's index by default)."""
+        rows = self.rows(lender=lender.index if code is None else code)
         value = float(self.debt[rows].sum())
         if value > 0:
-            fund.receive(MARKET_ACCOUNT, value * price_share, "estate_gpu_loan_sale")
+            lender.receive(MARKET_ACCOUNT, value * price_share, "estate_gpu_loan_sale")
         self.lender[rows] = MARKET_LENDER
         self.touch()
 
@@ -205,6 +231,7 @@ class GPULoanBook:
                            minlength=n_borrowers * n_vintages).reshape(n_borrowers, n_vintages)
 
 
-def lender_accounts(funds) -> list[str]:
-    """Ledger accounts of the lender axis: each fund's, then the securities market's."""
-    return [f.name for f in funds] + [MARKET_ACCOUNT]
+def lender_accounts(funds, banks=()) -> list[str]:
+    """Ledger accounts of the lender axis: each fund's, the securities market's, then each
+    bank's (:meth:`GPULoanBook.lender_slots`)."""
+    return [f.name for f in funds] + [MARKET_ACCOUNT] + [b.name for b in banks]

@@ -78,7 +78,7 @@ def settle_month(economy: Economy) -> None:
     used_l = np.unique(slots)
     borrower_node = np.zeros(len(economy.neoclouds), np.int64)
     borrower_node[used_b] = [node(economy.neoclouds[b].name) for b in used_b]
-    accounts = lender_accounts(economy.funds)
+    accounts = lender_accounts(economy.funds, economy.banks)
     lender_node = np.zeros(len(accounts), np.int64)
     lender_node[used_l] = [node(accounts[k]) for k in used_l]
     gl_nodes_i = borrower_node[book.borrower[live_rows]]

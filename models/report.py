@@ -23,6 +23,12 @@ Headline numbers (keys of ``summary.json``, documented in ``docs/outputs.md``):
   private-credit fund holdings at the end [F34].
 - ``insurer_solvency_min``: lowest RBC ratio of any insurer in any month [R18];
   ``insurer_forced_sales_usd``: fund interests and ABS insurers sold (C7).
+- ``bank_losses_by_channel_usd``, ``bank_provisions_by_channel_usd`` and
+  ``bank_capital_use_by_channel_max``: {``ai``, ``other``}: banks' realised losses by the
+  end, their allowance at the end, and the most of their risk-weighted capital ratio (0..1)
+  each channel took in any month (realised losses plus the allowance's rise since step 0,
+  over risk-weighted assets); the AI channel is lines to funds and BDCs, GPU loans,
+  data-centre construction loans and ABS.
 
 What a run writes (:func:`write_outputs`) and how it records itself: ``params.json``
 (:func:`provenance`: every resolved parameter, the overrides, scenario and file, seed,
@@ -90,6 +96,10 @@ def max_drawdown(series) -> float:
     return float(np.clip(dd.max(), 0.0, 1.0))
 
 
+#: Banks' two channels of loss (:func:`models.reporters._bank_channels`).
+CHANNELS = ("ai", "other")
+
+
 def summary(model) -> dict:
     """The headline numbers of a run: who failed, who lost what, how far prices fell.
 
@@ -138,6 +148,10 @@ def summary(model) -> dict:
         "savers_401k_pc_usd_end": float(df["savers_401k_pc_usd"].iloc[-1]),
         "insurer_solvency_min": float(df["insurer_solvency_min"].min()),
         "insurer_forced_sales_usd": float(df["insurer_forced_sales_usd"].sum()),
+        "bank_losses_by_channel_usd": {ch: float(df[f"bank_{ch}_losses_usd"].iloc[-1]) for ch in CHANNELS},
+        "bank_provisions_by_channel_usd": {ch: float(df[f"bank_{ch}_provisions_usd"].iloc[-1])
+                                           for ch in CHANNELS},
+        "bank_capital_use_by_channel_max": {ch: float(df[f"bank_{ch}_capital_use"].max()) for ch in CHANNELS},
     }
 
 
@@ -246,6 +260,15 @@ def format_summary(s: dict) -> str:
     for k, v in s["losses_by_holder_usd"].items():
         lines.append(f"  {k:<26}{v / BN:>12.1f}")
     lines.append(f"  {'total':<26}{s['losses_total_usd'] / BN:>12.1f}")
+    if "bank_losses_by_channel_usd" in s:
+        lines += ["", "Banks by channel (AI: lines to funds and BDCs, GPU loans, data-centre loans, ABS)",
+                  f"  {'':<26}{'AI':>12}{'other':>12}"]
+        rows = (("realised losses (bn)", "bank_losses_by_channel_usd", BN),
+                ("allowance at end (bn)", "bank_provisions_by_channel_usd", BN),
+                ("most capital used (pp)", "bank_capital_use_by_channel_max", 0.01))
+        for label, key, scale in rows:
+            ai, other = (s[key][ch] / scale for ch in ("ai", "other"))
+            lines.append(f"  {label:<26}{ai:>12.2f}{other:>12.2f}")
     first = s["first_default_step"]
     first = "none" if first is None else f"{month_label(first)}  (month {first})"
     lines += ["",

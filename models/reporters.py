@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from aicredit.abm.agents.bank import AI_LOSS_KINDS
 from aicredit.abm.agents.hyperscaler import aggregate_leverage
 from aicredit.abm.agents.private_credit import BDC
 from aicredit.abm.markets.gpu import units_outstanding
@@ -71,6 +72,43 @@ def _debt_coupon(m) -> float:
     return MONTHS_PER_YEAR * rate / debt if debt > 0 else float("nan")
 
 
+def _bank_channels(m) -> dict:
+    """Banks' use of capital by channel, once a month: the AI channel (lines to funds and
+    BDCs, GPU loans, data-centre construction loans and ABS: :data:`abm.agents.bank.AI_KINDS`)
+    and the rest. ``losses``: realised losses on claims the banks held (the loss book's
+    events, scanned incrementally); ``provisions``: the live banks' allowance now;
+    ``capital_use``: realised losses plus the allowance's rise since step 0, over the live
+    banks' risk-weighted assets (the points of CET1 ratio each channel has taken)."""
+    memo = getattr(m, "_bank_channels_memo", None)
+    if memo is not None and memo["step"] == m.steps:
+        return memo
+    if memo is None:
+        memo = {"scanned": 0, "losses": {"ai": 0.0, "other": 0.0}}
+    events = m.losses.events
+    for e in events[memo["scanned"]:]:
+        if e["holder_sector"] == "bank":
+            memo["losses"]["ai" if e["kind"] in AI_LOSS_KINDS else "other"] += e["amount_usd"]
+    memo["scanned"] = len(events)
+    live = _alive(m.banks)
+    prov = {"ai": 0.0, "other": 0.0}
+    rise = {"ai": 0.0, "other": 0.0}
+    for b in live:
+        for ch, v in b.allowance_by_channel_usd().items():
+            prov[ch] += v
+            rise[ch] += v - b.opening_allowance_usd.get(ch, 0.0)
+    rwa = sum(b.capital.rwa_usd(b) for b in live)
+    memo["provisions"] = prov
+    memo["capital_use"] = {ch: ((memo["losses"][ch] + rise[ch]) / rwa if rwa > 0 else float("nan"))
+                           for ch in prov}
+    memo["step"] = m.steps
+    m._bank_channels_memo = memo
+    return memo
+
+
+def _bank(what: str, channel: str):
+    return lambda m: float(_bank_channels(m)[what][channel])
+
+
 def _defaults(sector):
     return lambda m: sum(1 for e in m.default_events if e["sector"] == sector)
 
@@ -121,6 +159,15 @@ def model_reporters() -> dict:
                                                for c in b.claims_held("credit_line")),
         "bank_allowance_usd": lambda m: sum(b.allowance_total_usd() for b in _alive(m.banks)),
         "bank_loans_run_off_usd": lambda m: sum(b.lending_cut_usd for b in m.banks),
+        "bank_ai_losses_usd": _bank("losses", "ai"),
+        "bank_other_losses_usd": _bank("losses", "other"),
+        "bank_ai_provisions_usd": _bank("provisions", "ai"),
+        "bank_other_provisions_usd": _bank("provisions", "other"),
+        "bank_ai_capital_use": _bank("capital_use", "ai"),
+        "bank_other_capital_use": _bank("capital_use", "other"),
+        "bank_gpu_loans_usd": lambda m: sum(b.gpu_loans_held_usd() for b in _alive(m.banks)),
+        "bank_construction_loans_usd": lambda m: sum(c.value_usd() for b in _alive(m.banks)
+                                                     for c in b.claims_held("construction_loan")),
         "banks_below_buffer": lambda m: sum(b.cutting for b in _alive(m.banks)),
         "savers_401k_mean_usd": lambda m: float(_saver_balances(m).mean()),
         "savers_401k_p10_usd": _pct(10),

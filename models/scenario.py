@@ -89,6 +89,12 @@ DEALS_2025 = (
 RETIRED_KEYS = {k: "a [[deals]] entry" for k in (
     "coreweave_ipo_step", "coreweave_ipo_bn", "anthropic_round_step",
     "nvidia_anthropic_investment_bn", "microsoft_anthropic_investment_bn")}
+#: Parameters removed with their mechanism (issue 18): why, in one line.
+REMOVED_KEYS = {
+    "bank_other_loan_pd_drawdown_sensitivity": (
+        "removed (issue 18): banks' other loans carry the constant through-the-cycle "
+        "bank_other_loan_pd_per_year; no provision follows the AI index"),
+}
 
 
 @dataclass(frozen=True)
@@ -440,7 +446,9 @@ class Scenario:
 
     # --- banks (C6) --------------------------------------------------------------------
     n_banks: int = p(4, 1, 10000, "count", "assumption", "Banks.")
-    bank_total_assets_bn: float = p(12000.0, 0, 1e6, "bn USD", "assumption (large US banks)", "Bank assets.")
+    bank_total_assets_bn: float = p(12000.0, 0, 1e6, "bn USD", "assumption (large US banks)",
+                                    "Banks' core assets (cash, hyperscaler and other loans); lending to "
+                                    "private credit and the AI build-out comes on top ([R30]).")
     bank_capital_ratio: float = p(0.13, 0.0, 1, "fraction of RWA", "assumption", "Bank CET1 ratio at step 0.")
     bank_capital_min: float = p(0.07, 0, 1, "fraction of RWA", "[R10] 4.5% + 2.5%",
                                 "Minimum CET1 ratio plus conservation buffer: below it no payouts and a credit crunch (C6).")
@@ -475,11 +483,23 @@ class Scenario:
     bank_other_loan_pd_per_year: float = p(0.02, 0, 1, "1/yr", "assumption (based on US banks' allowances "
                                            "of about 1% of loans)",
                                            "Through-the-cycle one-year PD of banks' other loans.")
-    bank_other_loan_pd_drawdown_sensitivity: float = p(4.0, 0, 100, "1/(index fall)",
-                                                       "assumption (based on US banks' loan loss rates "
-                                                       "rising several-fold in 2008-09 as equities halved)",
-                                                       "How banks' PD on other loans rises with the AI index's "
-                                                       "fall from its peak: PD0 (1 + k drawdown).")
+    bank_gpu_loan_share: float = p(0.25, 0, 0.95, "fraction of each loan",
+                                   "assumption ([R31] syndicated GPU loans with banks and funds as lenders; "
+                                   "no public split)",
+                                   "Banks' syndicate share of each new GPU-backed loan to a neocloud.")
+    gpu_loan_sofr_per_year: float = p(0.043, 0, 1, "1/yr", "assumption (SOFR about 4.3% in 2025)",
+                                      "Base rate of banks' GPU loans, priced at SOFR plus a spread.")
+    gpu_loan_ig_customer_spread_per_year: float = p(0.0225, 0, 1, "1/yr",
+                                                    "[R31] SOFR + 225 bp, investment-grade customer",
+                                                    "Spread of a bank's GPU loan on revenue contracted with "
+                                                    "hyperscalers.")
+    gpu_loan_lab_customer_spread_per_year: float = p(0.06, 0, 1, "1/yr",
+                                                     "[R31] DDTL 2.0's lowest tranche, SOFR + 600 bp",
+                                                     "Spread of a bank's GPU loan on revenue contracted with "
+                                                     "AI labs (unrated customers).")
+    gpu_loan_uncontracted_spread_per_year: float = p(0.13, 0, 1, "1/yr",
+                                                     "[R31] DDTL 2.0's highest tranche, SOFR + 1300 bp",
+                                                     "Spread of a bank's GPU loan on revenue no contract covers.")
     bank_fund_asset_volatility: float = p(0.10, 0.001, 10, "1/sqrt(yr)", "assumption (based on leveraged-"
                                           "loan price volatility of 5-15% a year)",
                                           "Asset volatility in the Merton PD of a private-credit fund.")
@@ -569,6 +589,11 @@ class Scenario:
                                       "Walk away at renewal when AI revenue is below this share of what was expected.")
     spv_debt_share: float = p(0.9, 0, 1, "fraction of cost", "assumption modelled on [F20]",
                               "Share of an SPV's data-centre cost financed by debt (the rest is equity).")
+    spv_bank_construction_loan_share: float = p(0.1, 0, 0.9, "fraction of debt",
+                                                "assumption ([R30] banks lend to non-banks alongside "
+                                                "private credit; no public split of data-centre debt)",
+                                                "Bank construction loan of an SPV, secured pari passu with "
+                                                "the senior ABS; the ABS and the fund loan share the rest.")
     spv_abs_share: float = p(0.6, 0, 1, "fraction of debt", "assumption ([F22] ABS)",
                              "Share of SPV debt sold as ABS (senior, mezzanine and junior tranches); the rest is a fund loan.")
     spv_abs_senior_share: float = p(0.7, 0, 1, "fraction of ABS",
@@ -764,6 +789,8 @@ def unknown_key_hint(key) -> str:
     goes instead (it is a property of a run, not of a scenario), or where to find every key."""
     if key in RETIRED_KEYS:
         return f"; it is now {RETIRED_KEYS[key]} (step, issuer, investor, amount_bn, kind), see 'deals'"
+    if key in REMOVED_KEYS:
+        return f"; it was {REMOVED_KEYS[key]}"
     if key == "seed":
         return ("; the seed is not a scenario parameter: give it to the run (aicredit run --seed N, "
                 "AIEconomyModel(seed=N), a sweep's seeds)")

@@ -130,7 +130,7 @@ def check_invariants(m, money0: float) -> None:
     by_issuer = sum(c.value_usd() for cs in m.claims.by_issuer.values() for c in cs if c.is_liability)
     assert by_holder == pytest.approx(by_issuer, rel=1e-12, abs=1e-3)
     book = m.gpu_loans
-    held = sum(f.gpu_loans_held_usd() for f in m.funds) + float(
+    held = sum(a.gpu_loans_held_usd() for a in [*m.funds, *m.banks]) + float(
         book.debt[book.active & (book.lender == MARKET_LENDER)].sum())    # sold to the market
     owed = sum(n.gpu_loans_owed_usd() for n in m.neoclouds)
     assert held == pytest.approx(owed, rel=1e-12, abs=1e-3)

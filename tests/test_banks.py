@@ -8,6 +8,7 @@ private credit lowers the banks' losses when funds fail while their lines are dr
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from aicredit.abm.agents.bank import merton_pd
@@ -153,7 +154,8 @@ def test_senior_abs_marked_down_when_the_lessee_walks_away():
     spv.walked_away = True
     spv.real_assets_usd *= 0.2                                         # an obsolete building
     bank.update_allowance()
-    secured = sum(c.value_usd() for c in m.claims.issued(spv, "abs") if c.seniority == abs_claim.seniority)
+    secured = sum(c.value_usd() for c in m.claims.issued(spv)       # the construction loan ranks alike
+                  if c.kind in ("abs", "construction_loan") and c.seniority == abs_claim.seniority)
     ead = abs_claim.value_usd()
     recovery = min(ead, ead / secured * m.p.dc_resale_share * spv.real_assets_usd)
     assert bank.allowance_usd["abs"] == pytest.approx(ead - recovery, rel=1e-9)
@@ -218,3 +220,110 @@ def test_capping_bank_lending_to_private_credit_lowers_bank_losses_when_funds_fa
             arm.append(m.losses.by_category.get("banks", 0.0))
     assert min(free) > 0
     assert paired_stats(free, capped).effect == -1
+
+
+# --- issue 18: banks lose on what they hold ---------------------------------------------------
+
+def test_other_loan_provisions_do_not_move_with_the_ai_index(monkeypatch):
+    """Other loans hold their normal-course expected loss: a 90% fall of the AI index moves
+    neither their PD nor their allowance."""
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+    bank = m.banks[0]
+    bank.update_allowance()
+    before = bank.allowance_usd["other_loan"]
+    monkeypatch.setattr(type(m.equity_market), "drawdown", lambda self: 0.9)
+    bank.update_allowance()
+    assert bank.other_loan_pd() == m.p.bank_other_loan_pd_per_year
+    assert bank.allowance_usd["other_loan"] == pytest.approx(before, rel=1e-12)
+
+
+def test_the_removed_sensitivity_is_refused_with_a_reason():
+    from aicredit.models.scenario import ScenarioError, validate_params
+    with pytest.raises(ScenarioError, match="removed .*bank_other_loan_pd_per_year"):
+        validate_params({"bank_other_loan_pd_drawdown_sensitivity": 4.0})
+
+
+def test_gpu_loan_loss_rate_is_pd_times_the_shortfall_of_collateral():
+    from aicredit.abm.agents.bank import gpu_loan_loss_rates
+    rates = gpu_loan_loss_rates([100.0, 100.0, 100.0, 0.0], [150.0, 60.0, 0.0, 5.0], [0.1, 0.1, 0.5, 1.0])
+    assert rates == pytest.approx([0.0, 0.04, 0.5, 0.0])
+
+
+def test_ai_and_other_channels_sum_to_the_allowance():
+    from aicredit.models.reporters import _bank_channels
+    m = AIEconomyModel("ai_winter", seed=0, collect_agents=False, steps=6)
+    for _ in range(6):
+        m.step()
+    ch = _bank_channels(m)
+    total = sum(b.allowance_total_usd() for b in m.banks if not b.defaulted)
+    assert ch["provisions"]["ai"] + ch["provisions"]["other"] == pytest.approx(total, rel=1e-12)
+    bank_events = sum(e["amount_usd"] for e in m.losses.events if e["holder_sector"] == "bank")
+    assert ch["losses"]["ai"] + ch["losses"]["other"] == pytest.approx(bank_events, rel=1e-12, abs=1.0)
+
+
+def test_banks_hold_their_syndicate_share_of_new_gpu_loans():
+    """After origination the banks hold ``bank_gpu_loan_share`` of the new loans [R31], at
+    SOFR plus a customer spread between the investment-grade and the uncontracted one."""
+    from aicredit.abm.gpu_loans import BANK_LENDER_0
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+    book = m.gpu_loans
+    n_open = book.lender.size
+    while m.steps < 6 and book.lender.size == n_open:
+        n_open = book.lender.size
+        m.step()
+    new = np.arange(book.lender.size) >= n_open             # made in the last step
+    banks = new & (book.lender <= BANK_LENDER_0)
+    assert new.any() and banks.any()
+    share = book.debt[banks].sum() / book.debt[new].sum()
+    assert share == pytest.approx(m.p.bank_gpu_loan_share, rel=1e-9)
+    rate = 12 * book.rate_per_month[banks]
+    p = m.p
+    assert (rate >= p.gpu_loan_sofr_per_year + p.gpu_loan_ig_customer_spread_per_year - 1e-12).all()
+    assert (rate <= p.gpu_loan_sofr_per_year + p.gpu_loan_uncontracted_spread_per_year + 1e-12).all()
+    assert sum(b.gpu_loans_held_usd() for b in m.banks) == pytest.approx(book.debt[banks].sum())
+
+
+def test_no_bank_share_no_bank_gpu_loans():
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False, bank_gpu_loan_share=0.0)
+    for _ in range(3):
+        m.step()
+    assert sum(b.gpu_loans_held_usd() for b in m.banks) == 0.0
+
+
+def test_construction_loans_are_the_documented_share_of_spv_debt():
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+    for spv in m.spvs:
+        loans = m.claims.issued(spv, "construction_loan")
+        debt = sum(c.value_usd() for c in m.claims.issued(spv) if c.is_liability)
+        assert sum(c.value_usd() for c in loans) == pytest.approx(m.p.spv_bank_construction_loan_share * debt)
+        assert all(c.holder.sector == "bank" for c in loans)
+
+
+def test_lending_to_non_banks_adds_to_bank_assets():
+    """A larger share of bank lending to private credit is more exposure, not a swap: other
+    loans stay the same and total assets grow by the extra lines [R30]."""
+    base = AIEconomyModel("baseline", seed=0, collect_agents=False)
+    more = AIEconomyModel("baseline", seed=0, collect_agents=False, bank_pc_lending_share=0.375)
+    other = [sum(c.value_usd() for b in x.banks for c in b.claims_held("other_loan")) for x in (base, more)]
+    lines = [sum(c.value_usd() for b in x.banks for c in b.claims_held("credit_line")) for x in (base, more)]
+    assets = [sum(b.total_assets_usd() for b in x.banks) for x in (base, more)]
+    assert other[1] == pytest.approx(other[0])
+    assert lines[1] > lines[0]
+    assert assets[1] - assets[0] == pytest.approx(lines[1] - lines[0], rel=0.02)
+
+
+def test_new_bank_lending_is_funded_by_new_deposits():
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+    bank = m.banks[0]
+    assets, equity = bank.total_assets_usd(), bank.equity_usd()
+    bank.fund_new_lending(5e9)
+    assert bank.total_assets_usd() == pytest.approx(assets + 5e9)
+    assert bank.equity_usd() == pytest.approx(equity)
+
+
+def test_a_bank_below_its_buffer_rolls_over_less():
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+    bank = m.banks[0]
+    normal = bank.rollover_share()
+    bank.cutting = True
+    assert bank.rollover_share() == pytest.approx(normal * (1 - m.p.bank_line_cut))

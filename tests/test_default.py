@@ -59,7 +59,8 @@ def test_spv_default_pays_tranches_by_strict_priority(resale, run):
     assert not m.claims.by_issuer.get(spv) and not m.claims.by_holder.get(spv)
     shortfall = sum(claims.values()) - min(estate, sum(claims.values()))
     new_events = m.losses.events[events_before:]
-    debt_losses = sum(e["amount_usd"] for e in new_events if e["kind"] in ("abs", "spv_loan"))
+    debt_losses = sum(e["amount_usd"] for e in new_events
+                      if e["kind"] in ("abs", "construction_loan", "spv_loan"))
     assert debt_losses == pytest.approx(shortfall, rel=1e-9)
     insurer_loss = sum(e["amount_usd"] for e in new_events if e["holder_sector"] == "insurer")
     assert insurer_loss == pytest.approx((1 - ratios[Seniority.MEZZANINE])

@@ -12,12 +12,22 @@ Rules, each month (decide reads the start-of-month state; act carries the plans 
   ``PD = Phi(-ln(A_b / D_b) / sigma)`` (assets A_b, liabilities D_b, asset volatility sigma),
   monotone in its leverage (the KMV "distance to default" with no drift): for a
   private-credit fund from its true NAV (book equity, so a fund's loan losses raise it),
-  for a hyperscaler from its book leverage. Other loans (borrowers outside the model) carry
-  a through-the-cycle PD scaled by the AI index's fall from its peak,
-  ``PD = PD0 * (1 + k * drawdown)``, the satellite model of a macro stress test (they keep
-  paying in the model: this allowance is released when the index recovers). LGDs are
+  for a hyperscaler or a neocloud from its book leverage. Other loans (borrowers outside the
+  model, whose cash flows the model does not carry) hold their normal-course expected loss:
+  a constant through-the-cycle PD ``bank_other_loan_pd_per_year``, so their allowance moves
+  only with their size (no price, PD or provision reads the AI stock index). LGDs are
   parameters per exposure type (``bank_*_lgd``), the Basel foundation-IRB 45% for senior
   unsecured corporate loans.
+- **GPU loans [R31].** A bank holds a syndicate share ``bank_gpu_loan_share`` of each new
+  GPU-backed delayed-draw term loan (:func:`abm.gpu_lending.lend_to_neoclouds`). Its
+  allowance is ``sum EAD * PD_borrower * LGD`` over its rows of the book, with the
+  neocloud's Merton PD and ``LGD = max(0, 1 - units * price / debt)``: what the GPUs pledged,
+  at this month's price, leave the loan short of.
+- **Construction loans** to data-centre SPVs (``spv_bank_construction_loan_share`` of each
+  SPV's debt, secured pari passu with the senior ABS): provisioned like the senior ABS.
+- **New lending is funded, not swapped.** A bank's new GPU loans and construction loans are
+  funded by new deposits and wholesale funding (:meth:`Bank.fund_new_lending`), so its
+  balance sheet grows with its lending to non-banks ([R14], [R30]).
 - **ABS at market value.** A senior ABS tranche is marked down by ``EAD * PD * LGD`` too,
   where PD is 1 once the lessee walked away, defaulted, or disappoints below the walk-away
   threshold in the lease's last year (C9), and otherwise the lessee's PD; LGD is what the
@@ -49,16 +59,26 @@ import math
 from statistics import NormalDist
 from typing import Any
 
+import numpy as np
+
 from aicredit.abm.agents.base import Institution
 from aicredit.abm.claims import Seniority
 from aicredit.abm.constraints import BankCapitalRatio
 from aicredit.abm.economy import Economy
+from aicredit.abm.gpu_loans import BANK_LENDER_0
 from aicredit.abm.units import MONTHS_PER_YEAR
 
-__all__ = ["Bank", "merton_pd"]
+__all__ = ["Bank", "merton_pd", "AI_KINDS", "AI_LOSS_KINDS", "gpu_loan_loss_rates"]
 
-#: Exposure types the allowance covers, by claim kind.
-ALLOWANCE_KINDS = ("credit_line", "bank_loan", "other_loan", "abs")
+#: Exposure types the allowance covers, by claim kind (GPU loans: the vectorised book).
+ALLOWANCE_KINDS = ("credit_line", "bank_loan", "other_loan", "abs", "construction_loan", "gpu_loan")
+#: The AI channel of a bank's exposures [F31, F22, R31]: lines to funds and BDCs, GPU loans,
+#: data-centre construction loans and data-centre ABS; the rest (hyperscaler term loans,
+#: other loans) is the other channel.
+AI_KINDS = ("credit_line", "gpu_loan", "construction_loan", "abs")
+#: Loss kinds the loss book records for the AI channel (a defaulted GPU loan's remainder is a
+#: deficiency claim).
+AI_LOSS_KINDS = (*AI_KINDS, "gpu_loan_deficiency")
 #: A ratio within this of the target counts as at the target (float rounding at step 0).
 RATIO_TOLERANCE = 1e-9
 _NORMAL = NormalDist()
@@ -79,11 +99,47 @@ def merton_pd(assets_usd: float, debt_usd: float, sigma: float) -> float:
     return _NORMAL.cdf(-math.log(assets_usd / debt_usd) / sigma)
 
 
+def gpu_loan_loss_rates(debt_usd, collateral_usd, pd) -> np.ndarray:
+    """Expected loss per USD of GPU loans: ``PD * max(0, 1 - collateral / debt)`` (0 on a
+    loan with no debt), the borrower's PD times what its GPUs leave the loan short of."""
+    debt = np.asarray(debt_usd, float)
+    lgd = np.where(debt > 0, np.clip(1.0 - np.asarray(collateral_usd, float) / np.where(debt > 0, debt, 1.0),
+                                     0.0, 1.0), 0.0)
+    return np.asarray(pd, float) * lgd
+
+
+def _gpu_expected_loss_by_bank(model) -> np.ndarray:
+    """``sum debt * PD * LGD`` of the banks' GPU loans, per bank, computed once per month,
+    book version and GPU prices for all banks (one pass over the book, not one per bank)."""
+    book = model.gpu_loans
+    key = (model.steps, book.version, model.gpu_market.price.tobytes())
+    memo = getattr(model, "_gpu_el_by_bank_memo", None)
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    rows = np.flatnonzero(book.active & (book.lender <= BANK_LENDER_0))
+    out: np.ndarray = np.zeros(len(model.banks))
+    if rows.size:
+        who = book.borrower[rows]
+        pd = np.zeros(len(model.neoclouds))
+        for b in np.unique(who):
+            pd[b] = model.banks[0].borrower_pd(model.neoclouds[int(b)])
+        debt = book.debt[rows]
+        collateral = book.units[rows] * model.gpu_market.price[book.vintage[rows]]
+        out = np.bincount(BANK_LENDER_0 - book.lender[rows],
+                          weights=debt * gpu_loan_loss_rates(debt, collateral, pd[who]),
+                          minlength=len(model.banks))
+    model._gpu_el_by_bank_memo = (key, out)
+    return out
+
+
 class Bank(Institution):
     sector = "bank"
 
-    def __init__(self, model: Economy, name: str, capital_min: float):
+    def __init__(self, model: Economy, name: str, capital_min: float, index: int = 0):
         super().__init__(model, name)
+        self.index = index                  # position in model.banks (GPU-loan lender code -2 - index)
+        self._gpu_loss_rate = 0.0           # GPU loans' allowance per USD held, at the last provisioning
+        self.opening_allowance_usd: dict[str, float] = {}   # by channel, set by the calibration
         self.capital = BankCapitalRatio(minimum=capital_min)
         self.cutting = False
         self.target_ratio = capital_min     # set to the opening ratio by the calibration
@@ -106,7 +162,35 @@ class Bank(Institution):
         for c, el in self._allowance.items():
             if not c.closed and c.holder is self:
                 out[c.kind] += el
+        out["gpu_loan"] = self._gpu_loss_rate * self.gpu_loans_held_usd()
         return out
+
+    def allowance_by_channel_usd(self) -> dict[str, float]:
+        """The allowance split into the AI channel (:data:`AI_KINDS`) and the other loans."""
+        by_kind = self.allowance_usd
+        ai = sum(v for k, v in by_kind.items() if k in AI_KINDS)
+        return {"ai": ai, "other": sum(by_kind.values()) - ai}
+
+    def gpu_loans_held_usd(self) -> float:
+        """The bank's syndicate shares of GPU loans [R31] (its rows of the book)."""
+        return float(self.model.gpu_loans.debt_by("bank", len(self.model.banks))[self.index])
+
+    def rollover_share(self) -> float:
+        """Share of maturing GPU loans the bank rolls over: ``rollover_base_share`` (1 with C4
+        off), cut by ``bank_line_cut`` while it is below its buffer (C6), as its lines are."""
+        p = self.model.p
+        if not p.c4_rollover_risk:
+            return 1.0
+        return p.rollover_base_share * ((1.0 - p.bank_line_cut) if self.cutting else 1.0)
+
+    def fund_new_lending(self, amount_usd: float) -> None:
+        """New lending to non-banks grows the balance sheet ([R14], [R30]): the bank takes
+        ``amount_usd`` of new deposits and wholesale funding before it lends it."""
+        deposits = self.claims_issued("deposit")
+        if amount_usd <= 0 or not deposits:
+            return
+        deposits[0].principal_usd += amount_usd
+        self.receive("depositors", amount_usd, "wholesale_funding")
 
     def allowance_total_usd(self) -> float:
         """The allowance for expected losses (none once the bank has failed)."""
@@ -138,15 +222,22 @@ class Bank(Institution):
         return merton_pd(borrower.total_assets_usd(), borrower.total_liabilities_usd(), sigma)
 
     def other_loan_pd(self) -> float:
-        """PD of borrowers outside the model: ``PD0 * (1 + k * drawdown)`` of the AI index from
-        its peak (a stress-test satellite model: PDs follow the macro scenario)."""
-        p = self.model.p
-        drawdown = self.model.equity_market.drawdown()
-        return min(1.0, p.bank_other_loan_pd_per_year * (1.0 + p.bank_other_loan_pd_drawdown_sensitivity
-                                                         * drawdown))
+        """PD of borrowers outside the model: the constant through-the-cycle
+        ``bank_other_loan_pd_per_year`` (their normal-course expected loss; the model carries
+        no cash flows of theirs that a stress could move)."""
+        return min(1.0, self.model.p.bank_other_loan_pd_per_year)
+
+    def gpu_loan_loss_rate(self) -> float:
+        """Expected loss per USD of the bank's GPU loans: over its rows of the book,
+        ``sum debt * PD_borrower * LGD / sum debt`` (:func:`gpu_loan_loss_rates`)."""
+        held = self.gpu_loans_held_usd()
+        if held <= 0:
+            return 0.0
+        return float(_gpu_expected_loss_by_bank(self.model)[self.index] / held)
 
     def abs_loss_rate(self, claim) -> float:
-        """Expected loss per USD of a senior ABS tranche: P(lessee stops paying) x LGD."""
+        """Expected loss per USD of a senior ABS tranche or a construction loan (secured on the
+        building): P(lessee stops paying) x LGD."""
         p = self.model.p
         spv = claim.issuer
         lessee = getattr(spv, "lessee", None)
@@ -160,8 +251,8 @@ class Bank(Institution):
         pd = 1.0 if walks else self.borrower_pd(lessee)
         if pd <= 0:
             return 0.0
-        secured = sum(c.value_usd() for c in self.model.claims.issued(spv, "abs")
-                      if c.seniority == Seniority.SECURED)
+        secured = sum(c.value_usd() for kind in ("abs", "construction_loan")
+                      for c in self.model.claims.issued(spv, kind) if c.seniority == Seniority.SECURED)
         ead = claim.value_usd()
         share = ead / secured if secured > 0 else 0.0
         recovery = min(ead, share * p.dc_resale_share * spv.real_assets_usd)
@@ -180,7 +271,7 @@ class Bank(Institution):
             return ead * self.borrower_pd(c.issuer) * p.bank_corporate_lgd
         if c.kind == "other_loan":
             return ead * self.other_loan_pd() * p.bank_corporate_lgd
-        if c.kind == "abs":
+        if c.kind in ("abs", "construction_loan"):
             return ead * self.abs_loss_rate(c)
         return 0.0
 
@@ -189,6 +280,7 @@ class Bank(Institution):
         before = self.allowance_total_usd()
         self._allowance = {c: self.expected_loss_usd(c) for c in self.claims_held()
                            if c.kind in ALLOWANCE_KINDS}
+        self._gpu_loss_rate = self.gpu_loan_loss_rate()
         provision = self.allowance_total_usd() - before
         self.provisions_usd += provision
         return provision

@@ -1,8 +1,10 @@
 """Special-purpose vehicles [F20, F21]: a data centre, its debt, and one hyperscaler's lease.
 
 The SPV owns a data centre, borrows from a private-credit fund (the fund is also its
-majority owner, as Blue Owl is of Meta's Louisiana SPV [F20]) and from ABS holders in three
-tranches [F22], and leases the building to one hyperscaler whose lease covers the debt
+majority owner, as Blue Owl is of Meta's Louisiana SPV [F20]), from a bank (a construction
+loan, ``spv_bank_construction_loan_share`` of its debt, secured on the building pari passu
+with the senior ABS tranche, [R30]) and from ABS holders in three tranches [F22], and
+leases the building to one hyperscaler whose lease covers the debt
 service. The hyperscaler's reported leverage excludes the SPV's debt; its consolidated
 leverage includes it. Lenders and rating agencies see the SPV's debt as the hyperscaler's only
 under the consolidation policy (C11), and then a new SPV needs the lessee's borrowing room.
@@ -75,7 +77,8 @@ class SPVTerms:
     the monthly lease.
 
     Capital structure (``spv_*`` parameters, modelled on Meta's Louisiana deal [F20]): debt
-    is ``spv_debt_share`` of the cost, of which ``spv_abs_share`` ABS [F22] (senior,
+    is ``spv_debt_share`` of the cost, of which ``spv_bank_construction_loan_share`` a bank's
+    construction loan and of the rest ``spv_abs_share`` ABS [F22] (senior,
     mezzanine and junior tranches: ``spv_abs_senior_share``, ``spv_abs_mezzanine_share``
     (at most what the senior tranche leaves) and the rest) and the rest a subordinated
     private-credit loan; the
@@ -102,12 +105,17 @@ class SPVTerms:
         return self.p.spv_debt_share * self.size_usd
 
     @property
+    def construction_loan_usd(self) -> float:
+        """The bank's construction loan, secured pari passu with the senior ABS."""
+        return self.p.spv_bank_construction_loan_share * self.debt_usd
+
+    @property
     def abs_usd(self) -> float:
-        return self.p.spv_abs_share * self.debt_usd
+        return self.p.spv_abs_share * (self.debt_usd - self.construction_loan_usd)
 
     @property
     def fund_loan_usd(self) -> float:
-        return (1 - self.p.spv_abs_share) * self.debt_usd
+        return (1 - self.p.spv_abs_share) * (self.debt_usd - self.construction_loan_usd)
 
     @property
     def equity_usd(self) -> float:
@@ -172,6 +180,12 @@ def open_spv(economy: Economy, name: str, lessee, size_usd: float, fund, abs_hol
         economy.claims.add(Debt(holder=holder, issuer=spv, kind="abs", seniority=rank,
                                 principal_usd=amount, rate_per_month=terms.rate_per_month,
                                 collateral="data_centre"))
+    lender = abs_holders[0] if isinstance(abs_holders[0], Bank) else abs_holders[-1]
+    construction = terms.construction_loan_usd
+    if construction > 0:
+        economy.claims.add(Debt(holder=lender, issuer=spv, kind="construction_loan",
+                                seniority=Seniority.SECURED, principal_usd=construction,
+                                rate_per_month=terms.rate_per_month, collateral="data_centre"))
     economy.claims.add(Debt(holder=fund, issuer=spv, kind="spv_loan", seniority=Seniority.SUBORDINATED,
                             principal_usd=fund_loan, rate_per_month=terms.fund_loan_rate_per_month))
     for holder, units in ((fund, fund_equity_share), (lessee, 1 - fund_equity_share)):
@@ -180,7 +194,9 @@ def open_spv(economy: Economy, name: str, lessee, size_usd: float, fund, abs_hol
     economy.claims.add(Contract(holder=spv, issuer=lessee, kind="lease", payment_usd_per_month=lease,
                                 start_step=start_step, end_step=start_step + lease_months))
     if paid:
-        for holder, amount in [(h, a) for h, a, _ in parts] + [
+        if construction > 0 and isinstance(lender, Bank):
+            lender.fund_new_lending(construction)         # new lending grows the bank [R30]
+        for holder, amount in [(h, a) for h, a, _ in parts] + [(lender, construction)] + [
                 (fund, terms.fund_pays_usd), (lessee, (1 - fund_equity_share) * equity)]:
             economy.ledger.transfer(holder.name, spv.name, amount, "spv_financing")
         spv.pay("suppliers", size_usd, "data_centre_capex")

@@ -62,7 +62,8 @@ def clear_month_fire_sale(economy: Economy) -> None:
 
     # cash posted: borrower -> lender (the kernel posts at most each borrower's cash up to
     # rounding; scale it to be exact)
-    lender_idx = np.array([ledger.index(a) for a in lender_accounts(economy.funds)], dtype=np.int64)
+    lender_idx = np.array([ledger.index(a) for a in lender_accounts(economy.funds, economy.banks)],
+                          dtype=np.int64)
     lender_of_row = lender_idx[book.lender_slots(len(economy.funds), rows)]
     borrower_idx = np.array([ledger.index(n.name) for n in neoclouds], dtype=np.int64)
     posted = res.cash_posted
