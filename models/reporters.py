@@ -72,6 +72,14 @@ def _debt_coupon(m) -> float:
     return MONTHS_PER_YEAR * rate / debt if debt > 0 else float("nan")
 
 
+def _bank_nbfi_loans(m) -> float:
+    """Banks' loans to non-banks [R14, R30]: drawn lines to private-credit funds and BDCs, GPU
+    loans and data-centre construction loans (ABS are securities, not loans)."""
+    return sum(c.value_usd() for b in _alive(m.banks)
+               for c in b.claims_held() if c.kind in ("credit_line", "construction_loan")) \
+        + sum(b.gpu_loans_held_usd() for b in _alive(m.banks))
+
+
 def _bank_channels(m) -> dict:
     """Banks' use of capital by channel, once a month: the AI channel (lines to funds and
     BDCs, GPU loans, data-centre construction loans and ABS: :data:`abm.agents.bank.AI_KINDS`)
@@ -168,6 +176,7 @@ def model_reporters() -> dict:
         "bank_gpu_loans_usd": lambda m: sum(b.gpu_loans_held_usd() for b in _alive(m.banks)),
         "bank_construction_loans_usd": lambda m: sum(c.value_usd() for b in _alive(m.banks)
                                                      for c in b.claims_held("construction_loan")),
+        "bank_nbfi_loans_usd": _bank_nbfi_loans,
         "banks_below_buffer": lambda m: sum(b.cutting for b in _alive(m.banks)),
         "savers_401k_mean_usd": lambda m: float(_saver_balances(m).mean()),
         "savers_401k_p10_usd": _pct(10),
