@@ -66,6 +66,7 @@ from aicredit.abm.markets.index_pool import IndexPool
 from aicredit.abm.rollover import roll_over_maturing
 from aicredit.abm.saver_returns import SaverReturns
 from aicredit.abm.settlement import settle_month
+from aicredit.abm.tech_borrowers import TechBorrowers
 from aicredit.abm.tech_credit import lend_to_tech
 from aicredit.abm.units import BN, MONTHS_PER_YEAR
 from aicredit.models.calibration import build_economy
@@ -201,6 +202,7 @@ class AIEconomyModel(mesa.Model):
             smoothing_months=p.equity_earnings_smoothing_months)
         self.abs_market = ABSMarket(p.abs_price_impact_depth_share, p.abs_mark_persistence)
         self.index_pool = IndexPool(self)          # its step-0 holdings: models/calibration/savers.py
+        self.tech_borrowers = TechBorrowers(p)     # private credit's tech borrowers (abm.tech_borrowers)
         # --- the month's tallies and the run's record -------------------------------------
         self.month = MonthTally()
         self.default_events: list[dict] = []
