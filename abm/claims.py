@@ -162,7 +162,8 @@ class LoanPool(Debt):
         self.principal_usd += amount_usd
         self.borrowers += amount_usd / loan_size_usd
         if self.principal_usd > 0:
-            self.remaining_months = (old * self.remaining_months + amount_usd * maturity_months) / self.principal_usd
+            new_life = amount_usd * maturity_months
+            self.remaining_months = (old * self.remaining_months + new_life) / self.principal_usd
 
     def age(self, maturity_months: float) -> None:
         """A month passes in a rolling book: ``W' = W - 1 + T / (2 W)``.

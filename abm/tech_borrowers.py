@@ -57,6 +57,7 @@ from statistics import NormalDist
 import numpy as np
 from scipy.special import ndtr
 
+from aicredit.abm.economy import Economy
 from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["BorrowerTerms", "revenue_barrier", "idiosyncratic_volatility", "cohort_ai_shares",
@@ -177,7 +178,7 @@ def lifetime_el(t: BorrowerTerms, ai_shares: np.ndarray, factor: float, shocks: 
     return np.cumsum(before * hazard * (1.0 - cohort_recovery(t, revenue)) * discount, axis=1)
 
 
-def ai_spending_usd(economy) -> float:
+def ai_spending_usd(economy: Economy) -> float:
     """This month's AI spending the borrowers sell into (USD/month): end-user AI demand, the
     live hyperscalers' capex (last month's; the opening capex before their first decision)
     and the live labs' compute purchases (their active compute contracts' monthly payments)."""
@@ -218,7 +219,7 @@ class TechBorrowers:
         self.defaults_total = 0                 # defaults and borrower-months since step 0
         self.borrower_months_total = 0
 
-    def observe(self, economy) -> None:
+    def observe(self, economy: Economy) -> None:
         """The month's AI spending (its trailing quarterly mean), its surprise ``f`` and the
         cohorts' new shocks; then the lenders' expected growth learns from the month."""
         self.raw_spending.append(ai_spending_usd(economy))
