@@ -52,6 +52,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from functools import cached_property
 from statistics import NormalDist
 
 import numpy as np
@@ -101,11 +102,11 @@ class BorrowerTerms:
     def variable_cost(self) -> float:
         return (1.0 - self.margin) * (1.0 - self.fixed_share)
 
-    @property
+    @cached_property
     def barrier(self) -> float:
         return revenue_barrier(self)
 
-    @property
+    @cached_property
     def sigma(self) -> float:
         return idiosyncratic_volatility(self.barrier, self.pd_per_year)
 
@@ -216,6 +217,7 @@ class TechBorrowers:
         self.growth = 0.0
         self.factor = 0.0
         self.recent: deque[tuple[int, int]] = deque(maxlen=RATE_WINDOW_MONTHS)
+        self._priced_el: dict[int, np.ndarray] = {}
         self.defaults_total = 0                 # defaults and borrower-months since step 0
         self.borrower_months_total = 0
 
@@ -235,6 +237,14 @@ class TechBorrowers:
         phi = math.exp(-self.reversion_per_year / MONTHS_PER_YEAR)
         eps = economy.credit_rng.standard_normal(len(self.shocks))
         self.shocks = phi * self.shocks + self.cohort_volatility * math.sqrt(1.0 - phi * phi) * eps
+
+    def priced_el(self, months: int) -> np.ndarray:
+        """The lifetime loss the coupon pays for: :func:`lifetime_el` on the expected path
+        (factor and shocks at 0), cohorts x horizons (computed once)."""
+        if months not in self._priced_el:
+            self._priced_el[months] = lifetime_el(self.terms, self.ai_shares, 0.0, np.zeros_like(self.shocks),
+                                                  self.reversion_per_year, months)
+        return self._priced_el[months]
 
     def revenue(self) -> np.ndarray:
         return cohort_revenue(self.ai_shares, self.factor, self.shocks)

@@ -8,8 +8,8 @@ engine module named; within a stage no result depends on which institution acts 
 1. **Environment** (:mod:`abm.environment`). AI demand moves (:mod:`abm.demand`); utilisation
    of installed compute sets the GPU rental rate and GPU values (:mod:`abm.markets.gpu`); AI
    sentiment and listed firms' values are updated on the month's news (:mod:`abm.markets.equity`);
-   private credit's tech borrowers default given the AI index and the tech loans are marked
-   to fair value (a scheduled write-off may strike first) (:mod:`abm.tech_credit`).
+   private credit's tech borrowers default when their cash flows from AI spending fail and the
+   tech loans are marked to fair value (a scheduled write-off may strike first) (:mod:`abm.tech_credit`).
 2. **Decide.** Every live institution reads the state at the start of the month and writes
    its plans (capex, equity rounds, rollover, line cuts, de-risking, panic). No payments.
 3. **Income and financing.** Outside accounts pay revenues, contributions and legacy cash
