@@ -15,8 +15,8 @@ business that grows as expected. Each month (stage 1, after demand moves):
   believed growth then (the expectation path of :meth:`Hyperscaler.disappointment`, applied
   to all AI spending): 0 when AI spending grows as expected. No AI stock price enters.
 - **Cohort shocks** ``u_j`` from the run's credit stream: an AR(1) in logs,
-  ``u' = phi u + sigma_c sqrt(1 - phi^2) eps`` with ``phi = exp(-kappa / 12)``
-  (``kappa = tech_factor_reversion_per_year``) and stationary volatility
+  ``u' = phi u + sigma_c sqrt(1 - phi^2) eps`` with ``phi = exp(-kappa_c / 12)``
+  (``kappa_c = tech_cohort_shock_reversion_per_year``) and stationary volatility
   ``sigma_c = tech_cohort_revenue_volatility``.
 - **Revenue** relative to what was underwritten: ``r_j = ((1 - a_j) + a_j e^f) e^{u_j}``,
   and a borrower's ``r_i = r_j e^{eta_i}`` with an idiosyncratic one-year
@@ -42,7 +42,8 @@ business that grows as expected. Each month (stage 1, after demand moves):
   expectation), less the bankruptcy cost ``alpha = tech_loan_bankruptcy_cost`` (Andrade and
   Kaplan 1998), at most the face (:func:`cohort_recovery`).
 - **Lifetime expected loss** (CECL, ASC 326; IFRS 9 stage 2): on the mean-reverting path
-  ``f_tau = f e^{-kappa tau / 12}``, ``u_tau = u e^{-kappa tau / 12}``, the monthly hazard
+  ``f_tau = f e^{-kappa tau / 12}`` (``kappa = tech_factor_reversion_per_year``, the
+  measurement's reversion speed) and ``u_tau = u phi^tau`` (the shocks' own persistence), the monthly hazard
   ``h_tau = 1 - (1 - PD_tau)^(1/12)``, survival ``S_tau`` and loss given default ``1 - R_tau``
   give the discounted cumulative loss ``EL(n) = sum_{tau <= n} S_{tau-1} h_tau (1 - R_tau)
   (1 + i/12)^-tau`` for each horizon ``n`` (:func:`lifetime_el`).
@@ -163,15 +164,20 @@ def cohort_recovery(t: BorrowerTerms, revenue) -> np.ndarray:
 
 
 def lifetime_el(t: BorrowerTerms, ai_shares: np.ndarray, factor: float, shocks: np.ndarray,
-                reversion_per_year: float, months: int) -> np.ndarray:
+                reversion_per_year: float, months: int, shock_reversion_per_year: float | None = None
+                ) -> np.ndarray:
     """Discounted cumulative expected loss per USD of face, cohorts x horizons 1..``months``.
 
-    The factor and the cohort shocks revert to 0 at ``kappa`` a year (module docstring);
+    The factor reverts to 0 at ``kappa = reversion_per_year`` a year, the cohort shocks at
+    ``shock_reversion_per_year`` (``kappa`` when not given; module docstring);
     ``EL[j, n-1] = sum_{tau=1..n} S_{j,tau-1} h_{j,tau} (1 - R_{j,tau}) (1 + i/12)^-tau``.
     """
     tau = np.arange(1, months + 1)
     decay = np.exp(-reversion_per_year * tau / MONTHS_PER_YEAR)
-    revenue = cohort_revenue(ai_shares[:, None], factor * decay[None, :], shocks[:, None] * decay[None, :])
+    kappa_c = reversion_per_year if shock_reversion_per_year is None else shock_reversion_per_year
+    shock_decay = np.exp(-kappa_c * tau / MONTHS_PER_YEAR)
+    revenue = cohort_revenue(ai_shares[:, None], factor * decay[None, :],
+                             shocks[:, None] * shock_decay[None, :])
     hazard = 1.0 - (1.0 - cohort_pd_per_year(t, revenue)) ** (1.0 / MONTHS_PER_YEAR)
     survival = np.cumprod(1.0 - hazard, axis=1)
     before = np.hstack([np.ones((len(ai_shares), 1)), survival[:, :-1]])
@@ -207,6 +213,7 @@ class TechBorrowers:
         self.terms = BorrowerTerms.from_params(p)
         self.ai_shares = cohort_ai_shares(p.tech_borrower_ai_revenue_share, p.tech_borrower_cohorts)
         self.reversion_per_year = p.tech_factor_reversion_per_year
+        self.shock_reversion_per_year = p.tech_cohort_shock_reversion_per_year
         self.cohort_volatility = p.tech_cohort_revenue_volatility
         self.shocks = np.zeros(p.tech_borrower_cohorts)
         self.learning_rate = p.capex_learning_rate
@@ -234,7 +241,7 @@ class TechBorrowers:
         if len(self.spending) > 1:
             realised = MONTHS_PER_YEAR * math.log(self.spending[-1] / self.spending[-2])
             self.growth += self.learning_rate * (realised - self.growth)
-        phi = math.exp(-self.reversion_per_year / MONTHS_PER_YEAR)
+        phi = math.exp(-self.shock_reversion_per_year / MONTHS_PER_YEAR)
         eps = economy.credit_rng.standard_normal(len(self.shocks))
         self.shocks = phi * self.shocks + self.cohort_volatility * math.sqrt(1.0 - phi * phi) * eps
 
@@ -242,8 +249,10 @@ class TechBorrowers:
         """The lifetime loss the coupon pays for: :func:`lifetime_el` on the expected path
         (factor and shocks at 0), cohorts x horizons (computed once)."""
         if months not in self._priced_el:
-            self._priced_el[months] = lifetime_el(self.terms, self.ai_shares, 0.0, np.zeros_like(self.shocks),
-                                                  self.reversion_per_year, months)
+            zero = np.zeros_like(self.shocks)
+            self._priced_el[months] = lifetime_el(self.terms, self.ai_shares, 0.0, zero,
+                                                  self.reversion_per_year, months,
+                                                  self.shock_reversion_per_year)
         return self._priced_el[months]
 
     def revenue(self) -> np.ndarray:

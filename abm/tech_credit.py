@@ -92,7 +92,8 @@ def credit_conditions(borrowers: TechBorrowers, months: int) -> CreditConditions
     weight = hazard.sum()
     rec = float((hazard * recovery).sum() / weight) if weight > 0 else float(recovery.mean())
     kappa = borrowers.reversion_per_year
-    el = lifetime_el(t, borrowers.ai_shares, borrowers.factor, borrowers.shocks, kappa, months)
+    el = lifetime_el(t, borrowers.ai_shares, borrowers.factor, borrowers.shocks, kappa, months,
+                     borrowers.shock_reversion_per_year)
     el0 = borrowers.priced_el(months)
     return CreditConditions(pd_per_year=float(pd.mean()), pd_per_month=float(hazard.mean()),
                             recovery=rec, excess_el=(el - el0).mean(axis=0))

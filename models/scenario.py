@@ -450,9 +450,11 @@ class Scenario:
     tech_cohort_revenue_volatility: float = p(0.05, 0, 1, "log-sd",
                                               "assumption (sector-wide revenue surprises of a few percent)",
                                               "Stationary volatility of a cohort's common revenue shock (AR(1) from the credit stream).")
+    tech_cohort_shock_reversion_per_year: float = p(0.7, 0.05, 12, "1/yr", "assumption (half-life of about a year)",
+                                                    "Speed at which a cohort's revenue shock reverts to 0 (its AR(1) persistence is exp(-this/12) a month).")
     tech_factor_reversion_per_year: float = p(0.7, 0.05, 12, "1/yr",
                                               "assumption (CECL/IFRS 9: a 1-2 year forecast, then reversion to the long-run mean; half-life ~1 year)",
-                                              "Speed at which the AI-spending surprise and cohort shocks revert to 0 on the path lifetime expected losses are measured on (and cohort shocks' persistence).")
+                                              "Speed at which the AI-spending surprise is expected to revert to 0 on the path lifetime expected losses (fair value) are measured on.")
     tech_loan_bankruptcy_cost: float = p(0.25, 0, 1, "fraction of asset value",
                                          "Andrade and Kaplan 1998 (distress costs 10-20% of firm value) plus legal costs; assumption",
                                          "Share of a defaulted tech borrower's asset value lost in default: recovery is the rest, at most the face.")

@@ -53,7 +53,7 @@ OUTPUTS: list[Output] = [
     Output("chipmaker_gpu_revenue_usd:sum", "chipmaker GPU revenue", "bn USD", BN),
     Output("spv_debt_usd", "SPV debt outstanding, end", "bn USD", BN),
     Output("tech_loan_default_rate_per_year:max", "tech loans' trailing-year default rate, max", "1/yr"),
-    Output("pc_true_nav_usd:min", "private credit's true NAV, min", "bn USD", BN),
+    Output("pc_tech_impairment_usd:max", "fair-value impairment of the tech book, max", "bn USD", BN),
 ]
 OUTPUT_BY_KEY = {o.key: o for o in OUTPUTS}
 
@@ -412,7 +412,9 @@ def _mechanisms(add, w: str, winter) -> None:
          "losses_by_holder_usd.lp_pensions_endowments": Expect("+", "LPs bear the extra tech "
                                                                "credit losses.", "[F28, F29]"),
          "tech_loan_default_rate_per_year:max": Expect("+", "revenue falls below the default "
-                                                       "barrier for more borrowers.", "[R28, R29]")})
+                                                       "barrier for more borrowers.", "[R28, R29]")},
+        test=SignTest(seeds=8, steps=48, outputs=("losses_by_holder_usd.lp_pensions_endowments",
+                                                  "tech_loan_default_rate_per_year:max")))
     add("tech_factor_reversion", me, "Slower expected recovery of AI spending",
         Arm.of(w), Arm.of(w, tech_factor_reversion_per_year=0.2),
         f"lifetime expected losses measured on an AI-spending shortfall that reverts at 0.2 instead "
@@ -420,8 +422,8 @@ def _mechanisms(add, w: str, winter) -> None:
         "same defaults", "[R28, R29]",
         {**_no_prior(*STRESS_LINK, why="marks move funds' true NAV, not defaults; their effect on "
                      "outcomes runs through redemptions and covenants, with no agreed sign."),
-         "pc_true_nav_usd:min": Expect("-", "larger lifetime expected losses mark the tech book "
-                                       "down further.", "[R28, R29]")})
+         "pc_tech_impairment_usd:max": Expect("+", "larger lifetime expected losses mark the tech "
+                                              "book down further.", "[R28, R29]")})
     share = winter.bank_pc_lending_share
     add("bank_exposure", me, "Bigger bank exposure to private credit",
         Arm.of(w), Arm.of(w, bank_pc_lending_share=round(min(1.0, share * 1.5), 6)),
