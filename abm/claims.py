@@ -130,6 +130,7 @@ class LoanPool(Debt):
 
     borrowers: float = 0.0
     impairment_usd: float = 0.0
+    remaining_months: float = 0.0     # weighted average remaining life W (see :meth:`age`)
 
     def value_usd(self) -> float:
         return self.principal_usd + self.arrears_usd - self.impairment_usd
@@ -154,10 +155,25 @@ class LoanPool(Debt):
         self.borrowers = max(0.0, self.borrowers - n)
         return face, face * recovery
 
-    def lend(self, amount_usd: float, loan_size_usd: float) -> None:
-        """Add new borrowers of ``loan_size_usd`` each for ``amount_usd`` of new loans at par."""
+    def lend(self, amount_usd: float, loan_size_usd: float, maturity_months: float = 0.0) -> None:
+        """Add new borrowers of ``loan_size_usd`` each for ``amount_usd`` of new loans at par,
+        running ``maturity_months`` (the weighted average remaining life takes them in)."""
+        old = self.principal_usd
         self.principal_usd += amount_usd
         self.borrowers += amount_usd / loan_size_usd
+        if self.principal_usd > 0:
+            new_life = amount_usd * maturity_months
+            self.remaining_months = (old * self.remaining_months + new_life) / self.principal_usd
+
+    def age(self, maturity_months: float) -> None:
+        """A month passes in a rolling book: ``W' = W - 1 + T / (2 W)``.
+
+        Loans spread evenly over ``2 W`` months of remaining life mature at ``1 / (2 W)`` of
+        the book a month and are refinanced at the full maturity ``T``; the average life
+        settles at ``T / 2`` (a stationary rolling book) and is never below a month.
+        """
+        w = max(self.remaining_months, 1.0)
+        self.remaining_months = max(1.0, w - 1.0 + maturity_months / (2.0 * w))
 
     def mark(self, impairment_usd: float) -> float:
         """Set the impairment (never more than the principal); returns the change in value."""

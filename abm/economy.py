@@ -41,6 +41,7 @@ if TYPE_CHECKING:                      # imported for the annotations only (no i
     from aicredit.abm.markets.gpu import GPUMarket
     from aicredit.abm.markets.index_pool import IndexPool
     from aicredit.abm.parameters import Parameters
+    from aicredit.abm.tech_borrowers import TechBorrowers
 
 __all__ = ["Economy", "MonthTally"]
 
@@ -74,7 +75,7 @@ class MonthTally:
     insurer_sales_usd: float = 0.0              # fund interests and ABS insurers sold (C7)
     insurer_redemption_requests_usd: float = 0.0   # redemptions insurers asked of funds (C7)
     tech_loan_defaults: int = 0                 # private credit's tech borrowers that defaulted
-    tech_loan_pd_per_year: float = 0.0          # the month's conditional PD of tech borrowers
+    tech_loan_pd_per_year: float = 0.0          # the month's one-year PD of tech borrowers (cohort mean)
 
 
 class Economy(Protocol):
@@ -99,6 +100,7 @@ class Economy(Protocol):
     abs_market: ABSMarket       # the data-centre ABS mark insurers' forced sales move (C7)
     index_pool: IndexPool       # the 401(k) index, traded with the outside investors
     demand: AIDemand
+    tech_borrowers: TechBorrowers   # private credit's tech borrowers (:mod:`abm.tech_borrowers`)
     month: MonthTally
     default_events: list[dict]
     institutions: list[Institution]

@@ -10,8 +10,9 @@ In this order (each step reads what the one before it set):
    on the month's *news*, demand's realised log growth less the growth hyperscalers expected
    (their mean expected yearly growth, per month), and the *believed growth*, what that
    mean expectation makes of a year (``expm1``, the belief in exponential growth [F17]).
-4. Private credit's tech borrowers default given the AI index, and the tech loans are marked
-   to fair value (:func:`abm.tech_credit.tech_credit_month`).
+4. Private credit's tech borrowers earn their share of AI spending, default when their cash
+   flows fail, and the tech loans are marked to fair value
+   (:func:`abm.tech_credit.tech_credit_month`).
 """
 from __future__ import annotations
 

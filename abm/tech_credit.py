@@ -1,68 +1,57 @@
-"""Private credit's tech loan book: defaults that follow the AI economy [F19, F28].
+"""Private credit's tech loan book: defaults from the borrowers' cash flows [F19, F28].
 
 Private credit lent ~450 bn to the tech sector by early 2025, with another ~800 bn expected
 over two years [F28]; if the AI bubble bursts, "they will bear the losses". Beyond the GPU
 loans and SPV loans the model follows one by one, each fund holds a pool of loans to tech
-borrowers outside the model (:class:`abm.claims.LoanPool`, equal loans of
-``tech_loan_size_bn``). Each month (stage 1, after the equity market):
+borrowers (:class:`abm.claims.LoanPool`, equal loans of ``tech_loan_size_bn``) that lends
+pro rata to the cohorts of AI-exposed firms of :mod:`abm.tech_borrowers`, whose revenue
+follows the model's own AI spending against what was expected. Each month (stage 1, after
+demand moves):
 
-- **Conditional default probability** (Vasicek 2002, the one-factor model behind the Basel
-  IRB formula, BCBS 2005). A borrower defaults when its asset value, driven by a common AI
-  factor ``z`` and its own shock, falls below its debt. Given ``z`` the one-year PD is::
-
-      PD(z) = Phi( (Phi^-1(PD0) - sqrt(rho) * z) / sqrt(1 - rho) )
-
-  with ``rho = tech_loan_asset_correlation`` and the unconditional ``PD0`` set so that the PD
-  in a normal year (``z = 0``) is ``tech_loan_pd_per_year``:
-  ``PD0 = Phi(Phi^-1(PD_normal) sqrt(1 - rho))`` (:func:`unconditional_pd`). The AI factor is
-  the AI index's fall from its peak in units of its yearly volatility,
-  ``z = ln(1 - drawdown) / tech_credit_factor_volatility_per_year`` (:func:`ai_credit_factor`):
-  tech borrowers' enterprise values move with AI valuations, as stress tests map equity
-  prices to PDs. ``z`` is 0 at a peak, so a boom does not lower PDs below the normal rate.
-  With ``rho = 0`` defaults do not depend on the AI economy.
-- **Idiosyncratic draws.** Each fund's live borrowers default independently given ``z``:
-  the month's count is ``Binomial(n, 1 - (1 - PD(z))**(1/12))``, drawn from the run's
-  credit stream (``model.credit_rng``), so a small pool's losses are lumpy and a large one's
-  approach the Vasicek limit ``PD(z)``.
-- **Recoveries from collateral.** A defaulted borrower's face is recovered at
-  ``R = tech_loan_recovery * (1 - s * drawdown)`` (``s =
-  tech_loan_recovery_drawdown_sensitivity``): the collateral is the borrower's business,
-  worth less when tech valuations are down (recoveries fall when defaults rise, Altman,
-  Brady, Resti and Sironi 2005). The rest is the fund's realised loss, looked through to its
-  limited partners (:class:`abm.losses.LossBook`).
-- **Fair value.** Loans are held at fair value (ASC 820): priced at par at the expected loss
-  ``EL0 = PD0 (1 - R0)`` their coupon pays for, they are impaired by the extra expected loss
-  over their remaining life, ``impairment = principal * D * max(0, EL(z) - EL0)`` with
-  ``EL(z) = PD(z) (1 - R)`` and ``D = tech_loan_duration_years``, capped at the loss given
-  default ``principal * (1 - R)``. The change in impairment moves the fund's true NAV as a
+- **Conditional default probability** (Merton 1974, from cash flows): the cohorts' one-year
+  PDs given their revenue (:func:`abm.tech_borrowers.cohort_pd_per_year`); a pool's
+  borrowers are spread over the cohorts evenly, so its monthly hazard is the cohorts' mean
+  hazard ``q = mean_j (1 - (1 - PD_j)^(1/12))``.
+- **Idiosyncratic draws.** Each fund's live borrowers default independently given the
+  cohorts' state: the month's count is ``Binomial(n, q)``, drawn from the run's credit
+  stream (``model.credit_rng``), so a small pool's losses are lumpy.
+- **Recoveries from the borrowers' assets**: the defaulted face is recovered at the cohorts'
+  recovery rates (:func:`abm.tech_borrowers.cohort_recovery`, the defaulters' expected asset
+  value less bankruptcy costs), weighted by their hazards. The rest is the fund's realised
+  loss, looked through to its limited partners (:class:`abm.losses.LossBook`).
+- **Fair value** (ASC 820, with the lifetime expected loss of CECL and IFRS 9): a pool's
+  loans mature evenly over the next ``N = 2 W`` months (``W``, the pool's weighted average
+  remaining life, :attr:`LoanPool.remaining_months`), so its lifetime expected loss per USD
+  is ``EL = (1/N) sum_{n<=N} mean_j EL_j(n)`` on the mean-reverting path of
+  :func:`abm.tech_borrowers.lifetime_el`. The coupon pays for the same loss on the expected
+  path (factor and shocks at 0), ``EL0``; the impairment is ``principal * max(0, EL - EL0)``,
+  0 when AI spending is as expected. The change in impairment moves the fund's true NAV as a
   mark (a loss return), which the reported NAV smooths (:mod:`abm.agents.private_credit`).
 - **Growth** [F28]. For ``tech_loan_growth_months`` from step 0, funds lend
   ``tech_loan_growth_bn_per_year`` of new tech loans a year (shared in proportion to their
   tech books), scaled by their lending appetite, with money their pension and endowment LPs
   commit as new fund shares (capital called when a deal closes, so nothing is called when
-  lending stops). A pool has one coupon, so loans added during a drawdown are lent at par but
-  carry the pool's impairment rate from the next mark (a simplification: a new loan would be
-  priced at the spread of the day).
+  lending stops). New loans run ``tech_loan_maturity_months``; a pool's maturing loans are
+  refinanced in the pool (a rolling book). A pool has one coupon, so loans added in a
+  downturn are lent at par but carry the pool's impairment rate from the next mark (a
+  simplification: a new loan would be priced at the spread of the day).
 
 The scripted write-off (``tech_credit_loss_step``, :func:`write_off_tech_loans`) remains
-available as an explicit shock on top of these defaults.
+available as an explicit shock on top of these defaults. Nothing here reads the AI stock index.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from statistics import NormalDist
+
+import numpy as np
 
 from aicredit.abm.economy import Economy
+from aicredit.abm.tech_borrowers import TechBorrowers, cohort_pd_per_year, cohort_recovery, lifetime_el
 from aicredit.abm.units import BN, MONTHS_PER_YEAR
 
-__all__ = ["vasicek_pd", "unconditional_pd", "monthly_pd", "ai_credit_factor", "CreditConditions",
-           "credit_conditions", "default_tech_loans", "mark_tech_loans", "lend_to_tech",
-           "write_off_tech_loans", "tech_credit_month"]
+__all__ = ["monthly_pd", "CreditConditions", "credit_conditions", "default_tech_loans",
+           "mark_tech_loans", "lend_to_tech", "write_off_tech_loans", "tech_credit_month"]
 
-_NORMAL = NormalDist()
-#: PDs are kept inside (0, 1) before the inverse normal (the formula's limits are 0 and 1).
-PD_EPS = 1e-12
 #: Kind of the pool claims in the claim book.
 KIND = "tech_loan"
 #: The outside account of the tech borrowers (pays interest and recoveries).
@@ -73,69 +62,41 @@ NEW_LPS = "pensions_endowments"
 BDC_SHAREHOLDERS = "outside_investors"
 
 
-def vasicek_pd(pd_uncond: float, rho: float, z: float) -> float:
-    """One-year PD given the common factor ``z`` (Vasicek 2002; BCBS 2005).
-
-    ``Phi((Phi^-1(PD0) - sqrt(rho) z) / sqrt(1 - rho))`` for the unconditional ``PD0``: its
-    mean over ``z ~ N(0, 1)`` is ``PD0``; it equals ``PD0`` for every ``z`` when ``rho = 0``
-    and rises as ``z`` falls when ``rho > 0``.
-    """
-    if pd_uncond <= 0.0:
-        return 0.0
-    if pd_uncond >= 1.0:
-        return 1.0
-    if rho <= 0.0:
-        return pd_uncond
-    x = (_NORMAL.inv_cdf(min(max(pd_uncond, PD_EPS), 1.0 - PD_EPS)) - math.sqrt(rho) * z)
-    return _NORMAL.cdf(x / math.sqrt(1.0 - rho))
-
-
-def unconditional_pd(pd_at_zero: float, rho: float) -> float:
-    """The ``PD0`` whose conditional PD at ``z = 0`` is ``pd_at_zero``:
-    ``Phi(Phi^-1(pd_at_zero) sqrt(1 - rho))`` (inverts :func:`vasicek_pd` at the median factor)."""
-    if pd_at_zero <= 0.0 or pd_at_zero >= 1.0 or rho <= 0.0:
-        return pd_at_zero
-    return _NORMAL.cdf(_NORMAL.inv_cdf(pd_at_zero) * math.sqrt(1.0 - rho))
-
-
-def monthly_pd(pd_per_year: float) -> float:
+def monthly_pd(pd_per_year):
     """The monthly hazard with the same one-year survival: ``1 - (1 - PD)**(1/12)``."""
-    return 1.0 - (1.0 - min(max(pd_per_year, 0.0), 1.0)) ** (1.0 / MONTHS_PER_YEAR)
-
-
-def ai_credit_factor(drawdown: float, volatility_per_year: float) -> float:
-    """The AI factor ``z = ln(1 - drawdown) / sigma``: 0 at the AI index's peak, negative below."""
-    if volatility_per_year <= 0.0:
-        return 0.0
-    return math.log(max(1.0 - drawdown, PD_EPS)) / volatility_per_year
+    return 1.0 - (1.0 - np.clip(pd_per_year, 0.0, 1.0)) ** (1.0 / MONTHS_PER_YEAR)
 
 
 @dataclass(frozen=True)
 class CreditConditions:
-    """The month's credit conditions for tech borrowers."""
+    """The month's credit conditions for tech borrowers (a pool lends to every cohort evenly)."""
 
-    z: float                  # the AI factor
-    pd_per_year: float        # PD(z)
-    recovery: float           # recovery rate on a defaulted face
-    impairment_rate: float    # fair-value impairment per USD of principal
+    pd_per_year: float        # the pool's one-year PD (mean over cohorts)
+    pd_per_month: float       # its monthly hazard (mean of the cohorts' hazards)
+    recovery: float           # recovery rate on a defaulted face (hazard-weighted)
+    excess_el: np.ndarray     # lifetime EL above the priced one, per USD, by horizon 1..months
 
-    @property
-    def pd_per_month(self) -> float:
-        return monthly_pd(self.pd_per_year)
+    def impairment_rate(self, remaining_months: float) -> float:
+        """``max(0, EL - EL0)`` for loans maturing evenly over ``2 W`` months (module docstring)."""
+        n = int(min(max(round(2.0 * remaining_months), 1), len(self.excess_el)))
+        return max(0.0, float(self.excess_el[:n].mean()))
 
 
-def credit_conditions(p, drawdown: float) -> CreditConditions:
-    """PD, recovery and fair-value impairment rate for an AI index ``drawdown`` from its peak."""
-    z = ai_credit_factor(drawdown, p.tech_credit_factor_volatility_per_year)
-    rho = p.tech_loan_asset_correlation
-    # at the peak the normal-year PD exactly (the round trip through Phi^-1 is off by ~1e-17)
-    pd = (vasicek_pd(unconditional_pd(p.tech_loan_pd_per_year, rho), rho, z) if z < 0
-          else p.tech_loan_pd_per_year)
-    recovery = p.tech_loan_recovery * (1.0 - p.tech_loan_recovery_drawdown_sensitivity * drawdown)
-    el0 = p.tech_loan_pd_per_year * (1.0 - p.tech_loan_recovery)
-    extra = p.tech_loan_duration_years * max(0.0, pd * (1.0 - recovery) - el0)
-    return CreditConditions(z=z, pd_per_year=pd, recovery=recovery,
-                            impairment_rate=min(extra, 1.0 - recovery))
+def credit_conditions(borrowers: TechBorrowers, months: int) -> CreditConditions:
+    """PD, recovery and lifetime excess expected loss from the cohorts' state."""
+    t = borrowers.terms
+    revenue = borrowers.revenue()
+    pd = cohort_pd_per_year(t, revenue)
+    hazard = monthly_pd(pd)
+    recovery = cohort_recovery(t, revenue)
+    weight = hazard.sum()
+    rec = float((hazard * recovery).sum() / weight) if weight > 0 else float(recovery.mean())
+    kappa = borrowers.reversion_per_year
+    el = lifetime_el(t, borrowers.ai_shares, borrowers.factor, borrowers.shocks, kappa, months,
+                     borrowers.shock_reversion_per_year)
+    el0 = borrowers.priced_el(months)
+    return CreditConditions(pd_per_year=float(pd.mean()), pd_per_month=float(hazard.mean()),
+                            recovery=rec, excess_el=(el - el0).mean(axis=0))
 
 
 def _funds_pools(economy: Economy):
@@ -146,13 +107,16 @@ def _funds_pools(economy: Economy):
 
 
 def default_tech_loans(economy: Economy, cond: CreditConditions) -> None:
-    """This month's defaults in each fund's tech pool: binomial given the AI factor."""
+    """This month's defaults in each fund's tech pool: binomial given the cohorts' state."""
     rng = economy.credit_rng
     q = cond.pd_per_month
     step = economy.steps
+    alive_total, defaults = 0, 0
     for f, pool in _funds_pools(economy):
         alive = pool.borrowers_alive()
         n = int(rng.binomial(alive, q)) if alive > 0 and q > 0 else 0
+        alive_total += alive
+        defaults += n
         if n <= 0:
             continue
         released = pool.impairment_usd
@@ -162,12 +126,13 @@ def default_tech_loans(economy: Economy, cond: CreditConditions) -> None:
         economy.losses.record(f, face - recovered, economy.outside(BORROWERS), "tech_loan_default", step)
         f.record_mark(-released)          # the impairment held on them leaves with the loans
         economy.month.tech_loan_defaults += n
+    economy.tech_borrowers.record_defaults(defaults, alive_total)
 
 
 def mark_tech_loans(economy: Economy, cond: CreditConditions) -> None:
     """Mark each fund's tech pool to fair value; the change is a mark in the fund's NAV."""
     for f, pool in _funds_pools(economy):
-        change = pool.mark(pool.principal_usd * cond.impairment_rate)
+        change = pool.mark(pool.principal_usd * cond.impairment_rate(pool.remaining_months))
         f.record_mark(-change)
 
 
@@ -192,7 +157,7 @@ def lend_to_tech(economy: Economy) -> None:
         if amount <= 0:
             continue
         f.pay(BORROWERS, amount, "tech_loan_disbursement")
-        pool.lend(amount, size)
+        pool.lend(amount, size, economy.p.tech_loan_maturity_months)
 
 
 def write_off_tech_loans(economy: Economy, share: float) -> None:
@@ -211,12 +176,16 @@ def write_off_tech_loans(economy: Economy, share: float) -> None:
 
 
 def tech_credit_month(economy: Economy) -> CreditConditions:
-    """Stage 1's credit step: the scripted write-off if due, defaults, then fair-value marks."""
+    """Stage 1's credit step: the borrowers' month, the scripted write-off if due, defaults,
+    then fair-value marks (the pools' loans age a month first, :meth:`LoanPool.age`)."""
     p = economy.p
+    economy.tech_borrowers.observe(economy)
     if economy.steps == p.tech_credit_loss_step:
         write_off_tech_loans(economy, p.tech_credit_loss_share)
-    cond = credit_conditions(p, economy.equity_market.drawdown())
+    cond = credit_conditions(economy.tech_borrowers, p.tech_loan_maturity_months)
     default_tech_loans(economy, cond)
+    for _, pool in _funds_pools(economy):
+        pool.age(p.tech_loan_maturity_months)
     mark_tech_loans(economy, cond)
     economy.month.tech_loan_pd_per_year = cond.pd_per_year
     return cond

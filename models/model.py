@@ -8,8 +8,8 @@ engine module named; within a stage no result depends on which institution acts 
 1. **Environment** (:mod:`abm.environment`). AI demand moves (:mod:`abm.demand`); utilisation
    of installed compute sets the GPU rental rate and GPU values (:mod:`abm.markets.gpu`); AI
    sentiment and listed firms' values are updated on the month's news (:mod:`abm.markets.equity`);
-   private credit's tech borrowers default given the AI index and the tech loans are marked
-   to fair value (a scheduled write-off may strike first) (:mod:`abm.tech_credit`).
+   private credit's tech borrowers default when their cash flows from AI spending fail and the
+   tech loans are marked to fair value (a scheduled write-off may strike first) (:mod:`abm.tech_credit`).
 2. **Decide.** Every live institution reads the state at the start of the month and writes
    its plans (capex, equity rounds, rollover, line cuts, de-risking, panic). No payments.
 3. **Income and financing.** Outside accounts pay revenues, contributions and legacy cash
@@ -66,6 +66,7 @@ from aicredit.abm.markets.index_pool import IndexPool
 from aicredit.abm.rollover import roll_over_maturing
 from aicredit.abm.saver_returns import SaverReturns
 from aicredit.abm.settlement import settle_month
+from aicredit.abm.tech_borrowers import TechBorrowers
 from aicredit.abm.tech_credit import lend_to_tech
 from aicredit.abm.units import BN, MONTHS_PER_YEAR
 from aicredit.models.calibration import build_economy
@@ -201,6 +202,7 @@ class AIEconomyModel(mesa.Model):
             smoothing_months=p.equity_earnings_smoothing_months)
         self.abs_market = ABSMarket(p.abs_price_impact_depth_share, p.abs_mark_persistence)
         self.index_pool = IndexPool(self)          # its step-0 holdings: models/calibration/savers.py
+        self.tech_borrowers = TechBorrowers(p)     # private credit's tech borrowers (abm.tech_borrowers)
         # --- the month's tallies and the run's record -------------------------------------
         self.month = MonthTally()
         self.default_events: list[dict] = []

@@ -207,6 +207,10 @@ def model_reporters() -> dict:
         "spv_debt_usd": lambda m: sum(x.debt_usd() for x in _alive(m.spvs)),
         "spv_projects_dropped_usd": lambda m: m.month.spv_dropped_usd,
         "credit_supply_index": lambda m: _mean(f.appetite for f in _alive(m.funds)),
+        "tech_loan_default_rate_per_year": lambda m: m.tech_borrowers.default_rate_per_year(),
+        "tech_ai_spending_surprise": lambda m: m.tech_borrowers.factor,
+        "pc_tech_impairment_usd": lambda m: sum(c.impairment_usd for f in _alive(m.funds)
+                                                for c in f.claims_held("tech_loan")),
         "money_total_usd": lambda m: m.ledger.total(),
     }
     for sector in SECTORS:

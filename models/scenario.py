@@ -96,6 +96,15 @@ REMOVED_KEYS = {
         "bank_other_loan_pd_per_year; no provision follows the AI index"),
 }
 
+#: Parameters of tech credit's AI-index shortcut (model 0.4.0 -> issue 18): what replaced them.
+RETIRED_TECH_CREDIT_KEYS = {
+    "tech_loan_asset_correlation": "the loading on AI spending, tech_borrower_ai_revenue_share",
+    "tech_credit_factor_volatility_per_year": "AI spending's surprise against expectations (no AI index)",
+    "tech_loan_recovery": "the defaulters' asset value, less tech_loan_bankruptcy_cost",
+    "tech_loan_recovery_drawdown_sensitivity": "the defaulters' asset value, less tech_loan_bankruptcy_cost",
+    "tech_loan_duration_years": "lifetime expected loss to maturity, tech_loan_maturity_months",
+}
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -421,24 +430,42 @@ class Scenario:
     tech_loan_size_bn: float = p(0.5, 0.001, 1e3, "bn USD",
                                  "assumption (direct-lending deals of 0.1-1 bn and more)",
                                  "Size of one loan in private credit's tech book: the book has book/size borrowers.")
-    tech_loan_pd_per_year: float = p(0.03, 0, 1, "1/yr",
-                                     "assumption (published direct-lending default rates of about 2-5% a year)",
-                                     "Default rate of tech borrowers in a normal year (AI factor z = 0: the AI index at its peak).")
-    tech_loan_asset_correlation: float = p(0.15, 0, 0.99, "correlation",
-                                           "Basel IRB corporate formula at a 3% PD (BCBS 2005: 0.12-0.24)",
-                                           "Vasicek asset correlation of tech borrowers with the AI factor (0: defaults ignore the AI economy).")
-    tech_credit_factor_volatility_per_year: float = p(0.30, 0.01, 5, "log-sd/yr",
-                                                      "assumption (large tech firms' equity volatility ~30% a year)",
-                                                      "Yearly volatility that scales the AI index's drawdown into the AI factor z.")
-    tech_loan_recovery: float = p(0.6, 0, 1, "fraction of face",
-                                  "assumption (first-lien loans recover about 60-70% on average)",
-                                  "Recovery on a defaulted tech loan with the AI index at its peak.")
-    tech_loan_recovery_drawdown_sensitivity: float = p(0.5, 0, 1, "1/(index fall)",
-                                                       "assumption (Altman, Brady, Resti and Sironi 2005: recoveries fall when defaults rise)",
-                                                       "Recovery falls by this times the AI index's drawdown (collateral is the borrower's business).")
-    tech_loan_duration_years: float = p(3.0, 0, 30, "years",
-                                        "assumption (5-7 year direct-lending loans, prepaid early)",
-                                        "Remaining life over which a rise in expected loss impairs the fair value of tech loans.")
+    tech_loan_pd_per_year: float = p(0.015, 0.001, 0.3, "1/yr",
+                                     "[R28] senior loans 1.4-2.7%, Fitch 5.0-5.7%; [R29] BDC non-accruals 3-5%",
+                                     "Tech borrowers' one-year default rate when AI spending is as expected: it sets their idiosyncratic revenue volatility (abm.tech_borrowers).")
+    tech_borrower_cohorts: int = p(8, 1, 1000, "count", "assumption",
+                                   "Cohorts of AI-exposed software and infrastructure firms every fund's tech pool lends to pro rata.")
+    tech_borrower_ai_revenue_share: float = p(0.3, 0, 0.66, "fraction of revenue",
+                                              "assumption (AI-exposed software and infrastructure vendors)",
+                                              "Mean share of tech borrowers' revenue that follows AI spending (cohorts from 0.5x to 1.5x it): the loading on the common factor (0: defaults ignore the AI economy).")
+    tech_borrower_ebitda_margin: float = p(0.3, 0.01, 0.9, "fraction of revenue",
+                                           "assumption (sponsor-backed software borrowers, EBITDA margins ~20-40%)",
+                                           "Tech borrowers' EBITDA margin when revenue is as expected.")
+    tech_borrower_fixed_cost_share: float = p(0.3, 0, 1, "fraction of costs",
+                                              "assumption (staff and committed hosting do not scale with sales in a year)",
+                                              "Share of tech borrowers' operating costs that does not fall with revenue (operating leverage).")
+    tech_borrower_debt_to_ebitda: float = p(5.5, 0.5, 15, "x EBITDA",
+                                            "assumption (direct-lending leverage of about 5-6x EBITDA)",
+                                            "Tech borrowers' debt over EBITDA at underwriting.")
+    tech_borrower_ev_to_ebitda: float = p(12.0, 1, 50, "x EBITDA",
+                                          "assumption (software deal multiples of 10-15x EBITDA)",
+                                          "Asset value of a tech borrower, the present value of its expected operating cash flow, as a multiple of EBITDA (Goldstein, Ju and Leland 2001).")
+    tech_underwriting_window_months: int = p(12, 1, 120, "months",
+                                             "assumption (a year-ahead forecast, as Hyperscaler.disappointment)",
+                                             "Tech borrowers' revenue is compared with what lenders expected this many months earlier (the common factor).")
+    tech_cohort_revenue_volatility: float = p(0.05, 0, 1, "log-sd",
+                                              "assumption (sector-wide revenue surprises of a few percent)",
+                                              "Stationary volatility of a cohort's common revenue shock (AR(1) from the credit stream).")
+    tech_cohort_shock_reversion_per_year: float = p(0.7, 0.05, 12, "1/yr", "assumption (half-life of about a year)",
+                                                    "Speed at which a cohort's revenue shock reverts to 0 (its AR(1) persistence is exp(-this/12) a month).")
+    tech_factor_reversion_per_year: float = p(0.7, 0.05, 12, "1/yr",
+                                              "assumption (CECL/IFRS 9: a 1-2 year forecast, then reversion to the long-run mean; half-life ~1 year)",
+                                              "Speed at which the AI-spending surprise is expected to revert to 0 on the path lifetime expected losses (fair value) are measured on.")
+    tech_loan_bankruptcy_cost: float = p(0.25, 0, 1, "fraction of asset value",
+                                         "Andrade and Kaplan 1998 (distress costs 10-20% of firm value) plus legal costs; assumption",
+                                         "Share of a defaulted tech borrower's asset value lost in default: recovery is the rest, at most the face.")
+    tech_loan_maturity_months: int = p(60, 1, 240, "months", "assumption (direct-lending loans of 5-7 years)",
+                                       "Maturity of a new tech loan; the opening book is a rolling book with half of it to run.")
     tech_loan_growth_bn_per_year: float = p(400.0, 0, 1e4, "bn USD/yr", "[F28] another 800 bn over two years",
                                             "New tech lending by private credit a year (scaled by the funds' appetite).")
     tech_loan_growth_months: int = p(24, 0, 600, "months", "[F28] over the next two years",
@@ -791,6 +818,8 @@ def unknown_key_hint(key) -> str:
         return f"; it is now {RETIRED_KEYS[key]} (step, issuer, investor, amount_bn, kind), see 'deals'"
     if key in REMOVED_KEYS:
         return f"; it was {REMOVED_KEYS[key]}"
+    if key in RETIRED_TECH_CREDIT_KEYS:
+        return f"; retired: tech credit follows borrowers' cash flows, see {RETIRED_TECH_CREDIT_KEYS[key]}"
     if key == "seed":
         return ("; the seed is not a scenario parameter: give it to the run (aicredit run --seed N, "
                 "AIEconomyModel(seed=N), a sweep's seeds)")
@@ -882,12 +911,28 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
                                 f"with 'pc_bdc_leverage_spread' = {spread!r} puts the most levered BDC at "
                                 f"{top:.3g}x, above 'pc_bdc_max_debt_to_equity' = "
                                 f"{get('pc_bdc_max_debt_to_equity')!r}")
+    _check_tech_borrowers(out)
     for key in ("lab_demand_shares", "coreweave_customer_shares", "coreweave_shareholders",
                 "small_neocloud_customer_shares", "anthropic_compute_shares", "openai_shareholders",
                 "anthropic_shareholders"):
         if key in out and abs(sum(out[key]) - 1.0) > 1e-9:
             raise ScenarioError(f"scenario key '{key}' must sum to 1, got {list(out[key])!r}")
     return out
+
+
+def _check_tech_borrowers(out: dict[str, Any]) -> None:
+    """Tech borrowers must be solvent on the expected path: their default barrier
+    (:func:`abm.tech_borrowers.revenue_barrier`) below the expected revenue."""
+    keys = ("tech_borrower_ebitda_margin", "tech_borrower_fixed_cost_share", "tech_borrower_debt_to_ebitda",
+            "tech_borrower_ev_to_ebitda", "pc_other_loan_rate_per_year", "tech_loan_bankruptcy_cost",
+            "tech_loan_pd_per_year")
+    if not set(keys) & out.keys():
+        return
+    from aicredit.abm.tech_borrowers import BorrowerTerms
+    terms = BorrowerTerms(*(out.get(k, _FIELDS[k].default) for k in keys))
+    if not 0.0 < terms.barrier < 1.0:
+        raise ScenarioError(f"tech borrowers' terms ({', '.join(f'{k} = {out.get(k, _FIELDS[k].default)!r}' for k in keys[:5])}) "
+                            f"put their default barrier at {terms.barrier:.3g} of expected revenue: it must lie in (0, 1)")
 
 
 def scenario_dir() -> Path:

@@ -100,7 +100,8 @@ def build_fund_balance_sheets(model) -> list[tuple]:
 
     Tech lending beyond the modelled AI loans (GPU loans, SPV loans) fills the 450 bn of
     [F28]: ``pc_bdc_tech_share`` of it is held by the BDCs (equally), the rest by the funds
-    with their weights, as are the non-AI book and cash (the reserve share of all loans).
+    with their weights (a rolling book: half the loans' maturity still to run on average,
+    :mod:`abm.tech_credit`), as are the non-AI book and cash (the reserve share of all loans).
     Banks lend to private credit ``bank_pc_lending_share`` of their non-bank loans [F31]
     (300 bn by default; 95 bn on the Fed's narrower count [R14]), drawn at step 0: first
     each BDC's target debt/equity times its equity [R15] (:func:`bdc_leverage`; pro rata
@@ -137,7 +138,8 @@ def build_fund_balance_sheets(model) -> list[tuple]:
             other = weights[f.index] * p.pc_other_loans_bn * BN
         model.claims.add(LoanPool(holder=f, issuer=out("other_borrowers"), kind="tech_loan",
                                   principal_usd=tech, rate_per_month=other_rate,
-                                  borrowers=round(tech / (p.tech_loan_size_bn * BN))))
+                                  borrowers=round(tech / (p.tech_loan_size_bn * BN)),
+                                  remaining_months=p.tech_loan_maturity_months / 2))
         if other > 0:
             model.claims.add(Debt(holder=f, issuer=out("other_borrowers"), kind="other_loan",
                                   principal_usd=other, rate_per_month=other_rate))

@@ -64,6 +64,8 @@ OUTPUTS: list[Output] = [
     Output("hyperscaler_capex_usd:sum", "hyperscaler capex", "bn USD", BN),
     Output("chipmaker_gpu_revenue_usd:sum", "chipmaker GPU revenue", "bn USD", BN),
     Output("spv_debt_usd", "SPV debt outstanding, end", "bn USD", BN),
+    Output("tech_loan_default_rate_per_year:max", "tech loans' trailing-year default rate, max", "1/yr"),
+    Output("pc_tech_impairment_usd:max", "fair-value impairment of the tech book, max", "bn USD", BN),
 ]
 OUTPUT_BY_KEY = {o.key: o for o in OUTPUTS}
 
@@ -437,10 +439,11 @@ def _mechanisms(add, w: str, winter) -> None:
          **_no_prior(*AI, "savers_401k_loss_fraction",
                      why="equity prices follow demand news more than GPU-loan terms.")})
     add("tech_credit_correlation", me, "Tech defaults follow the AI economy",
-        Arm.of(w, tech_loan_asset_correlation=0.0), Arm.of(w),
-        f"tech borrowers' asset correlation with the AI factor {winter.tech_loan_asset_correlation} "
-        "instead of 0: their defaults rise and recoveries fall as the AI index falls from its peak "
-        "(Vasicek 2002)", "[F19, F28]",
+        Arm.of(w, tech_borrower_ai_revenue_share=0.0), Arm.of(w),
+        f"tech borrowers earn {winter.tech_borrower_ai_revenue_share:.0%} of their revenue from the "
+        "model's AI spending instead of none: when AI spending falls short of what was expected "
+        "their cash flow and asset value fall, so defaults rise and recoveries fall (Merton 1974)",
+        "[F19, F28]",
         {**_stress(+1, "tech borrowers default more in the AI downturn", "[F28]"),
          **_no_prior(*AI, "gpu_price_index:min", "gpu_price_max_drawdown", "gpu_price_index",
                      "defaults_total",
@@ -448,7 +451,20 @@ def _mechanisms(add, w: str, winter) -> None:
                      "the other way round (no feedback from fund losses to AI demand), and a fund "
                      "fails only when its losses exceed its NAV."),
          "losses_by_holder_usd.lp_pensions_endowments": Expect("+", "LPs bear the extra tech "
-                                                               "credit losses.", "[F28, F29]")})
+                                                               "credit losses.", "[F28, F29]"),
+         "tech_loan_default_rate_per_year:max": Expect("+", "revenue falls below the default "
+                                                       "barrier for more borrowers.", "[R28, R29]")},
+        test=SignTest(seeds=8, steps=48, outputs=("losses_by_holder_usd.lp_pensions_endowments",
+                                                  "tech_loan_default_rate_per_year:max")))
+    add("tech_factor_reversion", me, "Slower expected recovery of AI spending",
+        Arm.of(w), Arm.of(w, tech_factor_reversion_per_year=0.2),
+        f"lifetime expected losses measured on an AI-spending shortfall that reverts at 0.2 instead "
+        f"of {winter.tech_factor_reversion_per_year} a year (CECL, IFRS 9): larger marks on the "
+        "same defaults", "[R28, R29]",
+        {**_no_prior(*STRESS_LINK, why="marks move funds' true NAV, not defaults; their effect on "
+                     "outcomes runs through redemptions and covenants, with no agreed sign."),
+         "pc_tech_impairment_usd:max": Expect("+", "larger lifetime expected losses mark the tech "
+                                              "book down further.", "[R28, R29]")})
     share = winter.bank_pc_lending_share
     add("bank_exposure", me, "Bigger bank exposure to private credit",
         Arm.of(w), Arm.of(w, bank_pc_lending_share=round(min(1.0, share * 1.5), 6)),
