@@ -10,7 +10,7 @@ from aicredit.models.validation.ranges import RANGES, PublicRange, check_ranges,
 
 
 def _range(statistic: str, months=(0, None), lo=0.0, hi=1.0) -> PublicRange:
-    return PublicRange("x", "x", "rep", statistic, months, lo, hi, "", "[R0]", "a note")
+    return PublicRange("x", "x", "rep", statistic, months, lo, hi, "", "[R19]", "a note")
 
 
 def test_statistics_on_constructed_series():

@@ -108,7 +108,7 @@ def gpu_loan_loss_rates(debt_usd, collateral_usd, pd) -> np.ndarray:
     return np.asarray(pd, float) * lgd
 
 
-def _gpu_expected_loss_by_bank(model) -> np.ndarray:
+def _gpu_expected_loss_by_bank(model: Economy) -> np.ndarray:
     """``sum debt * PD * LGD`` of the banks' GPU loans, per bank, computed once per month,
     book version and GPU prices for all banks (one pass over the book, not one per bank)."""
     book = model.gpu_loans
