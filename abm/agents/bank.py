@@ -128,7 +128,7 @@ def _gpu_expected_loss_by_bank(model: Economy) -> np.ndarray:
         out = np.bincount(BANK_LENDER_0 - book.lender[rows],
                           weights=debt * gpu_loan_loss_rates(debt, collateral, pd[who]),
                           minlength=len(model.banks))
-    model._gpu_el_by_bank_memo = (key, out)
+    setattr(model, "_gpu_el_by_bank_memo", (key, out))       # a per-model memo, not state
     return out
 
 
