@@ -56,6 +56,7 @@ Rules, each month (decide reads the start-of-month state; act carries the plans 
 from __future__ import annotations
 
 import math
+import weakref
 from statistics import NormalDist
 from typing import Any
 
@@ -108,12 +109,16 @@ def gpu_loan_loss_rates(debt_usd, collateral_usd, pd) -> np.ndarray:
     return np.asarray(pd, float) * lgd
 
 
+#: The month's banks' GPU expected losses per model (a cache, not state: dies with the model).
+_GPU_EL_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _gpu_expected_loss_by_bank(model: Economy) -> np.ndarray:
     """``sum debt * PD * LGD`` of the banks' GPU loans, per bank, computed once per month,
     book version and GPU prices for all banks (one pass over the book, not one per bank)."""
     book = model.gpu_loans
     key = (model.steps, book.version, model.gpu_market.price.tobytes())
-    memo = getattr(model, "_gpu_el_by_bank_memo", None)
+    memo = _GPU_EL_MEMO.get(model)
     if memo is not None and memo[0] == key:
         return memo[1]
     rows = np.flatnonzero(book.active & (book.lender <= BANK_LENDER_0))
@@ -128,7 +133,7 @@ def _gpu_expected_loss_by_bank(model: Economy) -> np.ndarray:
         out = np.bincount(BANK_LENDER_0 - book.lender[rows],
                           weights=debt * gpu_loan_loss_rates(debt, collateral, pd[who]),
                           minlength=len(model.banks))
-    setattr(model, "_gpu_el_by_bank_memo", (key, out))       # a per-model memo, not state
+    _GPU_EL_MEMO[model] = (key, out)
     return out
 
 
