@@ -9,12 +9,13 @@ is itself short of funding stops rolling collateralised debt). With C4 on, loan 
 (borrower ``j``, lender ``k``) is rolled with probability
 
     pi_i = f_k * Lambda( logit(rollover_base_share)
-                         - rollover_ltv_sensitivity * (LTV_i - gpu_loan_max_ltv)
+                         - rollover_ltv_sensitivity * (LTV_i - LTV_0)
                          + rollover_coverage_sensitivity * log(min(DSC_j, 1)) )
 
 - ``Lambda`` is the logistic function: lenders' thresholds are dispersed, so the share that
   rolls falls smoothly as the borrower's state worsens (a threshold rule with logistic
-  dispersion). At origination LTV and a borrower that covers its dues it is
+  dispersion). At the origination LTV ``LTV_0`` (``effective_gpu_ltv``: ``gpu_loan_max_ltv``
+  after any regulatory haircut) and a borrower that covers its dues it is
   ``rollover_base_share``.
 - ``LTV_i`` = debt / (units x this month's GPU market price of its vintage), the collateral
   the lender would be left with (:meth:`abm.markets.gpu.GPUMarket.price`).
@@ -104,7 +105,7 @@ def roll_over_maturing(economy: Economy) -> None:
     funding = {int(k): lender_funding_share(economy, int(k)) for k in np.unique(lenders)}
     prob = rollover_probability(loan_ltv(economy, rows), np.array([cover[int(j)] for j in borrowers]),
                                 np.array([funding[int(k)] for k in lenders]), p.rollover_base_share,
-                                p.gpu_loan_max_ltv, p.rollover_ltv_sensitivity,
+                                p.effective_gpu_ltv, p.rollover_ltv_sensitivity,
                                 p.rollover_coverage_sensitivity)
     rolled = draws < prob
     book.roll_over(rows[rolled], t, p.gpu_loan_rollover_months)
