@@ -491,6 +491,8 @@ def _decisions(add, w: str, winter) -> None:
                      "no sign a priori for the AI index or savers."),
          "defaults_by_sector.neocloud": Expect("+", "a neocloud that cannot sell shares when its "
                                                "value falls cannot meet margin calls.", "[F5, F6, F25]"),
+         "defaults_by_sector.ai_lab": Expect("+", "a lab whose valuation falls cannot sell enough "
+                                             "shares to pay its compute contracts.", "[F14, F15]"),
          "equity_issued_usd:sum": Expect("-", "the cap and the overhang rule bind.", "[F19]")},
         test=SignTest(seeds=8, steps=48, outputs=("defaults_by_sector.neocloud",), rule="mean"))
     add("lab_round_interval", me, "Labs' rounds a month or six months apart",
@@ -505,10 +507,12 @@ def _decisions(add, w: str, winter) -> None:
         Arm.of(w, lab_runway_months_min=6.0), Arm.of(w, lab_runway_months_min=18.0),
         "a lab plans a round when its runway falls below 6 or 18 months (venture practice 12-18)",
         "[F15, F18]",
-        {**_no_prior(*STRESS_LINK, why="an earlier round raises more before the winter, but at the "
-                     "same pace afterwards."),
-         "defaults_by_sector.ai_lab": Expect("0", "after the shock investors fund a lab at the same "
-                                             "pace whatever its threshold.", "[F15]")})
+        {**_no_prior(*STRESS_LINK, why="labs' cash reaches the rest of the economy only through "
+                     "their compute payments; no sign a priori for the aggregates."),
+         "defaults_by_sector.ai_lab": Expect("-", "a lab that raises with more runway left raises "
+                                             "more while investors are keen, before the winter; "
+                                             "afterwards investors fund it at the same pace.",
+                                             "[F15, F18]")})
     add("active_savers", me, "Only active 401(k) savers sell",
         Arm.of(w, saver_active_share=1.0), Arm.of(w),
         f"{winter.saver_active_share:.0%} of each cohort reacts to its drawdown and the rest holds "
