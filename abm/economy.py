@@ -59,6 +59,8 @@ class MonthTally:
     gpu_loan_failures: list[str] = field(default_factory=list)   # names of their borrowers
     units_fire_sold: float = 0.0                # GPU units sold in the clearing
     gpu_principal_due_usd: float = 0.0          # GPU-loan principal falling due
+    rollovers_refused_usd: float = 0.0          # maturing GPU-loan principal lenders did not roll (C4)
+    equity_issued_usd: float = 0.0              # new shares sold by labs and neoclouds (proceeds)
     payment_defaulters: list[str] = field(default_factory=list)  # names that could not pay in full
     due_by_kind: dict[str, float] = field(default_factory=dict)   # claim kind -> USD due
     paid_by_kind: dict[str, float] = field(default_factory=dict)  # claim kind -> USD paid

@@ -140,6 +140,8 @@ def model_reporters() -> dict:
         "margin_calls": lambda m: m.month.margin_calls,
         "gpu_loan_defaults": lambda m: m.month.gpu_loan_defaults,
         "gpu_loan_principal_due_usd": lambda m: m.month.gpu_principal_due_usd,
+        "gpu_rollovers_refused_usd": lambda m: m.month.rollovers_refused_usd,
+        "equity_issued_usd": lambda m: m.month.equity_issued_usd,
         "gpu_loans_outstanding_usd": lambda m: float(m.gpu_loans.debt[m.gpu_loans.active].sum()),
         "defaults_total": lambda m: len(m.default_events),
         "losses_total_usd": lambda m: sum(m.losses.by_category.values()),

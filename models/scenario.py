@@ -217,7 +217,17 @@ class Scenario:
     gpu_loans_per_neocloud: int = p(24, 1, 1_000_000, "count", "assumption",
                                     "GPU-backed loans per neocloud at step 0.")
     rollover_base_share: float = p(0.95, 0, 1, "fraction", "assumption",
-                                   "Share of maturing neocloud debt lenders roll over in calm markets.")
+                                   "Probability that a lender rolls a maturing GPU loan at origination LTV, "
+                                   "with a borrower covering its dues and full funding (C4).")
+    rollover_ltv_sensitivity: float = p(10.0, 0, 1000, "logit per unit LTV",
+                                        "He and Xiong (2012); slope: assumption (an underwater loan, "
+                                        "LTV 1, is rolled about half the time)",
+                                        "Fall of the log-odds of a rollover per unit of the loan's LTV above "
+                                        "the origination LTV (0: LTV does not matter).")
+    rollover_coverage_sensitivity: float = p(1.0, 0, 1000, "logit per log coverage",
+                                             "He and Xiong (2012); slope: assumption",
+                                             "Rise of the log-odds of a rollover per unit of the log of the "
+                                             "borrower's debt-service coverage (revenue over dues), below 1.")
     neocloud_cash_buffer_months: float = p(2.0, 0, 120, "months", "assumption",
                                            "Months of costs a neocloud keeps before buying GPUs.")
     neocloud_raise_trigger_months: float = p(3.0, 0, 120, "months", "assumption",
@@ -329,10 +339,18 @@ class Scenario:
                                    "Equity shares of OpenAI at step 0: Microsoft, outside investors.")
     anthropic_shareholders: tuple = p((0.15, 0.14, 0.71), 0, 1, "fractions", "assumption",
                                       "Equity shares of Anthropic at step 0: Amazon, Google, outside investors.")
-    lab_runway_months_min: float = p(6.0, 0, 120, "months", "assumption",
-                                     "A lab raises an equity round when cash covers fewer months of losses than this.")
+    lab_runway_months_min: float = p(12.0, 0, 120, "months",
+                                     "assumption (venture practice: raise with 12-18 months of runway left)",
+                                     "A lab plans an equity round when its cash covers fewer months of losses "
+                                     "than this.")
     lab_round_months: float = p(12.0, 0, 240, "months", "assumption",
-                                "Size of a lab's equity round, in months of losses.")
+                                "A lab's equity round aims at this many months of losses more than "
+                                "lab_runway_months_min.")
+    lab_round_pace: float = p(4.0, 0, 100, "months of burn per month",
+                              "Gompers (1995) staged financing; level: assumption (0.4.0's 12-month "
+                              "rounds a quarter apart)",
+                              "Months of a lab's losses outside investors at full appetite fund per "
+                              "month since its last round.")
     lab_round_interval_months: int = p(3, 0, 600, "months",
                                        "assumption (about a quarter to arrange a private round; 0 or 1 is "
                                        "the monthly rule of model 0.2.0)",
@@ -362,6 +380,21 @@ class Scenario:
                                          "Scale of outside investors' funding of lab losses at neutral sentiment.")
     investor_appetite_cover_multiple: float = p(3.0, 0, 1e3, "x", "assumption",
                                                 "Outside investors fund rounds fully when revenue covers 1/x of costs: min(1, x * revenue / costs).")
+    equity_issue_cost: float = p(0.07, 0, 0.9, "fraction of the price",
+                                 "Altinkilic and Hansen (2000) SEO spreads ~5%; offer discount ~2% "
+                                 "(Eckbo, Masulis and Norli 2007)",
+                                 "New shares of a neocloud or lab are sold this much below the market "
+                                 "(or last round's) price: the issuance cost, borne by existing holders.")
+    equity_issue_max_share_per_year: float = p(0.3, 0, 10, "fraction of equity value per year",
+                                               "Nasdaq rule 5635(d): over 20% in one discounted sale "
+                                               "needs a shareholder vote; 0.3 a year: assumption",
+                                               "Most new shares a neocloud or lab sells in any 12 months, as a "
+                                               "share of its equity value.")
+    equity_issue_min_value_to_debt: float = p(0.25, 0, 100, "x debt",
+                                              "Myers (1977) debt overhang; level: assumption (market "
+                                              "leverage above 80%)",
+                                              "A neocloud or lab sells no new shares while its equity value "
+                                              "is below this multiple of its interest-bearing debt.")
     vendor_financing_share: float = p(0.1, 0, 1, "fraction", "[F10] (share: assumption)",
                                       "Share of a neocloud's equity round the chipmaker funds (C8).")
     chipmaker_real_assets_bn: float = p(50.0, 0, 1e5, "bn USD", "assumption (2025 filings, rounded)",
@@ -599,8 +632,15 @@ class Scenario:
                                         "Smallest panic threshold of a cohort.")
     saver_panic_drawdown_max: float = p(0.95, 0, 1, "fraction", "assumption",
                                         "Largest panic threshold of a cohort.")
+    saver_active_share: float = p(0.2, 0, 1, "fraction of a cohort's balance",
+                                  "[R34] (about a quarter of a reallocation a year, most never trade)",
+                                  "Share of each 401(k) cohort held by active savers, who panic-sell at the "
+                                  "cohort's threshold; the rest hold.")
+    saver_active_threshold_dispersion: float = p(0.5, 0, 10, "log-sd", "assumption",
+                                                 "Dispersion of active savers' own panic thresholds around "
+                                                 "their cohort's (lognormal); 0: all at the cohort's.")
     saver_panic_sell_share: float = p(0.5, 0, 1, "fraction", "assumption",
-                                      "Share of its AI-index holdings a panicking cohort sells.")
+                                      "Share of their AI-index holdings a cohort's panicking active savers sell.")
     saver_panic_out_months: int = p(12, 0, 600, "months", "assumption (inertia)",
                                     "Months a cohort stays out of the index after panic selling.")
 

@@ -175,7 +175,7 @@ def test_panic_sales_below_cost_are_savers_realised_losses(run):
                  if e["holder_sector"] == "saver_401k" or e["holder"] == "401k_index"]
     assert sales and m.losses.by_category["savers_401k"] == pytest.approx(
         sum(e["amount_usd"] for e in on_savers))
-    calm = run(steps=6, saver_panic_drawdown_mean=0.9)
+    calm = run(steps=6, saver_panic_drawdown_mean=0.9, saver_active_threshold_dispersion=0.0)
     assert calm.losses.by_category["savers_401k"] == 0.0
 
 

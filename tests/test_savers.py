@@ -182,3 +182,24 @@ def test_access_to_alternatives_raises_savers_private_credit_exposure_and_losses
           f"PC losses +{lp.mean() / 1e9:.1f} bn (se {se(lp) / 1e9:.2f})")
     assert (pc > 0).all() and (lp > 0).all()
     assert pc.mean() > 0.01 * 9000e9     # visible: over 1% of savings
+
+
+def test_only_the_active_share_of_a_cohort_sells():
+    """[R34]: most 401(k) savers never trade; a cohort whose whole active part panics sells
+    ``saver_active_share`` x ``saver_panic_sell_share`` of its index units, and the passive rest
+    keep buying the index."""
+    from aicredit.abm.agents.saver import triggered_share
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False, saver_active_share=0.2)
+    s = max(m.savers, key=lambda c: c.index_units)
+    units = s.index_units
+    sold = []
+    sell = m.index_pool.sell
+    m.index_pool.sell = lambda u: sold.append(u) or sell(u)
+    s.panic_share = 1.0
+    s.act()
+    assert sold == [pytest.approx(0.2 * m.p.saver_panic_sell_share * units)]
+    assert s.panicked_share == 1.0 and s.index_units > 0
+    # active savers' thresholds are spread around the cohort's: a deeper fall brings more of them
+    shares = [triggered_share(d, 0.25, 0.5) for d in (0.0, 0.1, 0.25, 0.5, 0.9)]
+    assert shares[0] == 0.0 and shares[2] == pytest.approx(0.5) and np.all(np.diff(shares) > 0)
+    assert triggered_share(0.24, 0.25, 0.0) == 0.0 and triggered_share(0.26, 0.25, 0.0) == 1.0

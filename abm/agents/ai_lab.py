@@ -5,10 +5,12 @@ Rules, each month:
 - Costs are take-or-pay compute contracts with clouds [F14] plus operating costs; the
   contracts are settled in the month's payment clearing, so a lab that cannot pay pays
   what it can and defaults on the rest, hitting its clouds' revenue (C1).
-- When its cash covers fewer than ``lab_runway_months_min`` months of losses it raises an
-  equity round, at most one every ``lab_round_interval_months`` (a private firm raises in
-  rounds); outside investors fund a share that follows AI sentiment and its revenue against
-  its costs [F18]. Chipmaker and
+- When its runway (cash over monthly burn) is shorter than ``lab_runway_months_min`` it
+  plans an equity round for what it lacks of ``lab_round_months`` more than that, at most one every
+  ``lab_round_interval_months``; outside investors fund a share that follows AI sentiment and
+  its revenue against its costs [F18], at the pace of its burn since its last round (staged
+  financing), within the size limit and cost of new shares (:func:`abm.funding.lab_round_usd`,
+  :func:`abm.funding.sell_new_shares`). Chipmaker and
   hyperscaler investments are scheduled from the facts [F13] (C8).
 - Rolling compute contracts are renewed each year, scaled by the lab's revenue growth.
 """
@@ -35,6 +37,7 @@ class AILab(Institution):
         self.revenue_history: list[float] = []
         self.round_plan_usd = 0.0
         self.last_round_step: int | None = None   # month of its last equity round (abm.funding)
+        self.equity_issues: list[tuple[int, float]] = []   # (month, proceeds) of its share sales
 
     # --- income and costs ---------------------------------------------------------------
     def month_income(self) -> None:
@@ -65,7 +68,8 @@ class AILab(Institution):
         burn = self.monthly_burn_usd()
         self.round_plan_usd = 0.0
         if burn > 0 and self.cash_usd < p.lab_runway_months_min * burn and round_open(self.model, self):
-            self.round_plan_usd = p.lab_round_months * burn
+            # to a runway of lab_runway_months_min + lab_round_months
+            self.round_plan_usd = (p.lab_runway_months_min + p.lab_round_months) * burn - self.cash_usd
 
     def renewal_factor(self, contract) -> float | None:
         """Renew a rolling compute contract scaled by the lab's revenue growth over a year (C1)."""

@@ -181,12 +181,12 @@ class Bank(Institution):
         return float(self.model.gpu_loans.debt_by("bank", len(self.model.banks))[self.index])
 
     def rollover_share(self) -> float:
-        """Share of maturing GPU loans the bank rolls over: ``rollover_base_share`` (1 with C4
-        off), cut by ``bank_line_cut`` while it is below its buffer (C6), as its lines are."""
+        """The bank's funding state ``f`` in the rollover rule (:mod:`abm.rollover`): 1, cut by
+        ``bank_line_cut`` while it is below its buffer (C6), as its lines are; 1 with C4 off."""
         p = self.model.p
         if not p.c4_rollover_risk:
             return 1.0
-        return p.rollover_base_share * ((1.0 - p.bank_line_cut) if self.cutting else 1.0)
+        return (1.0 - p.bank_line_cut) if self.cutting else 1.0
 
     def fund_new_lending(self, amount_usd: float) -> None:
         """New lending to non-banks grows the balance sheet ([R14], [R30]): the bank takes

@@ -162,9 +162,11 @@ class Institution(mesa.Agent):
             return 0.0
         return self.valuation_usd / self.shares_outstanding
 
-    def issue_equity(self, investor, amount_usd: float, memo: str = "equity_round") -> EquityClaim | None:
-        """Sell new equity to ``investor`` at the current price per unit."""
-        price = self.price_per_unit_usd()
+    def issue_equity(self, investor, amount_usd: float, memo: str = "equity_round",
+                     discount: float = 0.0) -> EquityClaim | None:
+        """Sell new equity to ``investor`` at the current price per unit less ``discount`` (the
+        issuance cost borne by existing shareholders: :func:`abm.funding.sell_new_shares`)."""
+        price = self.price_per_unit_usd() * (1.0 - discount)
         if amount_usd <= 0 or price <= 0:
             return None
         investor_name = investor if isinstance(investor, str) else investor.name

@@ -11,8 +11,12 @@ Rules, each month:
   ``neocloud_cash_buffer_months`` of costs.
 - Short-dated loans must be rolled over by lenders (C4, [F6]); collateral falling in
   value brings margin calls in the fire sale (C3, [F25]).
-- When cash covers fewer than ``neocloud_raise_trigger_months`` of costs it raises equity
-  from outside investors (appetite follows sentiment); the chipmaker takes part (C8, [F10]).
+- When cash covers fewer than ``neocloud_raise_trigger_months`` of costs it plans to sell
+  ``neocloud_raise_months`` of costs in new shares; outside investors fund
+  a share that follows sentiment, the chipmaker takes part (C8, [F10]), and the sale is priced
+  and limited by its market value, the issuance cost and its debt overhang
+  (:func:`abm.funding.sell_new_shares`). A rollover lenders refuse may be replaced by new
+  shares only within the same limits (:func:`abm.funding.refinance_with_equity`).
 """
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ class Neocloud(Institution):
         self.capex_plan_usd = 0.0
         self.loan_request_usd = 0.0
         self.raise_plan_usd = 0.0
+        self.equity_issues: list[tuple[int, float]] = []   # (month, proceeds) of its share sales
         self.revenue_usd = 0.0
         self.revenue0_usd: float | None = None   # contracted revenue at its first plan (capex scale)
 
@@ -85,7 +90,7 @@ class Neocloud(Institution):
         self.capex_plan_usd = min(planned, affordable)
         self.loan_request_usd = ltv * self.capex_plan_usd
         self.raise_plan_usd = 0.0
-        if self.cash_usd < m.p.neocloud_raise_trigger_months * costs:
+        if self.cash_usd < m.p.neocloud_raise_trigger_months * costs:     # a financing need
             self.raise_plan_usd = m.p.neocloud_raise_months * costs
 
     def invest(self, loan_usd: float) -> None:

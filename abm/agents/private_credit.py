@@ -111,6 +111,7 @@ class PrivateCreditFund(Institution):
         self.redemption_requests: dict = {}  # EquityClaim -> USD requested
         self.appetite = 1.0
         self.in_breach = False               # loan-to-NAV covenant breached (no new lending)
+        self.redemption_pressure = 0.0       # last month's redemption requests over its cash (0..1)
         self.true_returns: list[float] = []  # monthly log returns from losses (marks), newest first
         self._unmarked_loss_usd = 0.0        # losses booked since the last revaluation
         self._true_px_prev = 0.0             # true NAV per unit at the last revaluation
@@ -247,10 +248,14 @@ class PrivateCreditFund(Institution):
         self.in_breach = self.breaches_covenant()
 
     def rollover_share(self) -> float:
-        p = self.model.p
-        if not p.c4_rollover_risk:
+        """The fund's funding state ``f`` in the rollover rule (:mod:`abm.rollover`):
+        ``appetite * (1 - redemption pressure)``, 0 in covenant breach (extending a loan is new
+        credit; Acharya, Gale and Yorulmazer 2011); 1 with C4 off."""
+        if not self.model.p.c4_rollover_risk:
             return 1.0
-        return p.rollover_base_share * self.appetite
+        if self.in_breach:
+            return 0.0
+        return self.appetite * (1.0 - self.redemption_pressure)
 
     def request_redemption(self, claim, amount_usd: float) -> None:
         self.redemption_requests[claim] = self.redemption_requests.get(claim, 0.0) + amount_usd
@@ -364,12 +369,14 @@ class PrivateCreditFund(Institution):
         """Pay redemption requests pro rata up to the gate [R13] (C5), at the NAV LPs see; the
         excess over true value paid to leavers is the month's stale-NAV transfer."""
         p = self.model.p
+        self.redemption_pressure = 0.0
         if not self.redemption_requests or not p.c5_pc_losses_to_lps:
             self.redemption_requests = {}
             return
+        total = sum(self.redemption_requests.values())
+        self.redemption_pressure = min(1.0, total / self.cash_usd) if self.cash_usd > 0 else 1.0
         price = self.price_per_unit_usd()
         true_price = self.true_nav_usd() / self.shares_outstanding if self.shares_outstanding > 0 else 0.0
-        total = sum(self.redemption_requests.values())
         gate = p.pc_redemption_gate_per_quarter / MONTHS_PER_QUARTER * max(self.nav_seen_usd(), 0.0)
         payable = min(total, gate, max(0.0, self.cash_usd))
         if payable <= 0 or price <= 0:

@@ -5,10 +5,18 @@ One agent per cohort. Rules, each month:
 - New money is split between the AI index (a target share tilted toward recent index
   returns: return chasing), a semi-liquid private-credit fund once policy allows [F34]
   (C11), and bonds.
-- Panic: when the cohort's balance falls more than its own threshold below its peak
-  (thresholds differ across cohorts), it sells ``saver_panic_sell_share`` of its index
-  holdings for bonds and asks to redeem its private-credit shares; it then stays out of the
-  index for ``saver_panic_out_months`` (inertia). Selling below cost realises a loss, booked on the savers.
+- Panic, by the active savers only: most 401(k) savers never trade on returns (about a
+  quarter of a reallocation a year, most none: Agnew, Balduzzi and Sunden 2003 [R34];
+  Giglio, Maggiori, Stroebel and Utkus 2021), so only ``saver_active_share`` of each cohort
+  (a share of its balance) reacts. Each active saver panics when the cohort's balance falls
+  more than their own threshold below its peak: thresholds are lognormal around the cohort's
+  (which differ across cohorts) with log-sd ``saver_active_threshold_dispersion``
+  (:func:`triggered_share`), so a deeper fall brings more of them. Those who panic this month
+  sell ``saver_panic_sell_share`` of their index holdings (approximated as the same share of
+  the cohort's units) for bonds and ask to redeem their private-credit shares; they put
+  none of their new money into the index until ``saver_panic_out_months`` after the cohort's
+  last panic (inertia), when they come back and the peak starts anew. The rest of the cohort
+  holds and keeps buying. Selling below cost realises a loss, booked on the savers.
 - Index units are claims on the listed firms' equity (the 401(k) index pool,
   :class:`abm.markets.index_pool.IndexPool`, ``model.index_pool``): one outside
   account, ``401k_index``, holds for the savers the same fraction of every listed firm
@@ -29,10 +37,31 @@ One agent per cohort. Rules, each month:
 """
 from __future__ import annotations
 
+import math
+
 from aicredit.abm.agents.base import Institution
 from aicredit.abm.economy import Economy
 
-__all__ = ["SaverCohort"]
+__all__ = ["SaverCohort", "triggered_share"]
+
+
+def triggered_share(drawdown: float, threshold: float, dispersion: float) -> float:
+    """Share of a cohort's active savers whose own panic threshold ``drawdown`` has passed.
+
+    Their thresholds are lognormal around the cohort's ``threshold`` with log-sd
+    ``dispersion``: ``Phi((ln d - ln theta) / sigma)``; a step at ``theta`` when ``sigma`` is 0.
+    """
+    if drawdown <= 0:
+        return 0.0
+    if dispersion <= 0:
+        return 1.0 if drawdown > threshold else 0.0
+    z = (math.log(drawdown) - math.log(threshold)) / dispersion
+    return _normal_cdf(z)
+
+
+def _normal_cdf(z: float) -> float:
+    """The standard normal distribution function."""
+    return (1.0 + math.erf(z / math.sqrt(2.0))) / 2.0
 
 
 class SaverCohort(Institution):
@@ -55,7 +84,8 @@ class SaverCohort(Institution):
         self.index_cost_usd = 0.0     # what the index units cost (for realised losses)
         self.peak_usd = 0.0
         self.out_of_market_until = -1
-        self.panicked = False
+        self.panic_share = 0.0        # share of its active savers who panic this month
+        self.panicked_share = 0.0     # share of its active savers out of the index (since the peak)
         self.pc_fund = None
         self.realised_loss_usd = 0.0
         self._wiped_seen = 0.0
@@ -116,21 +146,33 @@ class SaverCohort(Institution):
         self.receive("households", self.contribution_usd_per_month, "401k_contribution")
         self.model.month.contributions_usd += self.contribution_usd_per_month
 
+    @property
+    def panicked(self) -> bool:
+        """Some of its active savers panic this month."""
+        return self.panic_share > 0
+
     def decide(self) -> None:
         self._book_wipe_outs()
         bal = self.balance_usd()
+        if self.panicked_share > 0 and self.model.steps > self.out_of_market_until:
+            self.panicked_share = 0.0          # those who left come back; the peak starts anew
+            self.peak_usd = bal
         self.peak_usd = max(self.peak_usd, bal)
-        self.panicked = (self.model.steps > self.out_of_market_until and self.peak_usd > 0
-                         and bal < (1.0 - self.panic_drawdown) * self.peak_usd)
+        drawdown = 1.0 - bal / self.peak_usd if self.peak_usd > 0 else 0.0
+        p = self.model.p
+        reached = triggered_share(drawdown, self.panic_drawdown, p.saver_active_threshold_dispersion)
+        self.panic_share = max(0.0, reached - self.panicked_share)
 
     def act(self) -> None:
         m = self.model
         p = m.p
+        active = p.saver_active_share
         if self.panicked:
             self._book_wipe_outs()
-            sell = p.saver_panic_sell_share * self.index_units
+            sold_share = active * self.panic_share * p.saver_panic_sell_share
+            sell = sold_share * self.index_units
             proceeds = m.index_pool.sell(sell)
-            cost = p.saver_panic_sell_share * self.index_cost_usd
+            cost = sold_share * self.index_cost_usd
             self.index_units -= sell
             self.index_cost_usd -= cost
             self.receive("securities_market", proceeds, "401k_panic_sale")
@@ -139,17 +181,16 @@ class SaverCohort(Institution):
                             "ai_index_panic_sale", m.steps)
             self.realised_loss_usd += max(0.0, cost - proceeds)
             for c in self.claims_held("fund_share"):
-                c.issuer.request_redemption(c, c.value_usd())
+                c.issuer.request_redemption(c, active * self.panic_share * c.value_usd())
             self.out_of_market_until = m.steps + p.saver_panic_out_months
-            self.peak_usd = self.balance_usd()
+            self.panicked_share += self.panic_share
             m.month.panic_cohorts += 1
         cash = self.cash_usd
         if cash <= 0:
             return
-        index_share = 0.0
-        if m.steps > self.out_of_market_until:
-            tilt = 1.0 + p.saver_return_chasing * m.equity_market.index_return_12m()
-            index_share = min(1.0, max(0.0, p.saver_ai_index_share * tilt))
+        tilt = 1.0 + p.saver_return_chasing * m.equity_market.index_return_12m()
+        index_share = min(1.0, max(0.0, p.saver_ai_index_share * tilt))
+        index_share *= 1.0 - active * self.panicked_share     # those who panicked stay out
         pc_share = p.saver_pc_target_share if (p.pc_open_to_401k and self.pc_fund is not None
                                                and m.steps >= p.alternatives_start_step
                                                and not self.pc_fund.defaulted) else 0.0

@@ -58,6 +58,9 @@ OUTPUTS: list[Output] = [
     Output("ai_index_end", "AI index, end", "index"),
     Output("ai_index:min", "AI index, min", "index"),
     Output("savers_401k_loss_fraction", "401(k) savers' loss fraction", "fraction"),
+    Output("savers_401k_realised_loss_usd", "401(k) savers' realised losses, end", "bn USD", BN),
+    Output("equity_issued_usd:sum", "new shares sold by labs and neoclouds", "bn USD", BN),
+    Output("gpu_rollovers_refused_usd:sum", "maturing GPU-loan principal not rolled over", "bn USD", BN),
     Output("hyperscaler_credit_spread:mean", "hyperscalers' credit spread (mean over the run)", "bp", 1e-4),
     Output("hyperscaler_debt_coupon", "hyperscalers' mean coupon on bonds and loans, end", "bp", 1e-4),
     Output("hyperscaler_bonds_issued_usd:sum", "hyperscaler bonds issued", "bn USD", BN),
@@ -540,6 +543,68 @@ def _mechanisms(add, w: str, winter) -> None:
                                                     "fund losses.", "[F32]")})
 
 
+def _decisions(add, w: str, winter) -> None:
+    """Decisions that depend on the decider's state (issue 18, section 4): A = a rule that
+    ignores the state (or a different constant), B = the shipped rule."""
+    me = "mechanism"
+    weak = "neoclouds that cannot roll their GPU loans or sell new shares run out of cash"
+    add("rollover_state", me, "Rollover follows the borrower's LTV and coverage",
+        Arm.of(w, rollover_ltv_sensitivity=0.0, rollover_coverage_sensitivity=0.0), Arm.of(w),
+        f"lenders roll a maturing GPU loan less often the higher its LTV (slope "
+        f"{winter.rollover_ltv_sensitivity:g}) and the lower its borrower's debt-service coverage, "
+        "instead of with one probability whatever the borrower's state (He and Xiong 2012)",
+        "[F6]",
+        {**_no_prior(*STRESS_LINK, why="the state-dependent rule refuses more in distress but also in "
+                     "the calm (neoclouds' revenue covers about a third of their dues), when a refused "
+                     "loan is repaid from new shares and the neocloud deleverages: no sign a priori "
+                     "for the aggregates."),
+         "gpu_rollovers_refused_usd:sum": Expect("+", "weak borrowers (revenue a third of dues) "
+                                                 "and high LTVs after the shock are refused more "
+                                                 "often than the flat base share.", "[F6]")})
+    add("equity_issue_limits", me, "New shares priced and limited",
+        Arm.of(w, equity_issue_max_share_per_year=10.0, equity_issue_min_value_to_debt=0.0,
+               equity_issue_cost=0.0), Arm.of(w),
+        f"new shares cost {winter.equity_issue_cost:.0%} of the price, at most "
+        f"{winter.equity_issue_max_share_per_year:.0%} of equity value a year, none under debt "
+        "overhang (Myers 1977), instead of any amount at the market price", "[F5, F6, F19]",
+        {**_stress(+1, weak, "[F5, F6]"),
+         **_no_prior(*AI, "savers_401k_loss_fraction", "gpu_price_index",
+                     why="fewer failures of small firms against dilution of the survivors' shares: "
+                     "no sign a priori for the AI index or savers."),
+         "defaults_by_sector.neocloud": Expect("+", "a neocloud that cannot sell shares when its "
+                                               "value falls cannot meet margin calls.", "[F5, F6, F25]"),
+         "defaults_by_sector.ai_lab": Expect("+", "a lab whose valuation falls cannot sell enough "
+                                             "shares to pay its compute contracts.", "[F14, F15]"),
+         "equity_issued_usd:sum": Expect("-", "the cap and the overhang rule bind.", "[F19]")},
+        test=SignTest(seeds=8, steps=48, outputs=("defaults_by_sector.neocloud",), rule="mean"))
+    add("lab_round_interval", me, "Labs' rounds a month or six months apart",
+        Arm.of(w, lab_round_interval_months=1), Arm.of(w, lab_round_interval_months=6),
+        "a lab may ask investors every month or every six months; investors commit at a pace of "
+        "its burn (staged financing, Gompers 1995), so the interval changes the timing, not the "
+        "amount", "[F15, F18]",
+        {**_no_prior(*STRESS_LINK, why="timing of rounds only."),
+         "defaults_by_sector.ai_lab": Expect("0", "investors fund a lab at a pace of its burn "
+                                             "whatever the interval.", "[F15]")})
+    add("lab_runway_threshold", me, "Labs raise with 6 or 18 months of runway left",
+        Arm.of(w, lab_runway_months_min=6.0), Arm.of(w, lab_runway_months_min=18.0),
+        "a lab plans a round when its runway falls below 6 or 18 months (venture practice 12-18)",
+        "[F15, F18]",
+        {**_no_prior(*STRESS_LINK, why="labs' cash reaches the rest of the economy only through "
+                     "their compute payments; no sign a priori for the aggregates."),
+         "defaults_by_sector.ai_lab": Expect("-", "a lab that raises with more runway left raises "
+                                             "more while investors are keen, before the winter; "
+                                             "afterwards investors fund it at the same pace.",
+                                             "[F15, F18]")})
+    add("active_savers", me, "Only active 401(k) savers sell",
+        Arm.of(w, saver_active_share=1.0), Arm.of(w),
+        f"{winter.saver_active_share:.0%} of each cohort reacts to its drawdown and the rest holds "
+        "(Agnew, Balduzzi and Sunden 2003), instead of every saver", "[R34]",
+        {**_no_prior(*STRESS_LINK, "savers_401k_loss_fraction",
+                     why="fewer panic sales realise fewer losses but leave more of the fall on the "
+                     "books; the index barely moves with savers' trades."),
+         "savers_401k_realised_loss_usd": Expect("-", "fewer savers sell below cost.", "[R34]")})
+
+
 def _build() -> list[Experiment]:
     winter = load_scenario("ai_winter")
     exps: list[Experiment] = []
@@ -550,7 +615,7 @@ def _build() -> list[Experiment]:
             raise ValueError(f"validation experiment {name!r}: {unknown[0]!r} is not an output")
         exps.append(Experiment(name, group, title, a, b, mechanism, source, expect, test))
 
-    for part in (_headline, _channels, _policies, _mechanisms):
+    for part in (_headline, _channels, _policies, _mechanisms, _decisions):
         part(add, "ai_winter", winter)
     return exps
 
