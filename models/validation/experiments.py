@@ -339,9 +339,13 @@ def _policies(add, w: str, winter) -> None:
                      "new SPVs; the funds' money those SPVs no longer take is lent elsewhere, so "
                      "defaults and losses have no sign a priori."),
          **_no_prior("hyperscaler_debt_coupon", "hyperscaler_bonds_issued_usd:sum",
-                     "hyperscaler_capex_usd:sum", "chipmaker_gpu_revenue_usd:sum",
-                     why="the coupon, bonds and debt-financed capex move only when a hyperscaler "
-                     "borrows, which it (almost) never does in ai_winter."),
+                     "chipmaker_gpu_revenue_usd:sum",
+                     why="the coupon and bonds move only when a hyperscaler borrows, which it "
+                     "(almost) never does in ai_winter."),
+         "hyperscaler_capex_usd:sum": Expect("-", "a lower rating raises the user cost of capital "
+                                             "above the reported step-0 rating's, and new capex orders "
+                                             "fall with it (Gilchrist and Zakrajsek 2007).",
+                                             "[R27, R41]"),
          "hyperscaler_credit_spread:mean": spread_up,
          "spv_debt_usd": fewer_spvs})
     add("spv_consolidation_baseline", po, "SPV debt consolidated, in the build-up (baseline)",
@@ -372,10 +376,33 @@ def _policies(add, w: str, winter) -> None:
 
 
 
+def _hyperscaler_mechanisms(add, w: str) -> None:
+    """Issue 18, section 5: the rating feedback on capex and the bounded boom."""
+    me = "mechanism"
+    add("rating_feedback", me, "Rating feedback on hyperscaler capex",
+        Arm.of(w, hyperscaler_capex_cost_elasticity=0.0), Arm.of(w),
+        "new capex orders fall as the user cost of capital rises with a downgrade "
+        "(abm.constraints.RatingGrid; Gilchrist and Zakrajsek 2007)", "[R27, R41]",
+        {**_no_prior(*STRESS_LINK, why="in ai_winter the four large hyperscalers stay above AA and "
+                     "Oracle pays capex from cash: the feedback is small; no sign for the aggregates."),
+         "hyperscaler_capex_usd:sum": Expect("-", "a downgraded hyperscaler orders less capex.",
+                                             "[R27, R41]")})
+    add("boom_market_size", me, "AI demand bounded by a market size (boom)",
+        Arm.of("ai_boom", ai_market_size_bn_per_year=1e5), Arm.of("ai_boom"),
+        "AI demand diffuses logistically towards a market size of 2 tn a year instead of "
+        "growing without bound (Griliches 1957; Bass 1969)", "[R39]",
+        {**_no_prior(*STRESS_LINK, why="a slower boom has fewer failures and smaller gains alike."),
+         "ai_index_end": Expect("-", "slower AI revenue growth lowers earnings and their expected "
+                                "growth.", "[R39]"),
+         "hyperscaler_capex_usd:sum": Expect("-", "capex follows expected demand, which slows near "
+                                             "the market size.", "[R39]")})
+
+
 def _mechanisms(add, w: str, winter) -> None:
     """Core mechanisms: A = ai_winter, B = one parameter changed."""
     # (d) core mechanisms: A = ai_winter, B = one parameter changed
     me = "mechanism"
+    _hyperscaler_mechanisms(add, w)
     add("deeper_shock", me, "Deeper demand shock",
         Arm.of(w), Arm.of(w, demand_shock_size=0.5),
         f"demand falls {0.5:.0%} instead of {winter.demand_shock_size:.0%}", "[F18]",
