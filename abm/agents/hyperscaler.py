@@ -203,8 +203,14 @@ class Hyperscaler(Institution):
             self.bonds_issued_usd = self.bond_plan_usd
 
     def operating_cash_flow_usd(self) -> float:
-        """Yearly operating cash flow lenders divide debt by: legacy business and AI services."""
-        return MONTHS_PER_YEAR * (self.legacy_usd_per_month + self.ai_revenue_usd)
+        """Yearly operating cash flow lenders divide debt by (EBITDA): legacy business, AI
+        services and the compute contracts it is paid for (labs' contracts [F14]), at this
+        month's rate. Rents it pays are not deducted (agencies add leases to debt instead;
+        not modelled)."""
+        step = self.model.steps
+        received = sum(c.payment_usd_per_month for c in self.claims_held()
+                       if isinstance(c, Contract) and c.active(step))
+        return MONTHS_PER_YEAR * (self.legacy_usd_per_month + self.ai_revenue_usd + received)
 
     def new_bond_coupon_per_year(self, amount_usd: float) -> float:
         """Coupon of a new bond of ``amount_usd``: ``hyperscaler_new_bond_rate_per_year`` plus
