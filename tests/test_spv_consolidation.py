@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
 from aicredit.abm.constraints import DebtToCashFlow, RatingGrid
@@ -27,8 +26,10 @@ def rule():
 @pytest.fixture(scope="module")
 def grid():
     p = Scenario()
-    return RatingGrid(free_notch=p.hyperscaler_rating_free_notch, spread_per_notch=p.hyperscaler_spread_per_notch,
-                      pd_at_a=p.hyperscaler_pd_at_a, pd_log_per_notch=p.hyperscaler_pd_log_per_notch,
+    return RatingGrid(free_notch=p.hyperscaler_rating_free_notch,
+                      spread_per_notch=p.hyperscaler_spread_per_notch,
+                      pd_at_a=p.hyperscaler_pd_at_a,
+                      pd_log_per_notch=p.hyperscaler_pd_log_per_notch,
                       asset_volatility=p.hyperscaler_asset_volatility)
 
 
