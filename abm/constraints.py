@@ -195,9 +195,10 @@ class RatingGrid:
       ``L = (D + max(0, -B)) / CF``: visible debt ``D`` plus any deficit of book equity ``B``
       (a negative book equity counts as debt: the assets no longer cover the debt) over
       yearly operating cash flow ``CF`` (debt/EBITDA); without cash flow, the worst notch.
-    - Market notch: Merton (1974) one-year default probability from the equity market value
-      ``E`` and visible debt, ``PD = Phi(-ln((E + D) / D) / sigma)`` (asset volatility
-      ``sigma``), read on the agencies' default rates by rating,
+    - Market notch: Merton (1974) default probability over the debt's horizon ``T`` years from
+      the equity market value ``E`` and visible debt, ``PD_T = Phi(-ln((E + D) / D) /
+      (sigma sqrt(T)))`` (asset volatility ``sigma``, no drift), as a yearly rate
+      ``PD = 1 - (1 - PD_T)^(1/T)``, read on the agencies' default rates by rating,
       ``PD(n) = pd_at_a * exp(pd_log_per_notch * (n - 6))`` [R41], so
       ``n = 6 + ln(PD / pd_at_a) / pd_log_per_notch``.
     - Notch: the worse of the two, between 1 (AAA) and 17 (CCC). Spread over the best-rated
@@ -209,6 +210,7 @@ class RatingGrid:
     pd_at_a: float
     pd_log_per_notch: float
     asset_volatility: float
+    horizon_years: float = 5.0
 
     @staticmethod
     def grid_notch(leverage: float) -> float:
@@ -223,10 +225,12 @@ class RatingGrid:
             return 1.0
         if equity_value_usd <= 0:
             return WORST_NOTCH
-        dd = math.log((equity_value_usd + debt_usd) / debt_usd) / self.asset_volatility
+        dd = (math.log((equity_value_usd + debt_usd) / debt_usd)
+              / (self.asset_volatility * math.sqrt(self.horizon_years)))
         if dd > 8.0:                      # PD below 1e-15: the best notch
             return 1.0
-        pd = 0.5 * math.erfc(dd / math.sqrt(2.0))
+        pd_horizon = 0.5 * math.erfc(dd / math.sqrt(2.0))
+        pd = -math.expm1(math.log1p(-pd_horizon) / self.horizon_years)
         n = A_NOTCH + math.log(pd / self.pd_at_a) / self.pd_log_per_notch
         return min(max(n, 1.0), WORST_NOTCH)
 

@@ -180,6 +180,9 @@ class Scenario:
     hyperscaler_asset_volatility: float = p(0.25, 0.01, 5, "1/sqrt(yr)",
                                             "assumption (large tech firms' equity volatility about 30% a year)",
                                             "Asset volatility in a hyperscaler's Merton distance to default.")
+    hyperscaler_default_horizon_years: float = p(5.0, 0.1, 50, "years",
+                                                 "assumption (maturity of their bonds; Merton 1974)",
+                                                 "Horizon of a hyperscaler's Merton distance to default.")
     hyperscaler_capex_cost_elasticity: float = p(1.0, 0, 5, "-dlog capex / dlog user cost",
                                                  "Gilchrist and Zakrajsek (2007): 0.5-1 in the long run",
                                                  "How new capex orders fall as the user cost of capital (coupon plus "

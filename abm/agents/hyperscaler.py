@@ -76,7 +76,8 @@ class Hyperscaler(Institution):
                                  spread_per_notch=p.hyperscaler_spread_per_notch,
                                  pd_at_a=p.hyperscaler_pd_at_a,
                                  pd_log_per_notch=p.hyperscaler_pd_log_per_notch,
-                                 asset_volatility=p.hyperscaler_asset_volatility)
+                                 asset_volatility=p.hyperscaler_asset_volatility,
+                                 horizon_years=p.hyperscaler_default_horizon_years)
         self.pipeline = CapexPipeline(capex_usd_per_month, p.gpu_capex_share,
                                       p.hyperscaler_gpu_lead_months, p.hyperscaler_dc_lead_months)
         self.gpu_plan_usd = 0.0
