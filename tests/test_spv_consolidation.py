@@ -2,8 +2,9 @@
 hyperscalers' SPV debt only when it is consolidated, and then it moves their credit spread,
 their borrowing room, new SPVs and capex (issue 11, item 5).
 
-The rule is :class:`abm.constraints.DebtToCashFlow` (visible debt over yearly operating cash
-flow [R27], a spread of 90 bp a turn above 1.5x [R9]); the paired-seed tests fail if the spread
+The rules are :class:`abm.constraints.RatingGrid` (S&P's anchor at visible debt over yearly
+operating cash flow [R27], a spread of 45 bp a notch below AA [R9]) and
+:class:`abm.constraints.DebtToCashFlow` (the borrowing room); the paired-seed tests fail if the spread
 stops following visible debt or if new SPVs stop needing borrowing room.
 """
 from __future__ import annotations

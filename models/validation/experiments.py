@@ -326,8 +326,10 @@ def _policies(add, w: str, winter) -> None:
          "losses_by_holder_usd.banks": Expect("-", "banks with small lines to funds lose little "
                                               "on them.", "[F31, F33]")})
     consolidation = ("lenders and rating agencies see SPV debt as the hyperscalers' own, so visible "
-                     "debt to cash flow rises: new bonds pay a wider spread, the borrowing room "
-                     "shrinks and new SPVs need that room too (`abm.constraints.DebtToCashFlow`)")
+                     "debt to cash flow rises: the rating falls, new bonds pay a wider spread, new "
+                     "capex orders fall with the higher user cost of capital, the borrowing room "
+                     "shrinks and new SPVs need that room too (`abm.constraints.RatingGrid`, "
+                     "`DebtToCashFlow`)")
     spread_up = Expect("+", "visible leverage includes SPV debt and the spread rises with it.",
                        "[F21, R9, R27]")
     fewer_spvs = Expect("-", "a new SPV needs its lessee's borrowing room; a hyperscaler above the "
