@@ -396,8 +396,11 @@ def _hyperscaler_mechanisms(add, w: str) -> None:
         {**_no_prior(*STRESS_LINK, why="a slower boom has fewer failures and smaller gains alike."),
          "ai_index_end": Expect("-", "slower AI revenue growth lowers earnings and their expected "
                                 "growth.", "[R39]"),
-         "hyperscaler_capex_usd:sum": Expect("-", "capex follows expected demand, which slows near "
-                                             "the market size.", "[R39]")})
+         **_no_prior("hyperscaler_capex_usd:sum",
+                     why="in ai_boom the chip-supply and power caps bind in both arms (capex 7.06 tn "
+                     "over six years on seeds 0-3 either way): demand beyond them buys no capex."),
+         "savers_401k_loss_fraction": Expect("?", "a slower boom raises the index less, so savers "
+                                             "who buy late lose less but gain less.", "[R39]")})
 
 
 def _mechanisms(add, w: str, winter) -> None:
