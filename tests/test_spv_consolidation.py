@@ -136,14 +136,14 @@ def test_policy_in_the_winter_raises_spreads_and_cuts_spv_debt(seed, run):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_policy_in_a_boom_raises_funding_cost_and_cuts_capex(seed, run):
-    """ai_boom with and without spv_consolidation (same seed, 36 months): the hyperscalers
-    borrow, so the policy raises their credit spread and the coupon of their debt, and the
-    smaller room cuts their bonds, capex, GPU purchases (chipmaker revenue) and SPV debt."""
+def test_policy_in_a_boom_raises_spreads_and_cuts_spv_debt(seed, run):
+    """ai_boom with and without spv_consolidation (same seed, 36 months): the policy raises the
+    hyperscalers' credit spread (SPV debt lowers their rating) and cuts SPV debt. Since issue 18
+    the boom's capex is set by the chip-supply and power caps (abm.agents.hyperscaler) and the
+    hyperscalers pay it from cash flow at AA, so capex moves by less than 0.1%."""
     a = run("ai_boom", steps=36, seed=seed)
     b = run("ai_boom", steps=36, seed=seed, spv_consolidation=True)
     assert _series(b, "hyperscaler_credit_spread").mean() > _series(a, "hyperscaler_credit_spread").mean()
-    assert _series(b, "hyperscaler_debt_coupon").iloc[-1] > _series(a, "hyperscaler_debt_coupon").iloc[-1]
-    for name in ("hyperscaler_bonds_issued_usd", "hyperscaler_capex_usd", "chipmaker_gpu_revenue_usd"):
-        assert _series(b, name).sum() < _series(a, name).sum(), name
     assert _series(b, "spv_debt_usd").iloc[-1] < _series(a, "spv_debt_usd").iloc[-1]
+    capex_a, capex_b = _series(a, "hyperscaler_capex_usd").sum(), _series(b, "hyperscaler_capex_usd").sum()
+    assert capex_b == pytest.approx(capex_a, rel=1e-3)
