@@ -194,6 +194,10 @@ def _headline(add, w: str, winter) -> None:
                                                "[F5, F6]"),
          "defaults_by_sector.spv": Expect("+", "hyperscalers walk away from SPV leases when AI "
                                           "disappoints.", "[F20, F21]"),
+         "hyperscaler_credit_spread:mean": Expect("+", "a hyperscaler whose compute contracts fail "
+                                                  "(Oracle, when OpenAI does) sees debt/EBITDA rise "
+                                                  "and is downgraded; committed capex keeps it "
+                                                  "spending.", "[F14, R27]"),
          "losses_by_holder_usd.lp_insurers": Expect("+", "private credit's AI and other tech loans "
                                                     "lose, and its LPs bear it.", "[F28, F32]"),
          "losses_by_holder_usd.lp_401k": Expect("+", "401(k) savers in private credit share its "
@@ -349,7 +353,9 @@ def _policies(add, w: str, winter) -> None:
                                              "fall with it (Gilchrist and Zakrajsek 2007).",
                                              "[R27, R41]"),
          "hyperscaler_credit_spread:mean": spread_up,
-         "spv_debt_usd": fewer_spvs})
+         "spv_debt_usd": fewer_spvs},
+        # +2.3 to +7.9 bp on seeds 0-7 at 48 months (issue 18: the rating grid counts SPV debt)
+        test=SignTest(seeds=8, steps=48, outputs=("hyperscaler_credit_spread:mean",)))
     add("spv_consolidation_baseline", po, "SPV debt consolidated, in the build-up (baseline)",
         Arm.of("baseline"), Arm.of("baseline", spv_consolidation=True), consolidation,
         "[F20, F21, R9, R27]",
