@@ -6,13 +6,18 @@
   authorised-control-level RBC, with charges per asset class (scenario parameters).
 - :class:`DebtToCashFlow`: a borrower's debt over yearly operating cash flow as its lenders
   and rating agencies see it (the leverage ratio of S&P's and Moody's corporate methods
-  [R27]): the credit spread it pays and its borrowing room.
+  [R27]) and its borrowing room.
+- :class:`RatingGrid`: its rating, from S&P's leverage grid and the market's distance to
+  default (Merton 1974), and the credit spread the rating sets [R9, R27, R41].
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-__all__ = ["BankCapitalRatio", "InsurerSolvency", "DebtToCashFlow", "payout_usd"]
+import numpy as np
+
+__all__ = ["BankCapitalRatio", "InsurerSolvency", "DebtToCashFlow", "RatingGrid", "payout_usd"]
 
 
 def payout_usd(net_income_usd: float, tac_usd: float, required_usd: float, target_ratio: float,
@@ -144,33 +149,19 @@ class InsurerSolvency:
 
 @dataclass
 class DebtToCashFlow:
-    """Visible debt over yearly operating cash flow: a firm's rating ratio, its credit spread
-    and its borrowing room [R9, R27].
+    """Visible debt over yearly operating cash flow: a firm's rating ratio and its borrowing
+    room [R27].
 
     ``L = D / CF`` with ``D`` the debt lenders and rating agencies *see* (for a hyperscaler,
     SPV debt only when consolidated [F20, F21]) and ``CF`` yearly operating cash flow (the
-    debt/EBITDA of S&P's corporate method [R27]); ``inf`` without cash flow.
-
-    Spread over the coupon at the best rating (per year), continuous and piecewise linear::
-
-        s(L) = slope * max(0, L - free)
-
-    ``free`` is the leverage below which more debt costs no rating (S&P's "minimal" financial
-    risk, debt/EBITDA under 1.5x [R27]); ``slope`` the spread a turn of leverage adds. Default
-    values (scenario ``hyperscaler_spread_*``): ``free`` 1.5, ``slope`` 90 bp a turn, from
-    [R9]'s 225 bp between A3 (SOFR + 225 bp) and Ba2 (SOFR + 450 bp) over the about 2.5 turns
-    that separate A- (3-4x, midpoint 3.5) from BB (about 6x, a notch below the bb+ of more
-    than 5x) for an issuer with an "excellent" business risk profile in S&P's anchor table
-    [R27]: ``s(1.5) = 0``, ``s(3.5) = 1.8%`` (A3: 225 bp less the 45 bp of the best rating),
-    ``s(6) = 4.05%`` (Ba2: 450 less 45 bp).
+    debt/EBITDA of S&P's corporate method [R27]); ``inf`` without cash flow. The rating and
+    the spread it sets are :class:`RatingGrid`'s.
 
     Borrowing room: lenders (and the firm, to keep its rating) allow visible debt up to
     ``max_ratio * CF``: ``room = max(0, max_ratio * CF - D)``.
     """
 
     max_ratio: float
-    free_ratio: float
-    slope_per_turn: float
 
     @staticmethod
     def ratio(debt_usd: float, cash_flow_usd: float) -> float:
@@ -178,13 +169,82 @@ class DebtToCashFlow:
             return 0.0 if debt_usd <= 0 else float("inf")
         return debt_usd / cash_flow_usd
 
-    def spread(self, ratio: float) -> float:
-        """Credit spread per year over the best-rated coupon at leverage ``ratio``."""
-        return self.slope_per_turn * max(0.0, ratio - self.free_ratio)
-
-    def spread_for(self, debt_usd: float, cash_flow_usd: float) -> float:
-        return self.spread(self.ratio(debt_usd, cash_flow_usd))
-
     def room_usd(self, debt_usd: float, cash_flow_usd: float) -> float:
         """Visible debt lenders still allow: ``max(0, max_ratio * CF - D)``."""
         return max(0.0, self.max_ratio * max(cash_flow_usd, 0.0) - debt_usd)
+
+
+#: S&P's anchor for an "excellent" business risk profile by debt/EBITDA [R27], as
+#: (leverage at the middle of the financial-risk band, notch) with notch 1 = AAA, 2 = AA+,
+#: 3 = AA, ... 6 = A, 9 = BBB, 10 = BBB-, 11 = BB+, 14 = B+, 17 = CCC: minimal (< 1.5x)
+#: aaa/aa+, modest (1.5-2x) aa, intermediate (2-3x) a+/a, significant (3-4x) a-, aggressive
+#: (4-5x) bbb, highly leveraged (> 5x) bbb-/bb+; beyond 6x the weaker anchors of the table
+#: (b+ near 8x, ccc from 12x).
+LEVERAGE_NOTCHES = ((0.0, 1.0), (0.75, 1.5), (1.75, 3.0), (2.5, 5.5), (3.5, 7.0), (4.5, 9.0),
+                    (5.5, 10.5), (8.0, 14.0), (12.0, 17.0))
+_GRID_LEVERAGE = np.array([x for x, _ in LEVERAGE_NOTCHES])
+_GRID_NOTCH = np.array([n for _, n in LEVERAGE_NOTCHES])
+#: The notch of an A rating, where ``RatingGrid.pd_at_a`` is the one-year default rate [R41].
+A_NOTCH = 6.0
+#: The weakest notch the grid gives (CCC).
+WORST_NOTCH = 17.0
+
+
+@dataclass
+class RatingGrid:
+    """A firm's rating (a continuous notch) and its credit spread from a leverage-and-coverage
+    grid and the market's distance to default [R27, R41].
+
+    - Grid notch: S&P's anchor (:data:`LEVERAGE_NOTCHES`) at the adjusted leverage
+      ``L = (D + max(0, -B)) / CF``: visible debt ``D`` plus any deficit of book equity ``B``
+      (a negative book equity counts as debt: the assets no longer cover the debt) over
+      yearly operating cash flow ``CF`` (debt/EBITDA); without cash flow, the worst notch.
+    - Market notch: Merton (1974) default probability over the debt's horizon ``T`` years from
+      the equity market value ``E`` and visible debt, ``PD_T = Phi(-ln((E + D) / D) /
+      (sigma sqrt(T)))`` (asset volatility ``sigma``, no drift), as a yearly rate
+      ``PD = 1 - (1 - PD_T)^(1/T)``, read on the agencies' default rates by rating,
+      ``PD(n) = pd_at_a * exp(pd_log_per_notch * (n - 6))`` [R41], so
+      ``n = 6 + ln(PD / pd_at_a) / pd_log_per_notch``.
+    - Notch: the worse of the two, between 1 (AAA) and 17 (CCC). Spread over the best-rated
+      coupon: ``s = spread_per_notch * max(0, n - free_notch)``.
+    """
+
+    free_notch: float
+    spread_per_notch: float
+    pd_at_a: float
+    pd_log_per_notch: float
+    asset_volatility: float
+    horizon_years: float = 5.0
+
+    @staticmethod
+    def grid_notch(leverage: float) -> float:
+        """S&P's anchor at debt/EBITDA ``leverage`` (linear between band midpoints, [R27])."""
+        if not math.isfinite(leverage):
+            return WORST_NOTCH
+        return float(np.interp(leverage, _GRID_LEVERAGE, _GRID_NOTCH))
+
+    def market_notch(self, equity_value_usd: float, debt_usd: float) -> float:
+        """The notch whose default rate is the Merton one-year PD at these market values."""
+        if debt_usd <= 0:
+            return 1.0
+        if equity_value_usd <= 0:
+            return WORST_NOTCH
+        dd = (math.log((equity_value_usd + debt_usd) / debt_usd)
+              / (self.asset_volatility * math.sqrt(self.horizon_years)))
+        if dd > 8.0:                      # PD below 1e-15: the best notch
+            return 1.0
+        pd_horizon = 0.5 * math.erfc(dd / math.sqrt(2.0))
+        pd = -math.expm1(math.log1p(-pd_horizon) / self.horizon_years)
+        n = A_NOTCH + math.log(pd / self.pd_at_a) / self.pd_log_per_notch
+        return min(max(n, 1.0), WORST_NOTCH)
+
+    def notch(self, debt_usd: float, cash_flow_usd: float, book_equity_usd: float,
+              equity_value_usd: float) -> float:
+        """The worse of the grid notch (adjusted leverage) and the market notch."""
+        adjusted = debt_usd + max(0.0, -book_equity_usd)
+        grid = self.grid_notch(DebtToCashFlow.ratio(adjusted, cash_flow_usd))
+        return max(grid, self.market_notch(equity_value_usd, debt_usd))
+
+    def spread(self, notch: float) -> float:
+        """Credit spread per year over the best-rated coupon at ``notch``."""
+        return self.spread_per_notch * max(0.0, notch - self.free_notch)

@@ -175,7 +175,8 @@ class AIEconomyModel(mesa.Model):
             growth_decay_months=p.demand_growth_decay_months,
             volatility_per_month=p.demand_volatility_per_month,
             shock_step=p.demand_shock_step, shock_size=p.demand_shock_size,
-            hyperscaler_share=p.hyperscaler_ai_service_share)
+            hyperscaler_share=p.hyperscaler_ai_service_share,
+            market_size_usd_per_month=p.ai_market_size_bn_per_year * BN / MONTHS_PER_YEAR)
         self.gpu_market = GPUMarket(
             steps=p.steps, generation_months=p.gpu_generation_months,
             first_release_step=p.gpu_first_release_step, unit_price_usd=p.gpu_unit_price_k * 1e3,

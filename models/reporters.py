@@ -6,6 +6,8 @@ Money is in USD.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from aicredit.abm.agents.bank import AI_LOSS_KINDS
@@ -34,6 +36,12 @@ def _mean(values):
 
 def _min(values):
     return min(values, default=float("nan"))
+
+
+def _worst_notch(m):
+    """The lowest-rated live hyperscaler's rating notch now (1 AAA, 9 BBB, 11 BB+; NaN if none)."""
+    notches = [h.rating_for(h.visible_debt_usd()) for h in _alive(m.hyperscalers)]
+    return max(notches) if notches else math.nan
 
 
 def _saver_balances(m):
@@ -195,6 +203,7 @@ def model_reporters() -> dict:
         "hyperscaler_consolidated_leverage": _leverage(consolidated=True),
         "hyperscaler_capex_usd": lambda m: sum(h.capex_usd for h in _alive(m.hyperscalers)),
         "hyperscaler_credit_spread": lambda m: _mean(h.credit_spread for h in _alive(m.hyperscalers)),
+        "hyperscaler_rating_notch_worst": _worst_notch,
         "hyperscaler_bonds_issued_usd": lambda m: sum(h.bonds_issued_usd for h in _alive(m.hyperscalers)),
         "hyperscaler_debt_coupon": _debt_coupon,
         "hyperscaler_visible_debt_usd": lambda m: sum(h.visible_debt_usd() for h in _alive(m.hyperscalers)),

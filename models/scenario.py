@@ -89,20 +89,24 @@ DEALS_2025 = (
 RETIRED_KEYS = {k: "a [[deals]] entry" for k in (
     "coreweave_ipo_step", "coreweave_ipo_bn", "anthropic_round_step",
     "nvidia_anthropic_investment_bn", "microsoft_anthropic_investment_bn")}
-#: Parameters removed with their mechanism (issue 18): why, in one line.
-REMOVED_KEYS = {
+#: Parameters whose shortcut a mechanism replaced (issue 18): what replaced it, in one line.
+REPLACED_KEYS = {
     "bank_other_loan_pd_drawdown_sensitivity": (
-        "removed (issue 18): banks' other loans carry the constant through-the-cycle "
+        "removed: banks' other loans carry the constant through-the-cycle "
         "bank_other_loan_pd_per_year; no provision follows the AI index"),
-}
-
-#: Parameters of tech credit's AI-index shortcut (model 0.4.0 -> issue 18): what replaced them.
-RETIRED_TECH_CREDIT_KEYS = {
-    "tech_loan_asset_correlation": "the loading on AI spending, tech_borrower_ai_revenue_share",
-    "tech_credit_factor_volatility_per_year": "AI spending's surprise against expectations (no AI index)",
-    "tech_loan_recovery": "the defaulters' asset value, less tech_loan_bankruptcy_cost",
-    "tech_loan_recovery_drawdown_sensitivity": "the defaulters' asset value, less tech_loan_bankruptcy_cost",
-    "tech_loan_duration_years": "lifetime expected loss to maturity, tech_loan_maturity_months",
+    **{k: f"retired: tech credit follows borrowers' cash flows, see {v}" for k, v in {
+        "tech_loan_asset_correlation": "the loading on AI spending, tech_borrower_ai_revenue_share",
+        "tech_credit_factor_volatility_per_year": "AI spending's surprise against expectations "
+                                                  "(no AI index)",
+        "tech_loan_recovery": "the defaulters' asset value, less tech_loan_bankruptcy_cost",
+        "tech_loan_recovery_drawdown_sensitivity": "the defaulters' asset value, less "
+                                                   "tech_loan_bankruptcy_cost",
+        "tech_loan_duration_years": "lifetime expected loss to maturity, tech_loan_maturity_months",
+    }.items()},
+    **{k: f"retired: spreads come from a rating grid, see {v} (abm.constraints.RatingGrid)" for k, v in {
+        "hyperscaler_spread_free_leverage": "hyperscaler_rating_free_notch",
+        "hyperscaler_spread_per_leverage_turn": "hyperscaler_spread_per_notch",
+    }.items()},
 }
 
 
@@ -128,6 +132,10 @@ class Scenario:
                                "Month of a one-off demand shock (-1: none).")
     demand_shock_size: float = p(0.0, 0, 0.99, "fraction", "assumption",
                                  "Fall of the demand level at the shock.")
+    ai_market_size_bn_per_year: float = p(2000.0, 1, 1e6, "bn USD/yr",
+                                          "[R39] a third of world IT spending (5.4-5.6 tn, 2025); 2 tn of AI revenue "
+                                          "by 2030 to pay for the build-out",
+                                          "Market size M that AI demand approaches (logistic diffusion, abm.demand).")
     hyperscaler_ai_service_share: float = p(0.35, 0, 1, "fraction", "assumption",
                                             "Share of AI demand earned by hyperscalers' own AI services.")
     lab_demand_shares: tuple = p((0.256, 0.15, 0.02, 0.574), 0, 1, "fractions",
@@ -164,21 +172,51 @@ class Scenario:
     hyperscaler_bond_rate_per_year: float = p(0.045, 0, 1, "1/yr", "assumption (AA-rated yields 2024)",
                                               "Coupon of the bonds hyperscalers have outstanding at step 0.")
     hyperscaler_new_bond_rate_per_year: float = p(0.05, 0, 1, "1/yr", "assumption (AA-rated yields 2025)",
-                                                  "Coupon of new hyperscaler bonds at the best rating (leverage up to "
-                                                  "hyperscaler_spread_free_leverage); the credit spread comes on top.")
+                                                  "Coupon of new hyperscaler bonds at the best rating (up to "
+                                                  "hyperscaler_rating_free_notch); the credit spread comes on top.")
     hyperscaler_max_debt_to_cash_flow: float = p(2.5, 0, 100, "x yearly cash flow",
                                                  "assumption ([R27]: keeps an excellent-business-risk issuer in the a range, 2-3x)",
                                                  "Bond investors lend up to this multiple of yearly operating cash flow in "
                                                  "visible debt (SPV debt counted only under spv_consolidation; new SPVs "
                                                  "then need the same room).")
-    hyperscaler_spread_free_leverage: float = p(1.5, 0, 100, "x yearly cash flow",
-                                                "[R27] S&P minimal financial risk (debt/EBITDA < 1.5x)",
-                                                "Visible debt to yearly operating cash flow up to which a hyperscaler "
-                                                "borrows at the best-rated coupon.")
-    hyperscaler_spread_per_leverage_turn: float = p(0.009, 0, 1, "1/yr per x cash flow",
-                                                    "[R9, R27] A3 to Ba2 (+225 bp) over about 2.5 turns",
-                                                    "Credit spread a hyperscaler's new bonds pay per turn of visible "
-                                                    "debt to yearly operating cash flow above the free leverage.")
+    hyperscaler_rating_free_notch: float = p(3.0, 1, 17, "notch (1 AAA, 3 AA, 6 A, 9 BBB)",
+                                             "[R9, R27] best-rated coupon up to AA",
+                                             "Rating notch up to which a hyperscaler borrows at the best-rated coupon.")
+    hyperscaler_spread_per_notch: float = p(0.0045, 0, 1, "1/yr per notch",
+                                            "[R9] A3 (SOFR + 225 bp) to Ba2 (SOFR + 450 bp) over five notches",
+                                            "Credit spread a hyperscaler's new bonds pay per notch of rating below "
+                                            "hyperscaler_rating_free_notch (abm.constraints.RatingGrid).")
+    hyperscaler_pd_at_a: float = p(0.0006, 1e-6, 0.5, "1/yr", "[R41] S&P/Moody's one-year default rate at A",
+                                   "One-year default rate of an A rating, where the market notch is read.")
+    hyperscaler_pd_log_per_notch: float = p(0.45, 0.01, 5, "log(PD) per notch",
+                                            "[R41] default rates about x60 from A to B (nine notches)",
+                                            "Rise of the log one-year default rate per notch of rating.")
+    hyperscaler_asset_volatility: float = p(0.25, 0.01, 5, "1/sqrt(yr)",
+                                            "assumption (large tech firms' equity volatility about 30% a year)",
+                                            "Asset volatility in a hyperscaler's Merton distance to default.")
+    hyperscaler_default_horizon_years: float = p(5.0, 0.1, 50, "years",
+                                                 "assumption (maturity of their bonds; Merton 1974)",
+                                                 "Horizon of a hyperscaler's Merton distance to default.")
+    hyperscaler_capex_cost_elasticity: float = p(1.0, 0, 5, "-dlog capex / dlog user cost",
+                                                 "Gilchrist and Zakrajsek (2007): 0.5-1 in the long run",
+                                                 "How new capex orders fall as the user cost of capital (coupon plus "
+                                                 "depreciation) rises above its step-0 level; 0 turns the rating feedback "
+                                                 "on capex off.")
+    hyperscaler_user_cost_depreciation_per_year: float = p(0.14, 0, 1, "1/yr",
+                                                           "[R5, R6] GPUs 15-20%/yr, buildings 4%/yr, 60/40",
+                                                           "Depreciation in the user cost of a hyperscaler's capex.")
+    hyperscaler_gpu_lead_months: int = p(6, 1, 60, "months", "[R40] GPU delivery 3-12 months",
+                                         "Months over which a GPU order is paid (committed capex).")
+    hyperscaler_dc_lead_months: int = p(18, 1, 120, "months", "[R40] data-centre construction 12-24 months",
+                                        "Months over which a data-centre order is paid (committed capex).")
+    chip_supply_growth_max_per_year: float = p(0.5, 0, 10, "1/yr",
+                                               "[R40] advanced-packaging capacity about doubled a year in 2024-25",
+                                               "Fastest growth of the GPUs chipmakers can supply: a hyperscaler's new "
+                                               "GPU orders are at most its step-0 rate times (1 + g)^(t/12).")
+    power_capacity_growth_max_per_year: float = p(0.25, 0, 10, "1/yr",
+                                                  "[R40] data-centre electricity +15%/yr (IEA) to +13-27%/yr (LBNL)",
+                                                  "Fastest growth of the power new data centres can connect: new "
+                                                  "data-centre orders are at most the step-0 rate times (1 + g)^(t/12).")
     hyperscaler_cash_buffer_months: float = p(3.0, 0, 120, "months of capex", "assumption",
                                               "Cash a hyperscaler keeps, in months of step-0 capex, before issuing bonds.")
     hyperscaler_dues_cover: float = p(2.0, 0, 100, "x monthly dues", "assumption",
@@ -856,10 +894,8 @@ def unknown_key_hint(key) -> str:
     goes instead (it is a property of a run, not of a scenario), or where to find every key."""
     if key in RETIRED_KEYS:
         return f"; it is now {RETIRED_KEYS[key]} (step, issuer, investor, amount_bn, kind), see 'deals'"
-    if key in REMOVED_KEYS:
-        return f"; it was {REMOVED_KEYS[key]}"
-    if key in RETIRED_TECH_CREDIT_KEYS:
-        return f"; retired: tech credit follows borrowers' cash flows, see {RETIRED_TECH_CREDIT_KEYS[key]}"
+    if key in REPLACED_KEYS:
+        return f"; it was {REPLACED_KEYS[key]} (issue 18)"
     if key == "seed":
         return ("; the seed is not a scenario parameter: give it to the run (aicredit run --seed N, "
                 "AIEconomyModel(seed=N), a sweep's seeds)")

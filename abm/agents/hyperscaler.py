@@ -3,22 +3,34 @@
 Rules, each month:
 - Income: a legacy business's operating cash flow, their own AI services' share of AI
   demand, and labs' compute contracts [F14].
-- Capex follows the AI demand they expect a year ahead: ``capex = capex0 * E_t / E_0``
-  with ``E_t = D_t * exp(g_t)``; the believed growth ``g_t`` starts at the scenario's
-  conviction in exponential growth [F17] and adapts to realised growth at the learning
-  rate. A share buys GPUs from the chipmaker, the rest builds data centres; part of those
-  is financed off balance sheet through SPVs [F20] (C9).
+- Capex is committed ahead (:class:`abm.capex_pipeline.CapexPipeline`): this month's capex
+  is the instalments of orders placed earlier (GPUs over ``hyperscaler_gpu_lead_months``,
+  data centres over ``hyperscaler_dc_lead_months`` [R40]), so it cannot drop to zero in a
+  month. New orders follow the AI demand they expect a year ahead and their cost of capital:
+  ``O_t = capex0 * E_t / E_0 * (u_0 / u_t)^eps`` with ``E_t = D_t * exp(g_t)``; the believed
+  growth ``g_t`` starts at the scenario's conviction in exponential growth [F17] and adapts
+  to realised growth at the learning rate; ``u = coupon + spread + depreciation`` is the
+  user cost of capital (Jorgenson 1963) at this month's rating, ``eps`` its elasticity
+  (``hyperscaler_capex_cost_elasticity``, Gilchrist and Zakrajsek 2007): a downgrade cuts
+  new orders. GPU orders are capped by what chipmakers can supply, data-centre orders by
+  the power that can be connected, each growing at most at a documented rate from step 0
+  (``chip_supply_growth_max_per_year``, ``power_capacity_growth_max_per_year`` [R40]). A
+  share buys GPUs from the chipmaker, the rest builds data centres; part of those is
+  financed off balance sheet through SPVs [F20] (C9).
 - They rent capacity from neoclouds [F9] and let those contracts lapse, or walk away from
   SPV leases at renewal, when AI revenue disappoints (``disappointment`` below the
   walk-away threshold) (C2, C9).
 - They issue bonds when cash runs short. Lenders and rating agencies see *visible* debt:
   on-balance-sheet debt, plus the debt of the SPVs that lease to the hyperscaler only under
   the consolidation policy (C11); without it the SPV debt is off balance sheet [F20, F21].
-  Visible debt over yearly operating cash flow (:class:`abm.constraints.DebtToCashFlow`)
-  sets the credit spread of new bonds (their coupon is the best-rated coupon plus the
-  spread at the leverage after the issue) and the borrowing room, visible debt up to
-  ``hyperscaler_max_debt_to_cash_flow`` times cash flow, so capex is bounded by what they
-  can finance; they pay out cash above a target.
+  Their rating (:class:`abm.constraints.RatingGrid`) is the worse of S&P's leverage grid at
+  visible debt plus any book-equity deficit over yearly operating cash flow [R27] and the
+  market's Merton distance to default from their market value [R41]; it sets the credit
+  spread of new bonds (their coupon is the best-rated coupon plus the spread at the rating
+  after the issue) and so the user cost of capital that scales new capex orders. Borrowing
+  room is visible debt up to ``hyperscaler_max_debt_to_cash_flow`` times cash flow
+  (:class:`abm.constraints.DebtToCashFlow`), so capex is bounded by what they can finance;
+  they pay out cash above a target.
 """
 from __future__ import annotations
 
@@ -27,8 +39,9 @@ import math
 import numpy as np
 
 from aicredit.abm.agents.base import Institution
+from aicredit.abm.capex_pipeline import CapexPipeline
 from aicredit.abm.claims import Contract, Debt
-from aicredit.abm.constraints import DebtToCashFlow
+from aicredit.abm.constraints import DebtToCashFlow, RatingGrid
 from aicredit.abm.economy import Economy
 from aicredit.abm.units import MONTHS_PER_YEAR
 
@@ -58,10 +71,19 @@ class Hyperscaler(Institution):
         self.spv_pipeline_usd = 0.0     # data-centre capex waiting to be financed by an SPV
         self.ai_revenue_usd = 0.0
         p = model.p
-        self.leverage_rule = DebtToCashFlow(max_ratio=p.hyperscaler_max_debt_to_cash_flow,
-                                            free_ratio=p.hyperscaler_spread_free_leverage,
-                                            slope_per_turn=p.hyperscaler_spread_per_leverage_turn)
-        self.credit_spread = 0.0        # spread lenders charge at this month's visible leverage
+        self.leverage_rule = DebtToCashFlow(max_ratio=p.hyperscaler_max_debt_to_cash_flow)
+        self.rating = RatingGrid(free_notch=p.hyperscaler_rating_free_notch,
+                                 spread_per_notch=p.hyperscaler_spread_per_notch,
+                                 pd_at_a=p.hyperscaler_pd_at_a,
+                                 pd_log_per_notch=p.hyperscaler_pd_log_per_notch,
+                                 asset_volatility=p.hyperscaler_asset_volatility,
+                                 horizon_years=p.hyperscaler_default_horizon_years)
+        self.pipeline = CapexPipeline(capex_usd_per_month, p.gpu_capex_share,
+                                      p.hyperscaler_gpu_lead_months, p.hyperscaler_dc_lead_months)
+        self.gpu_plan_usd = 0.0
+        self.rating_notch = float("nan")  # this month's rating (1 AAA, 6 A, 9 BBB, 11 BB+, 17 CCC)
+        self.credit_spread = 0.0        # spread lenders charge at this month's rating
+        self.user_cost0: float | None = None   # user cost at the step-0 rating, SPVs off balance sheet
         self.bonds_issued_usd = 0.0     # bonds issued this month
 
     def month_income(self) -> None:
@@ -118,15 +140,53 @@ class Hyperscaler(Institution):
         self.expected_growth += m.p.capex_learning_rate * (realised - self.expected_growth)
         expected_ahead = m.demand.usd_per_month * math.exp(self.expected_growth)
         self.expected_history.append(expected_ahead)
-        self.capex_plan_usd = self.capex0_usd_per_month * expected_ahead / self.expected_demand0
+        # the rating lenders and agencies give this month (abm.constraints.RatingGrid)
+        debt, cash_flow = self.visible_debt_usd(), self.operating_cash_flow_usd()
+        self.rating_notch = self.rating_for(debt)
+        self.credit_spread = self.rating.spread(self.rating_notch)
+        if self.user_cost0 is None:
+            # step-0 capex was planned at the rating of its reported balance sheet (SPVs off it):
+            # consolidating them (C11) raises the user cost above this reference
+            self.user_cost0 = self.user_cost_per_year(self.rating.spread(self.rating_for(self.debt_usd())))
+        # this month's capex is what was committed earlier; new orders follow expectations
+        gpu_due, dc_due = self.pipeline.pop()
+        self.capex_plan_usd, self.gpu_plan_usd = gpu_due + dc_due, gpu_due
+        self.pipeline.order(*self.new_orders_usd(expected_ahead))
         buffer = m.p.hyperscaler_cash_buffer_months * self.capex0_usd_per_month
         need = self.capex_plan_usd + self.dues_usd() + buffer - self.cash_usd
-        # bond investors lend up to a multiple of yearly operating cash flow in visible debt,
-        # at a spread that rises with visible leverage (abm.constraints.DebtToCashFlow)
-        debt, cash_flow = self.visible_debt_usd(), self.operating_cash_flow_usd()
-        self.credit_spread = self.leverage_rule.spread_for(debt, cash_flow)
+        # bond investors lend up to a multiple of yearly operating cash flow in visible debt
         self.bond_plan_usd = min(max(0.0, need), self.leverage_rule.room_usd(debt, cash_flow))
         self.payout_plan_usd = max(0.0, -need) * m.p.hyperscaler_payout_share
+
+    def rating_for(self, debt_usd: float) -> float:
+        """Rating notch at visible debt ``debt_usd`` (:meth:`abm.constraints.RatingGrid.notch`):
+        leverage with any book-equity deficit counted as debt, and the market's distance to
+        default from this hyperscaler's market value."""
+        return self.rating.notch(debt_usd, self.operating_cash_flow_usd(), self.equity_usd(),
+                                 self.valuation_usd)
+
+    def user_cost_per_year(self, spread: float) -> float:
+        """User cost of capital (Jorgenson 1963): new-bond coupon plus depreciation."""
+        p = self.model.p
+        return p.hyperscaler_new_bond_rate_per_year + spread + p.hyperscaler_user_cost_depreciation_per_year
+
+    def new_orders_usd(self, expected_ahead_usd: float) -> tuple[float, float]:
+        """New GPU and data-centre orders this month (USD, a month's capex at the planned rate).
+
+        ``O = capex0 * E_t / E_0 * (u_0 / u_t)^eps`` split by ``gpu_capex_share``, each part
+        capped by supply: ``share * capex0 * (1 + g_max)^(t / 12)`` with ``g_max`` the growth of
+        chip supply (GPUs) or of connectable power (data centres) [R40].
+        """
+        p, t = self.model.p, self.model.steps
+        cost_ratio = (self.user_cost0 or 1.0) / self.user_cost_per_year(self.credit_spread)
+        target = (self.capex0_usd_per_month * expected_ahead_usd / self.expected_demand0
+                  * cost_ratio ** p.hyperscaler_capex_cost_elasticity)
+        years = t / MONTHS_PER_YEAR
+        share = p.gpu_capex_share
+        chips = share * self.capex0_usd_per_month * (1.0 + p.chip_supply_growth_max_per_year) ** years
+        power = ((1.0 - share) * self.capex0_usd_per_month
+                 * (1.0 + p.power_capacity_growth_max_per_year) ** years)
+        return min(share * target, chips), min((1.0 - share) * target, power)
 
     def finance(self) -> None:
         """Issue bonds to outside bond investors as planned (hyperscalers keep market access).
@@ -144,14 +204,19 @@ class Hyperscaler(Institution):
             self.bonds_issued_usd = self.bond_plan_usd
 
     def operating_cash_flow_usd(self) -> float:
-        """Yearly operating cash flow lenders divide debt by: legacy business and AI services."""
-        return MONTHS_PER_YEAR * (self.legacy_usd_per_month + self.ai_revenue_usd)
+        """Yearly operating cash flow lenders divide debt by (EBITDA): legacy business, AI
+        services and the compute contracts it is paid for (labs' contracts [F14]), at this
+        month's rate. Rents it pays are not deducted (agencies add leases to debt instead;
+        not modelled)."""
+        step = self.model.steps
+        received = sum(c.payment_usd_per_month for c in self.claims_held()
+                       if isinstance(c, Contract) and c.active(step))
+        return MONTHS_PER_YEAR * (self.legacy_usd_per_month + self.ai_revenue_usd + received)
 
     def new_bond_coupon_per_year(self, amount_usd: float) -> float:
         """Coupon of a new bond of ``amount_usd``: ``hyperscaler_new_bond_rate_per_year`` plus
-        the spread at the visible leverage after the issue (:class:`DebtToCashFlow`)."""
-        spread = self.leverage_rule.spread_for(self.visible_debt_usd() + amount_usd,
-                                               self.operating_cash_flow_usd())
+        the spread at the rating after the issue (:class:`RatingGrid`)."""
+        spread = self.rating.spread(self.rating_for(self.visible_debt_usd() + amount_usd))
         return self.model.p.hyperscaler_new_bond_rate_per_year + spread
 
     def borrowing_room_usd(self) -> float:
@@ -164,12 +229,14 @@ class Hyperscaler(Institution):
         return bool(p.c11_policy and p.spv_consolidation)
 
     def invest(self) -> None:
-        """Spend the capex plan: GPUs from the chipmaker, data centres from suppliers."""
+        """Pay the capex committed for this month: GPUs from the chipmaker, data centres from
+        suppliers. Short of cash, it pays what it can, GPUs and data centres pro rata; the
+        rest of the instalment is lost to the suppliers (no penalty is modelled)."""
         m = self.model
         spend = min(self.capex_plan_usd,
                     max(0.0, self.cash_usd - m.p.hyperscaler_dues_cover * self.dues_usd()))
         self.capex_usd = spend
-        gpu_spend = m.p.gpu_capex_share * spend
+        gpu_spend = spend * self.gpu_plan_usd / self.capex_plan_usd if self.capex_plan_usd > 0 else 0.0
         self.buy_gpus(gpu_spend)
         dc_spend = spend - gpu_spend
         # part of the data centres is built off balance sheet by SPVs (C9, [F20]); the SPV's

@@ -32,7 +32,9 @@ def build_hyperscalers(model, price0) -> None:
         h = Hyperscaler(model, name, capex[k],
                         p.hyperscaler_legacy_cash_bn_per_year[k] * BN / MONTHS_PER_YEAR,
                         float(service_share[k]), p.hyperscaler_market_cap_bn[k] * BN)
-        endow(model, h, p.hyperscaler_cash_bn[k] * BN + p.hyperscaler_bonds_bn[k] * BN)
+        # opening cash is the cash reported; the bonds are a liability (their proceeds are
+        # already in that cash or spent), not a second endowment
+        endow(model, h, p.hyperscaler_cash_bn[k] * BN)
         model.claims.add(Debt(holder=out("bond_investors"), issuer=h, kind="bond",
                               principal_usd=p.hyperscaler_bonds_bn[k] * BN,
                               rate_per_month=p.hyperscaler_bond_rate_per_year / MONTHS_PER_YEAR))
