@@ -242,7 +242,7 @@ def test_other_loan_provisions_do_not_move_with_the_ai_index(monkeypatch):
 
 def test_the_removed_sensitivity_is_refused_with_a_reason():
     from aicredit.models.scenario import ScenarioError, validate_params
-    with pytest.raises(ScenarioError, match="removed .*bank_other_loan_pd_per_year"):
+    with pytest.raises(ScenarioError, match="removed: .*bank_other_loan_pd_per_year"):
         validate_params({"bank_other_loan_pd_drawdown_sensitivity": 4.0})
 
 

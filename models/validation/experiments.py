@@ -451,30 +451,9 @@ def _hyperscaler_mechanisms(add, w: str) -> None:
                                              "who buy late lose less but gain less.", "[R39]")})
 
 
-def _mechanisms(add, w: str, winter) -> None:
-    """Core mechanisms: A = ai_winter, B = one parameter changed."""
-    # (d) core mechanisms: A = ai_winter, B = one parameter changed
+def _tech_credit_mechanisms(add, w: str, winter) -> None:
+    """Issue 18, section 1: tech credit from the borrowers' cash flows."""
     me = "mechanism"
-    _hyperscaler_mechanisms(add, w)
-    add("deeper_shock", me, "Deeper demand shock",
-        Arm.of(w), Arm.of(w, demand_shock_size=0.5),
-        f"demand falls {0.5:.0%} instead of {winter.demand_shock_size:.0%}", "[F18]",
-        _stress(+1, "a deeper demand fall cuts revenue, rents and collateral values more", "[F18]"))
-    depth = winter.fire_sale_depth_share
-    add("thin_gpu_market", me, "Thinner GPU market",
-        Arm.of(w), Arm.of(w, fire_sale_depth_share=depth / 2),
-        "half the market depth: each GPU sold moves the price twice as much (Shleifer and Vishny "
-        "1992)", "[R1, R3]",
-        {**_stress(+1, "a thinner market deepens fire-sale discounts", "[R1, R3]"),
-         **_no_prior(*AI, "savers_401k_loss_fraction",
-                     why="equity prices follow demand news more than GPU-market depth.")})
-    add("higher_ltv", me, "Higher GPU-loan LTV",
-        Arm.of(w, gpu_loan_max_ltv=0.6), Arm.of(w, gpu_loan_max_ltv=0.8),
-        "more debt per GPU: a smaller price fall triggers margin calls and defaults (Geanakoplos "
-        "2010)", "[R5]",
-        {**_stress(+1, "thinner equity cushions turn price falls into calls and defaults", "[R5]"),
-         **_no_prior(*AI, "savers_401k_loss_fraction",
-                     why="equity prices follow demand news more than GPU-loan terms.")})
     add("tech_credit_correlation", me, "Tech defaults follow the AI economy",
         Arm.of(w, tech_borrower_ai_revenue_share=0.0), Arm.of(w),
         f"tech borrowers earn {winter.tech_borrower_ai_revenue_share:.0%} of their revenue from the "
@@ -502,6 +481,33 @@ def _mechanisms(add, w: str, winter) -> None:
                      "outcomes runs through redemptions and covenants, with no agreed sign."),
          "pc_tech_impairment_usd:max": Expect("+", "larger lifetime expected losses mark the tech "
                                               "book down further.", "[R28, R29]")})
+
+
+def _mechanisms(add, w: str, winter) -> None:
+    """Core mechanisms: A = ai_winter, B = one parameter changed."""
+    # (d) core mechanisms: A = ai_winter, B = one parameter changed
+    me = "mechanism"
+    _hyperscaler_mechanisms(add, w)
+    add("deeper_shock", me, "Deeper demand shock",
+        Arm.of(w), Arm.of(w, demand_shock_size=0.5),
+        f"demand falls {0.5:.0%} instead of {winter.demand_shock_size:.0%}", "[F18]",
+        _stress(+1, "a deeper demand fall cuts revenue, rents and collateral values more", "[F18]"))
+    depth = winter.fire_sale_depth_share
+    add("thin_gpu_market", me, "Thinner GPU market",
+        Arm.of(w), Arm.of(w, fire_sale_depth_share=depth / 2),
+        "half the market depth: each GPU sold moves the price twice as much (Shleifer and Vishny "
+        "1992)", "[R1, R3]",
+        {**_stress(+1, "a thinner market deepens fire-sale discounts", "[R1, R3]"),
+         **_no_prior(*AI, "savers_401k_loss_fraction",
+                     why="equity prices follow demand news more than GPU-market depth.")})
+    add("higher_ltv", me, "Higher GPU-loan LTV",
+        Arm.of(w, gpu_loan_max_ltv=0.6), Arm.of(w, gpu_loan_max_ltv=0.8),
+        "more debt per GPU: a smaller price fall triggers margin calls and defaults (Geanakoplos "
+        "2010)", "[R5]",
+        {**_stress(+1, "thinner equity cushions turn price falls into calls and defaults", "[R5]"),
+         **_no_prior(*AI, "savers_401k_loss_fraction",
+                     why="equity prices follow demand news more than GPU-loan terms.")})
+    _tech_credit_mechanisms(add, w, winter)
     share = winter.bank_pc_lending_share
     add("bank_exposure", me, "Bigger bank exposure to private credit",
         Arm.of(w), Arm.of(w, bank_pc_lending_share=round(min(1.0, share * 1.5), 6)),
