@@ -238,6 +238,20 @@ class Scenario:
                                                "assumption (~1.2 kW a GPU with cooling at ~0.08 USD/kWh, plus "
                                                "data-centre space; below [R19] 1.65 full cost)",
                                                "Operating cost of a working GPU unit; a unit earning less is switched off.")
+    gpu_utilisation_half_life_months: float = p(
+        12.0, 0, 600, "months",
+        "assumption (capacity and demand answer a surprise within about a generation, 12 months; "
+        "mean-reverting earnings as in Kalouptsidi 2014 and Gavazza 2011)",
+        "Half-life of a demand surprise in GPU buyers' expected utilisation: E[x_{t+j}] = u0 + "
+        "(x_t - u0) phi^j with phi = 0.5^(1/half-life) (0: gone next month).")
+    gpu_rental_demand_elasticity: float = p(
+        1.0, 0.1, 10, "", "assumption (buyers spend budgets fixed in dollars: elasticity 1)",
+        "Price elasticity of compute hours demanded when demand exceeds capacity: the rental rate "
+        "rises until hours wanted equal capacity (scarcity rents).")
+    gpu_quality_cap: bool = p(True, source="Gavazza 2011 (used and new units substitute in quality-"
+                              "adjusted terms)",
+                              doc="A vintage's price is at most the newest vintage's price times its "
+                                  "compute relative to the newest.")
     gpu_discount_rate_per_year: float = p(0.12, 0, 1, "1/yr", "[R8] 11-15% (the GPU-loan rate)",
                                           "Rate at which GPU buyers discount a unit's expected rental earnings.")
     gpu_loan_max_ltv: float = p(0.70, 0.05, 0.99, "fraction", "[R5] 50-75%",
@@ -306,6 +320,17 @@ class Scenario:
                                 "Valuations at step 0: OpenAI, Anthropic, xAI, other labs.")
     lab_spending_x_revenue: tuple = p((2.0, 12.0, 1.3), 0, 1e3, "x revenue", "assumption ([F16] 400 bn spent on 60 bn)",
                                       "Spending over revenue of Anthropic, xAI and other labs (OpenAI's follows from its loss [F15]).")
+    lab_failure_demand_moving_share: float = p(
+        0.5, 0, 1, "fraction",
+        "assumption (users switch between labs' near-substitute APIs; the training compute that "
+        "is most of a loss-making lab's spending [F15, F16] moves to no one)",
+        "Share of a failed lab's last compute spending that moves to the surviving labs (then "
+        "follows the labs' AI demand); the rest vanishes from compute demand.")
+    hyperscaler_service_compute_x_revenue: float = p(
+        1.0, 0.2, 5, "x revenue",
+        "assumption (own AI services priced near the cost of their compute; labs spend 1.3-12x "
+        "revenue [F16])",
+        "Compute a hyperscaler buys for its own AI services per dollar of their revenue.")
     lab_opex_share: float = p(0.3, 0, 0.99, "fraction", "assumption",
                               "Share of a lab's spending that is not compute (staff, other operating costs).")
     anthropic_compute_shares: tuple = p((0.6, 0.4), 0, 1, "fractions", "assumption",
