@@ -201,5 +201,6 @@ def test_F24_generation_release_lowers_older_vintages(run):
     drop = m.p.gpu_release_value_drop
     older = slice(0, gm.n_existing)
     assert (after[older] / before[older] <= 1 - drop + 1e-12).all()
-    assert gm.scheduled_price(0)[gm.n_existing - 1] == gm.unit_price_usd > gm.scheduled_price(9)[gm.n_existing - 1]
+    newest0 = gm.n_existing - 1
+    assert gm.scheduled_price(0)[newest0] == gm.unit_price_usd > gm.scheduled_price(9)[newest0]
     assert gm.frontier_rate(9) == pytest.approx((1 - drop) * gm.frontier_rate(8))
