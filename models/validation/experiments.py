@@ -401,7 +401,8 @@ def _mechanisms(add, w: str, winter) -> None:
          "gpu_price_max_drawdown": Expect("+", "a persistent surprise lowers the PV of expected "
                                           "rents more.", "Kalouptsidi 2014"),
          "gpu_price_index:min": Expect("-", "a persistent surprise lowers the PV of expected "
-                                       "rents more.", "Kalouptsidi 2014")})
+                                       "rents more.", "Kalouptsidi 2014")},
+        test=SignTest(seeds=4, steps=36, outputs=("gpu_price_max_drawdown",)))
     add("gpu_quality_cap", me, "Quality cap on used-GPU prices",
         Arm.of(w, gpu_quality_cap=False), Arm.of(w),
         "no used unit is worth more than the newest vintage's price times its relative compute; "
