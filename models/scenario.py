@@ -327,10 +327,12 @@ class Scenario:
         "Share of a failed lab's last compute spending that moves to the surviving labs (then "
         "follows the labs' AI demand); the rest vanishes from compute demand.")
     hyperscaler_service_compute_x_revenue: float = p(
-        1.0, 0.2, 5, "x revenue",
-        "assumption (own AI services priced near the cost of their compute; labs spend 1.3-12x "
-        "revenue [F16])",
-        "Compute a hyperscaler buys for its own AI services per dollar of their revenue.")
+        6.0, 1, 15, "x revenue",
+        "assumption within [F16]'s 1.3-12x (labs' compute spending over revenue): hyperscalers' own "
+        "AI (training their own models, internal uses) spends a multiple of its AI-service revenue as "
+        "labs do; at 6 the modelled buyers rent about the whole step-0 fleet (k = 1.02)",
+        "Compute a hyperscaler buys for its own AI (services, training, internal uses) per dollar "
+        "of its AI-service revenue.")
     lab_opex_share: float = p(0.3, 0, 0.99, "fraction", "assumption",
                               "Share of a lab's spending that is not compute (staff, other operating costs).")
     anthropic_compute_shares: tuple = p((0.6, 0.4), 0, 1, "fractions", "assumption",

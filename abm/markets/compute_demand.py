@@ -10,8 +10,10 @@ Gemini's: the ``hyperscaler_ai_service_share`` of AI demand [F16]). The month's 
   (:meth:`abm.agents.ai_lab.AILab.compute_spending_usd`); contracts are renewed yearly at
   the lab's revenue growth, so a demand drop reaches compute purchases at renewal, and a lab
   that fails stops buying.
-- ``a_h * D^h_t``: hyperscaler ``h``'s own AI-service revenue; ``c_h`` the compute bought per
-  dollar of it (``hyperscaler_service_compute_x_revenue``).
+- ``a_h * D^h_t``: hyperscaler ``h``'s own AI-service revenue; ``c_h`` the compute its own AI
+  (services, training its own models, internal uses) buys per dollar of it
+  (``hyperscaler_service_compute_x_revenue``, 6: within the labs' 1.3-12x of [F16]; at 6 the
+  modelled buyers rent about the whole step-0 fleet, ``k = 1.02`` in :mod:`abm.markets.gpu`).
 - A failed lab's customers do not all vanish: a share ``s`` (``lab_failure_demand_moving_share``)
   of its last month's compute spending moves to the surviving labs, as the lab's users switch
   to rivals serving the same models through the same APIs. What moves is held as a share of
