@@ -37,6 +37,7 @@ if TYPE_CHECKING:                      # imported for the annotations only (no i
     from aicredit.abm.ledger import Ledger
     from aicredit.abm.losses import LossBook
     from aicredit.abm.markets.abs import ABSMarket
+    from aicredit.abm.markets.compute_demand import ComputeBuyers
     from aicredit.abm.markets.equity import EquityMarket
     from aicredit.abm.markets.gpu import GPUMarket
     from aicredit.abm.markets.index_pool import IndexPool
@@ -98,6 +99,7 @@ class Economy(Protocol):
     losses: LossBook
     listed_prices_version: int  # bumped when a listed firm's price per unit may have changed
     gpu_market: GPUMarket       # the markets (abm/markets/), each created by the model
+    compute_buyers: ComputeBuyers   # what labs and hyperscalers' services spend on compute
     equity_market: EquityMarket
     abs_market: ABSMarket       # the data-centre ABS mark insurers' forced sales move (C7)
     index_pool: IndexPool       # the 401(k) index, traded with the outside investors

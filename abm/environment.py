@@ -3,9 +3,10 @@
 In this order (each step reads what the one before it set):
 
 1. AI demand moves (:meth:`abm.demand.AIDemand.step`, its own random stream).
-2. The GPU market observes utilisation of the installed fleet and sets the reference rental
-   rate and GPU values (:class:`abm.markets.gpu.GPUMarket`); the month's trading price starts
-   at the reference price.
+2. The GPU market observes what labs and hyperscalers' own services spend on compute
+   (:class:`abm.markets.compute_demand.ComputeBuyers`) and the installed fleet, and sets the
+   demand ratio, utilisation, the reference rental rate and GPU values from expected rents
+   (:class:`abm.markets.gpu.GPUMarket`); the month's trading price starts at the reference price.
 3. AI sentiment and listed firms' values are updated (:meth:`abm.markets.equity.EquityMarket.update`)
    on the month's *news*, demand's realised log growth less the growth hyperscalers expected
    (their mean expected yearly growth, per month), and the *believed growth*, what that
@@ -43,9 +44,9 @@ def environment_month(economy: Economy) -> None:
     """Demand, GPU reference prices, sentiment and equity values, tech credit (in that order)."""
     t = economy.steps
     economy.demand.step(t, economy.demand_rng)
-    utilisation = economy.gpu_market.observe(t, units_outstanding(economy.institutions),
-                                             economy.demand.usd_per_month)
-    economy.gpu_market.update_reference(t, utilisation)
+    economy.gpu_market.observe(t, units_outstanding(economy.institutions),
+                               economy.compute_buyers.spending_usd(economy))
+    economy.gpu_market.update_reference(t)
     news, believed = ai_news(economy)
     economy.equity_market.update(news, default_stress(economy), believed, economy.equity_rng)
     economy.gpu_market.price = economy.gpu_market.ref_price.copy()

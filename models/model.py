@@ -59,6 +59,7 @@ from aicredit.abm.gpu_loans import GPULoanBook
 from aicredit.abm.ledger import Ledger
 from aicredit.abm.losses import LossBook
 from aicredit.abm.markets.abs import ABSMarket
+from aicredit.abm.markets.compute_demand import ComputeBuyers
 from aicredit.abm.markets.equity import EquityMarket
 from aicredit.abm.markets.fire_sale import clear_month_fire_sale
 from aicredit.abm.markets.gpu import GPUMarket, units_outstanding
@@ -186,9 +187,13 @@ class AIEconomyModel(mesa.Model):
             utilisation_elasticity=p.gpu_rental_utilisation_elasticity,
             operating_cost_usd_per_hour=p.gpu_operating_cost_usd_per_hour,
             discount_rate_per_year=p.gpu_discount_rate_per_year,
-            compute_per_ai_usd=1.0,           # calibrated below, on the step-0 fleet
+            compute_per_usd=1.0,              # calibrated below, on the step-0 fleet
             depth_share=p.fire_sale_depth_share, impact_persistence=p.price_impact_persistence,
-            turnover_per_month=p.gpu_market_turnover_per_month)
+            turnover_per_month=p.gpu_market_turnover_per_month,
+            utilisation_half_life_months=p.gpu_utilisation_half_life_months,
+            demand_elasticity=p.gpu_rental_demand_elasticity, quality_cap=p.gpu_quality_cap)
+        self.compute_buyers = ComputeBuyers(p.lab_failure_demand_moving_share,
+                                            p.hyperscaler_service_compute_x_revenue)
         self.equity_market = EquityMarket(
             sensitivity=p.sentiment_sensitivity, beta=p.equity_ai_beta,
             volatility_per_month=p.equity_volatility_per_month, enabled=p.c10_equity_market,
@@ -221,11 +226,12 @@ class AIEconomyModel(mesa.Model):
         build_economy(self)
         self.institutions: list[Institution] = [a for a in self.agents if a.sector != "saver_401k"]
         self.gpu_market.calibrate_compute_demand(units_outstanding(self.institutions),
-                                                 self.demand.usd_per_month)
+                                                 self.compute_buyers.spending_usd(self))
         self._by_name = {a.name: a for a in self.institutions}
         self.equity_market.register([a for a in self.institutions if a.listed], private=self.labs)
         # step 0's utilisation of the opening fleets (their prices are at the reference one)
-        self.gpu_market.observe(0, units_outstanding(self.institutions), self.demand.usd_per_month)
+        self.gpu_market.observe(0, units_outstanding(self.institutions),
+                                self.compute_buyers.spending_usd(self))
         self.saver_returns = SaverReturns(self.savers)   # balances and time-weighted return
         self.datacollector = mesa.DataCollector(
             model_reporters=add_price_reporters(model_reporters(), self.gpu_market.n_vintages),

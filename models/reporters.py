@@ -129,6 +129,14 @@ def _defaults(sector):
     return lambda m: sum(1 for e in m.default_events if e["sector"] == sector)
 
 
+def _previous_vintage_price_ratio(m) -> float:
+    """Market price of the vintage before the newest over list price [R20]: how much less a
+    GPU a generation old fetches than a new one."""
+    gm = m.gpu_market
+    n = gm.newest(m.steps)
+    return float(gm.price[n - 1] / gm.unit_price_usd) if n > 0 else float("nan")
+
+
 def _price(v):
     return lambda m: float(m.gpu_market.price[v])
 
@@ -144,6 +152,11 @@ def model_reporters() -> dict:
         "gpu_price_index": lambda m: m.gpu_market.price_index(m.steps, units_outstanding(m.institutions)),
         "gpu_utilisation": lambda m: m.gpu_market.utilisation,
         "gpu_rental_usd_per_hour": lambda m: m.gpu_market.rental_rate,
+        "gpu_demand_ratio": lambda m: m.gpu_market.demand_ratio,
+        "gpu_previous_vintage_price_ratio": _previous_vintage_price_ratio,
+        "compute_spending_usd": lambda m: (m.compute_buyers.labs_usd + m.compute_buyers.services_usd
+                                           + m.compute_buyers.moved_usd),
+        "compute_spending_labs_usd": lambda m: m.compute_buyers.labs_usd,
         "units_fire_sold": lambda m: float(m.gpu_market.units_sold.sum()),
         "margin_calls": lambda m: m.month.margin_calls,
         "gpu_loan_defaults": lambda m: m.month.gpu_loan_defaults,

@@ -301,6 +301,20 @@ class Scenario:
                                                "assumption (~1.2 kW a GPU with cooling at ~0.08 USD/kWh, plus "
                                                "data-centre space; below [R19] 1.65 full cost)",
                                                "Operating cost of a working GPU unit; a unit earning less is switched off.")
+    gpu_utilisation_half_life_months: float = p(
+        12.0, 0, 600, "months",
+        "assumption (capacity and demand answer a surprise within about a generation, 12 months; "
+        "mean-reverting earnings as in Kalouptsidi 2014 and Gavazza 2011)",
+        "Half-life of a demand surprise in GPU buyers' expected utilisation: E[x_{t+j}] = u0 + "
+        "(x_t - u0) phi^j with phi = 0.5^(1/half-life) (0: gone next month).")
+    gpu_rental_demand_elasticity: float = p(
+        1.0, 0.1, 10, "", "assumption (buyers spend budgets fixed in dollars: elasticity 1)",
+        "Price elasticity of compute hours demanded when demand exceeds capacity: the rental rate "
+        "rises until hours wanted equal capacity (scarcity rents).")
+    gpu_quality_cap: bool = p(True, source="Gavazza 2011 (used and new units substitute in quality-"
+                              "adjusted terms)",
+                              doc="A vintage's price is at most the newest vintage's price times its "
+                                  "compute relative to the newest.")
     gpu_discount_rate_per_year: float = p(0.12, 0, 1, "1/yr", "[R8] 11-15% (the GPU-loan rate)",
                                           "Rate at which GPU buyers discount a unit's expected rental earnings.")
     gpu_loan_max_ltv: float = p(0.70, 0.05, 0.99, "fraction", "[R5] 50-75%",
@@ -369,6 +383,19 @@ class Scenario:
                                 "Valuations at step 0: OpenAI, Anthropic, xAI, other labs.")
     lab_spending_x_revenue: tuple = p((2.0, 12.0, 1.3), 0, 1e3, "x revenue", "assumption ([F16] 400 bn spent on 60 bn)",
                                       "Spending over revenue of Anthropic, xAI and other labs (OpenAI's follows from its loss [F15]).")
+    lab_failure_demand_moving_share: float = p(
+        0.5, 0, 1, "fraction",
+        "assumption (users switch between labs' near-substitute APIs; the training compute that "
+        "is most of a loss-making lab's spending [F15, F16] moves to no one)",
+        "Share of a failed lab's last compute spending that moves to the surviving labs (then "
+        "follows the labs' AI demand); the rest vanishes from compute demand.")
+    hyperscaler_service_compute_x_revenue: float = p(
+        6.0, 1, 15, "x revenue",
+        "assumption within [F16]'s 1.3-12x (labs' compute spending over revenue): hyperscalers' own "
+        "AI (training their own models, internal uses) spends a multiple of its AI-service revenue as "
+        "labs do; at 6 the modelled buyers rent about the whole step-0 fleet (k = 1.02)",
+        "Compute a hyperscaler buys for its own AI (services, training, internal uses) per dollar "
+        "of its AI-service revenue.")
     lab_opex_share: float = p(0.3, 0, 0.99, "fraction", "assumption",
                               "Share of a lab's spending that is not compute (staff, other operating costs).")
     anthropic_compute_shares: tuple = p((0.6, 0.4), 0, 1, "fractions", "assumption",

@@ -263,7 +263,7 @@ def make_gpu_market():
                     release_value_drop=0.25, useful_life_months=72, rental_usd_per_hour=2.0,
                     reference_utilisation=0.8, utilisation_elasticity=0.5,
                     operating_cost_usd_per_hour=0.35, discount_rate_per_year=0.12,
-                    compute_per_ai_usd=1.0, depth_share=0.5, impact_persistence=0.5)
+                    compute_per_usd=1.0, depth_share=0.5, impact_persistence=0.5)
         args.update(kw)
         return GPUMarket(**args)
     return make

@@ -24,7 +24,7 @@ SEEDS = range(8)
 @pytest.fixture
 def market(make_gpu_market):
     """``market(**kw)``: the unit-test market with a depth worth testing (depth 2, turnover 0.1)."""
-    return lambda **kw: make_gpu_market(**{**dict(compute_per_ai_usd=3.2, depth_share=2.0,
+    return lambda **kw: make_gpu_market(**{**dict(compute_per_usd=3.2, depth_share=2.0,
                                                   turnover_per_month=0.1), **kw})
 
 

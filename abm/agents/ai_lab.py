@@ -53,6 +53,13 @@ class AILab(Institution):
         step = self.model.steps
         return sum(c.due_usd(step) for c in self.claims_issued("compute_contract"))
 
+    def compute_spending_usd(self) -> float:
+        """Compute bought this month: the payments of its compute contracts that run this
+        month, arrears aside (read by the GPU market's demand, abm.markets.compute_demand)."""
+        step = self.model.steps
+        return sum(c.payment_usd_per_month for c in self.claims_issued("compute_contract")
+                   if c.active(step))
+
     def obligations_to_outside(self) -> dict[str, float]:
         compute = self.compute_due_usd()
         return {"suppliers": compute * self.opex_share / (1.0 - self.opex_share)}

@@ -9,43 +9,60 @@ outside buyers in fire sales and liquidations keep working):
 
     K_t = sum_v N_v,t * q_v * [0 <= t - s_v < L]
 
-**Demand and utilisation.** Demand for compute (H100-hours a month) is AI demand ``D_t``
-(USD a month) times the compute bought per dollar of it, ``k`` (calibrated so that
-utilisation is ``u0`` at step 0 in ``baseline``: the industry buys compute worth several
-times its AI revenue, the gap of [F16]), deflated by the trend price of compute, which falls
-by ``drop`` a generation (AI buyers spend a stable amount and get more compute as it gets
-cheaper):
+**Demand and utilisation.** Demand for compute (H100-hours a month) is what buyers spend on
+compute, ``S_t`` (USD a month: the AI labs' compute contracts and the compute of hyperscalers'
+own AI services, :mod:`abm.markets.compute_demand`), times ``k``, deflated by the trend price
+of compute, which falls by ``drop`` a generation (buyers spend their budgets and get more
+compute as it gets cheaper). ``k`` is calibrated so that utilisation is ``u0`` at step 0 in
+``baseline``. The demand ratio ``x_t`` may exceed 1 (more hours wanted than exist);
+utilisation cannot:
 
-    H_t = k * D_t / (r0 * (1 - drop)^(t / G)),     u_t = min(1, H_t / (hours * K_t))
+    H_t = k * S_t / (r0 * (1 - drop)^(t / G)),   x_t = H_t / (hours * K_t),   u_t = min(1, x_t)
 
-**Rental rate.** Per H100-hour, the frontier rate steps down by ``drop`` at each release and
-moves with utilisation (a rental market that clears on price when capacity is slack):
+**Rental rate.** Per H100-hour, the frontier rate steps down by ``drop`` at each release
+(releases are on a public yearly schedule) and moves with utilisation; when more hours are
+wanted than exist, the rate clears the rental market: buyers with budgets fixed in dollars
+(demand elasticity ``e``, 1 for fixed budgets) bid it up until the hours they want equal
+capacity, ``x (r / r(1))^(-e) = 1`` (scarcity rents):
 
-    r_t = r0 * (1 - drop)^(releases in (0, t]) * (u_t / u0)^eta
+    r_t = f_t * rent(x_t),    f_t = r0 * (1 - drop)^(releases in (0, t)],
+    rent(x) = (min(x, 1) / u0)^eta * max(x, 1)^(1 / e)
 
-``r0`` is the H100 rate of [R19] at the utilisation ``u0`` of [R21]; ``u_t <= 1`` caps it.
+``r0`` is the H100 rate of [R19] at the utilisation ``u0`` of [R21].
 
-**Value of a used unit** (as for used capital goods, Kalouptsidi 2014: the present value of
-the earnings it is expected to make over its remaining working life). Buyers expect today's
-utilisation to persist and rental rates to fall at the trend of technical progress,
-``(1 - drop)^(j / G)`` after ``j`` months, smoothly; realised rates fall in steps at
-releases, so a release lowers every older vintage's value [F24]. A unit is switched off when
-its rent does not cover its operating cost ``c`` (power and space, per unit-hour):
+**Expected utilisation.** Buyers of used capital price it on the earnings they expect, not on
+this month's (Kalouptsidi 2014, second-hand ships; Gavazza 2011, used aircraft): a demand
+surprise is expected to fade as capacity and demand adjust, the demand ratio reverting to
+its long-run level ``u_bar = u0`` as an AR(1):
+
+    E_t[x_{t+j}] = u_bar + (x_t - u_bar) * phi^j,     phi = 0.5^(1 / half_life)
+
+(``phi = 0``: only this month is at ``x_t``; ``phi = 1``: today's ratio persists.)
+
+**Value of a unit**: the present value of the net rents it is expected to earn over its
+remaining working life, at the scheduled frontier rates (the releases are anticipated, so a
+release brings no cliff in value: a unit loses it over the year before) and the expected
+demand ratio. A unit is switched off when its rent does not cover its operating cost ``c``
+(power and space, per unit-hour):
 
     PV_v,t = sum_{j=0}^{L-1} beta^(j+1) * [t + j - s_v < L]
-             * max(0, r_t * (1 - drop)^(j / G) * q_v * u_t * hours - c * hours)
+             * max(0, f_{t+j} * rent(E_t x_{t+j}) * min(1, E_t x_{t+j}) * q_v * hours - c * hours)
 
 with ``beta = (1 + i)^(-1/12)``. The reference price of vintage v before this month's fire
-sale is
+sale, newest vintage ``n`` included (no pin at list price):
 
-    ref[v] = min(new_price, max(1 USD, PV_v,t * dislocation[v] ** persistence))
+    ref[n] = min(new_price, max(1 USD, PV_n,t * dislocation[n] ** persistence))
+    ref[v] = min(ref[n] * q_v / q_n, max(1 USD, PV_v,t * dislocation[v] ** persistence))
 
 ``dislocation`` is last month's clearing price over its reference price: a fire-sale
-discount that heals only partly within a month. No used unit is worth more than a new one at
-list price, and the newest vintage is sold new at list price (``new_price``, the anchor:
-the chipmaker sells fewer units in a glut rather than cutting its price). A retired unit's
-scrap value is taken as zero (the 1 USD floor keeps prices positive for the fire-sale
-clearing).
+discount that heals only partly within a month. Nobody pays more than list price for a new
+unit (the chipmaker sells at list), and nobody pays more for an old unit than its compute is
+worth at the newest vintage's price (the quality cap, ``quality_cap``; Gavazza 2011: used and
+new units are substitutes in quality-adjusted terms). A retired unit's scrap value is taken
+as zero (the 1 USD floor keeps prices positive for the fire-sale clearing). The *scheduled*
+price is the same formula at the long-run ratio ``u_bar`` without dislocation, and the GPU
+index (:meth:`GPUMarket.price_index`) is market over scheduled value, so a release, being on
+schedule, moves neither.
 
 Market depth of a vintage (units whose sale cuts its price by a factor e, the exponential
 impact of [R1], [R3]) is set by what can trade, not by every unit in existence:
@@ -72,7 +89,8 @@ import numpy as np
 from aicredit.abm.economy import Economy
 from aicredit.abm.units import MONTHS_PER_YEAR
 
-__all__ = ["GPUMarket", "units_outstanding", "market_depth", "HOURS_PER_MONTH", "NO_IMPACT_DEPTH"]
+__all__ = ["GPUMarket", "units_outstanding", "market_depth", "reversion_factor", "HOURS_PER_MONTH",
+           "NO_IMPACT_DEPTH"]
 
 #: Hours in an average month (8,760 / 12).
 HOURS_PER_MONTH = 730.0
@@ -81,6 +99,14 @@ PRICE_FLOOR_USD = 1.0
 #: Depth passed to the clearing with C3 off: ``exp(-units / NO_IMPACT_DEPTH) == 1.0`` for any
 #: realistic sale, so prices stay at reference (finite, as the kernel's contract requires).
 NO_IMPACT_DEPTH = 1e300
+
+
+def reversion_factor(half_life_months: float) -> float:
+    """``phi = 0.5^(1 / half_life)``: the monthly persistence of a demand surprise in buyers'
+    expectations; 0 for a half-life of 0 (gone next month), 1 for an infinite one (persists)."""
+    if half_life_months <= 0:
+        return 0.0
+    return 0.5 ** (1.0 / half_life_months)
 
 
 def units_outstanding(institutions) -> np.ndarray:
@@ -107,9 +133,11 @@ class GPUMarket:
                  unit_price_usd: float, release_value_drop: float, useful_life_months: int,
                  rental_usd_per_hour: float, reference_utilisation: float,
                  utilisation_elasticity: float, operating_cost_usd_per_hour: float,
-                 discount_rate_per_year: float, compute_per_ai_usd: float,
+                 discount_rate_per_year: float, compute_per_usd: float,
                  depth_share: float, impact_persistence: float,
-                 turnover_per_month: float = 1.0, n_existing: int = 3):
+                 turnover_per_month: float = 1.0, n_existing: int = 3,
+                 utilisation_half_life_months: float = math.inf, demand_elasticity: float = 1.0,
+                 quality_cap: bool = True):
         releases = 0 if first_release_step > steps else 1 + (steps - first_release_step) // generation_months
         self.n_vintages = n_existing + releases
         self.n_existing = n_existing
@@ -123,7 +151,10 @@ class GPUMarket:
         self.elasticity = utilisation_elasticity
         self.opex = operating_cost_usd_per_hour
         self.beta = (1.0 + discount_rate_per_year) ** (-1.0 / MONTHS_PER_YEAR)
-        self.compute_per_ai_usd = compute_per_ai_usd
+        self.compute_per_usd = compute_per_usd
+        self.phi = reversion_factor(utilisation_half_life_months)
+        self.demand_elasticity = demand_elasticity
+        self.quality_cap = quality_cap
         self.depth_share = depth_share
         self.turnover = turnover_per_month
         self.persistence = impact_persistence
@@ -135,7 +166,6 @@ class GPUMarket:
         months = np.arange(self.life)
         self._horizon = months                                    # j = 0 .. L-1
         self._discount = self.beta ** (months + 1.0)
-        self._trend = (1.0 - self.drop) ** (months / generation_months)
         self.dislocation = np.ones(self.n_vintages)
         self.ref_price = np.zeros(self.n_vintages)
         self.price = np.zeros(self.n_vintages)
@@ -143,6 +173,7 @@ class GPUMarket:
         self.units_resold = np.zeros(self.n_vintages)   # sold to outside buyers, still working
         self._resold_through = 0                        # last step whose sales are counted
         self.utilisation = self.u0                      # step 0: the reference utilisation
+        self.demand_ratio = self.u0                     # hours wanted over hours installed
         self.capacity = 0.0                             # H100-equivalents working
         self.compute_demand = 0.0                       # H100-hours demanded a month
         self.rental_rate = self.rental0
@@ -173,10 +204,27 @@ class GPUMarket:
         """Rental rate per H100-hour at the reference utilisation (steps down at releases)."""
         return self.rental0 * (1.0 - self.drop) ** self.releases_since_start(step)
 
-    def rental_rate_at(self, step: int, utilisation: float) -> float:
-        """``r_t = frontier_rate * (u / u0)^eta`` with ``u`` at most 1 (module docstring)."""
-        u = min(max(utilisation, 0.0), 1.0)
-        return self.frontier_rate(step) * (u / self.u0) ** self.elasticity
+    def frontier_path(self, step: int) -> np.ndarray:
+        """The scheduled frontier rates ``f_{t+j}``, j = 0 .. L-1 (releases are anticipated)."""
+        s = step + self._horizon
+        n = np.where(s < max(self.first_release_step, 1), 0,
+                     1 + (s - self.first_release_step) // self.generation_months)
+        return self.rental0 * (1.0 - self.drop) ** n
+
+    def rent_factor(self, demand_ratio):
+        """``rent(x) = (min(x, 1) / u0)^eta * max(x, 1)^(1 / e)`` (module docstring): the rate
+        over the frontier rate; above capacity the rate clears the rental market."""
+        x = np.maximum(demand_ratio, 0.0)
+        return ((np.minimum(x, 1.0) / self.u0) ** self.elasticity
+                * np.maximum(x, 1.0) ** (1.0 / self.demand_elasticity))
+
+    def rental_rate_at(self, step: int, demand_ratio: float) -> float:
+        """``r_t = f_t * rent(x_t)`` (module docstring)."""
+        return float(self.frontier_rate(step) * self.rent_factor(demand_ratio))
+
+    def expected_ratio(self, demand_ratio: float) -> np.ndarray:
+        """``E_t[x_{t+j}] = u_bar + (x_t - u_bar) phi^j`` for j = 0 .. L-1, ``u_bar = u0``."""
+        return self.u0 + (max(demand_ratio, 0.0) - self.u0) * self.phi ** self._horizon
 
     def installed_units(self, units_held: np.ndarray) -> np.ndarray:
         """Units per vintage in the world: held by institutions plus those sold to outside
@@ -188,23 +236,25 @@ class GPUMarket:
         n = self.installed_units(units_held) * self.working(step)
         return float(n @ self.compute_per_unit)
 
-    def demand_for_compute(self, step: int, ai_demand_usd: float) -> float:
-        """H100-hours demanded this month: ``k * D_t`` at the trend price of compute."""
+    def demand_for_compute(self, step: int, compute_spending_usd: float) -> float:
+        """H100-hours demanded this month: ``k * S_t`` at the trend price of compute."""
         trend_price = self.rental0 * (1.0 - self.drop) ** (step / self.generation_months)
-        return self.compute_per_ai_usd * ai_demand_usd / trend_price
+        return self.compute_per_usd * compute_spending_usd / trend_price
 
-    def calibrate_compute_demand(self, units_held: np.ndarray, ai_demand_usd: float) -> float:
+    def calibrate_compute_demand(self, units_held: np.ndarray, compute_spending_usd: float) -> float:
         """Set ``k`` so that the step-0 fleet is used at the reference utilisation ``u0`` [R21]
-        by the step-0 AI demand; returns ``k``, the compute bought per dollar of AI demand
-        (valued at the trend rental rate): the gap between compute spending and AI revenue of
-        [F16]. Calibrated on each scenario's own opening fleet (January 2025 is the same
-        world in every scenario), so later capex, not the calibration, moves utilisation."""
+        by the step-0 compute spending; returns ``k``, the H100-hours bought per dollar spent
+        over those the trend rental rate buys (the share of the spending that rents GPU hours
+        rather than other inputs of a cloud's service). Calibrated on each scenario's own
+        opening fleet (January 2025 is the same world in every scenario), so later capex and
+        purchases, not the calibration, move utilisation."""
         hours = HOURS_PER_MONTH * self.capacity_at(0, units_held)
-        self.compute_per_ai_usd = self.u0 * hours * self.rental0 / ai_demand_usd
-        return self.compute_per_ai_usd
+        self.compute_per_usd = self.u0 * hours * self.rental0 / compute_spending_usd
+        return self.compute_per_usd
 
-    def observe(self, step: int, units_held: np.ndarray, ai_demand_usd: float) -> float:
-        """This month's capacity, compute demand and utilisation ``u_t`` (returned).
+    def observe(self, step: int, units_held: np.ndarray, compute_spending_usd: float) -> float:
+        """This month's capacity, compute demand, demand ratio ``x_t`` and utilisation
+        ``u_t = min(1, x_t)`` (returned).
 
         Units sold to outside buyers last month (``units_sold`` then) join the installed
         base once per month."""
@@ -212,40 +262,78 @@ class GPUMarket:
             self.units_resold = self.units_resold + self.units_sold
             self._resold_through = step
         self.capacity = self.capacity_at(step, units_held)
-        self.compute_demand = self.demand_for_compute(step, ai_demand_usd)
+        self.compute_demand = self.demand_for_compute(step, compute_spending_usd)
         hours = HOURS_PER_MONTH * self.capacity
-        self.utilisation = min(1.0, self.compute_demand / hours) if hours > 0 else 1.0
+        self.demand_ratio = self.compute_demand / hours if hours > 0 else 1.0
+        self.utilisation = min(1.0, self.demand_ratio)
         return self.utilisation
 
     # --- values --------------------------------------------------------------------------
-    def present_value(self, step: int, utilisation: float) -> np.ndarray:
-        """Present value per unit of each vintage's expected earnings (module docstring)."""
-        u = min(max(utilisation, 0.0), 1.0)
-        rate = self.rental_rate_at(step, u)
-        gross = (rate * u * HOURS_PER_MONTH) * np.outer(self.compute_per_unit, self._trend)
+    def net_rents(self, step: int, demand_ratio: float) -> np.ndarray:
+        """Discounted expected net rents per unit, vintage by month ahead (``beta^(j+1)`` times
+        the module docstring's summand)."""
+        x = self.expected_ratio(demand_ratio)
+        per_compute = self.frontier_path(step) * self.rent_factor(x) * np.minimum(x, 1.0)
+        gross = HOURS_PER_MONTH * np.outer(self.compute_per_unit, per_compute)
         net = np.maximum(gross - self.opex * HOURS_PER_MONTH, 0.0)
         age = step + self._horizon[None, :] - self.release_step[:, None]
         alive = (age >= 0) & (age < self.life)
-        return (net * alive) @ self._discount
+        return net * alive * self._discount
+
+    def present_value(self, step: int, demand_ratio: float) -> np.ndarray:
+        """Present value per unit of each vintage's expected net rents (module docstring)."""
+        return self.net_rents(step, demand_ratio).sum(axis=1)
+
+    def value(self, step: int, demand_ratio: float) -> np.ndarray:
+        """Present value with the quality cap anticipated at each scheduled release: at the
+        k-th release ahead (``J_k`` months away) a unit cannot be worth more than list price
+        times its compute over the vintage released then, so, backwards from the last,
+
+            W_k = min(S_k + W_{k+1}, beta^(J_k) * new_price * q_v / q_(n+k)),   value = S_0 + W_1
+
+        with ``S_k`` the discounted rents between releases k and k+1. A release then brings no
+        cliff: the cap is priced in over the months before it. Without the quality cap: the PV."""
+        rents = self.net_rents(step, demand_ratio)
+        if not self.quality_cap:
+            return rents.sum(axis=1)
+        s = step + self._horizon
+        ahead = np.flatnonzero((s >= max(self.first_release_step, 1))
+                               & ((s - self.first_release_step) % self.generation_months == 0))
+        bounds = np.concatenate([[0], ahead[ahead > 0], [self.life]])
+        cum = np.concatenate([np.zeros((rents.shape[0], 1)), np.cumsum(rents, axis=1)], axis=1)
+        q_new = self.compute_per_unit[self.newest(step)]
+        w = np.zeros(rents.shape[0])
+        for k in range(len(bounds) - 2, 0, -1):
+            start, end = bounds[k], bounds[k + 1]
+            q_next = q_new / (1.0 - self.drop) ** k
+            cap = self.beta ** start * self.unit_price_usd * self.compute_per_unit / q_next
+            w = np.minimum(cum[:, end] - cum[:, start] + w, cap)
+        return cum[:, bounds[1]] + w
+
+    def price_from_value(self, step: int, value: np.ndarray) -> np.ndarray:
+        """Prices from values: each at least the floor and at most list price, each at most
+        the newest vintage's price times its compute relative to the newest (the quality cap),
+        unreleased vintages at list price (module docstring)."""
+        price = np.minimum(value, self.unit_price_usd)
+        n = self.newest(step)
+        if self.quality_cap:
+            price = np.minimum(price, price[n] * self.compute_per_unit / self.compute_per_unit[n])
+        return np.where(self.released(step), np.maximum(price, PRICE_FLOOR_USD), self.unit_price_usd)
 
     def scheduled_price(self, step: int) -> np.ndarray:
-        """Reference price at the reference utilisation and without fire-sale discounts: the
-        path from ageing and releases alone (newest at list price, unreleased at list)."""
-        value = np.maximum(np.minimum(self.present_value(step, self.u0), self.unit_price_usd),
-                           PRICE_FLOOR_USD)
-        value[self.newest(step)] = self.unit_price_usd
-        return np.where(self.released(step), value, self.unit_price_usd)
+        """Prices at the long-run demand ratio ``u_bar`` and without fire-sale discounts: the
+        path from ageing and the release schedule alone (unreleased at list)."""
+        return self.price_from_value(step, self.value(step, self.u0))
 
-    def update_reference(self, step: int, utilisation: float) -> np.ndarray:
-        """Recompute this month's rental rate and reference prices (module docstring)."""
-        self.utilisation = min(max(utilisation, 0.0), 1.0)
-        self.rental_rate = self.rental_rate_at(step, self.utilisation)
-        value = self.present_value(step, self.utilisation) * self.dislocation ** self.persistence
-        # no used GPU is worth more than a new one at list price (buyers would buy new)
-        ref = np.minimum(np.maximum(value, PRICE_FLOOR_USD), self.unit_price_usd)
-        # the newest vintage is sold new at list price: the chipmaker's price is the anchor
-        ref[self.newest(step)] = self.unit_price_usd
-        self.ref_price = np.where(self.released(step), ref, self.unit_price_usd)
+    def update_reference(self, step: int, demand_ratio: float | None = None) -> np.ndarray:
+        """Recompute this month's rental rate and reference prices at the demand ratio
+        ``x_t`` (this month's observed one by default; module docstring)."""
+        x = self.demand_ratio if demand_ratio is None else max(demand_ratio, 0.0)
+        self.demand_ratio = x
+        self.utilisation = min(x, 1.0)
+        self.rental_rate = self.rental_rate_at(step, x)
+        value = self.value(step, x) * self.dislocation ** self.persistence
+        self.ref_price = self.price_from_value(step, value)
         return self.ref_price
 
     def price_index(self, step: int, units: np.ndarray) -> float:

@@ -261,8 +261,11 @@ def _channels(add, w: str, winter) -> None:
 
     channel("c1_demand_to_compute", "AI demand to compute payments",
         "labs pay their take-or-pay compute contracts out of AI revenue, so falling demand "
-        "becomes unpaid compute and lost cloud revenue", "[F14, F15, F16]",
-        _stress(+1, "lost lab revenue becomes unpaid compute and cloud revenue", "[F14]"))
+        "becomes unpaid compute and lost cloud revenue; a lab that fails stops buying compute "
+        "(but for the share of its customers that moves to rivals), so utilisation, rents and "
+        "GPU prices fall (abm/markets/compute_demand.py)", "[F14, F15, F16]",
+        _stress(+1, "lost lab revenue becomes unpaid compute and cloud revenue, and failed labs' "
+                "compute demand leaves the GPU market", "[F14]"))
     channel("c2_customer_concentration", "customer concentration",
         "a neocloud that loses its main customer loses most of its revenue", "[F9]",
         _stress(+1, "a neocloud losing its main customer loses most of its revenue", "[F9]"))
@@ -500,6 +503,29 @@ def _mechanisms(add, w: str, winter) -> None:
         {**_stress(+1, "a thinner market deepens fire-sale discounts", "[R1, R3]"),
          **_no_prior(*AI, "savers_401k_loss_fraction",
                      why="equity prices follow demand news more than GPU-market depth.")})
+    add("gpu_expectation_speed", me, "Slower reversion of expected GPU utilisation",
+        Arm.of(w, gpu_utilisation_half_life_months=3.0), Arm.of(w, gpu_utilisation_half_life_months=36.0),
+        "buyers of used GPUs expect a demand surprise to fade with a half-life of 36 months "
+        "instead of 3, so a fall in utilisation lowers expected rents over more of a unit's life "
+        "and its price by more (Kalouptsidi 2014; Gavazza 2011)", "Kalouptsidi 2014",
+        {**_no_prior(*STRESS_LINK, why="expectations move GPU prices; their effect on defaults "
+                     "and losses goes through margin calls and is not predicted in size."),
+         "gpu_price_max_drawdown": Expect("+", "a persistent surprise lowers the PV of expected "
+                                          "rents more.", "Kalouptsidi 2014"),
+         "gpu_price_index:min": Expect("-", "a persistent surprise lowers the PV of expected "
+                                       "rents more.", "Kalouptsidi 2014")},
+        test=SignTest(seeds=4, steps=36, outputs=("gpu_price_max_drawdown",)))
+    add("gpu_quality_cap", me, "Quality cap on used-GPU prices",
+        Arm.of(w, gpu_quality_cap=False), Arm.of(w),
+        "no used unit is worth more than the newest vintage's price times its relative compute "
+        "(Gavazza 2011: used and new units substitute in quality-adjusted terms); the cap binds "
+        "where values are high, on the scheduled path near list price, not in a slump",
+        "Gavazza 2011",
+        {**_no_prior(*STRESS_LINK, why="the cap changes prices on schedule and in a slump alike; "
+                     "its effect on defaults is not predicted in size."),
+         "gpu_price_max_drawdown": Expect("-", "the cap lowers the scheduled price the index is "
+                                          "measured against, not the depressed market price, so "
+                                          "the index falls less.", "Gavazza 2011")})
     add("higher_ltv", me, "Higher GPU-loan LTV",
         Arm.of(w, gpu_loan_max_ltv=0.6), Arm.of(w, gpu_loan_max_ltv=0.8),
         "more debt per GPU: a smaller price fall triggers margin calls and defaults (Geanakoplos "
