@@ -486,6 +486,36 @@ def _tech_credit_mechanisms(add, w: str, winter) -> None:
                                               "book down further.", "[R28, R29]")})
 
 
+def _bank_lending_mechanisms(add, w: str, winter) -> None:
+    """Issue 18, section 2: banks' direct lending to the build-out."""
+    me = "mechanism"
+    gpu_share = winter.bank_gpu_loan_share
+    add("bank_gpu_lending", me, "Banks in the GPU-loan syndicates",
+        Arm.of(w, bank_gpu_loan_share=0.0), Arm.of(w),
+        f"banks hold {gpu_share:.0%} of each new GPU-backed delayed-draw term loan (syndicated, "
+        "priced by the contracted customer's credit), funded by new deposits, instead of none",
+        "[R31]",
+        {**_no_prior(*STRESS_LINK, why="more GPU credit to neoclouds too; no prediction "
+                     "outside banks."),
+         "bank_losses_by_channel_usd.ai": Expect("+", "banks take their share of the GPU loans' "
+                                                 "losses when neoclouds default.", "[R31]"),
+         "bank_losses_by_channel_usd.other": Expect("0", "GPU loans are in the AI channel.", "[R31]")})
+    cons = winter.spv_bank_construction_loan_share
+    add("bank_construction_loans", me, "Bank construction loans to data-centre SPVs",
+        Arm.of(w, spv_bank_construction_loan_share=0.0), Arm.of(w),
+        f"banks lend {cons:.0%} of each data-centre SPV's debt as a construction loan secured on "
+        "the building, instead of none (the ABS and the fund loan take it)", "[R30]",
+        {**_no_prior(*STRESS_LINK, why="the same SPVs, financed by another lender; no prediction "
+                     "outside banks."),
+         "bank_provisions_by_channel_usd.ai": Expect("+", "a secured loan on a building whose "
+                                                     "lessee may walk away carries an allowance.",
+                                                     "[R30]"),
+         "bank_capital_use_by_channel_max.ai": Expect("+", "the loans' allowance and write-offs "
+                                                      "when SPVs default take bank capital.", "[R30]")},
+        # positive on each of 8 seeds at 48 months (0.8-2.4 bp of RWA); shares the headline's arms
+        test=SignTest(seeds=8, steps=48, outputs=("bank_capital_use_by_channel_max.ai",)))
+
+
 def _mechanisms(add, w: str, winter) -> None:
     """Core mechanisms: A = ai_winter, B = one parameter changed."""
     # (d) core mechanisms: A = ai_winter, B = one parameter changed
@@ -573,31 +603,7 @@ def _mechanisms(add, w: str, winter) -> None:
         {**_no_prior(*STRESS_LINK, why="more bank debt in the BDCs, less LP money; no prediction "
                      "outside banks and private credit."), **bank_link},
         test=bdc_test)
-    gpu_share = winter.bank_gpu_loan_share
-    add("bank_gpu_lending", me, "Banks in the GPU-loan syndicates",
-        Arm.of(w, bank_gpu_loan_share=0.0), Arm.of(w),
-        f"banks hold {gpu_share:.0%} of each new GPU-backed delayed-draw term loan (syndicated, "
-        "priced by the contracted customer's credit), funded by new deposits, instead of none",
-        "[R31]",
-        {**_no_prior(*STRESS_LINK, why="more GPU credit to neoclouds too; no prediction "
-                     "outside banks."),
-         "bank_losses_by_channel_usd.ai": Expect("+", "banks take their share of the GPU loans' "
-                                                 "losses when neoclouds default.", "[R31]"),
-         "bank_losses_by_channel_usd.other": Expect("0", "GPU loans are in the AI channel.", "[R31]")})
-    cons = winter.spv_bank_construction_loan_share
-    add("bank_construction_loans", me, "Bank construction loans to data-centre SPVs",
-        Arm.of(w, spv_bank_construction_loan_share=0.0), Arm.of(w),
-        f"banks lend {cons:.0%} of each data-centre SPV's debt as a construction loan secured on "
-        "the building, instead of none (the ABS and the fund loan take it)", "[R30]",
-        {**_no_prior(*STRESS_LINK, why="the same SPVs, financed by another lender; no prediction "
-                     "outside banks."),
-         "bank_provisions_by_channel_usd.ai": Expect("+", "a secured loan on a building whose "
-                                                     "lessee may walk away carries an allowance.",
-                                                     "[R30]"),
-         "bank_capital_use_by_channel_max.ai": Expect("+", "the loans' allowance and write-offs "
-                                                      "when SPVs default take bank capital.", "[R30]")},
-        # positive on each of 8 seeds at 48 months (0.8-2.4 bp of RWA); shares the headline's arms
-        test=SignTest(seeds=8, steps=48, outputs=("bank_capital_use_by_channel_max.ai",)))
+    _bank_lending_mechanisms(add, w, winter)
     ins = winter.insurer_pc_bn
     add("insurer_exposure", me, "Bigger insurer exposure to private credit",
         Arm.of(w), Arm.of(w, insurer_pc_bn=ins * 1.5),
