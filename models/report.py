@@ -69,7 +69,8 @@ __all__ = ["summary", "run_summary", "provenance", "run_label", "format_override
 #: resumed after the change do not mix old and new runs. 0.1.1: collateral dumped after a
 #: default moves the GPU market price. 0.2.0: the financial layer and prices from
 #: fundamentals (issue 11; CHANGELOG.md). 0.3.0: tech credit losses that emerge (issue 11).
-#: 0.4.0: levered private-credit vehicles, BDCs (issue 11).
+#: 0.4.0: levered private-credit vehicles, BDCs (issue 11). 0.5.0: credit from borrowers' cash
+#: flows and GPU prices from expected rents (issue 18).
 MODEL_VERSION = __version__         # the one version, models/version.py
 
 #: The columns of ``defaults.csv`` (:func:`abm.default` records these) and of

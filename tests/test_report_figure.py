@@ -24,7 +24,7 @@ DATE = re.compile(r"^\d{4}(-\d{2})?$")
 @pytest.fixture(scope="module")
 def calm_fig():
     """A year of the baseline with one override: no defaults, no margin calls, no fire sales."""
-    m = AIEconomyModel("baseline", seed=3, collect_agents=False, steps=12, gpu_loan_haircut=0.3)
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False, steps=12, gpu_loan_haircut=0.3)
     for _ in range(12):
         m.step()
     fig = overview_figure(m)
@@ -50,7 +50,7 @@ def test_figure_title_names_scenario_seed_months_and_overrides(calm_fig):
     m, fig = calm_fig
     title = fig.get_suptitle()
     assert title == figure_title(m)
-    assert "Scenario baseline, seed 3, 12 months (2025-01 to 2026-01)" in title
+    assert "Scenario baseline, seed 0, 12 months (2025-01 to 2026-01)" in title
     assert title.endswith("Overrides: steps=12, gpu_loan_haircut=0.3")
     plain = AIEconomyModel("ai_winter", seed=0, collect_agents=False)
     assert figure_title(plain).endswith("No overrides")
