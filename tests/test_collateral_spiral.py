@@ -228,17 +228,28 @@ def _winter_arm(run, **kw):
 @pytest.mark.xdist_group("arms")           # the plain winter arm is the arms' cached runs
 def test_procyclical_haircuts_tighten_credit_in_a_winter(run):
     """Procyclical haircuts shrink GPU-backed credit as prices fall below schedule (the
-    leverage cycle's falling leverage). Measured on model 0.3.0 (seeds 0-5): mean GPU debt
-    outstanding 5.9 vs 7.8 bn (lower in 5 of 6), margin calls 785 vs 1251.
+    leverage cycle's falling leverage), and with it the margin calls. Measured on model 0.5.0
+    (seeds 0-7, 72 months): mean GPU debt outstanding 6.16 vs 6.64 bn (-0.49 bn, lower in
+    every seed: -0.21 to -0.82), margin calls 204 vs 370 (fewer in every seed); neocloud
+    defaults the same in both arms (4 a run, 3 in seed 5).
 
-    New lending over the whole run is *not* lower (20.7 vs 20.0 bn; on 0.2.0 the xfail of this
-    test measured it): with less leverage fewer neoclouds fail at the demand shock (seed 1: 1
-    against 4), and the survivors go on borrowing for five more years, so the lending total
-    mixes tighter terms with more surviving borrowers. Nor is it the amplification the
-    literature would lead one to expect: fewer calls and no larger drawdown, because the price
-    gap opens as demand disappoints, months before the demand shock, so lenders deleverage
-    neoclouds early at high prices (docs/model.md, 7.3)."""
+    The tightening is a quarter of what it was (model 0.3.0, seeds 0-5: 5.9 vs 7.8 bn, -1.9;
+    this test asked for more than 1 bn until model 0.4.0). With GPU prices from expected rents
+    (issue 18) releases are anticipated, so a vintage's price hardly falls below its scheduled
+    path before the demand shock: the haircut factor ``1 - min(1, k g)`` on the newest
+    vintage averages 0.99 (seed 0) and 0.95 (seed 1) in months 1-17, against 0.89 and 0.80 in
+    months 18-35. On 0.3.0 the gap opened months before the shock and lenders deleveraged
+    early. Once it opens, the neoclouds are already failing on their cash flows (the smaller
+    ones in months 8-21, CoreWeave in both arms in every seed but 5), and in seeds 0
+    and 1 GPU debt is 0 from month 36 on, so the haircuts act on a book that runs off.
+
+    Nor is it the amplification the literature would lead one to expect (Brunnermeier and
+    Pedersen 2009; Adrian and Shin 2010): fewer calls and no larger drawdown (0.464 with
+    haircuts vs 0.465 without, seeds 0-7), because the haircut lowers leverage before the
+    forced sales it would amplify; the model lacks margins that rise within the month's
+    clearing and buyers whose financing limits set depth. Issue 19 revisits this finding
+    (docs/model.md, 7.3)."""
     on, off = _winter_arm(run, gpu_loan_procyclical_haircut=2.0), _winter_arm(run)
     debt = paired_stats(off["debt"], on["debt"])
-    assert debt.effect == -1 and debt.diff < -1.0
-    assert on["calls"].mean() < off["calls"].mean()        # the direction (the interval includes 0)
+    assert debt.effect == -1 and (on["debt"] < off["debt"]).all() and debt.diff < -0.2
+    assert on["calls"].mean() < off["calls"].mean()
