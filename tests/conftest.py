@@ -55,7 +55,9 @@ IMPLY_SLOW = ("browser", "notebooks", "cluster")
 #: (a group of their own, so the two long chains run side by side); ``pools`` (set in the test
 #: files) the tests that start pools of worker processes or kill and resume sweeps; ``arms``
 #: (in the test files) the paired-seed tests that share the full-horizon baseline,
-#: ``ai_winter`` and ``ai_boom`` runs of seeds 0-7, so that each is made once, on one worker.
+#: ``ai_winter`` and ``ai_boom`` runs of seeds 0-7, so that each is made once, on one worker;
+#: ``winter_depth`` (in the test files) the banks' and funds' depth tests, which share the
+#: 36-month ``ai_winter`` runs of seeds 0-7 at the winter's depth and at 0.6.
 #: Every other test is in its module's group, so a module's fixtures are built once, and its
 #: runs cached once, on one worker.
 GROUP_OF_MARKER = {"browser": "ports", "notebooks": "notebooks", "cluster": "ports"}

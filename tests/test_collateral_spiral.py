@@ -153,14 +153,14 @@ def lent_during_run(monkeypatch):
     return total
 
 
-def paired(monkeypatch, a: dict, b: dict, steps: int = 48):
+def paired(monkeypatch, a: dict, b: dict, steps: int = 48, seeds=SEEDS):
     """Per arm and seed of ``ai_winter`` (``steps`` months: the demand shock at 18 and the
     yearly GPU releases from month 9): (lent during the run in bn, margin calls, GPU-loan
     defaults, units sold, drawdown, mean GPU debt in bn)."""
     out = {}
     for name, kw in (("a", a), ("b", b)):
         rows = []
-        for s in SEEDS:
+        for s in seeds:
             total = lent_during_run(monkeypatch)
             m = AIEconomyModel("ai_winter", seed=s, collect_agents=False, steps=steps, **kw)
             total["usd"] = 0.0                                # the opening book does not count
@@ -181,11 +181,14 @@ def paired(monkeypatch, a: dict, b: dict, steps: int = 48):
 @pytest.mark.slow
 @pytest.mark.xdist_group("spiral_ltv")     # its own runs: free to go to either worker
 def test_higher_origination_ltv_more_gpu_debt_and_more_margin_calls(monkeypatch):
-    """Measured (8 seeds): lent 23.0 vs 17.9 bn (+5.1 +- 2.3), calls 1423 vs 1031 (+392 +- 85)."""
-    hi, lo = paired(monkeypatch, {"gpu_loan_max_ltv": 0.8}, {"gpu_loan_max_ltv": 0.6}, steps=72)
-    # mean differences only: on 8 seeds the t interval of the lending includes 0
-    assert hi["lent"].mean() > lo["lent"].mean() + 1.0
-    assert hi["calls"].mean() > lo["calls"].mean() + 100
+    """Measured on model 0.1.1 (8 seeds, 72 months): lent 23.0 vs 17.9 bn (+5.1 +- 2.3), calls
+    1423 vs 1031 (+392 +- 85); the t interval of the lending included 0, so the test compared
+    means. Model 0.5.0 (seeds 0-7, 48 months; every loan and call but seed 5's made by month
+    36): more lent (+2.0 to +5.2 bn) and more calls (+138 to +356) in every seed, so 4 seeds
+    and 48 months: lent 12.2 vs 8.9 bn, calls 417 vs 168 (seeds 0-3)."""
+    hi, lo = paired(monkeypatch, {"gpu_loan_max_ltv": 0.8}, {"gpu_loan_max_ltv": 0.6}, seeds=range(4))
+    assert (hi["lent"] > lo["lent"] + 1.0).all()
+    assert (hi["calls"] > lo["calls"] + 100).all()
 
 
 @pytest.mark.slow
@@ -208,17 +211,20 @@ def test_stricter_cure_leaves_fewer_called_loans_to_default(monkeypatch):
 @pytest.mark.xdist_group("spiral_depth")     # its own runs: free to go to either worker
 def test_thinner_market_larger_drawdown(monkeypatch):
     """Measured (model 0.4.0, 8 seeds, 48 months): drawdown 0.828 at depth 1 vs 0.719 at
-    depth 6 (+0.109 +- 0.031 se)."""
-    thin, deep = paired(monkeypatch, {"fire_sale_depth_share": 1.0}, {"fire_sale_depth_share": 6.0})
+    depth 6 (+0.109 +- 0.031 se). Model 0.5.0 (seeds 0-3, 48 months): 0.70 vs 0.42, +0.27
+    to +0.30 in every seed, and by month 36 each drawdown is within 0.006 of its 48-month
+    value; so 4 seeds and 36 months."""
+    thin, deep = paired(monkeypatch, {"fire_sale_depth_share": 1.0}, {"fire_sale_depth_share": 6.0},
+                        steps=36, seeds=range(4))
     dd = paired_stats(deep["dd"], thin["dd"])
     assert dd.effect == 1 and dd.diff > 0.03
 
 
-def _winter_arm(run, **kw):
+def _winter_arm(run, seeds=SEEDS, **kw):
     """Per seed of the ``ai_winter`` arm with ``kw`` (full horizon, from the session cache):
     margin calls and mean GPU debt outstanding (bn) over the run's months."""
     frames = [run("ai_winter", steps=None, seed=s, **kw).datacollector.get_model_vars_dataframe()
-              for s in SEEDS]
+              for s in seeds]
     return dict(calls=np.array([float(df["margin_calls"].sum()) for df in frames]),
                 debt=np.array([float(df["gpu_loans_outstanding_usd"].iloc[1:].mean()) / 1e9
                                for df in frames]))
@@ -228,17 +234,29 @@ def _winter_arm(run, **kw):
 @pytest.mark.xdist_group("arms")           # the plain winter arm is the arms' cached runs
 def test_procyclical_haircuts_tighten_credit_in_a_winter(run):
     """Procyclical haircuts shrink GPU-backed credit as prices fall below schedule (the
-    leverage cycle's falling leverage). Measured on model 0.3.0 (seeds 0-5): mean GPU debt
-    outstanding 5.9 vs 7.8 bn (lower in 5 of 6), margin calls 785 vs 1251.
+    leverage cycle's falling leverage), and with it the margin calls. Measured on model 0.5.0
+    (seeds 0-7, 72 months): mean GPU debt outstanding 6.16 vs 6.64 bn (-0.49 bn, lower in
+    every seed: -0.21 to -0.82), margin calls 204 vs 370 (fewer in every seed); neocloud
+    defaults the same in both arms (4 a run, 3 in seed 5).
 
-    New lending over the whole run is *not* lower (20.7 vs 20.0 bn; on 0.2.0 the xfail of this
-    test measured it): with less leverage fewer neoclouds fail at the demand shock (seed 1: 1
-    against 4), and the survivors go on borrowing for five more years, so the lending total
-    mixes tighter terms with more surviving borrowers. Nor is it the amplification the
-    literature would lead one to expect: fewer calls and no larger drawdown, because the price
-    gap opens as demand disappoints, months before the demand shock, so lenders deleverage
-    neoclouds early at high prices (docs/model.md, 7.3)."""
-    on, off = _winter_arm(run, gpu_loan_procyclical_haircut=2.0), _winter_arm(run)
+    The tightening is a quarter of what it was (model 0.3.0, seeds 0-5: 5.9 vs 7.8 bn, -1.9;
+    this test asked for more than 1 bn until model 0.4.0). With GPU prices from expected rents
+    (issue 18) releases are anticipated, so a vintage's price hardly falls below its scheduled
+    path before the demand shock: the haircut factor ``1 - min(1, k g)`` on the newest
+    vintage averages 0.99 (seed 0) and 0.95 (seed 1) in months 1-17, against 0.89 and 0.80 in
+    months 18-35. On 0.3.0 the gap opened months before the shock and lenders deleveraged
+    early. Once it opens, the neoclouds are already failing on their cash flows (the smaller
+    ones in months 8-21, CoreWeave in both arms in every seed but 5), and in seeds 0
+    and 1 GPU debt is 0 from month 36 on, so the haircuts act on a book that runs off.
+
+    Nor is it the amplification the literature would lead one to expect (Brunnermeier and
+    Pedersen 2009; Adrian and Shin 2010): fewer calls and no larger drawdown (0.464 with
+    haircuts vs 0.465 without, seeds 0-7), because the haircut lowers leverage before the
+    forced sales it would amplify; the model lacks margins that rise within the month's
+    clearing and buyers whose financing limits set depth. Issue 19 revisits this finding
+    (docs/model.md, 7.3)."""
+    seeds = range(4)        # lower in every one of seeds 0-7: seeds 0-3, 6.03 vs 6.42 bn, calls 169 vs 252
+    on, off = _winter_arm(run, seeds, gpu_loan_procyclical_haircut=2.0), _winter_arm(run, seeds)
     debt = paired_stats(off["debt"], on["debt"])
-    assert debt.effect == -1 and debt.diff < -1.0
-    assert on["calls"].mean() < off["calls"].mean()        # the direction (the interval includes 0)
+    assert debt.effect == -1 and (on["debt"] < off["debt"]).all() and debt.diff < -0.2
+    assert on["calls"].mean() < off["calls"].mean()
