@@ -216,6 +216,15 @@ class RatingGrid:
     asset_volatility: float
     horizon_years: float = 5.0
 
+    @classmethod
+    def from_params(cls, p) -> RatingGrid:
+        """The hyperscalers' grid with a scenario's ``hyperscaler_*`` rating parameters."""
+        return cls(free_notch=p.hyperscaler_rating_free_notch,
+                   spread_per_notch=p.hyperscaler_spread_per_notch,
+                   pd_at_a=p.hyperscaler_pd_at_a, pd_log_per_notch=p.hyperscaler_pd_log_per_notch,
+                   asset_volatility=p.hyperscaler_asset_volatility,
+                   horizon_years=p.hyperscaler_default_horizon_years)
+
     @staticmethod
     def grid_notch(leverage: float) -> float:
         """S&P's anchor at debt/EBITDA ``leverage`` (linear between band midpoints, [R27])."""

@@ -17,12 +17,7 @@ from aicredit.models.scenario import Scenario
 
 @pytest.fixture(scope="module")
 def grid():
-    p = Scenario()
-    return RatingGrid(free_notch=p.hyperscaler_rating_free_notch,
-                      spread_per_notch=p.hyperscaler_spread_per_notch,
-                      pd_at_a=p.hyperscaler_pd_at_a,
-                      pd_log_per_notch=p.hyperscaler_pd_log_per_notch,
-                      asset_volatility=p.hyperscaler_asset_volatility)
+    return RatingGrid.from_params(Scenario())
 
 
 def test_opening_cash_is_reported_cash(baseline0):

@@ -26,12 +26,7 @@ def rule():
 
 @pytest.fixture(scope="module")
 def grid():
-    p = Scenario()
-    return RatingGrid(free_notch=p.hyperscaler_rating_free_notch,
-                      spread_per_notch=p.hyperscaler_spread_per_notch,
-                      pd_at_a=p.hyperscaler_pd_at_a,
-                      pd_log_per_notch=p.hyperscaler_pd_log_per_notch,
-                      asset_volatility=p.hyperscaler_asset_volatility)
+    return RatingGrid.from_params(Scenario())
 
 
 # --- the rule ---------------------------------------------------------------------------------

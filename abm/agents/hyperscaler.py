@@ -72,12 +72,7 @@ class Hyperscaler(Institution):
         self.ai_revenue_usd = 0.0
         p = model.p
         self.leverage_rule = DebtToCashFlow(max_ratio=p.hyperscaler_max_debt_to_cash_flow)
-        self.rating = RatingGrid(free_notch=p.hyperscaler_rating_free_notch,
-                                 spread_per_notch=p.hyperscaler_spread_per_notch,
-                                 pd_at_a=p.hyperscaler_pd_at_a,
-                                 pd_log_per_notch=p.hyperscaler_pd_log_per_notch,
-                                 asset_volatility=p.hyperscaler_asset_volatility,
-                                 horizon_years=p.hyperscaler_default_horizon_years)
+        self.rating = RatingGrid.from_params(p)
         self.pipeline = CapexPipeline(capex_usd_per_month, p.gpu_capex_share,
                                       p.hyperscaler_gpu_lead_months, p.hyperscaler_dc_lead_months)
         self.gpu_plan_usd = 0.0
