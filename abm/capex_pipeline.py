@@ -22,7 +22,6 @@ class CapexPipeline:
 
     def __init__(self, usd_per_month: float, gpu_share: float, gpu_lead_months: int,
                  dc_lead_months: int):
-        self.gpu_share = gpu_share
         self.gpu_due = self._steady(usd_per_month * gpu_share, max(1, int(gpu_lead_months)))
         self.dc_due = self._steady(usd_per_month * (1.0 - gpu_share), max(1, int(dc_lead_months)))
 
@@ -43,10 +42,6 @@ class CapexPipeline:
         """Commit ``gpu_usd`` of GPUs and ``dc_usd`` of data centres, paid over their lead times."""
         self.gpu_due += gpu_usd / len(self.gpu_due)
         self.dc_due += dc_usd / len(self.dc_due)
-
-    def committed_usd(self) -> float:
-        """Capex committed and not yet paid (the backlog)."""
-        return float(self.gpu_due.sum() + self.dc_due.sum())
 
     def next_month_usd(self) -> float:
         """What falls due next month: the floor under next month's capex."""

@@ -62,7 +62,7 @@ from scipy.special import ndtr
 from aicredit.abm.economy import Economy
 from aicredit.abm.units import MONTHS_PER_YEAR
 
-__all__ = ["BorrowerTerms", "revenue_barrier", "idiosyncratic_volatility", "cohort_ai_shares",
+__all__ = ["BorrowerTerms", "monthly_pd", "revenue_barrier", "idiosyncratic_volatility", "cohort_ai_shares",
            "cohort_revenue", "cohort_pd_per_year", "cohort_recovery", "lifetime_el",
            "ai_spending_usd", "spending_surprise", "TechBorrowers"]
 
@@ -127,6 +127,11 @@ def idiosyncratic_volatility(barrier: float, pd_per_year: float) -> float:
     return math.log(barrier) / _NORMAL.inv_cdf(pd_per_year)
 
 
+def monthly_pd(pd_per_year):
+    """The monthly hazard with the same one-year survival: ``1 - (1 - PD)**(1/12)``."""
+    return 1.0 - (1.0 - np.clip(pd_per_year, 0.0, 1.0)) ** (1.0 / MONTHS_PER_YEAR)
+
+
 def cohort_ai_shares(mean_share: float, n: int) -> np.ndarray:
     """Each cohort's share of revenue from AI spending, evenly from (1 - s) to (1 + s) x mean."""
     steps = np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(n)
@@ -178,7 +183,7 @@ def lifetime_el(t: BorrowerTerms, ai_shares: np.ndarray, factor: float, shocks: 
     shock_decay = np.exp(-kappa_c * tau / MONTHS_PER_YEAR)
     revenue = cohort_revenue(ai_shares[:, None], factor * decay[None, :],
                              shocks[:, None] * shock_decay[None, :])
-    hazard = 1.0 - (1.0 - cohort_pd_per_year(t, revenue)) ** (1.0 / MONTHS_PER_YEAR)
+    hazard = monthly_pd(cohort_pd_per_year(t, revenue))
     survival = np.cumprod(1.0 - hazard, axis=1)
     before = np.hstack([np.ones((len(ai_shares), 1)), survival[:, :-1]])
     discount = (1.0 + t.rate_per_year / MONTHS_PER_YEAR) ** -tau
@@ -218,7 +223,7 @@ class TechBorrowers:
         self.shocks = np.zeros(p.tech_borrower_cohorts)
         self.learning_rate = p.capex_learning_rate
         self.window_months = p.tech_underwriting_window_months
-        self.raw_spending: list[float] = []
+        self.raw_spending: deque[float] = deque(maxlen=QUARTER_MONTHS)   # the trailing quarter
         self.spending: list[float] = []          # trailing quarterly mean of AI spending
         self.expected_growth: list[float] = []   # lenders' expected log growth a year, each month
         self.growth = 0.0
@@ -232,7 +237,7 @@ class TechBorrowers:
         """The month's AI spending (its trailing quarterly mean), its surprise ``f`` and the
         cohorts' new shocks; then the lenders' expected growth learns from the month."""
         self.raw_spending.append(ai_spending_usd(economy))
-        self.spending.append(float(np.mean(self.raw_spending[-QUARTER_MONTHS:])))
+        self.spending.append(float(np.mean(self.raw_spending)))
         if not self.expected_growth:            # underwriting: the hyperscalers' belief [F17]
             beliefs = [h.expected_growth for h in economy.hyperscalers if not h.defaulted]
             self.growth = float(np.mean(beliefs)) if beliefs else 0.0

@@ -46,7 +46,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from aicredit.abm.economy import Economy
-from aicredit.abm.tech_borrowers import TechBorrowers, cohort_pd_per_year, cohort_recovery, lifetime_el
+from aicredit.abm.tech_borrowers import (
+    TechBorrowers,
+    cohort_pd_per_year,
+    cohort_recovery,
+    lifetime_el,
+    monthly_pd,
+)
 from aicredit.abm.units import BN, MONTHS_PER_YEAR
 
 __all__ = ["monthly_pd", "CreditConditions", "credit_conditions", "default_tech_loans",
@@ -60,11 +66,6 @@ BORROWERS = "other_borrowers"
 NEW_LPS = "pensions_endowments"
 #: Who buys a BDC's new shares: the public (BDCs are listed [R15]).
 BDC_SHAREHOLDERS = "outside_investors"
-
-
-def monthly_pd(pd_per_year):
-    """The monthly hazard with the same one-year survival: ``1 - (1 - PD)**(1/12)``."""
-    return 1.0 - (1.0 - np.clip(pd_per_year, 0.0, 1.0)) ** (1.0 / MONTHS_PER_YEAR)
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,14 @@ One agent per cohort. Rules, each month:
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 from aicredit.abm.agents.base import Institution
 from aicredit.abm.economy import Economy
 
 __all__ = ["SaverCohort", "triggered_share"]
+
+_NORMAL = NormalDist()
 
 
 def triggered_share(drawdown: float, threshold: float, dispersion: float) -> float:
@@ -56,12 +59,7 @@ def triggered_share(drawdown: float, threshold: float, dispersion: float) -> flo
     if dispersion <= 0:
         return 1.0 if drawdown > threshold else 0.0
     z = (math.log(drawdown) - math.log(threshold)) / dispersion
-    return _normal_cdf(z)
-
-
-def _normal_cdf(z: float) -> float:
-    """The standard normal distribution function."""
-    return (1.0 + math.erf(z / math.sqrt(2.0))) / 2.0
+    return _NORMAL.cdf(z)
 
 
 class SaverCohort(Institution):
