@@ -32,8 +32,8 @@ from __future__ import annotations
 from aicredit.abm.economy import Economy
 from aicredit.abm.units import MONTHS_PER_YEAR
 
-__all__ = ["investor_appetite", "round_open", "equity_room_usd", "sell_new_shares", "lab_round_usd",
-           "fund_equity_rounds", "refinance_with_equity", "backstop_labs"]
+__all__ = ["investor_appetite", "neocloud_appetite", "round_open", "equity_room_usd", "sell_new_shares",
+           "lab_round_usd", "fund_equity_rounds", "refinance_with_equity", "backstop_labs"]
 
 #: The outside account of equity investors (venture funds, the public market).
 OUTSIDE_INVESTORS = "outside_investors"
@@ -57,6 +57,13 @@ def round_open(economy: Economy, lab) -> bool:
     its last one (a private round takes time to arrange)."""
     last = lab.last_round_step
     return last is None or economy.steps - last >= economy.p.lab_round_interval_months
+
+
+def neocloud_appetite(economy: Economy, neocloud) -> float:
+    """Outside investors' appetite for ``neocloud``'s new shares: :func:`investor_appetite` at
+    the compute-contract payments due to it this month against its monthly costs."""
+    revenue = sum(c.due_usd(economy.steps) for c in neocloud.claims_held("compute_contract"))
+    return investor_appetite(economy, revenue, neocloud.monthly_costs_usd())
 
 
 def equity_room_usd(economy: Economy, firm) -> float:
@@ -112,8 +119,7 @@ def fund_equity_rounds(economy: Economy) -> None:
               and not supplier.defaulted else 0.0)
     for n in economy.neoclouds:
         if not n.defaulted and n.raise_plan_usd > 0:
-            revenue = sum(c.due_usd(economy.steps) for c in n.claims_held("compute_contract"))
-            amount = investor_appetite(economy, revenue, n.monthly_costs_usd()) * n.raise_plan_usd
+            amount = neocloud_appetite(economy, n) * n.raise_plan_usd
             sell_new_shares(economy, n, amount, vendor)
 
 
@@ -124,9 +130,7 @@ def refinance_with_equity(economy: Economy, neocloud, refused_usd: float) -> flo
     gap = refused_usd - max(0.0, neocloud.cash_usd - neocloud.monthly_costs_usd())
     if gap <= 0 or neocloud.defaulted:
         return 0.0
-    revenue = sum(c.due_usd(economy.steps) for c in neocloud.claims_held("compute_contract"))
-    return sell_new_shares(economy, neocloud,
-                           investor_appetite(economy, revenue, neocloud.monthly_costs_usd()) * gap)
+    return sell_new_shares(economy, neocloud, neocloud_appetite(economy, neocloud) * gap)
 
 
 def backstop_labs(economy: Economy) -> None:

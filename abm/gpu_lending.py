@@ -103,12 +103,17 @@ def _bank_part(economy: Economy, banks: list, n, fund_part_usd: float, cols: dic
     bank = banks[n.index % len(banks)]
     bank.fund_new_lending(part)
     bank.pay(n, part, "gpu_loan_disbursement")
-    p = economy.p
-    cols["lender"].append(bank_lender_code(bank.index))
-    cols["borrower"].append(n.index)
-    cols["debt"].append(part)
-    cols["rate"].append(p.gpu_loan_sofr_per_year + customer_spread_per_year(n))
+    _add_row(cols, bank_lender_code(bank.index), n.index, part,
+             economy.p.gpu_loan_sofr_per_year + customer_spread_per_year(n))
     return part
+
+
+def _add_row(cols: dict, lender: int, borrower: int, debt_usd: float, rate_per_year: float) -> None:
+    """One new loan of the month: a row of the columns :meth:`GPULoanBook.originate` takes."""
+    cols["lender"].append(lender)
+    cols["borrower"].append(borrower)
+    cols["debt"].append(debt_usd)
+    cols["rate"].append(rate_per_year)
 
 
 def lend_to_neoclouds(economy: Economy) -> None:
@@ -150,12 +155,9 @@ def lend_to_neoclouds(economy: Economy) -> None:
             part = funds[j].disburse(n, part) if part > 0 else 0.0
             capacity[j] -= part
             if part > 0:
-                cols["lender"].append(funds[j].index)
-                cols["borrower"].append(n.index)
-                cols["debt"].append(part)
                 # spreads widen as the fund's appetite falls after losses (credit supply)
-                cols["rate"].append(p.gpu_loan_rate_per_year
-                                    + p.credit_spread_per_appetite_loss * (1.0 - funds[j].appetite))
+                _add_row(cols, funds[j].index, n.index, part, p.gpu_loan_rate_per_year
+                         + p.credit_spread_per_appetite_loss * (1.0 - funds[j].appetite))
                 loan += part
         loan += _bank_part(economy, banks, n, loan, cols)
         n.invest(loan)

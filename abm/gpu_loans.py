@@ -44,6 +44,8 @@ def lender_agent(economy: Economy, code: int):
     if code == MARKET_LENDER:
         return None
     return economy.banks[BANK_LENDER_0 - code]
+
+
 #: The ledger account of the securities market.
 MARKET_ACCOUNT = "securities_market"
 

@@ -225,13 +225,12 @@ class AIEconomyModel(mesa.Model):
         self.gpu_supplier = None              # the chipmaker that sells new GPUs (the calibration's)
         build_economy(self)
         self.institutions: list[Institution] = [a for a in self.agents if a.sector != "saver_401k"]
-        self.gpu_market.calibrate_compute_demand(units_outstanding(self.institutions),
-                                                 self.compute_buyers.spending_usd(self))
+        units, spending = units_outstanding(self.institutions), self.compute_buyers.spending_usd(self)
+        self.gpu_market.calibrate_compute_demand(units, spending)
         self._by_name = {a.name: a for a in self.institutions}
         self.equity_market.register([a for a in self.institutions if a.listed], private=self.labs)
         # step 0's utilisation of the opening fleets (their prices are at the reference one)
-        self.gpu_market.observe(0, units_outstanding(self.institutions),
-                                self.compute_buyers.spending_usd(self))
+        self.gpu_market.observe(0, units, spending)
         self.saver_returns = SaverReturns(self.savers)   # balances and time-weighted return
         self.datacollector = mesa.DataCollector(
             model_reporters=add_price_reporters(model_reporters(), self.gpu_market.n_vintages),

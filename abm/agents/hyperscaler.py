@@ -89,12 +89,15 @@ class Hyperscaler(Institution):
     def earnings_usd(self) -> float:
         """This month's operating earnings (C10): legacy cash flow and AI revenue, plus the
         compute contracts it is paid for, minus the capacity it rents (neoclouds, SPVs)."""
+        return (self.legacy_usd_per_month + self.ai_revenue_usd + self.contract_payments_usd(received=True)
+                - self.contract_payments_usd(received=False))
+
+    def contract_payments_usd(self, received: bool) -> float:
+        """This month's payments on the active contracts it holds (``received``: the compute
+        contracts it is paid for) or has issued (the capacity it rents)."""
         step = self.model.steps
-        received = sum(c.payment_usd_per_month for c in self.claims_held()
-                       if isinstance(c, Contract) and c.active(step))
-        paid = sum(c.payment_usd_per_month for c in self.claims_issued()
-                   if isinstance(c, Contract) and c.active(step))
-        return self.legacy_usd_per_month + self.ai_revenue_usd + received - paid
+        claims = self.claims_held() if received else self.claims_issued()
+        return sum(c.payment_usd_per_month for c in claims if isinstance(c, Contract) and c.active(step))
 
     def ai_earnings_share(self) -> float:
         """Share of this month's earnings that is not the legacy business (C10)."""
@@ -203,10 +206,8 @@ class Hyperscaler(Institution):
         services and the compute contracts it is paid for (labs' contracts [F14]), at this
         month's rate. Rents it pays are not deducted (agencies add leases to debt instead;
         not modelled)."""
-        step = self.model.steps
-        received = sum(c.payment_usd_per_month for c in self.claims_held()
-                       if isinstance(c, Contract) and c.active(step))
-        return MONTHS_PER_YEAR * (self.legacy_usd_per_month + self.ai_revenue_usd + received)
+        return MONTHS_PER_YEAR * (self.legacy_usd_per_month + self.ai_revenue_usd
+                                  + self.contract_payments_usd(received=True))
 
     def new_bond_coupon_per_year(self, amount_usd: float) -> float:
         """Coupon of a new bond of ``amount_usd``: ``hyperscaler_new_bond_rate_per_year`` plus

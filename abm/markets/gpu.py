@@ -188,11 +188,16 @@ class GPUMarket:
         """Index of the newest released vintage."""
         return int(np.flatnonzero(self.released(step))[-1])
 
+    def releases_through(self, steps):
+        """Scheduled releases in months 1..``s`` for each month ``s`` of ``steps`` (the step-0
+        vintage is the newest at 0; vectorised over an array of months)."""
+        s = np.asarray(steps)
+        return np.where(s < max(self.first_release_step, 1), 0,
+                        1 + (s - self.first_release_step) // self.generation_months)
+
     def releases_since_start(self, step: int) -> int:
-        """Scheduled releases in months 1..``step`` (the step-0 vintage is the newest at 0)."""
-        if step < max(self.first_release_step, 1):
-            return 0
-        return 1 + (step - self.first_release_step) // self.generation_months
+        """Scheduled releases in months 1..``step`` (:meth:`releases_through` of one month)."""
+        return int(self.releases_through(step))
 
     def working(self, step: int) -> np.ndarray:
         """Vintages released and within their useful life at ``step``."""
@@ -206,10 +211,7 @@ class GPUMarket:
 
     def frontier_path(self, step: int) -> np.ndarray:
         """The scheduled frontier rates ``f_{t+j}``, j = 0 .. L-1 (releases are anticipated)."""
-        s = step + self._horizon
-        n = np.where(s < max(self.first_release_step, 1), 0,
-                     1 + (s - self.first_release_step) // self.generation_months)
-        return self.rental0 * (1.0 - self.drop) ** n
+        return self.rental0 * (1.0 - self.drop) ** self.releases_through(step + self._horizon)
 
     def rent_factor(self, demand_ratio):
         """``rent(x) = (min(x, 1) / u0)^eta * max(x, 1)^(1 / e)`` (module docstring): the rate
