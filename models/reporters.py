@@ -85,7 +85,12 @@ def _bank_nbfi_loans(m) -> float:
     loans and data-centre construction loans (ABS are securities, not loans)."""
     return sum(c.value_usd() for b in _alive(m.banks)
                for c in b.claims_held() if c.kind in ("credit_line", "construction_loan")) \
-        + sum(b.gpu_loans_held_usd() for b in _alive(m.banks))
+        + _bank_gpu_loans(m)
+
+
+def _bank_gpu_loans(m) -> float:
+    """The live banks' syndicate shares of GPU loans [R31]."""
+    return sum(b.gpu_loans_held_usd() for b in _alive(m.banks))
 
 
 def _bank_channels(m) -> dict:
@@ -154,8 +159,7 @@ def model_reporters() -> dict:
         "gpu_rental_usd_per_hour": lambda m: m.gpu_market.rental_rate,
         "gpu_demand_ratio": lambda m: m.gpu_market.demand_ratio,
         "gpu_previous_vintage_price_ratio": _previous_vintage_price_ratio,
-        "compute_spending_usd": lambda m: (m.compute_buyers.labs_usd + m.compute_buyers.services_usd
-                                           + m.compute_buyers.moved_usd),
+        "compute_spending_usd": lambda m: m.compute_buyers.total_usd,
         "compute_spending_labs_usd": lambda m: m.compute_buyers.labs_usd,
         "units_fire_sold": lambda m: float(m.gpu_market.units_sold.sum()),
         "margin_calls": lambda m: m.month.margin_calls,
@@ -196,7 +200,7 @@ def model_reporters() -> dict:
         "bank_other_provisions_usd": _bank("provisions", "other"),
         "bank_ai_capital_use": _bank("capital_use", "ai"),
         "bank_other_capital_use": _bank("capital_use", "other"),
-        "bank_gpu_loans_usd": lambda m: sum(b.gpu_loans_held_usd() for b in _alive(m.banks)),
+        "bank_gpu_loans_usd": _bank_gpu_loans,
         "bank_construction_loans_usd": lambda m: sum(c.value_usd() for b in _alive(m.banks)
                                                      for c in b.claims_held("construction_loan")),
         "bank_nbfi_loans_usd": _bank_nbfi_loans,

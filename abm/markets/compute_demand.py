@@ -65,4 +65,9 @@ class ComputeBuyers:
         self.labs_usd = labs
         self.services_usd = self.service_compute_x_revenue * shares * economy.demand.hyperscaler_usd
         self.moved_usd = self.moved_share_of_lab_demand * lab_demand
+        return self.total_usd
+
+    @property
+    def total_usd(self) -> float:
+        """The month's ``S_t``: labs' purchases, services' compute and the moved demand."""
         return self.labs_usd + self.services_usd + self.moved_usd
