@@ -252,6 +252,15 @@ class Scenario:
                                             "First term of the first smaller neocloud's anchor contract.")
     small_neocloud_contract_stagger_months: int = p(3, 0, 600, "months", "assumption",
                                                     "Each further smaller neocloud's anchor contract runs this much longer.")
+    small_neocloud_anchor_deal_x_market_cap: float = p(
+        1.16, 0, 100, "x market cap", "[R42] Nebius-Microsoft: 17.4 bn over five years, about 1.16x "
+        "Nebius's 15 bn market value when signed",
+        "Value of a smaller neocloud's multi-year take-or-pay compute contract with its anchor "
+        "hyperscaler (like CoreWeave's [F2] deals), as a multiple of its market value at step 0.")
+    small_neocloud_anchor_deal_months: int = p(60, 1, 600, "months", "[R42] five years",
+                                               "Term of a smaller neocloud's anchor deal.")
+    small_neocloud_anchor_deal_start_step: int = p(8, 0, 600, "step", "[R42] signed September 2025",
+                                                   "First month of the smaller neoclouds' anchor-deal payments.")
     gpu_loans_per_neocloud: int = p(24, 1, 1_000_000, "count", "assumption",
                                     "GPU-backed loans per neocloud at step 0.")
     rollover_base_share: float = p(0.95, 0, 1, "fraction", "assumption",

@@ -156,23 +156,21 @@ def test_C3_collateral_spiral(on, frame):
 def test_C3_spiral_makes_the_winter_worse(frame, run):
     """Paired seeds in ``ai_winter``: with the price impact of forced sales (C3 on) the
     winter's GPU price drawdown is deeper than with covenants enforced at reference prices
-    (C3 off), and the spiral never saves a neocloud. Measured on model 0.5.0 (seeds 0-5, 72
-    months): drawdown 0.463 against 0.394 (+0.070, t interval above 0; +0.140, +0.084,
-    +0.120, +0.001, +0.072, +0.000 by seed; seeds 6-7: +0.109, +0.119); neocloud defaults 4,
-    4, 4, 4, 4, 3 in both arms.
+    (C3 off), and the spiral never saves a neocloud. Measured on model 0.5.1 (seeds 0-7, 72
+    months): drawdown +0.038 a run (+0.082, +0.022, +0.041, +0.001, +0.001, +0.000, +0.100,
+    +0.058 by seed); CoreWeave fails in the same month in both arms in seven seeds (none in
+    seed 5), and no smaller neocloud fails.
 
     Until model 0.4.0 the claim was the other way round: more neocloud defaults with C3 on
     (2.67 against 2.17 a run, model 0.3.0) and no deeper drawdown (-0.0003, n.s., 32 seeds),
     because a used GPU was valued as if the month's utilisation lasted its whole life, so
     the revaluation at the demand shock set the fall alone (issue 18). Under 0.5.0 prices
-    follow expected rents and fall less at the shock, so the forced sales' price impact
-    shows in the drawdown; but the neoclouds now fail on their cash flows, not on margin
-    calls: the three smaller ones on payment defaults in months 8-21 (in the same month in
-    both arms, or one apart), CoreWeave in months 25-37 in five of the six seeds (seed 4:
-    a GPU-loan default in month 25 with C3 on, a payment default in month 26 with it off;
-    seed 6, outside the test: month 37 on, 26 off), so the count is the same in every seed.
-    Issue 19 revisits the spiral with fire sales across markets (docs/model.md, 7.3)."""
-    seeds = range(6)
+    follow expected rents and fall less at the shock, so the forced sales' price impact shows
+    in the drawdown (+0.070 on seeds 0-5, when the three smaller neoclouds also failed and
+    their GPUs were sold); under 0.5.1 the smaller neoclouds hold their anchor deals [R42] and
+    survive, so fewer GPUs are sold and the spiral adds about half as much. Issue 19 revisits
+    the spiral with fire sales across markets (docs/model.md, 7.3)."""
+    seeds = range(8)
     on = [run("ai_winter", steps=None, seed=s) for s in seeds]
     off = [run("ai_winter", steps=None, seed=s, c3_collateral_spiral=False) for s in seeds]
 
@@ -183,7 +181,7 @@ def test_C3_spiral_makes_the_winter_worse(frame, run):
         return max_drawdown(frame(m)["gpu_price_index"])
 
     dd = paired_stats([gpu_drawdown(m) for m in off], [gpu_drawdown(m) for m in on])
-    assert dd.effect == 1 and dd.diff > 0.03
+    assert dd.effect == 1 and dd.diff > 0.01
     assert all(nc_defaults(a) >= nc_defaults(b) for a, b in zip(on, off, strict=True))
 
 

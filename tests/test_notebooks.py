@@ -66,14 +66,14 @@ HEADLINES = {
 
 def _check_quickstart(h):
     """The calibrated baseline: the frame has a row per month from step 0; no institution
-    fails at the calibrated growth, but with slower growth small neoclouds do (equity issuance
-    is priced and capped), and only neoclouds; slower growth costs more, not less; losses are
+    fails at the calibrated growth, and with slower growth any that fails is a neocloud (since
+    model 0.5.1 none does: the smaller ones live on their anchor deals [R42], not on capped new
+    shares); slower growth costs more, not less; losses are
     not zero, the private-credit LPs and shareholders bear them and banks nothing. (That 401(k)
     savers do better with slower growth needs the full 72 months: in 24 the boom has not yet
     built the peak they fall from.)"""
     assert h["rows"] == h["steps"] + 1
     assert h["defaults"][0] == 0, "no institution fails in the calibrated baseline"
-    assert h["defaults"][1] > 0, "slower growth fails a small neocloud"
     assert h["defaults_neocloud"][1] == h["defaults"][1], "only neoclouds fail with slower growth"
     assert min(h["losses_usd"]) > 0, "the baseline is not loss-free"
     assert h["losses_usd"][1] > h["losses_usd"][0], "slower growth loses more"
@@ -86,17 +86,18 @@ def _check_quickstart(h):
 def _check_boom_or_winter(h):
     """The winter is what breaks things: more failures, neocloud failures and cascades, larger
     losses and a deeper GPU price fall than the baseline and the boom; losses are never zero;
-    the calibrated baseline fails more neoclouds and loses more than the boom."""
+    the boom fails no more neoclouds than the calibrated baseline and loses far less than the
+    winter (about what the baseline loses since 0.5.1: normal-course defaults of the tech book)."""
     boom, base, winter = h["ai_boom"], h["baseline"], h["ai_winter"]
     for key in ("defaults", "defaults_neocloud", "losses_usd", "gpu_drawdown"):
         assert winter[key] > max(base[key], boom[key]), key
     assert winter["cascade"] >= max(base["cascade"], boom["cascade"])
     assert winter["losses_usd"] > 2 * base["losses_usd"]
     assert min(arm["losses_min_usd"] for arm in h.values()) > 0, "losses are never zero"
-    # small neoclouds fail in the calibrated baseline (priced, capped equity issuance), less so
-    # in the boom, which also loses less
-    assert base["defaults_neocloud"] > boom["defaults_neocloud"], "the baseline fails more neoclouds"
-    assert base["losses_usd"] > boom["losses_usd"], "the boom loses least"
+    # a boom raises the neoclouds' market values and so their room for new shares: it fails no
+    # more of them than the baseline (since 0.5.1 few fail in either: their contracts pay)
+    assert base["defaults_neocloud"] >= boom["defaults_neocloud"], "the boom fails more neoclouds"
+    assert boom["losses_usd"] < 0.5 * winter["losses_usd"], "the boom loses far less than the winter"
 
 
 def _check_who_holds(h):

@@ -638,10 +638,11 @@ def _decisions(add, w: str, winter) -> None:
         "instead of with one probability whatever the borrower's state (He and Xiong 2012)",
         "[F6]",
         {**_no_prior(*STRESS_LINK, why="the state-dependent rule refuses more in distress but also in "
-                     "the calm (neoclouds' revenue covers about a third of their dues), when a refused "
-                     "loan is repaid from new shares and the neocloud deleverages: no sign a priori "
+                     "the calm (CoreWeave's contracted revenue covers about two thirds of its "
+                     "dues), when a refused loan is repaid from cash or new shares and the "
+                     "neocloud deleverages: no sign a priori "
                      "for the aggregates."),
-         "gpu_rollovers_refused_usd:sum": Expect("+", "weak borrowers (revenue a third of dues) "
+         "gpu_rollovers_refused_usd:sum": Expect("+", "weak borrowers (revenue short of dues) "
                                                  "and high LTVs after the shock are refused more "
                                                  "often than the flat base share.", "[F6]")})
     add("equity_issue_limits", me, "New shares priced and limited",
@@ -660,6 +661,19 @@ def _decisions(add, w: str, winter) -> None:
                                              "shares to pay its compute contracts.", "[F14, F15]"),
          "equity_issued_usd:sum": Expect("-", "the cap and the overhang rule bind.", "[F19]")},
         test=SignTest(seeds=8, steps=48, outputs=("defaults_by_sector.neocloud",), rule="mean"))
+    add("anchor_deals", me, "Smaller neoclouds' anchor deals",
+        Arm.of(w, small_neocloud_anchor_deal_x_market_cap=0.0), Arm.of(w),
+        f"each smaller neocloud holds a five-year take-or-pay contract with its anchor hyperscaler "
+        f"worth {winter.small_neocloud_anchor_deal_x_market_cap:g}x its market value (Nebius with "
+        "Microsoft), instead of none: the revenue its leases and GPU loans were taken on for",
+        "[R42, F2]",
+        {**_no_prior(*STRESS_LINK, why="the deal moves revenue from hyperscalers to neoclouds; no "
+                     "sign a priori for prices and ratios."),
+         "defaults_total": Expect("-", "contracted revenue from investment-grade hyperscalers pays "
+                                  "the neoclouds' leases and loans, so fewer run out of cash.", "[R42]"),
+         "defaults_by_sector.neocloud": Expect("-", "a neocloud whose costs its contract covers "
+                                               "does not live on capped new shares.", "[R42, F5]"),
+         "equity_issued_usd:sum": Expect("-", "contracted cash replaces new shares.", "[R42]")})
     add("lab_round_interval", me, "Labs' rounds a month or six months apart",
         Arm.of(w, lab_round_interval_months=1), Arm.of(w, lab_round_interval_months=6),
         "a lab may ask investors every month or every six months; investors commit at a pace of "
