@@ -47,7 +47,7 @@ from aicredit.abm.gpu_loans import bank_lender_code
 from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["lend_to_neoclouds", "procyclical_ltv_factor", "origination_ltv", "customer_spread_per_year",
-           "syndicate_banks"]
+           "syndicate_banks", "new_loan_rate_per_year"]
 
 
 def procyclical_ltv_factor(economy: Economy) -> np.ndarray:
@@ -87,6 +87,20 @@ def customer_spread_per_year(neocloud) -> float:
             + max(0.0, 1.0 - h - lab) * p.gpu_loan_uncontracted_spread_per_year)
 
 
+def new_loan_rate_per_year(economy: Economy, lender, neocloud) -> float:
+    """The yearly rate ``lender`` charges ``neocloud`` on a GPU loan made (or rolled) this month.
+
+    A fund: ``gpu_loan_rate_per_year + credit_spread_per_appetite_loss * (1 - appetite)``,
+    its spread widening as its appetite falls after losses (credit supply). A bank:
+    ``gpu_loan_sofr_per_year + s`` with ``s`` the spread of the customers whose contracts back
+    the loan [R31] (:func:`customer_spread_per_year`).
+    """
+    p = economy.p
+    if lender.sector == "bank":
+        return p.gpu_loan_sofr_per_year + customer_spread_per_year(neocloud)
+    return p.gpu_loan_rate_per_year + p.credit_spread_per_appetite_loss * (1.0 - lender.appetite)
+
+
 def syndicate_banks(economy: Economy) -> list:
     """Banks that join GPU-loan syndicates this month: live and not below their buffer (C6)."""
     if economy.p.bank_gpu_loan_share <= 0:
@@ -103,8 +117,7 @@ def _bank_part(economy: Economy, banks: list, n, fund_part_usd: float, cols: dic
     bank = banks[n.index % len(banks)]
     bank.fund_new_lending(part)
     bank.pay(n, part, "gpu_loan_disbursement")
-    _add_row(cols, bank_lender_code(bank.index), n.index, part,
-             economy.p.gpu_loan_sofr_per_year + customer_spread_per_year(n))
+    _add_row(cols, bank_lender_code(bank.index), n.index, part, new_loan_rate_per_year(economy, bank, n))
     return part
 
 
@@ -155,9 +168,8 @@ def lend_to_neoclouds(economy: Economy) -> None:
             part = funds[j].disburse(n, part) if part > 0 else 0.0
             capacity[j] -= part
             if part > 0:
-                # spreads widen as the fund's appetite falls after losses (credit supply)
-                _add_row(cols, funds[j].index, n.index, part, p.gpu_loan_rate_per_year
-                         + p.credit_spread_per_appetite_loss * (1.0 - funds[j].appetite))
+                _add_row(cols, funds[j].index, n.index, part,
+                         new_loan_rate_per_year(economy, funds[j], n))
                 loan += part
         loan += _bank_part(economy, banks, n, loan, cols)
         n.invest(loan)
