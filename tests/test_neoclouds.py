@@ -10,10 +10,10 @@ from aicredit.models.calibration.neoclouds import ANCHOR_HYPERSCALERS
 
 
 def _anchor_deals(model):
-    """Each smaller neocloud's fixed-term (not renewable) compute contracts from hyperscalers."""
-    hyperscalers = set(model.hyperscalers)
+    """Each smaller neocloud's compute contracts from hyperscalers that start with the deals."""
+    hyperscalers, start = set(model.hyperscalers), model.p.small_neocloud_anchor_deal_start_step
     return {n.name: [c for c in n.claims_held("compute_contract")
-                     if c.issuer in hyperscalers and not c.renewable]
+                     if c.issuer in hyperscalers and c.start_step == start]
             for n in model.neoclouds[1:]}
 
 
@@ -29,6 +29,7 @@ def test_each_smaller_neocloud_holds_its_anchor_deal_at_the_sourced_size():
         assert deal.end_step - deal.start_step == p.small_neocloud_anchor_deal_months
         total = deal.payment_usd_per_month * p.small_neocloud_anchor_deal_months
         assert total == pytest.approx(p.small_neocloud_anchor_deal_x_market_cap * n.valuation_usd)
+        assert deal.renewable          # at its term the anchor renews it or lets it lapse (C2)
 
 
 def test_without_anchor_deals_smaller_neoclouds_fail_in_the_build_up():
@@ -46,3 +47,19 @@ def test_without_anchor_deals_smaller_neoclouds_fail_in_the_build_up():
         return failed
 
     assert small_failures(small_neocloud_anchor_deal_x_market_cap=0.0) > small_failures()
+
+
+def test_anchor_deals_are_renewed_at_their_term_in_a_boom():
+    """A deal ends in month 68; the anchor hyperscaler renews it as it renews any contract
+    (``abm/contracts.py``), so a smaller neocloud that built on it does not lose its revenue at
+    the term (a fixed-term deal failed neoclouds in months 70-72 of the boom, seeds 5, 10, 14)."""
+    m = AIEconomyModel("ai_boom", seed=14, collect_agents=False)
+    p_end = m.p.small_neocloud_anchor_deal_start_step + m.p.small_neocloud_anchor_deal_months
+    while m.running:
+        m.step()
+    hyperscalers = set(m.hyperscalers)
+    for n in m.neoclouds[1:]:
+        assert not n.defaulted
+        renewed = [c for c in n.claims_held("compute_contract")
+                   if c.issuer in hyperscalers and c.start_step == p_end]
+        assert renewed and renewed[0].payment_usd_per_month > 0

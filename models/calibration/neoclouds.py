@@ -84,7 +84,8 @@ def build_neoclouds(model, price0) -> None:
             contract(model, n, out("spot_compute_buyers"), per_month=spot_share * rev,
                      months=OPEN_ENDED_MONTHS)
             contract(model, n, anchor, p.small_neocloud_anchor_deal_x_market_cap * n.valuation_usd,
-                     p.small_neocloud_anchor_deal_months, p.small_neocloud_anchor_deal_start_step)  # [R42]
+                     p.small_neocloud_anchor_deal_months, p.small_neocloud_anchor_deal_start_step,
+                     renewable=True)                                        # [R42]; renewal: C2
         contract(model, out("suppliers"), n, per_month=s * lease_per_month,
                  months=p.coreweave_lease_months, kind="lease")          # [F8]
         neoclouds.append(n)
