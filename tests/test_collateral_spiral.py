@@ -202,8 +202,12 @@ def test_stricter_cure_leaves_fewer_called_loans_to_default(monkeypatch):
     not follow utilisation, 943 against 349): a cured call sells more under the strict cure,
     but a default liquidates all the loan's collateral, and the loose cure has three times as
     many defaults, so the per-call average mixes the two. Model 0.4.0, seeds 0-7, 48 months:
-    198 against 780 defaults, 7,310 against 6,994 calls."""
-    strict, loose = paired(monkeypatch, {"gpu_loan_cure_ltv": 0.5}, {"gpu_loan_cure_ltv": 0.8})
+    198 against 780 defaults, 7,310 against 6,994 calls. Model 0.5.1, seeds 0-7, 36 months
+    (the same defaults as at 48): 65 against 127 (0, 53, 5, 0, 7, 0, 0, 0 against 52, 57, 0,
+    6, 12, 0, 0, 0 by seed), 5,069 against 14,193 calls. Fewer in four seeds, more in one,
+    and seed 0 carries half the gap: a direction the totals show, not one each seed does."""
+    strict, loose = paired(monkeypatch, {"gpu_loan_cure_ltv": 0.5}, {"gpu_loan_cure_ltv": 0.8},
+                           steps=36)
     assert strict["defaults"].sum() < 0.6 * loose["defaults"].sum()
 
 
