@@ -247,8 +247,8 @@ def _headline(add, w: str, winter) -> None:
          "spv_debt_usd": Expect("-", "less data-centre capex is financed through SPVs, and SPVs "
                                 "whose lessee walks away default.", "[F20]")},
         # 36 months, as the BDC experiments' tests: the winter arm is run once for all of them
-        # (model 0.5.1, seeds 0-7: -0.74 [-0.89, -0.60])
-        test=SignTest(seeds=8, steps=36, outputs=("ai_index_end",)))
+        # (model 0.5.1, seeds 0-5: -0.75 [-0.96, -0.53])
+        test=SignTest(seeds=6, steps=36, outputs=("ai_index_end",)))
 
 
 
@@ -411,9 +411,9 @@ def _policies(add, w: str, winter) -> None:
                                              "[R27, R41]"),
          "hyperscaler_credit_spread:mean": spread_up,
          "spv_debt_usd": fewer_spvs},
-        # +5.5 bp [4.0, 7.1] on seeds 0-7 at 36 months (model 0.5.1; issue 18: the rating grid
+        # +5.5 bp [3.5, 7.5] on seeds 0-5 at 36 months (model 0.5.1; issue 18: the rating grid
         # counts SPV debt)
-        test=SignTest(seeds=8, steps=36, outputs=("hyperscaler_credit_spread:mean",)))
+        test=SignTest(seeds=6, steps=36, outputs=("hyperscaler_credit_spread:mean",)))
     add("spv_consolidation_baseline", po, "SPV debt consolidated, in the build-up (baseline)",
         Arm.of("baseline"), Arm.of("baseline", spv_consolidation=True), consolidation,
         "[F20, F21, R9, R27]",
@@ -486,7 +486,7 @@ def _tech_credit_mechanisms(add, w: str, winter) -> None:
                                                                "credit losses.", "[F28, F29]"),
          "tech_loan_default_rate_per_year:max": Expect("+", "revenue falls below the default "
                                                        "barrier for more borrowers.", "[R28, R29]")},
-        test=SignTest(seeds=8, steps=36, outputs=("losses_by_holder_usd.lp_pensions_endowments",
+        test=SignTest(seeds=6, steps=36, outputs=("losses_by_holder_usd.lp_pensions_endowments",
                                                   "tech_loan_default_rate_per_year:max")))
     add("tech_factor_reversion", me, "Slower expected recovery of AI spending",
         Arm.of(w), Arm.of(w, tech_factor_reversion_per_year=0.2),
@@ -525,8 +525,8 @@ def _bank_lending_mechanisms(add, w: str, winter) -> None:
                                                      "[R30]"),
          "bank_capital_use_by_channel_max.ai": Expect("+", "the loans' allowance and write-offs "
                                                       "when SPVs default take bank capital.", "[R30]")},
-        # +1.1 bp of RWA [0.9, 1.4] on 8 seeds at 36 months (model 0.5.1); shares the headline's arms
-        test=SignTest(seeds=8, steps=36, outputs=("bank_capital_use_by_channel_max.ai",)))
+        # +1.1 bp of RWA [0.8, 1.5] on 6 seeds at 36 months (model 0.5.1); shares the headline's arms
+        test=SignTest(seeds=6, steps=36, outputs=("bank_capital_use_by_channel_max.ai",)))
 
 
 def _mechanisms(add, w: str, winter) -> None:
@@ -600,8 +600,8 @@ def _mechanisms(add, w: str, winter) -> None:
     # model 0.5.0: no BDC fails at ai_winter's depth (its tech book loses about a tenth, a BDC
     # at 1x fails near half), so the test checks what BDCs do to banks without failing: their
     # facilities' allowance rises with their leverage and lowers the bank ratio (model 0.5.1,
-    # 36 months: -0.085 pp [-0.10, -0.07], 8 seeds)
-    bdc_test = SignTest(seeds=8, steps=36, outputs=(BANK_MIN,))
+    # 36 months: -0.091 pp [-0.11, -0.07], 6 seeds)
+    bdc_test = SignTest(seeds=6, steps=36, outputs=(BANK_MIN,))
     add("bdc_channel", me, "Levered private-credit vehicles (BDCs)",
         Arm.of(w, n_pc_bdcs=0), Arm.of(w),
         f"{winter.n_pc_bdcs} BDCs hold {winter.pc_bdc_tech_share:.0%} of private credit's other "
@@ -663,7 +663,7 @@ def _decisions(add, w: str, winter) -> None:
          "defaults_by_sector.ai_lab": Expect("+", "a lab whose valuation falls cannot sell enough "
                                              "shares to pay its compute contracts.", "[F14, F15]"),
          "equity_issued_usd:sum": Expect("-", "the cap and the overhang rule bind.", "[F19]")},
-        test=SignTest(seeds=8, steps=36, outputs=("defaults_by_sector.neocloud",), rule="mean"))
+        test=SignTest(seeds=6, steps=36, outputs=("defaults_by_sector.neocloud",), rule="mean"))
     add("anchor_deals", me, "Smaller neoclouds' anchor deals",
         Arm.of(w, small_neocloud_anchor_deal_x_market_cap=0.0), Arm.of(w),
         f"each smaller neocloud holds a five-year take-or-pay contract with its anchor hyperscaler "
