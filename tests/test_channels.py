@@ -156,26 +156,26 @@ def test_C3_collateral_spiral(on, frame):
 def test_C3_spiral_makes_the_winter_worse(frame, run):
     """Paired seeds in ``ai_winter``: with the price impact of forced sales (C3 on) the
     winter's GPU price drawdown is deeper than with covenants enforced at reference prices
-    (C3 off), and the spiral never saves a neocloud. Measured over the winter's first 40
-    months (the shock in month 18, the labs' and CoreWeave's failures in months 22-36) on
-    model 0.5.1, seeds 0-7: drawdown +0.054 a run [0.021, 0.088] (+0.085, +0.051, +0.101,
-    +0.023, +0.011, +0.000, +0.100, +0.064 by seed); CoreWeave fails in the same month in both
-    arms in seven seeds (none in seed 5), and no smaller neocloud fails. Over the full 72
-    months the difference is +0.038 on these seeds (0.025 on 32, docs/validation.md): later
-    falls that are the same in both arms set some seeds' drawdown.
+    (C3 off), and the spiral never saves a neocloud. Measured on model 0.5.1 (seeds 0-7, 72
+    months): drawdown +0.038 a run [0.006, 0.071] (+0.082, +0.022, +0.041, +0.001, +0.001,
+    +0.000, +0.100, +0.058 by seed; 0.025 on 32 seeds, docs/validation.md); CoreWeave fails in
+    the same month in both arms in seven seeds (none in seed 5), and no smaller neocloud fails.
+    Over the first 40 months alone the difference is +0.054 [0.021, 0.088]: later falls that
+    are the same in both arms set some seeds' drawdown. The full horizon shares the ``C3 on``
+    runs with the other tests of the "arms" group.
 
     Until model 0.4.0 the claim was the other way round: more neocloud defaults with C3 on
     (2.67 against 2.17 a run, model 0.3.0) and no deeper drawdown (-0.0003, n.s., 32 seeds),
     because a used GPU was valued as if the month's utilisation lasted its whole life, so
     the revaluation at the demand shock set the fall alone (issue 18). Under 0.5.0 prices
     follow expected rents and fall less at the shock, so the forced sales' price impact shows
-    in the drawdown (+0.070 on seeds 0-5 over 72 months, when the three smaller neoclouds also
-    failed and their GPUs were sold); under 0.5.1 the smaller neoclouds hold their anchor deals
-    [R42] and survive, so fewer GPUs are sold. Issue 19 revisits the spiral with fire sales
-    across markets (docs/model.md, 7.3)."""
+    in the drawdown (+0.070 on seeds 0-5, when the three smaller neoclouds also failed and
+    their GPUs were sold); under 0.5.1 the smaller neoclouds hold their anchor deals [R42] and
+    survive, so fewer GPUs are sold. Issue 19 revisits the spiral with fire sales across
+    markets (docs/model.md, 7.3)."""
     seeds = range(8)
-    on = [run("ai_winter", steps=40, seed=s) for s in seeds]
-    off = [run("ai_winter", steps=40, seed=s, c3_collateral_spiral=False) for s in seeds]
+    on = [run("ai_winter", steps=None, seed=s) for s in seeds]
+    off = [run("ai_winter", steps=None, seed=s, c3_collateral_spiral=False) for s in seeds]
 
     def nc_defaults(m):
         return m.defaults_by_sector().get("neocloud", 0)
@@ -184,7 +184,7 @@ def test_C3_spiral_makes_the_winter_worse(frame, run):
         return max_drawdown(frame(m)["gpu_price_index"])
 
     dd = paired_stats([gpu_drawdown(m) for m in off], [gpu_drawdown(m) for m in on])
-    assert dd.effect == 1 and dd.diff > 0.02
+    assert dd.effect == 1 and dd.diff > 0.01
     assert all(nc_defaults(a) >= nc_defaults(b) for a, b in zip(on, off, strict=True))
 
 

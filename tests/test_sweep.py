@@ -239,7 +239,7 @@ def test_a_run_that_kills_its_worker_is_recorded_and_others_finish(tmp_path, cus
 def _slow_sweep_file(tmp_path) -> Path:
     path = tmp_path / "slow.toml"
     path.write_text(
-        'scenario = "baseline"\nsteps = 6\nreplications = 15\nmodel = "slow"\n'
+        'scenario = "baseline"\nsteps = 6\nreplications = 10\nmodel = "slow"\n'
         'outputs = ["defaults_total", "ai_index:min", "series:ai_index"]\n'
         "[parameters]\ngpu_loan_max_ltv = [0.5, 0.6, 0.7]\n")
     return path
@@ -250,7 +250,7 @@ def _slow_sweep_file(tmp_path) -> Path:
 @pytest.mark.xdist_group("pools")          # a sweep command with two workers, killed on a deadline
 def test_kill_and_resume_every_run_exactly_once(tmp_path, sig, custom_models):
     path, out = _slow_sweep_file(tmp_path), tmp_path / "out"
-    total = 45
+    total = 30
     cmd = [sys.executable, "-m", "aicredit.models.cli", "sweep", str(path), "--out", str(out),
            "--workers", "2", "--quiet", "--flush-every", "0.2"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -346,14 +346,14 @@ def test_killed_dask_scheduler_exits_1_keeps_finished_runs_and_resume_completes(
     assert "lost the Dask scheduler" in err and "run the same command again" in err
     assert "Traceback" not in err
     partial = pd.read_parquet(out)
-    assert 0 < len(partial) < 45 and partial["run_id"].is_unique
+    assert 0 < len(partial) < 30 and partial["run_id"].is_unique
     assert (partial["error"] == "").all()
     res = subprocess.run(cmd + ["--workers", "2"], cwd=ROOT, capture_output=True, text=True,
                          timeout=120)
     assert res.returncode == 0, res.stderr
     assert f"{len(partial)} already there" in res.stdout
     df = pd.read_parquet(out)
-    assert len(df) == 45 and df["run_id"].is_unique and (df["error"] == "").all()
+    assert len(df) == 30 and df["run_id"].is_unique and (df["error"] == "").all()
     assert set(df["run_id"]) == {r["run_id"] for r in build_runs(load_spec(path))}
 
 
@@ -374,7 +374,7 @@ def test_killed_dask_worker_its_runs_move_to_another_and_the_sweep_completes(tmp
     finally:
         cluster.close()
     df = pd.read_parquet(out)
-    assert len(df) == 45 and df["run_id"].is_unique and (df["error"] == "").all()
+    assert len(df) == 30 and df["run_id"].is_unique and (df["error"] == "").all()
     assert set(df["run_id"]) == {r["run_id"] for r in build_runs(load_spec(path))}
 
 
