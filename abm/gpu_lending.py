@@ -88,7 +88,8 @@ def customer_spread_per_year(neocloud) -> float:
 
 
 def new_loan_rate_per_year(economy: Economy, lender, neocloud) -> float:
-    """The yearly rate ``lender`` charges ``neocloud`` on a GPU loan made (or rolled) this month.
+    """The yearly rate ``lender`` charges ``neocloud`` on a new GPU loan this month (a rolled-over
+    loan keeps the rate it was made at: :mod:`abm.rollover`).
 
     A fund: ``gpu_loan_rate_per_year + credit_spread_per_appetite_loss * (1 - appetite)``,
     its spread widening as its appetite falls after losses (credit supply). A bank:

@@ -9,9 +9,11 @@ from aicredit.models import AIEconomyModel
 from aicredit.models.calibration.neoclouds import ANCHOR_HYPERSCALERS
 
 
-def _anchor_deals(model):
-    """Each smaller neocloud's compute contracts from hyperscalers that start with the deals."""
-    hyperscalers, start = set(model.hyperscalers), model.p.small_neocloud_anchor_deal_start_step
+def _anchor_deals(model, start=None):
+    """Each smaller neocloud's compute contracts from hyperscalers that start in month ``start``
+    (default: the deals' first month)."""
+    hyperscalers = set(model.hyperscalers)
+    start = model.p.small_neocloud_anchor_deal_start_step if start is None else start
     return {n.name: [c for c in n.claims_held("compute_contract")
                      if c.issuer in hyperscalers and c.start_step == start]
             for n in model.neoclouds[1:]}
@@ -57,9 +59,8 @@ def test_anchor_deals_are_renewed_at_their_term_in_a_boom():
     p_end = m.p.small_neocloud_anchor_deal_start_step + m.p.small_neocloud_anchor_deal_months
     while m.running:
         m.step()
-    hyperscalers = set(m.hyperscalers)
+    renewals = _anchor_deals(m, start=p_end)
     for n in m.neoclouds[1:]:
         assert not n.defaulted
-        renewed = [c for c in n.claims_held("compute_contract")
-                   if c.issuer in hyperscalers and c.start_step == p_end]
+        renewed = renewals[n.name]
         assert renewed and renewed[0].payment_usd_per_month > 0
