@@ -17,11 +17,12 @@ __all__ = ["LoanMarketResult", "clear_loan_market", "clear_loan_market_reference
 
 
 def clear_loan_market(start_price, depth, exog_sales, holdings, cash, debt, equity,
-                      max_leverage, target_leverage, cash_need, *, tol=1e-12,
+                      mark_weight, max_leverage, target_leverage, cash_need, *, tol=1e-12,
                       max_iter=10_000) -> LoanMarketResult:
     """Clear one month of the secondary loan market under forced sales.
 
     TEMPORARY: calls the reference until the compiled kernel is built."""
     return clear_loan_market_reference(start_price, depth, exog_sales, holdings, cash, debt,
-                                       equity, max_leverage, target_leverage, cash_need,
+                                       equity, mark_weight, max_leverage, target_leverage,
+                                       cash_need,
                                        tol=tol, max_iter=max_iter)

@@ -5,10 +5,12 @@ tests and readers, not for simulation (contract: ``docs/spec/loan-market-clearin
 
 At a price vector ``p`` (share of carrying value, one per asset class ``c``), for holder ``i``
 with holdings ``H[i, c]`` (carrying value of what it may sell), cash ``C``, debt ``D``, book
-equity ``E0`` (its equity with the holdings at carrying value), maximum leverage ``M``,
-target leverage ``T`` and a cash need ``N`` (redemptions it must pay, a cut limit's excess)::
+equity ``E0`` (the equity its lenders see with the holdings at carrying value), the weight
+``w`` with which a mark reaches that equity this month (1 when NAV is marked to market at
+once, less when the reported NAV smooths marks), maximum leverage ``M``, target leverage
+``T`` and a cash need ``N`` (redemptions it must pay, a cut limit's excess)::
 
-    E      = E0 - sum_c (1 - p[c]) * H[i, c]        equity at market marks
+    E      = E0 - w * sum_c (1 - p[c]) * H[i, c]    equity at market marks
     V      = sum_c p[c] * H[i, c]                   what its holdings fetch at p
     short  = max(0, N - C)                          cash to raise for the need
     free   = max(0, C - N)                          cash left after the need
@@ -39,7 +41,7 @@ from aicredit.abm.markets.loan_market_kernel._validation import LoanMarketResult
 __all__ = ["clear_loan_market_reference"]
 
 
-def _evaluate(p, H, cash, debt, equity, max_lev, target_lev, need, exog):
+def _evaluate(p, H, cash, debt, equity, weight, max_lev, target_lev, need, exog):
     """Each holder's outcome at price vector ``p`` (lists of Python floats), by the contract.
 
     Returns (sold_by_class, share_sold, proceeds, in_breach) as Python lists."""
@@ -50,7 +52,7 @@ def _evaluate(p, H, cash, debt, equity, max_lev, target_lev, need, exog):
     breach = [False] * len(cash)
     for i in range(len(cash)):
         row = H[i]
-        E = equity[i] - sum((1.0 - p[c]) * row[c] for c in range(C))
+        E = equity[i] - weight[i] * sum((1.0 - p[c]) * row[c] for c in range(C))
         V = sum(p[c] * row[c] for c in range(C))
         short = max(0.0, need[i] - cash[i])
         free = max(0.0, cash[i] - need[i])
@@ -72,17 +74,18 @@ def _evaluate(p, H, cash, debt, equity, max_lev, target_lev, need, exog):
 
 
 def clear_loan_market_reference(start_price, depth, exog_sales, holdings, cash, debt, equity,
-                                max_leverage, target_leverage, cash_need, *, tol=1e-12,
-                                max_iter=10_000) -> LoanMarketResult:
+                                mark_weight, max_leverage, target_leverage, cash_need, *,
+                                tol=1e-12, max_iter=10_000) -> LoanMarketResult:
     """Pure-Python reference of :func:`abm.markets.loan_market_kernel.clear_loan_market` (same
     validation and outputs)."""
     a = validate_inputs(start_price, depth, exog_sales, holdings, cash, debt, equity,
-                        max_leverage, target_leverage, cash_need, tol, max_iter)
+                        mark_weight, max_leverage, target_leverage, cash_need, tol, max_iter)
     ref = a.start_price.tolist()
     dep = a.depth.tolist()
     exog = a.exog_sales.tolist()
     holders = (a.holdings.tolist(), a.cash.tolist(), a.debt.tolist(), a.equity.tolist(),
-               a.max_leverage.tolist(), a.target_leverage.tolist(), a.cash_need.tolist())
+               a.mark_weight.tolist(), a.max_leverage.tolist(), a.target_leverage.tolist(),
+               a.cash_need.tolist())
     C = len(ref)
     p = list(ref)
     iterations = 0

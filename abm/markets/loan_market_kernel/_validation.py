@@ -51,6 +51,7 @@ class ValidatedLoanInputs(NamedTuple):
     cash: np.ndarray
     debt: np.ndarray
     equity: np.ndarray
+    mark_weight: np.ndarray
     max_leverage: np.ndarray
     target_leverage: np.ndarray
     cash_need: np.ndarray
@@ -74,8 +75,8 @@ def _holdings(x, C: int) -> np.ndarray:
     return arr
 
 
-def validate_inputs(start_price, depth, exog_sales, holdings, cash, debt, equity, max_leverage,
-                    target_leverage, cash_need, tol, max_iter) -> ValidatedLoanInputs:
+def validate_inputs(start_price, depth, exog_sales, holdings, cash, debt, equity, mark_weight,
+                    max_leverage, target_leverage, cash_need, tol, max_iter) -> ValidatedLoanInputs:
     """Check every argument in signature order; return contiguous float64 arrays."""
     start = _float_array("start_price", start_price, None, "")
     _check_interval("start_price", start, 0.0, False, "in (0, 1]", 1.0, True)
@@ -87,18 +88,20 @@ def validate_inputs(start_price, depth, exog_sales, holdings, cash, debt, equity
     H = _holdings(holdings, C)
     N = H.shape[0]
     out = []
-    for name, x, lo, closed, desc in (("cash", cash, 0.0, True, ">= 0"),
-                                      ("debt", debt, 0.0, True, ">= 0"),
-                                      ("equity", equity, -np.inf, False, "finite"),
-                                      ("max_leverage", max_leverage, 0.0, False, "> 0"),
-                                      ("target_leverage", target_leverage, 0.0, True, ">= 0"),
-                                      ("cash_need", cash_need, 0.0, True, ">= 0")):
+    inf = np.inf
+    for name, x, lo, closed, desc, hi in (("cash", cash, 0.0, True, ">= 0", inf),
+                                          ("debt", debt, 0.0, True, ">= 0", inf),
+                                          ("equity", equity, -inf, False, "finite", inf),
+                                          ("mark_weight", mark_weight, 0.0, True, "in [0, 1]", 1.0),
+                                          ("max_leverage", max_leverage, 0.0, False, "> 0", inf),
+                                          ("target_leverage", target_leverage, 0.0, True, ">= 0", inf),
+                                          ("cash_need", cash_need, 0.0, True, ">= 0", inf)):
         arr = _float_array(name, x, N, "len(holdings)")
-        _check_interval(name, arr, lo, closed, desc)
+        _check_interval(name, arr, lo, closed, desc, hi, hi == 1.0)
         out.append(arr)
-    above = out[4] > out[3]
+    above = out[5] > out[4]
     if above.any():
         i = int(np.argmax(above))
-        raise ValueError(f"target_leverage[{i}] = {float(out[4][i])!r}: must be <= "
-                         f"max_leverage[{i}] = {float(out[3][i])!r}")
+        raise ValueError(f"target_leverage[{i}] = {float(out[5][i])!r}: must be <= "
+                         f"max_leverage[{i}] = {float(out[4][i])!r}")
     return ValidatedLoanInputs(start, dep, exo, H, *out, _check_tol(tol), _check_max_iter(max_iter))
