@@ -37,6 +37,7 @@ if TYPE_CHECKING:                      # imported for the annotations only (no i
     from aicredit.abm.ledger import Ledger
     from aicredit.abm.losses import LossBook
     from aicredit.abm.markets.abs import ABSMarket
+    from aicredit.abm.markets.loan_market import LoanMarket
     from aicredit.abm.markets.compute_demand import ComputeBuyers
     from aicredit.abm.markets.equity import EquityMarket
     from aicredit.abm.markets.gpu import GPUMarket
@@ -69,7 +70,8 @@ class MonthTally:
     stale_nav_transfer_usd: float = 0.0         # paid to redeeming LPs above true NAV [R22]
     covenant_breaches: int = 0                  # funds above their maximum loan-to-NAV
     bdc_covenant_breaches: int = 0              # BDCs above their maximum debt/equity [R15]
-    pc_loans_sold_usd: float = 0.0              # loans funds sold to delever (face value)
+    pc_loans_sold_usd: float = 0.0              # loans funds sold in the loan market (carrying value)
+    run_requests_usd: float = 0.0               # new redemption requests of wealth investors (C13)
     panic_cohorts: int = 0                      # 401(k) cohorts that panic-sold
     walkaways: int = 0                          # SPV leases not renewed (C9)
     spv_dropped_usd: float = 0.0                # SPV data-centre projects not financed (C9, C11)
@@ -102,6 +104,7 @@ class Economy(Protocol):
     compute_buyers: ComputeBuyers   # what labs and hyperscalers' services spend on compute
     equity_market: EquityMarket
     abs_market: ABSMarket       # the data-centre ABS mark insurers' forced sales move (C7)
+    loan_market: LoanMarket     # private loans' and fund interests' prices, moved by forced sales (C12)
     index_pool: IndexPool       # the 401(k) index, traded with the outside investors
     demand: AIDemand
     tech_borrowers: TechBorrowers   # private credit's tech borrowers (:mod:`abm.tech_borrowers`)

@@ -23,6 +23,7 @@ OUTSIDE_ACCOUNTS = (
     "households",           # wages paid into 401(k)s; panic withdrawals go back here
     "outside_investors",    # VCs, sovereign funds, public shareholders buying new equity
     "pensions_endowments",  # limited partners of private-credit funds outside the model
+    "wealth_investors",     # investors in semi-liquid private-credit vehicles (C13, abm.runs)
     "bond_investors",       # outside holders of bonds and ABS
     "suppliers",            # TSMC, construction, energy, staff: costs leaving the economy
     "gpu_buyers",           # secondary-market buyers of fire-sold GPUs

@@ -30,7 +30,8 @@ _OUTSIDE = {"outside_investors": "firm_shareholders", "bond_investors": "bond_ab
 _SECTOR = {"bank": "banks", "insurer": "insurers", "saver_401k": "savers_401k",
            "chipmaker": "firm_shareholders", "hyperscaler": "firm_shareholders",
            "neocloud": "firm_shareholders", "ai_lab": "firm_shareholders", "spv": "firm_shareholders"}
-_LP = {"insurer": "lp_insurers", "saver_401k": "lp_401k", "pensions_endowments": "lp_pensions_endowments"}
+_LP = {"insurer": "lp_insurers", "saver_401k": "lp_401k", "pensions_endowments": "lp_pensions_endowments",
+       "wealth_investors": "lp_wealth"}
 
 
 class LossBook:

@@ -64,7 +64,9 @@ from aicredit.abm.markets.equity import EquityMarket
 from aicredit.abm.markets.fire_sale import clear_month_fire_sale
 from aicredit.abm.markets.gpu import GPUMarket, units_outstanding
 from aicredit.abm.markets.index_pool import IndexPool
+from aicredit.abm.markets.loan_market import LoanMarket, clear_month_loan_market
 from aicredit.abm.rollover import roll_over_maturing
+from aicredit.abm.runs import request_run_redemptions
 from aicredit.abm.saver_returns import SaverReturns
 from aicredit.abm.settlement import settle_month
 from aicredit.abm.tech_borrowers import TechBorrowers
@@ -207,6 +209,8 @@ class AIEconomyModel(mesa.Model):
             growth_persistence_per_year=p.equity_growth_persistence_per_year,
             smoothing_months=p.equity_earnings_smoothing_months)
         self.abs_market = ABSMarket(p.abs_price_impact_depth_share, p.abs_mark_persistence)
+        self.loan_market = LoanMarket(p.loan_market_impact_of_tenth_sold, p.loan_market_outside_buyer_share,
+                                      p.loan_market_mark_persistence, moves_prices=p.c12_loan_fire_sales)
         self.index_pool = IndexPool(self)          # its step-0 holdings: models/calibration/savers.py
         self.tech_borrowers = TechBorrowers(p)     # private credit's tech borrowers (abm.tech_borrowers)
         # --- the month's tallies and the run's record -------------------------------------
@@ -305,13 +309,16 @@ class AIEconomyModel(mesa.Model):
             backstop_labs(self)
 
     def _fund_housekeeping(self) -> None:
-        """Funds pay gated redemptions (C5), repay what a bank's cut limit made excess (C6),
-        cure a covenant breach, draw their bank facilities when short of cash and distribute."""
+        """Wealth investors ask to redeem (C13); the loan market clears the month's forced sales
+        (covenant cures, redemptions and a cut limit's excess beyond cash, insurers' orders) and
+        marks every holder (C12); funds pay gated redemptions (C5), repay a cut limit's excess
+        (C6), draw their bank facilities when short of cash and distribute."""
+        request_run_redemptions(self)
+        clear_month_loan_market(self)
         for f in self.funds:
             if not f.defaulted:
                 f.pay_redemptions()
                 f.meet_excess()
-                f.delever()
                 f.manage_liquidity()
                 f.distribute()
 

@@ -190,6 +190,12 @@ def model_reporters() -> dict:
         "pc_covenant_breaches": lambda m: m.month.covenant_breaches,
         "bdc_covenant_breaches": lambda m: m.month.bdc_covenant_breaches,
         "pc_loans_sold_usd": lambda m: m.month.pc_loans_sold_usd,
+        "loan_price_tech": lambda m: float(m.loan_market.price[0]),
+        "loan_price_spv": lambda m: float(m.loan_market.price[1]),
+        "loan_price_other": lambda m: float(m.loan_market.price[2]),
+        "fund_interest_price": lambda m: float(m.loan_market.price[3]),
+        "pc_run_requests_usd": lambda m: m.month.run_requests_usd,
+        "pc_redemption_queue_usd": lambda m: sum(f.queued_usd() for f in _alive(m.funds)),
         "bank_credit_lines_usd": lambda m: sum(c.limit_usd for b in m.banks
                                                for c in b.claims_held("credit_line")),
         "bank_allowance_usd": lambda m: sum(b.allowance_total_usd() for b in _alive(m.banks)),

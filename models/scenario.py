@@ -103,6 +103,8 @@ REPLACED_KEYS = {
                                                    "tech_loan_bankruptcy_cost",
         "tech_loan_duration_years": "lifetime expected loss to maturity, tech_loan_maturity_months",
     }.items()},
+    "pc_loan_sale_discount": ("retired: funds sell loans into the secondary loan market, whose price falls "
+                              "with what is sold (loan_market_impact_of_tenth_sold)"),
     **{k: f"retired: spreads come from a rating grid, see {v} (abm.constraints.RatingGrid)" for k, v in {
         "hyperscaler_spread_free_leverage": "hyperscaler_rating_free_notch",
         "hyperscaler_spread_per_leverage_turn": "hyperscaler_spread_per_notch",
@@ -523,8 +525,29 @@ class Scenario:
                                          "BDCs' covenant: maximum bank debt over the NAV the bank sees.")
     pc_delever_target_share: float = p(0.95, 0.5, 1.0, "x maximum", "[R3] deleverage to 95% of the maximum",
                                        "A fund in breach pays its facilities down to this share of the maximum.")
-    pc_loan_sale_discount: float = p(0.1, 0, 0.9, "fraction", "assumption ([R22] leveraged loans at ~82-90 in March 2020)",
-                                     "Discount at which a fund in breach sells loans to delever.")
+    loan_market_impact_of_tenth_sold: float = p(
+        0.10, 0.001, 0.9, "fraction of price", "[R32] Cont and Schaanning: 10% for a tenth of the market",
+        "Price fall of a class of private loans (or of fund interests) when a tenth of what is outstanding is "
+        "sold in a month and every buyer is unconstrained: the depth D in 1 - exp(-q/D) [R3].")
+    loan_market_outside_buyer_share: float = p(
+        0.5, 0.01, 1, "fraction", "assumption (Shleifer and Vishny 1992: the natural buyers are other lenders)",
+        "Share of the market's depth that comes from buyers outside the model's private-credit vehicles "
+        "(secondary funds, CLOs, banks); the rest shrinks with the share of the class held by forced sellers.")
+    loan_market_mark_persistence: float = p(
+        0.85, 0, 1, "1/month", "assumption (Coval and Stafford 2007: fire-sale price pressure reverts in months)",
+        "Share of a class's price discount that remains after a month.")
+    pc_semi_liquid_share: float = p(
+        0.3, 0, 1, "fraction", "assumption ([R29]: 46% of BDC assets are in perpetual non-traded vehicles)",
+        "Share of each fund's non-insurer units held through semi-liquid vehicles (evergreen and interval "
+        "funds, non-traded BDCs) by wealth investors, who may redeem each month within the gate.")
+    run_flow_performance_sensitivity: float = p(
+        1.0, 0, 100, "share per unit loss", "assumption (Goldstein, Jiang and Ng 2017: outflows follow poor returns)",
+        "Share of their units wealth investors ask to redeem in a month per unit of the fund's reported loss "
+        "over the last quarter, per month.")
+    run_complementarity: float = p(
+        5.0, 0, 100, "1/(first-mover gain)", "assumption (Chen, Goldstein and Jiang 2010; Goldstein, Jiang and Ng 2017)",
+        "How much investors' expected redemptions raise each one's own: requests r = r_perf / (1 - k g), g the "
+        "gain of redeeming first (stale NAV above true NAV, and the loan market's discount stayers bear).")
     pc_redemption_gate_per_quarter: float = p(0.05, 0, 1, "fraction of NAV", "[R13]", "Redemption gate of semi-liquid funds.")
     credit_spread_per_appetite_loss: float = p(0.10, 0, 1, "1/yr", "[R8], [R12] (assumption)",
                                                "Extra yearly rate on new GPU loans as lending appetite falls from 1 to 0.")
@@ -820,6 +843,9 @@ class Scenario:
     c9_spvs: bool = p(True, doc="C9 SPVs: hidden leverage and walk-away losses [F20, F21].")
     c10_equity_market: bool = p(True, doc="C10 AI stocks move 401(k) balances and funding sentiment [F18].")
     c11_policy: bool = p(True, doc="C11 policy levers below take effect.")
+    c12_loan_fire_sales: bool = p(True, doc="C12 forced sales of private loans and fund interests move the "
+                                  "secondary market's prices, and every holder marks to them [R3, R32].")
+    c13_runs: bool = p(True, doc="C13 wealth investors run on semi-liquid funds after losses and at stale NAVs [R13, R29].")
 
     # --- policy levers (C11) ----------------------------------------------------------------
     allow_401k_alternatives: bool = p(True, doc="[F34] 401(k) savers may hold private credit.")

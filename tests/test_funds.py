@@ -12,6 +12,7 @@ import pytest
 from aicredit.abm.agents.private_credit import BDC, smoothing_weights
 from aicredit.abm.claims import CreditLine
 from aicredit.abm.default import resolve_failures
+from aicredit.abm.markets.loan_market import clear_month_loan_market, loan_holdings_usd
 from aicredit.models import AIEconomyModel, load_scenario
 from aicredit.models.stats import paired_stats
 
@@ -109,8 +110,8 @@ def test_draws_stop_at_the_covenant():
 
 
 def test_a_cut_limit_is_met_with_cash_then_loan_sales():
-    """C6 interface: a bank lowers ``limit_usd``; the fund repays the excess, selling loans
-    when its cash is short, instead of defaulting on it in the clearing."""
+    """C6 interface: a bank lowers ``limit_usd``; the fund repays the excess, selling loans in
+    the loan market when its cash is short, instead of defaulting on it in the clearing."""
     m = fresh()
     f = m.funds[0]
     money = m.ledger.total()
@@ -118,6 +119,7 @@ def test_a_cut_limit_is_met_with_cash_then_loan_sales():
         line.limit_usd = 0.5 * line.principal_usd
     excess = sum(c.excess_usd() for c in f.credit_lines())
     assert excess > f.cash_usd > 0
+    clear_month_loan_market(m)
     f.meet_excess()
     assert sum(c.excess_usd() for c in f.credit_lines()) == pytest.approx(0.0, abs=1.0)
     assert m.month.pc_loans_sold_usd > 0 and not f.defaulted
@@ -134,13 +136,21 @@ def test_breach_delevers_with_cash_then_loan_sales_to_target():
     f.decide()
     assert f.in_breach and f.lending_capacity_usd() == 0.0
     lp_losses = sum(m.losses.by_category.values())
-    f.delever()
+    other = m.funds[1]
+    other_nav = other.true_nav_usd()
+    clear_month_loan_market(m)
     p = m.p
     assert f.loan_to_nav() == pytest.approx(p.pc_delever_target_share * p.pc_max_loan_to_nav, rel=1e-6)
-    assert not f.in_breach
+    assert f.in_breach and not f.breaches_covenant()      # cured, and no new loans this month
     assert m.month.covenant_breaches == 1 and m.month.pc_loans_sold_usd > 0
+    market = m.loan_market
+    assert market.price[:3].max() < 1.0                    # its sale moved the classes' prices [R3]
     sale_loss = sum(m.losses.by_category.values()) - lp_losses
-    assert sale_loss == pytest.approx(p.pc_loan_sale_discount * m.month.pc_loans_sold_usd, rel=1e-9)
+    assert sale_loss == pytest.approx(float((1.0 - market.price) @ market.sold_usd), rel=1e-9)
+    # every other holder marks its loans to the new prices: common-holder contagion [R3]
+    marks = float((1.0 - market.price[:3]) @ loan_holdings_usd(other))
+    assert other.market_discount_usd == pytest.approx(marks) and marks > 0
+    assert other.true_nav_usd() == pytest.approx(other_nav - marks)
     assert m.ledger.total() == pytest.approx(money, abs=1.0)       # USD, on trillions moved
 
 

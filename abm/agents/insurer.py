@@ -194,7 +194,9 @@ class Insurer(Institution):
         self.buy_bonds(self.reinvested_usd)
 
     def forced_sale(self) -> None:
-        """Redeem and sell ``sale_plan`` of every fund interest and ABS (C7)."""
+        """Redeem and sell ``sale_plan`` of every fund interest and ABS (C7): ABS at the ABS
+        mark less the discount now; fund interests through the loan market, whose clearing at
+        the month's end executes the order (:meth:`sell_fund_interest`)."""
         m = self.model
         buyer = m.outside("securities_market")
         r = m.p.insurer_redemption_share
@@ -207,21 +209,33 @@ class Insurer(Institution):
                 if not claim.issuer.defaulted and r > 0:
                     claim.issuer.request_redemption(claim, r * value)   # gated, paid at NAV
                     self.redemption_requested_usd += r * value
-                sold_share, price = self.sale_plan * (1.0 - r), 1.0 - self.discount
-            else:
-                sold_share = self.sale_plan
-                price = m.abs_market.mark(m.steps) * (1.0 - self.discount)
-                abs_sold += value
-            sold_value = claim.value_usd() * sold_share
-            if sold_value <= 0:
+                if self.sale_plan * (1.0 - r) > 0:
+                    m.loan_market.order(self, claim, self.sale_plan * (1.0 - r))
                 continue
-            proceeds = sold_value * price
-            m.claims.sell(claim, sold_share, buyer)
+            price = m.abs_market.mark(m.steps) * (1.0 - self.discount)
+            abs_sold += value
+            proceeds = value * price
+            m.claims.sell(claim, self.sale_plan, buyer)
             self.receive("securities_market", proceeds, "insurer_forced_sale")
-            m.losses.record(self, sold_value - proceeds, claim.issuer, "forced_sale_discount", m.steps)
-            self.sold_usd += sold_value
+            m.losses.record(self, value - proceeds, claim.issuer, "forced_sale_discount", m.steps)
+            self.sold_usd += value
         m.month.insurer_sales_usd += self.sold_usd
         m.month.insurer_redemption_requests_usd += self.redemption_requested_usd
         if abs_sold > 0:
             outstanding = sum(c.value_usd() for c in m.claims.all if c.kind == "abs" and not c.closed)
             m.abs_market.record_sale(m.steps, abs_sold, outstanding, self.discount)
+
+    def sell_fund_interest(self, claim, share: float, price: float, buyer) -> None:
+        """Sell ``share`` of a fund interest at its statutory value times the loan market's price
+        of fund interests ``price`` less the LP-secondary discount (C7, C12); the discount is a
+        realised loss."""
+        m = self.model
+        value = claim.value_usd() * share
+        if value <= 0 or claim.closed:
+            return
+        proceeds = value * price * (1.0 - self.discount)
+        m.claims.sell(claim, share, buyer)
+        self.receive("securities_market", proceeds, "insurer_forced_sale")
+        m.losses.record(self, value - proceeds, claim.issuer, "forced_sale_discount", m.steps)
+        self.sold_usd += value
+        m.month.insurer_sales_usd += value

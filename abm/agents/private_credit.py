@@ -67,6 +67,7 @@ import numpy as np
 from aicredit.abm.agents.base import Institution
 from aicredit.abm.claims import EquityClaim
 from aicredit.abm.economy import Economy
+from aicredit.abm.markets.loan_market import LOAN_CLASSES
 from aicredit.abm.tech_credit import BDC_SHAREHOLDERS, NEW_LPS
 
 #: Months in a quarter (calendar): the redemption gate is stated per quarter [R13].
@@ -74,9 +75,6 @@ MONTHS_PER_QUARTER = 3
 
 #: Floor of a month's gross true return in the log-return smoothing (a wiped-out fund fails anyway).
 MIN_GROSS_RETURN = 1e-12
-
-#: Debt claims a fund may sell to delever (its loan book outside the GPU-loan book).
-SALEABLE_LOANS = ("other_loan", "tech_loan", "spv_loan")
 
 __all__ = ["PrivateCreditFund", "BDC", "smoothing_weights"]
 
@@ -117,13 +115,29 @@ class PrivateCreditFund(Institution):
         self._true_px_prev = 0.0             # true NAV per unit at the last revaluation
         self._rep_px_prev = 0.0              # reported NAV per unit at the last revaluation
         self._distributed_per_unit = 0.0     # distributions since the last revaluation
+        self.market_discount_usd = 0.0       # its loans' discount at the loan market's prices (C12)
+        self.reported_return_index = 1.0     # reported total return per unit since step 0
+        self.reported_index_history: list[float] = []   # its month-end values, newest last
 
     # --- valuation ------------------------------------------------------------------------
     def gpu_loans_held_usd(self) -> float:
         return float(self.model.gpu_loans.debt_by("lender", len(self.model.funds))[self.index])
 
     def true_nav_usd(self) -> float:
-        return self.equity_usd()
+        """Book equity less the market discount of its loans (fair value at the loan market's
+        prices, :mod:`abm.markets.loan_market`)."""
+        return self.equity_usd() - self.market_discount_usd
+
+    def mark_weight(self) -> float:
+        """Share of a new mark that reaches the NAV its bank and investors see this month: 1 with
+        the disclosure policy (C11), the first smoothing weight ``theta_0`` otherwise, 0 when
+        losses do not reach LPs (C5 off: the reported NAV does not move)."""
+        p = self.model.p
+        if not p.c5_pc_losses_to_lps:
+            return 0.0
+        if self.discloses:
+            return 1.0
+        return float(smoothing_weights(p.pc_nav_smoothing, p.pc_nav_smoothing_lags)[0])
 
     def units(self) -> float:
         return sum(c.units for c in self.model.claims.issued(self, "fund_share"))
@@ -177,15 +191,28 @@ class PrivateCreditFund(Institution):
         # before step 0 the reported NAV was the true one: no unreported marks (zeros)
         past = self.true_returns + [0.0] * (lags + 1 - len(self.true_returns))
         self.true_returns = ([marks] + past)[:lags + 1]
+        ex_distribution = true_px / (true_px + dist) if true_px + dist > 0 else 1.0
         if self.discloses:
             rep_px = true_px
         else:
             theta = smoothing_weights(p.pc_nav_smoothing, lags)
             r_rep = (total - marks) + float(theta @ np.asarray(self.true_returns))
-            ex_distribution = true_px / (true_px + dist) if true_px + dist > 0 else 1.0
             rep_px = max(0.0, self._rep_px_prev * math.exp(r_rep) * ex_distribution)
+        # the reported total return (distributions added back), the one investors react to
+        base = self._rep_px_prev * ex_distribution
+        self.reported_return_index *= rep_px / base if base > 0 else 1.0
+        self.reported_index_history = (self.reported_index_history
+                                       + [self.reported_return_index])[-(MONTHS_PER_QUARTER + 1):]
         self._rep_px_prev = rep_px
         self.reported_nav_usd = rep_px * u
+
+    def reported_loss_per_month(self) -> float:
+        """The fall of the reported NAV per unit over the last quarter, per month (0 after a
+        gain), distributions aside: the return investors in a semi-liquid fund react to."""
+        h = self.reported_index_history
+        if len(h) < 2 or h[0] <= 0:
+            return 0.0
+        return max(0.0, 1.0 - h[-1] / h[0]) / (len(h) - 1)
 
     def record_loss(self, loss_usd: float) -> None:
         """A realised credit loss: a mark in the NAV, and it weighs on lending appetite."""
@@ -258,7 +285,26 @@ class PrivateCreditFund(Institution):
         return self.appetite * (1.0 - self.redemption_pressure)
 
     def request_redemption(self, claim, amount_usd: float) -> None:
-        self.redemption_requests[claim] = self.redemption_requests.get(claim, 0.0) + amount_usd
+        """Queue a request to redeem ``amount_usd`` of ``claim`` (never more than the claim is
+        worth); a request the gate leaves unpaid stays in the queue (:meth:`pay_redemptions`)."""
+        queued = self.redemption_requests.get(claim, 0.0)
+        self.redemption_requests[claim] = min(queued + amount_usd, max(claim.value_usd(), 0.0))
+
+    def queued_usd(self) -> float:
+        """Redemption requests waiting in the queue (USD at the NAV investors see)."""
+        return sum(self.redemption_requests.values())
+
+    def gate_usd(self) -> float:
+        """The most it pays in redemptions this month: ``gate`` of the NAV investors see a
+        quarter [R13], spread evenly over its months."""
+        gate = self.model.p.pc_redemption_gate_per_quarter / MONTHS_PER_QUARTER
+        return gate * max(self.nav_seen_usd(), 0.0)
+
+    def redemptions_payable_usd(self) -> float:
+        """What it must pay this month: the queue up to the gate (0 with C5 off)."""
+        if not self.model.p.c5_pc_losses_to_lps or self.price_per_unit_usd() <= 0:
+            return 0.0
+        return min(self.queued_usd(), self.gate_usd())
 
     # --- actions ---------------------------------------------------------------------------
     def draw_credit_lines(self, gap_usd: float) -> float:
@@ -303,88 +349,70 @@ class PrivateCreditFund(Institution):
             line.repay(amount_usd * line.principal_usd / drawn)
         return amount_usd
 
-    def delever(self) -> None:
-        """Cure a covenant breach: pay facilities down to ``pc_delever_target_share`` of the
-        maximum loan-to-NAV with cash, then with loans sold at a discount [R3]."""
-        p = self.model.p
-        if not self.breaches_covenant():
-            self.in_breach = False
+    def cure_breach(self, equity_usd: float, in_breach: bool) -> None:
+        """The loan market's verdict (:func:`abm.markets.loan_market.clear_month_loan_market`):
+        in breach at its prices (NAV ``equity_usd`` as its bank sees it after this month's
+        marks and redemptions), it pays its facilities down to ``pc_delever_target_share`` of the
+        maximum with its cash beyond the month's redemptions [R3], and lends nothing more."""
+        self.in_breach = in_breach
+        if not in_breach:
             return
-        self.in_breach = True
         self.count_breach(self.model.month)
-        target = p.pc_delever_target_share * self.max_loan_to_nav
-        nav = max(self.nav_seen_usd(), 0.0)
-        need = self.drawn_usd() - target * nav
-        need -= self.repay_facilities(need)
-        if need <= 0:
-            return
-        d = p.pc_loan_sale_discount
-        denom = 1.0 - d - target * d         # proceeds net of what the realised loss takes off NAV
-        raised = self.sell_loans(need / denom if denom > 0 else math.inf)
-        self.repay_facilities(raised)
-        self.in_breach = self.breaches_covenant()
+        target = self.model.p.pc_delever_target_share * self.max_loan_to_nav
+        excess = sum(c.excess_usd() for c in self.credit_lines())
+        owed = self.drawn_usd() - excess - target * max(equity_usd, 0.0)
+        spare = self.cash_usd - self.redemptions_payable_usd() - excess
+        self.repay_facilities(min(owed, max(0.0, spare)))
 
     def count_breach(self, month) -> None:
         """Count this month's covenant breach in the month's tally (funds and BDCs apart)."""
         month.covenant_breaches += 1
 
-    def sell_loans(self, face_usd: float) -> float:
-        """Sell ``face_usd`` of loans (pro rata, at most all) to the securities market at
-        ``pc_loan_sale_discount``; the discount is a realised loss. Returns the proceeds."""
-        p = self.model.p
+    def sell_loans_share(self, share: float, price) -> float:
+        """Sell ``share`` of every loan it holds into the loan market at the class prices
+        ``price`` (:data:`abm.markets.loan_market.CLASSES` order); the discount to carrying value
+        is a realised loss. Returns the proceeds."""
         month = self.model.month
-        loans = [c for c in self.claims_held() if c.kind in SALEABLE_LOANS and c.value_usd() > 0]
-        book = sum(c.value_usd() for c in loans)
-        if book <= 0 or face_usd <= 0:
-            return 0.0
-        share = min(1.0, face_usd / book)
-        d = p.pc_loan_sale_discount
         buyer = self.model.outside("securities_market")
+        share = min(1.0, share)
         raised = 0.0
-        for c in loans:
+        for c in [c for c in self.claims_held() if c.kind in LOAN_CLASSES and c.value_usd() > 0]:
             value = c.value_usd() * share
-            proceeds = value * (1.0 - d)
+            proceeds = value * float(price[LOAN_CLASSES.index(c.kind)])
             self.model.claims.sell(c, share, buyer)
-            self.receive("securities_market", proceeds, "fund_deleveraging_sale")
-            self.model.losses.record(self, value - proceeds, c.issuer, "deleveraging_sale_discount",
+            self.receive("securities_market", proceeds, "fund_loan_sale")
+            self.model.losses.record(self, value - proceeds, c.issuer, "loan_sale_discount",
                                      self.model.steps)
             month.pc_loans_sold_usd += value
             raised += proceeds
         return raised
 
     def meet_excess(self) -> None:
-        """A bank that cut a limit below the drawn amount (C6) is repaid the excess now, with
-        cash and, if short, loans sold at a discount: a solvent fund does not default on it."""
-        lines = [c for c in self.credit_lines() if c.excess_usd() > 0]
-        excess = sum(c.excess_usd() for c in lines)
-        if excess <= 0:
-            return
-        short = excess - max(0.0, self.cash_usd)
-        if short > 0:
-            self.sell_loans(short / (1.0 - self.model.p.pc_loan_sale_discount))
-        for line in lines:
+        """A bank that cut a limit below the drawn amount (C6) is repaid the excess now, from
+        the cash it kept and raised in the loan market for it."""
+        for line in [c for c in self.credit_lines() if c.excess_usd() > 0]:
             line.repay_excess()
 
     def pay_redemptions(self) -> None:
-        """Pay redemption requests pro rata up to the gate [R13] (C5), at the NAV LPs see; the
-        excess over true value paid to leavers is the month's stale-NAV transfer."""
+        """Pay the queue pro rata up to the gate [R13] (C5), at the NAV LPs see, from its cash
+        (which the loan market topped up, :mod:`abm.markets.loan_market`); what the gate leaves
+        unpaid stays queued for next month. The excess over true value paid to leavers is the
+        month's stale-NAV transfer (Chen, Goldstein and Jiang 2010)."""
         p = self.model.p
-        self.redemption_pressure = 0.0
         if not self.redemption_requests or not p.c5_pc_losses_to_lps:
             self.redemption_requests = {}
+            self.redemption_pressure = 0.0
             return
-        total = sum(self.redemption_requests.values())
+        total = self.queued_usd()
         self.redemption_pressure = min(1.0, total / self.cash_usd) if self.cash_usd > 0 else 1.0
         price = self.price_per_unit_usd()
         true_price = self.true_nav_usd() / self.shares_outstanding if self.shares_outstanding > 0 else 0.0
-        gate = p.pc_redemption_gate_per_quarter / MONTHS_PER_QUARTER * max(self.nav_seen_usd(), 0.0)
-        payable = min(total, gate, max(0.0, self.cash_usd))
+        payable = min(total, self.gate_usd(), max(0.0, self.cash_usd))
         if payable <= 0 or price <= 0:
-            self.redemption_requests = {}
             return
         scale = payable / total
         paid = 0.0
-        for claim, req in self.redemption_requests.items():
+        for claim, req in list(self.redemption_requests.items()):
             amount = min(req * scale, claim.units * price)
             units = amount / price
             cost = claim.cost_usd * units / claim.units if claim.units > 0 else 0.0
@@ -394,12 +422,15 @@ class PrivateCreditFund(Institution):
             claim.units -= units
             self.shares_outstanding -= units
             self.reported_nav_usd -= units * self._rep_px_prev if self.discloses else amount
-            holder = claim.holder
-            self.pay(holder.name, amount, "fund_redemption")
+            self.pay(claim.holder.name, amount, "fund_redemption")
             self.model.month.stale_nav_transfer_usd += units * (price - true_price)
             paid += amount
+            left = req - amount
+            if left > 1e-6 and claim.units > 0:
+                self.redemption_requests[claim] = left
+            else:
+                del self.redemption_requests[claim]
         self.model.month.redemptions_usd += paid
-        self.redemption_requests = {}
 
     def borrow_to_grow(self, equity_usd: float) -> float:
         """A BDC's new bank debt for ``equity_usd`` of new equity: its banks upsize their
@@ -445,8 +476,9 @@ class PrivateCreditFund(Institution):
 
     def distribute(self) -> None:
         """Pay cash above ``pc_distribution_reserve_multiple`` times the reserve to the LPs pro
-        rata to their units (income); none while the covenant is breached."""
-        if self.in_breach:
+        rata to their units (income); none while the covenant is breached or redemptions queue:
+        in a downturn a fund keeps its cash."""
+        if self.in_breach or self.redemption_requests:
             return
         reserve = self.reserve_share * max(self.reported_nav_usd, 0.0)
         excess = self.cash_usd - self.model.p.pc_distribution_reserve_multiple * reserve

@@ -5,6 +5,7 @@ import numpy as np
 
 from aicredit.abm.agents import BDC, PrivateCreditFund
 from aicredit.abm.claims import CreditLine, Debt, LoanPool
+from aicredit.abm.runs import WEALTH_INVESTORS
 from aicredit.abm.units import BN, MONTHS_PER_YEAR
 from aicredit.models.calibration._common import endow, stake
 from aicredit.models.calibration.neoclouds import neocloud_scales
@@ -177,5 +178,9 @@ def build_fund_balance_sheets(model) -> list[tuple]:
             continue
         ins_share = min(1.0, weights[f.index] * insurer_pc / max(nav, 1.0))
         fund_lp_split.append((f, ins_share))
-        stake(model, out("pensions_endowments"), f, 1.0 - ins_share, "fund_share")
+        # semi-liquid vehicles' wealth investors may redeem each month (C13, abm.runs)
+        semi = p.pc_semi_liquid_share * (1.0 - ins_share)
+        stake(model, out("pensions_endowments"), f, 1.0 - ins_share - semi, "fund_share")
+        if semi > 0:
+            stake(model, out(WEALTH_INVESTORS), f, semi, "fund_share")
     return fund_lp_split
