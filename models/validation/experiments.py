@@ -69,6 +69,9 @@ OUTPUTS: list[Output] = [
     Output("spv_debt_usd", "SPV debt outstanding, end", "bn USD", BN),
     Output("tech_loan_default_rate_per_year:max", "tech loans' trailing-year default rate, max", "1/yr"),
     Output("pc_tech_impairment_usd:max", "fair-value impairment of the tech book, max", "bn USD", BN),
+    Output("pc_loans_sold_usd:sum", "private loans funds and BDCs sold (carrying value)", "bn USD", BN),
+    Output("pc_redemptions_usd:sum", "redemptions funds paid", "bn USD", BN),
+    Output("loan_price_tech:min", "price of tech loans in the loan market, min", "share"),
 ]
 OUTPUT_BY_KEY = {o.key: o for o in OUTPUTS}
 
@@ -355,6 +358,18 @@ def _channels(add, w: str, winter) -> None:
                      "credit, a small flow; no prediction for the aggregates."),
          "losses_by_holder_usd.lp_401k": Expect("+", "401(k) savers in private credit share its "
                                                 "losses.", "[F34]")})
+    channel("c12_loan_fire_sales", "fire sales of private loans with common holders",
+        "a fund's forced sale lowers the price of its loan class, and every holder marks its loans "
+        "to it, which can breach more covenants (Cont and Schaanning 2017)", "[R3, R32]",
+        {**_stress(+1, "forced sales move prices and marks, which force more sales", "[R3, R32]"),
+         "pc_loans_sold_usd:sum": Expect("+", "a falling price makes a breaching fund sell more to "
+                                          "reach its target leverage.", "[R3]")})
+    channel("c13_runs", "runs on semi-liquid funds",
+        "wealth investors redeem after reported losses and when a stale NAV pays leavers more than "
+        "stayers keep (Chen, Goldstein and Jiang 2010)", "[R13, R29]",
+        {**_stress(+1, "redemptions drain funds' cash and force loan sales", "[R13]"),
+         "pc_redemptions_usd:sum": Expect("+", "with C13 off wealth investors never ask to redeem.",
+                                          "[R13]", by_construction=True)})
 
 
 
