@@ -37,11 +37,11 @@ if TYPE_CHECKING:                      # imported for the annotations only (no i
     from aicredit.abm.ledger import Ledger
     from aicredit.abm.losses import LossBook
     from aicredit.abm.markets.abs import ABSMarket
-    from aicredit.abm.markets.loan_market import LoanMarket
     from aicredit.abm.markets.compute_demand import ComputeBuyers
     from aicredit.abm.markets.equity import EquityMarket
     from aicredit.abm.markets.gpu import GPUMarket
     from aicredit.abm.markets.index_pool import IndexPool
+    from aicredit.abm.markets.loan_market import LoanMarket
     from aicredit.abm.parameters import Parameters
     from aicredit.abm.tech_borrowers import TechBorrowers
 

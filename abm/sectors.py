@@ -16,7 +16,9 @@ FINANCIAL_SECTORS = ("bank", "private_credit", "insurer")
 
 #: Ultimate holders on whom every loss is booked (``summary.json``'s ``losses_by_holder_usd``):
 #: shareholders of failed firms, limited partners of private credit by type, banks, insurers,
-#: wealth investors in semi-liquid vehicles (C13), 401(k) savers, bond and ABS investors, deposit insurance and the rest of the outside world.
-HOLDER_CATEGORIES = ("firm_shareholders", "lp_insurers", "lp_pensions_endowments", "lp_401k", "lp_wealth",
+#: wealth investors in semi-liquid vehicles (C13), 401(k) savers, bond and ABS investors,
+#: deposit insurance and the rest of the outside world.
+HOLDER_CATEGORIES = ("firm_shareholders", "lp_insurers", "lp_pensions_endowments", "lp_401k",
+                     "lp_wealth",
                      "banks", "insurers", "savers_401k", "bond_abs_investors",
                      "deposit_insurance", "other_outside")

@@ -71,7 +71,8 @@ __all__ = ["summary", "run_summary", "provenance", "run_label", "format_override
 #: fundamentals (issue 11; CHANGELOG.md). 0.3.0: tech credit losses that emerge (issue 11).
 #: 0.4.0: levered private-credit vehicles, BDCs (issue 11). 0.5.0: credit from borrowers' cash
 #: flows and GPU prices from expected rents (issue 18). 0.5.1: smaller neoclouds hold their
-#: anchor hyperscaler's take-or-pay deal ([R42]).
+#: anchor hyperscaler's take-or-pay deal ([R42]). 0.6.0: the secondary loan market with common
+#: holders (C12) and runs on semi-liquid funds (C13), issue 19 in part.
 MODEL_VERSION = __version__         # the one version, models/version.py
 
 #: The columns of ``defaults.csv`` (:func:`abm.default` records these) and of

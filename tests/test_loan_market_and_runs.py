@@ -10,8 +10,14 @@ import math
 import numpy as np
 import pytest
 
-from aicredit.abm.markets.loan_market import (CLASSES, FUND_SHARE, LOAN_CLASSES, LoanMarket,
-                                              clear_month_loan_market, loan_holdings_usd)
+from aicredit.abm.markets.loan_market import (
+    CLASSES,
+    FUND_SHARE,
+    LOAN_CLASSES,
+    LoanMarket,
+    clear_month_loan_market,
+    loan_holdings_usd,
+)
 from aicredit.abm.runs import WEALTH_INVESTORS, first_mover_gain, request_run_redemptions, run_request_share
 from aicredit.models import AIEconomyModel
 
@@ -101,7 +107,7 @@ def test_request_share_formula_and_its_limits():
     assert run_request_share(0.02, 0.1, 1.0, 0.0) == pytest.approx(0.02)
     # complementarity: a larger first-mover gain never lowers the request
     shares = [run_request_share(0.01, g, 1.0, 5.0) for g in np.linspace(0, 0.3, 31)]
-    assert all(b >= a for a, b in zip(shares, shares[1:]))
+    assert all(b >= a for a, b in zip(shares, shares[1:], strict=False))
 
 
 def test_first_mover_gain_is_the_stale_premium_plus_the_market_discount():
