@@ -73,6 +73,9 @@ from aicredit.abm.tech_credit import BDC_SHAREHOLDERS, NEW_LPS
 #: Months in a quarter (calendar): the redemption gate is stated per quarter [R13].
 MONTHS_PER_QUARTER = 3
 
+#: A queued request below this (USD) is paid in full: rounding, not an investor waiting.
+QUEUE_DUST_USD = 1e-6
+
 #: Floor of a month's gross true return in the log-return smoothing (a wiped-out fund fails anyway).
 MIN_GROSS_RETURN = 1e-12
 
@@ -426,7 +429,7 @@ class PrivateCreditFund(Institution):
             self.model.month.stale_nav_transfer_usd += units * (price - true_price)
             paid += amount
             left = req - amount
-            if left > 1e-6 and claim.units > 0:
+            if left > QUEUE_DUST_USD and claim.units > 0:
                 self.redemption_requests[claim] = left
             else:
                 del self.redemption_requests[claim]
