@@ -12,7 +12,7 @@ more pass. What keeps the bits equal:
 
 * the same expressions in the same order: per holder, the sums over classes of
   ``(1 - p[c]) * H[i, c]`` and ``p[c] * H[i, c]`` accumulated from ``0.0`` in class order
-  (Python's ``sum`` of floats on 3.11: plain left-to-right addition), then ``E0 - w * sum``; the
+  (the reference's ``_plain_sum``: plain left-to-right addition), then ``E0 - w * sum``; the
   sales ``q[c]`` start at ``exog_sales[c]`` and add ``x_i * H[i, c]`` holder by holder;
 * Python's ``max(a, b)`` / ``min(a, b)`` written as the comparisons they make (``max`` keeps
   its first argument unless the second is strictly greater), so zeros and their signs agree;
