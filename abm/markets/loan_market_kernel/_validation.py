@@ -14,7 +14,12 @@ from typing import NamedTuple
 import numpy as np
 
 from aicredit.abm.markets.fire_sale_kernel._validation import (
-    _REJECTED_KINDS, _check_interval, _check_max_iter, _check_tol, _float_array)
+    _REJECTED_KINDS,
+    _check_interval,
+    _check_max_iter,
+    _check_tol,
+    _float_array,
+)
 
 __all__ = ["LoanMarketResult", "ValidatedLoanInputs", "validate_inputs"]
 
@@ -62,7 +67,9 @@ class ValidatedLoanInputs(NamedTuple):
 def _holdings(x, C: int) -> np.ndarray:
     """``holdings`` as a C-contiguous float64[N, C], every value finite and >= 0."""
     try:
-        arr = x if isinstance(x, np.ndarray) else np.asarray(x, dtype=np.float64)
+        # no dtype here: a list of booleans or of numeric strings must fail the check below,
+        # not be converted to floats
+        arr = x if isinstance(x, np.ndarray) else np.asarray(x)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"holdings: cannot be read as a 2-D array of numbers ({exc})") from None
     if arr.dtype.kind in _REJECTED_KINDS or arr.dtype.kind not in "iuf":
