@@ -106,9 +106,11 @@ def validate_inputs(start_price, depth, exog_sales, holdings, cash, debt, equity
         arr = _float_array(name, x, N, "len(holdings)")
         _check_interval(name, arr, lo, closed, desc, hi, hi == 1.0)
         out.append(arr)
-    above = out[5] > out[4]
+    cash_a, debt_a, equity_a, weight_a, max_lev_a, target_a, need_a = out
+    above = target_a > max_lev_a
     if above.any():
         i = int(np.argmax(above))
-        raise ValueError(f"target_leverage[{i}] = {float(out[5][i])!r}: must be <= "
-                         f"max_leverage[{i}] = {float(out[4][i])!r}")
-    return ValidatedLoanInputs(start, dep, exo, H, *out, _check_tol(tol), _check_max_iter(max_iter))
+        raise ValueError(f"target_leverage[{i}] = {float(target_a[i])!r}: must be <= "
+                         f"max_leverage[{i}] = {float(max_lev_a[i])!r}")
+    return ValidatedLoanInputs(start, dep, exo, H, cash_a, debt_a, equity_a, weight_a, max_lev_a,
+                               target_a, need_a, _check_tol(tol), _check_max_iter(max_iter))
