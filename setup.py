@@ -1,7 +1,8 @@
 """Build and install aicredit: the AI-credit agent-based model.
 
-``pip install -e .`` compiles the Cython fire-sale kernel (``abm/markets/fire_sale_kernel/_fire_sale.pyx``)
-and installs the ``aicredit`` command.
+``pip install -e .`` compiles the Cython kernels, the GPU fire sale
+(``abm/markets/fire_sale_kernel/_fire_sale.pyx``) and the loan-market clearing
+(``abm/markets/loan_market_kernel/_loan_market.pyx``), and installs the ``aicredit`` command.
 """
 import re
 from pathlib import Path
@@ -22,6 +23,14 @@ extensions = [
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=["-O3"],
     ),
+    Extension(
+        "aicredit.abm.markets.loan_market_kernel._loan_market",
+        ["abm/markets/loan_market_kernel/_loan_market.pyx"],
+        include_dirs=[np.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        # bit for bit the pure-Python reference: no multiply-add fused into one rounding
+        extra_compile_args=["-O3", "-ffp-contract=off"],
+    ),
 ]
 
 setup(
@@ -38,6 +47,7 @@ setup(
                  "aicredit.visualization": "visualization"},
     package_data={"aicredit.models": ["scenarios/*.toml"],
                   "aicredit.abm.markets.fire_sale_kernel": ["*.pyx"],
+                  "aicredit.abm.markets.loan_market_kernel": ["*.pyx"],
                   "aicredit.models.validation": ["explanations.md"]},
     ext_modules=cythonize(
         extensions,

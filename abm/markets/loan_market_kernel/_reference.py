@@ -41,6 +41,16 @@ from aicredit.abm.markets.loan_market_kernel._validation import LoanMarketResult
 __all__ = ["clear_loan_market_reference"]
 
 
+def _plain_sum(terms) -> float:
+    """Left-to-right sum from 0.0, one rounding per addition: the order the compiled kernel
+    follows. (The builtin ``sum`` of floats compensates its rounding from Python 3.12 on, so
+    its last bits would depend on the Python version.)"""
+    total = 0.0
+    for t in terms:
+        total += t
+    return total
+
+
 def _evaluate(p, H, cash, debt, equity, weight, max_lev, target_lev, need, exog):
     """Each holder's outcome at price vector ``p`` (lists of Python floats), by the contract.
 
@@ -52,8 +62,8 @@ def _evaluate(p, H, cash, debt, equity, weight, max_lev, target_lev, need, exog)
     breach = [False] * len(cash)
     for i in range(len(cash)):
         row = H[i]
-        E = equity[i] - weight[i] * sum((1.0 - p[c]) * row[c] for c in range(C))
-        V = sum(p[c] * row[c] for c in range(C))
+        E = equity[i] - weight[i] * _plain_sum((1.0 - p[c]) * row[c] for c in range(C))
+        V = _plain_sum(p[c] * row[c] for c in range(C))
         short = max(0.0, need[i] - cash[i])
         free = max(0.0, cash[i] - need[i])
         Ep = max(E, 0.0)

@@ -14,7 +14,12 @@ from typing import NamedTuple
 import numpy as np
 
 from aicredit.abm.markets.fire_sale_kernel._validation import (
-    _REJECTED_KINDS, _check_interval, _check_max_iter, _check_tol, _float_array)
+    _REJECTED_KINDS,
+    _check_interval,
+    _check_max_iter,
+    _check_tol,
+    _float_array,
+)
 
 __all__ = ["LoanMarketResult", "ValidatedLoanInputs", "validate_inputs"]
 
@@ -62,7 +67,9 @@ class ValidatedLoanInputs(NamedTuple):
 def _holdings(x, C: int) -> np.ndarray:
     """``holdings`` as a C-contiguous float64[N, C], every value finite and >= 0."""
     try:
-        arr = x if isinstance(x, np.ndarray) else np.asarray(x, dtype=np.float64)
+        # no dtype here: a list of booleans or of numeric strings must fail the check below,
+        # not be converted to floats
+        arr = x if isinstance(x, np.ndarray) else np.asarray(x)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"holdings: cannot be read as a 2-D array of numbers ({exc})") from None
     if arr.dtype.kind in _REJECTED_KINDS or arr.dtype.kind not in "iuf":
@@ -99,9 +106,11 @@ def validate_inputs(start_price, depth, exog_sales, holdings, cash, debt, equity
         arr = _float_array(name, x, N, "len(holdings)")
         _check_interval(name, arr, lo, closed, desc, hi, hi == 1.0)
         out.append(arr)
-    above = out[5] > out[4]
+    cash_a, debt_a, equity_a, weight_a, max_lev_a, target_a, need_a = out
+    above = target_a > max_lev_a
     if above.any():
         i = int(np.argmax(above))
-        raise ValueError(f"target_leverage[{i}] = {float(out[5][i])!r}: must be <= "
-                         f"max_leverage[{i}] = {float(out[4][i])!r}")
-    return ValidatedLoanInputs(start, dep, exo, H, *out, _check_tol(tol), _check_max_iter(max_iter))
+        raise ValueError(f"target_leverage[{i}] = {float(target_a[i])!r}: must be <= "
+                         f"max_leverage[{i}] = {float(max_lev_a[i])!r}")
+    return ValidatedLoanInputs(start, dep, exo, H, cash_a, debt_a, equity_a, weight_a, max_lev_a,
+                               target_a, need_a, _check_tol(tol), _check_max_iter(max_iter))
