@@ -23,7 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["FireSaleResult", "ValidatedInputs", "validate_inputs"]
+__all__ = ["FireSaleResult", "ValidatedInputs", "validate_inputs", "REJECTED_KINDS", "float_array",
+           "check_interval", "check_tol", "check_max_iter"]
 
 
 @dataclass(frozen=True)
@@ -275,3 +276,12 @@ def validate_inputs(ref_price, depth, exog_sales, loan_vintage, loan_borrower, l
     _check_interval("borrower_cash", cash, 0.0, True, ">= 0")
     return ValidatedInputs(ref, dep, exo, vin, bor, units, debt, mltv, tltv, cash,
                            _check_tol(tol), _check_max_iter(max_iter))
+
+
+# The checks the loan-market kernel's validation shares (abm.markets.loan_market_kernel._validation):
+# one implementation of the array rules for both kernels.
+REJECTED_KINDS = _REJECTED_KINDS
+float_array = _float_array
+check_interval = _check_interval
+check_tol = _check_tol
+check_max_iter = _check_max_iter

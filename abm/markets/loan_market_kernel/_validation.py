@@ -14,11 +14,11 @@ from typing import NamedTuple
 import numpy as np
 
 from aicredit.abm.markets.fire_sale_kernel._validation import (
-    _REJECTED_KINDS,
-    _check_interval,
-    _check_max_iter,
-    _check_tol,
-    _float_array,
+    REJECTED_KINDS,
+    check_interval,
+    check_max_iter,
+    check_tol,
+    float_array,
 )
 
 __all__ = ["LoanMarketResult", "ValidatedLoanInputs", "validate_inputs"]
@@ -72,26 +72,26 @@ def _holdings(x, C: int) -> np.ndarray:
         arr = x if isinstance(x, np.ndarray) else np.asarray(x)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"holdings: cannot be read as a 2-D array of numbers ({exc})") from None
-    if arr.dtype.kind in _REJECTED_KINDS or arr.dtype.kind not in "iuf":
+    if arr.dtype.kind in REJECTED_KINDS or arr.dtype.kind not in "iuf":
         raise ValueError(f"holdings: dtype {arr.dtype} is not a real number type")
     if arr.ndim != 2 or arr.shape[1] != C:
         raise ValueError(f"holdings: must be 2-D with len(start_price) = {C} columns, "
                          f"got shape {arr.shape}")
     arr = np.ascontiguousarray(arr, dtype=np.float64)
-    _check_interval("holdings (flattened)", arr.ravel(), 0.0, True, ">= 0")
+    check_interval("holdings (flattened)", arr.ravel(), 0.0, True, ">= 0")
     return arr
 
 
 def validate_inputs(start_price, depth, exog_sales, holdings, cash, debt, equity, mark_weight,
                     max_leverage, target_leverage, cash_need, tol, max_iter) -> ValidatedLoanInputs:
     """Check every argument in signature order; return contiguous float64 arrays."""
-    start = _float_array("start_price", start_price, None, "")
-    _check_interval("start_price", start, 0.0, False, "in (0, 1]", 1.0, True)
+    start = float_array("start_price", start_price, None, "")
+    check_interval("start_price", start, 0.0, False, "in (0, 1]", 1.0, True)
     C = start.shape[0]
-    dep = _float_array("depth", depth, C, "len(start_price)")
-    _check_interval("depth", dep, 0.0, False, "> 0")
-    exo = _float_array("exog_sales", exog_sales, C, "len(start_price)")
-    _check_interval("exog_sales", exo, 0.0, True, ">= 0")
+    dep = float_array("depth", depth, C, "len(start_price)")
+    check_interval("depth", dep, 0.0, False, "> 0")
+    exo = float_array("exog_sales", exog_sales, C, "len(start_price)")
+    check_interval("exog_sales", exo, 0.0, True, ">= 0")
     H = _holdings(holdings, C)
     N = H.shape[0]
     out = []
@@ -103,8 +103,8 @@ def validate_inputs(start_price, depth, exog_sales, holdings, cash, debt, equity
                                           ("max_leverage", max_leverage, 0.0, False, "> 0", inf),
                                           ("target_leverage", target_leverage, 0.0, True, ">= 0", inf),
                                           ("cash_need", cash_need, 0.0, True, ">= 0", inf)):
-        arr = _float_array(name, x, N, "len(holdings)")
-        _check_interval(name, arr, lo, closed, desc, hi, hi == 1.0)
+        arr = float_array(name, x, N, "len(holdings)")
+        check_interval(name, arr, lo, closed, desc, hi, hi == 1.0)
         out.append(arr)
     cash_a, debt_a, equity_a, weight_a, max_lev_a, target_a, need_a = out
     above = target_a > max_lev_a
@@ -113,4 +113,4 @@ def validate_inputs(start_price, depth, exog_sales, holdings, cash, debt, equity
         raise ValueError(f"target_leverage[{i}] = {float(target_a[i])!r}: must be <= "
                          f"max_leverage[{i}] = {float(max_lev_a[i])!r}")
     return ValidatedLoanInputs(start, dep, exo, H, cash_a, debt_a, equity_a, weight_a, max_lev_a,
-                               target_a, need_a, _check_tol(tol), _check_max_iter(max_iter))
+                               target_a, need_a, check_tol(tol), check_max_iter(max_iter))
