@@ -488,7 +488,8 @@ def chart(key: str) -> Chart:
 # --- who lost what ------------------------------------------------------------------------
 LOSS_LABELS = {"firm_shareholders": "Firm shareholders", "lp_insurers": "Insurers (as fund LPs)",
                "lp_pensions_endowments": "Pensions & endowments (LPs)",
-               "lp_401k": "401(k) savers (as fund LPs)", "banks": "Banks", "insurers": "Insurers",
+               "lp_401k": "401(k) savers (as fund LPs)",
+               "lp_wealth": "Wealth investors (semi-liquid funds)", "banks": "Banks", "insurers": "Insurers",
                "savers_401k": "401(k) savers", "bond_abs_investors": "Bond & ABS investors",
                "deposit_insurance": "Deposit insurance", "other_outside": "Other outside"}
 
