@@ -210,6 +210,7 @@ def test_no_pd_or_mark_reads_the_ai_index(run, monkeypatch):
     assert imp[0] == imp[1]
 
 
+@pytest.mark.xdist_group("arms")           # its runs are the arms group's cached baseline (tests/conftest.py)
 def test_the_baseline_default_rate_lies_in_the_public_range(run):
     """[R28, R29]: private-credit default rates of 1.4-5.7% a year (Proskauer to Fitch), BDC
     non-accruals 3-5%: the baseline's average rate over its six years, on two seeds."""
