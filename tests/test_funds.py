@@ -274,7 +274,8 @@ def test_larger_bank_facilities_mean_larger_bank_exposure_when_losses_arrive(run
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("winter_depth")   # its runs are test_banks.py's depth test's
+@pytest.mark.xdist_group("arms")           # its runs are test_banks.py's depth test's, extended by the arms
+@pytest.mark.horizon(36)
 def test_deeper_shock_brings_covenant_breaches(run):
     """A deeper demand fall (month 18) brings deeper AI drawdowns, more tech defaults and
     impairments, lower NAVs and higher loan-to-NAV (and breaches) from then on, seed by seed.

@@ -236,6 +236,8 @@ def tech_defaults(run, scenario, seed, **params):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("arms")           # extends and shares the arms' cached runs (tests/conftest.py)
+@pytest.mark.horizon(MONTHS)
 def test_the_winter_and_a_deeper_shock_bring_more_tech_credit_losses(run):
     base = np.array([tech_defaults(run, "baseline", s) for s in SEEDS])
     winter = np.array([tech_defaults(run, "ai_winter", s) for s in SEEDS])
