@@ -6,7 +6,8 @@ Tests obtain everything here as fixtures (never ``from tests.conftest import ...
 - ``run(scenario="baseline", steps=12, seed=0, before_step=None, **overrides)`` builds and
   steps a model. Without ``before_step`` the run is **cached** for the session, keyed by its
   arguments, so a run the tests need in several places (the winter, baseline and boom arms)
-  is simulated once per session (once per worker under pytest-xdist). A cached model is
+  is simulated once per session (once per worker under pytest-xdist); a longer run of the
+  same scenario, seed and overrides continues a copy of the shorter one. A cached model is
   shared: a test must only read it. Each handed-out model is checked after the test, and a
   test that changed one (stepped it, wrote a claim down, paid from an account) errors at
   teardown; such a test asks for ``run(..., fresh=True)`` instead.
@@ -28,6 +29,7 @@ worker, one test at a time.
 """
 from __future__ import annotations
 
+import copy
 import math
 import os
 from pathlib import Path
@@ -55,9 +57,12 @@ IMPLY_SLOW = ("browser", "notebooks", "cluster")
 #: (a group of their own, so the two long chains run side by side); ``pools`` (set in the test
 #: files) the tests that start pools of worker processes or kill and resume sweeps; ``arms``
 #: (in the test files) the paired-seed tests that share the full-horizon baseline,
-#: ``ai_winter`` and ``ai_boom`` runs of seeds 0-7, so that each is made once, on one worker;
-#: ``winter_depth`` (in the test files) the banks' and funds' depth tests, which share the
-#: 36-month ``ai_winter`` runs of seeds 0-7 at the winter's depth and at 0.6.
+#: ``ai_winter`` and ``ai_boom`` runs of seeds 0-7, so that each is made once, on one worker,
+#: and the tests that read the first months of the same runs (the first year, 24, 30 and 36
+#: months; among them the banks' and funds' depth tests, which share the 36-month
+#: ``ai_winter`` runs at the winter's depth and at 0.6): each carries a ``horizon`` marker,
+#: the group runs the shortest horizons first, and the run cache extends each run to the
+#: next horizon instead of simulating it again from month 0 (:class:`RunCache`).
 #: Every other test is in its module's group, so a module's fixtures are built once, and its
 #: runs cached once, on one worker.
 GROUP_OF_MARKER = {"browser": "ports", "notebooks": "notebooks", "cluster": "ports"}
@@ -103,18 +108,37 @@ def _longest_group_first(items):
     their number of tests, leaving the few long tests of the notebooks or the servers to the
     end): :data:`START_FIRST` in its order, then the other groups by an estimate of their
     length (a slow test counts as 20 quick ones), longest first, so that the last groups to
-    run are short and neither worker is left alone with a long one."""
+    run are short and neither worker is left alone with a long one. Within a group, tests
+    with a ``horizon`` marker come first, shortest horizon first (their runs are then
+    extended by the run cache), the others after them in file order."""
     weight: dict[str, int] = {}
     for item in items:
         g = _group(item)
         weight[g] = weight.get(g, 0) + (20 if item.get_closest_marker("slow") else 1)
     rank = {g: i for i, g in enumerate(START_FIRST)}
-    return lambda item: (rank.get(_group(item), len(rank)), -weight[_group(item)])
+    return lambda item: (rank.get(_group(item), len(rank)), -weight[_group(item)], _horizon(item))
+
+
+def _horizon(item) -> float:
+    mark = item.get_closest_marker("horizon")
+    return mark.args[0] if mark else math.inf
 
 
 # --------------------------------------------------------------------------------------
 # accounting invariants, checked in every run
 # --------------------------------------------------------------------------------------
+def _close(actual: float, expected: float, rel: float = 1e-6, abs_: float = 1e-12) -> bool:
+    """``actual == pytest.approx(expected, rel=rel, abs=abs_)`` for two floats (the same rule:
+    equal, or within the larger of ``rel * |expected|`` and ``abs_``; never near an infinite or
+    NaN ``expected``), without building an ``approx`` object: :func:`check_invariants` makes
+    about a hundred comparisons in every month of every run of the suite."""
+    if actual == expected:
+        return True
+    if math.isnan(expected) or math.isinf(expected):
+        return False
+    return abs(expected - actual) <= max(rel * abs(expected), abs_)
+
+
 def check_invariants(m, money0: float) -> None:
     """Assert the accounting invariants of ``m`` (``money0``: the ledger total at step 0).
 
@@ -128,29 +152,31 @@ def check_invariants(m, money0: float) -> None:
     """
     ledger = m.ledger
     assert abs(ledger.total() - money0) <= 1e-9 * ledger.scale(), f"money not conserved in month {m.steps}"
-    by_holder = sum(c.value_usd() for cs in m.claims.by_holder.values() for c in cs if c.is_liability)
-    by_issuer = sum(c.value_usd() for cs in m.claims.by_issuer.values() for c in cs if c.is_liability)
-    assert by_holder == pytest.approx(by_issuer, rel=1e-12, abs=1e-3)
+    by_holder = sum([c.value_usd() for cs in m.claims.by_holder.values() for c in cs if c.is_liability])
+    by_issuer = sum([c.value_usd() for cs in m.claims.by_issuer.values() for c in cs if c.is_liability])
+    assert _close(by_holder, by_issuer, rel=1e-12, abs_=1e-3), (m.steps, by_holder, by_issuer)
     book = m.gpu_loans
     held = sum(a.gpu_loans_held_usd() for a in [*m.funds, *m.banks]) + float(
         book.debt[book.active & (book.lender == MARKET_LENDER)].sum())    # sold to the market
     owed = sum(n.gpu_loans_owed_usd() for n in m.neoclouds)
-    assert held == pytest.approx(owed, rel=1e-12, abs=1e-3)
+    assert _close(held, owed, rel=1e-12, abs_=1e-3), (m.steps, held, owed)
     for a in m.institutions:
         bs = a.balance_sheet()
-        assert bs["total_assets"] == pytest.approx(sum(bs["assets"].values()))
+        assert _close(bs["total_assets"], sum(bs["assets"].values())), (m.steps, a.name, bs)
         equity = bs["total_assets"] - bs["total_liabilities"]
-        assert equity == pytest.approx(a.equity_usd(), rel=1e-9, abs=1e-3)
+        assert _close(equity, a.equity_usd(), rel=1e-9, abs_=1e-3), (m.steps, a.name, equity, a.equity_usd())
         # never negative, up to float rounding of simultaneous settlement at this scale
         assert a.cash_usd >= -1e-6 - 1e-12 * max(bs["total_assets"], 1e9)
         if a.defaulted:
             assert not m.claims.by_holder.get(a) and not m.claims.by_issuer.get(a)
+    pledged = None                      # units pledged per (neocloud, vintage): one count a month
     for n in m.neoclouds:
         if n.defaulted:
             assert not book.rows(borrower=n.index).size
             continue
-        pledged = book.units_pledged(len(m.neoclouds), m.gpu_market.n_vintages)[n.index]
-        assert np.all(pledged <= n.gpu_units * (1 + 1e-9) + 1e-6)
+        if pledged is None:
+            pledged = book.units_pledged(len(m.neoclouds), m.gpu_market.n_vintages)
+        assert np.all(pledged[n.index] <= n.gpu_units * (1 + 1e-9) + 1e-6)
     for c in m.claims.all:
         if not c.closed:
             assert not getattr(c.holder, "defaulted", False)
@@ -161,15 +187,27 @@ def simulate(scenario="baseline", steps=12, seed=0, before_step=None, **override
     """Build a model and step it ``steps`` months (``None``: the scenario's own ``steps``),
     checking the invariants at step 0 and after every month; ``before_step(model, t)`` may
     inject a shock before month t."""
+    m, money0 = start(scenario, seed, **overrides)
+    advance(m, money0, m.p.steps if steps is None else steps, before_step)
+    return m
+
+
+def start(scenario="baseline", seed=0, **overrides):
+    """A model at step 0, its invariants checked, and its ledger total (``money0``)."""
     m = AIEconomyModel(scenario, seed=seed, collect_agents=False, **overrides)
     money0 = m.ledger.total()
     check_invariants(m, money0)
-    for t in range(1, (m.p.steps if steps is None else steps) + 1):
+    return m, money0
+
+
+def advance(m, money0: float, steps: int, before_step=None) -> None:
+    """Step ``m`` on to month ``steps``, checking the invariants after every month
+    (``money0``: its ledger total at step 0); ``before_step(model, t)`` as in :func:`simulate`."""
+    for t in range(m.steps + 1, steps + 1):
         if before_step is not None:
             before_step(m, t)
         m.step()
         check_invariants(m, money0)
-    return m
 
 
 # --------------------------------------------------------------------------------------
@@ -185,12 +223,20 @@ def state_digest(m) -> tuple:
 
 
 class RunCache:
-    """The model runs of the session, keyed by (scenario, seed, steps, overrides), each with
-    the :func:`state_digest` it had when it was made."""
+    """The model runs of the session, keyed by (scenario, steps, seed, overrides), each with
+    the :func:`state_digest` it had when it was made and its ledger total at step 0.
+
+    A run of ``steps`` months is the longest cached run of the same scenario, seed and
+    overrides with fewer months, copied and stepped on (its first months are the same: a run
+    does not know how long it will be stepped, and a copy steps on exactly as the original
+    would: tests/test_determinism.py checks both); without one it is simulated from month 0.
+    Tests that read runs of one scenario at several horizons share a group that runs the
+    shortest first (the ``horizon`` marker, :func:`_longest_group_first`)."""
 
     def __init__(self):
         self.runs: dict = {}
         self.made = 0
+        self.extended = 0
 
     @staticmethod
     def key(scenario, steps, seed, overrides) -> tuple:
@@ -201,15 +247,27 @@ class RunCache:
             steps = load_scenario(scenario, **overrides).steps
         key = self.key(scenario, steps, seed, overrides)
         if key not in self.runs:
-            m = simulate(scenario, steps, seed, **overrides)
-            self.runs[key] = (m, state_digest(m))
-            self.made += 1
+            shorter = self._shorter(key)
+            if shorter is None:
+                m, money0 = start(scenario, seed, **overrides)
+                self.made += 1
+            else:
+                m, money0 = copy.deepcopy(self.runs[shorter][0]), self.runs[shorter][2]
+                self.extended += 1
+            advance(m, money0, steps)
+            self.runs[key] = (m, state_digest(m), money0)
         return key, self.runs[key][0]
+
+    def _shorter(self, key):
+        """The key of the longest cached, unchanged run that ``key``'s run continues, or None."""
+        same = [k for k, (m, digest, _) in self.runs.items()
+                if k[0] == key[0] and k[2:] == key[2:] and k[1] < key[1] and state_digest(m) == digest]
+        return max(same, key=lambda k: k[1], default=None)
 
     def changed(self, key) -> bool:
         """Whether the run of ``key`` differs from what it was made (it is then dropped, so
         that the next test gets it anew)."""
-        m, digest = self.runs.get(key, (None, None))
+        m, digest, _ = self.runs.get(key, (None, None, None))
         if m is None or state_digest(m) == digest:
             return False
         del self.runs[key]

@@ -195,7 +195,8 @@ def _depth_runs(run, **kw):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("winter_depth")   # its runs are test_funds.py's depth test's
+@pytest.mark.xdist_group("arms")           # its runs are test_funds.py's depth test's, extended by the arms
+@pytest.mark.horizon(DEPTH_STEPS)
 def test_a_deep_winter_uses_more_bank_capital_through_the_ai_channel(run):
     """Banks lose on what they hold (issue 18): a deeper demand fall (0.6 against the winter's
     0.3, month 18) takes more of their capital through the AI channel (lines to funds and

@@ -11,7 +11,7 @@ import pytest
 from aicredit.abm.default import resolve_default
 from aicredit.models import AIEconomyModel
 from aicredit.models.report import max_drawdown
-from aicredit.models.scenario import CHANNELS
+from aicredit.models.scenario import CHANNELS, load_scenario
 from aicredit.models.stats import paired_stats
 
 
@@ -56,6 +56,8 @@ def test_C1_demand_to_compute(on, frame, run):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("arms")           # its C1-on runs are the arms' cached ones (tests/conftest.py)
+@pytest.mark.horizon(30)
 @pytest.mark.parametrize("shock", [0.3, 0.6])
 def test_C1_labs_fail_in_a_winter_only_with_the_channel_on(shock, frame, run):
     """Paired seeds in ``ai_winter`` (demand falls 30% in month 18) and a deeper one (60%):
@@ -65,10 +67,13 @@ def test_C1_labs_fail_in_a_winter_only_with_the_channel_on(shock, frame, run):
     0.2.0 no lab failed in ``ai_winter``, so C1 had no effect there: a lab could ask outside
     investors for a round every month.)"""
     seeds = range(4)
+    # only what differs from ai_winter (C1 on, the 30% shock) is passed, so that the C1-on runs
+    # are test_sanity.py's 30-month runs of the winter and the deeper shock, in the run cache
+    shocked = {} if shock == load_scenario("ai_winter").demand_shock_size else {"demand_shock_size": shock}
 
     def lab_defaults_and_shortfall(on):
-        runs = [run("ai_winter", steps=30, seed=s, demand_shock_size=shock, c1_demand_to_compute=on)
-                for s in seeds]
+        c1 = {} if on else {"c1_demand_to_compute": False}
+        runs = [run("ai_winter", steps=30, seed=s, **shocked, **c1) for s in seeds]
         defaults = [m.defaults_by_sector().get("ai_lab", 0) for m in runs]
         shortfall = sum(frame(m)["compute_contract_shortfall_usd"].sum() for m in runs)
         return defaults, shortfall

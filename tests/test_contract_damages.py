@@ -182,7 +182,10 @@ def test_spv_tranches_lose_by_seniority_and_insurers_differ_from_outside_investo
 
     monkeypatch.setattr(aicredit.abm.default, "resolve_default", spy)
     order = (Seniority.SECURED, Seniority.MEZZANINE, Seniority.JUNIOR, Seniority.SUBORDINATED)
-    for seed in range(8):
+    # Seeds 0-3: on seeds 0-7 (model 0.5.1) every seed has the same three SPV defaults (months
+    # 15, 27 and 40: the walk-aways follow the lease schedule) and the same ABS losses (banks
+    # 2.8, insurers 4.4, outside investors 5.0 bn), so more seeds repeat the same checks
+    for seed in range(4):
         m = run("ai_winter", steps=48, seed=seed, spv_walkaway_threshold=5.0)
         abs_losses = {k: sum(e["amount_usd"] for e in m.losses.events if e["kind"] == "abs"
                              and e["holder_sector"] == k) for k in ("bank", "insurer", "outside")}

@@ -137,3 +137,26 @@ def test_batch_run_with_agent_data():
     assert "AgentID" in df.columns
     per_run = df.groupby("RunId")["AgentID"].nunique()
     assert (per_run == per_run.iloc[0]).all() and per_run.iloc[0] > 1
+
+
+def test_a_cached_run_extended_is_the_run_from_month_0(run, run_cache, frame):
+    """The session's run cache (tests/conftest.py) makes a run by copying the longest cached
+    shorter run of the same scenario, seed and overrides and stepping it on. That is the run
+    made from month 0, bit for bit (frames, defaults, losses, every account and claim), and
+    the shorter run is left as it was. A deep early winter, so that institutions fail in the
+    months the copy adds."""
+    shock = dict(demand_shock_step=4, demand_shock_size=0.7, fire_sale_depth_share=0.05)
+    short = run("ai_winter", steps=10, seed=6, **shock)
+    before = (len(frame(short)), len(short.default_events), short.ledger.scale())
+    extended = run_cache.extended
+    long = run("ai_winter", steps=24, seed=6, **shock)
+    assert run_cache.extended == extended + 1
+    ref = run("ai_winter", steps=24, seed=6, fresh=True, **shock)
+    pd.testing.assert_frame_equal(frame(long), frame(ref), check_exact=True)
+    assert len(long.default_events) > before[1]
+    assert long.default_events == ref.default_events and long.losses.events == ref.losses.events
+    assert [long.ledger.balance(a) for a in long.ledger.names] == \
+        [ref.ledger.balance(a) for a in ref.ledger.names]
+    assert [c.value_usd() for c in long.claims.all] == [c.value_usd() for c in ref.claims.all]
+    assert summary(long) == summary(ref)
+    assert (len(frame(short)), len(short.default_events), short.ledger.scale()) == before

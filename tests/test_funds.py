@@ -277,14 +277,17 @@ def paired(run, metric, arm_a: dict, arm_b: dict, seeds=SEEDS, **common):
 def test_larger_bank_facilities_mean_larger_bank_exposure_when_losses_arrive(run):
     def exposure(m, df):                              # drawn facilities at the demand shock (18)
         return df["pc_bank_facilities_drawn_usd"].iloc[m.p.demand_shock_step]
-    # the runs end at the shock: the months after it do not enter the exposure
+    # the runs end at the shock: the months after it do not enter the exposure. Seeds 0-3:
+    # measured on seeds 0-7 (model 0.5.1) the drawn facilities are 138-160 bn against 342-364
+    # bn, +204.0 bn (+-0.03) in every seed: on 4 seeds the t interval stays far from 0
     a, b = paired(run, exposure, dict(bank_pc_lending_share=0.08), dict(bank_pc_lending_share=0.25),
-                  steps=load_scenario("ai_winter").demand_shock_step)
+                  steps=load_scenario("ai_winter").demand_shock_step, seeds=range(4))
     assert (b > a).all() and paired_stats(a, b).effect == 1
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("winter_depth")   # its runs are test_banks.py's depth test's
+@pytest.mark.xdist_group("arms")           # its runs are test_banks.py's depth test's, extended by the arms
+@pytest.mark.horizon(36)
 def test_deeper_shock_brings_covenant_breaches(run):
     """A deeper demand fall (month 18) brings deeper AI drawdowns, more tech defaults and
     impairments, lower NAVs and higher loan-to-NAV (and breaches) from then on, seed by seed.

@@ -226,6 +226,8 @@ def test_winter_lowers_gpu_prices_and_keeps_them_low(run):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("arms")           # extends and shares the arms' cached runs (tests/conftest.py)
+@pytest.mark.horizon(FIRST_YEAR)
 def test_more_hyperscaler_capex_lowers_gpu_prices(run):
     """50% more hyperscaler capex from January 2025 on, over the same installed fleet (the
     opening fleet is 12 months of capex, so its stock months shrink by 1.5): more supply
@@ -240,6 +242,8 @@ def test_more_hyperscaler_capex_lowers_gpu_prices(run):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("arms")           # extends and shares the arms' cached runs (tests/conftest.py)
+@pytest.mark.horizon(FIRST_YEAR)
 def test_boom_raises_gpu_prices(run):
     base = _index(run, "baseline", SEEDS, FIRST_YEAR)
     boom = _index(run, "ai_boom", SEEDS, FIRST_YEAR)

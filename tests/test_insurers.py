@@ -21,19 +21,27 @@ DEEPEST = dict(EARLY, tech_credit_loss_share=1.0, insurer_pc_bn=1500.0, n_pc_bdc
 STEPS = 12
 
 
-def run(scenario="ai_winter", seed=0, steps=None, **kw):
-    if steps is not None:
-        kw["steps"] = steps
-    m = AIEconomyModel(scenario, seed=seed, collect_agents=False, **kw)
-    while m.running:
-        m.step()
-    return m, m.datacollector.get_model_vars_dataframe()
+#: The runs of this module, made once: the deep winter's arms are read by several tests (read only).
+_RUNS: dict = {}
+
+
+def _run(scenario="ai_winter", seed=0, steps=None, **kw):
+    """(model, model-level frame) of ``scenario`` run to its horizon (``steps`` overrides it)."""
+    key = (scenario, seed, steps, tuple(sorted(kw.items())))
+    if key not in _RUNS:
+        if steps is not None:
+            kw["steps"] = steps
+        m = AIEconomyModel(scenario, seed=seed, collect_agents=False, **kw)
+        while m.running:
+            m.step()
+        _RUNS[key] = (m, m.datacollector.get_model_vars_dataframe())
+    return _RUNS[key]
 
 
 def paired(stat, a: tuple[str, dict], b: tuple[str, dict], steps=STEPS):
     """(stat of arm a, stat of arm b) per seed, the same seeds in both arms; an arm is a
     scenario and its overrides."""
-    return np.array([(stat(*run(a[0], s, steps, **a[1])), stat(*run(b[0], s, steps, **b[1])))
+    return np.array([(stat(*_run(a[0], s, steps, **a[1])), stat(*_run(b[0], s, steps, **b[1])))
                      for s in SEEDS])
 
 
@@ -180,11 +188,13 @@ def test_more_private_credit_lowers_the_lowest_ratio_further_in_a_deep_winter():
 
 
 @pytest.mark.slow
-def test_ai_winter_losses_are_far_from_what_the_threshold_takes():
+@pytest.mark.xdist_group("arms")           # its run is the arms' cached ai_winter, seed 1 (tests/conftest.py)
+def test_ai_winter_losses_are_far_from_what_the_threshold_takes(run, frame):
     """The documented finding (insurer module, models/validate.py): in ai_winter an insurer
     loses a fraction of the 119 bn that would take it to the company action level, its
     lowest ratio is the step-0 one and C7 never fires. Re-check the finding if this fails."""
-    m, df = run("ai_winter", 1)
+    m = run("ai_winter", steps=None, seed=1)
+    df = frame(m)
     x0 = AIEconomyModel("ai_winter", seed=1).insurers[0]
     x0 = x0.solvency.fund_loss_to_reach_usd(x0, m.p.insurer_solvency_min)
     loss = m.losses.by_category["lp_insurers"] / len(m.insurers)
@@ -201,8 +211,8 @@ def test_c7_sells_and_redeems_in_the_deepest_winter():
     ABS sales lower the ABS mark."""
     sales, reqs = [], []
     for s in SEEDS:
-        m_on, on = run("ai_winter", s, STEPS, **DEEPEST)
-        m_off, off = run("ai_winter", s, STEPS, **dict(DEEPEST, c7_insurer_forced_sales=False))
+        m_on, on = _run("ai_winter", s, STEPS, **DEEPEST)
+        m_off, off = _run("ai_winter", s, STEPS, **dict(DEEPEST, c7_insurer_forced_sales=False))
         assert off["insurer_forced_sales_usd"].sum() == 0
         sales.append(on["insurer_forced_sales_usd"].sum())
         reqs.append(on["insurer_redemption_requests_usd"].sum())

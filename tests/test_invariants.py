@@ -14,10 +14,12 @@ import pytest
 from aicredit.models.scenario import scenario_names
 
 #: The scenarios checked in the quick loop (the others in the full suite): the three arms most
-#: tests run; the quick loop's other runs are checked month by month all the same.
+#: tests run; the quick loop's other runs are checked month by month all the same. Their
+#: full-horizon runs of seed 3 are the "arms" group's cached ones (tests/conftest.py), so they
+#: run in that group, on the worker that holds them.
 QUICK = ("baseline", "ai_winter", "ai_boom")
-SCENARIOS = [s if s in QUICK else pytest.param(s, marks=pytest.mark.slow)
-             for s in scenario_names(large=False)]
+SCENARIOS = [pytest.param(s, marks=pytest.mark.xdist_group("arms")) if s in QUICK
+             else pytest.param(s, marks=pytest.mark.slow) for s in scenario_names(large=False)]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

@@ -204,7 +204,9 @@ def test_notebook_runs_quick(path, monkeypatch):
     nb.cells.append(nbformat.v4.new_code_cell(
         "import json as _json\n"
         f"print('HEADLINE ' + _json.dumps({HEADLINES[path.stem]}, default=float))"))
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+    # the kernel is stopped at once when the last cell has run (every output is in by then)
+    # instead of being asked to shut down and waited for
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", shutdown_kernel="immediate",
                                      resources={"metadata": {"path": str(NB_DIR)}})
     client.execute()                            # raises CellExecutionError on any error
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)

@@ -44,6 +44,8 @@ def neocloud_failures(run, scenario, seeds, **params):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("arms")           # extends and shares the arms' cached runs (tests/conftest.py)
+@pytest.mark.horizon(30)
 def test_deeper_winter_fails_more_neoclouds_and_coreweave(run):
     """Paired seeds: neoclouds' GPU-backed loans [F23] default, and CoreWeave [F1-F10] fails,
     more often the deeper the winter: none in the baseline, some when demand falls 30% in

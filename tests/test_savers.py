@@ -10,8 +10,6 @@ from aicredit.abm.default import resolve_default
 from aicredit.models import AIEconomyModel
 from aicredit.models.report import summary
 
-SEEDS = range(8)
-
 
 def _owned(m, firm) -> float:
     return sum(c.units for c in m.claims.issued(firm) if isinstance(c, EquityClaim)) / firm.shares_outstanding
@@ -171,8 +169,12 @@ def _winter(run, seed, **kw):
 @pytest.mark.slow
 @pytest.mark.xdist_group("arms")           # shares the arms' cached runs (tests/conftest.py)
 def test_access_to_alternatives_raises_savers_private_credit_exposure_and_losses(run):
+    # Seeds 0-3 (the winter's runs are the arms' cached ones; the runs without access are this
+    # test's own). Measured on seeds 0-7 (model 0.5.1): PC holdings +199 to +206 bn in every
+    # seed (the bound below: a mean over 90 bn), LP losses +1.66 to +3.54 bn, and none at all
+    # without access (0.00 in every seed), so every seed holds with a wide margin.
     pc, lp = [], []
-    for s in SEEDS:
+    for s in range(4):
         on, off = _winter(run, s), _winter(run, s, allow_401k_alternatives=False)
         pc.append(on["savers_401k_pc_usd_end"] - off["savers_401k_pc_usd_end"])
         lp.append(on["losses_by_holder_usd"]["lp_401k"] - off["losses_by_holder_usd"]["lp_401k"])

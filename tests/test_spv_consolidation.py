@@ -114,6 +114,8 @@ def _series(m, name):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("arms")           # extends and shares the arms' cached runs (tests/conftest.py)
+@pytest.mark.horizon(36)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_policy_in_the_winter_raises_spreads_and_cuts_spv_debt(seed, run):
     """ai_winter against spv_consolidation (same seed, 36 months): the hyperscalers' credit spread
@@ -130,6 +132,8 @@ def test_policy_in_the_winter_raises_spreads_and_cuts_spv_debt(seed, run):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("arms")           # extends and shares the arms' cached runs (tests/conftest.py)
+@pytest.mark.horizon(36)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_policy_in_a_boom_raises_spreads_and_cuts_spv_debt(seed, run):
     """ai_boom with and without spv_consolidation (same seed, 36 months): the policy raises the

@@ -210,6 +210,7 @@ def test_no_pd_or_mark_reads_the_ai_index(run, monkeypatch):
     assert imp[0] == imp[1]
 
 
+@pytest.mark.xdist_group("arms")           # its runs are the arms group's cached baseline (tests/conftest.py)
 def test_the_baseline_default_rate_lies_in_the_public_range(run):
     """[R28, R29]: private-credit default rates of 1.4-5.7% a year (Proskauer to Fitch), BDC
     non-accruals 3-5%: the baseline's average rate over its six years, on two seeds."""
@@ -235,6 +236,8 @@ def tech_defaults(run, scenario, seed, **params):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("arms")           # extends and shares the arms' cached runs (tests/conftest.py)
+@pytest.mark.horizon(MONTHS)
 def test_the_winter_and_a_deeper_shock_bring_more_tech_credit_losses(run):
     base = np.array([tech_defaults(run, "baseline", s) for s in SEEDS])
     winter = np.array([tech_defaults(run, "ai_winter", s) for s in SEEDS])
