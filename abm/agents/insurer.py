@@ -214,11 +214,7 @@ class Insurer(Institution):
                 continue
             price = m.abs_market.mark(m.steps) * (1.0 - self.discount)
             abs_sold += value
-            proceeds = value * price
-            m.claims.sell(claim, self.sale_plan, buyer)
-            self.receive("securities_market", proceeds, "insurer_forced_sale")
-            m.losses.record(self, value - proceeds, claim.issuer, "forced_sale_discount", m.steps)
-            self.sold_usd += value
+            self._book_sale(claim, self.sale_plan, value, value * price, buyer)
         m.month.insurer_sales_usd += self.sold_usd
         m.month.insurer_redemption_requests_usd += self.redemption_requested_usd
         if abs_sold > 0:
@@ -229,13 +225,17 @@ class Insurer(Institution):
         """Sell ``share`` of a fund interest at its statutory value times the loan market's price
         of fund interests ``price`` less the LP-secondary discount (C7, C12); the discount is a
         realised loss."""
-        m = self.model
         value = claim.value_usd() * share
         if value <= 0 or claim.closed:
             return
-        proceeds = value * price * (1.0 - self.discount)
+        self._book_sale(claim, share, value, value * price * (1.0 - self.discount), buyer)
+        self.model.month.insurer_sales_usd += value
+
+    def _book_sale(self, claim, share: float, value: float, proceeds: float, buyer) -> None:
+        """Hand ``share`` of ``claim`` (worth ``value``) to ``buyer`` for ``proceeds``; the
+        difference is the insurer's realised loss, and ``value`` counts as sold this month."""
+        m = self.model
         m.claims.sell(claim, share, buyer)
         self.receive("securities_market", proceeds, "insurer_forced_sale")
         m.losses.record(self, value - proceeds, claim.issuer, "forced_sale_discount", m.steps)
         self.sold_usd += value
-        m.month.insurer_sales_usd += value

@@ -157,8 +157,9 @@ def clear_month_loan_market(economy: Economy) -> None:
     exog = np.zeros(len(CLASSES))
     exog[FUND_SHARE] = sum(claim.value_usd() * share for _, claim, share in market.orders)
     outstanding = H.sum(axis=0)
-    outstanding[FUND_SHARE] = sum(c.value_usd() for c in economy.claims.all
-                                  if c.kind == "fund_share" and not c.closed)
+    if market.orders:     # without orders no fund interest trades: its depth cannot matter
+        outstanding[FUND_SHARE] = sum(c.value_usd() for c in economy.claims.all
+                                      if c.kind == "fund_share" and not c.closed)
     forced = _forced_share(H, cash, debt, equity, weight, max_lev, need, start, outstanding, exog)
     res = clear_loan_market(start, market.depth_usd(outstanding, forced), exog, H, cash, debt,
                             equity, weight, max_lev, target, need)
