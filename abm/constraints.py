@@ -1,7 +1,8 @@
 """Regulatory ratios, one small class each: the ratio, whether it is breached, how to mend it.
 
 - :class:`BankCapitalRatio`: CET1-style equity over risk-weighted assets, minimum 4.5% plus
-  a 2.5% conservation buffer [R10].
+  a 2.5% conservation buffer [R10], and how far a bank between its target and that buffer
+  tightens its lending.
 - :class:`InsurerSolvency`: NAIC-style risk-based capital [R18], total adjusted capital over
   authorised-control-level RBC, with charges per asset class (scenario parameters).
 - :class:`DebtToCashFlow`: a borrower's debt over yearly operating cash flow as its lenders
@@ -60,6 +61,29 @@ class BankCapitalRatio:
 
     def is_below_minimum(self, bank) -> bool:
         return self.ratio(bank) < self.minimum
+
+    def tightening(self, bank, target: float) -> float:
+        """How far the bank tightens its new lending, in [0, 1]: the share of its management
+        buffer its capital ratio has used up,
+
+        ``tau = clip((target - ratio) / (target - minimum), 0, 1)``,
+
+        0 at or above the ratio it manages to (``target``, its opening ratio), 1 at the
+        regulatory buffer ``minimum``, where Basel III restricts distributions [R10], linear in
+        between. Lending responds to the gap between a bank's capital and its target (the
+        capital-gap model of Hancock and Wilcox 1994 and Berrospide and Edge 2010); banks keep a
+        management buffer above the requirement and act before they reach it (Cont and
+        Schaanning 2017 sell below a 4% leverage ratio to reach 5% against a 3% minimum [R32]).
+        Below the minimum it is 1 whatever the target; at or above it, 0 when the target is
+        not above the minimum (no management buffer to use up).
+        """
+        ratio = self.ratio(bank)
+        if ratio < self.minimum:
+            return 1.0
+        room = target - self.minimum
+        if room <= 0:
+            return 0.0
+        return min(1.0, max(0.0, (target - ratio) / room))
 
 
 @dataclass

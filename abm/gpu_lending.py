@@ -98,7 +98,8 @@ def new_loan_rate_per_year(economy: Economy, lender, neocloud) -> float:
     """
     p = economy.p
     if lender.sector == "bank":
-        return p.gpu_loan_sofr_per_year + customer_spread_per_year(neocloud)
+        return (p.gpu_loan_sofr_per_year + customer_spread_per_year(neocloud)
+                + lender.tightening_spread_per_year())
     return p.gpu_loan_rate_per_year + p.credit_spread_per_appetite_loss * (1.0 - lender.appetite)
 
 
@@ -110,12 +111,15 @@ def syndicate_banks(economy: Economy) -> list:
 
 
 def _bank_part(economy: Economy, banks: list, n, fund_part_usd: float, cols: dict) -> float:
-    """The syndicate bank's share of borrower ``n``'s loan, lent and booked; returns it."""
+    """The syndicate bank's share of borrower ``n``'s loan, lent and booked; returns it. A
+    tightening bank (C6) takes ``1 - tau`` of its unstressed share, and the loan is smaller."""
     s = economy.p.bank_gpu_loan_share
     if not banks or fund_part_usd <= 0 or s <= 0:
         return 0.0
-    part = s / (1.0 - s) * fund_part_usd
     bank = banks[n.index % len(banks)]
+    part = s / (1.0 - s) * fund_part_usd * bank.lending_share()
+    if part <= 0:
+        return 0.0
     bank.fund_new_lending(part)
     bank.pay(n, part, "gpu_loan_disbursement")
     _add_row(cols, bank_lender_code(bank.index), n.index, part, new_loan_rate_per_year(economy, bank, n))

@@ -211,6 +211,7 @@ def model_reporters() -> dict:
                                                      for c in b.claims_held("construction_loan")),
         "bank_nbfi_loans_usd": _bank_nbfi_loans,
         "banks_below_buffer": lambda m: sum(b.cutting for b in _alive(m.banks)),
+        "bank_tightening_max": lambda m: max((b.tightening for b in _alive(m.banks)), default=0.0),
         "savers_401k_mean_usd": lambda m: float(_saver_balances(m).mean()),
         "savers_401k_p10_usd": _pct(10),
         "savers_401k_p50_usd": _pct(50),

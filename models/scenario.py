@@ -620,6 +620,11 @@ class Scenario:
                                           "Interest rate banks pay on deposits.")
     bank_line_cut: float = p(0.25, 0, 1, "fraction/month", "assumption",
                              "Share of its credit lines to private credit a bank below its buffer cuts each month (C6).")
+    bank_tightening_spread_per_year: float = p(
+        0.015, 0, 1, "1/yr", "assumption (about the rise of US banks' C&I loan spreads over the "
+        "reference rate in 2008-09; Bassett, Chosak, Driscoll and Zakrajsek 2014 on lending standards)",
+        "What a bank that has used up its whole management buffer adds to the rate of a new GPU loan; "
+        "a bank that has used up a share tau of it adds tau times this (C6).")
     bank_payout_share: float = p(0.5, 0, 1, "fraction of net income", "assumption (US banks pay out "
                                  "roughly half to all of earnings in calm years)",
                                  "Share of positive net income a bank between its buffer and its target "
@@ -837,7 +842,10 @@ class Scenario:
     c3_collateral_spiral: bool = p(True, doc="C3 GPU collateral spiral: margin calls and fire sales [F24, F25].")
     c4_rollover_risk: bool = p(True, doc="C4 short-dated neocloud debt must be rolled over [F6].")
     c5_pc_losses_to_lps: bool = p(True, doc="C5 private-credit losses reach LPs and trigger redemptions.")
-    c6_bank_credit_lines: bool = p(True, doc="C6 fund losses reach bank capital and banks cut lines [F31, F33].")
+    c6_bank_credit_lines: bool = p(True, doc="C6 banks' credit supply follows their capital: they tighten new "
+                                   "AI-channel lending inside their management buffer and cut lines below the "
+                                   "regulatory buffer [F31, F33]; off, they keep their lines and lend as if "
+                                   "unstressed.")
     c7_insurer_forced_sales: bool = p(True, doc="C7 insurers below solvency sell private credit and ABS [F32].")
     c8_circular_financing: bool = p(True, doc="C8 chipmaker equity in customers, their purchases its revenue [F10, F13].")
     c9_spvs: bool = p(True, doc="C9 SPVs: hidden leverage and walk-away losses [F20, F21].")

@@ -31,7 +31,14 @@ def lose_loans(fund, share):
 
 
 def push_below(bank, ratio):
-    """Write down the bank's other loans until its capital ratio is ``ratio``."""
+    """Write down the bank's other loans until its capital ratio is ``ratio`` (below the buffer)."""
+    push_to(bank, ratio)
+    assert bank.capital_ratio() < bank.capital.minimum
+
+
+def push_to(bank, ratio):
+    """Write down the bank's other loans until its capital ratio is about ``ratio`` (the
+    allowance on the written-down loan falls with it, so not exactly)."""
     rwa = bank.capital.rwa_usd(bank)
     rw = bank.capital.RISK_WEIGHTS["other_loan"]
     # E - x = ratio * (RWA - rw x)  =>  x = (E - ratio RWA) / (1 - ratio rw)
@@ -39,7 +46,6 @@ def push_below(bank, ratio):
     loan = bank.claims_held("other_loan")[0]
     loan.write_down(x)
     bank.update_allowance()
-    assert bank.capital_ratio() < bank.capital.minimum
 
 
 def test_merton_pd_is_a_monotone_map_of_leverage():
@@ -141,7 +147,8 @@ def test_below_the_buffer_a_bank_cuts_lines_and_runs_off_loans():
 
 def test_without_C6_a_bank_below_the_buffer_cuts_nothing():
     m, bank, limits, other, cash = _crunch(False)
-    assert not bank.cutting and not limits          # C6 off: no lines at all, and no crunch
+    assert not bank.cutting and limits              # C6 off: the lines stay, and no crunch
+    assert [c.limit_usd for c in bank.claims_held("credit_line")] == pytest.approx(limits)
     assert sum(c.principal_usd for c in bank.claims_held("other_loan")) == pytest.approx(other)
     assert bank.lending_cut_usd == 0.0
     assert all(c.amortisation_usd_per_month == 0.0 for c in bank.claims_held("bank_loan"))
@@ -358,5 +365,100 @@ def test_a_bank_below_its_buffer_rolls_over_less():
     m = AIEconomyModel("baseline", seed=0, collect_agents=False)
     bank = m.banks[0]
     normal = bank.rollover_share()
-    bank.cutting = True
+    push_below(bank, 0.06)
+    bank.decide()
+    assert bank.tightening == 1.0
     assert bank.rollover_share() == pytest.approx(normal * (1 - m.p.bank_line_cut))
+
+
+def test_tightening_is_the_share_of_the_management_buffer_used_up():
+    """``tau = clip((target - ratio) / (target - buffer), 0, 1)``: 0 at the target, 1/2 halfway
+    to the buffer, 1 at and below it, 0 with no room between target and buffer."""
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+    bank = m.banks[0]
+    target, buffer = bank.target_ratio, bank.capital.minimum
+    assert target > buffer
+    assert bank.capital.tightening(bank, target) == pytest.approx(0.0, abs=1e-9)
+    assert bank.capital.tightening(bank, target - 0.01) == 0.0     # above its target
+    push_to(bank, (target + buffer) / 2)
+    ratio = bank.capital_ratio()
+    expected = (target - ratio) / (target - buffer)
+    assert bank.capital.tightening(bank, target) == pytest.approx(expected, rel=1e-12)
+    assert bank.capital.tightening(bank, target) == pytest.approx(0.5, rel=0.02)
+    assert bank.capital.tightening(bank, buffer) == 0.0            # no management buffer
+    push_below(bank, buffer - 0.01)
+    assert bank.capital.tightening(bank, target) == 1.0
+
+
+def _tightened(ratio_gap_share, c6=True):
+    """Step 0 of the baseline, bank 0 pushed ``ratio_gap_share`` of the way from its target to
+    its buffer, then decided and acted on."""
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False, c6_bank_credit_lines=c6)
+    bank = m.banks[0]
+    t, b = bank.target_ratio, bank.capital.minimum
+    undrawn = [c.undrawn_usd() for c in bank.claims_held("credit_line")]
+    push_to(bank, t - ratio_gap_share * (t - b))
+    bank.decide()
+    bank.act()
+    return m, bank, undrawn
+
+
+def test_a_bank_inside_its_management_buffer_tightens_in_proportion():
+    """A bank a third of the way from its target to its buffer lends 2/3 of its unstressed
+    AI-channel credit, charges a third of the full tightening spread, rolls over less, and
+    cuts a third of its undrawn commitments; it is not in a crunch (no drawn line is cut)."""
+    m, bank, undrawn = _tightened(1 / 3)
+    p, tau = m.p, bank.tightening
+    assert not bank.cutting and tau == pytest.approx(1 / 3, rel=0.02)
+    assert bank.lending_share() == pytest.approx(1 - tau, rel=1e-12)
+    assert bank.tightening_spread_per_year() == pytest.approx(tau * p.bank_tightening_spread_per_year)
+    assert bank.rollover_share() == pytest.approx(1 - tau * p.bank_line_cut)
+    lines = bank.claims_held("credit_line")
+    assert sum(undrawn) > 0
+    for line, before in zip(lines, undrawn, strict=True):
+        assert line.undrawn_usd() == pytest.approx((1 - tau) * before, rel=1e-9, abs=1e-3)
+        assert line.excess_usd() == 0.0
+
+
+def test_commitments_cut_once_are_neither_restored_nor_cut_again_at_the_same_depth():
+    m, bank, _ = _tightened(1 / 3)
+    tau = bank.tightening
+    lines = bank.claims_held("credit_line")
+    after = [c.undrawn_usd() for c in lines]
+    bank.act()                                          # the same tightening: no further cut
+    assert [c.undrawn_usd() for c in lines] == pytest.approx(after)
+    bank.tightening = 0.0                               # the ratio recovers: nothing restored
+    bank.act()
+    assert [c.undrawn_usd() for c in lines] == pytest.approx(after)
+    bank.tightening = 0.5                               # deeper: cut to (1 - 0.5) / (1 - tau) of it
+    bank.act()
+    keep = 0.5 / (1 - tau)
+    assert [c.undrawn_usd() for c in lines] == pytest.approx([keep * u for u in after], rel=1e-9)
+
+
+def test_without_C6_a_bank_inside_its_buffer_does_not_tighten():
+    m, bank, undrawn = _tightened(1 / 3, c6=False)
+    assert bank.tightening == 0.0 and bank.lending_share() == 1.0
+    assert bank.tightening_spread_per_year() == 0.0
+
+
+def test_a_tightening_bank_takes_a_smaller_share_of_new_gpu_loans():
+    from aicredit.abm.gpu_loans import BANK_LENDER_0
+    shares = []
+    for tau in (0.0, 0.5):
+        m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+        book = m.gpu_loans
+        for b in m.banks:                               # every bank as tight all month
+            b.decide = lambda b=b, tau=tau: setattr(b, "tightening", tau)
+        n_open = book.lender.size
+        while m.steps < 6 and book.lender.size == n_open:
+            n_open = book.lender.size
+            m.step()
+        new = np.arange(book.lender.size) >= n_open
+        banks = new & (book.lender <= BANK_LENDER_0)
+        funds = new & (book.lender > BANK_LENDER_0)
+        assert funds.any()
+        shares.append(book.debt[banks].sum() / book.debt[funds].sum())
+    s = m.p.bank_gpu_loan_share
+    assert shares[0] == pytest.approx(s / (1 - s), rel=1e-9)
+    assert shares[1] == pytest.approx(0.5 * s / (1 - s), rel=1e-9)

@@ -44,7 +44,20 @@ Rules, each month (decide reads the start-of-month state; act carries the plans 
   Basel III's restriction of distributions inside the conservation buffer. A payout never
   takes the ratio below the buffer. Capital is never restored at once: only retained
   earnings rebuild it.
-- **Credit crunch (C6).** Below the buffer a bank cuts its credit lines to private-credit
+- **Tightening inside the management buffer (C6).** A bank manages to its target (opening)
+  ratio and tightens as it falls towards the regulatory buffer: its tightening
+  ``tau = clip((target - ratio) / (target - buffer), 0, 1)``
+  (:meth:`abm.constraints.BankCapitalRatio.tightening`; the capital-gap model of Hancock and
+  Wilcox 1994 and Berrospide and Edge 2010) scales its new AI-channel exposure to ``1 - tau``
+  of what it would lend unstressed and raises its price: smaller syndicate shares of new GPU
+  loans at ``tau * bank_tightening_spread_per_year`` more, smaller data-centre projects
+  co-financed (construction loan and senior ABS), smaller upsizes of BDCs' facilities, and
+  undrawn commitments to funds and BDCs lowered to ``1 - tau`` of what they were before it
+  tightened (a commitment cut is not restored when the ratio recovers, and a later rise of
+  ``tau`` cuts only beyond the highest ``tau`` so far). Its funding state in the rollover
+  rule is ``1 - tau * bank_line_cut`` (C4). ``tau`` is 0 at or above the target, so an
+  unstressed bank lends as before; with C6 off it is always 0.
+- **Credit crunch (C6).** Below the buffer (``tau = 1``) a bank cuts its credit lines to private-credit
   funds to ``1 - bank_line_cut`` of the smaller of limit and drawn amount (the excess falls
   due from the fund in next month's settlement), buys no new ABS, and shrinks its loans:
   the hyperscaler loan amortises ``bank_loan_runoff_per_month`` of its principal a month
@@ -146,7 +159,9 @@ class Bank(Institution):
         self._gpu_loss_rate = 0.0           # GPU loans' allowance per USD held, at the last provisioning
         self.opening_allowance_usd: dict[str, float] = {}   # by channel, set by the calibration
         self.capital = BankCapitalRatio(minimum=capital_min)
-        self.cutting = False
+        self.cutting = False                # below the regulatory buffer (C6)
+        self.tightening = 0.0               # share of the management buffer used up, in [0, 1] (C6)
+        self._commitment_tightening = 0.0   # the tightening its undrawn commitments already took
         self.target_ratio = capital_min     # set to the opening ratio by the calibration
         self.payout_plan_usd = 0.0
         self._allowance: dict = {}          # claim -> its expected loss at the last provisioning
@@ -181,12 +196,21 @@ class Bank(Institution):
         return float(self.model.gpu_loans.debt_by("bank", len(self.model.banks))[self.index])
 
     def rollover_share(self) -> float:
-        """The bank's funding state ``f`` in the rollover rule (:mod:`abm.rollover`): 1, cut by
-        ``bank_line_cut`` while it is below its buffer (C6), as its lines are; 1 with C4 off."""
+        """The bank's funding state ``f`` in the rollover rule (:mod:`abm.rollover`):
+        ``1 - tau * bank_line_cut`` with ``tau`` its tightening (C6), so 1 at or above its target
+        and cut as its lines are below the buffer; 1 with C4 off."""
         p = self.model.p
         if not p.c4_rollover_risk:
             return 1.0
-        return (1.0 - p.bank_line_cut) if self.cutting else 1.0
+        return 1.0 - self.tightening * p.bank_line_cut
+
+    def lending_share(self) -> float:
+        """The share of its unstressed new AI-channel lending a bank extends: ``1 - tau`` (C6)."""
+        return 1.0 - self.tightening
+
+    def tightening_spread_per_year(self) -> float:
+        """What a tightening bank adds to a new loan's rate: ``tau * bank_tightening_spread_per_year``."""
+        return self.tightening * self.model.p.bank_tightening_spread_per_year
 
     def fund_new_lending(self, amount_usd: float) -> None:
         """New lending to non-banks grows the balance sheet ([R14], [R30]): the bank takes
@@ -304,6 +328,21 @@ class Bank(Institution):
         return max(0.0, min(share * net_income_usd, headroom))
 
     # --- monthly behaviour -----------------------------------------------------------------
+    def lower_commitments(self) -> None:
+        """Undrawn commitments to funds and BDCs fall to ``1 - tau_max`` of what they were
+        before the bank tightened, ``tau_max`` the highest tightening so far: when ``tau``
+        rises above ``tau0`` (already applied) the undrawn part falls by
+        ``1 - (1 - tau) / (1 - tau0)``; a fall of ``tau`` restores nothing and a later rise
+        cuts only beyond ``tau0`` (so a ratio that hovers at its target does not ratchet the
+        commitments down month after month)."""
+        tau, done = self.tightening, self._commitment_tightening
+        if tau <= done:
+            return
+        keep = (1.0 - tau) / (1.0 - done)
+        for line in self.claims_held("credit_line"):
+            line.limit_usd -= (1.0 - keep) * line.undrawn_usd()
+        self._commitment_tightening = tau
+
     def obligations_to_outside(self) -> dict[str, float]:
         """Operating costs net of fee income (staff, premises...), settled in the clearing."""
         return {"suppliers": self.operating_cost_usd}
@@ -315,17 +354,21 @@ class Bank(Institution):
         self.net_income_usd = equity - self.equity_mark_usd
         self.payout_plan_usd = self.payout_usd(self.net_income_usd)
         self.equity_mark_usd = equity - self.payout_plan_usd
-        self.cutting = bool(self.model.p.c6_bank_credit_lines and self.capital.is_below_minimum(self))
+        c6 = self.model.p.c6_bank_credit_lines
+        self.cutting = bool(c6 and self.capital.is_below_minimum(self))
+        self.tightening = self.capital.tightening(self, self.target_ratio) if c6 else 0.0
         runoff = self.model.p.bank_loan_runoff_per_month if self.cutting else 0.0
         for loan in self.claims_held("bank_loan"):
             loan.amortisation_usd_per_month = runoff * loan.principal_usd
             self.lending_cut_usd += min(loan.amortisation_usd_per_month, loan.principal_usd)
 
     def act(self) -> None:
-        """Pay the dividend; below the buffer cut lines and run off other loans (C6)."""
+        """Pay the dividend; lower undrawn commitments as it tightens; below the buffer cut
+        lines and run off other loans (C6)."""
         paid = self.pay("outside_investors", min(self.payout_plan_usd, max(self.cash_usd, 0.0)),
                         "bank_dividend")
         self.equity_mark_usd += self.payout_plan_usd - paid
+        self.lower_commitments()
         if not self.cutting:
             return
         p = self.model.p

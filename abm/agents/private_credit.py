@@ -438,14 +438,15 @@ class PrivateCreditFund(Institution):
     def borrow_to_grow(self, equity_usd: float) -> float:
         """A BDC's new bank debt for ``equity_usd`` of new equity: its banks upsize their
         facilities pro rata so that debt stays at ``pc_bdc_debt_to_equity`` of equity [R15];
-        a bank below its buffer (C6) lends nothing more. Returns what was borrowed."""
+        a tightening bank upsizes ``1 - tau`` of its part and a bank below its buffer lends
+        nothing more (C6). Returns what was borrowed."""
         lines = [c for c in self.credit_lines() if c.principal_usd > 0]
         drawn = sum(c.principal_usd for c in lines)
         want = self.target_loan_to_nav * equity_usd
         borrowed = 0.0
         for line in lines:
             bank = line.holder
-            part = min(want * line.principal_usd / drawn, max(0.0, bank.cash_usd))
+            part = min(want * line.principal_usd / drawn * bank.lending_share(), max(0.0, bank.cash_usd))
             if bank.defaulted or bank.cutting or part <= 0:
                 continue
             line.upsize(part)

@@ -212,7 +212,8 @@ def finance_new_spvs(economy: Economy) -> None:
     The private-credit fund with the most cash lends the subordinated loan and takes the
     majority of the equity; a bank (senior tranche), an insurer (mezzanine) and outside
     investors (senior and junior) buy the ABS [F22], rotating across banks and insurers from
-    year to year. If a party cannot pay its part, or the bank is below its capital buffer and
+    year to year. A bank that tightens (C6) co-finances ``1 - tau`` of the project (the rest is
+    dropped). If a party cannot pay its part, or the bank is below its capital buffer and
     lends no more (C6), the project is dropped (the pipeline is cleared either way).
 
     Under the consolidation policy (C11 ``spv_consolidation`` [F21]) lenders count the SPV's
@@ -243,6 +244,10 @@ def finance_new_spvs(economy: Economy) -> None:
         holders = ((banks[k % len(banks):][:1] if banks else [investors])
                    + (insurers[k % len(insurers):][:1] if insurers else [investors])
                    + [investors])                          # bank, insurer, investors
+        bank = holders[0]
+        if isinstance(bank, Bank) and 0.0 < bank.tightening < 1.0:   # a tightening bank (C6)
+            economy.month.spv_dropped_usd += bank.tightening * size  # co-finances a smaller project
+            size *= bank.lending_share()
         terms = SPVTerms(size, economy.p)
         if (fund is None or fund.cash_usd < terms.fund_pays_usd
                 or h.cash_usd - economy.p.hyperscaler_dues_cover * h.dues_usd() < terms.lessee_pays_usd

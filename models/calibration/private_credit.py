@@ -122,8 +122,7 @@ def build_fund_balance_sheets(model) -> list[tuple]:
     banks = model.banks
     nb = len(banks)
     weights = fund_weights(p)
-    lines_total = (p.effective_bank_pc_share * p.bank_nbfi_loans_bn * BN
-                   if p.c6_bank_credit_lines else 0.0)
+    lines_total = p.effective_bank_pc_share * p.bank_nbfi_loans_bn * BN
     other_rate = p.pc_other_loan_rate_per_year / MONTHS_PER_YEAR
     ai_lending = np.array([f.gpu_loans_held_usd()
                            + sum(c.value_usd() for c in model.claims.held(f, "spv_loan"))

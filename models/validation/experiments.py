@@ -307,16 +307,20 @@ def _channels(add, w: str, winter) -> None:
          "losses_by_holder_usd.lp_401k": Expect("+", "with C5 on, fund losses reach 401(k) "
                                                 "savers invested in private credit.", "[F34]",
                                                 by_construction=True)})
-    channel("c6_bank_credit_lines", "bank credit lines to private credit",
-        "banks lend to private-credit funds; fund losses reach bank capital and banks below their "
-        "minimum cut the lines (a credit crunch)", "[F31, F33, R10]",
-        {**_stress(+1, "banks lose on their lines and cut them, a credit crunch", "[F31, F33]"),
+    channel("c6_bank_credit_lines", "banks' credit supply follows their capital",
+        "banks tighten new AI-channel lending as they use up their management buffer (smaller, "
+        "dearer GPU loans and data-centre loans, lower undrawn commitments to funds, less "
+        "rollover) and cut lines below the regulatory buffer (a credit crunch); off, they lend as "
+        "if unstressed (Hancock and Wilcox 1994; Berrospide and Edge 2010)", "[F31, F33, R10]",
+        {**_stress(+1, "banks that lose capital lend less, a credit crunch", "[F31, F33]"),
          **_no_prior(*GPU, *AI,
                      "savers_401k_loss_fraction", INSURER_MIN,
-                     why="C6 acts between funds and banks; GPU prices, the AI index, savers and "
-                     "insurers are reached only at second remove."),
-         "losses_by_holder_usd.banks": Expect("+", "without lines to funds banks cannot lose on "
-                                              "them.", "[F31]", by_construction=True)})
+                     why="C6 acts between banks and their borrowers; GPU prices, the AI index, "
+                     "savers and insurers are reached only at second remove."),
+         **_no_prior(BANK_MIN, "losses_by_holder_usd.banks",
+                     why="tightening shrinks risk-weighted assets and exposure, which protects "
+                     "the ratio and lowers banks' losses, while the borrowers it starves of "
+                     "credit may fail on the loans left.")})
     channel("c7_insurer_forced_sales", "insurer forced sales",
         "insurers below their solvency threshold sell private-credit shares and ABS at a discount "
         "(Ellul, Jotikasthira and Lundblad 2011)", "[F32, R17]",
