@@ -7,7 +7,8 @@ institutions whose equity turned negative) until no one else fails.
 money"): the failed institution's equity holders are wiped out; secured lenders sell their
 collateral (GPU-backed loans through the GPU market [F25]); the rest of its assets are
 sold (GPUs at the fire-sale price with their own impact, data centres at their resale
-share, claims to the securities market at a distress discount); the contracts and leases
+share, a fund's loans in the secondary loan market at the price their sale sets (C12),
+other claims to the securities market at a distress discount); the contracts and leases
 it pays for are rejected and become damage claims of their holders, capped as in US
 bankruptcy [R23] (:func:`abm.contracts.rejection_damages_usd`), senior unsecured; the cash
 is paid to creditors class by class (secured, senior, the mezzanine and junior ABS tranches,
@@ -26,6 +27,7 @@ from aicredit.abm.contracts import rejection_damages_usd
 from aicredit.abm.economy import Economy
 from aicredit.abm.gpu_loans import MARKET_ACCOUNT, bank_lender_code
 from aicredit.abm.markets.gpu import market_depth
+from aicredit.abm.markets.loan_market import LOAN_CLASSES, loan_holdings_usd
 from aicredit.abm.sectors import FINANCIAL_SECTORS
 
 __all__ = ["resolve_default", "resolve_failures", "default_stress"]
@@ -44,6 +46,22 @@ def _wipe_out_equity(economy: Economy, inst) -> None:
             economy.losses.record(c.holder, value, inst, "equity_wiped_out", economy.steps)
 
 
+def _estate_loan_prices(economy: Economy, inst) -> dict[str, float]:
+    """A failed fund's or BDC's loans sell in the secondary loan market (C12) at the price
+    their own sale sets (:meth:`abm.markets.loan_market.LoanMarket.sell_estate`), by claim
+    kind; nothing for other institutions or with C12 off (then its loans go at the
+    ``distress_discount`` like its other claims)."""
+    if inst.sector != "private_credit" or not economy.p.c12_loan_fire_sales:
+        return {}
+    held = loan_holdings_usd(inst)
+    if held.sum() <= 0:
+        return {}
+    others = sum((loan_holdings_usd(f) for f in economy.funds if not f.defaulted),
+                 np.zeros(len(LOAN_CLASSES)))
+    price = economy.loan_market.sell_estate(held, others)
+    return dict(zip(LOAN_CLASSES, map(float, price), strict=True))
+
+
 def _sell_assets(economy: Economy, inst) -> None:
     """Turn everything the institution owns into cash (secured GPU loans first)."""
     if inst.sector == "neocloud":
@@ -60,14 +78,16 @@ def _sell_assets(economy: Economy, inst) -> None:
         inst.real_assets_usd = 0.0
     buyer = economy.outside(MARKET_ACCOUNT)
     discount = economy.p.distress_discount
+    loan_price = _estate_loan_prices(economy, inst)
     for c in list(economy.claims.held(inst)):
         if isinstance(c, Contract):
             economy.claims.close(c)        # services it provided end with it
             continue
         value = c.value_usd()
         economy.claims.transfer(c, buyer)
+        price = loan_price.get(c.kind, 1.0 - discount)
         if value > 0:
-            inst.receive(MARKET_ACCOUNT, value * (1.0 - discount), "estate_claim_sale")
+            inst.receive(MARKET_ACCOUNT, value * price, "estate_claim_sale")
     if inst.sector == "private_credit":
         economy.gpu_loans.sell_lender_book(inst, 1.0 - discount)
     elif inst.sector == "bank":

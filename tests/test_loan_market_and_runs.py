@@ -81,6 +81,56 @@ def test_a_larger_price_impact_sells_more_and_marks_the_others_down_more(impact)
     assert np.all(out[False][2] == 1.0) and out[True][2][:len(LOAN_CLASSES)].min() < 1.0
 
 
+def test_an_estate_sells_at_the_price_its_own_sale_sets_and_a_second_one_lower():
+    """``p = p0 exp(-Q / D)``, ``Q`` the month's estate sales so far, the depth shrunk by the
+    estates' share; the month's clearing counts them as sales and then forgets them."""
+    m = fresh()
+    market = m.loan_market
+    others = np.array([100.0, 50.0, 200.0])
+    first = np.array([10.0, 0.0, 20.0])
+    p1 = market.sell_estate(first, others)
+    out = np.zeros(len(CLASSES))
+    out[:3] = others + first
+    d = market.depth_usd(out, np.divide(np.r_[first, 0.0], out, out=np.zeros(len(CLASSES)), where=out > 0))
+    assert p1 == pytest.approx(np.exp(-first / d[:3]), rel=1e-12)
+    assert p1[1] == 1.0 and p1[0] < 1.0
+    p2 = market.sell_estate(first, others)
+    assert np.all(p2[[0, 2]] < p1[[0, 2]])          # the second estate meets a lower price
+    clear_month_loan_market(m)
+    assert market.price[0] < 1.0 and market.sold_usd[0] >= 2 * first[0]
+    assert np.all(market.estate_sold_usd == 0.0)
+
+
+@pytest.mark.parametrize("c12", [True, False])
+def test_a_failed_funds_loans_go_through_the_loan_market_and_mark_the_others(c12):
+    """With C12 a failed fund's loans sell at the market's price and the month's clearing
+    marks every other holder of them down; without it they go at ``distress_discount`` and no
+    price moves."""
+    from aicredit.abm.claims import Contract
+    from aicredit.abm.default import resolve_default
+    m = fresh(c12_loan_fire_sales=c12)
+    failed, other = m.funds[0], m.funds[1]
+    held = loan_holdings_usd(failed)
+    assert held[0] > 0 and loan_holdings_usd(other)[0] > 0
+    rest = sum(c.value_usd() for c in failed.claims_held()
+               if c.kind not in LOAN_CLASSES and not isinstance(c, Contract))
+    received, prices = [], []
+    failed.receive = lambda payer, amount, memo: received.append((memo, amount))
+    sell = m.loan_market.sell_estate
+    m.loan_market.sell_estate = lambda h, o: prices.append(sell(h, o)) or prices[-1]
+    resolve_default(m, failed, "test")
+    sold = sum(a for memo, a in received if memo == "estate_claim_sale")
+    clear_month_loan_market(m)
+    d = m.p.distress_discount
+    if c12:
+        assert len(prices) == 1 and prices[0][0] < 1.0
+        assert sold == pytest.approx(held @ prices[0] + (1 - d) * rest, rel=1e-9)
+        assert m.loan_market.price[0] <= prices[0][0] and other.market_discount_usd > 0
+    else:
+        assert not prices and np.all(m.loan_market.price == 1.0) and other.market_discount_usd == 0.0
+        assert sold == pytest.approx((1 - d) * (held.sum() + rest), rel=1e-9)
+
+
 def test_insurers_orders_sell_fund_interests_at_the_cleared_price():
     """An insurer's C7 order is executed in the clearing at its statutory value times the
     fund-interest price less the LP-secondary discount; the discount is the insurer's loss."""

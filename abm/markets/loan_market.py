@@ -10,7 +10,14 @@ every forced sale at once (:func:`clear_month_loan_market`):
   maximum (Cont and Schaanning 2017 [R3]);
 - a fund sells what it needs to pay the month's gated redemptions (C5, C13) and a bank's cut
   limit (C6) beyond its cash;
-- insurers' forced sales of fund interests (C7) are exogenous orders.
+- insurers' forced sales of fund interests (C7) are exogenous orders;
+- the loans of a fund or BDC that failed this month (its estate, :meth:`LoanMarket.sell_estate`)
+  are sold in the default stage at the price their own sale sets, ``p0_c exp(-Q_c / D_c)`` with
+  ``Q_c`` the estates' sales of the month so far and the depth shrunk by the estate's share,
+  and count as exogenous sales in the month's clearing, so a failure marks down every other
+  holder of the same loans (the contagion of defaulted banks' liquidations in Cont and
+  Schaanning 2017; Greenwood, Landier and Thesmar 2015). With C12 off an estate's loans are
+  sold at ``distress_discount`` like its other claims and move no price.
 
 The price of class ``c`` after sales ``q_c`` (carrying value) is
 ``p_c = p0_c exp(-q_c / D_c)`` [R3], found with every holder's sales at the same prices by
@@ -76,6 +83,7 @@ class LoanMarket:
         self.price = np.ones(len(CLASSES))      # last month's clearing prices
         self.sold_usd = np.zeros(len(CLASSES))  # last month's sales by class (carrying value)
         self.orders: list = []                  # (insurer, claim, share) to sell this month
+        self.estate_sold_usd = np.zeros(len(CLASSES))   # failed holders' loans sold this month
 
     def start_price(self) -> np.ndarray:
         """This month's prices before any sale: ``1 - rho (1 - p(last month))``."""
@@ -89,6 +97,21 @@ class LoanMarket:
                 / -math.log1p(-self.impact_of_tenth_sold))
         s = self.outside_buyer_share
         return base * (s + (1.0 - s) * (1.0 - np.clip(forced_share, 0.0, 1.0)))
+
+    def sell_estate(self, holdings_usd: np.ndarray, others_usd: np.ndarray) -> np.ndarray:
+        """Prices at which a failed fund's loans ``holdings_usd`` (by :data:`LOAN_CLASSES`) sell
+        in the default stage: ``p0_c exp(-Q_c / D_c)``, ``Q_c`` this month's estate sales with
+        this one, ``D_c`` the depth of a market of ``others_usd + holdings_usd + Q_c``
+        outstanding whose forced sellers hold the estates' share of it. Records the sale."""
+        n = len(LOAN_CLASSES)
+        sold = self.estate_sold_usd.copy()
+        sold[:n] += holdings_usd
+        outstanding = np.zeros(len(CLASSES))
+        outstanding[:n] = others_usd + sold[:n]
+        forced = np.divide(sold, outstanding, out=np.zeros(len(CLASSES)), where=outstanding > 0)
+        depth = self.depth_usd(outstanding, forced)
+        self.estate_sold_usd = sold
+        return (self.start_price() * np.exp(-sold / depth))[:n]
 
     def order(self, seller, claim, share: float) -> None:
         """An insurer's order to sell ``share`` of a fund interest this month (C7)."""
@@ -136,11 +159,12 @@ def _fund_inputs(funds: list, target_share: float):
 
 
 def _forced_share(H, cash, debt, equity, weight, max_lev, need, start, outstanding, exog):
-    """Share of each class held by this month's forced sellers at the start prices (and, for
-    fund interests, the insurers' orders' share of the outstanding)."""
+    """Share of each class held by this month's forced sellers at the start prices, failed
+    holders' estates included (and, for fund interests, the insurers' orders' share of the
+    outstanding)."""
     marked = equity - weight * (H @ (1.0 - start))
     forced = (need > cash) | (debt > max_lev * np.maximum(marked, 0.0))
-    share = np.divide(H[forced].sum(axis=0), outstanding, out=np.zeros(len(CLASSES)),
+    share = np.divide(H[forced].sum(axis=0) + exog, outstanding, out=np.zeros(len(CLASSES)),
                       where=outstanding > 0)
     share[FUND_SHARE] = min(1.0, exog[FUND_SHARE] / max(outstanding[FUND_SHARE], MIN_OUTSTANDING_USD))
     return share
@@ -154,9 +178,9 @@ def clear_month_loan_market(economy: Economy) -> None:
     start = market.start_price()
     H, cash, debt, equity, weight, max_lev, target, need = _fund_inputs(
         funds, economy.p.pc_delever_target_share)
-    exog = np.zeros(len(CLASSES))
+    exog = market.estate_sold_usd.copy()
     exog[FUND_SHARE] = sum(claim.value_usd() * share for _, claim, share in market.orders)
-    outstanding = H.sum(axis=0)
+    outstanding = H.sum(axis=0) + market.estate_sold_usd
     if market.orders:     # without orders no fund interest trades: its depth cannot matter
         outstanding[FUND_SHARE] = sum(c.value_usd() for c in economy.claims.all
                                       if c.kind == "fund_share" and not c.closed)
@@ -171,4 +195,5 @@ def clear_month_loan_market(economy: Economy) -> None:
             f.sell_loans_share(float(res.share_sold[i]), res.price)
         f.cure_breach(float(marked[i]), bool(res.in_breach[i]))
     market.execute_orders(economy, float(res.price[FUND_SHARE]))
+    market.estate_sold_usd = np.zeros(len(CLASSES))
     market.mark_holders(funds)
