@@ -190,6 +190,9 @@ def model_reporters() -> dict:
         "pc_covenant_breaches": lambda m: m.month.covenant_breaches,
         "bdc_covenant_breaches": lambda m: m.month.bdc_covenant_breaches,
         "pc_loans_sold_usd": lambda m: m.month.pc_loans_sold_usd,
+        # the fire sale's mark on the loans surviving funds and BDCs still hold: unrealised,
+        # so not in the loss book (C12)
+        "pc_market_discount_usd": lambda m: sum(f.market_discount_usd for f in _alive(m.funds)),
         "loan_price_tech": lambda m: float(m.loan_market.price[0]),
         "loan_price_spv": lambda m: float(m.loan_market.price[1]),
         "loan_price_other": lambda m: float(m.loan_market.price[2]),

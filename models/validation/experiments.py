@@ -72,6 +72,7 @@ OUTPUTS: list[Output] = [
     Output("pc_loans_sold_usd:sum", "private loans funds and BDCs sold (carrying value)", "bn USD", BN),
     Output("pc_redemptions_usd:sum", "redemptions funds paid", "bn USD", BN),
     Output("loan_price_tech:min", "price of tech loans in the loan market, min", "share"),
+    Output("pc_market_discount_usd:max", "loan market's mark on live funds' loans, max", "bn USD", BN),
 ]
 OUTPUT_BY_KEY = {o.key: o for o in OUTPUTS}
 
@@ -367,7 +368,10 @@ def _channels(add, w: str, winter) -> None:
         "to it, which can breach more covenants (Cont and Schaanning 2017)", "[R3, R32]",
         {**_stress(+1, "forced sales move prices and marks, which force more sales", "[R3, R32]"),
          "pc_loans_sold_usd:sum": Expect("+", "a falling price makes a breaching fund sell more to "
-                                          "reach its target leverage.", "[R3]")})
+                                          "reach its target leverage.", "[R3]"),
+         "pc_market_discount_usd:max": Expect("+", "with C12 off no sale moves a price, so no "
+                                               "holder's loans are marked below par.", "[R3]",
+                                               by_construction=True)})
     channel("c13_runs", "runs on semi-liquid funds",
         "wealth investors redeem after reported losses and when a stale NAV pays leavers more than "
         "stayers keep (Chen, Goldstein and Jiang 2010)", "[R13, R29]",
