@@ -9,8 +9,10 @@ to redeem the share ``r`` of the units they do not already have in the queue:
     g      = max(0, NAV_seen / NAV_true - 1) + (1 - p_loans)
     r      = min(1, r_perf / (1 - k g))  if k g < 1, else 1 (everyone asks)
 
-``L`` is the fund's reported loss over the last quarter per month
-(:meth:`PrivateCreditFund.reported_loss_per_month`), ``b`` =
+``L`` is how far the fund's reported total return per month over the last quarter fell
+short of what its investors expected from the year before
+(:meth:`PrivateCreditFund.reported_shortfall_per_month`; 0.5.x-0.6.0 used the reported loss,
+which a diversified fund's income kept at 0 through the whole winter), ``b`` =
 ``run_flow_performance_sensitivity``. ``g`` is what an investor gains by redeeming before
 the others: a fund that pays at a stale NAV above its true NAV pays leavers more than their
 share, and the loans it sells to pay them go at the loan market's discount ``1 - p_loans``
@@ -45,10 +47,10 @@ def first_mover_gain(fund) -> float:
     return stale + discount
 
 
-def run_request_share(loss_per_month: float, gain: float, sensitivity: float,
+def run_request_share(shortfall_per_month: float, gain: float, sensitivity: float,
                       complementarity: float) -> float:
     """``r = min(1, b L / (1 - k g))``, 1 once ``k g >= 1`` (module docstring)."""
-    perf = sensitivity * max(0.0, loss_per_month)
+    perf = sensitivity * max(0.0, shortfall_per_month)
     if perf <= 0:
         return 0.0
     amplifier = 1.0 - complementarity * max(0.0, gain)
@@ -69,7 +71,7 @@ def request_run_redemptions(economy: Economy) -> None:
         claims = [c for c in economy.claims.held(investors, "fund_share") if c.issuer is f and c.units > 0]
         if not claims:
             continue
-        r = run_request_share(f.reported_loss_per_month(), first_mover_gain(f),
+        r = run_request_share(f.reported_shortfall_per_month(), first_mover_gain(f),
                               p.run_flow_performance_sensitivity, p.run_complementarity)
         if r <= 0:
             continue

@@ -542,8 +542,12 @@ class Scenario:
         "funds, non-traded BDCs) by wealth investors, who may redeem each month within the gate.")
     run_flow_performance_sensitivity: float = p(
         1.0, 0, 100, "share per unit loss", "assumption (Goldstein, Jiang and Ng 2017: outflows follow poor returns)",
-        "Share of their units wealth investors ask to redeem in a month per unit of the fund's reported loss "
-        "over the last quarter, per month.")
+        "Share of their units wealth investors ask to redeem in a month per unit of the shortfall of the fund's "
+        "reported return per month over the last quarter from the return they expected.")
+    run_expectation_months: int = p(
+        12, 1, 120, "months", "assumption (Greenwood and Shleifer 2014: investors' expected returns follow "
+        "the past year's)",
+        "Months before the last quarter whose reported return per month wealth investors expect to continue.")
     run_complementarity: float = p(
         5.0, 0, 100, "1/(first-mover gain)", "assumption (Chen, Goldstein and Jiang 2010; Goldstein, Jiang and Ng 2017)",
         "How much investors' expected redemptions raise each one's own: requests r = r_perf / (1 - k g), g the "

@@ -177,11 +177,12 @@ def test_a_loss_brings_requests_the_gate_pays_a_part_and_the_rest_queues():
     m = fresh()
     f = m.funds[0]
     claim = wealth_claim(m, f)
-    f.reported_index_history = [1.0, 0.9, 0.8, 0.7]         # 10% a month for a quarter
+    f.reported_index_history = [1.0, 1.0, 0.9, 0.8, 0.7]    # flat, then a loss for a quarter
     m.loan_market.price[:len(LOAN_CLASSES)] = 0.85          # and a market in distress
     request_run_redemptions(m)
     asked = f.queued_usd()
-    r = run_request_share(0.1, first_mover_gain(f), m.p.run_flow_performance_sensitivity,
+    assert f.reported_shortfall_per_month() == pytest.approx(1 - 0.7 ** (1 / 3))
+    r = run_request_share(1 - 0.7 ** (1 / 3), first_mover_gain(f), m.p.run_flow_performance_sensitivity,
                           m.p.run_complementarity)
     assert asked == pytest.approx(r * claim.value_usd())
     gate = f.gate_usd()
@@ -200,9 +201,33 @@ def test_runs_off_and_losses_off_bring_no_request():
     for params in ({"c13_runs": False}, {"c5_pc_losses_to_lps": False}):
         m = fresh(**params)
         f = m.funds[0]
-        f.reported_index_history = [1.0, 0.9, 0.8, 0.7]
+        f.reported_index_history = [1.0, 1.0, 0.9, 0.8, 0.7]
         request_run_redemptions(m)
         assert f.queued_usd() == 0.0
+
+
+def test_the_shortfall_is_against_the_return_of_the_year_before_the_quarter():
+    """``L = max(0, R_expected - R_quarter)``: a fund that keeps earning 1% a month brings no
+    request; one whose return falls from 1% to 0.4% a month brings 0.6% of a month even though
+    it still gains; a better quarter than the year before brings none; too short a history none."""
+    f = fresh().funds[0]
+    steady = [1.01 ** t for t in range(16)]
+    f.reported_index_history = steady
+    assert f.reported_shortfall_per_month() == pytest.approx(0.0, abs=1e-12)
+    f.reported_index_history = steady[:13] + [steady[12] * 1.004 ** t for t in (1, 2, 3)]
+    assert f.reported_shortfall_per_month() == pytest.approx(0.006, rel=1e-9)
+    f.reported_index_history = steady[:13] + [steady[12] * 1.02 ** t for t in (1, 2, 3)]
+    assert f.reported_shortfall_per_month() == 0.0
+    f.reported_index_history = [1.0, 0.9, 0.8, 0.7]
+    assert f.reported_shortfall_per_month() == 0.0
+
+
+def test_the_history_keeps_the_expectation_window_and_the_quarter():
+    m = fresh()
+    for _ in range(20):
+        m.step()
+    f = m.funds[0]
+    assert len(f.reported_index_history) == m.p.run_expectation_months + 3 + 1
 
 
 def test_a_request_never_exceeds_the_claim():

@@ -204,18 +204,32 @@ class PrivateCreditFund(Institution):
         # the reported total return (distributions added back), the one investors react to
         base = self._rep_px_prev * ex_distribution
         self.reported_return_index *= rep_px / base if base > 0 else 1.0
-        self.reported_index_history = (self.reported_index_history
-                                       + [self.reported_return_index])[-(MONTHS_PER_QUARTER + 1):]
+        keep = p.run_expectation_months + MONTHS_PER_QUARTER + 1
+        self.reported_index_history = (self.reported_index_history + [self.reported_return_index])[-keep:]
         self._rep_px_prev = rep_px
         self.reported_nav_usd = rep_px * u
 
-    def reported_loss_per_month(self) -> float:
-        """The fall of the reported NAV per unit over the last quarter, per month (0 after a
-        gain), distributions aside: the return investors in a semi-liquid fund react to."""
+    def reported_shortfall_per_month(self) -> float:
+        """How far the reported total return per month over the last quarter fell short of the
+        return investors expected, ``max(0, R_expected - R_quarter)``, distributions added back:
+        the performance investors in a semi-liquid fund react to.
+
+        ``R_quarter = (I_t / I_{t-3})^(1/3) - 1`` on the reported total-return index ``I``;
+        ``R_expected`` is the same over the up to ``run_expectation_months`` months before that
+        quarter: expectations that extrapolate the past year's returns (Greenwood and Shleifer
+        2014), so a fund that keeps earning what it used to brings no request, a fall of its
+        return brings one whatever its sign, and once the lower return has become the past
+        year's, the requests stop. Flows follow performance against expectations, not its
+        sign (Goldstein, Jiang and Ng 2017 use the fund's alpha). 0 without at least a month of
+        history before the quarter."""
         h = self.reported_index_history
-        if len(h) < 2 or h[0] <= 0:
+        q = MONTHS_PER_QUARTER
+        if len(h) < q + 2 or min(h) <= 0:
             return 0.0
-        return max(0.0, 1.0 - h[-1] / h[0]) / (len(h) - 1)
+        recent = (h[-1] / h[-1 - q]) ** (1.0 / q) - 1.0
+        months = len(h) - 1 - q
+        expected = (h[-1 - q] / h[0]) ** (1.0 / months) - 1.0
+        return max(0.0, expected - recent)
 
     def record_loss(self, loss_usd: float) -> None:
         """A realised credit loss: a mark in the NAV, and it weighs on lending appetite."""
