@@ -256,13 +256,20 @@ def _headline(add, w: str, winter) -> None:
 
 
 
-def _channels(add, w: str, winter) -> None:
-    """Channels: A = the channel off, B = on (ai_winter); B - A is the channel's contribution."""
+def _channel_adder(add, w: str):
+    """``channel(name, title, mechanism, source, expect)``: adds the experiment A = channel
+    ``name`` off, B = on (``w``)."""
     def channel(name, title, mechanism, source, expect):
         if name not in CHANNELS:
             raise ValueError(f"validation experiment {name!r}: not a channel switch of the Scenario")
         add(name, "channel", f"{CHANNELS[name].code} {title}", Arm.of(w, **{name: False}), Arm.of(w),
             mechanism, source, expect)
+    return channel
+
+
+def _channels(add, w: str, winter) -> None:
+    """Channels: A = the channel off, B = on (ai_winter); B - A is the channel's contribution."""
+    channel = _channel_adder(add, w)
 
     channel("c1_demand_to_compute", "AI demand to compute payments",
         "labs pay their take-or-pay compute contracts out of AI revenue, so falling demand "
@@ -363,6 +370,11 @@ def _channels(add, w: str, winter) -> None:
                      "credit, a small flow; no prediction for the aggregates."),
          "losses_by_holder_usd.lp_401k": Expect("+", "401(k) savers in private credit share its "
                                                 "losses.", "[F34]")})
+
+
+def _fire_sale_channels(add, w: str, winter) -> None:
+    """The channels of issue 19's fire sales and runs (C12, C13): A = off, B = on (ai_winter)."""
+    channel = _channel_adder(add, w)
     channel("c12_loan_fire_sales", "fire sales of private loans with common holders",
         "a fund's forced sale lowers the price of its loan class, and every holder marks its loans "
         "to it, which can breach more covenants (Cont and Schaanning 2017)", "[R3, R32]",
@@ -378,7 +390,6 @@ def _channels(add, w: str, winter) -> None:
         {**_stress(+1, "redemptions drain funds' cash and force loan sales", "[R13]"),
          "pc_redemptions_usd:sum": Expect("+", "with C13 off wealth investors never ask to redeem.",
                                           "[R13]", by_construction=True)})
-
 
 
 def _policies(add, w: str, winter) -> None:
@@ -738,7 +749,7 @@ def _build() -> list[Experiment]:
             raise ValueError(f"validation experiment {name!r}: {unknown[0]!r} is not an output")
         exps.append(Experiment(name, group, title, a, b, mechanism, source, expect, test))
 
-    for part in (_headline, _channels, _policies, _mechanisms, _decisions):
+    for part in (_headline, _channels, _fire_sale_channels, _policies, _mechanisms, _decisions):
         part(add, "ai_winter", winter)
     return exps
 
