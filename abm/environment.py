@@ -44,9 +44,10 @@ def environment_month(economy: Economy) -> None:
     """Demand, GPU reference prices, sentiment and equity values, tech credit (in that order)."""
     t = economy.steps
     economy.demand.step(t, economy.demand_rng)
-    economy.gpu_market.observe(t, units_outstanding(economy.institutions),
-                               economy.compute_buyers.spending_usd(economy))
+    units = units_outstanding(economy.institutions)
+    economy.gpu_market.observe(t, units, economy.compute_buyers.spending_usd(economy))
     economy.gpu_market.update_reference(t)
+    economy.gpu_market.observe_volatility(t, economy.p.gpu_margin_volatility_decay, units)
     news, believed = ai_news(economy)
     economy.equity_market.update(news, default_stress(economy), believed, economy.equity_rng)
     economy.gpu_market.price = economy.gpu_market.ref_price.copy()

@@ -17,7 +17,26 @@ i.e. R4's ``h = h0 + k (1 - p/p0)`` in multiplicative form, with ``p0`` the pric
 vintage would have without demand disappointment or fire-sale discounts (so scheduled
 ageing and releases, which lenders price in, do not tighten terms). A falling market thus
 shrinks new loans and makes cures sell more: credit tightens as collateral falls. The
-trigger m is not haircut.
+trigger m is not haircut by this (regulatory, off by default) rule.
+
+Margins that follow risk (C3; Brunnermeier and Pedersen 2009, Adrian and Shin 2010). Lenders
+ask at least the haircut their value-at-risk asks for, ``H = M sigma`` with ``sigma`` the
+GPU market's measured monthly volatility (:meth:`GPUMarket.observe_volatility`, an EWMA of
+the monthly surprises, so it rises after a fall or a fire sale) and ``M`` =
+``gpu_margin_var_multiple`` (2.33: a one-month 99% VaR), and a fund that has lost money
+asks more, dividing the haircut by its lending appetite ``a`` raised to
+``e`` = ``gpu_margin_appetite_elasticity`` (:func:`margin_ltvs`; never more than
+:data:`MAX_MARGIN_HAIRCUT`; below, ``a`` stands for ``a^e``):
+
+    trigger LTV = 1 - min(c, max(1 - m, H) / a)
+    cure LTV    = 1 - min(c, max(1 - h', H) / a)       (h' the cure LTV above)
+    origination LTV = min(the LTV above, 1 - min(c, H))
+
+on every live loan each month, as a borrowing base is redetermined: margins rise as prices
+fall and volatility is measured, which forces sales, which lower prices and raise measured
+volatility (the margin spiral). Calm markets leave the contractual terms binding (``H_v`` is
+0 until volatility is measured; a 15% trigger haircut binds until ``sigma`` > 6.4% a month).
+With C3 off, or ``M`` = 0, the terms are the contractual ones.
 
 New loans: each month neoclouds ask for ``ltv * capex``; the fill ratio is the funds'
 lending capacity (cash plus undrawn bank lines above a reserve, times their appetite) over
@@ -40,6 +59,8 @@ contracts (investment grade), ``gpu_loan_lab_customer_spread_per_year`` for AI l
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from aicredit.abm.economy import Economy
@@ -47,7 +68,7 @@ from aicredit.abm.gpu_loans import bank_lender_code
 from aicredit.abm.units import MONTHS_PER_YEAR
 
 __all__ = ["lend_to_neoclouds", "procyclical_ltv_factor", "origination_ltv", "customer_spread_per_year",
-           "syndicate_banks", "new_loan_rate_per_year"]
+           "syndicate_banks", "new_loan_rate_per_year", "var_haircut", "margin_ltvs"]
 
 
 def procyclical_ltv_factor(economy: Economy) -> np.ndarray:
@@ -60,10 +81,44 @@ def procyclical_ltv_factor(economy: Economy) -> np.ndarray:
     return 1.0 - np.minimum(1.0, k * gm.price_gap(economy.steps))
 
 
+#: The largest haircut a lender asks (an LTV floor of 5%: a lender that wants all its money
+#: back calls the loan; the clearing needs a positive trigger LTV).
+MAX_MARGIN_HAIRCUT = 0.95
+
+
+def var_haircut(economy: Economy) -> float:
+    """The haircut lenders' value-at-risk asks for, ``H = M sigma`` (module docstring); 0 with
+    C3 off or ``M`` = 0."""
+    p = economy.p
+    if not p.c3_collateral_spiral or p.gpu_margin_var_multiple <= 0:
+        return 0.0
+    return p.gpu_margin_var_multiple * math.sqrt(economy.gpu_market.surprise_variance)
+
+
+def margin_ltvs(economy: Economy, rows: np.ndarray, target_ltv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """This month's trigger and cure LTVs of the book's ``rows`` (module docstring): the
+    contractual trigger and the cure ``target_ltv`` (already procyclically haircut), each
+    haircut at least ``H_v`` and divided by the lending appetite of a fund lender (1 for banks,
+    whose tightening is in their new lending, and for the market); contractual with C3 off."""
+    book = economy.gpu_loans
+    margin = book.margin_ltv[rows]
+    if not economy.p.c3_collateral_spiral:
+        return margin, target_ltv
+    h = var_haircut(economy)
+    appetite = np.array([f.appetite for f in economy.funds] + [1.0])
+    lender = book.lender[rows]
+    a = np.where(lender >= 0, appetite[np.where(lender >= 0, lender, len(economy.funds))], 1.0)
+    a = a ** economy.p.gpu_margin_appetite_elasticity
+    trigger = 1.0 - np.minimum(MAX_MARGIN_HAIRCUT, np.maximum(1.0 - margin, h) / a)
+    cure = 1.0 - np.minimum(MAX_MARGIN_HAIRCUT, np.maximum(1.0 - target_ltv, h) / a)
+    return trigger, np.minimum(cure, trigger)
+
+
 def origination_ltv(economy: Economy) -> float:
     """LTV a new GPU loan is made at this month (newest vintage; module docstring)."""
     v = economy.gpu_market.newest(economy.steps)
-    return float(economy.p.effective_gpu_ltv * procyclical_ltv_factor(economy)[v])
+    ltv = economy.p.effective_gpu_ltv * procyclical_ltv_factor(economy)[v]
+    return float(min(ltv, 1.0 - min(MAX_MARGIN_HAIRCUT, var_haircut(economy))))
 
 
 def customer_spread_per_year(neocloud) -> float:

@@ -340,6 +340,20 @@ class Scenario:
                                             "[R4] h = h0 + k(1 - p/p0) (slope for GPUs: assumption)",
                                             "Slope k of the procyclical haircut on origination and cure LTVs "
                                             "as a vintage's price falls below its scheduled path (0: off).")
+    gpu_margin_var_multiple: float = p(
+        2.33, 0, 10, "x monthly volatility",
+        "Adrian and Shin 2010 (haircuts from value-at-risk); 2.33 = the 99% quantile of a normal over a "
+        "one-month liquidation horizon (assumption)",
+        "Haircut lenders ask at least, per unit of a vintage's measured monthly price volatility, on GPU "
+        "loans' trigger, cure and origination LTVs (C3; 0: contractual terms only).")
+    gpu_margin_appetite_elasticity: float = p(
+        1.0, 0, 10, "elasticity", "assumption (Brunnermeier and Pedersen 2009: financiers hit by losses "
+        "raise margins; 1: a haircut inversely proportional to the lender's lending appetite)",
+        "How a fund lender's haircuts on GPU loans rise as its lending appetite falls after losses: the "
+        "haircut is divided by appetite to this power (0: lenders' losses leave margins alone).")
+    gpu_margin_volatility_decay: float = p(
+        0.97, 0, 0.9999, "per month", "J.P. Morgan/Reuters RiskMetrics (1996): decay 0.97 for monthly data",
+        "Weight of last month's variance in the EWMA of GPU price surprises lenders measure volatility with.")
     gpu_loan_rate_per_year: float = p(0.12, 0, 1, "1/yr", "[R8] 11-15%", "Interest rate on GPU loans.")
     gpu_loan_opening_ltv: float = p(0.6, 0.01, 0.99, "fraction", "assumption below [R5] 50-75% max",
                                     "Loan-to-value of the GPU loans outstanding at step 0.")

@@ -13,7 +13,10 @@ cured default with a deficiency claim.
 
 The loan terms are the book's: each loan's maintenance (trigger) LTV and its contractual
 cure LTV, the latter times this month's procyclical factor of its vintage when haircuts
-are procyclical [R4] (:func:`abm.gpu_lending.procyclical_ltv_factor`). Market depth comes
+are procyclical [R4] (:func:`abm.gpu_lending.procyclical_ltv_factor`), both tightened to
+the haircut lenders' value-at-risk asks for and by lenders' own losses
+(:func:`abm.gpu_lending.margin_ltvs`; Brunnermeier and Pedersen 2009, Adrian and Shin
+2010). Market depth comes
 from what can trade (:func:`abm.markets.gpu.market_depth`). With C3 off the covenants are
 still enforced (cash posted, units sold to cure, loans that cannot be cured default) but
 sales have no price impact: the depth is effectively infinite, so every call is cleared
@@ -24,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from aicredit.abm.economy import Economy
-from aicredit.abm.gpu_lending import procyclical_ltv_factor
+from aicredit.abm.gpu_lending import margin_ltvs, procyclical_ltv_factor
 from aicredit.abm.gpu_loans import lender_accounts
 from aicredit.abm.markets.fire_sale_kernel import clear_fire_sale
 from aicredit.abm.markets.gpu import market_depth
@@ -49,9 +52,10 @@ def clear_month_fire_sale(economy: Economy) -> None:
     cash = np.array([max(n.cash_usd, 0.0) if not n.defaulted else 0.0 for n in neoclouds])
     borrower = book.borrower[rows]
     vintage = book.vintage[rows]
-    target = book.target_ltv[rows] * procyclical_ltv_factor(economy)[vintage]
+    cure = book.target_ltv[rows] * procyclical_ltv_factor(economy)[vintage]
+    margin, target = margin_ltvs(economy, rows, cure)
     res = clear_fire_sale(gm.ref_price, depth, exog, vintage, borrower,
-                          book.units[rows], book.debt[rows], book.margin_ltv[rows], target, cash)
+                          book.units[rows], book.debt[rows], margin, target, cash)
     price = res.price
     tally = economy.month
     tally.margin_calls = int(res.margin_called.sum())

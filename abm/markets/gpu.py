@@ -167,6 +167,8 @@ class GPUMarket:
         self._horizon = months                                    # j = 0 .. L-1
         self._discount = self.beta ** (months + 1.0)
         self.dislocation = np.ones(self.n_vintages)
+        self.surprise_variance = 0.0                # EWMA of the squared monthly price surprise
+        self._log_gap: float | None = None          # last month's log(ref / scheduled), fleet-wide
         self.ref_price = np.zeros(self.n_vintages)
         self.price = np.zeros(self.n_vintages)
         self.units_sold = np.zeros(self.n_vintages)
@@ -337,6 +339,26 @@ class GPUMarket:
         value = self.value(step, x) * self.dislocation ** self.persistence
         self.ref_price = self.price_from_value(step, value)
         return self.ref_price
+
+    def observe_volatility(self, step: int, decay: float, units: np.ndarray) -> float:
+        """Update and return the GPU market's measured monthly volatility, the RiskMetrics EWMA
+        ``s2_t = decay * s2_{t-1} + (1 - decay) * r_t^2`` (J.P. Morgan/Reuters 1996) of the
+        month's *surprise* ``r_t = d ln(sum_v n_v ref_v / sum_v n_v sched_v)``: the move of the
+        fleet's reference value (demand news and last month's fire-sale discount, ``n_v`` the
+        units of each released vintage) against its scheduled path, so scheduled ageing and
+        releases, which lenders expect, are not volatility. One measure for the market (per
+        vintage, the near-worthless vintages at the end of their lives would swamp it). It starts
+        at 0: no volatility is measured before the first month's move."""
+        sched = self.scheduled_price(step)
+        w = np.where(self.released(step), np.asarray(units, float), 0.0)
+        base = float(w @ sched)
+        if base <= 0 or float(w @ self.ref_price) <= 0:
+            return math.sqrt(self.surprise_variance)
+        gap = math.log(float(w @ self.ref_price) / base)
+        r = 0.0 if self._log_gap is None else gap - self._log_gap
+        self.surprise_variance = decay * self.surprise_variance + (1.0 - decay) * r * r
+        self._log_gap = gap
+        return math.sqrt(self.surprise_variance)
 
     def price_index(self, step: int, units: np.ndarray) -> float:
         """Unit-weighted market price over the scheduled price (1 = on schedule)."""
