@@ -377,6 +377,11 @@ class Scenario:
                                              "about 1/66 of a fleet a month)",
                                              "Share of unlevered fleets (hyperscalers') that trades in a normal "
                                              "month and so adds to market depth.")
+    gpu_market_outside_buyer_share: float = p(
+        0.5, 0, 1, "fraction", "assumption (Shleifer and Vishny 1992; Pulvino 1998: constrained industry "
+        "buyers lower used-asset prices)",
+        "Share of the GPU market's depth brought by buyers financed outside the model; the rest scales with "
+        "the GPU lenders' lending appetite, so losses thin the market (C3).")
     price_impact_persistence: float = p(0.5, 0, 1, "fraction/month", "assumption",
                                         "Share of a fire-sale discount still in the next month's reference price.")
 

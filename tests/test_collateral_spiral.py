@@ -58,6 +58,21 @@ def test_hyperscaler_fleets_add_only_their_turnover_to_depth():
     assert (d0 >= p.fire_sale_depth_share * nc - 1e-6).all()
 
 
+def test_lenders_losses_thin_the_market_through_the_buyers_financing():
+    """Depth is scaled by ``s + (1 - s) f``, ``f`` the funds' NAV-weighted appetite: 1 at step 0;
+    with every fund's appetite halved, ``s + (1 - s) / 2`` of it."""
+    from aicredit.abm.markets.gpu import buyers_financing_factor
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+    s = m.p.gpu_market_outside_buyer_share
+    assert 0 < s < 1
+    d0 = market_depth(m)
+    assert buyers_financing_factor(m) == 1.0
+    for f in m.funds:
+        f.appetite = 0.5
+    assert buyers_financing_factor(m) == pytest.approx(s + (1 - s) * 0.5)
+    np.testing.assert_allclose(market_depth(m), d0 * (s + (1 - s) * 0.5), rtol=1e-12)
+
+
 def test_c3_off_sales_have_no_price_impact():
     m = AIEconomyModel("baseline", seed=0, collect_agents=False, c3_collateral_spiral=False)
     depth = market_depth(m)

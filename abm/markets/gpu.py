@@ -75,7 +75,16 @@ neoclouds: pledged and unpledged, the units a fire sale or an estate can bring t
 only the normal month's ``turnover`` trades. In Cont and Schaanning's depth
 ``D = c * ADV / sigma * sqrt(tau)`` [R3] depth scales with what trades; here with the
 tradable float as [R1] scales impact with the capitalisation of what is sold. With
-``turnover = 1`` it is the older ``depth_share * all``. With C3 off
+``turnover = 1`` it is the older ``depth_share * all``.
+
+Buyers' financing (model 0.6.1). The natural buyers of used GPUs are other compute providers,
+who buy them with GPU-backed loans from the same lenders; when those lenders have lost money
+they lend less, and the buyers who could pay the most cannot (Shleifer and Vishny 1992;
+Pulvino 1998: used aircraft sold while airlines are financially constrained fetch less). So
+the depth above is scaled by :func:`buyers_financing_factor`,
+``s + (1 - s) f``, with ``f`` the lenders' NAV-weighted lending appetite (1 when no lender has
+lost money) and ``s`` = ``gpu_market_outside_buyer_share`` the depth that buyers financed
+outside the model bring. With C3 off
 (:func:`market_depth`) sales have no price impact: the depth is
 :data:`NO_IMPACT_DEPTH`, effectively infinite but finite as the clearing kernel's contract
 requires, so margin calls are still enforced at reference prices.
@@ -89,7 +98,8 @@ import numpy as np
 from aicredit.abm.economy import Economy
 from aicredit.abm.units import MONTHS_PER_YEAR
 
-__all__ = ["GPUMarket", "units_outstanding", "market_depth", "reversion_factor", "HOURS_PER_MONTH",
+__all__ = ["GPUMarket", "units_outstanding", "market_depth", "buyers_financing_factor", "reversion_factor",
+           "HOURS_PER_MONTH",
            "NO_IMPACT_DEPTH"]
 
 #: Hours in an average month (8,760 / 12).
@@ -123,7 +133,17 @@ def market_depth(economy: Economy) -> np.ndarray:
         return np.full(gm.n_vintages, NO_IMPACT_DEPTH)
     levered = (units_outstanding(economy.neoclouds) if economy.neoclouds
                else np.zeros(gm.n_vintages))
-    return gm.depth(levered, units_outstanding(economy.institutions))
+    return gm.depth(levered, units_outstanding(economy.institutions)) * buyers_financing_factor(economy)
+
+
+def buyers_financing_factor(economy: Economy) -> float:
+    """``s + (1 - s) f`` (module docstring): ``f`` the live funds' NAV-weighted lending appetite
+    (1 without live funds), ``s`` = ``gpu_market_outside_buyer_share``."""
+    funds = [f for f in economy.funds if not f.defaulted]
+    nav = np.array([max(f.true_nav_usd(), 0.0) for f in funds])
+    f = float(np.array([x.appetite for x in funds]) @ nav / nav.sum()) if nav.sum() > 0 else 1.0
+    s = economy.p.gpu_market_outside_buyer_share
+    return s + (1.0 - s) * f
 
 
 class GPUMarket:
