@@ -33,13 +33,14 @@ def test_winter_has_more_defaults_and_larger_401k_losses_than_boom(run):
 
 
 def neocloud_failures(run, scenario, seeds, **params):
-    """Per seed: (CoreWeave failed, neoclouds whose GPU-backed loans defaulted)."""
+    """Per seed: (CoreWeave failed, neoclouds that failed, on their GPU-backed loans or on
+    their other dues)."""
     out = []
     for seed in seeds:
         m = run(scenario, seed=seed, **params)
         events = m.default_events
         out.append((any(e["name"] == "CoreWeave" for e in events),
-                    sum(e["sector"] == "neocloud" and e["reason"] == "gpu_loan_default" for e in events)))
+                    sum(e["sector"] == "neocloud" for e in events)))
     return np.array(out)
 
 
@@ -47,9 +48,16 @@ def neocloud_failures(run, scenario, seeds, **params):
 @pytest.mark.xdist_group("arms")           # extends and shares the arms' cached runs (tests/conftest.py)
 @pytest.mark.horizon(30)
 def test_deeper_winter_fails_more_neoclouds_and_coreweave(run):
-    """Paired seeds: neoclouds' GPU-backed loans [F23] default, and CoreWeave [F1-F10] fails,
-    more often the deeper the winter: none in the baseline, some when demand falls 30% in
-    month 18 (``ai_winter``), at least as many when it falls 60%."""
+    """Paired seeds: neoclouds [F23], CoreWeave [F1-F10] first, fail more often the deeper the
+    winter: none in the baseline, some when demand falls 30% in month 18 (``ai_winter``), at
+    least as many when it falls 60%.
+
+    Until model 0.6.0 the count was of neoclouds whose GPU-backed loans defaulted. Since the
+    margins that rise with lenders' losses (model 0.6.1, issue 19) a neocloud meets its calls
+    with cash until it cannot pay its other dues: in the 60% winter CoreWeave fails in every
+    seed of 0-3 (months 22-26) on a payment default, in the 30% winter in two (seed 1 on its
+    GPU loans in month 25, seed 0 on a payment in month 30). The reason a failure is booked
+    under is not the claim; the failure is."""
     seeds = range(4)
     base = neocloud_failures(run, "baseline", seeds, steps=30)
     winter = neocloud_failures(run, "ai_winter", seeds, steps=30)
