@@ -303,6 +303,18 @@ def run(run_cache):
 
 
 @pytest.fixture(scope="session")
+def run_cache_dir(tmp_path_factory) -> Path:
+    """The session's directory for the sweeps' run cache (``$AICREDIT_RUN_CACHE``,
+    ``models/sweep/run_cache.py``), one for every xdist worker and every process they start
+    (under xdist the workers' temporary folders share the session's parent folder): a test
+    that sets the variable to it reads back a sweep run any earlier test of the session made,
+    on either worker. The notebooks' quick runs and the validation table's sign tests use it:
+    they repeat the same 36-month runs of ai_winter, baseline and the policies."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "run-cache"
+
+
+@pytest.fixture(scope="session")
 def frame():
     """``frame(m)``: the model's DataCollector frame (one row per month, step 0 included)."""
     return lambda m: m.datacollector.get_model_vars_dataframe()

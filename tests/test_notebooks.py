@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from aicredit.models.sweep.run_cache import ENV as RUN_CACHE_ENV
+
 pytestmark = pytest.mark.notebooks
 
 nbformat = pytest.importorskip("nbformat")
@@ -191,8 +193,12 @@ def test_question_first_answer_last(path):
 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_quick(path, monkeypatch):
+def test_notebook_runs_quick(path, monkeypatch, run_cache_dir):
     monkeypatch.setenv("AICREDIT_QUICK", "1")
+    # the notebooks repeat the same 36-month runs (ai_winter and baseline in four of them, the
+    # policy scenarios in two): each is simulated once in the session and read back after
+    # (the same numbers: tests/test_run_cache.py)
+    monkeypatch.setenv(RUN_CACHE_ENV, str(run_cache_dir))
     # the notebooks' Monte Carlos run in their kernel: no pool of spawned processes (each would
     # import the model again) beside the other xdist worker; the results are the same
     monkeypatch.setenv("AICREDIT_MAX_WORKERS", "1")

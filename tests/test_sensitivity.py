@@ -61,12 +61,13 @@ SPEC = {"scenario": "baseline", "steps": 8, "replications": 2,
         "fixed": {"gpu_loan_margin_ltv": 0.9}}
 
 
-@pytest.mark.parametrize("method, points", [("sobol", 4 * (3 + 2)), ("morris", 4 * (3 + 1))])
+@pytest.mark.parametrize("method, points, workers", [
+    pytest.param("sobol", 4 * (3 + 2), 2, marks=pytest.mark.xdist_group("pools")),   # a pool of processes
+    ("morris", 4 * (3 + 1), 1)])            # in this process: the pool is the sweep's, tested with sobol
 @pytest.mark.slow
-@pytest.mark.xdist_group("pools")          # a pool of worker processes (tests/conftest.py)
-def test_model_sensitivity_shapes_files_and_resume(tmp_path, method, points):
+def test_model_sensitivity_shapes_files_and_resume(tmp_path, method, points, workers):
     report = {}
-    t = run_sensitivity(SPEC, tmp_path, method, workers=2, progress=False, report=report)
+    t = run_sensitivity(SPEC, tmp_path, method, workers=workers, progress=False, report=report)
     assert len(t) == 3 * 3                                 # outputs x parameters
     assert list(t["output"].unique()) == SPEC["outputs"]
     assert list(t["parameter"][:3]) == ["gpu_loan_max_ltv", "demand_growth_per_year", "n_banks"]
@@ -81,7 +82,7 @@ def test_model_sensitivity_shapes_files_and_resume(tmp_path, method, points):
     runs = pd.read_parquet(tmp_path / "runs")
     assert report["total"] == len(runs) <= points * 2 and runs["run_id"].is_unique
     assert (runs["error"] == "").all()
-    again = run_sensitivity(SPEC, tmp_path, method, workers=2, progress=False, report=report)
+    again = run_sensitivity(SPEC, tmp_path, method, workers=workers, progress=False, report=report)
     assert report["new"] == 0                                # resumed: nothing re-run
     pd.testing.assert_frame_equal(again, t)
 

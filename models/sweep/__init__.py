@@ -50,7 +50,9 @@ or a ``distributed.Client``). See ``docs/sweeps.md``.
 
 Modules, bottom first (each imports only those above it): :mod:`.common` (constants, errors,
 :class:`SweepSpec`, shared helpers), :mod:`.outputs`, :mod:`.spec` (the sweep file and its
-validation), :mod:`.runs` (identities, :func:`run_model` and :func:`run_one`), :mod:`.dataset`
+validation), :mod:`.run_cache` (finished runs shared between processes when
+``$AICREDIT_RUN_CACHE`` is set: the test suite's), :mod:`.runs` (identities, :func:`run_model`
+and :func:`run_one`), :mod:`.dataset`
 (the Parquet directory), :mod:`.execute` (executors and the sweep loop), :mod:`.cli`
 (``aicredit sweep``). Other modules of the project import the public names of this package.
 """

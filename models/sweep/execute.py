@@ -137,6 +137,29 @@ class _Given:
         pass
 
 
+#: Seconds a sweep tries to connect to a Dask scheduler given by its address.
+CONNECT_S = 10
+#: Seconds the sweep's client tries to reconnect to a scheduler it lost (killed, or the
+#: network) before the sweep stops with exit code 1, its finished runs kept. Dask cancels
+#: every run in flight when the connection drops, so waiting longer saves no finished work
+#: (the sweep resumes from its directory).
+RECONNECT_S = 3
+
+
+def _connect(address: str):
+    """A ``distributed.Client`` of the scheduler at ``address``, tried for :data:`CONNECT_S`
+    seconds; the client's own timeout, which is also how long it tries to reconnect after
+    losing the scheduler, is :data:`RECONNECT_S`."""
+    from distributed import Client
+    deadline = time.monotonic() + CONNECT_S
+    while True:
+        try:
+            return Client(address, timeout=f"{RECONNECT_S}s")
+        except (OSError, TimeoutError):
+            if time.monotonic() + RECONNECT_S > deadline:
+                raise
+
+
 class _Dask:
     """An existing Dask cluster (a scheduler address or a ``distributed.Client``)."""
 
@@ -150,7 +173,7 @@ class _Dask:
             self.client, self._own = scheduler, False
         else:
             try:
-                self.client = Client(scheduler, timeout="10s")
+                self.client = _connect(scheduler)
             except (OSError, TimeoutError, ValueError) as exc:
                 raise SweepError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
             self._own = True

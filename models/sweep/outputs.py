@@ -15,7 +15,7 @@ from aicredit.models.sweep.common import (
     spec_error,
 )
 
-__all__ = ["parse_output", "validate_outputs", "extract_outputs", "shock_window_start"]
+__all__ = ["parse_output", "validate_outputs", "extract_outputs", "outputs_from", "shock_window_start"]
 
 
 def shock_window_start(model) -> int:
@@ -99,14 +99,22 @@ def extract_outputs(model, outputs: list[str]) -> dict:
     """The values of ``outputs`` (names as :func:`parse_output` reads them) from a finished
     model: floats, NaN for a missing summary value, lists of floats for series."""
     from aicredit.models.report import summary
+    return outputs_from(model.datacollector.get_model_vars_dataframe(), lambda: summary(model),
+                        lambda: shock_window_start(model), outputs)
+
+
+def outputs_from(df, summary_of, shock_start_of, outputs: list[str]) -> dict:
+    """:func:`extract_outputs` from what a finished model leaves for them: its reporters'
+    frame ``df``, ``summary_of()`` (its ``summary.json`` dict) and ``shock_start_of()`` (its
+    :func:`shock_window_start`), each called only when an output needs it (a run read back
+    from :mod:`.run_cache` has them stored)."""
     out = {}
     summ = None
-    df = model.datacollector.get_model_vars_dataframe()
     for name in outputs:
         kind, target, agg = parse_output(name)
         if kind == "summary":
             if summ is None:
-                summ = summary(model)
+                summ = summary_of()
             if target.split(".")[0] not in summ and target in df.columns:
                 kind, agg = "reporter", "end"           # a bare reporter name: its end value
         if kind == "series":
@@ -124,7 +132,7 @@ def extract_outputs(model, outputs: list[str]) -> dict:
             elif agg == "sum":
                 v = col.sum()
             elif agg == "min_after_shock":
-                v = col[shock_window_start(model):].min()
+                v = col[shock_start_of():].min()
             else:                                  # first_step: first month above 0
                 hits = (col > 0).nonzero()[0]
                 v = float(df["step"].iloc[hits[0]]) if hits.size else math.nan

@@ -14,6 +14,7 @@ from pathlib import Path
 from aicredit.models import size as _size
 from aicredit.models.scenario import Scenario, ScenarioError, validate_params
 from aicredit.models.size import EconomyTooLarge, check_economy_size
+from aicredit.models.sweep import run_cache
 from aicredit.models.sweep.common import (
     SweepError,
     SweepSpec,
@@ -178,7 +179,7 @@ def run_one(run: dict) -> dict:
     row = dict(run["columns"])
     row["seed"] = run["seed"]
     try:
-        outs = extract_outputs(run_model(run), run["outputs"])
+        outs = _outputs(run)
         error, tb = "", ""
     except Exception as exc:                                  # noqa: BLE001 - recorded, not lost
         outs = {o: (None if o.startswith("series:") else math.nan) for o in run["outputs"]}
@@ -188,6 +189,18 @@ def run_one(run: dict) -> dict:
     row.update(model_version=_model_version(), run_id=run["run_id"], error=error, traceback=tb,
                duration_s=time.perf_counter() - t0)
     return row
+
+
+def _outputs(run: dict) -> dict:
+    """The run's outputs: simulated (:func:`run_model`), or read back from the run cache when
+    ``$AICREDIT_RUN_CACHE`` is set and holds the run (:mod:`.run_cache`; stored there otherwise)."""
+    folder = run_cache.directory(run)
+    if folder is None:
+        return extract_outputs(run_model(run), run["outputs"])
+    record = run_cache.load(folder, run)
+    if record is None:
+        record = run_cache.store(folder, run, run_model(run))
+    return run_cache.outputs(record, run["outputs"])
 
 
 def _model_version() -> str:
