@@ -90,16 +90,17 @@ def test_second_round_share_and_contributions():
     assert same.all_zero and same.diff == 0 and same.effect == 0
 
 
-def _fake(impacts, share: float, seeds=(0, 1, 2, 3), alone: bool = True) -> dict:
-    """Made-up results: losses all on = 100 bn (+ seed), all off = (1 - share) of that, each
-    reaction alone adds a sixth of the second round but C13 nothing; the other outputs noise."""
+def _fake(impacts, share: float, seeds=(0, 1, 2, 3), alone: bool = True, slope: float = 0.0) -> dict:
+    """Made-up results: losses all on = 100 bn (+ seed), all off = (1 - share - slope (m - 1))
+    of that, each reaction alone adds a sixth of the second round but C13 nothing; the other
+    outputs noise."""
     rng = np.random.default_rng(3)
     out = {}
     for key in A.amplification_arms(impacts, alone=alone):
         df = pd.DataFrame({k: rng.normal(1.0, 0.1, len(seeds)) for k in A.AMP_OUTPUTS},
                           index=pd.Index(list(seeds), name="seed"))
         on = (100.0 + np.arange(len(seeds))) * 1e9
-        off = on * (1 - share)
+        off = on * (1 - share - slope * (key[1] - 1)) * (1 + 1e-3 * np.arange(len(seeds)) * slope)
         loss = {A.ALL_ON: on, A.ALL_OFF: off}.get(key[2], off + (on - off) / 6)
         df["losses_total_usd"] = off if key[2] == "c13_runs" else loss
         df["error"] = ""
@@ -117,8 +118,8 @@ def test_curve_point_interaction_is_what_the_reactions_alone_do_not_explain():
 
 
 # --- the page -------------------------------------------------------------------------------
-def _page(share: float, impacts=(1.0, 2.0)) -> str:
-    return P.render(_fake(list(impacts), share), impacts, command="python -m aicredit.models.validate "
+def _page(share: float, impacts=(1.0, 2.0), slope: float = 0.0) -> str:
+    return P.render(_fake(list(impacts), share, slope=slope), impacts, command="python -m aicredit.models.validate "
                     "--amplification", seeds=[0, 1, 2, 3], steps=12, run_time_s=60, workers=2)
 
 
@@ -129,10 +130,12 @@ def test_page_words_follow_the_numbers():
                         "## The price-impact multiplier", "## `ai_winter` at impact m = 1",
                         "## Reference: `baseline` at m = 1", "## The curve: losses against price impact"):
             assert heading in page
-        assert "C13 change no loss in any seed" in page
+        assert "C13 changes no loss in any seed" in page
         assert "| 2 | 1.5 | 0.19 | 0.05 |" in page          # the multiplier's table at m = 2
     assert "first-round losses set the winter's size" in small and "10.0%" in small
     assert "as in the Bank of England's exercise" in large and "70.0%" in large
+    assert "does not change detectably with price impact" in small
+    assert "it rises with price impact" in _page(0.1, slope=0.05)
 
 
 def test_command_writes_the_page_from_its_runs(tmp_path, monkeypatch, capsys):

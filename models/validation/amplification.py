@@ -50,7 +50,8 @@ __all__ = ["REACTIONS", "REACTION_TEXT", "IMPACT_PARAMETERS", "DEFAULT_IMPACTS",
            "REFERENCE_SCENARIO", "SCENARIO", "ALL_ON", "ALL_OFF", "ACTIVITY", "AMP_OUTPUTS",
            "MARKET_SWITCH", "BANK_LINES", "TABLE_OUTPUTS",
            "impact_overrides", "parse_impacts", "configs", "config_arm", "amplification_arms",
-           "second_round", "contribution", "Curve", "curve_point", "run_amplification"]
+           "second_round", "contribution", "seed_shares", "share_trend", "Curve", "curve_point",
+           "run_amplification"]
 
 #: The behavioural reactions: the scenario switches through which finance reacts to losses.
 REACTIONS = ("c3_collateral_spiral", "c4_rollover_risk", "c6_bank_credit_lines",
@@ -225,6 +226,21 @@ def contribution(alone, off, on) -> Stats:
     """A reaction's own contribution, ``(alone_i - off_i) / on_i`` per seed: the share of the
     all-on losses it adds when it acts alone (paired statistics as :func:`second_round`)."""
     return paired_stats(_ratio(off, on), _ratio(alone, on))
+
+
+def seed_shares(results: dict, m: float, key: str = "losses_total_usd"):
+    """The second-round share of each seed at impact ``m`` (a Series by seed; NaN where the
+    all-on value is 0)."""
+    import pandas as pd
+    on = _column(results, (SCENARIO, m, ALL_ON), key)
+    off = _column(results, (SCENARIO, m, ALL_OFF), key).reindex(on.index)
+    return pd.Series(1.0 - _ratio(off, on), index=on.index)
+
+
+def share_trend(results: dict, m_low: float, m_high: float, key: str = "losses_total_usd") -> Stats:
+    """How the second-round share changes from impact ``m_low`` to ``m_high``: the paired
+    statistics of the seeds' shares (the same seeds at both impacts)."""
+    return paired_stats(seed_shares(results, m_low, key), seed_shares(results, m_high, key))
 
 
 @dataclasses.dataclass(frozen=True)

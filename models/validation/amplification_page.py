@@ -28,6 +28,7 @@ from aicredit.models.validation.amplification import (
     curve_point,
     impact_overrides,
     second_round,
+    share_trend,
 )
 from aicredit.models.validation.experiments import BANK_MIN, INSURER_MIN, OUTPUT_BY_KEY, Output
 from aicredit.models.validation.render import git_commit_text
@@ -199,13 +200,13 @@ def findings(curves: list[Curve], results: dict) -> list[str]:
                                           ", which these seeds cannot tell from zero."))
     if len(curves) > 1:
         lo_c, hi_c = curves[0], top
-        rises = (hi_c.share.diff > lo_c.share.diff and math.isfinite(hi_c.share.lo)
-                 and math.isfinite(lo_c.share.hi) and hi_c.share.lo > lo_c.share.hi)
-        trend = ("rises with price impact (the intervals at the ends do not overlap)" if rises else
-                 "does not rise detectably with price impact (the intervals at the ends overlap)"
-                 if hi_c.share.diff >= lo_c.share.diff else "falls as price impact grows")
+        t = share_trend(results, lo_c.m, hi_c.m)
+        trend = {1: "rises with price impact", -1: "falls as price impact grows",
+                 0: "does not change detectably with price impact"}[t.effect]
         out.append(f"- **Across price impacts.** The share is {_pct(lo_c.share.diff)} at m = {lo_c.m:g} "
-                   f"and {_pct(hi_c.share.diff)} at m = {hi_c.m:g}: it {trend}.")
+                   f"and {_pct(hi_c.share.diff)} at m = {hi_c.m:g}: it {trend} (paired by seed, "
+                   f"{_pct(t.diff)} {_ci(t, pct=True)}); the second round in bn is "
+                   f"{_f(lo_c.on_off.diff / BN)} and {_f(hi_c.on_off.diff / BN)}.")
     acting = [r for r in REACTIONS if r in base.alone and base.alone[r][0].effect != 0]
     silent = [r for r in REACTIONS if r in base.alone and base.alone[r][0].all_zero]
     faint = [r for r in REACTIONS if r in base.alone and r not in acting and r not in silent]
@@ -215,20 +216,25 @@ def findings(curves: list[Curve], results: dict) -> list[str]:
             words.append("alone, " + ", ".join(f"{_code(r)} adds {_f(base.alone[r][0].diff / BN)} bn "
                                               f"({_pct(base.alone[r][1].diff)})" for r in acting))
         if faint:
-            words.append(", ".join(_code(r) for r in faint) + " move losses by less than these seeds "
-                         "can detect")
+            words.append(", ".join(_code(r) for r in faint) + (" move" if len(faint) > 1 else " moves")
+                         + " losses by less than these seeds can detect")
         if silent:
-            words.append(", ".join(_code(r) for r in silent) + " change no loss in any seed")
+            words.append(", ".join(_code(r) for r in silent) + (" change" if len(silent) > 1 else
+                                                                 " changes") + " no loss in any seed")
         out.append(f"- **Each reaction at m = {base.m:g}:** " + "; ".join(words) +
                    f"; the interaction (on together beyond the sum alone) is {_pct(base.interaction)}.")
     out += _dormant_and_structure(results, base.m)
     out += _where_it_lands(results, base.m)
     bank = curve_point(results, base.m, BANK_MIN).on_off
     ins = curve_point(results, base.m, INSURER_MIN).on_off
-    out.append(f"- **Capital.** The lowest bank capital ratio is {_f(100 * bank.diff, 3)} pp "
-               f"{_ci(bank, 0.01)} {'lower' if bank.diff < 0 else 'higher'} with every reaction on "
-               f"than with all off, the lowest insurer solvency {_f(ins.diff, 3)} {_ci(ins)} "
-               f"({'detected' if ins.effect else 'not detected'}).")
+    out.append(f"- **Capital.** With every reaction on the lowest bank capital ratio is "
+               f"{_f(100 * bank.mean_b, 4)}% against {_f(100 * bank.mean_a, 4)}% with all off "
+               f"(on - off {_f(100 * bank.diff, 3)} pp {_ci(bank, 0.01)}; "
+               f"{'detected' if bank.effect else 'not detected'}), the lowest insurer solvency "
+               f"{_f(ins.mean_b, 4)} against {_f(ins.mean_a, 4)} (on - off {_f(ins.diff, 3)} "
+               f"{_ci(ins)}; {'detected' if ins.effect else 'not detected'}).")
+    if base.share.diff < 0.2:
+        out.append(_why_small(results, base.m, bank, ins))
     ex = excess_share(results)
     if ex is not None:
         out.append(f"- **The winter's excess over the baseline** (each arm less the baseline's "
@@ -277,6 +283,24 @@ def _where_it_lands(results: dict, m: float) -> list[str]:
                                   "; the reactions add to no holder's losses.")]
 
 
+def _why_small(results: dict, m: float, bank: Stats, ins: Stats) -> str:
+    """Why the second round is small: how far the reactions' thresholds stay out of reach."""
+    p = load_scenario(SCENARIO)
+    on_key = (SCENARIO, m, ALL_ON)
+    acted_c6, acted_c7 = ((_col(results, on_key, ACTIVITY[r]) != 0).any()
+                          for r in ("c6_bank_credit_lines", "c7_insurer_forced_sales"))
+    off = _col(results, (SCENARIO, m, ALL_OFF), "losses_total_usd").mean()
+    firms = _col(results, (SCENARIO, m, ALL_OFF), "losses_by_holder_usd.firm_shareholders").mean()
+    return (f"- **Why so little.** {_pct(firms / off if off > 0 else math.nan)} of the first round is "
+            "the equity of failed firms, which no financial reaction sells; the lowest bank capital "
+            f"ratio stays {_f(100 * (bank.mean_b - p.bank_capital_min), 3)} pp above the minimum with "
+            f"buffer (`bank_capital_min`, {_f(100 * p.bank_capital_min, 3)}%) and the lowest insurer "
+            f"solvency at {_f(ins.mean_b, 3)} against the company action level "
+            f"(`insurer_solvency_min`, {_f(p.insurer_solvency_min, 3)})"
+            + ("; no bank cuts its lines and no insurer is forced to sell in any seed"
+               if not acted_c6 and not acted_c7 else "") + ".")
+
+
 def compare_r32(curves: list[Curve], results: dict) -> list[str]:
     """The comparison with [R32], in words that follow the numbers."""
     base = next((c for c in curves if c.m == 1), curves[0])
@@ -289,9 +313,11 @@ def compare_r32(curves: list[Curve], results: dict) -> list[str]:
         f"[R32](sources.md#r32) reports that in the ECB's banks-and-funds model the funds' reactions "
         f"take about 1 pp more off banks' capital ratios, and that in the Bank of England's "
         f"system-wide exploratory scenario (2024) the reactions, not the first losses, set the "
-        f"stress's size. Here, at the shipped price impact, the reactions take {_f(pp, 3)} pp "
+        f"stress's size. Here, at the shipped price impact, the reactions {'take' if pp >= 0 else 'add'} "
+        f"{_f(abs(pp), 3)} pp "
         f"{_ci(Stats(bank.n, 0, 0, -100 * bank.diff, 0, -100 * bank.hi, -100 * bank.lo, False))} "
-        f"off the lowest bank capital ratio ({'about' if 0.5 <= abs(pp) <= 2 else 'far from'} the "
+        f"{'off' if pp >= 0 else 'to'} the lowest bank capital ratio "
+        f"({'about' if 0.5 <= pp <= 2 else 'far from'} the "
         f"ECB's 1 pp), and they make {size} of the winter's losses ({_pct(base.share.diff)}): "
         + ("as in the Bank of England's exercise, the reactions set the size." if base.share.diff > 0.5
            else "unlike the Bank of England's finding, the first-round losses set the winter's size "
@@ -310,7 +336,7 @@ def _header(command, seeds, steps, run_time_s, workers, n_runs, cached, impacts)
         "",
         f"- Command: `{command}`",
         f"- Seeds: {len(seeds)} ({seeds[0]}..{seeds[-1]}), the same in every arm (paired)",
-        f"- Months per run: {steps if steps is not None else 'the scenario own `steps`'}",
+        f"- Months per run: {steps if steps is not None else load_scenario(SCENARIO).steps}",
         f"- Impact multipliers: {', '.join(f'{m:g}' for m in impacts)}",
         f"- Model version: {MODEL_VERSION}, commit {git_commit_text()}",
         f"- Date: {now}",
