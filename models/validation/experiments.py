@@ -255,6 +255,17 @@ def _headline(add, w: str, winter) -> None:
 
 
 
+# The reactions' sign tests (issue 19, item 6; the amplification table is
+# models/validation/amplification.py) run on the headline's 6 seeds of 36 months, so the
+# winter arm is shared and each adds only its channel-off runs (about 6 s). Measured on model
+# 0.6.0, seeds 0-5, B - A by seed: C6's lowest bank capital ratio -0.103, -0.065, -0.060,
+# -0.066, -0.107, -0.082 pp; C3's GPU drawdown +0.100, +0.083, +0.101, +0.045, +0.050, 0
+# (seed 5 sells no GPU by month 36), whose sign tests/test_channels.py's C3 test already checks
+# on the full horizon's cached runs. No reliable sign at this size for C4 (losses -1.0 to
+# +0.004 bn), C12 (+0.01-0.02 bn of losses in four seeds, 0 in two) or C7 and C13 (never act).
+REACTION_TESTS = {"c6_bank_credit_lines": SignTest(seeds=6, steps=36, outputs=(BANK_MIN,))}
+
+
 def _channels(add, w: str, winter) -> None:
     """Channels: A = the channel off, B = on (ai_winter); B - A is the channel's contribution."""
     def channel(name, title, mechanism, source, expect, test=None):
@@ -263,15 +274,6 @@ def _channels(add, w: str, winter) -> None:
         add(name, "channel", f"{CHANNELS[name].code} {title}", Arm.of(w, **{name: False}), Arm.of(w),
             mechanism, source, expect, test)
 
-    # The reactions' sign tests (issue 19, item 6; the amplification table is
-    # models/validation/amplification.py) run on the headline's 6 seeds of 36 months, so the
-    # winter arm is shared and each adds only its channel-off runs (about 6 s). Measured on model
-    # 0.6.0, seeds 0-5, B - A by seed: C6's lowest bank capital ratio -0.103, -0.065, -0.060,
-    # -0.066, -0.107, -0.082 pp; C3's GPU drawdown +0.100, +0.083, +0.101, +0.045, +0.050, 0
-    # (seed 5 sells no GPU by month 36), whose sign tests/test_channels.py's C3 test already checks
-    # on the full horizon's cached runs. No reliable sign at this size for C4 (losses -1.0 to
-    # +0.004 bn), C12 (+0.01-0.02 bn of losses in four seeds, 0 in two) or C7 and C13 (never act).
-    reaction_test = {"c6_bank_credit_lines": SignTest(seeds=6, steps=36, outputs=(BANK_MIN,))}
 
     channel("c1_demand_to_compute", "AI demand to compute payments",
         "labs pay their take-or-pay compute contracts out of AI revenue, so falling demand "
@@ -327,7 +329,7 @@ def _channels(add, w: str, winter) -> None:
                      "insurers are reached only at second remove."),
          "losses_by_holder_usd.banks": Expect("+", "without lines to funds banks cannot lose on "
                                               "them.", "[F31]", by_construction=True)},
-            test=reaction_test["c6_bank_credit_lines"])
+            test=REACTION_TESTS["c6_bank_credit_lines"])
     channel("c7_insurer_forced_sales", "insurer forced sales",
         "insurers below their solvency threshold sell private-credit shares and ABS at a discount "
         "(Ellul, Jotikasthira and Lundblad 2011)", "[F32, R17]",
