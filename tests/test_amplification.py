@@ -119,8 +119,9 @@ def test_curve_point_interaction_is_what_the_reactions_alone_do_not_explain():
 
 # --- the page -------------------------------------------------------------------------------
 def _page(share: float, impacts=(1.0, 2.0), slope: float = 0.0) -> str:
-    return P.render(_fake(list(impacts), share, slope=slope), impacts, command="python -m aicredit.models.validate "
-                    "--amplification", seeds=[0, 1, 2, 3], steps=12, run_time_s=60, workers=2)
+    return P.render(_fake(list(impacts), share, slope=slope), impacts,
+                    command="python -m aicredit.models.validate --amplification", seeds=[0, 1, 2, 3],
+                    steps=12, run_time_s=60, workers=2)
 
 
 def test_page_words_follow_the_numbers():
