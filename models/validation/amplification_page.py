@@ -213,8 +213,9 @@ def findings(curves: list[Curve], results: dict) -> list[str]:
     if base.alone:
         words = []
         if acting:
-            words.append("alone, " + ", ".join(f"{_code(r)} adds {_f(base.alone[r][0].diff / BN)} bn "
-                                              f"({_pct(base.alone[r][1].diff)})" for r in acting))
+            words.append("alone, " + ", ".join(
+                f"{_code(r)} {'adds' if base.alone[r][0].diff > 0 else 'takes off'} "
+                f"{_f(abs(base.alone[r][0].diff) / BN)} bn ({_pct(base.alone[r][1].diff)})" for r in acting))
         if faint:
             words.append(", ".join(_code(r) for r in faint) + (" move" if len(faint) > 1 else " moves")
                          + " losses by less than these seeds can detect")
