@@ -28,7 +28,7 @@ nbclient = pytest.importorskip("nbclient")
 NB_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = ["01_quickstart", "02_boom_or_winter", "03_who_holds_the_losses",
-            "04_collateral_spiral", "05_policy", "06_what_matters_most"]
+            "04_collateral_spiral", "05_policy", "06_what_matters_most", "07_does_finance_amplify"]
 
 #: Per notebook: an expression, evaluated in the executed notebook's kernel, whose value (JSON)
 #: holds the quantities behind the notebook's answer, read from the variables it computed.
@@ -63,6 +63,9 @@ HEADLINES = {
         "lp_401k_loss_bn": S.groupby("arm").lp_401k_loss_bn.agg(["min", "max"]).T.to_dict(),
         "insurer_solvency_min": S.insurer_solvency_min.min()}""",
     "06_what_matters_most": """{"mu_star": st.to_dict(), "failed": int((runs.error != "").sum())}""",
+    "07_does_finance_amplify": """{
+        "impacts": IMPACTS, "off": [c.on_off.mean_a for c in curves], "on": [c.on_off.mean_b for c in curves],
+        "share": [c.share.diff for c in curves], "lines": lines}""",
 }
 
 
@@ -173,12 +176,24 @@ def _check_what_matters(h):
     assert h["mu_star"]["defaults_by_sector.neocloud"]["fire_sale_depth_share"] == 0
 
 
+def _check_amplify(h):
+    """With every reaction off no forced sale moves a price, so the first-round losses are the
+    same at every price impact (to the last bit); the reactions make under half of the winter's
+    losses at the shipped impact (the first round sets its size); with C6 off banks have no
+    lines to private credit at all (C6 is an exposure as well as a reaction)."""
+    off = h["off"]
+    assert max(off) - min(off) <= 1e-9 * max(abs(x) for x in off), off
+    assert h["share"][h["impacts"].index(1.0)] < 0.5, h["share"]
+    assert h["lines"]["all off"] == 0 < h["lines"]["all on"], h["lines"]
+
+
 CHECKS = {"01_quickstart": _check_quickstart, "02_boom_or_winter": _check_boom_or_winter,
           "03_who_holds_the_losses": _check_who_holds, "04_collateral_spiral": _check_collateral_spiral,
-          "05_policy": _check_policy, "06_what_matters_most": _check_what_matters}
+          "05_policy": _check_policy, "06_what_matters_most": _check_what_matters,
+          "07_does_finance_amplify": _check_amplify}
 
 
-def test_the_six_notebooks_exist():
+def test_the_notebooks_exist():
     assert [p.stem for p in NOTEBOOKS] == EXPECTED
 
 
@@ -290,3 +305,10 @@ def test_headline_checks_fail_on_the_opposite_conclusion():
     with pytest.raises(AssertionError):        # a price jump at the release
         _check_collateral_spiral(spiral | {"price": {"baseline": [1.0] * 3 + [1.155] * 7,
                                                      "ai_winter": [1.0] * 10}})
+    amp = {"impacts": [1.0, 4.0], "off": [3e11, 3e11], "on": [3.1e11, 3.3e11], "share": [0.03, 0.09],
+           "lines": {"all on": 4e11, "all off": 0.0}}
+    _check_amplify(amp)
+    with pytest.raises(AssertionError):        # reactions that set the winter's size
+        _check_amplify(amp | {"share": [0.6, 0.7]})
+    with pytest.raises(AssertionError):        # a first round that moves with price impact
+        _check_amplify(amp | {"off": [3e11, 3.1e11]})

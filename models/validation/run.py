@@ -28,7 +28,7 @@ from aicredit.models.validation.ranges import RANGE_REPORTERS, check_ranges
 
 __all__ = ["AS_EXPECTED", "WRONG", "NOT_DETECTED", "NO_EFFECT", "UNEXPECTED", "NO_PRIOR", "NA",
            "BY_CONSTRUCTION", "judge", "baseline_ranges",
-           "verdict", "is_flagged", "run_experiments", "analyse"]
+           "verdict", "is_flagged", "run_experiments", "run_arms", "analyse"]
 
 AS_EXPECTED, WRONG, NOT_DETECTED, NO_EFFECT = "as expected", "wrong sign", "no effect detected", "no effect"
 UNEXPECTED, NO_PRIOR, NA = "unexpected effect", "effect (no prior)", "n/a"
@@ -73,22 +73,33 @@ def _steps(arm: Arm, steps: int | None) -> int:
 def run_experiments(experiments, seeds: list[int], steps: int | None = None, workers: int | None = None,
                     cache: str | Path | None = None, progress: bool = True,
                     report: dict | None = None) -> dict:
-    """Run every distinct arm for every seed through :func:`models.sweep.run_sweep`.
+    """Run every distinct arm of the experiments for every seed: :func:`run_arms` on
+    :func:`~aicredit.models.validation.experiments.arms_of` ``(experiments)``.
+
+    Returns ``{arm: DataFrame}`` (one row per seed, a column per output key)."""
+    return run_arms(arms_of(experiments), seeds, steps, workers, cache, progress, report)
+
+
+def run_arms(arms: list[Arm], seeds: list[int], steps: int | None = None, workers: int | None = None,
+             cache: str | Path | None = None, progress: bool = True, report: dict | None = None,
+             outputs: list[str] | None = None) -> dict:
+    """Run every arm for every seed through :func:`models.sweep.run_sweep`.
 
     Returns ``{arm: DataFrame}`` (one row per seed, a column per output key). One pool of
     spawned processes serves every arm. ``cache``: a directory keeping each arm's sweep (so an
     interrupted report resumes); runs are identified by their full parameters, seed and model
     version, so a changed model runs anew unless its version was not bumped: without ``cache``
     every run is fresh. ``report`` (a dict) gets the number of runs ``total`` and of those
-    taken from the cache, ``cached``.
+    taken from the cache, ``cached``. ``outputs``: the output keys (default: the keys of
+    :data:`~aicredit.models.validation.experiments.OUTPUTS`; a cache holds one set of keys per
+    arm, so runs of other outputs need a cache folder of their own).
     """
     import concurrent.futures as cf
     import multiprocessing
 
     from aicredit.models.sweep import SweepSpec, build_runs, run_sweep, validate_outputs, worker_init
 
-    keys = [o.key for o in OUTPUTS]
-    arms = arms_of(experiments)
+    keys = list(outputs) if outputs is not None else [o.key for o in OUTPUTS]
     specs = {arm: SweepSpec(scenarios=[arm.scenario], steps=_steps(arm, steps), seeds=list(seeds),
                             outputs=keys + (RANGE_SERIES if arm == BASELINE else []), points=[{}],
                             fixed=dict(arm.overrides), name=arm.slug(),
