@@ -61,21 +61,25 @@ REACTIONS = ("c3_collateral_spiral", "c4_rollover_risk", "c6_bank_credit_lines",
 REACTION_TEXT = {
     "c3_collateral_spiral": (
         "GPU fire sales move the GPU price: a margin-called neocloud's forced sales and failed "
-        "borrowers' estates sell into a market of finite depth, whose lower price triggers more "
-        "calls (Brunnermeier and Pedersen 2009). Off: calls are still made and met and estates "
-        "still sold, but at the reference price (infinite depth), so no sale moves any other "
-        "holder's collateral value (abm/markets/fire_sale.py, abm/markets/gpu.py)."),
+        "borrowers' estates sell into a market of finite depth, thinner when GPU lenders have "
+        "lost money (buyers' financing), whose lower price triggers more calls; lenders' margins "
+        "rise with the market's measured volatility and their own losses (Brunnermeier and "
+        "Pedersen 2009; Adrian and Shin 2010). Off: calls are still made and met on the "
+        "contractual terms and estates still sold, but at the reference price (infinite depth), "
+        "so no sale moves any other holder's collateral value (abm/markets/fire_sale.py, "
+        "abm/markets/gpu.py, abm/gpu_lending.py)."),
     "c4_rollover_risk": (
         "lenders refuse to roll maturing GPU loans the more, the higher the loan's LTV, the lower "
         "its borrower's debt-service coverage and the weaker the lender's own funding (a fund's "
         "appetite and redemption pressure, 0 in covenant breach; a bank below its buffer), He and "
         "Xiong 2012. Off: every maturing GPU loan is rolled over (abm/rollover.py)."),
     "c6_bank_credit_lines": (
-        "banks lend to private-credit funds and BDCs, and a bank below its capital buffer cuts "
-        "its lines and runs off its other loans (a credit crunch). Off: no bank lines to "
-        "private credit at all (none are set up at calibration) and no bank ever cuts, so the "
-        "all-off arm also removes banks' exposure to funds, not only their reaction "
-        "(models/calibration/private_credit.py, abm/agents/bank.py)."),
+        "banks' credit supply follows their capital: a bank tightens its new AI-channel lending "
+        "(GPU loans, data-centre projects, BDC upsizes, undrawn commitments, rollovers) in "
+        "proportion to the share of its management buffer it has used up, and below its "
+        "regulatory buffer cuts its lines and runs off its other loans (a credit crunch). Off: "
+        "banks keep the same lines to funds and BDCs and lend as if unstressed "
+        "(abm/agents/bank.py)."),
     "c7_insurer_forced_sales": (
         "an insurer below its solvency minimum sells fund interests (part asked of the funds as "
         "gated redemptions, the rest in the secondary market) and data-centre ABS, whose mark "
@@ -85,12 +89,14 @@ REACTION_TEXT = {
         "forced sales of private loans and fund interests (funds and BDCs in covenant breach, "
         "redemptions and cut lines paid beyond cash, insurers' orders) clear in a secondary "
         "market whose price falls with what is sold against what buyers can absorb, and every "
-        "holder marks its loans to it (Cont and Schaanning 2017). Off: the sales still happen, "
-        "at par; no price moves (abm/markets/loan_market.py)."),
+        "holder marks its loans to it (Cont and Schaanning 2017); a failed fund's or BDC's loans "
+        "are sold into it too. Off: the sales still happen, at par, and estates' loans go at the "
+        "fixed distress discount; no price moves (abm/markets/loan_market.py, abm/default.py)."),
     "c13_runs": (
-        "wealth investors in semi-liquid funds ask to redeem after reported losses and the more "
-        "when a stale NAV pays leavers more than stayers keep (Chen, Goldstein and Jiang 2010), "
-        "within the funds' gates. Off: no wealth investor asks to redeem (abm/runs.py)."),
+        "wealth investors in semi-liquid funds ask to redeem when the fund's reported return "
+        "falls short of the past year's, and the more when a stale NAV pays leavers more than "
+        "stayers keep (Chen, Goldstein and Jiang 2010), within the funds' gates. Off: no wealth "
+        "investor asks to redeem (abm/runs.py)."),
 }
 
 #: The parameters the impact multiplier scales, with how (see :func:`impact_overrides`).
@@ -119,12 +125,12 @@ ALL_ON, ALL_OFF = "all on", "all off"
 ACTIVITY = {
     "c3_collateral_spiral": "units_fire_sold:sum",
     "c4_rollover_risk": "gpu_rollovers_refused_usd:sum",
-    "c6_bank_credit_lines": "banks_below_buffer:max",
+    "c6_bank_credit_lines": "bank_tightening_max:max",
     "c7_insurer_forced_sales": "insurer_forced_sales_usd:sum",
     "c12_loan_fire_sales": "pc_loans_sold_usd:sum",
     "c13_runs": "pc_run_requests_usd:sum",
 }
-#: Banks' credit lines to private credit (largest over the run): with C6 off there are none.
+#: Banks' credit lines to private credit (largest over the run): the same with C6 off (0.6.1).
 BANK_LINES = "bank_credit_lines_usd:max"
 #: The outputs of every arm: the validation's, the reactions' activity and the banks' lines.
 AMP_OUTPUTS = [o.key for o in OUTPUTS] + [k for k in (*ACTIVITY.values(), BANK_LINES)
