@@ -185,3 +185,16 @@ def test_runner_runs_the_arms_through_the_validation_runner():
     for df in res.values():
         assert list(df.index) == [0, 1] and (df["error"] == "").all()
         assert set(A.AMP_OUTPUTS) <= set(df.columns)
+
+
+def test_the_r32_sentence_prints_an_interval_oriented_like_its_number():
+    """Reactions that raise the lowest bank ratio by d (on - off = d > 0) 'add' d pp [lo, hi] with
+    0 < lo <= d <= hi; reactions that lower it 'take' -d pp with the interval of -d."""
+    from aicredit.models.stats import Stats
+    from aicredit.models.validation.amplification_page import _magnitude_pp
+    up = Stats(16, 0.13, 0.13 + 6e-7, 6e-7, 1e-7, 1.4e-7, 1.06e-6, False)
+    m = _magnitude_pp(up, take=False)
+    assert 0 < m.lo <= m.diff <= m.hi and m.diff == pytest.approx(6e-5)
+    down = Stats(16, 0.13, 0.12, -0.01, 0.001, -0.012, -0.008, False)
+    m = _magnitude_pp(down, take=True)
+    assert (m.lo, m.diff, m.hi) == pytest.approx((0.8, 1.0, 1.2))

@@ -303,6 +303,15 @@ def _why_small(results: dict, m: float, bank: Stats, ins: Stats) -> str:
                if not acted_c6 and not acted_c7 else "") + ".")
 
 
+def _magnitude_pp(bank: Stats, take: bool) -> Stats:
+    """The interval of what the reactions take off the lowest bank capital ratio (``take``) or
+    add to it, in pp, with the same orientation as the number the sentence prints (its
+    absolute value): ``-100 (on - off)`` for what they take, ``100 (on - off)`` for what they add."""
+    k = -100.0 if take else 100.0
+    lo, hi = sorted((k * bank.lo, k * bank.hi))
+    return Stats(bank.n, 0, 0, k * bank.diff, 0, lo, hi, False)
+
+
 def compare_r32(curves: list[Curve], results: dict) -> list[str]:
     """The comparison with [R32], in words that follow the numbers."""
     base = next((c for c in curves if c.m == 1), curves[0])
@@ -317,7 +326,7 @@ def compare_r32(curves: list[Curve], results: dict) -> list[str]:
         f"system-wide exploratory scenario (2024) the reactions, not the first losses, set the "
         f"stress's size. Here, at the shipped price impact, the reactions {'take' if pp >= 0 else 'add'} "
         f"{_f(abs(pp), 3)} pp "
-        f"{_ci(Stats(bank.n, 0, 0, -100 * bank.diff, 0, -100 * bank.hi, -100 * bank.lo, False))} "
+        f"{_ci(_magnitude_pp(bank, take=pp >= 0))} "
         f"{'off' if pp >= 0 else 'to'} the lowest bank capital ratio "
         f"({'about' if 0.5 <= pp <= 2 else 'far from'} the "
         f"ECB's 1 pp), and they make {size} of the winter's losses ({_pct(base.share.diff)}): "
