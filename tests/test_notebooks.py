@@ -306,8 +306,10 @@ def test_headline_checks_fail_on_the_opposite_conclusion():
         _check_collateral_spiral(spiral | {"price": {"baseline": [1.0] * 3 + [1.155] * 7,
                                                      "ai_winter": [1.0] * 10}})
     amp = {"impacts": [1.0, 4.0], "off": [3e11, 3e11], "on": [3.1e11, 3.3e11], "share": [0.03, 0.09],
-           "lines": {"all on": 4e11, "all off": 0.0}}
+           "lines": {"all on": 4e11, "all off": 4e11}}
     _check_amplify(amp)
+    with pytest.raises(AssertionError):        # C6 off removing banks' lines (model 0.6.0)
+        _check_amplify(amp | {"lines": {"all on": 4e11, "all off": 0.0}})
     with pytest.raises(AssertionError):        # reactions that set the winter's size
         _check_amplify(amp | {"share": [0.6, 0.7]})
     with pytest.raises(AssertionError):        # a first round that moves with price impact
