@@ -32,6 +32,7 @@ from aicredit.models.validation.amplification import (
 )
 from aicredit.models.validation.experiments import BANK_MIN, INSURER_MIN, OUTPUT_BY_KEY, Output
 from aicredit.models.validation.render import git_commit_text
+from aicredit.models.validation.render import number as _f
 
 __all__ = ["render", "findings", "curve_table", "PROVENANCE_PREFIXES"]
 
@@ -55,14 +56,6 @@ def _out(key: str) -> Output:
 
 def _code(reaction: str) -> str:
     return CHANNELS[reaction].code
-
-
-def _f(x: float, digits: int = 4) -> str:
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    if x == 0:
-        return "0"
-    return f"{x:.{digits}g}" if abs(x) >= 1e-3 else f"{x:.2e}"
 
 
 def _pct(x: float) -> str:

@@ -28,7 +28,7 @@ from aicredit.models.validation.run import (
     is_flagged,
 )
 
-__all__ = ["render", "headline_table", "tally", "PROVENANCE_PREFIXES", "git_commit_text"]
+__all__ = ["render", "headline_table", "tally", "number", "PROVENANCE_PREFIXES", "git_commit_text"]
 
 #: The lines of the page that say how and when it was made, not what was found: a page rendered
 #: again from the same runs differs from the committed one in these lines only.
@@ -48,12 +48,17 @@ SYMBOL = {AS_EXPECTED: "ok", WRONG: "**WRONG**", NOT_DETECTED: "n.s.", NO_EFFECT
           UNEXPECTED: "**unexp.**", NO_PRIOR: "(eff.)", NA: "n/a", BY_CONSTRUCTION: "constr."}
 
 
-def _f(x: float) -> str:
+def number(x: float, digits: int = 4) -> str:
+    """A number as the report prints it: ``digits`` significant digits, scientific below 1e-3,
+    ``n/a`` when missing or not finite."""
     if x is None or not math.isfinite(x):
         return "n/a"
     if x == 0:
         return "0"
-    return f"{x:.4g}" if abs(x) >= 1e-3 else f"{x:.2e}"
+    return f"{x:.{digits}g}" if abs(x) >= 1e-3 else f"{x:.2e}"
+
+
+_f = number     # the short name the tables' f-strings use
 
 
 def _ci(s: Stats) -> str:
