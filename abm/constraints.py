@@ -77,7 +77,10 @@ class BankCapitalRatio:
         Below the minimum it is 1 whatever the target; at or above it, 0 when the target is
         not above the minimum (no management buffer to use up).
         """
-        ratio = self.ratio(bank)
+        return self.tightening_at(self.ratio(bank), target)
+
+    def tightening_at(self, ratio: float, target: float) -> float:
+        """:meth:`tightening` for a ratio already computed (a sum over the bank's holdings)."""
         if ratio < self.minimum:
             return 1.0
         room = target - self.minimum

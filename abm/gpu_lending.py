@@ -105,10 +105,11 @@ def margin_ltvs(economy: Economy, rows: np.ndarray, target_ltv: np.ndarray) -> t
     if not economy.p.c3_collateral_spiral:
         return margin, target_ltv
     h = var_haircut(economy)
-    appetite = np.array([f.appetite for f in economy.funds] + [1.0])
     lender = book.lender[rows]
-    a = np.where(lender >= 0, appetite[np.where(lender >= 0, lender, len(economy.funds))], 1.0)
-    a = a ** economy.p.gpu_margin_appetite_elasticity
+    fund = lender >= 0
+    a = np.ones(rows.size)
+    appetite = np.array([f.appetite for f in economy.funds])
+    a[fund] = appetite[lender[fund]] ** economy.p.gpu_margin_appetite_elasticity
     trigger = 1.0 - np.minimum(MAX_MARGIN_HAIRCUT, np.maximum(1.0 - margin, h) / a)
     cure = 1.0 - np.minimum(MAX_MARGIN_HAIRCUT, np.maximum(1.0 - target_ltv, h) / a)
     return trigger, np.minimum(cure, trigger)

@@ -355,8 +355,9 @@ class Bank(Institution):
         self.payout_plan_usd = self.payout_usd(self.net_income_usd)
         self.equity_mark_usd = equity - self.payout_plan_usd
         c6 = self.model.p.c6_bank_credit_lines
-        self.cutting = bool(c6 and self.capital.is_below_minimum(self))
-        self.tightening = self.capital.tightening(self, self.target_ratio) if c6 else 0.0
+        ratio = self.capital_ratio()
+        self.cutting = bool(c6 and ratio < self.capital.minimum)
+        self.tightening = self.capital.tightening_at(ratio, self.target_ratio) if c6 else 0.0
         runoff = self.model.p.bank_loan_runoff_per_month if self.cutting else 0.0
         for loan in self.claims_held("bank_loan"):
             loan.amortisation_usd_per_month = runoff * loan.principal_usd
