@@ -18,7 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["BankCapitalRatio", "InsurerSolvency", "DebtToCashFlow", "RatingGrid", "payout_usd"]
+from aicredit.abm.naic import rbc_marginal_factors, rbc_total_usd
+
+__all__ = ["BankCapitalRatio", "InsurerSolvency", "DebtToCashFlow", "RatingGrid", "grid_notches",
+           "payout_usd"]
 
 
 def payout_usd(net_income_usd: float, tac_usd: float, required_usd: float, target_ratio: float,
@@ -91,32 +94,72 @@ class BankCapitalRatio:
 
 @dataclass
 class InsurerSolvency:
-    """NAIC-style risk-based-capital ratio [R18]: total adjusted capital / ACL RBC.
+    """NAIC life risk-based-capital ratio [R18, R43]: total adjusted capital / ACL RBC.
 
-    ``RBC ratio = TAC / ACL``, ``ACL = acl_share * sum_k c_k * V_k``: the charge ``c_k`` of
-    each asset class (equity-like 30% for private-credit fund interests and mezzanine ABS,
-    about 1% for investment-grade bonds [R18]) times its statutory value ``V_k``, scaled to
-    the authorised control level (half the total, [R18]); non-asset risks and the covariance
-    adjustment are left out. ``TAC`` is book equity restated at statutory values
-    (``insurer.statutory_value_usd``: fund interests at true NAV when NAV is disclosed,
-    ABS at the ABS market's mark). Thresholds [R18]: company action level 2.0, regulatory
-    action 1.5, authorised control 1.0, mandatory control 0.7.
+    ``RBC ratio = TAC / ACL``, ``ACL = acl_share * RBC`` (half of it, [R18]), with the total RBC
+    of the NAIC's covariance formula (:func:`abm.naic.rbc_total_usd`),
+
+        RBC = C4a + sqrt((C1o + C3a)^2 + C1cs^2 + C2^2),
+
+    - C1o, fixed-income asset risk: each bond, private placement and ABS holding's factor
+      times its statutory value ``V_k`` (investment-grade bonds ``charges["bond_holding"]``;
+      placements the factor of their NAIC designations, which migrate with the borrowers'
+      PD, :mod:`abm.placements`; mezzanine ABS ``charges["abs"]``);
+    - C1cs, equity-like asset risk: fund interests (Schedule BA LP stakes) at
+      ``charges["fund_share"]`` (30% [R18]);
+    - C2 (insurance), C3a (interest rate) and C4a (business) risk: factors per USD of policy
+      reserves (``c2_factor``, ``c3a_factor``, ``c4a_factor``, [R43]).
+
+    ``TAC`` is book equity restated at statutory values (``insurer.statutory_value_usd``: fund
+    interests at true NAV when NAV is disclosed, ABS at the ABS market's mark, placements at
+    amortised cost). Thresholds [R18]: company action level 2.0,
+    regulatory action 1.5, authorised control 1.0, mandatory control 0.7.
     """
 
     minimum: float
     charges: dict
     acl_share: float = 0.5
     target_margin: float = 0.5
-    RISKY = ("fund_share", "abs")
+    c2_factor: float = 0.0
+    c3a_factor: float = 0.0
+    c4a_factor: float = 0.0
+    #: Holdings an insurer sells to de-risk (C7): its equity-like and rated private credit.
+    RISKY = ("fund_share", "abs", "private_placement")
+    #: Kinds whose charge is C1cs (equity-like); every other asset is C1o.
+    EQUITY_LIKE = ("fund_share",)
 
-    def charge(self, kind: str) -> float:
-        """Charge of a claim kind; an unlisted kind is treated as equity-like (the fund charge)."""
+    def charge(self, kind: str, insurer=None) -> float:
+        """Factor of a claim kind: a placement's is its pool's designations' (needs ``insurer``);
+        an unlisted kind is treated as equity-like (the fund charge)."""
+        if kind == "private_placement":
+            return insurer.model.placements.factor
         return self.charges.get(kind, self.charges["fund_share"])
+
+    def components_usd(self, insurer) -> tuple[float, float, float, float, float]:
+        """``(C1o, C1cs, C2, C3a, C4a)`` of an insurer (class docstring)."""
+        c1o = c1cs = 0.0
+        for c in insurer.claims_held():
+            if c.kind == "cash":
+                continue
+            charge = self.charge(c.kind, insurer) * insurer.statutory_value_usd(c)
+            if c.kind in self.EQUITY_LIKE:
+                c1cs += charge
+            else:
+                c1o += charge
+        reserves = insurer.reserves_usd()
+        return c1o, c1cs, self.c2_factor * reserves, self.c3a_factor * reserves, self.c4a_factor * reserves
 
     def required_usd(self, insurer) -> float:
         """Authorised-control-level RBC."""
-        return self.acl_share * sum(self.charge(c.kind) * insurer.statutory_value_usd(c)
-                                    for c in insurer.claims_held())
+        return self.acl_share * rbc_total_usd(*self.components_usd(insurer))
+
+    def marginal_acl(self, insurer) -> dict:
+        """ACL RBC per USD of statutory value of each risky kind: ``a g_k c_k`` with ``g_k``
+        the covariance formula's gradient for the kind's component (:func:`abm.naic.rbc_marginal_factors`)."""
+        c1o, c1cs, c2, c3a, _ = self.components_usd(insurer)
+        g_o, g_cs = rbc_marginal_factors(c1o, c1cs, c2, c3a)
+        return {k: self.acl_share * (g_cs if k in self.EQUITY_LIKE else g_o) * self.charge(k, insurer)
+                for k in self.RISKY}
 
     def tac_usd(self, insurer) -> float:
         """Total adjusted capital: equity with claims restated from book to statutory value."""
@@ -137,41 +180,53 @@ class InsurerSolvency:
     def fund_loss_to_reach_usd(self, insurer, level: float) -> float:
         """The loss on fund interests (at statutory value) that alone takes the ratio to ``level``.
 
-        A dollar lost on a fund interest lowers TAC by 1 and ACL by ``a c`` (``a`` the ACL
-        share, ``c`` the fund charge), so ``(TAC - x) / (ACL - a c x) = level`` gives
-        ``x = (TAC - level ACL) / (1 - level a c)``. Such losses lower the ratio only while it
-        is below ``1 / (a c)`` (6.67 at 50% and 30%); at or above it they raise it. Infinity
-        when fund losses cannot take the ratio to ``level`` (x would exceed the insurer's fund
-        interests); 0 when the ratio is already at or below ``level``.
+        A dollar lost on a fund interest lowers TAC by 1 and ACL by ``m`` (its marginal ACL,
+        :meth:`marginal_acl`), so, linearised, ``(TAC - x) / (ACL - m x) = level`` gives
+        ``x = (TAC - level ACL) / (1 - level m)``. Such losses lower the ratio only while it is
+        below ``1 / m``. Infinity when fund losses cannot take the ratio to ``level`` (x would
+        exceed the insurer's fund interests); 0 when the ratio is already at or below ``level``.
         """
         tac, acl = self.tac_usd(insurer), self.required_usd(insurer)
         if tac <= level * acl:
             return 0.0
         held = sum(insurer.statutory_value_usd(c) for c in insurer.claims_held("fund_share"))
-        denom = 1.0 - level * self.acl_share * self.charge("fund_share")
+        denom = 1.0 - level * self.marginal_acl(insurer)["fund_share"]
         x = (tac - level * acl) / denom if denom > 0 else float("inf")
         return x if x <= held else float("inf")
 
-    def share_to_sell(self, insurer, proceeds_of) -> float:
-        """Share f of every risky holding whose sale restores ``minimum + target_margin``.
+    def sale_plan(self, insurer, target: float, proceeds_of, max_share: float = 1.0) -> list:
+        """What to sell to bring the ratio back to ``target``: ``[(claim, share), ...]``, the
+        riskiest holdings first (highest ACL relief per USD, :meth:`marginal_acl`).
 
-        ``proceeds_of(claim)`` is the cash the whole claim would raise. Selling f of risky
-        holdings with statutory value ``S``, proceeds ``P`` and charges ``W`` (at ACL) moves
-        the ratio to ``(TAC - f (S - P)) / (ACL - f W)``; solving for the target t gives
-        ``f = (t ACL - TAC) / (t W - (S - P))``, clipped to [0, 1] (1 if no f reaches it).
+        ``proceeds_of(claim)`` is the cash the whole claim would raise. Selling share ``x`` of
+        a holding with statutory value ``S``, proceeds ``P`` and ACL relief ``W = m S`` moves
+        the ratio to ``(TAC - x (S - P)) / (ACL - x W)`` (linearised); for the target t,
+        ``x = (t ACL - TAC) / (t W - (S - P))``, at most ``max_share`` of each holding (an
+        insurer de-risking by choice sells gradually; a forced one up to all of it). Holdings
+        are taken in order until the target is reached; a holding whose sale cannot raise
+        the ratio (its discount costs more capital than its charge frees) is skipped.
         """
-        target = self.minimum + self.target_margin
-        risky = [c for c in insurer.claims_held() if c.kind in self.RISKY]
-        if not risky:
-            return 0.0
-        s = sum(insurer.statutory_value_usd(c) for c in risky)
-        loss = s - sum(proceeds_of(c) for c in risky)
-        w = self.acl_share * sum(self.charge(c.kind) * insurer.statutory_value_usd(c) for c in risky)
-        tac, req = self.tac_usd(insurer), self.required_usd(insurer)
-        denom = target * w - loss
-        if denom <= 0:
-            return 1.0
-        return min(1.0, max(0.0, (target * req - tac) / denom))
+        tac, acl = self.tac_usd(insurer), self.required_usd(insurer)
+        if tac >= target * acl:
+            return []
+        relief = self.marginal_acl(insurer)
+        risky = sorted((c for c in insurer.claims_held() if c.kind in self.RISKY and not c.closed),
+                       key=lambda c: -relief[c.kind])
+        plan = []
+        for c in risky:
+            s = insurer.statutory_value_usd(c)
+            if s <= 0:
+                continue
+            w, loss = relief[c.kind] * s, s - proceeds_of(c)
+            denom = target * w - loss
+            if denom <= 0:
+                continue
+            x = min(max_share, (target * acl - tac) / denom)
+            plan.append((c, x))
+            tac, acl = tac - x * loss, acl - x * w
+            if tac >= target * acl:
+                break
+        return plan
 
 
 @dataclass
@@ -217,6 +272,13 @@ A_NOTCH = 6.0
 WORST_NOTCH = 17.0
 
 
+def grid_notches(leverage):
+    """S&P's anchor notch at each debt/EBITDA in ``leverage`` (linear between the band
+    midpoints of :data:`LEVERAGE_NOTCHES`, the worst notch from the last band on and for an
+    infinite leverage, no cash flow) [R27]. Broadcasts."""
+    return np.interp(leverage, _GRID_LEVERAGE, _GRID_NOTCH)
+
+
 @dataclass
 class RatingGrid:
     """A firm's rating (a continuous notch) and its credit spread from a leverage-and-coverage
@@ -257,7 +319,7 @@ class RatingGrid:
         """S&P's anchor at debt/EBITDA ``leverage`` (linear between band midpoints, [R27])."""
         if not math.isfinite(leverage):
             return WORST_NOTCH
-        return float(np.interp(leverage, _GRID_LEVERAGE, _GRID_NOTCH))
+        return float(grid_notches(leverage))
 
     def market_notch(self, equity_value_usd: float, debt_usd: float) -> float:
         """The notch whose default rate is the Merton one-year PD at these market values."""

@@ -43,7 +43,8 @@ if TYPE_CHECKING:                      # imported for the annotations only (no i
     from aicredit.abm.markets.index_pool import IndexPool
     from aicredit.abm.markets.loan_market import LoanMarket
     from aicredit.abm.parameters import Parameters
-    from aicredit.abm.tech_borrowers import TechBorrowers
+    from aicredit.abm.placements import PlacementConditions
+    from aicredit.abm.tech_borrowers import BorrowerTerms, TechBorrowers
 
 __all__ = ["Economy", "MonthTally"]
 
@@ -79,6 +80,9 @@ class MonthTally:
     contributions_usd: float = 0.0              # 401(k) contributions paid in
     insurer_sales_usd: float = 0.0              # fund interests and ABS insurers sold (C7)
     insurer_redemption_requests_usd: float = 0.0   # redemptions insurers asked of funds (C7)
+    insurer_derisk_sales_usd: float = 0.0       # of insurer_sales_usd, sold by choice above the CAL (C7)
+    insurer_withdrawals_usd: float = 0.0        # policy and funding-agreement withdrawals paid
+    placement_defaults: int = 0                 # insurers' tech placement borrowers that defaulted
     tech_loan_defaults: int = 0                 # private credit's tech borrowers that defaulted
     tech_loan_pd_per_year: float = 0.0          # the month's one-year PD of tech borrowers (cohort mean)
 
@@ -108,6 +112,8 @@ class Economy(Protocol):
     index_pool: IndexPool       # the 401(k) index, traded with the outside investors
     demand: AIDemand
     tech_borrowers: TechBorrowers   # private credit's tech borrowers (:mod:`abm.tech_borrowers`)
+    placement_terms: BorrowerTerms  # those borrowers at placement leverage (:mod:`abm.placements`)
+    placements: PlacementConditions   # this month's designations of insurers' tech placements
     month: MonthTally
     default_events: list[dict]
     institutions: list[Institution]

@@ -13,7 +13,8 @@ In this order (each step reads what the one before it set):
    mean expectation makes of a year (``expm1``, the belief in exponential growth [F17]).
 4. Private credit's tech borrowers earn their share of AI spending, default when their cash
    flows fail, and the tech loans are marked to fair value
-   (:func:`abm.tech_credit.tech_credit_month`).
+   (:func:`abm.tech_credit.tech_credit_month`); then the insurers' placements to the same
+   borrowers migrate between NAIC designations and default (:func:`abm.placements.placements_month`).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import numpy as np
 from aicredit.abm.default import default_stress
 from aicredit.abm.economy import Economy
 from aicredit.abm.markets.gpu import units_outstanding
+from aicredit.abm.placements import placements_month
 from aicredit.abm.tech_credit import tech_credit_month
 from aicredit.abm.units import MONTHS_PER_YEAR
 
@@ -52,3 +54,4 @@ def environment_month(economy: Economy) -> None:
     economy.equity_market.update(news, default_stress(economy), believed, economy.equity_rng)
     economy.gpu_market.price = economy.gpu_market.ref_price.copy()
     tech_credit_month(economy)
+    placements_month(economy)

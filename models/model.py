@@ -65,6 +65,7 @@ from aicredit.abm.markets.fire_sale import clear_month_fire_sale
 from aicredit.abm.markets.gpu import GPUMarket, units_outstanding
 from aicredit.abm.markets.index_pool import IndexPool
 from aicredit.abm.markets.loan_market import LoanMarket, clear_month_loan_market
+from aicredit.abm.placements import placement_conditions, placement_terms
 from aicredit.abm.rollover import roll_over_maturing
 from aicredit.abm.runs import request_run_redemptions
 from aicredit.abm.saver_returns import SaverReturns
@@ -213,6 +214,10 @@ class AIEconomyModel(mesa.Model):
                                       p.loan_market_mark_persistence, moves_prices=p.c12_loan_fire_sales)
         self.index_pool = IndexPool(self)          # its step-0 holdings: models/calibration/savers.py
         self.tech_borrowers = TechBorrowers(p)     # private credit's tech borrowers (abm.tech_borrowers)
+        # the same borrowers at insurers' placement leverage, and their step-0 designations
+        self.placement_terms = placement_terms(self.tech_borrowers.terms, p.insurer_placement_debt_to_ebitda,
+                                               p.insurer_placement_rate_per_year)
+        self.placements = placement_conditions(self.tech_borrowers, self.placement_terms)
         # --- the month's tallies and the run's record -------------------------------------
         self.month = MonthTally()
         self.default_events: list[dict] = []

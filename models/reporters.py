@@ -49,6 +49,14 @@ def _saver_balances(m):
     return m.saver_returns.balances_usd
 
 
+def _solvency_fall(m, kind: str) -> float:
+    """The largest fall of a live insurer's RBC ratio of ``kind`` from the month before the
+    shock (step 0 without a shock); 0 when none of that kind is alive."""
+    falls = [i.ratio_before_shock - r for i, r in zip(_alive(m.insurers), _insurer_ratios(m), strict=True)
+             if i.kind == kind and i.ratio_before_shock == i.ratio_before_shock]   # not NaN
+    return max(falls, default=0.0)
+
+
 def _insurer_ratios(m) -> list[float]:
     """Live insurers' solvency ratios, computed once per month for the two reporters that read
     them (each ratio sums over an insurer's holdings: hundreds of fund interests at scale)."""
@@ -176,6 +184,13 @@ def model_reporters() -> dict:
         "insurer_solvency_min": lambda m: _min(_insurer_ratios(m)),
         "insurer_forced_sales_usd": lambda m: m.month.insurer_sales_usd,
         "insurer_redemption_requests_usd": lambda m: m.month.insurer_redemption_requests_usd,
+        "insurer_derisk_sales_usd": lambda m: m.month.insurer_derisk_sales_usd,
+        "insurer_withdrawals_usd": lambda m: m.month.insurer_withdrawals_usd,
+        "insurer_solvency_fall_traditional": lambda m: _solvency_fall(m, "traditional"),
+        "insurer_solvency_fall_pe": lambda m: _solvency_fall(m, "pe_affiliated"),
+        "placement_designation_mean": lambda m: m.placements.mean_category(),
+        "placement_rbc_factor": lambda m: m.placements.factor,
+        "placement_defaults": lambda m: m.month.placement_defaults,
         "abs_mark": lambda m: m.abs_market.mark(m.steps),
         "pc_reported_nav_usd": lambda m: sum(f.reported_nav_usd for f in _alive(m.funds)),
         "pc_true_nav_usd": lambda m: sum(f.true_nav_usd() for f in _alive(m.funds)),

@@ -103,6 +103,8 @@ REPLACED_KEYS = {
                                                    "tech_loan_bankruptcy_cost",
         "tech_loan_duration_years": "lifetime expected loss to maturity, tech_loan_maturity_months",
     }.items()},
+    "insurer_capital_bn": ("retired: each insurer's capital brings it to insurer_solvency_ratio on its own "
+                           "holdings (the complete RBC formula, models.calibration.insurers)"),
     "pc_loan_sale_discount": ("retired: funds sell loans into the secondary loan market, whose price falls "
                               "with what is sold (loan_market_impact_of_tenth_sold)"),
     **{k: f"retired: spreads come from a rating grid, see {v} (abm.constraints.RatingGrid)" for k, v in {
@@ -696,12 +698,61 @@ class Scenario:
     n_insurers: int = p(5, 1, 10000, "count", "assumption", "Life insurers.")
     insurer_pc_bn: float = p(1000.0, 0, 1e6, "bn USD", "[F32]", "Insurers' private-credit holdings.")
     insurer_total_assets_bn: float = p(5000.0, 0, 1e6, "bn USD", "assumption (US life insurers)", "Insurer assets.")
-    insurer_capital_bn: float = p(760.0, 0, 1e6, "bn USD", "assumption (based on [R18]: ~445% RBC at the baseline holdings)",
-                                  "Insurers' total adjusted capital at step 0, held fixed in USD whatever their holdings.")
+    n_pe_insurers: int = p(1, 0, 10000, "count", "assumption (one of the five, sized by insurer_pe_asset_share)",
+                           "Of the life insurers, those affiliated with private-equity firms (the rest are traditional).")
+    insurer_pe_asset_share: float = p(0.09, 0, 1, "fraction of insurers' assets",
+                                      "[R33] PE-affiliated insurers held about 9% of US life assets (2023)",
+                                      "Share of the insurers' assets held by the private-equity-affiliated ones.")
+    insurer_pe_pc_multiple: float = p(2.5, 1, 20, "x traditional share",
+                                      "assumption (based on [R17], [R33]: PE-owned insurers drive the growth of "
+                                      "private placements)",
+                                      "Private credit's share of a PE-affiliated insurer's assets over a traditional one's.")
+    insurer_placement_share: float = p(0.6, 0, 1, "fraction of insurers' private credit",
+                                       "[R17] 0.85 tn of private placements in a private-credit total of 0.85-2 tn",
+                                       "Share of insurers' private credit held as rated private placements (the rest: "
+                                       "fund interests; ABS come from the SPVs).")
+    insurer_placement_tech_share: float = p(0.25, 0, 1, "fraction of placements",
+                                            "assumption (based on [F28]: about 450 bn of private credit's roughly "
+                                            "1.7-2 tn lends to tech)",
+                                            "Share of insurers' placements lent to the AI-exposed tech cohorts; the rest "
+                                            "is in their investment-grade bond book.")
+    insurer_placement_debt_to_ebitda: float = p(3.5, 0.5, 15, "x EBITDA",
+                                                "[R27] investment grade on S&P's grid; [R33] placements mostly NAIC 1-2",
+                                                "Leverage of a placement borrower at underwriting (the funds' borrowers: "
+                                                "tech_borrower_debt_to_ebitda).")
+    insurer_placement_rate_per_year: float = p(0.06, 0, 1, "1/yr",
+                                               "[R17] investment-grade yields plus about 80 bp for private placements",
+                                               "Coupon of insurers' tech placements.")
+    insurer_placement_maturity_months: float = p(120.0, 1, 600, "months",
+                                                 "assumption (private placements run 7-15 years)",
+                                                 "Maturity of a new placement in the rolling book.")
     insurer_solvency_ratio: float = p(4.45, 0, 100, "x ACL RBC", "[R18] typical life insurer ~445%",
                                       "RBC ratio insurers manage to: below it they pay no dividends.")
     insurer_solvency_min: float = p(2.0, 0, 100, "x ACL RBC", "[R18] company action level 200%",
-                                    "RBC ratio below which insurers de-risk (C7).")
+                                    "RBC ratio below which the regulator forces insurers to sell (C7).")
+    insurer_derisk_ratio: float = p(3.5, 0, 100, "x ACL RBC",
+                                    "assumption (the capital an A-AA rating needs: large US life insurers state RBC "
+                                    "targets of about 350-425%)",
+                                    "RBC ratio below which an insurer de-risks by choice, selling its riskiest holdings (C7).")
+    insurer_derisk_share_per_month: float = p(0.1, 0, 1, "fraction per month",
+                                              "assumption (de-risking over about a year, not in a fire sale)",
+                                              "Most of each holding an insurer sells in a month when de-risking by choice.")
+    insurer_c2_factor: float = p(0.004, 0, 0.1, "fraction of reserves",
+                                 "assumption (based on [R43]: insurance risk is small for annuity-heavy books)",
+                                 "C2 (insurance risk) of the life RBC formula per USD of policy reserves.")
+    insurer_c3a_factor: float = p(0.01, 0, 0.1, "fraction of reserves",
+                                  "[R43] interest-rate risk factors of 0.75-3% of reserves by risk class",
+                                  "C3a (interest-rate risk) of the life RBC formula per USD of policy reserves.")
+    insurer_c4a_factor: float = p(0.002, 0, 0.1, "fraction of reserves",
+                                  "assumption (based on [R43]: business risk is a few % of a year's premiums)",
+                                  "C4a (business risk) of the life RBC formula per USD of policy reserves.")
+    insurer_withdrawable_share: float = p(0.1, 0, 1, "fraction of reserves",
+                                          "assumption (funding agreements and annuities surrenderable without charge)",
+                                          "Share of an insurer's liabilities policyholders can withdraw at short notice.")
+    insurer_withdrawal_sensitivity: float = p(0.05, 0, 1, "1/month",
+                                              "assumption (based on Foley-Fisher, Narajabad and Verani 2020)",
+                                              "Share of the withdrawable liabilities withdrawn a month at the company "
+                                              "action level (0 at the ratio the insurer manages to, linear between).")
     insurer_sale_target_margin: float = p(0.5, 0, 100, "x ACL RBC", "assumption (back to 250%, above the CAL)",
                                           "Margin above the threshold that an insurer's forced sales aim to restore.")
     insurer_rbc_acl_share: float = p(0.5, 0, 1, "fraction", "[R18] ACL RBC is half the RBC total",

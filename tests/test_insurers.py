@@ -100,15 +100,6 @@ def test_cash_above_the_liquidity_target_is_invested_in_bonds():
     assert sum(c.value_usd() for c in ins.claims_held("bond_holding")) == pytest.approx(bonds + cash - target)
 
 
-def test_capital_is_fixed_in_usd_so_exposure_lowers_the_ratio():
-    low = AIEconomyModel("baseline", seed=0)
-    high = AIEconomyModel("baseline", seed=0, insurer_pc_bn=1500.0)
-    tac = [sum(i.solvency.tac_usd(i) for i in m.insurers) for m in (low, high)]
-    assert tac[0] == pytest.approx(tac[1])
-    assert min(i.solvency_ratio() for i in high.insurers) < min(i.solvency_ratio() for i in low.insurers)
-    assert min(i.solvency_ratio() for i in low.insurers) == pytest.approx(4.45, abs=0.1)   # [R18]
-
-
 def test_disclosure_values_fund_interests_at_true_nav():
     m = AIEconomyModel("baseline", seed=0, pc_disclosure=True)
     ins = m.insurers[0]
@@ -140,21 +131,18 @@ def test_forced_sale_redeems_and_sells():
 
 def test_fund_loss_to_reach_the_company_action_level():
     """The arithmetic of the ratio, checked in the model: a loss of ``x = (TAC - 2 ACL) /
-    (1 - 2 a c)`` on fund interests takes an insurer exactly to 200%; at step 0 that is 60% of
-    its fund interests (78% of its capital), 31% with 1.5 tn of private credit (insurers then
-    own all of the LP-owned funds, 1.4 tn)."""
-    for kw, share in (({}, 0.60), (dict(insurer_pc_bn=1500.0), 0.31)):
-        m = AIEconomyModel("baseline", seed=0, **kw)
-        ins = m.insurers[0]
-        x = ins.solvency.fund_loss_to_reach_usd(ins, 2.0)
-        held = sum(ins.statutory_value_usd(c) for c in ins.claims_held("fund_share"))
-        assert x / held == pytest.approx(share, abs=0.01)
-        for f in m.funds:                   # the insurer holds the same share of each fund
-            f.reported_nav_usd *= 1.0 - x / held
-        assert ins.solvency_ratio() == pytest.approx(2.0)
-        assert ins.solvency.fund_loss_to_reach_usd(ins, 2.0) == pytest.approx(0.0, abs=1e-3)   # USD rounding
-    rich = AIEconomyModel("baseline", seed=0, insurer_capital_bn=1600.0).insurers[0]
-    assert rich.solvency_ratio() > 1.0 / 0.15        # above 1 / (a c) fund losses raise the ratio
+    (1 - 2 m)`` on fund interests (``m`` their marginal ACL) takes an insurer to about 200%
+    (the covariance formula is linearised); with a ratio above ``1 / m`` fund losses raise it."""
+    m = AIEconomyModel("baseline", seed=0)
+    ins = m.insurers[0]
+    x = ins.solvency.fund_loss_to_reach_usd(ins, 2.0)
+    held = sum(ins.statutory_value_usd(c) for c in ins.claims_held("fund_share"))
+    assert 0 < x < held
+    for f in m.funds:                   # the insurer holds the same share of each fund
+        f.reported_nav_usd *= 1.0 - x / held
+    assert ins.solvency_ratio() == pytest.approx(2.0, abs=0.3)    # 1.78: the sqrt is concave
+    rich = AIEconomyModel("baseline", seed=0, insurer_solvency_ratio=12.0).insurers[0]
+    assert rich.solvency_ratio() > 1.0 / rich.solvency.marginal_acl(rich)["fund_share"]
     assert rich.solvency.fund_loss_to_reach_usd(rich, 2.0) == float("inf")
 
 
@@ -176,31 +164,30 @@ def test_a_deep_winter_lowers_the_lowest_ratio_below_its_opening_and_the_baselin
 
 
 @pytest.mark.slow
-def test_more_private_credit_lowers_the_lowest_ratio_further_in_a_deep_winter():
-    """More exposure lowers the ratio at step 0 (capital is fixed in USD) and makes the winter
-    take more off it."""
-    more = ("ai_winter", dict(EARLY, insurer_pc_bn=1500.0))
-    low, high = paired(_min_solvency, ("ai_winter", EARLY), more).T
+def test_more_tech_placements_lower_the_lowest_ratio_further_in_a_deep_winter():
+    """Solvency falls with the exposure: twice the tech share of placements (their
+    designations migrate with the borrowers' PD) takes more off the ratio in a deep winter.
+    (More private credit overall does not: each insurer's capital is solved to the managed
+    ratio on its own holdings, so exposure does not lower the step-0 ratio.)"""
+    more = ("ai_winter", dict(EARLY, insurer_placement_tech_share=0.5))
     fall_low, fall_high = paired(_fall, ("ai_winter", EARLY), more).T
-    print(f"lowest ratio 1000 bn {low.mean():.2f}, 1500 bn {high.mean():.2f}; "
-          f"fall {fall_low.mean():.2f}, {fall_high.mean():.2f}")
-    assert (high < low).all() and (fall_high > fall_low).all()
+    print(f"fall: tech share 0.25 {fall_low.mean():.2f}, 0.5 {fall_high.mean():.2f}")
+    assert (fall_high > fall_low).all()
 
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("arms")           # its run is the arms' cached ai_winter, seed 1 (tests/conftest.py)
 def test_ai_winter_losses_are_far_from_what_the_threshold_takes(run, frame):
-    """The documented finding (insurer module, models/validate.py): in ai_winter an insurer
-    loses a fraction of the 119 bn that would take it to the company action level, its
-    lowest ratio is the step-0 one and C7 never fires. Re-check the finding if this fails."""
+    """The documented finding (insurer module, docs/model.md): in ai_winter no insurer's ratio
+    falls by more than a few tenths from the month before the shock, far above the
+    de-risking ratio and the company action level, and C7 never sells. Re-check the finding
+    if this fails."""
     m = run("ai_winter", steps=None, seed=1)
     df = frame(m)
-    x0 = AIEconomyModel("ai_winter", seed=1).insurers[0]
-    x0 = x0.solvency.fund_loss_to_reach_usd(x0, m.p.insurer_solvency_min)
-    loss = m.losses.by_category["lp_insurers"] / len(m.insurers)
-    print(f"loss per insurer {loss / 1e9:.0f} bn of {x0 / 1e9:.0f} bn")
-    assert loss < 0.4 * x0
-    assert df["insurer_solvency_min"].min() == df["insurer_solvency_min"].iloc[0]
+    fall = max(df["insurer_solvency_fall_traditional"].max(), df["insurer_solvency_fall_pe"].max())
+    print(f"largest fall {fall:.2f}; lowest ratio {df['insurer_solvency_min'].min():.2f}")
+    assert fall < 0.3
+    assert df["insurer_solvency_min"].min() > m.p.insurer_derisk_ratio + 0.5
     assert df["insurer_forced_sales_usd"].sum() == 0
 
 

@@ -1,94 +1,63 @@
-"""Life insurers: ~1 trillion in private credit [F32], ABS [F22], bonds, policy reserves.
+"""Life insurers: private credit as rated placements, fund interests and ABS [F32, R17, R33].
 
-Capital (:class:`abm.constraints.InsurerSolvency`, NAIC-style risk-based capital [R18]):
+Two kinds (``kind``): *traditional* insurers and *private-equity-affiliated* ones, which hold
+``insurer_pe_asset_share`` of the sector's assets (about 9% of US life assets [R33]) and a
+private-credit share of their assets ``insurer_pe_pc_multiple`` times the traditional ones'.
+Each holds its private credit three ways (calibration, :mod:`models.calibration.insurers`):
+rated private placements (``insurer_placement_share`` of it [R17]; their tech part a pool
+that lends to the tech cohorts and whose NAIC designations migrate with the borrowers' PD,
+:mod:`abm.placements`), mezzanine ABS of the data-centre SPVs [F22], and interests in
+private-credit funds for the rest. Bonds, cash and policy reserves fill the balance sheet.
 
-    RBC ratio = TAC / ACL,   ACL = a * sum_k c_k * V_k
+Capital (:class:`abm.constraints.InsurerSolvency`): the NAIC life RBC ratio, TAC over the
+authorised control level of the covariance formula ``C4a + sqrt((C1o + C3a)^2 + C1cs^2 +
+C2^2)`` [R18, R43]: bonds, placements (their designations' factors) and ABS in C1o, fund
+interests at 30% in C1cs, insurance, interest-rate and business risk per USD of reserves.
+Each insurer's capital at step 0 is what brings it to the ratio insurers manage to,
+``insurer_solvency_ratio`` (about 445% [R18]), on its own holdings; it comes to about 7% of
+assets, the industry's order of magnitude, rather than a capital inflated so that 30%
+charges on all private credit still leave 445%.
 
-with charges ``c_k`` per asset class (``insurer_charge_fund_interest`` and
-``insurer_charge_abs`` equity-like, 30% [R18]; ``insurer_charge_bond`` ~1%), ``a`` =
-``insurer_rbc_acl_share`` (the authorised control level is half the total [R18]) and
-statutory values ``V_k`` (:meth:`Insurer.statutory_value_usd`): a fund interest at the
-fund's *true* NAV per unit when NAV is disclosed (C11 ``pc_disclosure``) and at the
-smoothed reported NAV when it is not [F30]; an ABS at par times the ABS market's mark; other
-claims at book value. TAC is book equity restated at those values. Capital at step 0 is
-``insurer_capital_bn`` in USD whatever the holdings, so more private credit means a lower
-ratio.
+Each month:
 
-Dividends (:func:`abm.constraints.payout_usd`) come out of earnings. Net income is the
-change of TAC since the last dividend: statutory net income with the unrealised gains and
-losses on fund interests and ABS, which go to surplus. A loss is carried forward, so later
-income first makes it good (dividends come out of earned surplus). While its ratio is at or
-above ``insurer_solvency_ratio`` (~445% [R18], the level insurers manage to) an insurer pays
-``insurer_payout_share`` of a positive net income, never taking the ratio below that level;
-below it, or after a loss, it pays nothing (state law ties ordinary dividends to the net
-gain from operations and bars them after a year in which it was negative without the
-regulator's approval, New York Insurance Law 4207(a)). Capital freed when a fund interest
-turns into cash (its 30% charge gone) is not income, so it stays. The earlier rule paid out
-half of all capital above the target each month, freed capital included, which pinned the
-ratio at the target: in ``ai_winter`` (seed 1) an insurer paid 1-1.7 bn a month while its
-TAC fell from 152 to 106 bn and its ratio rose from 4.43 to 4.55.
+- **Withdrawals** (Foley-Fisher, Narajabad and Verani 2020: policyholders and holders of
+  funding agreements withdraw from insurers whose solvency is in doubt): a share
+  ``insurer_withdrawable_share`` of reserves can be withdrawn at short notice; each month
+  ``w = insurer_withdrawal_sensitivity * clip((R_t - R) / (R_t - R_min), 0, 1)`` of it is,
+  with ``R_t`` the ratio the insurer manages to and ``R_min`` the company action level. The
+  insurer pays from cash and bonds (at par), so withdrawals shrink its balance sheet.
+- **Dividends** (:func:`abm.constraints.payout_usd`) out of net income (the change of TAC
+  since the last dividend, losses carried forward) while the ratio is at or above
+  ``insurer_solvency_ratio``; none below it (New York Insurance Law 4207(a)).
+- **De-risking** (C7). An insurer manages to a ratio well above the regulator's levels, the
+  capital its rating needs: below ``insurer_derisk_ratio`` it sells its riskiest holdings
+  first (the most ACL freed per USD: fund interests, mezzanine ABS, then placements,
+  :meth:`abm.constraints.InsurerSolvency.sale_plan`), at most
+  ``insurer_derisk_share_per_month`` of each a month, toward that ratio. Below the company
+  action level (``insurer_solvency_min``, 200% [R18]) the regulator's plan forces the sale of
+  up to all of them at once, toward the level plus ``insurer_sale_target_margin``. Fund
+  interests go to the loan market's fund-interest class (part as gated redemptions,
+  ``insurer_redemption_share``), placements to its tech-loan class, ABS at the ABS mark;
+  the discount is the insurer's realised loss and the sales move the marks of every other
+  holder (C12; Ellul, Jotikasthira and Lundblad 2011). Both kinds of sale are reported in
+  ``insurer_forced_sales_usd``; the voluntary part also in ``insurer_derisk_sales_usd``.
+- **Investment**: cash above ``insurer_liquidity_target_multiple`` times the liquidity
+  buffer goes into investment-grade bonds. Insurers do not subscribe again to private-credit
+  funds when they return capital, so the fund-interest allocation runs off with the funds'
+  books (a de-risking that raises the ratio).
 
-Investment. Each month, after its dividend and any forced sale, an insurer invests its
-cash above ``insurer_liquidity_target_multiple`` times its liquidity buffer in investment-
-grade bonds (otherwise an insurer hoards the funds' distributions: in ``ai_winter``, seed 1,
-its 20 bn of cash grew to 98 bn). It does not commit again to private credit when funds return
-capital: the model's funds draw new LP money only for new tech loans they make (from
-pensions and endowments, :mod:`abm.tech_credit`) and pay out cash they do not lend, so a
-subscription without a deal would come straight back, and buying other LPs' interests at
-the reported NAV would buy stale prices in a winter. Insurers' private-credit allocation
-therefore runs off with the funds' books, a de-risking that raises their ratio (each dollar
-moved from a fund interest, charge 30%, to a bond, charge 1%, lowers ACL by
-``a (c_fund - c_bond)`` = 0.145). Keeping the allocation instead, by re-subscribing returned
-capital while at the target (tried as an experiment, 6 seeds), ends ``ai_winter`` at a ratio
-of 4.6 instead of 6.4 but leaves its lowest ratio at the step-0 value (4.41 with disclosed
-NAVs): the size of the losses, not the run-off, keeps the winter far from the threshold.
-
-Why the ratio hardly moves in a winter. Fund interests carry most of ACL (30 of 34 bn at
-step 0). A dollar lost on one lowers TAC by 1 and ACL by ``a c`` = 0.15, so such losses
-lower the ratio only while it is below ``1 / (a c)`` = 6.67, and slowly: to reach the
-company action level an insurer has to lose ``x = (TAC - 2 ACL) / (1 - 2 a c)``
-(:meth:`InsurerSolvency.fund_loss_to_reach_usd`), 119 bn of its 152 bn TAC at step 0 (78%
-of it, 60% of its 200 bn of fund interests); 86 bn (31% of its fund interests) with
-``insurer_pc_bn`` = 1500; 10.5 bn with half the capital. Measured (6 paired seeds, 72
-months, before labs could fail): in ``ai_winter`` each insurer's look-through loss over the
-run is 26 bn (11 bn in the baseline; 33 and 12 bn over 32 seeds on model 0.3.0),
-reported over up to 24 months by the smoothed NAV [F30] while the funds
-return capital that moves into bonds; its lowest ratio is its step-0 ratio, 4.43, as in the
-baseline (it ends the run at 6.4; baseline 4.9) and C7 never fires. Deeper winters
-(``demand_shock_size`` 0.6, the write-off of half the tech book in month 24, or both) cost
-38-63 bn each, still short of 119 bn, with the same lowest ratio. The ratio falls below
-its opening value when the loss is large, early and recognised at once: writing off 80% of
-the tech book in month 6 with NAV disclosed (C11) and demand down 60% takes it to 3.88
-(4 seeds; 2.21 with 1500 bn of private credit), and writing off all of it, disclosed, with
-1500 bn brings C7 sales at the calibrated capital (195 bn in months 6-12; with the smoothed
-NAV the same loss takes the ratio only to 2.66).
-
-Rating migration is not modelled. Downgrades raise insurers' charges on rated holdings
-(NAIC designations migrate; Ellul, Jotikasthira and Lundblad 2011), but the holdings that
-carry the model's risk already bear the highest charges: fund interests are Schedule BA LP
-interests at the equity-like 30% charge, with no designation to migrate (a NAIC 6 bond is
-charged 30% too), and the mezzanine ABS are charged 30%, so migrating all of them to the
-residual-tranche 45% would add 0.2 bn to an insurer's 34 bn of ACL. Migration would bite on
-the 1%-charged bond book (777 bn an insurer: an average charge of 2% adds 3.9 bn, 11% of
-ACL), but those bonds are claims on borrowers outside the model, which the article does not
-stress; a rule for them would be an assumption about the whole corporate bond market.
-
-Forced sales (C7), each month an insurer starts below ``insurer_solvency_min`` (the company
-action level, 200% [R18]): it sells the share f of every fund interest and ABS that restores
-the threshold plus ``insurer_sale_target_margin`` (:meth:`InsurerSolvency.share_to_sell`).
-Of the fund interests, ``insurer_redemption_share`` is asked of the fund as a redemption
-(gated, paid at reported NAV from the fund's cash, [R13]); the rest is sold on the secondary
-market at ``insurer_fire_sale_discount`` below reported NAV. ABS are sold at the mark less
-the discount. Buyers are outside; the discount is the insurer's realised loss. The ABS
-sales move the mark every holder's statutory ABS value uses (:class:`abm.markets.abs.ABSMarket`), so one
-insurer's sale lowers the others' capital: the price-impact channel of insurers' forced
-sales documented by Ellul, Jotikasthira and Lundblad (2011, JFE 101) for downgraded bonds.
+Why the ratio moves in a winter: placements migrate down the designations as the cohorts'
+revenue falls (a BBB placement charged 1.5% becomes a BB one at 4.5% or a B at 9.5%), fund
+interests lose value (a dollar lost lowers TAC by 1 and ACL by its marginal charge, so such
+losses lower the ratio while it is below the inverse of that charge), and placement defaults
+are realised losses. The model's findings on depths are in docs/model.md (insurers).
 """
 from __future__ import annotations
 
 from aicredit.abm.agents.base import Institution
 from aicredit.abm.constraints import InsurerSolvency, payout_usd
 from aicredit.abm.economy import Economy
+from aicredit.abm.markets.loan_market import TECH_LOAN
 
 __all__ = ["Insurer"]
 
@@ -96,11 +65,14 @@ __all__ = ["Insurer"]
 class Insurer(Institution):
     sector = "insurer"
 
-    def __init__(self, model: Economy, name: str, solvency: InsurerSolvency, discount: float):
+    def __init__(self, model: Economy, name: str, solvency: InsurerSolvency, discount: float,
+                 kind: str = "traditional"):
         super().__init__(model, name)
         self.solvency = solvency
         self.discount = discount
-        self.sale_plan: float = 0.0   # share of risky holdings to sell this month
+        self.kind = kind              # "traditional" or "pe_affiliated" [R33]
+        self.plan: list = []          # [(claim, share)] to sell this month (C7)
+        self.plan_forced = False      # below the company action level (else by choice)
         self.sold_usd = 0.0           # statutory value sold this month (secondary market)
         self.redemption_requested_usd = 0.0
         self.target_ratio = solvency.minimum    # set by the calibration
@@ -108,6 +80,8 @@ class Insurer(Institution):
         self.net_income_usd = 0.0     # change of TAC since the last dividend (losses carried forward)
         self.tac_mark_usd = 0.0       # TAC after the last dividend (set by the calibration)
         self.reinvested_usd = 0.0     # cash put into bonds this month
+        self.withdrawal_plan_usd = 0.0
+        self.ratio_before_shock = float("nan")   # the ratio the month before the shock
 
     # --- valuation --------------------------------------------------------------------------
     def _true_nav_visible(self) -> bool:
@@ -116,7 +90,8 @@ class Insurer(Institution):
 
     def statutory_value_usd(self, claim) -> float:
         """A claim at its statutory value: fund interests at true NAV per unit under
-        disclosure (reported NAV otherwise); ABS at par times the ABS mark."""
+        disclosure (reported NAV otherwise); ABS at par times the ABS mark; placements and
+        bonds at amortised cost (:mod:`abm.placements`)."""
         if claim.kind == "fund_share" and self._true_nav_visible():
             fund = claim.issuer
             if fund.defaulted or fund.shares_outstanding <= 0:
@@ -128,27 +103,35 @@ class Insurer(Institution):
 
     def sale_proceeds_usd(self, claim) -> float:
         """Cash a sale of the whole claim raises: fund interests part redeemed at reported NAV,
-        part sold at the discount; ABS at the mark less the discount."""
+        part sold at the discount; ABS at the mark less the discount; placements at the loan
+        market's last price of tech loans."""
         value = claim.value_usd()
         if claim.kind == "fund_share":
             r = self.model.p.insurer_redemption_share
             return value * (r + (1.0 - r) * (1.0 - self.discount))
+        if claim.kind == "private_placement":
+            return value * float(self.model.loan_market.price[TECH_LOAN])
         return self.statutory_value_usd(claim) * (1.0 - self.discount)
 
     def solvency_ratio(self) -> float:
         return self.solvency.ratio(self)
+
+    def reserves_usd(self) -> float:
+        """Policy reserves (and funding agreements) the insurer owes."""
+        return sum(c.value_usd() for c in self.claims_issued("policy_reserve"))
 
     # --- the month --------------------------------------------------------------------------
     def month_income(self) -> None:
         """Before the month's payments: keep a cash buffer by selling bonds (liquidity)."""
         self.raise_liquidity()
 
-    def raise_liquidity(self) -> None:
-        """Sell bonds at par when cash falls below the liquidity buffer (bonds are liquid)."""
+    def raise_liquidity(self, need_usd: float = 0.0) -> None:
+        """Sell bonds at par when cash falls below the liquidity buffer plus ``need_usd``
+        (bonds are liquid)."""
         p = self.model.p
         buffer = p.insurer_liquidity_buffer_share * self.total_assets_usd()
-        gap = p.insurer_liquidity_target_multiple * buffer - self.cash_usd
-        if self.cash_usd >= buffer or gap <= 0:
+        gap = p.insurer_liquidity_target_multiple * buffer + need_usd - self.cash_usd
+        if self.cash_usd >= buffer + need_usd or gap <= 0:
             return
         for bond in self.claims_held("bond_holding"):
             amount = min(gap, bond.value_usd())
@@ -158,32 +141,68 @@ class Insurer(Institution):
             self.receive("securities_market", amount, "bond_sale")
             gap -= amount
 
-    def decide(self) -> None:
-        """Measure last month's net income, plan the dividend, plan forced sales (C7)."""
+    def withdrawal_rate(self, ratio: float) -> float:
+        """Share of the withdrawable liabilities withdrawn this month (module docstring)."""
         p = self.model.p
-        self.sale_plan = 0.0
+        room = self.target_ratio - self.solvency.minimum
+        if room <= 0:
+            return p.insurer_withdrawal_sensitivity if ratio < self.solvency.minimum else 0.0
+        return p.insurer_withdrawal_sensitivity * min(1.0, max(0.0, (self.target_ratio - ratio) / room))
+
+    def decide(self) -> None:
+        """Measure last month's net income, plan the dividend, the withdrawals policyholders
+        make and the sales that de-risk (C7)."""
+        p = self.model.p
+        self.plan, self.plan_forced = [], False
         tac, required = self.solvency.tac_usd(self), self.solvency.required_usd(self)
+        ratio = self.solvency.ratio_of(tac, required)
+        if self.model.steps == p.demand_shock_step - 1 or self.model.steps == 0:
+            self.ratio_before_shock = ratio
         self.net_income_usd = tac - self.tac_mark_usd
         self.payout_plan_usd = payout_usd(self.net_income_usd, tac, required, self.target_ratio,
                                           p.insurer_payout_share)
         if self.net_income_usd > 0:       # a loss is carried forward: the mark stays
             self.tac_mark_usd = tac - self.payout_plan_usd
-        if p.c7_insurer_forced_sales and self.solvency.ratio_of(tac, required) < self.solvency.minimum:
-            self.sale_plan = self.solvency.share_to_sell(self, self.sale_proceeds_usd)
+        self.withdrawal_plan_usd = (p.insurer_withdrawable_share * self.reserves_usd()
+                                    * self.withdrawal_rate(ratio))
+        if not p.c7_insurer_forced_sales:
+            return
+        if ratio < self.solvency.minimum:
+            self.plan_forced = True
+            self.plan = self.solvency.sale_plan(self, self.solvency.minimum + self.solvency.target_margin,
+                                                self.sale_proceeds_usd)
+        elif ratio < p.insurer_derisk_ratio:
+            self.plan = self.solvency.sale_plan(self, p.insurer_derisk_ratio, self.sale_proceeds_usd,
+                                                p.insurer_derisk_share_per_month)
 
     def act(self) -> None:
-        """Pay the planned dividend; redeem and sell the planned share of fund interests and
-        ABS (C7); invest spare cash in bonds."""
+        """Pay withdrawals and the planned dividend; sell what the plan says (C7); invest
+        spare cash in bonds."""
         self.sold_usd = 0.0
         self.redemption_requested_usd = 0.0
+        self.pay_withdrawals()
         self.raise_liquidity()
         buffer = self.model.p.insurer_liquidity_buffer_share * self.total_assets_usd()
         paid = self.pay("outside_investors", min(self.payout_plan_usd, max(self.cash_usd - buffer, 0.0)),
                         "insurer_dividend")
         self.tac_mark_usd += self.payout_plan_usd - paid      # what was not paid stays capital
-        if self.sale_plan > 0:
-            self.forced_sale()
+        if self.plan:
+            self.sell_planned()
         self.reinvest()
+
+    def pay_withdrawals(self) -> None:
+        """Pay the month's withdrawals from cash, selling bonds for them; the reserves fall
+        by what is paid."""
+        amount = self.withdrawal_plan_usd
+        if amount <= 0:
+            return
+        self.raise_liquidity(amount)
+        reserves = self.claims_issued("policy_reserve")
+        paid = self.pay("policyholders", min(amount, max(self.cash_usd, 0.0)), "policy_withdrawal")
+        total = sum(c.value_usd() for c in reserves)
+        for c in reserves:
+            c.principal_usd -= paid * c.value_usd() / total if total > 0 else 0.0
+        self.model.month.insurer_withdrawals_usd += paid
 
     def reinvest(self) -> None:
         """Invest cash above the liquidity target in investment-grade bonds."""
@@ -193,29 +212,30 @@ class Insurer(Institution):
         self.reinvested_usd = max(0.0, self.cash_usd - target)
         self.buy_bonds(self.reinvested_usd)
 
-    def forced_sale(self) -> None:
-        """Redeem and sell ``sale_plan`` of every fund interest and ABS (C7): ABS at the ABS
-        mark less the discount now; fund interests through the loan market, whose clearing at
-        the month's end executes the order (:meth:`sell_fund_interest`)."""
+    def sell_planned(self) -> None:
+        """Sell the planned share of each holding (C7): ABS at the ABS mark less the discount
+        now; fund interests (part redeemed) and placements through the loan market, whose
+        clearing at the month's end executes the orders (:meth:`sell_fund_interest`)."""
         m = self.model
         buyer = m.outside("securities_market")
         r = m.p.insurer_redemption_share
         abs_sold = 0.0
-        for claim in [c for c in self.claims_held() if c.kind in ("fund_share", "abs")]:
-            value = claim.value_usd() * self.sale_plan
-            if value <= 0:
+        for claim, share in self.plan:
+            value = claim.value_usd() * share
+            if value <= 0 or claim.closed:
                 continue
             if claim.kind == "fund_share":
                 if not claim.issuer.defaulted and r > 0:
                     claim.issuer.request_redemption(claim, r * value)   # gated, paid at NAV
                     self.redemption_requested_usd += r * value
-                if self.sale_plan * (1.0 - r) > 0:
-                    m.loan_market.order(self, claim, self.sale_plan * (1.0 - r))
-                continue
-            price = m.abs_market.mark(m.steps) * (1.0 - self.discount)
-            abs_sold += value
-            self._book_sale(claim, self.sale_plan, value, value * price, buyer)
-        m.month.insurer_sales_usd += self.sold_usd
+                if share * (1.0 - r) > 0:
+                    m.loan_market.order(self, claim, share * (1.0 - r))
+            elif claim.kind == "private_placement":
+                m.loan_market.order(self, claim, share, TECH_LOAN)
+            else:
+                price = m.abs_market.mark(m.steps) * (1.0 - self.discount)
+                abs_sold += value
+                self._book_sale(claim, share, value, value * price, buyer)
         m.month.insurer_redemption_requests_usd += self.redemption_requested_usd
         if abs_sold > 0:
             outstanding = sum(c.value_usd() for c in m.claims.all if c.kind == "abs" and not c.closed)
@@ -229,7 +249,13 @@ class Insurer(Institution):
         if value <= 0 or claim.closed:
             return
         self._book_sale(claim, share, value, value * price * (1.0 - self.discount), buyer)
-        self.model.month.insurer_sales_usd += value
+
+    def sell_placement(self, claim, share: float, price: float, buyer) -> None:
+        """Sell ``share`` of the placement pool at the loan market's price of tech loans (C7, C12)."""
+        value = claim.value_usd() * share
+        if value <= 0 or claim.closed:
+            return
+        self._book_sale(claim, share, value, value * price, buyer)
 
     def _book_sale(self, claim, share: float, value: float, proceeds: float, buyer) -> None:
         """Hand ``share`` of ``claim`` (worth ``value``) to ``buyer`` for ``proceeds``; the
@@ -239,3 +265,6 @@ class Insurer(Institution):
         self.receive("securities_market", proceeds, "insurer_forced_sale")
         m.losses.record(self, value - proceeds, claim.issuer, "forced_sale_discount", m.steps)
         self.sold_usd += value
+        m.month.insurer_sales_usd += value
+        if not self.plan_forced:
+            m.month.insurer_derisk_sales_usd += value

@@ -10,7 +10,7 @@ every forced sale at once (:func:`clear_month_loan_market`):
   maximum (Cont and Schaanning 2017 [R3]);
 - a fund sells what it needs to pay the month's gated redemptions (C5, C13) and a bank's cut
   limit (C6) beyond its cash;
-- insurers' forced sales of fund interests (C7) are exogenous orders;
+- insurers' sales of fund interests and of their tech placements (C7) are exogenous orders;
 - the loans of a fund or BDC that failed this month (its estate, :meth:`LoanMarket.sell_estate`)
   are sold in the default stage at the price their own sale sets, ``p0_c exp(-Q_c / D_c)`` with
   ``Q_c`` the estates' sales of the month so far and the depth shrunk by the estate's share,
@@ -49,13 +49,16 @@ import numpy as np
 from aicredit.abm.economy import Economy
 from aicredit.abm.markets.loan_market_kernel import clear_loan_market
 
-__all__ = ["LOAN_CLASSES", "CLASSES", "LoanMarket", "clear_month_loan_market", "loan_holdings_usd"]
+__all__ = ["LOAN_CLASSES", "CLASSES", "TECH_LOAN", "FUND_SHARE", "LoanMarket", "clear_month_loan_market",
+           "loan_holdings_usd"]
 
 #: The loan classes funds and BDCs hold and may sell (claim kinds).
 LOAN_CLASSES = ("tech_loan", "spv_loan", "other_loan")
 #: Every class the market prices: the loans, then fund interests (LP stakes).
 CLASSES = (*LOAN_CLASSES, "fund_share")
 FUND_SHARE = CLASSES.index("fund_share")
+#: The class of tech loans (the funds' tech book and insurers' tech placements).
+TECH_LOAN = CLASSES.index("tech_loan")
 #: Depth of a class with nothing outstanding (USD): a price must exist; no sale can occur.
 MIN_OUTSTANDING_USD = 1.0
 #: The share of a market a tenth is: the depth's reference sale.
@@ -82,7 +85,7 @@ class LoanMarket:
         self.moves_prices = moves_prices
         self.price = np.ones(len(CLASSES))      # last month's clearing prices
         self.sold_usd = np.zeros(len(CLASSES))  # last month's sales by class (carrying value)
-        self.orders: list = []                  # (insurer, claim, share) to sell this month
+        self.orders: list = []                  # (insurer, claim, share, class) to sell this month
         self.estate_sold_usd = np.zeros(len(CLASSES))   # failed holders' loans sold this month
 
     def start_price(self) -> np.ndarray:
@@ -113,15 +116,27 @@ class LoanMarket:
         self.estate_sold_usd = sold
         return (self.start_price() * np.exp(-sold / depth))[:n]
 
-    def order(self, seller, claim, share: float) -> None:
-        """An insurer's order to sell ``share`` of a fund interest this month (C7)."""
-        self.orders.append((seller, claim, share))
+    def order(self, seller, claim, share: float, cls: int = FUND_SHARE) -> None:
+        """An insurer's order to sell ``share`` of a claim this month in class ``cls`` (C7): a
+        fund interest, or its tech placements in the tech-loan class."""
+        self.orders.append((seller, claim, share, cls))
 
-    def execute_orders(self, economy: Economy, price: float) -> None:
-        """Sell insurers' ordered fund interests at ``price`` times the LP-secondary discount."""
+    def ordered_usd(self) -> np.ndarray:
+        """This month's insurers' orders by class (carrying value)."""
+        out = np.zeros(len(CLASSES))
+        for _, claim, share, cls in self.orders:
+            out[cls] += claim.value_usd() * share
+        return out
+
+    def execute_orders(self, economy: Economy, price: np.ndarray) -> None:
+        """Sell insurers' ordered fund interests at the fund-interest price (times the
+        LP-secondary discount) and their placements at the tech-loan price."""
         buyer = economy.outside("securities_market")
-        for insurer, claim, share in self.orders:
-            insurer.sell_fund_interest(claim, share, price, buyer)
+        for insurer, claim, share, cls in self.orders:
+            if cls == FUND_SHARE:
+                insurer.sell_fund_interest(claim, share, float(price[FUND_SHARE]), buyer)
+            else:
+                insurer.sell_placement(claim, share, float(price[cls]), buyer)
         self.orders = []
 
     def mark_holders(self, funds) -> None:
@@ -178,10 +193,11 @@ def clear_month_loan_market(economy: Economy) -> None:
     start = market.start_price()
     H, cash, debt, equity, weight, max_lev, target, need = _fund_inputs(
         funds, economy.p.pc_delever_target_share)
-    exog = market.estate_sold_usd.copy()
-    exog[FUND_SHARE] = sum(claim.value_usd() * share for _, claim, share in market.orders)
+    ordered = market.ordered_usd()
+    exog = market.estate_sold_usd + ordered
     outstanding = H.sum(axis=0) + market.estate_sold_usd
-    if market.orders:     # without orders no fund interest trades: its depth cannot matter
+    outstanding[:len(LOAN_CLASSES)] += ordered[:len(LOAN_CLASSES)]    # insurers' placements sold
+    if ordered[FUND_SHARE] > 0:     # without orders no fund interest trades: its depth cannot matter
         outstanding[FUND_SHARE] = sum(c.value_usd() for c in economy.claims.all
                                       if c.kind == "fund_share" and not c.closed)
     forced = _forced_share(H, cash, debt, equity, weight, max_lev, need, start, outstanding, exog)
@@ -194,6 +210,6 @@ def clear_month_loan_market(economy: Economy) -> None:
         if res.share_sold[i] > 0:
             f.sell_loans_share(float(res.share_sold[i]), res.price)
         f.cure_breach(float(marked[i]), bool(res.in_breach[i]))
-    market.execute_orders(economy, float(res.price[FUND_SHARE]))
+    market.execute_orders(economy, res.price)
     market.estate_sold_usd = np.zeros(len(CLASSES))
     market.mark_holders(funds)

@@ -156,7 +156,7 @@ def build_fund_balance_sheets(model) -> list[tuple]:
     for f in funds:
         lines[f.index] = weights[f.index] * to_funds                           # [F31]
     # opening positions of claims need no cash: only cash balances come from outside accounts
-    insurer_pc = p.insurer_pc_bn * BN                                          # [F32]
+    insurer_pc = p.insurer_pc_bn * BN * (1.0 - p.insurer_placement_share)    # [F32, R17]
     fund_lp_split = []                 # (fund, insurers' share of its units)
     months = p.pc_facility_amortisation_months      # term facilities, drawn at step 0 [F31, R16]
     for f in model.funds:
