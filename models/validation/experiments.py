@@ -342,8 +342,9 @@ def _channels(add, w: str, winter) -> None:
                      "the ratio and lowers banks' losses, while the borrowers it starves of "
                      "credit may fail on the loans left.")})
     channel("c7_insurer_forced_sales", "insurer forced sales",
-        "insurers below their solvency threshold sell private-credit shares and ABS at a discount "
-        "(Ellul, Jotikasthira and Lundblad 2011)", "[F32, R17]",
+        "insurers below the ratio they manage to sell their riskiest holdings (fund interests, ABS, "
+        "tech placements) into the loan market, gradually; below the company action level up to "
+        "all of them (Ellul, Jotikasthira and Lundblad 2011)", "[F32, R17]",
         {**_stress(+1, "insurers' forced sales at a discount crystallise losses", "[F32]"),
          **_no_prior(INSURER_MIN, why="selling risky assets at a discount both costs "
                      "capital and lowers the capital required: the net effect on the ratio has no "
@@ -669,10 +670,22 @@ def _mechanisms(add, w: str, winter) -> None:
         Arm.of(w), Arm.of(w, insurer_pc_bn=ins * 1.5),
         "insurers hold half as much again in private credit", "[F32, F33]",
         {**_no_prior(*STRESS_LINK, why="no prediction outside insurers."),
-         INSURER_MIN: Expect("-", "more private credit on insurers' books, more "
-                                            "capital lost when it falls.", "[F32, F33]"),
+         **_no_prior(INSURER_MIN, why="each insurer's capital is solved to the ratio it manages to "
+                     "on its own holdings (model 0.7.0), so more private credit brings more capital "
+                     "and the winter takes a similar share of both."),
          "losses_by_holder_usd.lp_insurers": Expect("+", "insurers as LPs bear a larger share of "
                                                     "fund losses.", "[F32]")})
+    tech = winter.insurer_placement_tech_share
+    add("insurer_tech_placements", me, "Insurers' placements lend more to the tech cohorts",
+        Arm.of(w), Arm.of(w, insurer_placement_tech_share=min(1.0, 2 * tech)),
+        f"{min(1.0, 2 * tech):.0%} of insurers' private placements lend to the AI-exposed tech "
+        f"cohorts instead of {tech:.0%}; their NAIC designations migrate with the borrowers' "
+        "leverage", "[R17, R33]",
+        {**_no_prior(*STRESS_LINK, why="no prediction outside insurers."),
+         INSURER_MIN: Expect("-", "more placements migrate down the designations and default, "
+                                  "raising the capital required and lowering capital.", "[R33]"),
+         "losses_by_holder_usd.insurers": Expect("+", "placement defaults are insurers' realised "
+                                                  "losses.", "[R17]")})
 
 
 def _decisions(add, w: str, winter) -> None:
