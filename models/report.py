@@ -73,7 +73,9 @@ __all__ = ["summary", "run_summary", "provenance", "run_label", "format_override
 #: flows and GPU prices from expected rents (issue 18). 0.5.1: smaller neoclouds hold their
 #: anchor hyperscaler's take-or-pay deal ([R42]). 0.6.0: the secondary loan market with common
 #: holders (C12) and runs on semi-liquid funds (C13), issue 19 in part. 0.6.1: banks tighten
-#: inside their management buffer, and C6 off keeps the lines (issue 19 item 4).
+#: inside their management buffer, and C6 off keeps the lines (issue 19 item 4). 0.7.0: insurers
+#: hold rated tech placements whose designations migrate, the complete life RBC formula, two
+#: kinds of insurer, de-risking and withdrawals (issue 19 item 3).
 MODEL_VERSION = __version__         # the one version, models/version.py
 
 #: The columns of ``defaults.csv`` (:func:`abm.default` records these) and of

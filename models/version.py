@@ -9,4 +9,4 @@ after the change does not mix old and new runs. A restructure that leaves result
 
 __all__ = ["__version__"]
 
-__version__ = "0.6.1"
+__version__ = "0.7.0"
