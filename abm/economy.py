@@ -36,7 +36,6 @@ if TYPE_CHECKING:                      # imported for the annotations only (no i
     from aicredit.abm.gpu_loans import GPULoanBook
     from aicredit.abm.ledger import Ledger
     from aicredit.abm.losses import LossBook
-    from aicredit.abm.markets.abs import ABSMarket
     from aicredit.abm.markets.compute_demand import ComputeBuyers
     from aicredit.abm.markets.equity import EquityMarket
     from aicredit.abm.markets.gpu import GPUMarket
@@ -107,8 +106,7 @@ class Economy(Protocol):
     gpu_market: GPUMarket       # the markets (abm/markets/), each created by the model
     compute_buyers: ComputeBuyers   # what labs and hyperscalers' services spend on compute
     equity_market: EquityMarket
-    abs_market: ABSMarket       # the data-centre ABS mark insurers' forced sales move (C7)
-    loan_market: LoanMarket     # private loans' and fund interests' prices, moved by forced sales (C12)
+    loan_market: LoanMarket     # private loans', fund interests' and ABS prices, moved by forced sales (C12)
     index_pool: IndexPool       # the 401(k) index, traded with the outside investors
     demand: AIDemand
     tech_borrowers: TechBorrowers   # private credit's tech borrowers (:mod:`abm.tech_borrowers`)

@@ -5,9 +5,8 @@ which follow the credit rating: AAA is 1.A, AA+ 1.B, ... A- 1.G, BBB+ 2.A ... BB
 BB+ 3.A ... B- 4.C, CCC+ 5.A, CCC 5.B, CCC- 5.C, and below (or in default) 6. In the model's
 notch scale (1 = AAA, 6 = A, 9 = BBB, 17 = CCC: :data:`abm.constraints.LEVERAGE_NOTCHES`)
 category ``k`` (1..20) is the notch rounded to the nearest whole, so the designation of a
-holding migrates with its issuer's one-year default probability read on the agencies'
-default rates by rating [R41] (:meth:`abm.constraints.RatingGrid.market_notch`'s rule):
-``n = 6 + ln(PD / PD_A) / b``.
+holding migrates with its issuer's rating (for insurers' tech placements, S&P's grid notch
+at the borrowers' current leverage, :mod:`abm.placements`).
 
 The life RBC charge of a bond is a factor per category (:data:`BOND_FACTORS`, the factors the
 NAIC adopted in 2021 for the 20 categories [R33]): 0.158% at 1.A, about 1.5% at BBB, 4.5%
@@ -33,31 +32,27 @@ import math
 
 import numpy as np
 
-__all__ = ["BOND_FACTORS", "NAIC6_CATEGORY", "designation_category", "designation_notch",
-           "bond_factor", "rbc_total_usd", "rbc_marginal_factors"]
+__all__ = ["BOND_FACTORS", "NAIC6_CATEGORY", "designation_category", "bond_factor", "rbc_total_usd",
+           "rbc_marginal_factors"]
 
 #: Life RBC factors of the 20 NAIC designation categories 1.A, 1.B, ... 5.C, 6 [R33].
-BOND_FACTORS = np.array([0.00158, 0.00271, 0.00419, 0.00523, 0.00657, 0.00816, 0.01016,
-                         0.01261, 0.01523, 0.02168,
-                         0.03151, 0.04537, 0.06017,
-                         0.07386, 0.09535, 0.12428,
-                         0.16942, 0.23798, 0.30000,
-                         0.30000])
+_FACTORS = (0.00158, 0.00271, 0.00419, 0.00523, 0.00657, 0.00816, 0.01016,
+            0.01261, 0.01523, 0.02168,
+            0.03151, 0.04537, 0.06017,
+            0.07386, 0.09535, 0.12428,
+            0.16942, 0.23798, 0.30000,
+            0.30000)
+BOND_FACTORS = np.array(_FACTORS)
+#: A notch rounds to the nearest category, half up.
+_HALF_NOTCH = 0.5
 #: The category of NAIC 6 (in or near default), the last of the 20.
 NAIC6_CATEGORY = len(BOND_FACTORS)
-
-
-def designation_notch(pd_per_year, pd_at_a: float, pd_log_per_notch: float):
-    """The rating notch whose default rate is ``pd_per_year``: ``6 + ln(PD / PD_A) / b`` [R41]
-    (the notch of A is 6); a PD of 0 is the best notch. Broadcasts."""
-    pd = np.maximum(np.asarray(pd_per_year, dtype=float), 1e-300)
-    return 6.0 + np.log(pd / pd_at_a) / pd_log_per_notch
 
 
 def designation_category(notch):
     """The NAIC designation category (1 = 1.A ... 19 = 5.C, 20 = 6) of a rating notch: the
     notch rounded half up, between 1 and 20. Broadcasts."""
-    return np.clip(np.floor(np.asarray(notch, dtype=float) + 0.5), 1, NAIC6_CATEGORY).astype(int)
+    return np.clip(np.floor(np.asarray(notch, dtype=float) + _HALF_NOTCH), 1, NAIC6_CATEGORY).astype(int)
 
 
 def bond_factor(category):

@@ -48,6 +48,7 @@ from aicredit.abm.constraints import grid_notches
 from aicredit.abm.economy import Economy
 from aicredit.abm.naic import bond_factor, designation_category
 from aicredit.abm.tech_borrowers import (
+    R_EPS,
     BorrowerTerms,
     TechBorrowers,
     cohort_recovery,
@@ -99,7 +100,7 @@ def placement_ebitda(terms: BorrowerTerms, revenue: np.ndarray) -> np.ndarray:
 def placement_conditions(borrowers: TechBorrowers, terms: BorrowerTerms) -> PlacementConditions:
     """PDs, designations, RBC factor and recoveries of placements at the cohorts' revenue."""
     revenue = borrowers.revenue()
-    log_r = np.log(np.maximum(revenue, 1e-9))
+    log_r = np.log(np.maximum(revenue, R_EPS))
     pd = ndtr((np.log(terms.barrier) - log_r) / borrowers.terms.sigma)
     ebitda = placement_ebitda(terms, revenue)
     debt = terms.debt_to_ebitda * terms.margin

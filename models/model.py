@@ -58,7 +58,6 @@ from aicredit.abm.gpu_lending import lend_to_neoclouds
 from aicredit.abm.gpu_loans import GPULoanBook
 from aicredit.abm.ledger import Ledger
 from aicredit.abm.losses import LossBook
-from aicredit.abm.markets.abs import ABSMarket
 from aicredit.abm.markets.compute_demand import ComputeBuyers
 from aicredit.abm.markets.equity import EquityMarket
 from aicredit.abm.markets.fire_sale import clear_month_fire_sale
@@ -209,7 +208,6 @@ class AIEconomyModel(mesa.Model):
             long_run_growth_per_year=p.equity_long_run_growth_per_year,
             growth_persistence_per_year=p.equity_growth_persistence_per_year,
             smoothing_months=p.equity_earnings_smoothing_months)
-        self.abs_market = ABSMarket(p.abs_price_impact_depth_share, p.abs_mark_persistence)
         self.loan_market = LoanMarket(p.loan_market_impact_of_tenth_sold, p.loan_market_outside_buyer_share,
                                       p.loan_market_mark_persistence, moves_prices=p.c12_loan_fire_sales)
         self.index_pool = IndexPool(self)          # its step-0 holdings: models/calibration/savers.py

@@ -14,6 +14,7 @@ from aicredit.abm.agents.bank import AI_LOSS_KINDS
 from aicredit.abm.agents.hyperscaler import aggregate_leverage
 from aicredit.abm.agents.private_credit import BDC
 from aicredit.abm.markets.gpu import units_outstanding
+from aicredit.abm.markets.loan_market import ABS
 from aicredit.abm.sectors import SECTORS
 from aicredit.abm.units import MONTHS_PER_YEAR
 
@@ -191,7 +192,7 @@ def model_reporters() -> dict:
         "placement_designation_mean": lambda m: m.placements.mean_category(),
         "placement_rbc_factor": lambda m: m.placements.factor,
         "placement_defaults": lambda m: m.month.placement_defaults,
-        "abs_mark": lambda m: m.abs_market.mark(m.steps),
+        "abs_mark": lambda m: float(m.loan_market.price[ABS]),
         "pc_reported_nav_usd": lambda m: sum(f.reported_nav_usd for f in _alive(m.funds)),
         "pc_true_nav_usd": lambda m: sum(f.true_nav_usd() for f in _alive(m.funds)),
         "pc_lending_appetite": lambda m: _mean(f.appetite for f in _alive(m.funds)),

@@ -103,6 +103,9 @@ REPLACED_KEYS = {
                                                    "tech_loan_bankruptcy_cost",
         "tech_loan_duration_years": "lifetime expected loss to maturity, tech_loan_maturity_months",
     }.items()},
+    **{k: ("retired: data-centre ABS trade in the loan market's ABS class (model 0.7.0), priced by "
+           "loan_market_impact_of_tenth_sold and loan_market_mark_persistence") for k in (
+        "abs_price_impact_depth_share", "abs_mark_persistence")},
     "insurer_capital_bn": ("retired: each insurer's capital brings it to insurer_solvency_ratio on its own "
                            "holdings (the complete RBC formula, models.calibration.insurers)"),
     "pc_loan_sale_discount": ("retired: funds sell loans into the secondary loan market, whose price falls "
@@ -769,11 +772,6 @@ class Scenario:
     insurer_redemption_share: float = p(0.5, 0, 1, "fraction", "assumption (semi-liquid funds' gates [R13])",
                                         "Share of a forced sale of fund interests asked of the funds as redemptions "
                                         "(gated, at NAV); the rest is sold on the secondary market.")
-    abs_price_impact_depth_share: float = p(0.1, 0.001, 10, "fraction of ABS outstanding",
-                                            "assumption (based on Ellul, Jotikasthira and Lundblad 2011)",
-                                            "ABS sold in a month that marks all ABS down by the full sale discount.")
-    abs_mark_persistence: float = p(0.7, 0, 1, "1/month", "assumption (fire-sale discounts revert in months, Ellul et al. 2011)",
-                                    "Share of the ABS mark's discount that remains after a month.")
     insurer_cash_share: float = p(0.02, 0, 1, "fraction of assets", "assumption",
                                   "Insurers' cash at step 0 (the rest beyond other holdings is bonds).")
     insurer_bond_rate_per_year: float = p(0.05, 0, 1, "1/yr", "assumption (IG corporate yields 2025)",

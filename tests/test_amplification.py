@@ -27,7 +27,6 @@ def test_impact_one_is_the_shipped_scenario_and_m_scales_every_markets_depth():
         ov = A.impact_overrides(m)
         assert set(ov) == set(A.IMPACT_PARAMETERS)
         assert ov["fire_sale_depth_share"] == pytest.approx(w.fire_sale_depth_share / m)
-        assert ov["abs_price_impact_depth_share"] == pytest.approx(w.abs_price_impact_depth_share / m)
         # the loan market's depth (its own formula) is divided by m
         out, forced = np.array([1e9, 2e9, 3e9, 4e9]), np.array([0.0, 0.2, 0.5, 1.0])
         d0 = LoanMarket(w.loan_market_impact_of_tenth_sold, 0.5, 0.85).depth_usd(out, forced)
@@ -69,8 +68,9 @@ def test_arms_switch_the_reactions_as_their_names_say():
         A.config_arm("c1_demand_to_compute")
     arms = A.amplification_arms([0.5, 1.0, 2.0, 4.0, 8.0])
     assert len(arms) == 5 * (2 + len(A.REACTIONS)) + 2
-    # all off and C4, C6, C13 alone move no market: one arm each whatever the impact
-    assert len(set(arms.values())) == 5 * 4 + 4 + 2
+    # all off and C4, C6, C7, C13 alone move no market (C7's ABS sales go to the loan market,
+    # whose depth C12 switches): one arm each whatever the impact
+    assert len(set(arms.values())) == 5 * 3 + 5 + 2
     assert arms[("ai_winter", 0.5, A.ALL_OFF)] == arms[("ai_winter", 8.0, A.ALL_OFF)]
     assert arms[("baseline", 1.0, A.ALL_OFF)] == Arm.of("baseline", **{r: False for r in A.REACTIONS})
     assert len(A.amplification_arms([1.0], alone=False, reference=False)) == 2
@@ -132,7 +132,7 @@ def test_page_words_follow_the_numbers():
                         "## Reference: `baseline` at m = 1", "## The curve: losses against price impact"):
             assert heading in page
         assert "C13 changes no loss in any seed" in page
-        assert "| 2 | 1.5 | 0.19 | 0.05 |" in page          # the multiplier's table at m = 2
+        assert "| 2 | 1.5 | 0.19 |" in page          # the multiplier's table at m = 2
     assert "first-round losses set the winter's size" in small and "10.0%" in small
     assert "as in the Bank of England's exercise" in large and "70.0%" in large
     assert "does not change detectably with price impact" in small

@@ -12,7 +12,6 @@ from aicredit.abm.naic import (
     NAIC6_CATEGORY,
     bond_factor,
     designation_category,
-    designation_notch,
     rbc_marginal_factors,
     rbc_total_usd,
 )
@@ -29,12 +28,10 @@ def test_bond_factors_rise_with_the_designation_and_end_at_30_percent():
     assert bond_factor(12) / bond_factor(9) == pytest.approx(3.0, rel=0.1)
 
 
-def test_designation_follows_the_default_rate_by_rating():
-    pd_a, b = 0.0006, 0.45
-    assert designation_notch(pd_a, pd_a, b) == pytest.approx(6.0)           # A is notch 6
-    assert designation_category(designation_notch(pd_a * math.exp(3 * b), pd_a, b)) == 9   # BBB
+def test_designation_is_the_rating_notch_rounded():
+    assert designation_category(6.0) == 6 and designation_category(9.4) == 9   # A is 1.F, BBB 2.B
+    assert designation_category(9.5) == 10                                      # half up
     assert designation_category(0.2) == 1 and designation_category(40.0) == NAIC6_CATEGORY
-    assert designation_category(designation_notch(0.0, pd_a, b)) == 1      # no default risk
 
 
 def test_rbc_total_is_the_covariance_formula():

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from aicredit.abm.constraints import payout_usd
-from aicredit.abm.markets.abs import ABSMarket
 from aicredit.models import AIEconomyModel
 
 #: Few seeds: the effects below are large against the noise between seeds.
@@ -43,16 +42,6 @@ def paired(stat, a: tuple[str, dict], b: tuple[str, dict], steps=STEPS):
     scenario and its overrides."""
     return np.array([(stat(*_run(a[0], s, steps, **a[1])), stat(*_run(b[0], s, steps, **b[1])))
                      for s in SEEDS])
-
-
-def test_abs_mark_moves_next_month_and_reverts():
-    mkt = ABSMarket(depth_share=0.1, persistence=0.5)
-    mkt.record_sale(3, sold_par_usd=5.0, outstanding_par_usd=100.0, sale_discount=0.2)
-    assert mkt.mark(3) == 1.0                       # every seller this month sees one price
-    assert mkt.mark(4) == pytest.approx(1 - 0.2 * 0.5)   # 5 of 100 with depth 10%: half the discount
-    assert mkt.mark(5) == pytest.approx(1 - 0.1 * 0.5)   # the discount decays
-    mkt.record_sale(5, 50.0, 100.0, 0.2)
-    assert mkt.mark(6) == pytest.approx((1 - 0.5 * 0.05) * (1 - 0.2))
 
 
 def test_payout_is_a_share_of_positive_net_income_above_the_target():
@@ -195,7 +184,7 @@ def test_ai_winter_losses_are_far_from_what_the_threshold_takes(run, frame):
 def test_c7_sells_and_redeems_in_the_deepest_winter():
     """At the calibrated capital, C7 needs the whole tech book lost at once, disclosed, with
     1.5 tn of insurer private credit: then insurers sell and ask for redemptions, and their
-    ABS sales lower the ABS mark."""
+    sales lower the loan market's prices (the ABS price when they sell ABS)."""
     sales, reqs = [], []
     for s in SEEDS:
         m_on, on = _run("ai_winter", s, STEPS, **DEEPEST)

@@ -61,7 +61,7 @@ def test_the_model_satisfies_the_economy_protocol(baseline0):
 
 
 #: Every market of the economy (``abm/markets/``): its attribute on the model and its class.
-MARKETS = {"gpu_market": "GPUMarket", "equity_market": "EquityMarket", "abs_market": "ABSMarket",
+MARKETS = {"gpu_market": "GPUMarket", "equity_market": "EquityMarket", "loan_market": "LoanMarket",
            "index_pool": "IndexPool"}
 
 
@@ -89,5 +89,5 @@ def test_every_market_lives_in_markets_is_declared_and_created_by_the_model(tmp_
     # the check itself can fail: a market made elsewhere is not seen as created in __init__
     other = tmp_path / "m.py"
     other.write_text("class M:\n    def __init__(self):\n        self.x = 1\n\n"
-                     "def build(model):\n    model.abs_market = ABSMarket(0.1, 0.5)\n")
+                     "def build(model):\n    model.loan_market = LoanMarket(0.1, 0.5, 0.5)\n")
     assert created_in_init(other) == {}

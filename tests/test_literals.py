@@ -17,7 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 ALLOWED = {0, 1, -1, 2}
 FILES = sorted([*ROOT.glob("abm/agents/*.py"),
-                *(ROOT / "abm" / "markets" / f for f in ("equity.py", "abs.py", "index_pool.py")),
+                *(ROOT / "abm" / "markets" / f for f in ("equity.py", "loan_market.py", "index_pool.py")),
+                *(ROOT / "abm" / f for f in ("placements.py", "naic.py")),
                 *ROOT.glob("models/calibration/*.py")])
 
 

@@ -91,7 +91,8 @@ def test_an_estate_sells_at_the_price_its_own_sale_sets_and_a_second_one_lower()
     p1 = market.sell_estate(first, others)
     out = np.zeros(len(CLASSES))
     out[:3] = others + first
-    d = market.depth_usd(out, np.divide(np.r_[first, 0.0], out, out=np.zeros(len(CLASSES)), where=out > 0))
+    estates = np.r_[first, np.zeros(len(CLASSES) - 3)]
+    d = market.depth_usd(out, np.divide(estates, out, out=np.zeros(len(CLASSES)), where=out > 0))
     assert p1 == pytest.approx(np.exp(-first / d[:3]), rel=1e-12)
     assert p1[1] == 1.0 and p1[0] < 1.0
     p2 = market.sell_estate(first, others)

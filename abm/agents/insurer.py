@@ -37,9 +37,9 @@ Each month:
   action level (``insurer_solvency_min``, 200% [R18]) the regulator's plan forces the sale of
   up to all of them at once, toward the level plus ``insurer_sale_target_margin``. Fund
   interests go to the loan market's fund-interest class (part as gated redemptions,
-  ``insurer_redemption_share``), placements to its tech-loan class, ABS at the ABS mark;
+  ``insurer_redemption_share``), placements to its tech-loan class and ABS to its ABS class;
   the discount is the insurer's realised loss and the sales move the marks of every other
-  holder (C12; Ellul, Jotikasthira and Lundblad 2011). Both kinds of sale are reported in
+  holder of the class (C12; Ellul, Jotikasthira and Lundblad 2011). Both kinds of sale are reported in
   ``insurer_forced_sales_usd``; the voluntary part also in ``insurer_derisk_sales_usd``.
 - **Investment**: cash above ``insurer_liquidity_target_multiple`` times the liquidity
   buffer goes into investment-grade bonds. Insurers do not subscribe again to private-credit
@@ -57,7 +57,7 @@ from __future__ import annotations
 from aicredit.abm.agents.base import Institution
 from aicredit.abm.constraints import InsurerSolvency, payout_usd
 from aicredit.abm.economy import Economy
-from aicredit.abm.markets.loan_market import TECH_LOAN
+from aicredit.abm.markets.loan_market import ABS, TECH_LOAN
 
 __all__ = ["Insurer"]
 
@@ -90,7 +90,7 @@ class Insurer(Institution):
 
     def statutory_value_usd(self, claim) -> float:
         """A claim at its statutory value: fund interests at true NAV per unit under
-        disclosure (reported NAV otherwise); ABS at par times the ABS mark; placements and
+        disclosure (reported NAV otherwise); ABS at par times the loan market's ABS price; placements and
         bonds at amortised cost (:mod:`abm.placements`)."""
         if claim.kind == "fund_share" and self._true_nav_visible():
             fund = claim.issuer
@@ -98,20 +98,19 @@ class Insurer(Institution):
                 return 0.0
             return claim.units * max(fund.true_nav_usd(), 0.0) / fund.shares_outstanding
         if claim.kind == "abs":
-            return claim.value_usd() * self.model.abs_market.mark(self.model.steps)
+            return claim.value_usd() * float(self.model.loan_market.price[ABS])
         return claim.value_usd()
 
     def sale_proceeds_usd(self, claim) -> float:
-        """Cash a sale of the whole claim raises: fund interests part redeemed at reported NAV,
-        part sold at the discount; ABS at the mark less the discount; placements at the loan
-        market's last price of tech loans."""
+        """Cash a sale of the whole claim is expected to raise: fund interests part redeemed at
+        reported NAV, part sold at the discount; placements and ABS at the loan market's price
+        of their class before this month's sales."""
         value = claim.value_usd()
         if claim.kind == "fund_share":
             r = self.model.p.insurer_redemption_share
             return value * (r + (1.0 - r) * (1.0 - self.discount))
-        if claim.kind == "private_placement":
-            return value * float(self.model.loan_market.price[TECH_LOAN])
-        return self.statutory_value_usd(claim) * (1.0 - self.discount)
+        cls = TECH_LOAN if claim.kind == "private_placement" else ABS
+        return value * float(self.model.loan_market.start_price()[cls])
 
     def solvency_ratio(self) -> float:
         return self.solvency.ratio(self)
@@ -213,13 +212,11 @@ class Insurer(Institution):
         self.buy_bonds(self.reinvested_usd)
 
     def sell_planned(self) -> None:
-        """Sell the planned share of each holding (C7): ABS at the ABS mark less the discount
-        now; fund interests (part redeemed) and placements through the loan market, whose
-        clearing at the month's end executes the orders (:meth:`sell_fund_interest`)."""
+        """Order the planned share of each holding sold (C7): fund interests (part redeemed),
+        placements and ABS through the loan market, whose clearing at the month's end executes
+        the orders (:meth:`sell_fund_interest`, :meth:`sell_at_price`)."""
         m = self.model
-        buyer = m.outside("securities_market")
         r = m.p.insurer_redemption_share
-        abs_sold = 0.0
         for claim, share in self.plan:
             value = claim.value_usd() * share
             if value <= 0 or claim.closed:
@@ -230,16 +227,10 @@ class Insurer(Institution):
                     self.redemption_requested_usd += r * value
                 if share * (1.0 - r) > 0:
                     m.loan_market.order(self, claim, share * (1.0 - r))
-            elif claim.kind == "private_placement":
-                m.loan_market.order(self, claim, share, TECH_LOAN)
             else:
-                price = m.abs_market.mark(m.steps) * (1.0 - self.discount)
-                abs_sold += value
-                self._book_sale(claim, share, value, value * price, buyer)
+                cls = TECH_LOAN if claim.kind == "private_placement" else ABS
+                m.loan_market.order(self, claim, share, cls)
         m.month.insurer_redemption_requests_usd += self.redemption_requested_usd
-        if abs_sold > 0:
-            outstanding = sum(c.value_usd() for c in m.claims.all if c.kind == "abs" and not c.closed)
-            m.abs_market.record_sale(m.steps, abs_sold, outstanding, self.discount)
 
     def sell_fund_interest(self, claim, share: float, price: float, buyer) -> None:
         """Sell ``share`` of a fund interest at its statutory value times the loan market's price
@@ -250,8 +241,9 @@ class Insurer(Institution):
             return
         self._book_sale(claim, share, value, value * price * (1.0 - self.discount), buyer)
 
-    def sell_placement(self, claim, share: float, price: float, buyer) -> None:
-        """Sell ``share`` of the placement pool at the loan market's price of tech loans (C7, C12)."""
+    def sell_at_price(self, claim, share: float, price: float, buyer) -> None:
+        """Sell ``share`` of a placement pool or an ABS tranche at the loan market's price of its
+        class (C7, C12); what the price is below 1 is the insurer's realised loss."""
         value = claim.value_usd() * share
         if value <= 0 or claim.closed:
             return

@@ -8,8 +8,9 @@
   its pure-Python reference and shared validation (``docs/spec/fire-sale-clearing.md``).
 - :mod:`abm.markets.equity`: the equity market (``economy.equity_market``): AI sentiment,
   listed firms' values and the AI index (C10).
-- :mod:`abm.markets.abs`: the data-centre ABS market (``economy.abs_market``): the mark
-  insurers' forced sales move (C7).
+- :mod:`abm.markets.loan_market`: the secondary market for private loans, fund interests and
+  data-centre ABS (``economy.loan_market``, C12), cleared by the compiled kernel of
+  :mod:`abm.markets.loan_market_kernel` (``docs/spec/loan-market-clearing.md``).
 - :mod:`abm.markets.index_pool`: the 401(k) index pool (``economy.index_pool``): the savers'
   index as claims on every listed firm, traded with the outside investors.
 

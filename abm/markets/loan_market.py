@@ -49,14 +49,19 @@ import numpy as np
 from aicredit.abm.economy import Economy
 from aicredit.abm.markets.loan_market_kernel import clear_loan_market
 
-__all__ = ["LOAN_CLASSES", "CLASSES", "TECH_LOAN", "FUND_SHARE", "LoanMarket", "clear_month_loan_market",
-           "loan_holdings_usd"]
+__all__ = ["LOAN_CLASSES", "CLASSES", "TECH_LOAN", "FUND_SHARE", "ABS", "LoanMarket",
+           "clear_month_loan_market", "loan_holdings_usd"]
 
 #: The loan classes funds and BDCs hold and may sell (claim kinds).
 LOAN_CLASSES = ("tech_loan", "spv_loan", "other_loan")
-#: Every class the market prices: the loans, then fund interests (LP stakes).
-CLASSES = (*LOAN_CLASSES, "fund_share")
+#: Every class the market prices: the loans, then fund interests (LP stakes) and the
+#: data-centre ABS tranches insurers hold (the mezzanine, [F22]).
+CLASSES = (*LOAN_CLASSES, "fund_share", "abs")
 FUND_SHARE = CLASSES.index("fund_share")
+#: The class of data-centre ABS.
+ABS = CLASSES.index("abs")
+#: Classes only insurers sell (by order); their outstanding is counted when an order exists.
+ORDERED_CLASSES = (FUND_SHARE, ABS)
 #: The class of tech loans (the funds' tech book and insurers' tech placements).
 TECH_LOAN = CLASSES.index("tech_loan")
 #: Depth of a class with nothing outstanding (USD): a price must exist; no sale can occur.
@@ -130,13 +135,14 @@ class LoanMarket:
 
     def execute_orders(self, economy: Economy, price: np.ndarray) -> None:
         """Sell insurers' ordered fund interests at the fund-interest price (times the
-        LP-secondary discount) and their placements at the tech-loan price."""
+        LP-secondary discount), their placements at the tech-loan price and their ABS at the
+        ABS price."""
         buyer = economy.outside("securities_market")
         for insurer, claim, share, cls in self.orders:
             if cls == FUND_SHARE:
                 insurer.sell_fund_interest(claim, share, float(price[FUND_SHARE]), buyer)
             else:
-                insurer.sell_placement(claim, share, float(price[cls]), buyer)
+                insurer.sell_at_price(claim, share, float(price[cls]), buyer)
         self.orders = []
 
     def mark_holders(self, funds) -> None:
@@ -181,8 +187,16 @@ def _forced_share(H, cash, debt, equity, weight, max_lev, need, start, outstandi
     forced = (need > cash) | (debt > max_lev * np.maximum(marked, 0.0))
     share = np.divide(H[forced].sum(axis=0) + exog, outstanding, out=np.zeros(len(CLASSES)),
                       where=outstanding > 0)
-    share[FUND_SHARE] = min(1.0, exog[FUND_SHARE] / max(outstanding[FUND_SHARE], MIN_OUTSTANDING_USD))
+    for c in ORDERED_CLASSES:
+        share[c] = min(1.0, exog[c] / max(outstanding[c], MIN_OUTSTANDING_USD))
     return share
+
+
+def _insurer_class_outstanding_usd(economy: Economy, kind: str) -> float:
+    """What trades in an ordered class: every fund interest, or every ABS tranche insurers hold."""
+    if kind == "fund_share":
+        return sum(c.value_usd() for c in economy.claims.all if c.kind == kind and not c.closed)
+    return sum(c.value_usd() for ins in economy.insurers for c in ins.claims_held(kind))
 
 
 def clear_month_loan_market(economy: Economy) -> None:
@@ -197,9 +211,9 @@ def clear_month_loan_market(economy: Economy) -> None:
     exog = market.estate_sold_usd + ordered
     outstanding = H.sum(axis=0) + market.estate_sold_usd
     outstanding[:len(LOAN_CLASSES)] += ordered[:len(LOAN_CLASSES)]    # insurers' placements sold
-    if ordered[FUND_SHARE] > 0:     # without orders no fund interest trades: its depth cannot matter
-        outstanding[FUND_SHARE] = sum(c.value_usd() for c in economy.claims.all
-                                      if c.kind == "fund_share" and not c.closed)
+    for c in ORDERED_CLASSES:       # without orders the class does not trade: its depth cannot matter
+        if ordered[c] > 0:
+            outstanding[c] = _insurer_class_outstanding_usd(economy, CLASSES[c])
     forced = _forced_share(H, cash, debt, equity, weight, max_lev, need, start, outstanding, exog)
     res = clear_loan_market(start, market.depth_usd(outstanding, forced), exog, H, cash, debt,
                             equity, weight, max_lev, target, need)

@@ -11,16 +11,16 @@ The reactions are the scenario's switches in :data:`REACTIONS` (what each does:
 :data:`REACTION_TEXT`). The price impact is one multiplier ``m`` of every market in which a
 forced sale moves a price (:func:`impact_overrides`): each market's depth is divided by ``m``,
 so a sale of a given size moves the price ``m`` times as much in log terms (exponential impact,
-Cont and Schaanning 2017) or in level (the ABS mark's linear impact):
+Cont and Schaanning 2017):
 
 - GPUs: ``fire_sale_depth_share / m``;
-- private loans and fund interests: ``loan_market_impact_of_tenth_sold`` ``psi`` becomes
-  ``1 - (1 - psi)^m`` (the depth ``0.1 O / -ln(1 - psi)`` divided by ``m``);
-- data-centre ABS: ``abs_price_impact_depth_share / m``.
+- private loans, fund interests and data-centre ABS (the loan market's classes since model
+  0.7.0): ``loan_market_impact_of_tenth_sold`` ``psi`` becomes ``1 - (1 - psi)^m`` (the depth
+  ``0.1 O / -ln(1 - psi)`` divided by ``m``).
 
 ``m = 1`` is the scenario as shipped (no override: the arm is the validation's own). A
 market's depth is read only while its reaction is on (:data:`MARKET_SWITCH`: the GPU market's
-with C3 on, the loan market's with C12, the ABS mark's with C7; off, sales move no price), so
+with C3 on, the loan market's with C12; off, sales move no price), so
 an arm carries the impact overrides of its switched-on markets only, and the arms in which
 none is on (all off, C4, C6 or C13 alone) are one arm whatever ``m``, run once.
 
@@ -81,10 +81,11 @@ REACTION_TEXT = {
         "banks keep the same lines to funds and BDCs and lend as if unstressed "
         "(abm/agents/bank.py)."),
     "c7_insurer_forced_sales": (
-        "an insurer below its solvency minimum sells fund interests (part asked of the funds as "
-        "gated redemptions, the rest in the secondary market) and data-centre ABS, whose mark "
-        "falls for every holder (Ellul, Jotikasthira and Lundblad 2011). Off: no forced sale "
-        "(abm/agents/insurer.py, abm/markets/abs.py)."),
+        "an insurer below the ratio it manages to (350%) sells its riskiest holdings gradually, "
+        "below the company action level up to all of them: fund interests (part asked of the "
+        "funds as gated redemptions), tech placements and data-centre ABS, into the loan market, "
+        "whose prices fall for every holder (Ellul, Jotikasthira and Lundblad 2011). Off: no "
+        "insurer sells (abm/agents/insurer.py, abm/constraints.py)."),
     "c12_loan_fire_sales": (
         "forced sales of private loans and fund interests (funds and BDCs in covenant breach, "
         "redemptions and cut lines paid beyond cash, insurers' orders) clear in a secondary "
@@ -102,18 +103,16 @@ REACTION_TEXT = {
 #: The parameters the impact multiplier scales, with how (see :func:`impact_overrides`).
 IMPACT_PARAMETERS = {
     "fire_sale_depth_share": "GPU market depth, divided by m",
-    "loan_market_impact_of_tenth_sold": "loan and fund-interest market: psi -> 1 - (1 - psi)^m",
-    "abs_price_impact_depth_share": "ABS market depth, divided by m",
+    "loan_market_impact_of_tenth_sold": "loan, fund-interest and ABS market: psi -> 1 - (1 - psi)^m",
 }
 #: The reaction whose switch makes each market's depth matter: off, that market's sales move
 #: no price and its depth is not read (abm/markets/gpu.py ``market_depth``, the loan market's
-#: ``depth_usd``, and the ABS mark, moved only by insurers' forced sales).
+#: ``depth_usd``, which prices the ABS insurers sell too).
 MARKET_SWITCH = {"fire_sale_depth_share": "c3_collateral_spiral",
-                 "loan_market_impact_of_tenth_sold": "c12_loan_fire_sales",
-                 "abs_price_impact_depth_share": "c7_insurer_forced_sales"}
+                 "loan_market_impact_of_tenth_sold": "c12_loan_fire_sales"}
 #: The impact multipliers of the default run (1 = the scenario as shipped).
 DEFAULT_IMPACTS = (0.5, 1.0, 2.0, 4.0, 8.0)
-#: Seeds of the default run (0..N-1): 26 distinct arms, 416 runs of 72 months, about 6-9
+#: Seeds of the default run (0..N-1): 22 distinct arms, 352 runs of 72 months, about 5-8
 #: minutes on 2 cores at 1.5-2.5 s a run.
 DEFAULT_SEEDS = 16
 SCENARIO = "ai_winter"
@@ -154,8 +153,7 @@ def impact_overrides(m: float, scenario: str = SCENARIO, on=REACTIONS) -> dict:
     s = load_scenario(scenario)
     psi = s.loan_market_impact_of_tenth_sold
     out = {"fire_sale_depth_share": s.fire_sale_depth_share / m,
-           "loan_market_impact_of_tenth_sold": float(-math.expm1(m * math.log1p(-psi))),
-           "abs_price_impact_depth_share": s.abs_price_impact_depth_share / m}
+           "loan_market_impact_of_tenth_sold": float(-math.expm1(m * math.log1p(-psi)))}
     for name, value in out.items():
         meta = {f.name: f for f in dataclasses.fields(Scenario)}[name].metadata
         if not meta["low"] <= value <= meta["high"]:
