@@ -245,10 +245,15 @@ class CreditLine(Debt):
         self.principal_usd += drawn
         return drawn
 
-    def upsize(self, amount_usd: float) -> None:
+    def upsize(self, amount_usd: float, rate_per_month: float | None = None) -> None:
         """The bank lends ``amount_usd`` more on new terms (an accordion): it pays it out, and
-        principal and limit rise together, so the revolving part is unchanged."""
+        principal and limit rise together, so the revolving part is unchanged. At a new rate
+        ``r_new`` the line's rate becomes the principal-weighted mean,
+        ``(P r + A r_new) / (P + A)`` (the new tranche priced on the day, the old one not)."""
         self.holder.pay(self.issuer, amount_usd, "credit_line_draw")
+        if rate_per_month is not None and self.principal_usd + amount_usd > 0:
+            self.rate_per_month = ((self.principal_usd * self.rate_per_month + amount_usd * rate_per_month)
+                                   / (self.principal_usd + amount_usd))
         self.principal_usd += amount_usd
         self.limit_usd += amount_usd
 

@@ -462,3 +462,27 @@ def test_a_tightening_bank_takes_a_smaller_share_of_new_gpu_loans():
     s = m.p.bank_gpu_loan_share
     assert shares[0] == pytest.approx(s / (1 - s), rel=1e-9)
     assert shares[1] == pytest.approx(0.5 * s / (1 - s), rel=1e-9)
+
+
+def test_a_tightening_bank_lends_more_to_a_bdc_only_at_a_dearer_rate():
+    """C6 item 4: a BDC's upsized facility carries its bank's rate of the day, the facilities'
+    rate plus ``tau * bank_tightening_spread_per_year``, blended with the old tranche; an
+    unstressed bank's upsizes keep the rate."""
+    from aicredit.abm.agents.private_credit import BDC
+    rates = {}
+    for tau in (0.0, 0.5):
+        m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+        bdc = next(f for f in m.funds if isinstance(f, BDC))
+        for b in m.banks:
+            b.tightening = tau
+        line = next(c for c in bdc.credit_lines() if c.principal_usd > 0)
+        before_p, before_r = line.principal_usd, line.rate_per_month
+        borrowed = bdc.borrow_to_grow(1e9)
+        assert borrowed > 0
+        new = line.principal_usd - before_p
+        r_new = (m.p.pc_credit_line_rate_per_year + tau * m.p.bank_tightening_spread_per_year) / 12
+        assert line.rate_per_month == pytest.approx((before_p * before_r + new * r_new) / line.principal_usd,
+                                                    rel=1e-12)
+        rates[tau] = line.rate_per_month
+    assert rates[0.0] == pytest.approx(m.p.pc_credit_line_rate_per_year / 12, rel=1e-12)
+    assert rates[0.5] > rates[0.0]

@@ -212,6 +212,12 @@ class Bank(Institution):
         """What a tightening bank adds to a new loan's rate: ``tau * bank_tightening_spread_per_year``."""
         return self.tightening * self.model.p.bank_tightening_spread_per_year
 
+    def line_rate_per_month(self) -> float:
+        """The rate of new credit to a fund or BDC (an upsized facility): the facilities' rate
+        ``pc_credit_line_rate_per_year`` plus the tightening spread (C6), per month."""
+        p = self.model.p
+        return (p.pc_credit_line_rate_per_year + self.tightening_spread_per_year()) / MONTHS_PER_YEAR
+
     def fund_new_lending(self, amount_usd: float) -> None:
         """New lending to non-banks grows the balance sheet ([R14], [R30]): the bank takes
         ``amount_usd`` of new deposits and wholesale funding before it lends it."""

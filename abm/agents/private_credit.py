@@ -453,7 +453,9 @@ class PrivateCreditFund(Institution):
         """A BDC's new bank debt for ``equity_usd`` of new equity: its banks upsize their
         facilities pro rata so that debt stays at ``pc_bdc_debt_to_equity`` of equity [R15];
         a tightening bank upsizes ``1 - tau`` of its part and a bank below its buffer lends
-        nothing more (C6). Returns what was borrowed."""
+        nothing more (C6); the new debt carries the bank's rate of the day, dearer by its
+        tightening spread (:meth:`abm.agents.bank.Bank.line_rate_per_month`). Returns what was
+        borrowed."""
         lines = [c for c in self.credit_lines() if c.principal_usd > 0]
         drawn = sum(c.principal_usd for c in lines)
         want = self.target_loan_to_nav * equity_usd
@@ -463,7 +465,7 @@ class PrivateCreditFund(Institution):
             part = min(want * line.principal_usd / drawn * bank.lending_share(), max(0.0, bank.cash_usd))
             if bank.defaulted or bank.cutting or part <= 0:
                 continue
-            line.upsize(part)
+            line.upsize(part, bank.line_rate_per_month())
             borrowed += part
         return borrowed
 
