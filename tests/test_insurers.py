@@ -207,3 +207,19 @@ def test_disclosure_shows_losses_in_insurer_solvency():
                                  ("ai_winter", EARLY), steps=9).T
     print(f"lowest ratio months 6-9: disclosed {disclosed.mean():.2f}, smoothed {smoothed.mean():.2f}")
     assert (disclosed < smoothed - 0.3).all()
+
+
+@pytest.mark.slow
+def test_c7_derisks_at_the_documented_depth_and_not_above_it():
+    """The threshold of docs/model.md (insurers): with demand down 60% and the tech book written
+    off in month 24, insurers sell by choice when all of it is lost and disclosed (their lowest
+    ratio falls below insurer_derisk_ratio), and not when half of it is; nothing reaches the
+    company action level, so every sale is by choice."""
+    deep = dict(demand_shock_size=0.6, tech_credit_loss_step=24, pc_disclosure=True)
+    for s in range(2):
+        _, full = _run("ai_winter", s, 30, **deep, tech_credit_loss_share=1.0)
+        _, half = _run("ai_winter", s, 30, **deep, tech_credit_loss_share=0.5)
+        assert full["insurer_derisk_sales_usd"].sum() > 0
+        assert full["insurer_forced_sales_usd"].sum() == pytest.approx(full["insurer_derisk_sales_usd"].sum())
+        assert half["insurer_forced_sales_usd"].sum() == 0
+        assert full["insurer_solvency_min"].min() > 2.0
