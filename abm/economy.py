@@ -72,6 +72,7 @@ class MonthTally:
     bdc_covenant_breaches: int = 0              # BDCs above their maximum debt/equity [R15]
     pc_loans_sold_usd: float = 0.0              # loans funds sold in the loan market (carrying value)
     run_requests_usd: float = 0.0               # new redemption requests of wealth investors (C13)
+    saver_run_requests_usd: float = 0.0         # new run requests of 401(k) cohorts' active savers (C13)
     panic_cohorts: int = 0                      # 401(k) cohorts that panic-sold
     walkaways: int = 0                          # SPV leases not renewed (C9)
     spv_dropped_usd: float = 0.0                # SPV data-centre projects not financed (C9, C11)

@@ -198,6 +198,7 @@ def model_reporters() -> dict:
         "loan_price_other": lambda m: float(m.loan_market.price[2]),
         "fund_interest_price": lambda m: float(m.loan_market.price[3]),
         "pc_run_requests_usd": lambda m: m.month.run_requests_usd,
+        "saver_run_requests_usd": lambda m: m.month.saver_run_requests_usd,
         "pc_redemption_queue_usd": lambda m: sum(f.queued_usd() for f in _alive(m.funds)),
         "bank_credit_lines_usd": lambda m: sum(c.limit_usd for b in m.banks
                                                for c in b.claims_held("credit_line")),
