@@ -39,7 +39,13 @@ Rules, each month:
   losses, redeeming LPs get more than their share of true value and those who stay bear
   the difference (Chen, Goldstein and Jiang 2010), the month's ``stale_nav_transfer_usd``.
 - Lending appetite ``a = exp(-k * losses_12m / NAV)`` falls after losses; it scales new
-  GPU loans and the share of maturing loans rolled over (C4).
+  GPU loans and the share of maturing loans rolled over (C4). Its calm-path value
+  ``a0 = exp(-k * EL_12m / NAV)`` is the appetite with only the losses its book expects on the
+  expected path: the tech book's defaults at the calibrated PD and the recovery at underwritten
+  revenue, ``EL_12m = n * q0 (1 - R0) * tech principal`` (``n`` the months of loss memory seen
+  so far; :func:`calm_loss_rate_per_month`; the model's calm path has no GPU or SPV loan
+  defaults). ``a / a0`` is what its *unexpected* losses leave of its appetite: its GPU margins
+  follow that (:func:`abm.gpu_lending.margin_ltvs`).
 - Redemption requests are paid up to a gate of ``gate`` of NAV a quarter [R13] (C5).
 - A fund whose true NAV turns negative defaults and is resolved (:mod:`abm.default`): its
   bank facilities are senior claims on the estate, their shortfall the banks' loss.
@@ -60,6 +66,7 @@ bank lending to private credit can take losses [F31, F33].
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -68,7 +75,9 @@ from aicredit.abm.agents.base import Institution
 from aicredit.abm.claims import EquityClaim
 from aicredit.abm.economy import Economy
 from aicredit.abm.markets.loan_market import LOAN_CLASSES
+from aicredit.abm.tech_borrowers import BorrowerTerms, cohort_pd_per_year, cohort_recovery, monthly_pd
 from aicredit.abm.tech_credit import BDC_SHAREHOLDERS, NEW_LPS
+from aicredit.abm.tech_credit import KIND as TECH_LOAN
 
 #: Months in a quarter (calendar): the redemption gate is stated per quarter [R13].
 MONTHS_PER_QUARTER = 3
@@ -79,7 +88,18 @@ QUEUE_DUST_USD = 1e-6
 #: Floor of a month's gross true return in the log-return smoothing (a wiped-out fund fails anyway).
 MIN_GROSS_RETURN = 1e-12
 
-__all__ = ["PrivateCreditFund", "BDC", "smoothing_weights"]
+__all__ = ["PrivateCreditFund", "BDC", "smoothing_weights", "calm_loss_rate_per_month"]
+
+
+@functools.lru_cache(maxsize=8)
+def calm_loss_rate_per_month(terms: BorrowerTerms) -> float:
+    """Default loss per USD of tech-loan face a month on the expected path (revenue as
+    underwritten, ``r = 1``): ``q0 (1 - R0)``, ``q0`` the monthly hazard of the calibrated PD and
+    ``R0`` the recovery at ``r = 1`` (:func:`abm.tech_borrowers.cohort_recovery`): the loss its
+    coupon pays for, which a lender expects in calm times."""
+    revenue = np.ones(1)
+    q0 = float(monthly_pd(cohort_pd_per_year(terms, revenue))[0])
+    return q0 * (1.0 - float(cohort_recovery(terms, revenue)[0]))
 
 
 def smoothing_weights(decay: float, lags: int) -> np.ndarray:
@@ -111,6 +131,7 @@ class PrivateCreditFund(Institution):
         self.month_loss_usd = 0.0
         self.redemption_requests: dict = {}  # EquityClaim -> USD requested
         self.appetite = 1.0
+        self.calm_appetite = 1.0             # its appetite with only the losses its book expects
         self.in_breach = False               # loan-to-NAV covenant breached (no new lending)
         self.redemption_pressure = 0.0       # last month's redemption requests over its cash (0..1)
         self.true_returns: list[float] = []  # monthly log returns from losses (marks), newest first
@@ -286,10 +307,27 @@ class PrivateCreditFund(Institution):
 
     def decide(self) -> None:
         p = self.model.p
-        recent = sum(self.losses[-p.pc_loss_memory_months:])
+        months = p.pc_loss_memory_months
+        recent = sum(self.losses[-months:])
         nav = max(self.reported_nav_usd, 1.0)
         self.appetite = math.exp(-p.pc_loss_appetite_sensitivity * recent / nav)
+        self.calm_appetite = math.exp(-p.pc_loss_appetite_sensitivity * self.calm_losses_usd(months) / nav)
         self.in_breach = self.breaches_covenant()
+
+    def calm_losses_usd(self, months: int) -> float:
+        """``EL = n q0 (1 - R0) P``: the tech book's expected default losses over the ``n`` months
+        of loss memory seen so far (at most ``months``), ``P`` its tech principal (module docstring)."""
+        n = min(months, len(self.losses))
+        if n <= 0:
+            return 0.0
+        principal = sum(c.principal_usd for c in self.claims_held(TECH_LOAN))
+        return n * calm_loss_rate_per_month(self.model.tech_borrowers.terms) * principal
+
+    def loss_appetite(self) -> float:
+        """``min(1, a / a0)``: the appetite its unexpected losses leave, 1 when its losses are no
+        more than its book expects (module docstring; Adrian and Shin 2010: lenders' margins
+        follow the losses that hit their capital, not the expected losses their spread covers)."""
+        return min(1.0, self.appetite / self.calm_appetite) if self.calm_appetite > 0 else 1.0
 
     def rollover_share(self) -> float:
         """The fund's funding state ``f`` in the rollover rule (:mod:`abm.rollover`):
