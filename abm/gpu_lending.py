@@ -92,6 +92,10 @@ def procyclical_ltv_factor(economy: Economy) -> np.ndarray:
 #: back calls the loan; the clearing needs a positive trigger LTV).
 MAX_MARGIN_HAIRCUT = 0.95
 
+#: The smallest appetite a haircut is divided by (an appetite that underflows to 0 asks
+#: :data:`MAX_MARGIN_HAIRCUT` all the same, without a division by zero).
+MIN_APPETITE = 1e-12
+
 
 def var_haircut(economy: Economy) -> float:
     """The haircut lenders' value-at-risk asks for, ``H = M sigma`` (module docstring); 0 with
@@ -117,7 +121,7 @@ def margin_ltvs(economy: Economy, rows: np.ndarray, target_ltv: np.ndarray) -> t
     fund = lender >= 0
     a = np.ones(rows.size)
     appetite = np.array([f.loss_appetite() for f in economy.funds])
-    a[fund] = appetite[lender[fund]] ** economy.p.gpu_margin_appetite_elasticity
+    a[fund] = np.maximum(appetite[lender[fund]] ** economy.p.gpu_margin_appetite_elasticity, MIN_APPETITE)
     trigger = 1.0 - np.minimum(MAX_MARGIN_HAIRCUT, np.maximum(1.0 - margin, h) / a)
     cure = 1.0 - np.minimum(MAX_MARGIN_HAIRCUT, np.maximum(1.0 - target_ltv, h) / a)
     return trigger, np.minimum(cure, trigger)

@@ -136,7 +136,8 @@ def test_measured_volatility_is_the_ewma_of_the_fleets_surprises():
 def test_margins_follow_measured_volatility_and_lenders_losses():
     """Trigger and cure LTVs are ``1 - min(c, max(contract haircut, M sigma) / a^e)``: contractual
     in a calm market; the VaR haircut once ``M sigma`` exceeds the contract's; doubled for a fund
-    lender whose appetite has halved; contractual with C3 off."""
+    lender whose unexpected losses have halved its appetite relative to its calm path;
+    contractual with C3 off."""
     from aicredit.abm.gpu_lending import MAX_MARGIN_HAIRCUT, margin_ltvs
     m = AIEconomyModel("baseline", seed=0, collect_agents=False)
     book = m.gpu_loans
@@ -153,7 +154,12 @@ def test_margins_follow_measured_volatility_and_lenders_losses():
     np.testing.assert_allclose(tgt, np.minimum(1 - np.maximum(1 - cure, h), trig))
     m.gpu_market.surprise_variance = 0.0
     lender = m.funds[int(book.lender[rows[0]])]
-    lender.appetite = 0.5
+    n = m.p.pc_loss_memory_months                   # losses beyond the expected that halve a / a0
+    lender.losses = [0.0] * n
+    k = m.p.pc_loss_appetite_sensitivity
+    lender.losses[-1] = lender.calm_losses_usd(n) + math.log(2) * lender.reported_nav_usd / k
+    lender.decide()
+    assert lender.loss_appetite() == pytest.approx(0.5)
     mine = book.lender[rows] == book.lender[rows[0]]
     trig, _ = margin_ltvs(m, rows, cure)
     doubled = np.minimum(MAX_MARGIN_HAIRCUT, 2 * (1 - book.margin_ltv[rows][mine]))
