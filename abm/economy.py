@@ -67,6 +67,7 @@ class MonthTally:
     due_by_kind: dict[str, float] = field(default_factory=dict)   # claim kind -> USD due
     paid_by_kind: dict[str, float] = field(default_factory=dict)  # claim kind -> USD paid
     redemptions_usd: float = 0.0                # private-credit redemptions paid (C5)
+    distributions_usd: float = 0.0              # cash private-credit funds and BDCs paid out to their LPs
     stale_nav_transfer_usd: float = 0.0         # paid to redeeming LPs above true NAV [R22]
     covenant_breaches: int = 0                  # funds above their maximum loan-to-NAV
     bdc_covenant_breaches: int = 0              # BDCs above their maximum debt/equity [R15]

@@ -181,6 +181,7 @@ def model_reporters() -> dict:
         "pc_true_nav_usd": lambda m: sum(f.true_nav_usd() for f in _alive(m.funds)),
         "pc_lending_appetite": lambda m: _mean(f.appetite for f in _alive(m.funds)),
         "pc_redemptions_usd": lambda m: m.month.redemptions_usd,
+        "pc_distributions_usd": lambda m: m.month.distributions_usd,
         "pc_stale_nav_transfer_usd": lambda m: m.month.stale_nav_transfer_usd,
         "pc_bank_facilities_drawn_usd": lambda m: sum(f.drawn_usd() for f in _alive(m.funds)),
         "pc_loan_to_nav_max": lambda m: max((f.loan_to_nav() for f in _vehicles(m, False)), default=0.0),
