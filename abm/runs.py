@@ -106,8 +106,9 @@ def request_run_redemptions(economy: Economy) -> None:
             free = max(0.0, c.value_usd() - f.redemption_requests.get(c, 0.0))
             f.request_redemption(c, r * free)
             economy.month.run_requests_usd += r * free
+        price = f.price_per_unit_usd()      # a fund share's value: units at the NAV investors see
         for c in savers:
-            ask = saver_run_request_usd(r, p.saver_active_share, c.value_usd(),
+            ask = saver_run_request_usd(r, p.saver_active_share, c.units * price,
                                         f.redemption_requests.get(c, 0.0))
             if ask > 0:
                 f.request_redemption(c, ask)
