@@ -181,9 +181,10 @@ class PrivateCreditFund(Institution):
     def units(self) -> float:
         return sum(c.units for c in self.model.claims.issued(self, "fund_share"))
 
-    @property
+    @functools.cached_property
     def discloses(self) -> bool:
-        """The disclosure policy (C11) is in force and losses reach LPs (C5)."""
+        """The disclosure policy (C11) is in force and losses reach LPs (C5): scenario constants,
+        so read once (it is asked for every time a fund share is valued)."""
         p = self.model.p
         return bool(p.c5_pc_losses_to_lps and p.c11_policy and p.pc_disclosure)
 
