@@ -761,7 +761,8 @@ class Scenario:
     saver_active_share: float = p(0.2, 0, 1, "fraction of a cohort's balance",
                                   "[R34] (about a quarter of a reallocation a year, most never trade)",
                                   "Share of each 401(k) cohort held by active savers, who panic-sell at the "
-                                  "cohort's threshold; the rest hold.")
+                                  "cohort's threshold and run on its private-credit fund when the "
+                                  "wealth investors do (C13); the rest hold.")
     saver_active_threshold_dispersion: float = p(0.5, 0, 10, "log-sd", "assumption",
                                                  "Dispersion of active savers' own panic thresholds around "
                                                  "their cohort's (lognormal); 0: all at the cohort's.")
