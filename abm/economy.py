@@ -67,11 +67,13 @@ class MonthTally:
     due_by_kind: dict[str, float] = field(default_factory=dict)   # claim kind -> USD due
     paid_by_kind: dict[str, float] = field(default_factory=dict)  # claim kind -> USD paid
     redemptions_usd: float = 0.0                # private-credit redemptions paid (C5)
+    distributions_usd: float = 0.0              # cash private-credit funds and BDCs paid out to their LPs
     stale_nav_transfer_usd: float = 0.0         # paid to redeeming LPs above true NAV [R22]
     covenant_breaches: int = 0                  # funds above their maximum loan-to-NAV
     bdc_covenant_breaches: int = 0              # BDCs above their maximum debt/equity [R15]
     pc_loans_sold_usd: float = 0.0              # loans funds sold in the loan market (carrying value)
     run_requests_usd: float = 0.0               # new redemption requests of wealth investors (C13)
+    saver_run_requests_usd: float = 0.0         # new run requests of 401(k) cohorts' active savers (C13)
     panic_cohorts: int = 0                      # 401(k) cohorts that panic-sold
     walkaways: int = 0                          # SPV leases not renewed (C9)
     spv_dropped_usd: float = 0.0                # SPV data-centre projects not financed (C9, C11)

@@ -23,10 +23,17 @@ Margins that follow risk (C3; Brunnermeier and Pedersen 2009, Adrian and Shin 20
 ask at least the haircut their value-at-risk asks for, ``H = M sigma`` with ``sigma`` the
 GPU market's measured monthly volatility (:meth:`GPUMarket.observe_volatility`, an EWMA of
 the monthly surprises, so it rises after a fall or a fire sale) and ``M`` =
-``gpu_margin_var_multiple`` (2.33: a one-month 99% VaR), and a fund that has lost money
-asks more, dividing the haircut by its lending appetite ``a`` raised to
-``e`` = ``gpu_margin_appetite_elasticity`` (:func:`margin_ltvs`; never more than
-:data:`MAX_MARGIN_HAIRCUT`; below, ``a`` stands for ``a^e``):
+``gpu_margin_var_multiple`` (2.33: a one-month 99% VaR), and a fund that has lost more than
+its book expects asks more, dividing the haircut by its lending appetite relative to its
+calm-path appetite, ``a = min(1, appetite / a0)``
+(:meth:`PrivateCreditFund.loss_appetite <abm.agents.private_credit.PrivateCreditFund.loss_appetite>`:
+``a0`` the appetite with only the tech book's expected default losses, so
+``a = exp(-k max(0, losses_12m - EL_12m) / NAV)``), raised to ``e`` =
+``gpu_margin_appetite_elasticity`` (:func:`margin_ltvs`; never more than
+:data:`MAX_MARGIN_HAIRCUT`; below, ``a`` stands for ``a^e``). Margins thus widen with the
+losses that hit lenders' capital (Adrian and Shin 2010; Brunnermeier and Pedersen 2009), not
+with the expected losses their spread pays for (model 0.6.1 divided by the appetite itself,
+below 1 whenever the book had its normal defaults):
 
     trigger LTV = 1 - min(c, max(1 - m, H) / a)
     cure LTV    = 1 - min(c, max(1 - h', H) / a)       (h' the cure LTV above)
@@ -85,6 +92,10 @@ def procyclical_ltv_factor(economy: Economy) -> np.ndarray:
 #: back calls the loan; the clearing needs a positive trigger LTV).
 MAX_MARGIN_HAIRCUT = 0.95
 
+#: The smallest appetite a haircut is divided by (an appetite that underflows to 0 asks
+#: :data:`MAX_MARGIN_HAIRCUT` all the same, without a division by zero).
+MIN_APPETITE = 1e-12
+
 
 def var_haircut(economy: Economy) -> float:
     """The haircut lenders' value-at-risk asks for, ``H = M sigma`` (module docstring); 0 with
@@ -98,8 +109,9 @@ def var_haircut(economy: Economy) -> float:
 def margin_ltvs(economy: Economy, rows: np.ndarray, target_ltv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """This month's trigger and cure LTVs of the book's ``rows`` (module docstring): the
     contractual trigger and the cure ``target_ltv`` (already procyclically haircut), each
-    haircut at least ``H_v`` and divided by the lending appetite of a fund lender (1 for banks,
-    whose tightening is in their new lending, and for the market); contractual with C3 off."""
+    haircut at least ``H_v`` and divided by a fund lender's appetite relative to its calm path,
+    :meth:`~abm.agents.private_credit.PrivateCreditFund.loss_appetite` (1 for banks, whose
+    tightening is in their new lending, and for the market); contractual with C3 off."""
     book = economy.gpu_loans
     margin = book.margin_ltv[rows]
     if not economy.p.c3_collateral_spiral:
@@ -108,8 +120,8 @@ def margin_ltvs(economy: Economy, rows: np.ndarray, target_ltv: np.ndarray) -> t
     lender = book.lender[rows]
     fund = lender >= 0
     a = np.ones(rows.size)
-    appetite = np.array([f.appetite for f in economy.funds])
-    a[fund] = appetite[lender[fund]] ** economy.p.gpu_margin_appetite_elasticity
+    appetite = np.array([f.loss_appetite() for f in economy.funds])
+    a[fund] = np.maximum(appetite[lender[fund]] ** economy.p.gpu_margin_appetite_elasticity, MIN_APPETITE)
     trigger = 1.0 - np.minimum(MAX_MARGIN_HAIRCUT, np.maximum(1.0 - margin, h) / a)
     cure = 1.0 - np.minimum(MAX_MARGIN_HAIRCUT, np.maximum(1.0 - target_ltv, h) / a)
     return trigger, np.minimum(cure, trigger)

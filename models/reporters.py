@@ -197,6 +197,7 @@ def model_reporters() -> dict:
         "pc_true_nav_usd": lambda m: sum(f.true_nav_usd() for f in _alive(m.funds)),
         "pc_lending_appetite": lambda m: _mean(f.appetite for f in _alive(m.funds)),
         "pc_redemptions_usd": lambda m: m.month.redemptions_usd,
+        "pc_distributions_usd": lambda m: m.month.distributions_usd,
         "pc_stale_nav_transfer_usd": lambda m: m.month.stale_nav_transfer_usd,
         "pc_bank_facilities_drawn_usd": lambda m: sum(f.drawn_usd() for f in _alive(m.funds)),
         "pc_loan_to_nav_max": lambda m: max((f.loan_to_nav() for f in _vehicles(m, False)), default=0.0),
@@ -214,6 +215,7 @@ def model_reporters() -> dict:
         "loan_price_other": lambda m: float(m.loan_market.price[2]),
         "fund_interest_price": lambda m: float(m.loan_market.price[3]),
         "pc_run_requests_usd": lambda m: m.month.run_requests_usd,
+        "saver_run_requests_usd": lambda m: m.month.saver_run_requests_usd,
         "pc_redemption_queue_usd": lambda m: sum(f.queued_usd() for f in _alive(m.funds)),
         "bank_credit_lines_usd": lambda m: sum(c.limit_usd for b in m.banks
                                                for c in b.claims_held("credit_line")),

@@ -354,8 +354,9 @@ class Scenario:
     gpu_margin_appetite_elasticity: float = p(
         1.0, 0, 10, "elasticity", "assumption (Brunnermeier and Pedersen 2009: financiers hit by losses "
         "raise margins; 1: a haircut inversely proportional to the lender's lending appetite)",
-        "How a fund lender's haircuts on GPU loans rise as its lending appetite falls after losses: the "
-        "haircut is divided by appetite to this power (0: lenders' losses leave margins alone).")
+        "How a fund lender's haircuts on GPU loans rise as its lending appetite falls after losses beyond "
+        "those its book expects: the haircut is divided by its appetite relative to its calm-path appetite "
+        "(only expected losses) to this power (0: lenders' losses leave margins alone).")
     gpu_margin_volatility_decay: float = p(
         0.97, 0, 0.9999, "per month", "J.P. Morgan/Reuters RiskMetrics (1996): decay 0.97 for monthly data",
         "Weight of last month's variance in the EWMA of GPU price surprises lenders measure volatility with.")
@@ -809,7 +810,8 @@ class Scenario:
     saver_active_share: float = p(0.2, 0, 1, "fraction of a cohort's balance",
                                   "[R34] (about a quarter of a reallocation a year, most never trade)",
                                   "Share of each 401(k) cohort held by active savers, who panic-sell at the "
-                                  "cohort's threshold; the rest hold.")
+                                  "cohort's threshold and run on its private-credit fund when the "
+                                  "wealth investors do (C13); the rest hold.")
     saver_active_threshold_dispersion: float = p(0.5, 0, 10, "log-sd", "assumption",
                                                  "Dispersion of active savers' own panic thresholds around "
                                                  "their cohort's (lognormal); 0: all at the cohort's.")

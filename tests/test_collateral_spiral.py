@@ -136,7 +136,8 @@ def test_measured_volatility_is_the_ewma_of_the_fleets_surprises():
 def test_margins_follow_measured_volatility_and_lenders_losses():
     """Trigger and cure LTVs are ``1 - min(c, max(contract haircut, M sigma) / a^e)``: contractual
     in a calm market; the VaR haircut once ``M sigma`` exceeds the contract's; doubled for a fund
-    lender whose appetite has halved; contractual with C3 off."""
+    lender whose unexpected losses have halved its appetite relative to its calm path;
+    contractual with C3 off."""
     from aicredit.abm.gpu_lending import MAX_MARGIN_HAIRCUT, margin_ltvs
     m = AIEconomyModel("baseline", seed=0, collect_agents=False)
     book = m.gpu_loans
@@ -153,7 +154,12 @@ def test_margins_follow_measured_volatility_and_lenders_losses():
     np.testing.assert_allclose(tgt, np.minimum(1 - np.maximum(1 - cure, h), trig))
     m.gpu_market.surprise_variance = 0.0
     lender = m.funds[int(book.lender[rows[0]])]
-    lender.appetite = 0.5
+    n = m.p.pc_loss_memory_months                   # losses beyond the expected that halve a / a0
+    lender.losses = [0.0] * n
+    k = m.p.pc_loss_appetite_sensitivity
+    lender.losses[-1] = lender.calm_losses_usd(n) + math.log(2) * lender.reported_nav_usd / k
+    lender.decide()
+    assert lender.loss_appetite() == pytest.approx(0.5)
     mine = book.lender[rows] == book.lender[rows[0]]
     trig, _ = margin_ltvs(m, rows, cure)
     doubled = np.minimum(MAX_MARGIN_HAIRCUT, 2 * (1 - book.margin_ltv[rows][mine]))
@@ -165,6 +171,40 @@ def test_margins_follow_measured_volatility_and_lenders_losses():
     rows_off = np.flatnonzero(off.gpu_loans.active)
     np.testing.assert_allclose(margin_ltvs(off, rows_off, off.gpu_loans.target_ltv[rows_off])[0],
                                off.gpu_loans.margin_ltv[rows_off])
+
+
+def test_margins_follow_losses_beyond_those_the_lenders_book_expects():
+    """Item 5 of issue 19: the lender-loss term divides by ``a / a0``, ``a0`` the appetite with
+    only the tech book's expected losses ``n q0 (1 - R0) P``: a fund that lost what its book
+    expects keeps the contractual trigger although its appetite is below 1; one that lost twice
+    that has ``a / a0 = exp(-k EL / NAV)`` (Adrian and Shin 2010)."""
+    from aicredit.abm.agents.private_credit import calm_loss_rate_per_month
+    from aicredit.abm.gpu_lending import margin_ltvs
+    from aicredit.abm.tech_borrowers import monthly_pd
+    m = AIEconomyModel("baseline", seed=0, collect_agents=False)
+    p = m.p
+    rate = calm_loss_rate_per_month(m.tech_borrowers.terms)
+    assert 0 < rate < float(monthly_pd(p.tech_loan_pd_per_year))       # recoveries are positive
+    book = m.gpu_loans
+    rows = np.flatnonzero(book.active & (book.lender >= 0))
+    lender = m.funds[int(book.lender[rows[0]])]
+    mine = book.lender[rows] == book.lender[rows[0]]
+    principal = sum(c.principal_usd for c in lender.claims_held("tech_loan"))
+    n = p.pc_loss_memory_months
+    expected = n * rate * principal
+    assert expected > 0
+    lender.losses = [expected / n] * n
+    lender.decide()
+    assert lender.appetite < 1 and lender.loss_appetite() == pytest.approx(1.0)
+    assert lender.calm_losses_usd(n) == pytest.approx(expected)
+    trig, _ = margin_ltvs(m, rows, book.target_ltv[rows])
+    np.testing.assert_allclose(trig[mine], book.margin_ltv[rows][mine])   # calm: the contract
+    lender.losses = [2 * expected / n] * n
+    lender.decide()
+    nav = lender.reported_nav_usd
+    assert lender.loss_appetite() == pytest.approx(math.exp(-p.pc_loss_appetite_sensitivity * expected / nav))
+    trig, _ = margin_ltvs(m, rows, book.target_ltv[rows])
+    assert (trig[mine] < book.margin_ltv[rows][mine]).all()                # losses widen margins
 
 
 def test_procyclical_haircut_lowers_the_cure_target_passed_to_the_clearing(monkeypatch):

@@ -39,8 +39,26 @@ Rules, each month:
   losses, redeeming LPs get more than their share of true value and those who stay bear
   the difference (Chen, Goldstein and Jiang 2010), the month's ``stale_nav_transfer_usd``.
 - Lending appetite ``a = exp(-k * losses_12m / NAV)`` falls after losses; it scales new
-  GPU loans and the share of maturing loans rolled over (C4).
+  GPU loans and the share of maturing loans rolled over (C4). Its calm-path value
+  ``a0 = exp(-k * EL_12m / NAV)`` is the appetite with only the losses its book expects on the
+  expected path: the tech book's defaults at the calibrated PD and the recovery at underwritten
+  revenue, ``EL_12m = n * q0 (1 - R0) * tech principal`` (``n`` the months of loss memory seen
+  so far; :func:`calm_loss_rate_per_month`; the model's calm path has no GPU or SPV loan
+  defaults). ``a / a0`` is what its *unexpected* losses leave of its appetite: its GPU margins
+  follow that (:func:`abm.gpu_lending.margin_ltvs`).
 - Redemption requests are paid up to a gate of ``gate`` of NAV a quarter [R13] (C5).
+- **Distributions** (:meth:`PrivateCreditFund.distribute`): cash above
+  ``pc_distribution_reserve_multiple`` times the reserve goes to the LPs, except what the fund
+  needs (in a downturn funds keep cash): none while the covenant is breached or redemptions
+  queue; the month's expected redemptions, ``min(gate, E)`` with ``E`` the larger of this
+  month's and last month's new requests, are kept as cash and neither distributed nor lent
+  (funds hold cash against the flows they expect: Chernenko and Sunderam 2016; Zeng 2017);
+  and no distribution may lift loan-to-NAV above the covenant, ``D <= NAV_seen - drawn /
+  L_max`` (a credit agreement's restricted-payments test; a BDC may declare no dividend that
+  leaves its asset coverage below the legal 150%, Investment Company Act s. 18(a)(1)(B),
+  s. 61(a)). The model has no unfunded commitments a fund must meet later: its LPs' capital
+  for new tech loans is called the month the deal closes, and GPU and SPV loans are paid out
+  in full at closing, so no capital call binds.
 - A fund whose true NAV turns negative defaults and is resolved (:mod:`abm.default`): its
   bank facilities are senior claims on the estate, their shortfall the banks' loss.
 
@@ -60,6 +78,7 @@ bank lending to private credit can take losses [F31, F33].
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -68,7 +87,9 @@ from aicredit.abm.agents.base import Institution
 from aicredit.abm.claims import EquityClaim
 from aicredit.abm.economy import Economy
 from aicredit.abm.markets.loan_market import LOAN_CLASSES
+from aicredit.abm.tech_borrowers import BorrowerTerms, cohort_pd_per_year, cohort_recovery, monthly_pd
 from aicredit.abm.tech_credit import BDC_SHAREHOLDERS, NEW_LPS
+from aicredit.abm.tech_credit import KIND as TECH_LOAN
 
 #: Months in a quarter (calendar): the redemption gate is stated per quarter [R13].
 MONTHS_PER_QUARTER = 3
@@ -79,7 +100,18 @@ QUEUE_DUST_USD = 1e-6
 #: Floor of a month's gross true return in the log-return smoothing (a wiped-out fund fails anyway).
 MIN_GROSS_RETURN = 1e-12
 
-__all__ = ["PrivateCreditFund", "BDC", "smoothing_weights"]
+__all__ = ["PrivateCreditFund", "BDC", "smoothing_weights", "calm_loss_rate_per_month"]
+
+
+@functools.lru_cache(maxsize=8)
+def calm_loss_rate_per_month(terms: BorrowerTerms) -> float:
+    """Default loss per USD of tech-loan face a month on the expected path (revenue as
+    underwritten, ``r = 1``): ``q0 (1 - R0)``, ``q0`` the monthly hazard of the calibrated PD and
+    ``R0`` the recovery at ``r = 1`` (:func:`abm.tech_borrowers.cohort_recovery`): the loss its
+    coupon pays for, which a lender expects in calm times."""
+    revenue = np.ones(1)
+    q0 = float(monthly_pd(cohort_pd_per_year(terms, revenue))[0])
+    return q0 * (1.0 - float(cohort_recovery(terms, revenue)[0]))
 
 
 def smoothing_weights(decay: float, lags: int) -> np.ndarray:
@@ -111,8 +143,12 @@ class PrivateCreditFund(Institution):
         self.month_loss_usd = 0.0
         self.redemption_requests: dict = {}  # EquityClaim -> USD requested
         self.appetite = 1.0
+        self.calm_appetite = 1.0             # its appetite with only the losses its book expects
+        self._unexpected_loss_share = 0.0    # losses beyond those over NAV (for loss_appetite)
         self.in_breach = False               # loan-to-NAV covenant breached (no new lending)
         self.redemption_pressure = 0.0       # last month's redemption requests over its cash (0..1)
+        self.requests_month_usd = 0.0        # new redemption requests this month (USD)
+        self.requests_last_month_usd = 0.0   # and last month
         self.true_returns: list[float] = []  # monthly log returns from losses (marks), newest first
         self._unmarked_loss_usd = 0.0        # losses booked since the last revaluation
         self._true_px_prev = 0.0             # true NAV per unit at the last revaluation
@@ -145,9 +181,10 @@ class PrivateCreditFund(Institution):
     def units(self) -> float:
         return sum(c.units for c in self.model.claims.issued(self, "fund_share"))
 
-    @property
+    @functools.cached_property
     def discloses(self) -> bool:
-        """The disclosure policy (C11) is in force and losses reach LPs (C5)."""
+        """The disclosure policy (C11) is in force and losses reach LPs (C5): scenario constants,
+        so read once (it is asked for every time a fund share is valued)."""
         p = self.model.p
         return bool(p.c5_pc_losses_to_lps and p.c11_policy and p.pc_disclosure)
 
@@ -281,15 +318,36 @@ class PrivateCreditFund(Institution):
             return 0.0
         undrawn = min(sum(c.undrawn_usd() for c in self.credit_lines()),
                       self.covenant_room_usd(self.target_loan_to_nav))
-        reserve = self.reserve_share * max(self.reported_nav_usd, 0.0)
+        reserve = self.reserve_share * max(self.reported_nav_usd, 0.0) + self.redemption_buffer_usd()
         return max(0.0, self.cash_usd + undrawn - reserve) * self.appetite
 
     def decide(self) -> None:
         p = self.model.p
-        recent = sum(self.losses[-p.pc_loss_memory_months:])
+        months = p.pc_loss_memory_months
+        recent = sum(self.losses[-months:])
         nav = max(self.reported_nav_usd, 1.0)
         self.appetite = math.exp(-p.pc_loss_appetite_sensitivity * recent / nav)
+        expected = self.calm_losses_usd(months)
+        self.calm_appetite = math.exp(-p.pc_loss_appetite_sensitivity * expected / nav)
+        self._unexpected_loss_share = max(0.0, recent - expected) / nav
         self.in_breach = self.breaches_covenant()
+        self.requests_last_month_usd, self.requests_month_usd = self.requests_month_usd, 0.0
+
+    def calm_losses_usd(self, months: int) -> float:
+        """``EL = n q0 (1 - R0) P``: the tech book's expected default losses over the ``n`` months
+        of loss memory seen so far (at most ``months``), ``P`` its tech principal (module docstring)."""
+        n = min(months, len(self.losses))
+        if n <= 0:
+            return 0.0
+        principal = sum(c.principal_usd for c in self.claims_held(TECH_LOAN))
+        return n * calm_loss_rate_per_month(self.model.tech_borrowers.terms) * principal
+
+    def loss_appetite(self) -> float:
+        """``min(1, a / a0) = exp(-k max(0, losses_12m - EL_12m) / NAV)``: the appetite its
+        unexpected losses leave, 1 when its losses are no more than its book expects (module
+        docstring; Adrian and Shin 2010: lenders' margins follow the losses that hit their
+        capital, not the expected losses their spread covers)."""
+        return math.exp(-self.model.p.pc_loss_appetite_sensitivity * self._unexpected_loss_share)
 
     def rollover_share(self) -> float:
         """The fund's funding state ``f`` in the rollover rule (:mod:`abm.rollover`):
@@ -306,6 +364,14 @@ class PrivateCreditFund(Institution):
         worth); a request the gate leaves unpaid stays in the queue (:meth:`pay_redemptions`)."""
         queued = self.redemption_requests.get(claim, 0.0)
         self.redemption_requests[claim] = min(queued + amount_usd, max(claim.value_usd(), 0.0))
+        self.requests_month_usd += self.redemption_requests[claim] - queued
+
+    def redemption_buffer_usd(self) -> float:
+        """Cash kept for next month's expected redemptions: ``min(gate, E)``, ``E`` the larger of
+        this month's and last month's new requests (module docstring; Chernenko and Sunderam
+        2016: funds hold cash against the outflows they expect)."""
+        expected = max(self.requests_month_usd, self.requests_last_month_usd)
+        return min(self.gate_usd(), expected) if expected > 0 else 0.0
 
     def queued_usd(self) -> float:
         """Redemption requests waiting in the queue (USD at the NAV investors see)."""
@@ -494,20 +560,32 @@ class PrivateCreditFund(Institution):
         return self.model.claims.add(EquityClaim(holder=investor, issuer=self, kind="fund_share",
                                                  units=units, cost_usd=amount_usd))
 
-    def distribute(self) -> None:
-        """Pay cash above ``pc_distribution_reserve_multiple`` times the reserve to the LPs pro
-        rata to their units (income); none while the covenant is breached or redemptions queue:
-        in a downturn a fund keeps its cash."""
+    def distributable_usd(self) -> float:
+        """``min(C - m R - B, NAV_seen - drawn / L_max)``, at least 0: cash ``C`` above ``m`` times
+        the reserve ``R`` and the redemption buffer ``B`` (:meth:`redemption_buffer_usd`), and no
+        more than keeps loan-to-NAV within the covenant (restricted payments); 0 while the
+        covenant is breached or redemptions queue (module docstring)."""
         if self.in_breach or self.redemption_requests:
-            return
+            return 0.0
         reserve = self.reserve_share * max(self.reported_nav_usd, 0.0)
-        excess = self.cash_usd - self.model.p.pc_distribution_reserve_multiple * reserve
+        multiple = self.model.p.pc_distribution_reserve_multiple
+        spare = self.cash_usd - multiple * reserve - self.redemption_buffer_usd()
+        drawn = self.drawn_usd()
+        if drawn > 0:
+            spare = min(spare, self.nav_seen_usd() - drawn / self.max_loan_to_nav)
+        return max(0.0, spare)
+
+    def distribute(self) -> None:
+        """Pay :meth:`distributable_usd` to the LPs pro rata to their units (income): in a
+        downturn a fund keeps the cash it needs."""
+        excess = self.distributable_usd()
         shares = [c for c in self.model.claims.issued(self, "fund_share") if c.units > 0]
         total = sum(c.units for c in shares)
         if excess <= 0 or total <= 0:
             return
         for c in shares:
             self.pay(c.holder.name, excess * c.units / total, "fund_distribution")
+        self.model.month.distributions_usd += excess
         if self.shares_outstanding > 0 and self.model.p.c5_pc_losses_to_lps:
             per_unit = excess / self.shares_outstanding
             self._distributed_per_unit += per_unit

@@ -30,6 +30,10 @@ One agent per cohort. Rules, each month:
 - With access to alternatives [F34] (C11) a cohort puts ``saver_pc_target_share`` of new
   money into its private-credit fund and moves ``saver_pc_rebalance_per_month`` of the gap
   between that share of its balance and its fund holding from bonds into the fund [R26].
+- Runs on the collective trust (C13): when its fund's reported return falls short of what
+  investors expected, the active savers' part of the cohort's fund holding asks to redeem the
+  same share as the fund's wealth investors, ``r * max(0, a V - Q)``
+  (:func:`abm.runs.saver_run_request_usd`, Agnew, Balduzzi and Sunden 2003 [R34]).
 - Realised losses (``realised_loss_usd``): panic sales below cost, the cohort's part of
   wipe-outs, and fund units redeemed below cost. Mark-to-market losses
   (:meth:`SaverCohort.unrealised_loss_usd`): the fall of the index and fund holdings below

@@ -71,6 +71,7 @@ OUTPUTS: list[Output] = [
     Output("pc_tech_impairment_usd:max", "fair-value impairment of the tech book, max", "bn USD", BN),
     Output("pc_loans_sold_usd:sum", "private loans funds and BDCs sold (carrying value)", "bn USD", BN),
     Output("pc_redemptions_usd:sum", "redemptions funds paid", "bn USD", BN),
+    Output("saver_run_requests_usd:sum", "401(k) savers' run requests on their funds", "bn USD", BN),
     Output("loan_price_tech:min", "price of tech loans in the loan market, min", "share"),
     Output("pc_market_discount_usd:max", "loan market's mark on live funds' loans, max", "bn USD", BN),
 ]
@@ -402,7 +403,10 @@ def _fire_sale_channels(add, w: str, winter) -> None:
         "stayers keep (Chen, Goldstein and Jiang 2010)", "[R13, R29]",
         {**_stress(+1, "redemptions drain funds' cash and force loan sales", "[R13]"),
          "pc_redemptions_usd:sum": Expect("+", "with C13 off wealth investors never ask to redeem.",
-                                          "[R13]", by_construction=True)})
+                                          "[R13]", by_construction=True),
+         "saver_run_requests_usd:sum": Expect("+", "with C13 off no 401(k) saver runs on its "
+                                              "collective trust (panics still redeem).", "[R34]",
+                                              by_construction=True)})
 
 
 def _policies(add, w: str, winter) -> None:
@@ -761,7 +765,9 @@ def _decisions(add, w: str, winter) -> None:
         {**_no_prior(*STRESS_LINK, "savers_401k_loss_fraction",
                      why="fewer panic sales realise fewer losses but leave more of the fall on the "
                      "books; the index barely moves with savers' trades."),
-         "savers_401k_realised_loss_usd": Expect("-", "fewer savers sell below cost.", "[R34]")})
+         "savers_401k_realised_loss_usd": Expect("-", "fewer savers sell below cost.", "[R34]"),
+         "saver_run_requests_usd:sum": Expect("-", "only the active savers' part of a cohort's "
+                                              "private-credit holding runs on it.", "[R34]")})
 
 
 def _build() -> list[Experiment]:
