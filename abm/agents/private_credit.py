@@ -103,7 +103,11 @@ MIN_GROSS_RETURN = 1e-12
 __all__ = ["PrivateCreditFund", "BDC", "smoothing_weights", "calm_loss_rate_per_month"]
 
 
-@functools.lru_cache(maxsize=8)
+#: Distinct borrower terms whose calm loss rate is remembered (one per scenario in a process).
+_CALM_CACHE_SIZE = 8
+
+
+@functools.lru_cache(maxsize=_CALM_CACHE_SIZE)
 def calm_loss_rate_per_month(terms: BorrowerTerms) -> float:
     """Default loss per USD of tech-loan face a month on the expected path (revenue as
     underwritten, ``r = 1``): ``q0 (1 - R0)``, ``q0`` the monthly hazard of the calibrated PD and
