@@ -56,9 +56,9 @@ IMPLY_SLOW = ("browser", "notebooks", "cluster")
 #: break); ``notebooks`` the notebooks, whose Jupyter kernels take free ports from the OS too
 #: (a group of their own, so the two long chains run side by side); ``pools`` (set in the test
 #: files) the tests that start pools of worker processes or kill and resume sweeps; ``arms``
-#: (in the test files) the paired-seed tests that share the full-horizon baseline,
-#: ``ai_winter`` and ``ai_boom`` runs of seeds 0-7, so that each is made once, on one worker,
-#: and the tests that read the first months of the same runs (the first year, 24, 30 and 36
+#: (in the test files) the paired-seed tests that share the full-horizon ``ai_winter`` and
+#: ``ai_boom`` runs of seeds 0-7 and baseline runs of seeds 0-3, so that each is made once, on one worker,
+#: and the tests that read the first months of the same runs (the first year, 24, 30, 36 and 48
 #: months; among them the banks' and funds' depth tests, which share the 36-month
 #: ``ai_winter`` runs at the winter's depth and at 0.6): each carries a ``horizon`` marker,
 #: the group runs the shortest horizons first, and the run cache extends each run to the

@@ -138,14 +138,19 @@ def _final(run, scenario, seed, steps=None, **kw):
 @pytest.mark.xdist_group("arms")           # shares the arms' cached runs (tests/conftest.py)
 def test_ai_index_winter_below_one_and_boom_above_baseline(run):
     """(The winter's end below the baseline's, paired, is the validation table's
-    ``winter_vs_baseline`` sign test: tests/test_experiments.py.)"""
-    base = [_final(run, "baseline", s).equity_market.index_history for s in SEEDS]
+    ``winter_vs_baseline`` sign test: tests/test_experiments.py.)
+
+    The boom's end above the baseline's is compared on seeds 0-3 (the winter's and the boom's
+    runs of seeds 0-7 are the arms' cached ones; the baseline's 72-month runs of seeds 4-7 would
+    be made for this test alone): on model 0.6.1 the boom ends +0.97 above the baseline
+    [0.40, 1.53] on seeds 0-3, +1.02 [0.79, 1.25] on seeds 0-7, higher in every seed."""
+    base = [_final(run, "baseline", s).equity_market.index_history for s in SEEDS[:4]]
     winter = [_final(run, "ai_winter", s).equity_market.index_history for s in SEEDS]
     boom = [_final(run, "ai_boom", s).equity_market.index_history for s in SEEDS]
     assert all(w[-1] < 1 for w in winter)
     # stays down while demand does: below 1 on average over the last three years, every seed
     assert all(np.mean(w[-36:]) < 1 for w in winter)
-    assert paired_stats([b[-1] for b in base], [b[-1] for b in boom]).effect == 1
+    assert paired_stats([b[-1] for b in base], [b[-1] for b in boom[:4]]).effect == 1
 
 
 def _nvidia_with_and_without_coreweave(seed, steps, **kw):

@@ -217,8 +217,12 @@ FIRST_YEAR = 12
 @pytest.mark.slow
 @pytest.mark.xdist_group("arms")           # shares the arms' cached runs (tests/conftest.py)
 def test_winter_lowers_gpu_prices_and_keeps_them_low(run):
-    base = _index(run, "baseline", SEEDS, 72)
-    winter = _index(run, "ai_winter", SEEDS, 72)
+    """Seeds 0-3: on model 0.6.1 the winter's index is 0.26-0.40 below the baseline's on
+    average over months 24-72 and 0.09-0.34 below it at the end in each of them (seeds 0-7:
+    0.21-0.40 and 0.04-0.34, every seed), so the baseline's 72-month runs of seeds 4-7 are
+    not made for this test alone."""
+    base = _index(run, "baseline", SEEDS[:4], 72)
+    winter = _index(run, "ai_winter", SEEDS[:4], 72)
     late = slice(24, 73)                                   # after the winter's demand shock
     diff = winter[:, late].mean(axis=1) - base[:, late].mean(axis=1)
     assert (diff < 0).all()

@@ -247,6 +247,8 @@ def test_the_winter_and_a_deeper_shock_bring_more_tech_credit_losses(run):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("arms")           # its runs with AI revenue are the arms' cached ones
+@pytest.mark.horizon(MONTHS)
 def test_without_ai_revenue_the_winter_adds_no_tech_credit_losses_beyond_noise(run):
     """No AI revenue share: defaults follow cohort and idiosyncratic shocks only, whatever the
     AI economy; the winter's extra tech losses come from the common factor (same draws)."""
