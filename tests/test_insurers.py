@@ -216,9 +216,9 @@ def test_c7_derisks_at_the_documented_depth_and_not_above_it():
     ratio falls below insurer_derisk_ratio), and not when half of it is; nothing reaches the
     company action level, so every sale is by choice."""
     deep = dict(demand_shock_size=0.6, tech_credit_loss_step=24, pc_disclosure=True)
-    for s in range(2):
-        _, full = _run("ai_winter", s, 30, **deep, tech_credit_loss_share=1.0)
-        _, half = _run("ai_winter", s, 30, **deep, tech_credit_loss_share=0.5)
+    for s in range(1):                  # seed 1 too in docs/model.md; the write-off acts at once
+        _, full = _run("ai_winter", s, 27, **deep, tech_credit_loss_share=1.0)
+        _, half = _run("ai_winter", s, 27, **deep, tech_credit_loss_share=0.5)
         assert full["insurer_derisk_sales_usd"].sum() > 0
         assert full["insurer_forced_sales_usd"].sum() == pytest.approx(full["insurer_derisk_sales_usd"].sum())
         assert half["insurer_forced_sales_usd"].sum() == 0
