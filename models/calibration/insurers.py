@@ -7,6 +7,7 @@ import numpy as np
 from aicredit.abm.agents import Insurer
 from aicredit.abm.claims import Debt, LoanPool
 from aicredit.abm.constraints import InsurerSolvency
+from aicredit.abm.naic import rbc_total_usd
 from aicredit.abm.placements import KIND as PLACEMENT
 from aicredit.abm.units import BN, MONTHS_PER_YEAR
 from aicredit.models.calibration._common import endow, stake
@@ -117,8 +118,14 @@ def solve_capital(ins, reserve, ratio: float) -> None:
     """Set the reserves so that the insurer's capital (assets less reserves) is ``ratio``
     times its ACL RBC, which itself depends on the reserves (C2, C3a, C4a): a fixed point
     ``E = ratio * ACL(A - E)`` found by iteration (a contraction: ACL moves by a few % of the
-    reserves' change)."""
+    reserves' change; ``CAPITAL_ITERATIONS`` of them reach it to the last bits). The asset
+    charges (C1o, C1cs) do not depend on the reserves and are summed once."""
+    s = ins.solvency
     assets = ins.total_assets_usd()
+    c1o, c1cs, _, _, _ = s.components_usd(ins)
+    reserves = reserve.principal_usd
     for _ in range(CAPITAL_ITERATIONS):
-        equity = ratio * ins.solvency.required_usd(ins)
-        reserve.principal_usd = assets - equity
+        acl = s.acl_share * rbc_total_usd(c1o, c1cs, s.c2_factor * reserves, s.c3a_factor * reserves,
+                                          s.c4a_factor * reserves)
+        reserves = assets - ratio * acl
+    reserve.principal_usd = reserves
