@@ -139,8 +139,6 @@ class InsurerSolvency:
         """``(C1o, C1cs, C2, C3a, C4a)`` of an insurer (class docstring)."""
         c1o = c1cs = 0.0
         for c in insurer.claims_held():
-            if c.kind == "cash":
-                continue
             charge = self.charge(c.kind, insurer) * insurer.statutory_value_usd(c)
             if c.kind in self.EQUITY_LIKE:
                 c1cs += charge

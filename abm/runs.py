@@ -39,16 +39,15 @@ Requests go through the fund's queue and gate like the wealth investors' (the mo
 """
 from __future__ import annotations
 
+from aicredit.abm.agents.saver import SaverCohort
 from aicredit.abm.economy import Economy
 from aicredit.abm.markets.loan_market import LOAN_CLASSES, loan_holdings_usd
 
-__all__ = ["WEALTH_INVESTORS", "SAVER_SECTOR", "first_mover_gain", "run_request_share",
+__all__ = ["WEALTH_INVESTORS", "first_mover_gain", "run_request_share",
            "saver_run_request_usd", "request_run_redemptions"]
 
 #: The outside account of the wealth investors in semi-liquid vehicles.
 WEALTH_INVESTORS = "wealth_investors"
-#: The sector of the 401(k) saver cohorts (:class:`abm.agents.saver.SaverCohort`).
-SAVER_SECTOR = "saver_401k"
 
 
 def first_mover_gain(fund) -> float:
@@ -101,7 +100,7 @@ def request_run_redemptions(economy: Economy) -> None:
         if r <= 0:
             continue
         savers = [c for c in economy.claims.issued(f, "fund_share")
-                  if c.units > 0 and getattr(c.holder, "sector", None) == SAVER_SECTOR]
+                  if c.units > 0 and isinstance(c.holder, SaverCohort)]
         for c in claims:
             free = max(0.0, c.value_usd() - f.redemption_requests.get(c, 0.0))
             f.request_redemption(c, r * free)

@@ -54,7 +54,7 @@ def _solvency_fall(m, kind: str) -> float:
     """The largest fall of a live insurer's RBC ratio of ``kind`` from the month before the
     shock (step 0 without a shock); 0 when none of that kind is alive."""
     falls = [i.ratio_before_shock - r for i, r in zip(_alive(m.insurers), _insurer_ratios(m), strict=True)
-             if i.kind == kind and i.ratio_before_shock == i.ratio_before_shock]   # not NaN
+             if i.kind == kind and not math.isnan(i.ratio_before_shock)]
     return max(falls, default=0.0)
 
 

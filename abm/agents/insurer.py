@@ -233,21 +233,18 @@ class Insurer(Institution):
         m.month.insurer_redemption_requests_usd += self.redemption_requested_usd
 
     def sell_fund_interest(self, claim, share: float, price: float, buyer) -> None:
-        """Sell ``share`` of a fund interest at its statutory value times the loan market's price
-        of fund interests ``price`` less the LP-secondary discount (C7, C12); the discount is a
-        realised loss."""
-        value = claim.value_usd() * share
-        if value <= 0 or claim.closed:
-            return
-        self._book_sale(claim, share, value, value * price * (1.0 - self.discount), buyer)
+        """Sell ``share`` of a fund interest at the loan market's price of fund interests
+        ``price`` less the LP-secondary discount (C7, C12)."""
+        self.sell_at_price(claim, share, price, buyer, self.discount)
 
-    def sell_at_price(self, claim, share: float, price: float, buyer) -> None:
-        """Sell ``share`` of a placement pool or an ABS tranche at the loan market's price of its
-        class (C7, C12); what the price is below 1 is the insurer's realised loss."""
+    def sell_at_price(self, claim, share: float, price: float, buyer, discount: float = 0.0) -> None:
+        """Sell ``share`` of a claim (a fund interest, a placement pool or an ABS tranche) at its
+        carrying value times the loan market's price of its class less ``discount``
+        (C7, C12); what the proceeds fall short of the value is the insurer's realised loss."""
         value = claim.value_usd() * share
         if value <= 0 or claim.closed:
             return
-        self._book_sale(claim, share, value, value * price, buyer)
+        self._book_sale(claim, share, value, value * price * (1.0 - discount), buyer)
 
     def _book_sale(self, claim, share: float, value: float, proceeds: float, buyer) -> None:
         """Hand ``share`` of ``claim`` (worth ``value``) to ``buyer`` for ``proceeds``; the

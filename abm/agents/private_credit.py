@@ -147,7 +147,6 @@ class PrivateCreditFund(Institution):
         self.month_loss_usd = 0.0
         self.redemption_requests: dict = {}  # EquityClaim -> USD requested
         self.appetite = 1.0
-        self.calm_appetite = 1.0             # its appetite with only the losses its book expects
         self._unexpected_loss_share = 0.0    # losses beyond those over NAV (for loss_appetite)
         self.in_breach = False               # loan-to-NAV covenant breached (no new lending)
         self.redemption_pressure = 0.0       # last month's redemption requests over its cash (0..1)
@@ -332,7 +331,6 @@ class PrivateCreditFund(Institution):
         nav = max(self.reported_nav_usd, 1.0)
         self.appetite = math.exp(-p.pc_loss_appetite_sensitivity * recent / nav)
         expected = self.calm_losses_usd(months)
-        self.calm_appetite = math.exp(-p.pc_loss_appetite_sensitivity * expected / nav)
         self._unexpected_loss_share = max(0.0, recent - expected) / nav
         self.in_breach = self.breaches_covenant()
         self.requests_last_month_usd, self.requests_month_usd = self.requests_month_usd, 0.0
