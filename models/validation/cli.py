@@ -113,6 +113,14 @@ def _interruptible(run, args):
             signal.signal(signal.SIGTERM, old)
 
 
+def _timed(args, runner):
+    """``(t0, counts, (results, exit code or None))``: ``runner(counts)`` run interruptibly
+    (:func:`_interruptible`) from ``t0`` (``time.perf_counter``), ``counts`` what it reported
+    (how many runs came from the cache)."""
+    t0, counts = time.perf_counter(), {}
+    return t0, counts, _interruptible(lambda: runner(counts), args)
+
+
 def _write(out: Path, text: str, elapsed: float, quiet: bool) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     write_file_atomically(out, lambda tmp: tmp.write_text(text))
@@ -127,10 +135,8 @@ def _amplification(args, command: str, workers: int) -> int:
     from aicredit.models.validation.amplification_page import render as render_amplification
     impacts = parse_impacts(args.impacts) if args.impacts is not None else list(DEFAULT_IMPACTS)
     seeds = list(range(args.seeds if args.seeds is not None else DEFAULT_SEEDS))
-    t0 = time.perf_counter()
-    counts: dict = {}
-    results, code = _interruptible(lambda: run_amplification(
-        impacts, seeds, args.steps, workers, args.cache, progress=not args.quiet, report=counts), args)
+    t0, counts, (results, code) = _timed(args, lambda counts: run_amplification(
+        impacts, seeds, args.steps, workers, args.cache, progress=not args.quiet, report=counts))
     if code is not None:
         return code
     elapsed = time.perf_counter() - t0
@@ -155,10 +161,8 @@ def main(argv=None) -> int:
         names = {n.strip() for n in args.only.split(",") if n.strip()}
         experiments = [e for e in EXPERIMENTS if e.name in names]
     seeds = list(range(args.seeds if args.seeds is not None else 32))
-    t0 = time.perf_counter()
-    counts: dict = {}
-    results, code = _interruptible(lambda: run_experiments(
-        experiments, seeds, args.steps, workers, args.cache, progress=not args.quiet, report=counts), args)
+    t0, counts, (results, code) = _timed(args, lambda counts: run_experiments(
+        experiments, seeds, args.steps, workers, args.cache, progress=not args.quiet, report=counts))
     if code is not None:
         return code
     rows = analyse(experiments, results)
