@@ -89,7 +89,7 @@ DEALS_2025 = (
 RETIRED_KEYS = {k: "a [[deals]] entry" for k in (
     "coreweave_ipo_step", "coreweave_ipo_bn", "anthropic_round_step",
     "nvidia_anthropic_investment_bn", "microsoft_anthropic_investment_bn")}
-#: Parameters whose shortcut a mechanism replaced (issue 18): what replaced it, in one line.
+#: Parameters whose shortcut a mechanism replaced (issues 18 and 19): what replaced it, in one line.
 REPLACED_KEYS = {
     "bank_other_loan_pd_drawdown_sensitivity": (
         "removed: banks' other loans carry the constant through-the-cycle "
@@ -1039,7 +1039,7 @@ def unknown_key_hint(key) -> str:
     if key in RETIRED_KEYS:
         return f"; it is now {RETIRED_KEYS[key]} (step, issuer, investor, amount_bn, kind), see 'deals'"
     if key in REPLACED_KEYS:
-        return f"; it was {REPLACED_KEYS[key]} (issue 18)"
+        return f"; it was {REPLACED_KEYS[key]}"
     if key == "seed":
         return ("; the seed is not a scenario parameter: give it to the run (aicredit run --seed N, "
                 "AIEconomyModel(seed=N), a sweep's seeds)")
