@@ -258,17 +258,13 @@ def _headline(add, w: str, winter) -> None:
 
 
 
-# The reactions' sign tests (issue 19, item 6; the amplification table is
-# models/validation/amplification.py) would run on the headline's seeds of 36 months, so the
-# winter arm is shared and each adds only its channel-off runs (about 6 s). None holds reliably
-# at 6 seeds on model 0.6.1 (the headline's tests ran 6 then, 4 now). C6 had one on 0.6.0 (the
-# lowest bank ratio, -0.06 to -0.11 pp in each of seeds 0-5), but then C6 off removed banks'
-# lines to private credit at calibration; since 0.6.1 it keeps them and only stops the
-# tightening, which never starts in this winter. C3's GPU drawdown (+0.100, +0.083, +0.101,
-# +0.045, +0.050, 0 by seed on 0.6.0) is already checked on seeds 0-7 of 36 months in
-# tests/test_channels.py. C4 (losses -1.0 to +0.004 bn), C12 (+0.01-0.02 bn in
-# four seeds, 0 in two), C7 and C13 have no reliable sign at this size.
-REACTION_TESTS: dict[str, SignTest] = {}
+# The reactions' sign tests (issue 19, item 6): each reaction of the amplification table
+# (models/validation/amplification.py) has a SignTest in its channel experiment, on the outputs
+# its mechanism moves first. C3, C4 and C13 act at ai_winter's depth and are tested on the
+# headline's seeds 0-3 of 36 months, so the winter arm is shared and each adds only its
+# channel-off runs. C6, C7 and C12 hardly act there (banks use 0.35% of their management
+# buffer, no insurer nears 350%, funds sell 0.6 bn of loans in 72 months): they are tested in
+# the deep winter of DEEP_WINTER, where each acts (_deep_winter_reactions).
 
 
 def _channel_adder(add, w: str):
@@ -300,10 +296,21 @@ def _channels(add, w: str, winter) -> None:
         "falling GPU prices trigger margin calls, forced sales push prices down further, more "
         "calls follow (Brunnermeier and Pedersen 2009)", "[F24, F25, R1]",
         _stress(+1, "margin calls force GPU sales that depress prices and trigger more calls",
-                "[F25, R1]"))
+                "[F25, R1]"),
+        # seeds 0-5 of 36 months on model 0.7.0: drawdown +0.068 [0.023, 0.11], lowest index
+        # -0.069 [-0.114, -0.024]; tests/test_channels.py checks the drawdown on seeds 0-7 too
+        test=SignTest(seeds=4, steps=36, outputs=("gpu_price_max_drawdown", "gpu_price_index:min")))
     channel("c4_rollover_risk", "rollover risk",
         "short-dated neocloud debt must be refinanced when lenders' appetite has fallen", "[F6]",
-        _stress(+1, "maturing debt that lenders will not roll over forces defaults", "[F6]"))
+        {**_stress(+1, "maturing debt that lenders will not roll over forces defaults", "[F6]"),
+         "losses_by_holder_usd.other_outside": Expect(
+             "-", "the borrower's shareholders absorb the rollover losses: the refused principal is "
+             "paid from cash and new shares before the borrower fails (He and Xiong 2012), so it "
+             "fails owing less and its lease and trade creditors lose less (the finding of note 6, "
+             "model 0.5.1).", "[F6]")},
+        # 72 months, 32 seeds, model 0.7.0: -0.97 bn [-1.44, -0.51]; seeds 0-5 of 36 months:
+        # -1.9, -0.84, -0.29, -0.56, +0.002, 0 bn (a direction check on the first four)
+        test=SignTest(seeds=4, steps=36, outputs=("losses_by_holder_usd.other_outside",), rule="mean"))
     add("c4_rollover_risk_baseline", "channel", f"{CHANNELS['c4_rollover_risk'].code} rollover risk, in "
         "the build-up (baseline)", Arm.of("baseline", c4_rollover_risk=False), Arm.of("baseline"),
         "lenders refuse to roll maturing GPU loans of neoclouds whose collateral has lost value or "
@@ -408,7 +415,81 @@ def _fire_sale_channels(add, w: str, winter) -> None:
                                           "[R13]", by_construction=True),
          "saver_run_requests_usd:sum": Expect("+", "with C13 off no 401(k) saver runs on its "
                                               "collective trust (panics still redeem).", "[R34]",
-                                              by_construction=True)})
+                                              by_construction=True),
+         "losses_by_holder_usd.lp_wealth": Expect("-", "leavers are paid at a stale NAV above what "
+                                                  "the fund's loans are worth, so the wealth "
+                                                  "investors who run lose less (Chen, Goldstein "
+                                                  "and Jiang 2010).", "[R13]"),
+         "losses_by_holder_usd.lp_insurers": Expect("+", "the LPs who stay, insurers among them, "
+                                                    "bear what the leavers took at the stale NAV "
+                                                    "(Chen, Goldstein and Jiang 2010).", "[R13]")},
+        # seeds 0-5 of 36 months on model 0.7.0: the lowest insurer ratio -0.0055 [-0.0064,
+        # -0.0045]; 72 months, 32 seeds: wealth LPs -0.18 bn, insurer LPs +0.049 bn
+        test=SignTest(seeds=4, steps=36, outputs=(INSURER_MIN, "losses_by_holder_usd.lp_wealth",
+                                                  "losses_by_holder_usd.lp_insurers")))
+
+
+#: The deep winter in which C6, C7 and C12 act (docs/model.md, insurers: the depth at which
+#: insurers de-risk): ai_winter with demand down 60%, the whole of private credit's other tech
+#: book written off in month 24, and fund NAVs disclosed (C11), so that insurers and banks see
+#: the loss at once. Banks then use about a fifth of their management buffer (tightening 0.22).
+DEEP_WINTER = dict(demand_shock_size=0.6, tech_credit_loss_share=1.0, tech_credit_loss_step=24,
+                   pc_disclosure=True)
+#: The months of the deep winter's sign tests: three past the write-off.
+DEEP_TEST_STEPS = 27
+
+
+def _deep_winter_reactions(add, w: str, winter) -> None:
+    """C6, C7 and C12 where they act: A = the reaction off, B = on, both in :data:`DEEP_WINTER`.
+    Their effects are skewed across seeds (one seed's insurers sell 50 bn, another's 0.2 bn),
+    so the tests on four seeds check the direction and the page the interval on 32."""
+    def deep(name, title, mechanism, source, expect, test):
+        add(f"{name}_deep", "channel", f"{CHANNELS[name].code} {title}, in a deep winter",
+            Arm.of(w, **DEEP_WINTER, **{name: False}), Arm.of(w, **DEEP_WINTER), mechanism, source,
+            expect, test)
+
+    deep("c6_bank_credit_lines", "banks' credit supply follows their capital",
+         "banks that have used up part of their management buffer extend less new AI-channel "
+         "credit, dearer (Hancock and Wilcox 1994; Berrospide and Edge 2010): the crunch reaches "
+         "data-centre projects and GPU buyers", "[F31, F33, R10]",
+         {**_no_prior(*STRESS_LINK, why="in the deep winter the crunch is small beside the "
+                      "write-off; tightening protects banks' ratios while it starves borrowers."),
+          "spv_debt_usd": Expect("-", "tightening banks lend less to data-centre projects, so less "
+                                 "data-centre capex is financed through SPVs.", "[F20, F31]"),
+          "chipmaker_gpu_revenue_usd:sum": Expect("-", "tightening banks make fewer GPU loans, so "
+                                                  "fewer GPUs are bought.", "[F12, F31]")},
+         # seeds 0-3 of 27 months, model 0.7.0: SPV debt -1.2 bn [-1.6, -0.9], GPU revenue
+         # -0.006 bn [-0.010, -0.002]
+         SignTest(seeds=4, steps=DEEP_TEST_STEPS, outputs=("spv_debt_usd",
+                                                           "chipmaker_gpu_revenue_usd:sum")))
+    deep("c7_insurer_forced_sales", "insurer forced sales",
+         "insurers below the ratio they manage to sell their riskiest holdings into the loan "
+         "market, whose prices fall for every holder (Ellul, Jotikasthira and Lundblad 2011)",
+         "[F32, R17]",
+         {**_stress(+1, "insurers' forced sales at a discount crystallise losses", "[F32]"),
+          **_no_prior(INSURER_MIN, *GPU, *AI, BANK_MIN, "savers_401k_loss_fraction",
+                      why="selling at a discount costs capital and lowers the capital required; "
+                      "GPUs, AI stocks, banks and savers are reached only at second remove."),
+          "losses_by_holder_usd.insurers": Expect("+", "sales at a discount are losses to the "
+                                                  "insurers that sell.", "[F32]")},
+         # seeds 0-3 of 27 months, model 0.7.0: insurers' losses +16.4, +0.004, +0.40, +0.26 bn
+         SignTest(seeds=4, steps=DEEP_TEST_STEPS, outputs=("losses_by_holder_usd.insurers",
+                                                           "losses_total_usd"), rule="mean"))
+    deep("c12_loan_fire_sales", "fire sales of private loans with common holders",
+         "a forced sale lowers the price of its loan class, and every holder marks its loans to "
+         "it, which forces more sales (Cont and Schaanning 2017)", "[R3, R32]",
+         {**_stress(+1, "forced sales move prices and marks, which force more sales", "[R3, R32]"),
+          **_no_prior(*GPU, *AI, BANK_MIN, "savers_401k_loss_fraction",
+                      why="the loan market's prices reach GPUs, AI stocks, banks and savers only "
+                      "at second remove."),
+          "losses_by_holder_usd.insurers": Expect("+", "insurers selling into a falling market "
+                                                  "sell more, at lower prices.", "[R3, F32]"),
+          "loan_price_tech:min": Expect("-", "with C12 off no sale moves a price.", "[R3]",
+                                        by_construction=True)},
+         # seeds 0-3 of 27 months, model 0.7.0: all losses +14.6, +0.004, +0.06, +0.08 bn
+         SignTest(seeds=4, steps=DEEP_TEST_STEPS, outputs=("losses_total_usd",
+                                                           "losses_by_holder_usd.insurers"),
+                  rule="mean"))
 
 
 def _policies(add, w: str, winter) -> None:
@@ -785,7 +866,8 @@ def _build() -> list[Experiment]:
             raise ValueError(f"validation experiment {name!r}: {unknown[0]!r} is not an output")
         exps.append(Experiment(name, group, title, a, b, mechanism, source, expect, test))
 
-    for part in (_headline, _channels, _fire_sale_channels, _policies, _mechanisms, _decisions):
+    for part in (_headline, _channels, _fire_sale_channels, _deep_winter_reactions, _policies,
+                 _mechanisms, _decisions):
         part(add, "ai_winter", winter)
     return exps
 
