@@ -407,7 +407,9 @@ class ClaimBook:
     def held(self, holder: Any, kind: str | None = None) -> list[Claim]: ...
 
     def held(self, holder: Any, kind: str | None = None) -> list[Any]:
-        return [c for c in self.by_holder.get(holder, ()) if kind is None or c.kind == kind]
+        if kind is None:            # a copy: callers may change the book while they iterate
+            return list(self.by_holder.get(holder, ()))
+        return [c for c in self.by_holder.get(holder, ()) if c.kind == kind]
 
     @overload
     def issued(self, issuer: Any, kind: Literal["fund_share"]) -> list[EquityClaim]: ...
@@ -417,7 +419,9 @@ class ClaimBook:
     def issued(self, issuer: Any, kind: str | None = None) -> list[Claim]: ...
 
     def issued(self, issuer: Any, kind: str | None = None) -> list[Any]:
-        return [c for c in self.by_issuer.get(issuer, ()) if kind is None or c.kind == kind]
+        if kind is None:
+            return list(self.by_issuer.get(issuer, ()))
+        return [c for c in self.by_issuer.get(issuer, ()) if c.kind == kind]
 
 
 #: The class of every claim of these kinds (the overloads of :meth:`ClaimBook.held` and

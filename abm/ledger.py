@@ -116,13 +116,17 @@ class Ledger:
         if amount_usd == 0.0:
             return 0.0
         i, j = self._index[payer], self._index[payee]
-        slack = self._SLACK_USD + 1e-12 * max(amount_usd, abs(self._balance[i]))
-        if not self._outside[i] and self._balance[i] < amount_usd - slack:
-            raise InsufficientFunds(f"{payer} cannot pay {amount_usd:,.0f} USD for {memo}: "
-                                    f"it holds {self._balance[i]:,.0f}")
-        amount = min(amount_usd, self._balance[i]) if not self._outside[i] else amount_usd
-        self._balance[i] -= amount
-        self._balance[j] += amount
+        balance = self._balance
+        if self._outside[i]:
+            amount = amount_usd
+        else:               # the payer's balance read once: a numpy scalar read is not cheap
+            held = balance[i]
+            if held < amount_usd - (self._SLACK_USD + 1e-12 * max(amount_usd, abs(held))):
+                raise InsufficientFunds(f"{payer} cannot pay {amount_usd:,.0f} USD for {memo}: "
+                                        f"it holds {held:,.0f}")
+            amount = min(amount_usd, held)
+        balance[i] -= amount
+        balance[j] += amount
         self.flows[memo] += amount
         return float(amount)
 

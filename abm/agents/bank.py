@@ -247,8 +247,15 @@ class Bank(Institution):
         return self.capital.ratio(self)
 
     # --- expected losses -------------------------------------------------------------------
-    def borrower_pd(self, borrower) -> float:
-        """One-year PD of a modelled borrower from its balance sheet (Merton)."""
+    def borrower_pd(self, borrower, memo: dict | None = None) -> float:
+        """One-year PD of a modelled borrower from its balance sheet (Merton). ``memo``: the
+        PDs already computed in this provisioning, by borrower (a borrower's balance sheet
+        does not move while a bank provisions, and summing it is most of the cost)."""
+        if memo is not None:
+            pd = memo.get(borrower)
+            if pd is None:
+                pd = memo[borrower] = self.borrower_pd(borrower)
+            return pd
         p = self.model.p
         if borrower.defaulted:
             return 1.0
@@ -270,9 +277,9 @@ class Bank(Institution):
             return 0.0
         return float(_gpu_expected_loss_by_bank(self.model)[self.index] / held)
 
-    def abs_loss_rate(self, claim) -> float:
+    def abs_loss_rate(self, claim, memo: dict | None = None) -> float:
         """Expected loss per USD of a senior ABS tranche or a construction loan (secured on the
-        building): P(lessee stops paying) x LGD."""
+        building): P(lessee stops paying) x LGD (``memo``: as :meth:`borrower_pd`)."""
         p = self.model.p
         spv = claim.issuer
         lessee = getattr(spv, "lessee", None)
@@ -283,7 +290,7 @@ class Bank(Institution):
         walks = (spv.walked_away or lessee.defaulted or lease is None
                  or (lease.end_step - t <= MONTHS_PER_YEAR
                      and lessee.disappointment() < p.spv_walkaway_threshold))
-        pd = 1.0 if walks else self.borrower_pd(lessee)
+        pd = 1.0 if walks else self.borrower_pd(lessee, memo)
         if pd <= 0:
             return 0.0
         secured = sum(c.value_usd() for kind in ("abs", "construction_loan")
@@ -294,26 +301,28 @@ class Bank(Institution):
         lgd = 1.0 - recovery / ead if ead > 0 else 0.0
         return pd * lgd
 
-    def expected_loss_usd(self, c) -> float:
-        """``EAD * PD * LGD`` of one exposure (0 for kinds the allowance does not cover)."""
+    def expected_loss_usd(self, c, memo: dict | None = None) -> float:
+        """``EAD * PD * LGD`` of one exposure (0 for kinds the allowance does not cover;
+        ``memo``: as :meth:`borrower_pd`)."""
         p = self.model.p
         ead = c.value_usd()
         if ead <= 0:
             return 0.0
         if c.kind == "credit_line":
-            return ead * self.borrower_pd(c.issuer) * p.bank_fund_line_lgd
+            return ead * self.borrower_pd(c.issuer, memo) * p.bank_fund_line_lgd
         if c.kind == "bank_loan":
-            return ead * self.borrower_pd(c.issuer) * p.bank_corporate_lgd
+            return ead * self.borrower_pd(c.issuer, memo) * p.bank_corporate_lgd
         if c.kind == "other_loan":
             return ead * self.other_loan_pd() * p.bank_corporate_lgd
         if c.kind in ("abs", "construction_loan"):
-            return ead * self.abs_loss_rate(c)
+            return ead * self.abs_loss_rate(c, memo)
         return 0.0
 
     def update_allowance(self) -> float:
         """Set the allowance to the expected losses; returns the provision (its change)."""
         before = self.allowance_total_usd()
-        self._allowance = {c: self.expected_loss_usd(c) for c in self.claims_held()
+        pds: dict = {}              # each borrower's PD once (several lines, ABS on one lessee)
+        self._allowance = {c: self.expected_loss_usd(c, pds) for c in self.claims_held()
                            if c.kind in ALLOWANCE_KINDS}
         self._gpu_loss_rate = self.gpu_loan_loss_rate()
         provision = self.allowance_total_usd() - before
