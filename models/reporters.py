@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from aicredit.abm.agents.bank import AI_LOSS_KINDS
+from aicredit.abm.agents.base import Institution
 from aicredit.abm.agents.hyperscaler import aggregate_leverage
 from aicredit.abm.agents.private_credit import BDC
 from aicredit.abm.markets.gpu import units_outstanding
@@ -58,13 +59,26 @@ def _solvency_fall(m, kind: str) -> float:
     return max(falls, default=0.0)
 
 
+def _once_a_month(m, name: str, compute):
+    """``compute(m)``, computed once per month (collection) for every reporter that reads it:
+    the reporters of one collection see the same model, so the sum over balance sheets behind
+    the value need not be taken again."""
+    memo = m.__dict__.setdefault("_reporter_memo", {})
+    hit = memo.get(name)
+    if hit is None or hit[0] != m.steps:
+        hit = memo[name] = (m.steps, compute(m))
+    return hit[1]
+
+
 def _insurer_ratios(m) -> list[float]:
-    """Live insurers' solvency ratios, computed once per month for the two reporters that read
-    them (each ratio sums over an insurer's holdings: hundreds of fund interests at scale)."""
-    memo = getattr(m, "_insurer_ratios_memo", None)
-    if memo is None or memo[0] != m.steps:
-        memo = m._insurer_ratios_memo = (m.steps, [i.solvency_ratio() for i in _alive(m.insurers)])
-    return memo[1]
+    """Live insurers' solvency ratios, once a month for the reporters that read them (each
+    ratio sums over an insurer's holdings: hundreds of fund interests at scale)."""
+    return _once_a_month(m, "insurer_ratios", lambda m: [i.solvency_ratio() for i in _alive(m.insurers)])
+
+
+def _bank_ratios(m) -> list[float]:
+    """Live banks' capital ratios, once a month for the mean and the minimum."""
+    return _once_a_month(m, "bank_ratios", lambda m: [b.capital_ratio() for b in _alive(m.banks)])
 
 
 def _pct(q):
@@ -179,8 +193,8 @@ def model_reporters() -> dict:
         "gpu_loans_outstanding_usd": lambda m: float(m.gpu_loans.debt[m.gpu_loans.active].sum()),
         "defaults_total": lambda m: len(m.default_events),
         "losses_total_usd": lambda m: sum(m.losses.by_category.values()),
-        "bank_capital_ratio_mean": lambda m: _mean(b.capital_ratio() for b in _alive(m.banks)),
-        "bank_capital_ratio_min": lambda m: _min(b.capital_ratio() for b in _alive(m.banks)),
+        "bank_capital_ratio_mean": lambda m: _mean(_bank_ratios(m)),
+        "bank_capital_ratio_min": lambda m: _min(_bank_ratios(m)),
         "insurer_solvency_mean": lambda m: _mean(_insurer_ratios(m)),
         "insurer_solvency_min": lambda m: _min(_insurer_ratios(m)),
         "insurer_forced_sales_usd": lambda m: m.month.insurer_sales_usd,
@@ -281,9 +295,26 @@ def agent_reporters() -> dict:
         "sector": "sector",
         "defaulted": "defaulted",
         "cash_usd": lambda a: a.cash_usd,
-        "total_assets_usd": lambda a: a.total_assets_usd(),
-        "equity_usd": lambda a: a.equity_usd(),
+        "total_assets_usd": _agent_assets_usd,
+        "equity_usd": _agent_equity_usd,
     }
+
+
+def _agent_assets_usd(a) -> float:
+    """An agent's total assets, kept for its equity reporter, which mesa calls next for the
+    same agent: summing its claims again would be a fifth of a baseline run's collection."""
+    value = a.total_assets_usd()
+    a._assets_reported = (a.model.steps, value)
+    return value
+
+
+def _agent_equity_usd(a) -> float:
+    """``Institution.equity_usd`` (assets minus liabilities) with the assets just reported; an
+    agent whose class defines its equity otherwise is asked for it."""
+    seen = getattr(a, "_assets_reported", None)
+    if type(a).equity_usd is not Institution.equity_usd or seen is None or seen[0] != a.model.steps:
+        return a.equity_usd()
+    return seen[1] - a.total_liabilities_usd()
 
 
 def add_price_reporters(dc_reporters: dict, n_vintages: int) -> dict:
