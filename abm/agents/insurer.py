@@ -58,8 +58,15 @@ from aicredit.abm.agents.base import Institution
 from aicredit.abm.constraints import InsurerSolvency, payout_usd
 from aicredit.abm.economy import Economy
 from aicredit.abm.markets.loan_market import ABS, TECH_LOAN
+from aicredit.abm.placements import KIND as PLACEMENT
 
-__all__ = ["Insurer"]
+__all__ = ["Insurer", "market_class"]
+
+
+def market_class(claim) -> int:
+    """The loan market's class in which an insurer's placement pool (tech loans) or ABS
+    tranche is priced and sold."""
+    return TECH_LOAN if claim.kind == PLACEMENT else ABS
 
 
 class Insurer(Institution):
@@ -109,8 +116,7 @@ class Insurer(Institution):
         if claim.kind == "fund_share":
             r = self.model.p.insurer_redemption_share
             return value * (r + (1.0 - r) * (1.0 - self.discount))
-        cls = TECH_LOAN if claim.kind == "private_placement" else ABS
-        return value * float(self.model.loan_market.start_price()[cls])
+        return value * float(self.model.loan_market.start_price()[market_class(claim)])
 
     def solvency_ratio(self) -> float:
         return self.solvency.ratio(self)
@@ -228,8 +234,7 @@ class Insurer(Institution):
                 if share * (1.0 - r) > 0:
                     m.loan_market.order(self, claim, share * (1.0 - r))
             else:
-                cls = TECH_LOAN if claim.kind == "private_placement" else ABS
-                m.loan_market.order(self, claim, share, cls)
+                m.loan_market.order(self, claim, share, market_class(claim))
         m.month.insurer_redemption_requests_usd += self.redemption_requested_usd
 
     def sell_fund_interest(self, claim, share: float, price: float, buyer) -> None:
