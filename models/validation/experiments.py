@@ -439,19 +439,18 @@ DEEP_WINTER = dict(demand_shock_size=0.6, tech_credit_loss_share=1.0, tech_credi
 DEEP_TEST_STEPS = 27
 
 
-def _deep_winter_reactions(add, w: str, winter) -> None:
-    """C6, C7 and C12 where they act: A = the reaction off, B = on, both in :data:`DEEP_WINTER`.
-    Their effects are skewed across seeds (one seed's insurers sell 50 bn, another's 0.2 bn),
-    so the tests on four seeds check the direction and the page the interval on 32."""
-    def deep(name, title, mechanism, source, expect, test):
-        add(f"{name}_deep", "channel", f"{CHANNELS[name].code} {title}, in a deep winter",
-            Arm.of(w, **DEEP_WINTER, **{name: False}), Arm.of(w, **DEEP_WINTER), mechanism, source,
-            expect, test)
+def _deep_winter_reactions(add, w: str, channels: dict) -> None:
+    """C6, C7 and C12 where they act: their channel experiments (``channels``, by name) with
+    both arms in :data:`DEEP_WINTER`. Their effects are skewed across seeds (one seed's insurers
+    sell 50 bn, another's 0.2 bn), so the tests on four seeds check the direction and the page
+    the interval on 32."""
+    def deep(name, expect, test):
+        c = channels[name]
+        add(f"{name}_deep", "channel", f"{c.title}, in a deep winter",
+            Arm.of(w, **DEEP_WINTER, **{name: False}), Arm.of(w, **DEEP_WINTER), c.mechanism,
+            c.source, expect, test)
 
-    deep("c6_bank_credit_lines", "banks' credit supply follows their capital",
-         "banks that have used up part of their management buffer extend less new AI-channel "
-         "credit, dearer (Hancock and Wilcox 1994; Berrospide and Edge 2010): the crunch reaches "
-         "data-centre projects and GPU buyers", "[F31, F33, R10]",
+    deep("c6_bank_credit_lines",
          {**_no_prior(*STRESS_LINK, why="in the deep winter the crunch is small beside the "
                       "write-off; tightening protects banks' ratios while it starves borrowers."),
           "spv_debt_usd": Expect("-", "tightening banks lend less to data-centre projects, so less "
@@ -462,22 +461,13 @@ def _deep_winter_reactions(add, w: str, winter) -> None:
          # -0.006 bn [-0.010, -0.002]
          SignTest(seeds=4, steps=DEEP_TEST_STEPS, outputs=("spv_debt_usd",
                                                            "chipmaker_gpu_revenue_usd:sum")))
-    deep("c7_insurer_forced_sales", "insurer forced sales",
-         "insurers below the ratio they manage to sell their riskiest holdings into the loan "
-         "market, whose prices fall for every holder (Ellul, Jotikasthira and Lundblad 2011)",
-         "[F32, R17]",
-         {**_stress(+1, "insurers' forced sales at a discount crystallise losses", "[F32]"),
-          **_no_prior(INSURER_MIN, *GPU, *AI, BANK_MIN, "savers_401k_loss_fraction",
-                      why="selling at a discount costs capital and lowers the capital required; "
-                      "GPUs, AI stocks, banks and savers are reached only at second remove."),
-          "losses_by_holder_usd.insurers": Expect("+", "sales at a discount are losses to the "
-                                                  "insurers that sell.", "[F32]")},
+    # the channel's own predictions: they are the same in the deep winter
+    deep("c7_insurer_forced_sales", channels["c7_insurer_forced_sales"].expect,
          # seeds 0-3 of 27 months, model 0.7.0: insurers' losses +16.4, +0.004, +0.40, +0.26 bn
          SignTest(seeds=4, steps=DEEP_TEST_STEPS, outputs=("losses_by_holder_usd.insurers",
                                                            "losses_total_usd"), rule="mean"))
-    deep("c12_loan_fire_sales", "fire sales of private loans with common holders",
-         "a forced sale lowers the price of its loan class, and every holder marks its loans to "
-         "it, which forces more sales (Cont and Schaanning 2017)", "[R3, R32]",
+    # not the channel's: in the deep winter the sellers are insurers, not funds
+    deep("c12_loan_fire_sales",
          {**_stress(+1, "forced sales move prices and marks, which force more sales", "[R3, R32]"),
           **_no_prior(*GPU, *AI, BANK_MIN, "savers_401k_loss_fraction",
                       why="the loan market's prices reach GPUs, AI stocks, banks and savers only "
@@ -866,8 +856,10 @@ def _build() -> list[Experiment]:
             raise ValueError(f"validation experiment {name!r}: {unknown[0]!r} is not an output")
         exps.append(Experiment(name, group, title, a, b, mechanism, source, expect, test))
 
-    for part in (_headline, _channels, _fire_sale_channels, _deep_winter_reactions, _policies,
-                 _mechanisms, _decisions):
+    for part in (_headline, _channels, _fire_sale_channels):
+        part(add, "ai_winter", winter)
+    _deep_winter_reactions(add, "ai_winter", {e.name: e for e in exps})
+    for part in (_policies, _mechanisms, _decisions):
         part(add, "ai_winter", winter)
     return exps
 
